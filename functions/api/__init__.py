@@ -1,0 +1,1 @@
+"""The HTTPS API's Lambda function (API Gateway REST -> Powertools resolver)."""

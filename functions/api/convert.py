@@ -1,0 +1,159 @@
+"""Domain models -> API models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from api import schemas as s
+from tally.assignments import AssignedResource
+from tally.models import Assignment, Budget
+from tally.money import format_amount
+from tally.reports import CostReport, OrgMonth, Summary
+
+
+def money(amount: Decimal, currency: str) -> s.Money:
+    return s.Money(amount=format_amount(amount), currency=currency)
+
+
+def assignment_out(a: Assignment) -> s.AssignmentOut:
+    return s.AssignmentOut(
+        assignment_id=a.assignment_id,
+        user_id=a.user_id,
+        resource_type=a.resource_type,
+        resource_id=a.resource_id,
+        cost_center=a.cost_center,
+        share_pct=format(a.share_pct.normalize(), "f"),
+        assigned_by=a.assigned_by,
+        assigned_at=a.assigned_at.isoformat(),
+    )
+
+
+def assigned_resource_out(r: AssignedResource) -> s.AssignedResourceOut:
+    cost = None
+    if r.cost is not None:
+        cost = s.ResourceCostOut(
+            last_30_days=money(r.cost.last_30_days, r.cost.currency),
+            latest_daily=money(r.cost.latest_daily, r.cost.currency),
+            latest_day=r.cost.latest_day.isoformat() if r.cost.latest_day else None,
+        )
+    return s.AssignedResourceOut(**assignment_out(r.assignment).model_dump(), cost=cost)
+
+
+def budget_out(b: Budget) -> s.BudgetOut:
+    return s.BudgetOut(
+        budget_id=b.budget_id,
+        user_id=b.user_id,
+        monthly_limit=money(b.monthly_limit, b.currency),
+        alert_threshold=b.alert_threshold,
+        currency=b.currency,
+        created_at=b.created_at.isoformat(),
+        updated_at=b.updated_at.isoformat(),
+        version=b.version,
+    )
+
+
+def costs_out(r: CostReport) -> s.CostsOut:
+    return s.CostsOut(
+        user_id=r.user_id,
+        start_date=r.start.isoformat(),
+        end_date=r.end.isoformat(),
+        metric=r.metric,  # type: ignore[arg-type]
+        total=money(r.total, r.currency),
+        by_service=[s.ServiceCost(service=k, cost=money(v, r.currency)) for k, v in r.by_service],
+        daily=[s.DailyCost(date=d.isoformat(), cost=money(v, r.currency)) for d, v in r.daily],
+        estimated=r.estimated,
+        other_currencies=[money(m.amount, m.currency) for m in r.other_currencies],
+    )
+
+
+def _forecast_out(f: dict[str, Any] | None, currency: str) -> s.ForecastOut | None:
+    if not f:
+        return None
+    end = f["month_end"]
+    return s.ForecastOut(
+        method=str(f.get("method", "linear")),
+        month_end=money(Decimal(end["expected"]), currency),
+        month_end_lower80=money(Decimal(end["lower80"]), currency),
+        month_end_upper80=money(Decimal(end["upper80"]), currency),
+        month_end_lower95=money(Decimal(end["lower95"]), currency),
+        month_end_upper95=money(Decimal(end["upper95"]), currency),
+        daily=[
+            s.ForecastPoint(
+                date=p["date"],
+                **{
+                    k: format_amount(Decimal(p[k]))
+                    for k in ("expected", "lower80", "upper80", "lower95", "upper95")
+                },
+            )
+            for p in f.get("daily", [])
+        ],
+    )
+
+
+def summary_out(m: Summary) -> s.SummaryOut:
+    b = m.budget
+    return s.SummaryOut(
+        user_id=m.user_id,
+        month=m.month,
+        metric=m.metric,  # type: ignore[arg-type]
+        total=money(m.total, m.currency),
+        budget=s.SummaryBudget(
+            budget_id=b.budget_id,
+            monthly_limit=money(b.monthly_limit, b.currency),
+            alert_threshold=b.alert_threshold,
+            version=b.version,
+        )
+        if b
+        else None,
+        remaining=money(m.remaining, m.currency) if m.remaining is not None else None,
+        remaining_pct=str(m.remaining_pct) if m.remaining_pct is not None else None,
+        percent_used=str(m.percent_used) if m.percent_used is not None else None,
+        status=m.status.value if m.status else None,
+        currency_mismatch=m.currency_mismatch,
+        top_drivers=[
+            s.DriverOut(
+                resource_id=d.resource_id,
+                service=d.service,
+                cost=money(d.amounts.metric(m.metric), m.currency),
+            )
+            for d in m.top_drivers
+        ],
+        estimated=m.estimated,
+        last_updated=m.updated_at.isoformat() if m.updated_at else None,  # type: ignore[attr-defined]
+        forecast=_forecast_out(m.forecast, m.currency),  # type: ignore[arg-type]
+        restatements=[
+            s.RestatementOut(
+                month=str(x["month"]),
+                at=str(x["at"]),
+                previous=money(Decimal(str(x["old"])), str(x["currency"])),
+                current=money(Decimal(str(x["new"])), str(x["currency"])),
+            )
+            for x in m.restatements
+        ],
+        other_currencies=[money(o.amount, o.currency) for o in m.other_currencies],
+    )
+
+
+def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
+    return s.AllUsersOut(
+        month=o.month,
+        metric=o.metric,  # type: ignore[arg-type]
+        organisation_total=money(o.org_total, o.currency),
+        unallocated=money(o.unallocated, o.currency),
+        estimated=o.estimated,
+        users=[
+            s.UserRowOut(
+                user_id=row.user.user_id,
+                username=row.user.username,
+                email=row.user.email,
+                role=row.user.role.value,
+                total=money(row.total, row.currency),
+                budget=money(row.budget.monthly_limit, row.budget.currency) if row.budget else None,
+                alert_threshold=row.budget.alert_threshold if row.budget else None,
+                status=row.status.value if row.status else None,
+            )
+            for row in o.users.items
+        ],
+        next_token=next_token,
+    )

@@ -1,0 +1,84 @@
+"""RFC 9457 problem+json responses, built in one place for every failure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from tally.errors import FieldError
+
+PROBLEM_TYPE_BASE = "https://tally.dev/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+_SLUGS = {
+    400: "malformed-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    429: "too-many-requests",
+    500: "internal-error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: Sequence[FieldError] = (),
+    instance: str | None = None,
+) -> Response[str]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + _SLUGS.get(status, str(status)),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    # Powertools keeps a dict body as a dict for non-JSON content types: serialise it here.
+    return Response(status_code=status, content_type=CONTENT_TYPE, body=json.dumps(body))
+
+
+def _problem_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+        },
+    }
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` entries for the problems a route can answer."""
+    common = (400, 401, 422, 429, *statuses)
+    return {
+        s: {
+            "description": HTTPStatus(s).phrase,
+            "content": {CONTENT_TYPE: {"schema": _problem_schema()}},
+        }
+        for s in sorted(set(common))
+    }

@@ -1,0 +1,48 @@
+"""The admins' organisation-wide views."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from api import context, convert
+from api.problems import error_responses
+from api.schemas import AllUsersOut, IsoMonth
+from tally import reports
+from tally.clock import utc_today
+from tally.paging import decode_token, encode_token
+
+router = Router()
+
+
+@router.get(
+    "/all-users",
+    summary="Every user's month total, budget and status (admins only)",
+    description="Also the organisation's total and its unallocated cost. `month` (YYYY-MM) "
+    "defaults to the current UTC month. Read from roll-ups: no scan.",
+    responses=error_responses(403),
+    tags=["admin"],
+)
+def all_users(
+    month: Annotated[IsoMonth | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+) -> AllUsersOut:
+    caller = context.current_caller(router)
+    cfg = context.settings()
+    chosen = month or reports.month_of(utc_today())
+    scope = f"all-users:{caller.user_id}:{chosen}"
+    result = reports.all_users(
+        caller,
+        stores=context.stores(),
+        month=chosen,
+        limit=limit,
+        start_key=decode_token(nextToken, secret=cfg.page_token_secret, scope=scope),
+        metric=cfg.budget_metric,
+        default_currency=cfg.default_currency,
+    )
+    return convert.all_users_out(
+        result, encode_token(result.users.next_key, secret=cfg.page_token_secret, scope=scope)
+    )

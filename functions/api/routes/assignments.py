@@ -1,0 +1,91 @@
+"""Resource assignments: assign, list (with costs), unassign."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from api import context, convert
+from api.problems import error_responses
+from api.schemas import AssignmentOut, AssignResourceIn, ResourceListOut, UserId
+from tally import assignments
+from tally.clock import utc_today
+from tally.paging import decode_token, encode_token
+
+router = Router()
+
+
+@router.post(
+    "/assign-resource",
+    status_code=201,
+    summary="Assign an AWS resource (or a share of it) to a user",
+    description="Admins assign to anyone; users to themselves. The resource must exist in the "
+    "account (EC2 instance, S3 bucket, RDS instance, Lambda function); other types are "
+    "accepted by ARN. A resource's shares add up to at most 100%.",
+    responses=error_responses(403, 409),
+    tags=["assignments"],
+)
+def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
+    caller = context.current_caller(router)
+    created = assignments.assign_resource(
+        caller,
+        assignments.AssignRequest(
+            user_id=body.user_id,
+            resource_type=body.resource_type,
+            resource_id=body.resource_id,
+            cost_center=body.cost_center,
+            share_pct=body.share_pct,
+        ),
+        stores=context.stores(),
+        catalog=context.resource_catalog(),
+        user_source=context.user_source(),
+    )
+    return convert.assignment_out(created)
+
+
+@router.get(
+    "/user/<userId>/resources",
+    summary="A user's assigned resources with their cost over the last 30 days",
+    responses=error_responses(403),
+    tags=["assignments"],
+)
+def list_resources(
+    userId: Annotated[UserId, Path()],
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+) -> ResourceListOut:
+    caller = context.current_caller(router)
+    secret = context.settings().page_token_secret
+    scope = f"resources:{caller.user_id}:{userId}"
+    page = assignments.list_user_resources(
+        caller,
+        userId,
+        stores=context.stores(),
+        limit=limit,
+        start_key=decode_token(nextToken, secret=secret, scope=scope),
+        metric=context.settings().budget_metric,
+        today=utc_today(),
+    )
+    return ResourceListOut(
+        items=[convert.assigned_resource_out(r) for r in page.items],
+        next_token=encode_token(page.next_key, secret=secret, scope=scope),
+    )
+
+
+@router.delete(
+    "/unassign/<assignmentId>",
+    status_code=204,
+    summary="Remove an assignment",
+    responses={**error_responses(403, 404), 204: {"description": "Removed"}},
+    tags=["assignments"],
+)
+def unassign(
+    assignmentId: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response[None]:
+    assignments.unassign_resource(
+        context.current_caller(router), assignmentId, stores=context.stores()
+    )
+    return Response(status_code=204)

@@ -1,0 +1,109 @@
+"""Budgets: create, read, update (with optimistic locking)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from api import context, convert
+from api.problems import error_responses
+from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, UserId
+from tally import budgets
+from tally.errors import Invalid
+
+router = Router()
+
+
+def _with_etag(budget: BudgetOut, status: int = 200) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=budget.model_dump_json(by_alias=True),
+        headers={"ETag": f'"{budget.version}"'},
+    )
+
+
+@router.post(
+    "/budgets",
+    status_code=201,
+    summary="Create a user's monthly budget (one per user)",
+    responses={
+        **error_responses(403, 409),
+        201: {"description": "Created", "content": {"application/json": {"model": BudgetOut}}},
+    },
+    tags=["budgets"],
+)
+def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
+    created = budgets.create_budget(
+        context.current_caller(router),
+        budgets.BudgetRequest(
+            user_id=body.user_id,
+            monthly_limit=body.monthly_limit,
+            alert_threshold=body.alert_threshold,
+            currency=body.currency,
+        ),
+        stores=context.stores(),
+        user_source=context.user_source(),
+    )
+    return _with_etag(convert.budget_out(created), 201)
+
+
+@router.get(
+    "/budgets/<userId>",
+    summary="A user's budget",
+    responses={
+        **error_responses(403, 404),
+        200: {"description": "The budget", "content": {"application/json": {"model": BudgetOut}}},
+    },
+    tags=["budgets"],
+)
+def get_budget(userId: Annotated[UserId, Path()]) -> Response[str]:
+    found = budgets.get_budget(context.current_caller(router), userId, stores=context.stores())
+    return _with_etag(convert.budget_out(found))
+
+
+def _if_match() -> int | None:
+    raw = (router.current_event.headers or {}).get("if-match") or (
+        router.current_event.headers or {}
+    ).get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    try:
+        return int(raw.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise Invalid.field("If-Match", "If-Match must be the ETag a read returned") from None
+
+
+@router.put(
+    "/budgets/<budgetId>",
+    summary="Change a budget's limit or threshold",
+    description="Send If-Match with the ETag of your read to refuse to overwrite a newer change "
+    "(412 semantics answered as 409 Conflict). Concurrent writers never overwrite each other.",
+    responses={
+        **error_responses(403, 404, 409),
+        200: {
+            "description": "The updated budget",
+            "content": {"application/json": {"model": BudgetOut}},
+        },
+    },
+    tags=["budgets"],
+)
+def update_budget(
+    budgetId: Annotated[str, Path(min_length=1, max_length=64)],
+    body: Annotated[BudgetUpdateIn, Body()],
+) -> Response[str]:
+    if body.monthly_limit is None and body.alert_threshold is None:
+        raise Invalid.field("body", "give monthlyLimit, alertThreshold or both")
+    updated = budgets.update_budget(
+        context.current_caller(router),
+        budgetId,
+        budgets.BudgetChanges(
+            monthly_limit=body.monthly_limit, alert_threshold=body.alert_threshold
+        ),
+        stores=context.stores(),
+        expected_version=_if_match(),
+    )
+    return _with_etag(convert.budget_out(updated))

@@ -1,0 +1,127 @@
+"""Builds the Lambda layer on this machine: no Docker, pip for the Lambda platform instead.
+
+The layer holds the ``tally`` package and the third-party dependencies in
+``requirements.txt`` under ``python/`` (Lambda puts ``/opt/python`` on ``sys.path``). Wheels
+are chosen for the function's runtime and architecture, not the machine's, so an arm64
+Python 3.14 layer builds the same way on an x86 laptop with Python 3.11.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import ILocalBundling
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS_DIR = ROOT / "layers"
+PACKAGE_DIR = LAYERS_DIR / "tally"
+REQUIREMENTS = ROOT / "requirements.txt"
+FUNCTIONS_DIR = ROOT / "functions"
+
+# Lambda's Python 3.14 runs on Amazon Linux 2023 (glibc 2.34). pip does not widen a
+# manylinux_2_x platform to older glibc versions by itself, and some wheels (cryptography)
+# ship only manylinux_2_28/2_34 builds, so every compatible tag is listed.
+PYTHON_VERSION = "3.14"
+PLATFORMS = ("manylinux2014_aarch64", *(f"manylinux_2_{minor}_aarch64" for minor in range(17, 35)))
+
+# The Lambda runtime ships boto3 and its dependencies. A second copy in the layer would shadow
+# the runtime's botocore (layers come first on sys.path) and could mismatch its boto3.
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+)
+# Console scripts and man pages of dependencies: nothing in Lambda runs them.
+UNUSED_DIRS = ("bin", "share")
+SKIPPED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
+
+
+def pip_command(target: Path) -> list[str]:
+    platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+    return [
+        sys.executable, "-m", "pip", "install",
+        "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(target),
+        "--implementation", "cp",
+        "--python-version", PYTHON_VERSION,
+        "--only-binary=:all:",
+        *platforms,
+        "--requirement", str(REQUIREMENTS),
+    ]  # fmt: skip
+
+
+def layer_asset_hash() -> str:
+    """Hash of everything that decides the layer's content.
+
+    The asset's source folder is ``layers/``, but ``requirements.txt`` and the pip options
+    live outside it; without them in the hash a dependency bump would not produce a new layer.
+    """
+    digest = hashlib.sha256()
+    digest.update(" ".join(pip_command(Path("<target>"))[3:]).encode())
+    digest.update(REQUIREMENTS.read_bytes())
+    for path in _package_files(PACKAGE_DIR):
+        digest.update(str(path.relative_to(LAYERS_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _package_files(directory: Path) -> Iterable[Path]:
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not any(path.match(pattern) for pattern in SKIPPED_NAMES):
+            if "__pycache__" not in path.parts:
+                yield path
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def remove_runtime_provided(site: Path) -> list[str]:
+    """Delete the distributions the Lambda runtime already has, file by file from RECORD."""
+    removed = []
+    for dist_info in sorted(site.glob("*.dist-info")):
+        name = _canonical(dist_info.name.rsplit("-", 1)[0])
+        if name not in RUNTIME_PROVIDED:
+            continue
+        record = dist_info / "RECORD"
+        for line in record.read_text().splitlines() if record.exists() else ():
+            relative = line.split(",", 1)[0]
+            path = (site / relative).resolve()
+            if path.is_relative_to(site) and path.is_file():
+                path.unlink()
+        shutil.rmtree(dist_info, ignore_errors=True)
+        removed.append(name)
+    # RECORD lists files only; drop the package folders it left empty.
+    for directory in sorted(site.iterdir()):
+        if directory.is_dir() and not any(path.is_file() for path in directory.rglob("*")):
+            shutil.rmtree(directory)
+    return removed
+
+
+def build_layer(output_dir: Path) -> None:
+    site = output_dir / "python"
+    site.mkdir(parents=True, exist_ok=True)
+    # The command is built from fixed arguments and repository paths, never from input.
+    result = subprocess.run(pip_command(site), capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(f"pip could not build the Lambda layer:\n{result.stderr}")
+    remove_runtime_provided(site)
+    for name in UNUSED_DIRS:
+        shutil.rmtree(site / name, ignore_errors=True)
+    shutil.copytree(
+        PACKAGE_DIR, site / PACKAGE_DIR.name, ignore=shutil.ignore_patterns(*SKIPPED_NAMES)
+    )
+
+
+@jsii.implements(ILocalBundling)
+class LocalLayerBundling:
+    """CDK's local bundling hook: build the layer here and tell CDK not to try Docker."""
+
+    def try_bundle(self, output_dir: str, *_args: Any, **_options: Any) -> bool:
+        build_layer(Path(output_dir))
+        return True

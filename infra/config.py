@@ -1,0 +1,170 @@
+"""The deployment's settings, read once from CDK context (``cdk.json`` or ``-c key=value``).
+
+Context given on the command line always arrives as a string (``-c enableWaf=true``), so every
+value is coerced and checked here: a typo fails the synth with a message naming the key, not a
+deploy twenty minutes later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from constructs import Node
+
+from infra.constructs.lambda_factory import log_retention
+
+COST_SOURCES = ("cost-explorer", "focus")
+BUDGET_METRICS = ("billed", "effective")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+# The documented placeholders in cdk.json: fine for `make synth`, useless for a deployment.
+PLACEHOLDER_DOMAIN = "example.com"
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A context value is missing or malformed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TallyConfig:
+    sender_email: str
+    admin_email: str
+    dashboard_domain: str | None
+    dashboard_certificate_arn: str | None
+    schedule_expression: str
+    api_throttle_rate: int
+    api_throttle_burst: int
+    cost_source: str
+    owner_tag_key: str
+    enable_waf: bool
+    budget_metric: str
+    restatement_days: int
+    default_currency: str
+    require_mfa: bool
+    log_retention_days: int
+    export_retention_days: int
+
+    @property
+    def uses_placeholders(self) -> bool:
+        return any(
+            email.endswith("@" + PLACEHOLDER_DOMAIN)
+            for email in (self.sender_email, self.admin_email)
+        )
+
+    @classmethod
+    def from_context(cls, node: Node) -> TallyConfig:
+        def get(key: str, parse: Callable[[str, Any], T], default: Any = None) -> T:
+            value = node.try_get_context(key)
+            if value is None:
+                value = default
+            if value is None:
+                raise ConfigError(f"context value {key!r} is required (cdk.json or -c {key}=...)")
+            try:
+                return parse(key, value)
+            except (TypeError, ValueError) as error:
+                raise ConfigError(f"context value {key!r}: {error}") from None
+
+        dashboard_domain = get("dashboardDomain", _optional_text, "")
+        certificate_arn = get("dashboardCertificateArn", _optional_text, "")
+        if dashboard_domain and not certificate_arn:
+            raise ConfigError(
+                "context value 'dashboardDomain' needs 'dashboardCertificateArn' too: "
+                "an ACM certificate in us-east-1 that covers the domain"
+            )
+        throttle_rate = get("apiThrottleRate", _positive_int)
+        throttle_burst = get("apiThrottleBurst", _positive_int)
+        if throttle_burst < throttle_rate:
+            # API Gateway accepts it, but a burst below the rate throttles every steady client.
+            raise ConfigError("'apiThrottleBurst' must be at least 'apiThrottleRate'")
+        return cls(
+            sender_email=get("senderEmail", _email),
+            admin_email=get("adminEmail", _email),
+            dashboard_domain=dashboard_domain,
+            dashboard_certificate_arn=certificate_arn,
+            schedule_expression=get("scheduleExpression", _schedule),
+            api_throttle_rate=throttle_rate,
+            api_throttle_burst=throttle_burst,
+            cost_source=get("costSource", _one_of(COST_SOURCES)),
+            owner_tag_key=get("ownerTagKey", _text),
+            enable_waf=get("enableWaf", _bool, False),
+            budget_metric=get("budgetMetric", _one_of(BUDGET_METRICS), "billed"),
+            restatement_days=get("restatementDays", _positive_int, 3),
+            default_currency=get("defaultCurrency", _currency, "USD"),
+            require_mfa=get("requireMfa", _bool, False),
+            log_retention_days=get("logRetentionDays", _retention, 90),
+            export_retention_days=get("exportRetentionDays", _positive_int, 400),
+        )
+
+
+def _text(key: str, value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _optional_text(key: str, value: Any) -> str | None:
+    return str(value).strip() or None
+
+
+def _email(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not _EMAIL.match(text):
+        raise ValueError(f"{text!r} is not an email address")
+    return text
+
+
+def _schedule(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not _SCHEDULE.match(text):
+        raise ValueError(f"{text!r} is not an EventBridge Scheduler expression (cron(...), rate(...))")
+    return text
+
+
+def _currency(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not _CURRENCY.match(text):
+        raise ValueError(f"{text!r} is not an ISO 4217 currency code")
+    return text
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _retention(key: str, value: Any) -> int:
+    days = _positive_int(key, value)
+    log_retention(days)  # raises ValueError for a period CloudWatch Logs does not offer
+    return days
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def parse(key: str, value: Any) -> str:
+        text = _text(key, value)
+        if text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    return parse

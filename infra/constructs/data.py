@@ -1,0 +1,126 @@
+"""The DynamoDB tables, built from ``tally.tables`` so CDK, the local stack and the code agree.
+
+Grants are explicit statements on the table and on each named index (taken from the same
+specs), not CDK's ``grant_read_data``: that one grants ``<table>/index/*``, a wildcard the
+specs make unnecessary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import nag
+from tally.tables import ALL_TABLES, TableSpec
+
+_PROJECTIONS = {
+    "ALL": dynamodb.ProjectionType.ALL,
+    "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+}
+READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+WRITE_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+
+
+class Access(Enum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read-write"
+
+
+def _string_key(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+class Data(Construct):
+    """One on-demand table per ``TableSpec``; ``tables[spec.key]`` is the table."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.specs: dict[str, TableSpec] = {spec.key: spec for spec in ALL_TABLES}
+        self.tables: dict[str, dynamodb.TableV2] = {
+            spec.key: self._table(spec) for spec in ALL_TABLES
+        }
+
+    def _table(self, spec: TableSpec) -> dynamodb.TableV2:
+        keeps = spec.holds_billing_data
+        table = dynamodb.TableV2(
+            self,
+            spec.key.title(),
+            partition_key=_string_key(spec.hash_key),
+            sort_key=_string_key(spec.range_key) if spec.range_key else None,
+            billing=dynamodb.Billing.on_demand(),
+            # The AWS managed key rather than DynamoDB's own: key use shows in CloudTrail, and it
+            # costs nothing per month.
+            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=keeps
+            ),
+            deletion_protection=keeps,
+            removal_policy=RemovalPolicy.RETAIN if keeps else RemovalPolicy.DESTROY,
+            time_to_live_attribute=spec.ttl_attribute,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index.name,
+                    partition_key=_string_key(index.hash_key),
+                    sort_key=_string_key(index.range_key) if index.range_key else None,
+                    projection_type=_PROJECTIONS[index.projection],
+                )
+                for index in spec.indexes
+            ],
+        )
+        if not keeps:
+            nag.acknowledge(
+                table,
+                "AwsSolutions-DDB3",
+                f"The {spec.key} table holds only ephemeral items that expire by TTL and are "
+                "rebuilt by the application; a point-in-time restore would bring back stale data.",
+            )
+        return table
+
+    def table_arns(self, key: str, *, with_indexes: bool) -> list[str]:
+        table = self.tables[key]
+        arns = [table.table_arn]
+        if with_indexes:
+            arns += [f"{table.table_arn}/index/{index.name}" for index in self.specs[key].indexes]
+        return arns
+
+    def grant(self, grantee: iam.IGrantable, access: Access, keys: Iterable[str]) -> None:
+        """Grant item-level access to the named tables (and, for reads, their indexes)."""
+        keys = list(keys)
+        unknown = set(keys) - set(self.tables)
+        if unknown:
+            raise KeyError(f"no such table: {', '.join(sorted(unknown))}")
+        actions: set[str] = set()
+        if access in (Access.READ, Access.READ_WRITE):
+            actions.update(READ_ACTIONS)
+        if access in (Access.WRITE, Access.READ_WRITE):
+            actions.update(WRITE_ACTIONS)
+        reads = access is not Access.WRITE
+        resources = [arn for key in keys for arn in self.table_arns(key, with_indexes=reads)]
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=sorted(actions), resources=resources)
+        )
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """``TALLY_TABLE_<KEY>`` for every table: what ``tally.settings`` reads."""
+        return {spec.env_var: self.tables[spec.key].table_name for spec in ALL_TABLES}

@@ -1,0 +1,183 @@
+"""What every Tally function shares, written once: runtime, architecture, logging, tracing,
+the dependencies layer, the shared environment and one role per function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import nag
+from infra.bundling import (
+    FUNCTIONS_DIR,
+    LAYERS_DIR,
+    SKIPPED_NAMES,
+    LocalLayerBundling,
+    layer_asset_hash,
+)
+
+# The newest Python runtime aws-cdk-lib knows; AwsSolutions-L1 accepts nothing older.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+PAGE_TOKEN_SECRET_ENV = "TALLY_PAGE_TOKEN_SECRET"
+
+
+@dataclass(frozen=True)
+class TallyFunction:
+    function: lambda_.Function
+    role: iam.Role
+    log_group: logs.LogGroup
+
+
+class FunctionRuntime(Construct):
+    """The dependencies layer, the page-token key and the defaults of every function.
+
+    ``new_function`` is the only way the stack creates a Lambda function, so a default changed
+    here changes for all of them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_retention_days: int,
+        environment: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._log_retention = log_retention(log_retention_days)
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            description="Tally: the tally package and its third-party dependencies (no boto3)",
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            code=lambda_.Code.from_asset(
+                str(LAYERS_DIR),
+                asset_hash_type=AssetHashType.CUSTOM,
+                asset_hash=layer_asset_hash(),
+                bundling=BundlingOptions(
+                    image=RUNTIME.bundling_image,
+                    local=LocalLayerBundling(),
+                    # Only reached if local bundling is bypassed: say so instead of building a
+                    # layer that would silently lack requirements.txt (it is outside layers/).
+                    command=["bash", "-c", "echo 'Tally bundles its layer locally' >&2; exit 1"],
+                ),
+            ),
+        )
+        # The HMAC key that signs pagination tokens. Secrets Manager generates it inside AWS, so
+        # it never exists on a laptop or in the template; CloudFormation resolves the dynamic
+        # reference at deploy time and Lambda keeps it encrypted at rest with the environment.
+        self.page_token_secret = secretsmanager.Secret(
+            self,
+            "PageTokenKey",
+            description="Tally: HMAC key for pagination tokens (rotate by updating, then deploy)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        nag.acknowledge(
+            self.page_token_secret,
+            "AwsSolutions-SMG4",
+            "The key only signs short-lived pagination tokens and reaches the functions through "
+            "their environment at deploy time, so a scheduled rotation would not take effect; "
+            "docs/deploy.md describes rotating it by hand (put-secret-value, then cdk deploy).",
+        )
+        self._environment = {
+            **environment,
+            PAGE_TOKEN_SECRET_ENV: self.page_token_secret.secret_value.unsafe_unwrap(),
+        }
+        self._code = lambda_.Code.from_asset(
+            str(FUNCTIONS_DIR), exclude=[*SKIPPED_NAMES, "**/tests", "**/*.md"]
+        )
+
+    def new_function(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        description: str,
+        service: str,
+        memory_size: int,
+        timeout: Duration,
+        environment: Mapping[str, str] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+    ) -> TallyFunction:
+        """A function with its own role and log group; grant it what it needs, nothing else."""
+        log_group = logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            retention=self._log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            scope,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Tally {service} function",
+        )
+        # In place of AWSLambdaBasicExecutionRole: write to this function's log group only.
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            scope,
+            construct_id,
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=self._code,
+            layers=[self.layer],
+            role=role,
+            memory_size=memory_size,
+            timeout=timeout,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE,
+            dead_letter_queue=dead_letter_queue,
+            environment={
+                **self._environment,
+                "POWERTOOLS_SERVICE_NAME": f"tally-{service}",
+                **(environment or {}),
+            },
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
+            "which support no resource-level permissions; the role has no other '*' resource "
+            "(tests/infra/test_iam.py checks it).",
+        )
+        return TallyFunction(function=function, role=role, log_group=log_group)
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS, 150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}  # fmt: skip
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """CDK's enum for a retention in days (``TallyConfig`` has already checked the value)."""
+    try:
+        return _RETENTION[days]
+    except KeyError:
+        raise ValueError(f"{days} days is not a CloudWatch Logs retention period") from None

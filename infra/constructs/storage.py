@@ -1,0 +1,85 @@
+"""Buckets: the cost exports (FOCUS files from AWS Data Exports) and the access logs of every
+bucket and of the dashboard's CloudFront distribution."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra import nag
+
+ACCESS_LOG_RETENTION = Duration.days(365)
+# AWS Data Exports and the legacy Cost and Usage Report deliver through these principals.
+EXPORT_DELIVERY_PRINCIPALS = ("bcm-data-exports.amazonaws.com", "billingreports.amazonaws.com")
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, export_retention_days: int) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # the only kind S3 log delivery writes to
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            # CloudFront's standard logs are delivered with an ACL grant to this bucket's owner.
+            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=ACCESS_LOG_RETENTION)],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This bucket is the access-log destination of the stack's buckets and CloudFront; "
+            "logging it into itself would log every log delivery, and logging it elsewhere "
+            "would need yet another bucket with the same question.",
+        )
+
+        self.exports = s3.Bucket(
+            self,
+            "Exports",
+            # SSE-S3: the documented setup for a Data Exports destination; SSE-KMS would also need
+            # the export service in a key policy, for files that are not secret beyond the account.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="s3/exports/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-exports",
+                    expiration=Duration.days(export_retention_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Lets an administrator point an AWS Data Export (FOCUS 1.x) at this bucket; scoped to
+        # exports of this account, as the Data Exports documentation prescribes.
+        for sid, actions, resource in (
+            ("DataExportsWrite", ["s3:PutObject"], self.exports.arn_for_objects("*")),
+            ("DataExportsCheckPolicy", ["s3:GetBucketPolicy"], self.exports.bucket_arn),
+        ):
+            self.exports.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    actions=actions,
+                    resources=[resource],
+                    principals=[iam.ServicePrincipal(p) for p in EXPORT_DELIVERY_PRINCIPALS],
+                    conditions={
+                        "StringLike": {
+                            "aws:SourceArn": [
+                                f"arn:{stack.partition}:cur:us-east-1:{stack.account}:definition/*",
+                                f"arn:{stack.partition}:bcm-data-exports:us-east-1:"
+                                f"{stack.account}:export/*",
+                            ],
+                            "aws:SourceAccount": stack.account,
+                        }
+                    },
+                )
+            )

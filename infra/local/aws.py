@@ -1,0 +1,348 @@
+"""The moto server and the AWS resources the CDK stack creates, rebuilt on one machine.
+
+Everything here talks to moto over HTTP with explicit fake credentials, so nothing in this
+module can reach a real AWS account whatever the caller's environment holds.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from threading import Thread
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, TableSpec, create_table_request
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_AWS_PORT = 5000
+DEFAULT_PREFIX = "tally-local"
+SENDER_EMAIL = "tally@example.com"
+# moto's fake credentials; they only ever reach the moto server.
+FAKE_ACCESS_KEY = "testing"
+FAKE_SECRET_KEY = "testing"  # noqa: S105 - not a secret, moto's documented placeholder
+
+ADMIN_ROLE = "admin"
+USER_ROLE = "user"
+ROLE_GROUPS = {ADMIN_ROLE: ADMIN_GROUP, USER_ROLE: USER_GROUP}
+
+# The same policy the CDK user pool sets; moto enforces it on admin_set_user_password.
+PASSWORD_POLICY = {
+    "MinimumLength": 12,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": 7,
+}
+
+
+class PortInUse(RuntimeError):
+    """A port the local stack needs is taken; the message says which variable moves it."""
+
+
+def port_in_use_message(port: int, variable: str) -> str:
+    return (
+        f"port {port} on 127.0.0.1 is already in use (is another `make run` up?). "
+        f"Stop that process or choose another port, e.g. {variable}={port + 1} make run"
+    )
+
+
+def use_fake_credentials(region: str = DEFAULT_REGION) -> None:
+    """Point this process's boto3 at fake credentials, whatever profile the user has.
+
+    An explicit profile makes botocore skip the environment credentials, so it is dropped too.
+    """
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = FAKE_ACCESS_KEY
+    os.environ["AWS_SECRET_ACCESS_KEY"] = FAKE_SECRET_KEY
+    os.environ["AWS_SESSION_TOKEN"] = FAKE_ACCESS_KEY
+    os.environ["AWS_DEFAULT_REGION"] = region
+
+
+class MotoServer(ThreadedMotoServer):
+    """moto's threaded server, binding its port before ``start`` returns.
+
+    ``ThreadedMotoServer.start`` binds inside its thread and waits for an event that never
+    comes when the bind fails, so a taken port would hang ``make run`` instead of failing.
+    """
+
+    def start(self) -> None:
+        try:
+            server = make_server(
+                self._ip_address,
+                self._port,
+                DomainDispatcherApplication(create_backend_app),
+                threaded=True,
+                request_handler=MotoRequestHandler,
+            )
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(port_in_use_message(self._port, "TALLY_AWS_PORT")) from error
+            raise
+        self._server = server
+        self._thread = Thread(target=server.serve_forever, name="moto-server", daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"
+
+
+def start_moto(port: int = DEFAULT_AWS_PORT, *, quiet: bool = True) -> MotoServer:
+    """Start moto on 127.0.0.1 (``port=0``: any free port); raise ``PortInUse`` if taken."""
+    if quiet:
+        # werkzeug logs every request moto serves; the gateway's own log is what people read.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = MotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
+def aws_client(service: str, endpoint_url: str, region: str = DEFAULT_REGION) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=FAKE_ACCESS_KEY,
+        aws_secret_access_key=FAKE_SECRET_KEY,
+    )
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    """One row of ``users`` in ``.tally/local.json``."""
+
+    username: str
+    password: str
+    role: str  # "admin" | "user"
+    user_id: str  # the Cognito ``sub``
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "username": self.username,
+            "password": self.password,
+            "role": self.role,
+            "user_id": self.user_id,
+        }
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    """The provisioned resources; ``handler_env()`` is what a Lambda function would be given."""
+
+    endpoint_url: str
+    region: str
+    user_pool_id: str
+    client_id: str
+    table_names: Mapping[str, str]  # TableSpec.key -> table name
+    exports_bucket: str
+    sender_email: str
+    admin_topic_arn: str
+    operations_topic_arn: str
+    event_bus_name: str
+    page_token_secret: str
+
+    def client(self, service: str) -> Any:
+        return aws_client(service, self.endpoint_url, self.region)
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
+
+    def handler_env(self) -> dict[str, str]:
+        """Environment for the handlers: the Settings variables plus fake credentials."""
+        env = {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+            "AWS_SESSION_TOKEN": FAKE_ACCESS_KEY,
+            # boto3 honours AWS_ENDPOINT_URL for every client: a client created without the
+            # Tally endpoint setting still lands on moto instead of a real account.
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "TALLY_AWS_ENDPOINT_URL": self.endpoint_url,
+            "TALLY_PAGE_TOKEN_SECRET": self.page_token_secret,
+            "TALLY_USER_POOL_ID": self.user_pool_id,
+            "TALLY_USER_POOL_CLIENT_ID": self.client_id,
+            "TALLY_EXPORTS_BUCKET": self.exports_bucket,
+            "TALLY_SENDER_EMAIL": self.sender_email,
+            "TALLY_ADMIN_TOPIC_ARN": self.admin_topic_arn,
+            "TALLY_OPERATIONS_TOPIC_ARN": self.operations_topic_arn,
+            "TALLY_EVENT_BUS_NAME": self.event_bus_name,
+            "POWERTOOLS_SERVICE_NAME": "tally",
+            "POWERTOOLS_METRICS_NAMESPACE": "Tally",
+            # No X-Ray daemon on a laptop.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        for spec in ALL_TABLES:
+            env[spec.env_var] = self.table_names[spec.key]
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LocalAws:
+        """Rebuild from ``handler_env()`` output (e.g. in a hook or another process)."""
+        return cls(
+            endpoint_url=env["TALLY_AWS_ENDPOINT_URL"],
+            region=env["AWS_REGION"],
+            user_pool_id=env["TALLY_USER_POOL_ID"],
+            client_id=env["TALLY_USER_POOL_CLIENT_ID"],
+            table_names={spec.key: env[spec.env_var] for spec in ALL_TABLES},
+            exports_bucket=env["TALLY_EXPORTS_BUCKET"],
+            sender_email=env["TALLY_SENDER_EMAIL"],
+            admin_topic_arn=env["TALLY_ADMIN_TOPIC_ARN"],
+            operations_topic_arn=env["TALLY_OPERATIONS_TOPIC_ARN"],
+            event_bus_name=env["TALLY_EVENT_BUS_NAME"],
+            page_token_secret=env["TALLY_PAGE_TOKEN_SECRET"],
+        )
+
+
+def create_table(dynamodb: Any, spec: TableSpec, name: str) -> None:
+    dynamodb.create_table(**create_table_request(spec, name))
+    if spec.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+        )
+
+
+def provision(
+    endpoint_url: str,
+    *,
+    region: str = DEFAULT_REGION,
+    prefix: str = DEFAULT_PREFIX,
+    sender_email: str = SENDER_EMAIL,
+) -> LocalAws:
+    """Create, in the moto server at ``endpoint_url``, what the CDK stack would create.
+
+    ``prefix`` names the tables, bucket, topics and bus; moto's state is per process, so two
+    stacks in one process need two prefixes.
+    """
+
+    def client(service: str) -> Any:
+        return aws_client(service, endpoint_url, region)
+
+    dynamodb = client("dynamodb")
+    table_names = {spec.key: spec.local_name(prefix) for spec in ALL_TABLES}
+    for spec in ALL_TABLES:
+        create_table(dynamodb, spec, table_names[spec.key])
+
+    cognito = client("cognito-idp")
+    pool = cognito.create_user_pool(
+        PoolName=f"{prefix}-users",
+        # Sign in with the username; email is an alias (moto stores it but only resolves
+        # usernames in InitiateAuth).
+        AliasAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        Policies={"PasswordPolicy": PASSWORD_POLICY},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}
+        ],
+    )["UserPool"]
+    user_pool_id = pool["Id"]
+    cognito.create_group(
+        UserPoolId=user_pool_id, GroupName=ADMIN_GROUP, Precedence=0, Description="Tally admins"
+    )
+    cognito.create_group(
+        UserPoolId=user_pool_id, GroupName=USER_GROUP, Precedence=10, Description="Tally users"
+    )
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=user_pool_id,
+        ClientName=f"{prefix}-dashboard",
+        GenerateSecret=False,  # a browser cannot keep a secret
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]["ClientId"]
+
+    exports_bucket = f"{prefix}-exports"
+    client("s3").create_bucket(Bucket=exports_bucket)
+
+    # SES refuses to send from an unverified identity; moto verifies at once.
+    client("ses").verify_email_identity(EmailAddress=sender_email)
+
+    sns = client("sns")
+    admin_topic_arn = sns.create_topic(Name=f"{prefix}-admin-alerts")["TopicArn"]
+    operations_topic_arn = sns.create_topic(Name=f"{prefix}-operations")["TopicArn"]
+
+    event_bus_name = prefix
+    client("events").create_event_bus(Name=event_bus_name)
+
+    return LocalAws(
+        endpoint_url=endpoint_url,
+        region=region,
+        user_pool_id=user_pool_id,
+        client_id=client_id,
+        table_names=table_names,
+        exports_bucket=exports_bucket,
+        sender_email=sender_email,
+        admin_topic_arn=admin_topic_arn,
+        operations_topic_arn=operations_topic_arn,
+        event_bus_name=event_bus_name,
+        page_token_secret=secrets.token_urlsafe(32),
+    )
+
+
+def create_user(
+    aws: LocalAws,
+    username: str,
+    password: str,
+    *,
+    role: str = USER_ROLE,
+    email: str | None = None,
+    extra_groups: Sequence[str] = (),
+) -> str:
+    """Create a confirmed user with a permanent password in the role's group; return its sub.
+
+    ``role`` is "admin" (group ``admins``) or "user" (group ``users``). The password must meet
+    the pool's policy (12+ characters, upper, lower, digit, symbol).
+    """
+    if role not in ROLE_GROUPS:
+        raise ValueError(f"role must be one of {sorted(ROLE_GROUPS)}, not {role!r}")
+    cognito = aws.client("cognito-idp")
+    created = cognito.admin_create_user(
+        UserPoolId=aws.user_pool_id,
+        Username=username,
+        UserAttributes=[
+            {"Name": "email", "Value": email or f"{username}@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+        MessageAction="SUPPRESS",
+    )["User"]
+    # Without a permanent password the first sign-in meets NEW_PASSWORD_REQUIRED.
+    cognito.admin_set_user_password(
+        UserPoolId=aws.user_pool_id, Username=username, Password=password, Permanent=True
+    )
+    for group in (ROLE_GROUPS[role], *extra_groups):
+        cognito.admin_add_user_to_group(
+            UserPoolId=aws.user_pool_id, Username=username, GroupName=group
+        )
+    return next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
+
+
+def add_user(
+    aws: LocalAws,
+    username: str,
+    password: str,
+    *,
+    role: str = USER_ROLE,
+    email: str | None = None,
+) -> LocalUser:
+    """``create_user``, returning the ``local.json`` row."""
+    user_id = create_user(aws, username, password, role=role, email=email)
+    return LocalUser(username=username, password=password, role=role, user_id=user_id)

@@ -1,0 +1,72 @@
+"""Signing in to the local stack, for tests and scripts.
+
+Uses plain HTTP (as a browser would: Cognito's InitiateAuth needs no AWS signature), so it
+works without boto3 credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from infra.local.stack import DEFAULT_LOCAL_JSON
+
+
+class SignInError(RuntimeError):
+    pass
+
+
+def load_local_json(path: Path | str = DEFAULT_LOCAL_JSON) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
+
+
+def initiate_auth(
+    aws_endpoint_url: str, client_id: str, username: str, password: str
+) -> dict[str, Any]:
+    """Cognito ``InitiateAuth`` (``USER_PASSWORD_AUTH``); returns ``AuthenticationResult``."""
+    if urlsplit(aws_endpoint_url).scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) endpoint: {aws_endpoint_url}")
+    body = {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": client_id,
+        "AuthParameters": {"USERNAME": username, "PASSWORD": password},
+    }
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        aws_endpoint_url.rstrip("/") + "/",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            answer = json.load(response)
+    except urllib.error.HTTPError as error:
+        raise SignInError(f"sign-in as {username!r} failed: {error.read().decode()}") from error
+    if "AuthenticationResult" not in answer:
+        raise SignInError(f"sign-in as {username!r} met a challenge: {answer.get('ChallengeName')}")
+    result: dict[str, Any] = answer["AuthenticationResult"]
+    return result
+
+
+def sign_in(
+    local_json: Mapping[str, Any] | Path | str, username: str, password: str | None = None
+) -> str:
+    """An ID token for ``username`` (password from ``local.json`` unless given)."""
+    data = local_json if isinstance(local_json, Mapping) else load_local_json(local_json)
+    if password is None:
+        user = next((u for u in data["users"] if u["username"] == username), None)
+        if user is None:
+            raise SignInError(f"{username!r} is not among the users in local.json")
+        password = user["password"]
+    result = initiate_auth(data["aws_endpoint_url"], data["client_id"], username, password)
+    token: str = result["IdToken"]
+    return token

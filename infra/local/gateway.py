@@ -1,0 +1,529 @@
+"""A small stand-in for API Gateway (REST API, Cognito authorizer, Lambda proxy) plus static files.
+
+``/api/*``: the Authorization header's Cognito ID token is verified, the request becomes a REST
+proxy event for the resource ``/api/{proxy+}`` with the claims under
+``requestContext.authorizer.claims``, and the same handler Lambda runs is called in-process.
+``/outbox`` lists the emails sent through SES; any other path is a file of the dashboard.
+Gateway-made errors are problem+json, and no exception reaches the client as a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import errno
+import json
+import logging
+import mimetypes
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from infra.local.aws import PortInUse, port_in_use_message
+from infra.local.outbox import SentEmail, render_outbox, sent_emails
+from infra.local.tokens import (
+    LIST_CLAIMS_COMMA,
+    CognitoTokenVerifier,
+    InvalidToken,
+    KeySetUnavailable,
+    bearer_token,
+    render_claims,
+)
+
+log = logging.getLogger("tally.local.gateway")
+
+DEFAULT_PORT = 8080
+API_PREFIX = "/api"
+PROXY_RESOURCE = "/api/{proxy+}"
+MAX_BODY_BYTES = 1024 * 1024
+LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
+PROBLEM_JSON = "application/problem+json"
+# What CDK's defaultCorsPreflightOptions answers with (Cors.DEFAULT_HEADERS, ALL_METHODS).
+CORS_ALLOW_HEADERS = (
+    "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent"
+)
+CORS_ALLOW_METHODS = "OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD"
+# Computed by the gateway from what it actually writes; a handler's value would be wrong.
+_HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+
+Handler = Callable[[dict[str, Any], Any], Any]
+Outbox = Callable[[], list[SentEmail]]
+
+PLACEHOLDER_PAGE = (
+    "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Tally (local)</title>"
+    "</head><body style='font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto'>"
+    "<h1>Tally, running locally</h1><p>The dashboard comes in a later step. The API is at "
+    "<code>/api</code> (sign in through Cognito first, see <code>.tally/local.json</code>); "
+    "sent emails are in the <a href='/outbox'>outbox</a>.</p></body></html>"
+)
+
+
+def problem(status: int, detail: str, *, title: str | None = None) -> bytes:
+    """An RFC 9457 body; ``about:blank`` because the status alone carries the meaning."""
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    return json.dumps(body).encode()
+
+
+@dataclass
+class LocalLambdaContext:
+    """What Lambda passes as ``context``: enough for Powertools' logger and metrics."""
+
+    aws_request_id: str
+    function_name: str = "tally-local-api"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    log_group_name: str = "/aws/lambda/tally-local-api"
+    log_stream_name: str = "local"
+    timeout_seconds: float = 29.0  # API Gateway's integration timeout
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT_ID}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self.started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+
+
+class _BadProxyResponse(Exception):
+    pass
+
+
+class LocalGateway:
+    """The local API Gateway. ``port=0`` picks a free port (see ``.port`` / ``.url``).
+
+    ``handler`` is called as Lambda calls it, ``handler(event, context)``, one event at a time:
+    a Lambda container serves one request at a time and Powertools' resolver keeps the current
+    event on the app object.
+    """
+
+    def __init__(
+        self,
+        *,
+        handler: Handler,
+        verifier: CognitoTokenVerifier,
+        static_dir: Path | str | None = None,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        stage: str = "local",
+        max_body_bytes: int = MAX_BODY_BYTES,
+        list_claims: str = LIST_CLAIMS_COMMA,
+        outbox: Outbox = sent_emails,
+        cors_origin: str = "*",
+        access_log: bool = True,
+    ) -> None:
+        self.handler = handler
+        self.verifier = verifier
+        self.static_dir = Path(static_dir).resolve() if static_dir is not None else None
+        self.stage = stage
+        self.max_body_bytes = max_body_bytes
+        self.list_claims = list_claims
+        self.outbox = outbox
+        self.cors_origin = cors_origin
+        self.access_log = access_log
+        self._invoke_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        try:
+            self._server = _Server((host, port), _RequestHandler)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(port_in_use_message(port, "TALLY_PORT")) from error
+            raise
+        self._server.gateway = self
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.server_address[0]}:{self.port}"
+
+    def start(self) -> LocalGateway:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="local-gateway", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LocalGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def cors_headers(self) -> list[tuple[str, str]]:
+        return [("Access-Control-Allow-Origin", self.cors_origin)]
+
+    def problem_reply(self, status: int, detail: str, *, title: str | None = None) -> _Reply:
+        headers = [("Content-Type", PROBLEM_JSON), *self.cors_headers()]
+        if status == HTTPStatus.UNAUTHORIZED:
+            headers.append(("x-amzn-ErrorType", "UnauthorizedException"))
+        return _Reply(status, problem(status, detail, title=title), headers)
+
+    def preflight_reply(self) -> _Reply:
+        return _Reply(
+            HTTPStatus.NO_CONTENT,
+            b"",
+            [
+                *self.cors_headers(),
+                ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
+                ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
+            ],
+        )
+
+    def authorize(self, authorization: str | None) -> dict[str, Any] | _Reply:
+        token = bearer_token(authorization)
+        if token is None:
+            return self.problem_reply(401, "the Authorization header is missing")
+        try:
+            return self.verifier.verify(token)
+        except InvalidToken as error:
+            return self.problem_reply(401, str(error))
+        except KeySetUnavailable as error:
+            log.exception("the user pool's key set is out of reach")
+            return self.problem_reply(500, str(error))
+
+    def build_event(
+        self,
+        *,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        claims: Mapping[str, Any],
+        source_ip: str,
+        protocol: str,
+    ) -> dict[str, Any]:
+        """A REST API Lambda proxy event for ``/api/{proxy+}``, as API Gateway builds one."""
+        split = urlsplit(target)
+        path = unquote(split.path)
+        single_headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in headers:
+            single_headers[name] = value
+            multi_headers.setdefault(name, []).append(value)
+        forwarded = {
+            "X-Forwarded-For": source_ip,
+            "X-Forwarded-Proto": "http",
+            "X-Forwarded-Port": str(self.port),
+        }
+        for name, value in forwarded.items():
+            single_headers.setdefault(name, value)
+            multi_headers.setdefault(name, [value])
+        query: dict[str, str] = {}
+        multi_query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(split.query, keep_blank_values=True):
+            query[name] = value
+            multi_query.setdefault(name, []).append(value)
+        request_id = str(uuid.uuid4())
+        now = datetime.now(tz=UTC)
+        lower_headers = {name.lower(): value for name, value in single_headers.items()}
+        return {
+            "resource": PROXY_RESOURCE,
+            "path": path,
+            "httpMethod": method,
+            "headers": single_headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": {"proxy": path[len(API_PREFIX) + 1 :]},
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": LOCAL_ACCOUNT_ID,
+                "apiId": "local",
+                "resourceId": "local",
+                "resourcePath": PROXY_RESOURCE,
+                "httpMethod": method,
+                "extendedRequestId": request_id,
+                "requestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "path": f"/{self.stage}{path}",
+                "protocol": protocol,
+                "stage": self.stage,
+                "domainName": lower_headers.get("host", f"127.0.0.1:{self.port}"),
+                "domainPrefix": "127",
+                "identity": {
+                    "sourceIp": source_ip,
+                    "userAgent": lower_headers.get("user-agent"),
+                    "accountId": None,
+                    "apiKey": None,
+                    "apiKeyId": None,
+                    "caller": None,
+                    "cognitoAuthenticationProvider": None,
+                    "cognitoAuthenticationType": None,
+                    "cognitoIdentityId": None,
+                    "cognitoIdentityPoolId": None,
+                    "principalOrgId": None,
+                    "user": None,
+                    "userArn": None,
+                    "accessKey": None,
+                },
+                "authorizer": {"claims": render_claims(claims, self.list_claims)},
+            },
+            # Without binary media types API Gateway hands text bodies to Lambda as they came.
+            "body": body.decode("utf-8", errors="replace") if body else None,
+            "isBase64Encoded": False,
+        }
+
+    def invoke(self, event: dict[str, Any]) -> _Reply:
+        request_id = event["requestContext"]["requestId"]
+        context = LocalLambdaContext(aws_request_id=request_id)
+        try:
+            with self._invoke_lock:
+                result = self.handler(event, context)
+        except Exception:
+            # The developer sees the traceback in the local stack's log; the client sees what
+            # API Gateway shows for a failed Lambda invocation.
+            log.exception("the API handler raised (request %s)", request_id)
+            return self.problem_reply(
+                502, f"the API handler failed; see the local stack's log (request {request_id})"
+            )
+        try:
+            return self._proxy_reply(result)
+        except _BadProxyResponse as error:
+            log.error("malformed Lambda proxy response (request %s): %s", request_id, error)
+            return self.problem_reply(
+                502, f"the API handler returned a malformed proxy response: {error}"
+            )
+
+    @staticmethod
+    def _proxy_reply(result: Any) -> _Reply:
+        if not isinstance(result, dict):
+            raise _BadProxyResponse(f"expected a dict, got {type(result).__name__}")
+        status = result.get("statusCode")
+        if isinstance(status, str) and status.isdigit():
+            status = int(status)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise _BadProxyResponse(f"statusCode {status!r} is not an HTTP status")
+        single = result.get("headers") or {}
+        multi = result.get("multiValueHeaders") or {}
+        if not isinstance(single, dict) or not isinstance(multi, dict):
+            raise _BadProxyResponse("headers and multiValueHeaders must be objects")
+        # API Gateway merges the two; for a name in both, multiValueHeaders wins.
+        headers: list[tuple[str, str]] = []
+        multi_names = {str(name).lower() for name in multi}
+        for name, values in multi.items():
+            if not isinstance(values, list):
+                raise _BadProxyResponse(f"multiValueHeaders[{name!r}] must be a list")
+            headers.extend((str(name), str(value)) for value in values)
+        for name, value in single.items():
+            if str(name).lower() not in multi_names:
+                headers.append((str(name), str(value)))
+        headers = [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP]
+        body = result.get("body")
+        if body is None:
+            payload = b""
+        elif not isinstance(body, str):
+            raise _BadProxyResponse(f"body must be a string, got {type(body).__name__}")
+        elif result.get("isBase64Encoded"):
+            try:
+                payload = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError) as error:
+                raise _BadProxyResponse("isBase64Encoded is set but body is not base64") from error
+        else:
+            payload = body.encode("utf-8")
+        return _Reply(status, payload, headers)
+
+    def static_reply(self, target: str) -> _Reply:
+        path = unquote(urlsplit(target).path)
+        if self.static_dir is None:
+            if path in ("/", "/index.html"):
+                return _Reply(200, PLACEHOLDER_PAGE.encode(), [("Content-Type", "text/html")])
+            return self.problem_reply(404, f"nothing at {path}")
+        file = self._static_file(path)
+        if file is None:
+            return self.problem_reply(404, f"nothing at {path}")
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in (
+            "application/javascript",
+            "application/json",
+        ):
+            content_type += "; charset=utf-8"
+        return _Reply(
+            200, file.read_bytes(), [("Content-Type", content_type), ("Cache-Control", "no-cache")]
+        )
+
+    def _static_file(self, path: str) -> Path | None:
+        """The file under ``static_dir`` for a URL path, or None; never a file outside it."""
+        assert self.static_dir is not None
+        parts = PurePosixPath(path).parts[1:]  # drop the root "/"
+        if any(part in ("..", ".") or "\\" in part or "\x00" in part for part in parts):
+            return None
+        candidate = self.static_dir.joinpath(*parts)
+        try:
+            candidate = candidate.resolve()
+        except (OSError, RuntimeError):
+            return None
+        # resolve() follows symlinks, so a link pointing out of the directory is refused too
+        if not candidate.is_relative_to(self.static_dir):
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+
+    def outbox_reply(self, as_json: bool) -> _Reply:
+        emails = self.outbox()
+        if as_json:
+            body = json.dumps([sent.as_json() for sent in emails]).encode()
+            return _Reply(200, body, [("Content-Type", "application/json")])
+        return _Reply(
+            200, render_outbox(emails).encode(), [("Content-Type", "text/html; charset=utf-8")]
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    gateway: LocalGateway
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "TallyLocalGateway"
+    timeout = 60  # a client that stops sending does not hold a thread forever
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        gateway = self.server.gateway
+        try:
+            reply = self._route(gateway)
+        except Exception:
+            log.exception("the local gateway failed on %s %s", self.command, self.path)
+            self.close_connection = True
+            reply = gateway.problem_reply(500, "the local gateway failed; see its log")
+        self._send(reply)
+
+    def _route(self, gateway: LocalGateway) -> _Reply:
+        path = urlsplit(self.path).path
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            return self._api(gateway, path)
+        if self.command not in ("GET", "HEAD"):
+            self.close_connection = True  # the body, if any, is left unread
+            return gateway.problem_reply(405, f"{self.command} is not allowed on {path}")
+        if path in ("/outbox", "/outbox/"):
+            return gateway.outbox_reply(as_json=False)
+        if path == "/outbox.json":
+            return gateway.outbox_reply(as_json=True)
+        return gateway.static_reply(self.path)
+
+    def _api(self, gateway: LocalGateway, path: str) -> _Reply:
+        if self.command == "OPTIONS":
+            # CORS preflight: a mock integration in AWS, never behind the authorizer.
+            self.close_connection = self._has_body()
+            return gateway.preflight_reply()
+        if len(path) <= len(API_PREFIX) + 1:
+            self.close_connection = self._has_body()
+            return gateway.problem_reply(404, f"no API resource at {path}")
+        claims = gateway.authorize(self.headers.get("Authorization"))
+        if isinstance(claims, _Reply):
+            self.close_connection = self._has_body()
+            return claims
+        body = self._read_body(gateway)
+        if isinstance(body, _Reply):
+            self.close_connection = True
+            return body
+        event = gateway.build_event(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=body,
+            claims=claims,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+        )
+        return gateway.invoke(event)
+
+    def _has_body(self) -> bool:
+        length = self.headers.get("Content-Length", "0").strip()
+        return length not in ("", "0") or "Transfer-Encoding" in self.headers
+
+    def _read_body(self, gateway: LocalGateway) -> bytes | _Reply:
+        if self.headers.get("Transfer-Encoding"):
+            return gateway.problem_reply(411, "send the body with a Content-Length")
+        raw_length = self.headers.get("Content-Length")
+        if raw_length is None:
+            return b""
+        try:
+            length = int(raw_length)
+            if length < 0:
+                raise ValueError(raw_length)
+        except ValueError:
+            return gateway.problem_reply(400, "Content-Length is not a number")
+        if length > gateway.max_body_bytes:
+            return gateway.problem_reply(
+                413, f"the request body is over {gateway.max_body_bytes} bytes"
+            )
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, reply: _Reply) -> None:
+        bodiless = reply.status in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED)
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        if not bodiless:
+            self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and not bodiless and reply.body:
+            self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.gateway.access_log:
+            log.info("%s %s", self.address_string(), format % args)

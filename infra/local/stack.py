@@ -1,0 +1,261 @@
+"""The whole local stack in one call: moto, the resources, the demo organisation, the gateway.
+
+``python -m infra.local`` runs it until interrupted; end-to-end tests can start it in-process
+with ``port=0, aws_port=0`` and a ``local_json_path`` of their own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.local.aws import (
+    DEFAULT_AWS_PORT,
+    DEFAULT_PREFIX,
+    LocalAws,
+    LocalUser,
+    MotoServer,
+    PortInUse,
+    port_in_use_message,
+    provision,
+    start_moto,
+    use_fake_credentials,
+)
+from infra.local.gateway import DEFAULT_PORT, PROBLEM_JSON, Handler, LocalGateway, problem
+from infra.local.tokens import LIST_CLAIMS_COMMA, CognitoTokenVerifier
+
+log = logging.getLogger("tally.local")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_LOCAL_JSON = REPO_ROOT / ".tally" / "local.json"
+DEFAULT_DASHBOARD_DIR = REPO_ROOT / "templates" / "dashboard"
+DEMO_MODULE = "infra.local.demo"
+API_HANDLER_MODULE = "api.handler"
+
+Seed = Callable[[dict[str, str]], Sequence[LocalUser | Mapping[str, str]] | None]
+
+
+def ensure_port_free(port: int, variable: str) -> None:
+    """Fail before anything starts if ``port`` is taken (0 means any free port)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # Same option as http.server, so a port only in TIME_WAIT counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise PortInUse(port_in_use_message(port, variable)) from error
+
+
+def _missing_api_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {
+        "statusCode": 501,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": problem(501, f"{API_HANDLER_MODULE} does not exist yet").decode(),
+    }
+
+
+def load_api_handler() -> Handler:
+    """``api.handler.lambda_handler``, imported now: it reads its settings at import time.
+
+    Until the module exists the API answers 501, so the rest of the stack can still be used.
+    An error inside an existing module is raised, not hidden.
+    """
+    try:
+        module = importlib.import_module(API_HANDLER_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name not in ("api", API_HANDLER_MODULE):
+            raise
+        log.warning("%s not found: /api answers 501 until it exists", API_HANDLER_MODULE)
+        return _missing_api_handler
+    handler: Handler = module.lambda_handler
+    return handler
+
+
+def default_seed() -> Seed | None:
+    """``infra.local.demo.seed`` when that module exists."""
+    if importlib.util.find_spec(DEMO_MODULE) is None:
+        return None
+    seed: Seed = importlib.import_module(DEMO_MODULE).seed
+    return seed
+
+
+def _as_local_user(user: LocalUser | Mapping[str, str]) -> LocalUser:
+    if isinstance(user, LocalUser):
+        return user
+    return LocalUser(
+        username=user["username"],
+        password=user["password"],
+        role=user["role"],
+        user_id=user["user_id"],
+    )
+
+
+def build_local_json(
+    *, gateway_url: str, aws: LocalAws, users: Sequence[LocalUser]
+) -> dict[str, Any]:
+    """The contents of ``.tally/local.json``: the contract keys first, then extras."""
+    base = gateway_url.rstrip("/")
+    return {
+        # contract (design.md, "Local stack"): never remove or rename these
+        "api_url": f"{base}/api",
+        "dashboard_url": f"{base}/",
+        "aws_endpoint_url": aws.endpoint_url,
+        "region": aws.region,
+        "user_pool_id": aws.user_pool_id,
+        "client_id": aws.client_id,
+        "users": [user.as_json() for user in users],
+        # extras
+        "outbox_url": f"{base}/outbox",
+        "outbox_json_url": f"{base}/outbox.json",
+        "jwks_url": aws.jwks_url,
+        "tables": dict(aws.table_names),
+        "exports_bucket": aws.exports_bucket,
+        "sender_email": aws.sender_email,
+        "admin_topic_arn": aws.admin_topic_arn,
+        "operations_topic_arn": aws.operations_topic_arn,
+        "event_bus_name": aws.event_bus_name,
+        # what the handlers run with, so another process (make ingest) can run them too
+        "env": aws.handler_env(),
+        "pid": os.getpid(),
+    }
+
+
+def write_local_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write atomically: whoever waits for the file never reads half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
+    ) as tmp:
+        json.dump(data, tmp, indent=2)
+        tmp.write("\n")
+    os.replace(tmp.name, path)
+
+
+def sign_in_instructions(local_json: Mapping[str, Any]) -> str:
+    """How to get an ID token with curl and call the API (printed by ``make run``)."""
+    users = local_json["users"]
+    lines = [
+        f"Tally is running: dashboard {local_json['dashboard_url']}  API {local_json['api_url']}",
+        f"  outbox {local_json.get('outbox_url', '')}  AWS (moto) {local_json['aws_endpoint_url']}",
+    ]
+    if users:
+        lines.append("Users:")
+        lines.extend(
+            f"  {u['username']:<10} {u['role']:<6} password {u['password']}  id {u['user_id']}"
+            for u in users
+        )
+        user = next((u for u in users if u["role"] == "user"), users[0])
+        auth = {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": local_json["client_id"],
+            "AuthParameters": {"USERNAME": user["username"], "PASSWORD": user["password"]},
+        }
+        lines += [
+            f"Sign in as {user['username']} (Cognito InitiateAuth) and call the API:",
+            f"  TOKEN=$(curl -s {local_json['aws_endpoint_url']}/ \\",
+            "    -H 'Content-Type: application/x-amz-json-1.1' \\",
+            "    -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \\",
+            f"    -d '{json.dumps(auth)}' \\",
+            "    | python3 -c 'import json,sys; "
+            "print(json.load(sys.stdin)[\"AuthenticationResult\"][\"IdToken\"])')",
+            f'  curl -s -H "Authorization: Bearer $TOKEN" {local_json["api_url"]}/me',
+        ]
+    lines.append("Everything is also in .tally/local.json. Ctrl-C stops the stack.")
+    return "\n".join(lines)
+
+
+@dataclass
+class LocalStack:
+    """A running local stack; ``stop()`` shuts it down and removes its ``local.json``."""
+
+    moto: MotoServer
+    aws: LocalAws
+    gateway: LocalGateway
+    users: list[LocalUser]
+    local_json: dict[str, Any]
+    local_json_path: Path | None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.aws.handler_env()
+
+    def stop(self) -> None:
+        self.gateway.stop()
+        self.moto.stop()
+        if self.local_json_path is not None:
+            self.local_json_path.unlink(missing_ok=True)
+
+
+def start_local_stack(
+    *,
+    port: int = DEFAULT_PORT,
+    aws_port: int = DEFAULT_AWS_PORT,
+    handler: Handler | None = None,
+    seed: Seed | None | bool = True,
+    static_dir: Path | None | bool = True,
+    local_json_path: Path | None = DEFAULT_LOCAL_JSON,
+    prefix: str = DEFAULT_PREFIX,
+    list_claims: str = LIST_CLAIMS_COMMA,
+    access_log: bool = True,
+) -> LocalStack:
+    """Start moto, create the resources, seed, start the gateway, then write ``local.json``.
+
+    The handler environment is put into ``os.environ`` before ``api.handler`` is imported,
+    since the handler reads its settings at cold start. ``handler=None`` loads
+    ``api.handler.lambda_handler``; ``seed=True`` runs ``infra.local.demo.seed(env)`` if that
+    module exists (``False``: no users); ``static_dir=True`` serves ``templates/dashboard/``
+    when present; ``local_json_path=None`` writes no file.
+    """
+    ensure_port_free(port, "TALLY_PORT")
+    ensure_port_free(aws_port, "TALLY_AWS_PORT")
+    if local_json_path is not None:
+        # A file left by a stack that died would point clients at dead ports.
+        local_json_path.unlink(missing_ok=True)
+
+    use_fake_credentials()
+    moto = start_moto(aws_port)
+    try:
+        aws = provision(moto.endpoint_url, prefix=prefix)
+        env = aws.handler_env()
+        os.environ.update(env)
+
+        seed_fn = default_seed() if seed is True else (seed or None)
+        users = [_as_local_user(u) for u in (seed_fn(dict(env)) or [])] if seed_fn else []
+
+        if static_dir is True:
+            static_dir = DEFAULT_DASHBOARD_DIR if DEFAULT_DASHBOARD_DIR.is_dir() else None
+        verifier = CognitoTokenVerifier(
+            jwks_url=aws.jwks_url, user_pool_id=aws.user_pool_id, client_id=aws.client_id
+        )
+        gateway = LocalGateway(
+            handler=handler or load_api_handler(),
+            verifier=verifier,
+            static_dir=static_dir or None,
+            port=port,
+            list_claims=list_claims,
+            access_log=access_log,
+        ).start()
+    except BaseException:
+        moto.stop()
+        raise
+
+    stack = LocalStack(moto, aws, gateway, users, {}, local_json_path)
+    try:
+        stack.local_json = build_local_json(gateway_url=gateway.url, aws=aws, users=users)
+        if local_json_path is not None:
+            write_local_json(local_json_path, stack.local_json)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack

@@ -1,0 +1,29 @@
+"""CloudFormation output IDs of the Tally stack.
+
+The local stack, tests, scripts and ``docs/deploy.md`` read outputs back by these IDs
+(``aws cloudformation describe-stacks --query "Stacks[0].Outputs"``), so they are constants.
+"""
+
+from __future__ import annotations
+
+from tally.tables import TableSpec
+
+API_URL = "ApiUrl"
+DASHBOARD_URL = "DashboardUrl"
+DASHBOARD_BUCKET = "DashboardBucketName"
+DASHBOARD_DISTRIBUTION_ID = "DashboardDistributionId"
+USER_POOL_ID = "UserPoolId"
+USER_POOL_CLIENT_ID = "UserPoolClientId"
+EXPORT_BUCKET = "ExportBucketName"
+EVENT_BUS_NAME = "EventBusName"
+ADMIN_ALERTS_TOPIC_ARN = "AdminAlertsTopicArn"
+OPERATIONS_TOPIC_ARN = "OperationsTopicArn"
+API_FUNCTION_NAME = "ApiFunctionName"
+INGEST_FUNCTION_NAME = "IngestFunctionName"
+INGEST_DEAD_LETTER_QUEUE_URL = "IngestDeadLetterQueueUrl"
+MONITORING_DASHBOARD_NAME = "MonitoringDashboardName"
+
+
+def table_name(spec: TableSpec) -> str:
+    """Output ID of a table's physical name, e.g. ``TableUsersName``."""
+    return f"Table{spec.key.title().replace('-', '').replace('_', '')}Name"

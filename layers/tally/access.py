@@ -1,0 +1,26 @@
+"""Who may act on which user's data. Deny by default; the token's identity is the only truth."""
+
+from __future__ import annotations
+
+from tally.errors import Forbidden
+from tally.models import Caller
+
+
+def require_user_access(caller: Caller, user_id: str) -> None:
+    """A path's user id is a selector: the caller's own, or any for an admin.
+
+    The refusal is identical whether or not that user exists, so ids cannot be probed.
+    """
+    if caller.is_admin or caller.user_id == user_id:
+        return
+    raise Forbidden("you may only access your own data")
+
+
+def require_admin(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise Forbidden("this needs the admins group")
+
+
+def may_see(caller: Caller, owner_user_id: str) -> bool:
+    """For entities addressed by their own id: someone else's is reported as not found."""
+    return caller.is_admin or caller.user_id == owner_user_id

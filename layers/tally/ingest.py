@@ -1,0 +1,140 @@
+"""Applying a cost source's lines: allocate, replace each day read, recompute roll-ups.
+
+Idempotent by construction: a day's records are replaced as a set (deterministic line ids,
+stale lines deleted) and roll-ups are recomputed whole from the stored records, so running
+the same window twice, or a retry after a failure half-way, converges to the same tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from tally.allocation import OwnerTagRule, allocate
+from tally.models import ORG, CostLine, MonthlyRollup, UserProfile
+from tally.reports import month_days, month_of
+from tally.rollups import compute_rollup, organisation_rollup
+from tally.store import Stores
+
+DEFAULT_RESTATEMENT_DAYS = 3
+
+
+def restatement_window(
+    today: date, *, days: int = DEFAULT_RESTATEMENT_DAYS, estimated: Iterable[date] = ()
+) -> tuple[date, date]:
+    """[start, today): the last ``days`` days, extended back to the earliest day still marked
+    estimated, but never before the first day of the previous month."""
+    floor = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    start = today - timedelta(days=days)
+    for d in estimated:
+        if floor <= d < start:
+            start = d
+    return max(start, floor), today
+
+
+def every_user(stores: Stores) -> list[UserProfile]:
+    users: list[UserProfile] = []
+    key = None
+    while True:
+        page = stores.users.list(100, key)
+        users.extend(page.items)
+        if not page.next_key:
+            return users
+        key = page.next_key
+
+
+@dataclass
+class IngestResult:
+    days: list[date]
+    records: int = 0
+    owners: set[str] = field(default_factory=set)
+    months: set[str] = field(default_factory=set)
+    totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    restated: list[dict[str, object]] = field(default_factory=list)
+
+
+def _restatements(
+    old: MonthlyRollup | None, new: MonthlyRollup, *, closed: bool, now: datetime
+) -> list[dict[str, object]]:
+    history = list(old.restatements) if old else []
+    if not closed or old is None:
+        return history
+    for currency in sorted(set(old.sections) | set(new.sections)):
+        before = old.sections[currency].totals.billed if currency in old.sections else Decimal(0)
+        after = new.sections[currency].totals.billed if currency in new.sections else Decimal(0)
+        if before != after:
+            history.append(
+                {
+                    "at": now.isoformat(),
+                    "month": new.month,
+                    "currency": currency,
+                    "old": before,
+                    "new": after,
+                }
+            )
+    return history
+
+
+def ingest_days(
+    lines: Iterable[CostLine],
+    days: Iterable[date],
+    *,
+    stores: Stores,
+    rule: OwnerTagRule,
+    source: str,
+    now: datetime,
+    progress: object | None = None,
+) -> IngestResult:
+    """Replace the records of each day in ``days`` with the allocation of ``lines``."""
+    day_list = sorted(set(days))
+    result = IngestResult(days=day_list)
+    by_day: dict[date, list[CostLine]] = defaultdict(list)
+    for line in lines:
+        by_day[line.day].append(line)
+    stray = set(by_day) - set(day_list)
+    if stray:
+        raise ValueError(f"source returned days outside the window: {sorted(stray)[:3]}")
+    assignments = stores.assignments.all()
+    tag_owners = rule.resolver(every_user(stores))
+    touched: dict[str, set[str]] = defaultdict(set)  # month -> owners
+    for n, day in enumerate(day_list):
+        records = allocate(
+            by_day.get(day, []),
+            assignments=assignments,
+            tag_owners=tag_owners,
+            owner_tag_key=rule.key,
+            source=source,
+            fetched_at=now,
+        )
+        for r in records:
+            result.totals[r.currency] += r.billed_cost
+        result.records += len(records)
+        touched[month_of(day)] |= stores.costs.replace_day(day, records)
+        if callable(progress):
+            progress(n + 1, len(day_list))
+    current_month = month_of(now.date())
+    for month, owners in sorted(touched.items()):
+        first, nxt = month_days(month)
+        for owner in sorted(owners):
+            old = stores.rollups.get(owner, month)
+            fresh = compute_rollup(owner, month, stores.costs.for_owner(owner, first, nxt), now=now)
+            history = _restatements(old, fresh, closed=month < current_month, now=now)
+            result.restated.extend(history[len(old.restatements) if old else 0 :])
+            stores.rollups.put(
+                replace(fresh, restatements=history, forecast=old.forecast if old else None)
+            )
+        org_old = stores.rollups.get(ORG, month)
+        org = organisation_rollup(month, stores.rollups.of_month(month), now=now)
+        stores.rollups.put(
+            replace(
+                org,
+                restatements=_restatements(org_old, org, closed=month < current_month, now=now),
+                forecast=org_old.forecast if org_old else None,
+            )
+        )
+        result.owners |= owners
+        result.months.add(month)
+    return result

@@ -1,0 +1,109 @@
+"""Monthly roll-ups: recomputed whole from the stored records, so a retry rewrites the same."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from tally.models import (
+    ORG,
+    ZERO_AMOUNTS,
+    Amounts,
+    CostRecord,
+    MonthlyRollup,
+    ResourceCost,
+    RollupSection,
+)
+
+TOP_RESOURCES = 20
+
+
+class _SectionBuilder:
+    """Accumulates amounts by service, category, day and resource for one currency."""
+
+    def __init__(self) -> None:
+        self.totals = ZERO_AMOUNTS
+        self.by_service: dict[str, Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
+        self.by_category: dict[str, Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
+        self.daily: dict[str, Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
+        self.daily_by_service: dict[str, dict[str, Amounts]] = defaultdict(
+            lambda: defaultdict(lambda: ZERO_AMOUNTS)
+        )
+        self.resources: dict[tuple[str, str], Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
+
+    def add_record(self, r: CostRecord) -> None:
+        a = Amounts(r.billed_cost, r.effective_cost)
+        d = r.day.isoformat()
+        self.totals += a
+        self.by_service[r.service] += a
+        self.by_category[r.charge_category] += a
+        self.daily[d] += a
+        self.daily_by_service[d][r.service] += a
+        if r.resource_id:
+            self.resources[(r.resource_id, r.service)] += a
+
+    def add_section(self, s: RollupSection) -> None:
+        self.totals += s.totals
+        for k, v in s.by_service.items():
+            self.by_service[k] += v
+        for k, v in s.by_category.items():
+            self.by_category[k] += v
+        for k, v in s.daily.items():
+            self.daily[k] += v
+        for d, per in s.daily_by_service.items():
+            for k, v in per.items():
+                self.daily_by_service[d][k] += v
+        for rc in s.top_resources:
+            self.resources[(rc.resource_id, rc.service)] += rc.amounts
+
+    def build(self) -> RollupSection:
+        top = sorted(self.resources.items(), key=lambda kv: (-kv[1].billed, kv[0]))
+        return RollupSection(
+            totals=self.totals,
+            by_service=dict(self.by_service),
+            by_category=dict(self.by_category),
+            daily=dict(self.daily),
+            daily_by_service={d: dict(v) for d, v in self.daily_by_service.items()},
+            top_resources=[ResourceCost(rid, svc, a) for (rid, svc), a in top[:TOP_RESOURCES]],
+        )
+
+
+def compute_rollup(
+    owner: str, month: str, records: Iterable[CostRecord], *, now: datetime
+) -> MonthlyRollup:
+    per_currency: dict[str, _SectionBuilder] = defaultdict(_SectionBuilder)
+    count = 0
+    estimated = False
+    for r in records:
+        per_currency[r.currency].add_record(r)
+        count += 1
+        estimated |= r.estimated
+    return MonthlyRollup(
+        owner=owner,
+        month=month,
+        sections={c: b.build() for c, b in sorted(per_currency.items())},
+        estimated=estimated,
+        record_count=count,
+        updated_at=now,
+    )
+
+
+def organisation_rollup(
+    month: str, owners: Iterable[MonthlyRollup], *, now: datetime
+) -> MonthlyRollup:
+    """The ORG roll-up: every user's plus UNALLOCATED, summed per currency. Totals, services
+    and days are exact; its top resources are merged from the owners' own top lists."""
+    parts = [r for r in owners if r.owner != ORG]
+    per_currency: dict[str, _SectionBuilder] = defaultdict(_SectionBuilder)
+    for r in parts:
+        for currency, section in r.sections.items():
+            per_currency[currency].add_section(section)
+    return MonthlyRollup(
+        owner=ORG,
+        month=month,
+        sections={c: b.build() for c, b in sorted(per_currency.items())},
+        estimated=any(r.estimated for r in parts),
+        record_count=sum(r.record_count for r in parts),
+        updated_at=now,
+    )

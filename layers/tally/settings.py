@@ -1,0 +1,52 @@
+"""Configuration, read from the environment once per cold start; a missing value fails loudly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tally.tables import ALL_TABLES
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    table_names: dict[str, str]  # TableSpec.key -> physical name
+    page_token_secret: bytes
+    # Only set on the local stack: every AWS client and pynamodb model goes to the emulator.
+    aws_endpoint_url: str | None = None
+    owner_tag_key: str = "Owner"
+    budget_metric: str = "billed"  # billed (unblended, as AWS Budgets) | effective (amortized)
+    default_currency: str = "USD"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        metric = os.environ.get("TALLY_BUDGET_METRIC", "billed")
+        if metric not in ("billed", "effective"):
+            raise ConfigurationError("TALLY_BUDGET_METRIC must be 'billed' or 'effective'")
+        return cls(
+            region=_required("AWS_REGION"),
+            table_names={spec.key: _required(spec.env_var) for spec in ALL_TABLES},
+            page_token_secret=_required("TALLY_PAGE_TOKEN_SECRET").encode(),
+            aws_endpoint_url=os.environ.get("TALLY_AWS_ENDPOINT_URL") or None,
+            owner_tag_key=os.environ.get("TALLY_OWNER_TAG_KEY", "Owner"),
+            budget_metric=metric,
+            default_currency=os.environ.get("TALLY_DEFAULT_CURRENCY", "USD"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,428 @@
+"""DynamoDB implementations of the store interfaces (pynamodb)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from tally.errors import Conflict, NotFound
+from tally.models import (
+    Assignment,
+    AuditEntry,
+    Budget,
+    CostRecord,
+    MonthlyRollup,
+    Page,
+    Role,
+    UserProfile,
+)
+from tally.resources import match_key
+from tally.settings import Settings
+from tally.store.codec import section_from_doc, section_to_doc
+from tally.store.interfaces import PageKey
+from tally.store.items import (
+    AssignmentGuardItem,
+    AssignmentItem,
+    AuditItem,
+    BudgetItem,
+    BudgetPointerItem,
+    CostRecordItem,
+    ResourceSharesItem,
+    RollupItem,
+    UserItem,
+    bind_items,
+)
+
+SHARES_SK = "#SHARES"
+
+
+def _cancel_codes(error: TransactWriteError) -> list[str | None]:
+    return [r.code if r else None for r in (error.cancellation_reasons or [])]
+
+
+def resource_key(assignment: Assignment) -> str:
+    return f"RES#{match_key(assignment.resource_type, assignment.resource_id)}"
+
+
+def _audit_item(entry: AuditEntry) -> AuditItem:
+    return AuditItem(
+        pk=f"USER#{entry.subject_user_id}",
+        sk=f"{entry.at.isoformat()}#{uuid.uuid4().hex}",
+        actor=entry.actor,
+        action=entry.action,
+        entity_id=entry.entity_id,
+        details=entry.details,
+    )
+
+
+def _page(items: list[Any], iterator: Any) -> Page[Any]:
+    return Page(items=items, next_key=iterator.last_evaluated_key)
+
+
+class _Stores:
+    def __init__(self, settings: Settings) -> None:
+        bind_items(settings)
+        self._settings = settings
+
+    def _tx(self) -> TransactWrite:
+        return TransactWrite(
+            connection=Connection(
+                region=self._settings.region, host=self._settings.aws_endpoint_url
+            )
+        )
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def _user(item: UserItem) -> UserProfile:
+    return UserProfile(item.user_id, item.username, item.email, Role(item.role))
+
+
+class DynamoUserDirectory(_Stores):
+    def get(self, user_id: str) -> UserProfile | None:
+        try:
+            return _user(UserItem.get(f"USER#{user_id}", "PROFILE"))
+        except UserItem.DoesNotExist:
+            return None
+
+    def put(self, profile: UserProfile) -> None:
+        UserItem(
+            pk=f"USER#{profile.user_id}",
+            sk="PROFILE",
+            user_id=profile.user_id,
+            username=profile.username,
+            email=profile.email,
+            role=profile.role.value,
+            sort_name=f"{profile.username.lower()}#{profile.user_id}",
+        ).save()
+
+    def list(self, limit: int, start_key: PageKey | None = None) -> Page[UserProfile]:
+        it = UserItem.by_name.query("ALL", limit=limit, last_evaluated_key=start_key)
+        return _page([_user(i) for i in it], it)
+
+
+# --- assignments -----------------------------------------------------------------------
+
+
+def _assignment(item: AssignmentItem) -> Assignment:
+    return Assignment(
+        assignment_id=item.assignment_id,
+        user_id=item.user_id,
+        resource_type=item.resource_type,
+        resource_id=item.resource_id,
+        share_pct=item.share_pct,
+        cost_center=item.cost_center,
+        assigned_by=item.assigned_by,
+        assigned_at=datetime.fromisoformat(item.assigned_at.split("#")[0]),
+    )
+
+
+class DynamoAssignmentStore(_Stores):
+    def create(self, assignment: Assignment, audit: AuditEntry) -> None:
+        key = resource_key(assignment)
+        item = AssignmentItem(
+            pk=f"ASSIGNMENT#{assignment.assignment_id}",
+            sk="ASSIGNMENT",
+            assignment_id=assignment.assignment_id,
+            user_id=assignment.user_id,
+            resource_type=assignment.resource_type,
+            resource_id=assignment.resource_id,
+            resource_key=key,
+            share_pct=assignment.share_pct,
+            cost_center=assignment.cost_center,
+            assigned_by=assignment.assigned_by,
+            assigned_at=f"{assignment.assigned_at.isoformat()}#{assignment.assignment_id}",
+        )
+        guard = AssignmentGuardItem(
+            pk=key, sk=f"USER#{assignment.user_id}", assignment_id=assignment.assignment_id
+        )
+        shares = ResourceSharesItem(pk=key, sk=SHARES_SK)
+        headroom = Decimal(100) - assignment.share_pct
+        try:
+            with self._tx() as tx:
+                tx.save(guard, condition=AssignmentGuardItem.pk.does_not_exist())
+                # The counter is the lock: two concurrent assignments cannot both fit.
+                tx.update(
+                    shares,
+                    actions=[ResourceSharesItem.share_total.add(assignment.share_pct)],
+                    condition=(
+                        ResourceSharesItem.share_total.does_not_exist()
+                        | (ResourceSharesItem.share_total <= headroom)
+                    ),
+                )
+                tx.save(item, condition=AssignmentItem.pk.does_not_exist())
+                tx.save(_audit_item(audit))
+        except TransactWriteError as error:
+            # pynamodb sends condition checks, deletes, puts, then updates, each in call
+            # order: the reasons are [guard, assignment, audit, share counter].
+            codes = _cancel_codes(error)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                raise Conflict("this resource is already assigned to that user") from error
+            if codes[3:4] == ["ConditionalCheckFailed"]:
+                raise Conflict("the resource's shares would exceed 100%") from error
+            raise
+
+    def delete(self, assignment: Assignment, audit: AuditEntry) -> None:
+        key = resource_key(assignment)
+        try:
+            with self._tx() as tx:
+                tx.delete(
+                    AssignmentItem(pk=f"ASSIGNMENT#{assignment.assignment_id}", sk="ASSIGNMENT"),
+                    condition=AssignmentItem.pk.exists(),
+                )
+                tx.delete(AssignmentGuardItem(pk=key, sk=f"USER#{assignment.user_id}"))
+                tx.update(
+                    ResourceSharesItem(pk=key, sk=SHARES_SK),
+                    actions=[ResourceSharesItem.share_total.add(-assignment.share_pct)],
+                )
+                tx.save(_audit_item(audit))
+        except TransactWriteError as error:
+            if _cancel_codes(error)[:1] == ["ConditionalCheckFailed"]:
+                raise NotFound("no such assignment") from error
+            raise
+
+    def get(self, assignment_id: str) -> Assignment | None:
+        try:
+            return _assignment(AssignmentItem.get(f"ASSIGNMENT#{assignment_id}", "ASSIGNMENT"))
+        except AssignmentItem.DoesNotExist:
+            return None
+
+    def list_for_user(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Assignment]:
+        it = AssignmentItem.by_user.query(user_id, limit=limit, last_evaluated_key=start_key)
+        return _page([_assignment(i) for i in it], it)
+
+    def all(self) -> list[Assignment]:
+        # The ingest job reads every assignment once a run; a Scan is the cheapest full read.
+        return [_assignment(i) for i in AssignmentItem.scan(AssignmentItem.sk == "ASSIGNMENT")]
+
+
+# --- budgets ---------------------------------------------------------------------------
+
+
+def _budget(item: BudgetItem) -> Budget:
+    return Budget(
+        budget_id=item.budget_id,
+        user_id=item.user_id,
+        monthly_limit=item.monthly_limit,
+        alert_threshold=int(item.alert_threshold),
+        currency=item.currency,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version or 0),
+    )
+
+
+def _budget_item(budget: Budget) -> BudgetItem:
+    return BudgetItem(
+        pk=f"USER#{budget.user_id}",
+        budget_id=budget.budget_id,
+        user_id=budget.user_id,
+        monthly_limit=budget.monthly_limit,
+        alert_threshold=budget.alert_threshold,
+        currency=budget.currency,
+        created_at=budget.created_at,
+        updated_at=budget.updated_at,
+    )
+
+
+class DynamoBudgetStore(_Stores):
+    def create(self, budget: Budget, audit: AuditEntry) -> None:
+        item = _budget_item(budget)
+        try:
+            with self._tx() as tx:
+                # VersionAttribute adds "version does not exist" and writes version 1.
+                tx.save(item)
+                tx.save(
+                    BudgetPointerItem(pk=f"BUDGET#{budget.budget_id}", user_id=budget.user_id),
+                    condition=BudgetPointerItem.pk.does_not_exist(),
+                )
+                tx.save(_audit_item(audit))
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in _cancel_codes(error):
+                raise Conflict("this user already has a budget; update it instead") from error
+            raise
+
+    def update(self, budget: Budget, audit: AuditEntry) -> Budget:
+        item = _budget_item(budget)
+        item.version = budget.version  # the version read: the save is conditional on it
+        try:
+            with self._tx() as tx:
+                tx.save(item)
+                tx.save(_audit_item(audit))
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in _cancel_codes(error):
+                raise Conflict(
+                    "the budget was changed by someone else; reload and retry"
+                ) from error
+            raise
+        return _budget(item)
+
+    def get_for_user(self, user_id: str) -> Budget | None:
+        try:
+            return _budget(BudgetItem.get(f"USER#{user_id}", consistent_read=True))
+        except BudgetItem.DoesNotExist:
+            return None
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, Budget]:
+        keys = [f"USER#{u}" for u in dict.fromkeys(user_ids)]
+        return {b.user_id: _budget(b) for b in BudgetItem.batch_get(keys)} if keys else {}
+
+    def user_of(self, budget_id: str) -> str | None:
+        try:
+            return BudgetPointerItem.get(f"BUDGET#{budget_id}", consistent_read=True).user_id
+        except BudgetPointerItem.DoesNotExist:
+            return None
+
+
+# --- cost records ----------------------------------------------------------------------
+
+
+def _record_item(r: CostRecord) -> CostRecordItem:
+    return CostRecordItem(
+        pk=f"OWNER#{r.owner}",
+        sk=f"{r.day.isoformat()}#{r.line_id}",
+        owner=r.owner,
+        day=r.day.isoformat(),
+        billing_period=r.billing_period,
+        line_id=r.line_id,
+        service=r.service,
+        resource_id=r.resource_id,
+        usage_quantity=r.usage_quantity,
+        usage_unit=r.usage_unit,
+        billed_cost=r.billed_cost,
+        effective_cost=r.effective_cost,
+        currency=r.currency,
+        charge_category=r.charge_category,
+        estimated=r.estimated,
+        source=r.source,
+        fetched_at=r.fetched_at,
+        allocation=r.allocation,
+        share_pct=r.share_pct,
+    )
+
+
+def _record(i: CostRecordItem) -> CostRecord:
+    return CostRecord(
+        owner=i.owner,
+        day=date.fromisoformat(i.day),
+        line_id=i.line_id,
+        service=i.service,
+        resource_id=i.resource_id,
+        usage_quantity=i.usage_quantity,
+        usage_unit=i.usage_unit,
+        billed_cost=i.billed_cost,
+        effective_cost=i.effective_cost,
+        currency=i.currency,
+        charge_category=i.charge_category,
+        estimated=i.estimated,
+        source=i.source,
+        fetched_at=i.fetched_at,
+        allocation=i.allocation,
+        share_pct=i.share_pct,
+    )
+
+
+class DynamoCostStore(_Stores):
+    def replace_day(self, day: date, records: Iterable[CostRecord]) -> set[str]:
+        new_items = {(i.pk, i.sk): i for i in map(_record_item, records)}
+        existing = {(i.pk, i.sk) for i in CostRecordItem.by_day.query(day.isoformat())}
+        owners = {pk.removeprefix("OWNER#") for pk, _ in existing | new_items.keys()}
+        # batch_write retries unprocessed items itself; puts overwrite, so a retry is harmless.
+        with CostRecordItem.batch_write() as batch:
+            for pk, sk in existing - new_items.keys():
+                batch.delete(CostRecordItem(pk=pk, sk=sk))
+            for item in new_items.values():
+                batch.save(item)
+        return owners
+
+    def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
+        if end <= start:
+            return []
+        # A key condition allows one sort-key test: BETWEEN the first day and the last day's end.
+        last = (end - timedelta(days=1)).isoformat()
+        condition = CostRecordItem.sk.between(start.isoformat(), f"{last}#~")
+        return [_record(i) for i in CostRecordItem.query(f"OWNER#{owner}", condition)]
+
+
+# --- roll-ups --------------------------------------------------------------------------
+
+
+def _rollup(i: RollupItem) -> MonthlyRollup:
+    return MonthlyRollup(
+        owner=i.owner,
+        month=i.month,
+        sections={cur: section_from_doc(doc) for cur, doc in i.sections.items()},
+        estimated=i.estimated,
+        record_count=int(i.record_count),
+        updated_at=i.updated_at,
+        forecast=i.forecast,
+        restatements=i.restatements or [],
+    )
+
+
+class DynamoRollupStore(_Stores):
+    def put(self, rollup: MonthlyRollup) -> None:
+        # A whole-item put of recomputed values: a retry writes the same item again.
+        RollupItem(
+            pk=f"OWNER#{rollup.owner}",
+            sk=f"MONTH#{rollup.month}",
+            owner=rollup.owner,
+            month=rollup.month,
+            sections={cur: section_to_doc(s) for cur, s in rollup.sections.items()},
+            estimated=rollup.estimated,
+            record_count=rollup.record_count,
+            updated_at=rollup.updated_at,
+            forecast=rollup.forecast,
+            restatements=rollup.restatements or None,
+        ).save()
+
+    def get(self, owner: str, month: str) -> MonthlyRollup | None:
+        try:
+            return _rollup(RollupItem.get(f"OWNER#{owner}", f"MONTH#{month}"))
+        except RollupItem.DoesNotExist:
+            return None
+
+    def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]:
+        keys = [(f"OWNER#{o}", f"MONTH#{month}") for o in dict.fromkeys(owners)]
+        return {r.owner: _rollup(r) for r in RollupItem.batch_get(keys)} if keys else {}
+
+    def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
+        condition = RollupItem.sk.between(f"MONTH#{first}", f"MONTH#{last}")
+        return [_rollup(i) for i in RollupItem.query(f"OWNER#{owner}", condition)]
+
+    def of_month(self, month: str) -> list[MonthlyRollup]:
+        return [_rollup(i) for i in RollupItem.by_month.query(month)]
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+class DynamoAuditLog(_Stores):
+    def list_for_user(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[AuditEntry]:
+        it = AuditItem.query(
+            f"USER#{user_id}", scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+        entries = [
+            AuditEntry(
+                subject_user_id=user_id,
+                at=datetime.fromisoformat(i.sk.split("#")[0]),
+                actor=i.actor,
+                action=i.action,
+                entity_id=i.entity_id,
+                details=i.details,
+            )
+            for i in it
+        ]
+        return _page(entries, it)

@@ -1,0 +1,82 @@
+"""The small interfaces the domain talks to. Implementations: ``dynamodb`` and ``memory``.
+
+Page keys (``start_key``/``Page.next_key``) are opaque dicts; the API signs them into tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Protocol
+
+from tally.models import (
+    Assignment,
+    AuditEntry,
+    Budget,
+    CostRecord,
+    MonthlyRollup,
+    Page,
+    UserProfile,
+)
+
+PageKey = dict[str, object]
+
+
+class UserDirectory(Protocol):
+    def get(self, user_id: str) -> UserProfile | None: ...
+    def put(self, profile: UserProfile) -> None: ...
+    def list(self, limit: int, start_key: PageKey | None = None) -> Page[UserProfile]: ...
+
+
+class AssignmentStore(Protocol):
+    def create(self, assignment: Assignment, audit: AuditEntry) -> None:
+        """Raises ``Conflict`` if the user has the resource already or shares would pass 100."""
+
+    def delete(self, assignment: Assignment, audit: AuditEntry) -> None:
+        """Raises ``NotFound`` if it is already gone."""
+
+    def get(self, assignment_id: str) -> Assignment | None: ...
+    def list_for_user(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Assignment]: ...
+    def all(self) -> list[Assignment]:
+        """Every assignment: for the ingest job only (a full read), never a request path."""
+
+
+class BudgetStore(Protocol):
+    def create(self, budget: Budget, audit: AuditEntry) -> None:
+        """Raises ``Conflict`` when the user already has a budget."""
+
+    def update(self, budget: Budget, audit: AuditEntry) -> Budget:
+        """Saves ``budget`` if the stored version is still ``budget.version``; returns the
+        saved budget (version + 1). Raises ``Conflict`` on a stale version."""
+
+    def get_for_user(self, user_id: str) -> Budget | None: ...
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, Budget]: ...
+    def user_of(self, budget_id: str) -> str | None: ...
+
+
+class CostStore(Protocol):
+    def replace_day(self, day: date, records: Iterable[CostRecord]) -> set[str]:
+        """Make ``records`` the whole set for ``day``: stale lines go, none doubles.
+        Returns every owner whose records for the day changed or were present."""
+
+    def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
+        """Records of ``owner`` for days in [start, end)."""
+
+
+class RollupStore(Protocol):
+    def put(self, rollup: MonthlyRollup) -> None: ...
+    def get(self, owner: str, month: str) -> MonthlyRollup | None: ...
+    def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]: ...
+    def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
+        """Roll-ups of ``owner`` for months ``first``..``last`` inclusive, in one query."""
+
+    def of_month(self, month: str) -> list[MonthlyRollup]:
+        """Every owner's roll-up of a month (by-month index): for the ingest job's ORG total."""
+
+
+class AuditLog(Protocol):
+    def list_for_user(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[AuditEntry]: ...

@@ -1,0 +1,175 @@
+"""In-memory implementations of the store interfaces, with the same rules as DynamoDB's
+(uniqueness, share limit, optimistic locking), for domain tests and benchmarks."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from tally.errors import Conflict, NotFound
+from tally.models import (
+    Assignment,
+    AuditEntry,
+    Budget,
+    CostRecord,
+    MonthlyRollup,
+    Page,
+    UserProfile,
+)
+from tally.resources import match_key
+from tally.store.interfaces import PageKey
+
+
+def _paginate(items: list, limit: int, start_key: PageKey | None, key_of) -> Page:  # type: ignore[no-untyped-def,type-arg]
+    start = 0
+    if start_key is not None:
+        keys = [key_of(i) for i in items]
+        after = start_key["after"]
+        start = next((n + 1 for n, k in enumerate(keys) if k == after), len(items))
+    chunk = items[start : start + limit]
+    more = start + limit < len(items)
+    return Page(items=chunk, next_key={"after": key_of(chunk[-1])} if more and chunk else None)
+
+
+class MemoryUserDirectory:
+    def __init__(self) -> None:
+        self.users: dict[str, UserProfile] = {}
+
+    def get(self, user_id: str) -> UserProfile | None:
+        return self.users.get(user_id)
+
+    def put(self, profile: UserProfile) -> None:
+        self.users[profile.user_id] = profile
+
+    def list(self, limit: int, start_key: PageKey | None = None) -> Page[UserProfile]:
+        ordered = sorted(self.users.values(), key=lambda u: (u.username.lower(), u.user_id))
+        return _paginate(ordered, limit, start_key, lambda u: u.user_id)
+
+
+class MemoryAuditLog:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+    def list_for_user(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[AuditEntry]:
+        mine = [e for e in reversed(self.entries) if e.subject_user_id == user_id]
+        return _paginate(mine, limit, start_key, lambda e: (e.at.isoformat(), e.entity_id))
+
+
+def _key(a: Assignment) -> str:
+    return match_key(a.resource_type, a.resource_id)
+
+
+class MemoryAssignmentStore:
+    def __init__(self, audit: MemoryAuditLog) -> None:
+        self.items: dict[str, Assignment] = {}
+        self._audit = audit
+
+    def create(self, assignment: Assignment, audit: AuditEntry) -> None:
+        key = _key(assignment)
+        same = [a for a in self.items.values() if _key(a) == key]
+        if any(a.user_id == assignment.user_id for a in same):
+            raise Conflict("this resource is already assigned to that user")
+        if sum((a.share_pct for a in same), Decimal(0)) + assignment.share_pct > 100:
+            raise Conflict("the resource's shares would exceed 100%")
+        self.items[assignment.assignment_id] = assignment
+        self._audit.append(audit)
+
+    def delete(self, assignment: Assignment, audit: AuditEntry) -> None:
+        if self.items.pop(assignment.assignment_id, None) is None:
+            raise NotFound("no such assignment")
+        self._audit.append(audit)
+
+    def get(self, assignment_id: str) -> Assignment | None:
+        return self.items.get(assignment_id)
+
+    def list_for_user(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Assignment]:
+        mine = sorted(
+            (a for a in self.items.values() if a.user_id == user_id),
+            key=lambda a: (a.assigned_at, a.assignment_id),
+        )
+        return _paginate(mine, limit, start_key, lambda a: a.assignment_id)
+
+    def all(self) -> list[Assignment]:
+        return list(self.items.values())
+
+
+class MemoryBudgetStore:
+    def __init__(self, audit: MemoryAuditLog) -> None:
+        self.by_user: dict[str, Budget] = {}
+        self._audit = audit
+
+    def create(self, budget: Budget, audit: AuditEntry) -> None:
+        if budget.user_id in self.by_user:
+            raise Conflict("this user already has a budget; update it instead")
+        self.by_user[budget.user_id] = replace(budget, version=1)
+        self._audit.append(audit)
+
+    def update(self, budget: Budget, audit: AuditEntry) -> Budget:
+        current = self.by_user.get(budget.user_id)
+        if current is None or current.version != budget.version:
+            raise Conflict("the budget was changed by someone else; reload and retry")
+        saved = replace(budget, version=budget.version + 1)
+        self.by_user[budget.user_id] = saved
+        self._audit.append(audit)
+        return saved
+
+    def get_for_user(self, user_id: str) -> Budget | None:
+        return self.by_user.get(user_id)
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, Budget]:
+        return {u: self.by_user[u] for u in user_ids if u in self.by_user}
+
+    def user_of(self, budget_id: str) -> str | None:
+        return next((b.user_id for b in self.by_user.values() if b.budget_id == budget_id), None)
+
+
+class MemoryCostStore:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, date, str], CostRecord] = {}
+
+    def replace_day(self, day: date, records: Iterable[CostRecord]) -> set[str]:
+        old = {k: v for k, v in self.records.items() if k[1] == day}
+        new = {(r.owner, r.day, r.line_id): r for r in records}
+        for key in old:
+            del self.records[key]
+        self.records.update(new)
+        return {k[0] for k in old} | {k[0] for k in new}
+
+    def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
+        return sorted(
+            (r for (o, d, _), r in self.records.items() if o == owner and start <= d < end),
+            key=lambda r: (r.day, r.line_id),
+        )
+
+
+class MemoryRollupStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], MonthlyRollup] = {}
+
+    def put(self, rollup: MonthlyRollup) -> None:
+        self.items[(rollup.owner, rollup.month)] = copy.deepcopy(rollup)
+
+    def get(self, owner: str, month: str) -> MonthlyRollup | None:
+        return self.items.get((owner, month))
+
+    def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]:
+        return {o: self.items[(o, month)] for o in owners if (o, month) in self.items}
+
+    def of_month(self, month: str) -> list[MonthlyRollup]:
+        return sorted((r for (_, m), r in self.items.items() if m == month), key=lambda r: r.owner)
+
+    def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
+        return sorted(
+            (r for (o, m), r in self.items.items() if o == owner and first <= m <= last),
+            key=lambda r: r.month,
+        )

@@ -1,0 +1,104 @@
+"""The DynamoDB tables, defined once.
+
+CDK (``infra/``), the local stack (``infra/local``) and the pynamodb items all read these
+definitions, so table keys, indexes and TTL cannot drift between AWS and the laptop.
+Every key attribute is a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    # KEYS_ONLY where the reader only needs keys; ALL where the index is read as the item.
+    projection: str = "ALL"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str  # short name: environment variable TALLY_TABLE_<KEY>, CDK construct id
+    hash_key: str
+    range_key: str | None = None
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+    holds_billing_data: bool = True  # PITR, deletion protection, retain on delete
+
+    @property
+    def env_var(self) -> str:
+        return f"TALLY_TABLE_{self.key.upper()}"
+
+    def local_name(self, prefix: str = "tally-local") -> str:
+        return f"{prefix}-{self.key}"
+
+
+USERS = TableSpec(
+    key="users",
+    hash_key="pk",
+    range_key="sk",
+    # Sparse, one partition: the directory in name order, for the admin all-users view.
+    indexes=(IndexSpec("by-name", hash_key="directory", range_key="sort_name"),),
+)
+ASSIGNMENTS = TableSpec(
+    key="assignments",
+    hash_key="pk",
+    range_key="sk",
+    # Sparse: only the assignment item (not its uniqueness guard or the share counter) carries
+    # user_id, so a user's list holds each assignment once.
+    indexes=(IndexSpec("by-user", hash_key="user_id", range_key="assigned_at"),),
+)
+BUDGETS = TableSpec(key="budgets", hash_key="pk")
+COSTS = TableSpec(
+    key="costs",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("by-day", hash_key="day", range_key="pk", projection="KEYS_ONLY"),),
+)
+ROLLUPS = TableSpec(
+    key="rollups",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("by-month", hash_key="month", range_key="pk"),),
+)
+AUDIT = TableSpec(key="audit", hash_key="pk", range_key="sk")
+
+ALL_TABLES: tuple[TableSpec, ...] = (USERS, ASSIGNMENTS, BUDGETS, COSTS, ROLLUPS, AUDIT)
+
+# Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".
+ADMIN_GROUP = "admins"
+USER_GROUP = "users"
+
+
+def create_table_request(spec: TableSpec, table_name: str) -> dict[str, object]:
+    """The boto3 ``create_table`` arguments for ``spec``: used by the local stack and tests
+    (CDK builds the same tables from the same specs in ``infra/``)."""
+    keys = {spec.hash_key, *(k for k in [spec.range_key] if k)}
+    for ix in spec.indexes:
+        keys |= {ix.hash_key, *(k for k in [ix.range_key] if k)}
+
+    def schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
+        out = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+        if range_key:
+            out.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        return out
+
+    request: dict[str, object] = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
+        "KeySchema": schema(spec.hash_key, spec.range_key),
+    }
+    if spec.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": ix.name,
+                "KeySchema": schema(ix.hash_key, ix.range_key),
+                "Projection": {"ProjectionType": ix.projection},
+            }
+            for ix in spec.indexes
+        ]
+    return request

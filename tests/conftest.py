@@ -1,0 +1,72 @@
+"""Shared fixtures: fake AWS credentials for every test, moto-backed tables, callers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from tally.models import Caller, Role, UserProfile
+from tally.settings import Settings
+from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, create_table_request
+
+TEST_SECRET = "test-page-token-secret"
+
+
+@pytest.fixture(autouse=True)
+def _clean_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach real AWS or depend on the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "TALLY_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+def table_env(prefix: str = "tally-test") -> dict[str, str]:
+    env = {spec.env_var: spec.local_name(prefix) for spec in ALL_TABLES}
+    env.update({"AWS_REGION": "us-east-1", "TALLY_PAGE_TOKEN_SECRET": TEST_SECRET})
+    return env
+
+
+def create_tables(client: object, prefix: str = "tally-test") -> None:
+    for spec in ALL_TABLES:
+        client.create_table(**create_table_request(spec, spec.local_name(prefix)))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """moto in-process with every table created; the environment the handlers read."""
+    import boto3
+    from moto import mock_aws
+
+    from tally.settings import get_settings
+
+    with mock_aws():
+        for k, v in table_env().items():
+            monkeypatch.setenv(k, v)
+        create_tables(boto3.client("dynamodb", region_name="us-east-1"))
+        get_settings.cache_clear()
+        yield get_settings()
+        get_settings.cache_clear()
+
+
+@pytest.fixture
+def dynamo_stores(aws: Settings):  # type: ignore[no-untyped-def]
+    from tally.store import dynamodb_stores
+
+    return dynamodb_stores(aws)
+
+
+ALICE = Caller("u-alice", "alice", "alice@example.com", frozenset({USER_GROUP}))
+BOB = Caller("u-bob", "bob", "bob@example.com", frozenset({USER_GROUP}))
+ADMIN = Caller("u-admin", "admin", "admin@example.com", frozenset({ADMIN_GROUP}))
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def profile(c: Caller) -> UserProfile:
+    return UserProfile(c.user_id, c.username, c.email, Role.ADMIN if c.is_admin else Role.USER)
