@@ -28,7 +28,7 @@ ingest: $(STAMP)
 
 ## make test: lint, types, synth and every test
 test: $(STAMP) lint
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -50,6 +50,7 @@ bench: $(STAMP)
 ## make docs: regenerate docs/openapi.json from the API
 docs: $(STAMP)
 	$(PY) -m api.openapi > docs/openapi.json
+	$(PY) -m api.openapi --markdown > docs/api.md
 
 clean:
 	rm -rf $(VENV) cdk.out .tally .pytest_cache .mypy_cache .ruff_cache

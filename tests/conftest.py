@@ -12,6 +12,8 @@ from tally.models import Caller, Role, UserProfile
 from tally.settings import Settings
 from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, create_table_request
 
+pytest_plugins = ["tests.harness"]
+
 TEST_SECRET = "test-page-token-secret"
 
 
@@ -38,21 +40,37 @@ def create_tables(client: object, prefix: str = "tally-test") -> None:
         client.create_table(**create_table_request(spec, spec.local_name(prefix)))  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """moto in-process with every table created; the environment the handlers read."""
-    import boto3
+@pytest.fixture(scope="module")
+def moto_module() -> Iterator[None]:
+    """One in-process moto per test module (run with xdist's --dist loadfile, so a module's
+    emulator never meets another module's local-stack server in the same worker)."""
     from moto import mock_aws
+
+    with (
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            yield
+
+
+@pytest.fixture
+def aws(moto_module: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Every table, created empty for this test; the environment the handlers read."""
+    import boto3
 
     from tally.settings import get_settings
 
-    with mock_aws():
-        for k, v in table_env().items():
-            monkeypatch.setenv(k, v)
-        create_tables(boto3.client("dynamodb", region_name="us-east-1"))
-        get_settings.cache_clear()
-        yield get_settings()
-        get_settings.cache_clear()
+    for k, v in table_env().items():
+        monkeypatch.setenv(k, v)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for name in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=name)
+    create_tables(client)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 
 from api import context
@@ -82,8 +85,6 @@ def validation_error(error: RequestValidationError) -> Response[str]:
         return problem(
             400, "the request body is not valid JSON", errors=[FieldError("body", "not valid JSON")]
         )
-    if any(e.get("type") == "unsupported_content_type" for e in errors):
-        return problem(415, "send the body as application/json")
     fields = [
         FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))) for e in errors
     ]
@@ -93,6 +94,11 @@ def validation_error(error: RequestValidationError) -> Response[str]:
         errors=fields,
         instance=app.current_event.path,
     )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+    return problem(415, "send the body as application/json")
 
 
 @app.not_found

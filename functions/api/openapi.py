@@ -36,5 +36,70 @@ def document() -> dict[str, Any]:
     return json.loads(raw)
 
 
+def render_json() -> str:
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+
+
+def _schema_name(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " or ".join(_schema_name(s) for s in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"list[{_schema_name(schema.get('items', {}))}]"
+    return str(schema.get("type", "object"))
+
+
+def render_markdown() -> str:
+    """docs/api.md: the reference a person reads, generated from the same document."""
+    doc = document()
+    lines = [
+        "# API reference",
+        "",
+        "Generated from the OpenAPI document (`make docs`; `docs/openapi.json` is the machine-",
+        "readable form, also served at `GET /api/openapi.json`). Do not edit by hand.",
+        "",
+        DESCRIPTION,
+        "",
+    ]
+    for path, ops in sorted(doc["paths"].items()):
+        for method, op in sorted(ops.items()):
+            lines += [f"## {method.upper()} `{path}`", "", op.get("summary", ""), ""]
+            if op.get("description"):
+                lines += [op["description"], ""]
+            params = op.get("parameters", [])
+            if params:
+                lines += ["| parameter | in | type | required |", "|---|---|---|---|"]
+                for p in params:
+                    lines.append(
+                        f"| `{p['name']}` | {p['in']} | {_schema_name(p.get('schema', {}))} "
+                        f"| {'yes' if p.get('required') else 'no'} |"
+                    )
+                lines.append("")
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                lines += [f"Body: `{_schema_name(body['schema'])}`", ""]
+            statuses = ", ".join(
+                f"{code} {r.get('description', '')}".strip()
+                for code, r in sorted(op["responses"].items())
+            )
+            lines += [f"Responses: {statuses}", ""]
+    lines += ["## Schemas", ""]
+    for name, schema in sorted(doc.get("components", {}).get("schemas", {}).items()):
+        props = schema.get("properties", {})
+        if not props:
+            continue
+        required = set(schema.get("required", []))
+        lines += [f"### {name}", "", "| field | type | required |", "|---|---|---|"]
+        for field, spec in props.items():
+            lines.append(
+                f"| `{field}` | {_schema_name(spec)} | {'yes' if field in required else 'no'} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
 if __name__ == "__main__":
-    print(json.dumps(document(), indent=2, sort_keys=True))
+    import sys
+
+    sys.stdout.write(render_markdown() if sys.argv[1:] == ["--markdown"] else render_json())

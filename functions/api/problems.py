@@ -72,13 +72,15 @@ def _problem_schema() -> dict[str, Any]:
     }
 
 
-def error_responses(*statuses: int) -> dict[int, Any]:
-    """OpenAPI ``responses`` entries for the problems a route can answer."""
-    common = (400, 401, 422, 429, *statuses)
-    return {
-        s: {
-            "description": HTTPStatus(s).phrase,
+def responses(success: int, model: Any | None, *errors: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` for a route: its success (with its model) and every problem it
+    can answer. (Powertools drops its default 200 once ``responses`` is given.)"""
+    out: dict[int, Any] = {success: {"description": HTTPStatus(success).phrase}}
+    if model is not None:
+        out[success]["content"] = {"application/json": {"model": model}}
+    for status in sorted({400, 401, 422, 429, *errors}):
+        out[status] = {
+            "description": HTTPStatus(status).phrase,
             "content": {CONTENT_TYPE: {"schema": _problem_schema()}},
         }
-        for s in sorted(set(common))
-    }
+    return out

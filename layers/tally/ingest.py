@@ -8,7 +8,7 @@ the same window twice, or a retry after a failure half-way, converges to the sam
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from tally.allocation import OwnerTagRule, allocate
 from tally.models import ORG, CostLine, MonthlyRollup, UserProfile
 from tally.reports import month_days, month_of
 from tally.rollups import compute_rollup, organisation_rollup
+from tally.sources import CostFetch, CostSource
 from tally.store import Stores
 
 DEFAULT_RESTATEMENT_DAYS = 3
@@ -86,7 +87,7 @@ def ingest_days(
     rule: OwnerTagRule,
     source: str,
     now: datetime,
-    progress: object | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IngestResult:
     """Replace the records of each day in ``days`` with the allocation of ``lines``."""
     day_list = sorted(set(days))
@@ -113,7 +114,7 @@ def ingest_days(
             result.totals[r.currency] += r.billed_cost
         result.records += len(records)
         touched[month_of(day)] |= stores.costs.replace_day(day, records)
-        if callable(progress):
+        if progress is not None:
             progress(n + 1, len(day_list))
     current_month = month_of(now.date())
     for month, owners in sorted(touched.items()):
@@ -138,3 +139,33 @@ def ingest_days(
         result.owners |= owners
         result.months.add(month)
     return result
+
+
+def run_source(
+    source: CostSource,
+    start: date,
+    end: date,
+    *,
+    stores: Stores,
+    rule: OwnerTagRule,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[IngestResult, CostFetch]:
+    """Read ``[start, end)`` from ``source`` and replace exactly the days it covered.
+
+    A source failure raises before anything is written; a day the source had no data for
+    yet is left as stored rather than wiped.
+    """
+    fetch = source.fetch(start, end)
+    lines = list(fetch)
+    covered = fetch.covered_days
+    result = ingest_days(
+        (line for line in lines if line.day in covered),
+        covered,
+        stores=stores,
+        rule=rule,
+        source=fetch.source_name,
+        now=now,
+        progress=progress,
+    )
+    return result, fetch

@@ -168,6 +168,8 @@ class MonthlyRollup:
     forecast: dict[str, object] | None = None  # currency -> forecast, by the forecasting step
     # Changes to a closed month's total after it closed: [{at, currency, old, new}].
     restatements: list[dict[str, object]] = field(default_factory=list)
+    # ISO days with any estimated figure: the ingest keeps re-reading them until final.
+    estimated_days: list[str] = field(default_factory=list)
 
     def section(self, currency: str) -> RollupSection | None:
         return self.sections.get(currency)

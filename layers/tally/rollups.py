@@ -74,18 +74,20 @@ def compute_rollup(
 ) -> MonthlyRollup:
     per_currency: dict[str, _SectionBuilder] = defaultdict(_SectionBuilder)
     count = 0
-    estimated = False
+    estimated_days: set[str] = set()
     for r in records:
         per_currency[r.currency].add_record(r)
         count += 1
-        estimated |= r.estimated
+        if r.estimated:
+            estimated_days.add(r.day.isoformat())
     return MonthlyRollup(
         owner=owner,
         month=month,
         sections={c: b.build() for c, b in sorted(per_currency.items())},
-        estimated=estimated,
+        estimated=bool(estimated_days),
         record_count=count,
         updated_at=now,
+        estimated_days=sorted(estimated_days),
     )
 
 
@@ -106,4 +108,5 @@ def organisation_rollup(
         estimated=any(r.estimated for r in parts),
         record_count=sum(r.record_count for r in parts),
         updated_at=now,
+        estimated_days=sorted({d for r in parts for d in r.estimated_days}),
     )

@@ -65,8 +65,20 @@ ROLLUPS = TableSpec(
     indexes=(IndexSpec("by-month", hash_key="month", range_key="pk"),),
 )
 AUDIT = TableSpec(key="audit", hash_key="pk", range_key="sk")
+# Powertools idempotency records of the ingest job: ephemeral, so TTL and no PITR.
+IDEMPOTENCY = TableSpec(
+    key="idempotency", hash_key="id", ttl_attribute="expiration", holds_billing_data=False
+)
 
-ALL_TABLES: tuple[TableSpec, ...] = (USERS, ASSIGNMENTS, BUDGETS, COSTS, ROLLUPS, AUDIT)
+ALL_TABLES: tuple[TableSpec, ...] = (
+    USERS,
+    ASSIGNMENTS,
+    BUDGETS,
+    COSTS,
+    ROLLUPS,
+    AUDIT,
+    IDEMPOTENCY,
+)
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".
 ADMIN_GROUP = "admins"

@@ -86,3 +86,13 @@ class CognitoUserSource:
             token = page.get("PaginationToken")
             if not token:
                 return out
+
+
+def sync_directory(source: CognitoUserSource, directory: UserDirectory) -> int:
+    """Bring the directory in step with the user pool (the daily job). Returns users written."""
+    written = 0
+    for profile in source.all():
+        if directory.get(profile.user_id) != profile:
+            directory.put(profile)
+            written += 1
+    return written

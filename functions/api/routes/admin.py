@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from api import context, convert
-from api.problems import error_responses
+from api.problems import responses
 from api.schemas import AllUsersOut, IsoMonth
 from tally import reports
 from tally.clock import utc_today
@@ -22,7 +22,7 @@ router = Router()
     summary="Every user's month total, budget and status (admins only)",
     description="Also the organisation's total and its unallocated cost. `month` (YYYY-MM) "
     "defaults to the current UTC month. Read from roll-ups: no scan.",
-    responses=error_responses(403),
+    responses=responses(200, AllUsersOut, 403),
     tags=["admin"],
 )
 def all_users(

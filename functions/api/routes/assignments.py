@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from api import context, convert
-from api.problems import error_responses
+from api.problems import responses
 from api.schemas import AssignmentOut, AssignResourceIn, ResourceListOut, UserId
 from tally import assignments
 from tally.clock import utc_today
@@ -25,7 +25,7 @@ router = Router()
     description="Admins assign to anyone; users to themselves. The resource must exist in the "
     "account (EC2 instance, S3 bucket, RDS instance, Lambda function); other types are "
     "accepted by ARN. A resource's shares add up to at most 100%.",
-    responses=error_responses(403, 409),
+    responses=responses(201, AssignmentOut, 403, 409),
     tags=["assignments"],
 )
 def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
@@ -49,7 +49,7 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
 @router.get(
     "/user/<userId>/resources",
     summary="A user's assigned resources with their cost over the last 30 days",
-    responses=error_responses(403),
+    responses=responses(200, ResourceListOut, 403),
     tags=["assignments"],
 )
 def list_resources(
@@ -79,7 +79,7 @@ def list_resources(
     "/unassign/<assignmentId>",
     status_code=204,
     summary="Remove an assignment",
-    responses={**error_responses(403, 404), 204: {"description": "Removed"}},
+    responses=responses(204, None, 403, 404),
     tags=["assignments"],
 )
 def unassign(

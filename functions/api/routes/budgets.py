@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from api import context, convert
-from api.problems import error_responses
+from api.problems import responses
 from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, UserId
 from tally import budgets
 from tally.errors import Invalid
@@ -30,10 +30,7 @@ def _with_etag(budget: BudgetOut, status: int = 200) -> Response[str]:
     "/budgets",
     status_code=201,
     summary="Create a user's monthly budget (one per user)",
-    responses={
-        **error_responses(403, 409),
-        201: {"description": "Created", "content": {"application/json": {"model": BudgetOut}}},
-    },
+    responses=responses(201, BudgetOut, 403, 409),
     tags=["budgets"],
 )
 def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
@@ -54,10 +51,7 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
 @router.get(
     "/budgets/<userId>",
     summary="A user's budget",
-    responses={
-        **error_responses(403, 404),
-        200: {"description": "The budget", "content": {"application/json": {"model": BudgetOut}}},
-    },
+    responses=responses(200, BudgetOut, 403, 404),
     tags=["budgets"],
 )
 def get_budget(userId: Annotated[UserId, Path()]) -> Response[str]:
@@ -82,13 +76,7 @@ def _if_match() -> int | None:
     summary="Change a budget's limit or threshold",
     description="Send If-Match with the ETag of your read to refuse to overwrite a newer change "
     "(412 semantics answered as 409 Conflict). Concurrent writers never overwrite each other.",
-    responses={
-        **error_responses(403, 404, 409),
-        200: {
-            "description": "The updated budget",
-            "content": {"application/json": {"model": BudgetOut}},
-        },
-    },
+    responses=responses(200, BudgetOut, 403, 404, 409),
     tags=["budgets"],
 )
 def update_budget(

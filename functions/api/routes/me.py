@@ -7,14 +7,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from api import context
-from api.problems import error_responses
+from api.problems import responses
 from api.schemas import MeOut
 from tally.users import remember_caller
 
 router = Router()
 
 
-@router.get("/me", summary="The signed-in caller", responses=error_responses(), tags=["me"])
+@router.get("/me", summary="The signed-in caller", responses=responses(200, MeOut), tags=["me"])
 def me() -> MeOut:
     caller = context.current_caller(router)
     # The dashboard calls /me first: this keeps the user directory in step with Cognito.
@@ -31,7 +31,7 @@ def me() -> MeOut:
 @router.get(
     "/openapi.json",
     summary="This API's OpenAPI 3 document",
-    responses=error_responses(),
+    responses=responses(200, None),
     tags=["me"],
 )
 def openapi() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from api import context, convert
-from api.problems import error_responses
+from api.problems import responses
 from api.schemas import CostsOut, SummaryOut, UserId
 from tally import reports
 from tally.clock import utc_today
@@ -23,7 +23,7 @@ router = Router()
     description="startDate and endDate are UTC days, both inclusive; the default is the last 30 "
     "days ending today. A range covers at most 366 days. Every day in the range is in `daily` "
     "(zero when nothing was spent).",
-    responses=error_responses(403),
+    responses=responses(200, CostsOut, 403),
     tags=["reports"],
 )
 def costs(
@@ -48,7 +48,7 @@ def costs(
 @router.get(
     "/user/<userId>/summary",
     summary="This month's total against the budget, top cost drivers and the forecast",
-    responses=error_responses(403),
+    responses=responses(200, SummaryOut, 403),
     tags=["reports"],
 )
 def summary(userId: Annotated[UserId, Path()]) -> SummaryOut:

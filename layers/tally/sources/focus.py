@@ -34,10 +34,10 @@ import io
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Literal
+from functools import lru_cache
+from typing import IO, Any, Literal, NamedTuple
 
 from tally.models import CostLine
 from tally.money import ZERO
@@ -75,22 +75,32 @@ Format = Literal["auto", "csv", "parquet"]
 Opener = Callable[[], IO[bytes]]
 
 
-def parse_timestamp(value: str) -> datetime:
-    """A FOCUS date-time (``2026-05-01T00:00:00Z``, with or without zone) as UTC."""
-    text = value.strip()
-    if not text:
-        raise ValueError("empty timestamp")
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+def parse_timestamp(value: str | datetime) -> datetime:
+    """A FOCUS date-time (``2026-05-01T00:00:00Z``, or a Parquet timestamp) as UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = value.strip()
+        if not text:
+            raise ValueError("empty timestamp")
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)  # FOCUS date-times are UTC
     return parsed.astimezone(UTC)
 
 
-def _day_of(value: str) -> date:
+def _moment(value: Any) -> str | datetime:
+    return value if isinstance(value, datetime) else _text(value)
+
+
+# Exports repeat the same few timestamps (one per hour) on every row: parse each once.
+@lru_cache(maxsize=1 << 16)
+def _day_of(value: str | datetime) -> date:
     return parse_timestamp(value).date()
 
 
-def _end_day(value: str) -> date:
+@lru_cache(maxsize=1 << 12)
+def _end_day(value: str | datetime) -> date:
     """The first day not in a period that ends at ``value`` (exclusive end)."""
     moment = parse_timestamp(value)
     day = moment.date()
@@ -139,8 +149,7 @@ def _tag_value(tags: Mapping[str, str], key: str) -> str | None:
     return value or None
 
 
-@dataclass(frozen=True)
-class _Key:
+class _Key(NamedTuple):  # a tuple: hashed and compared in C, once per row
     day: date
     service: str
     resource_id: str | None
@@ -304,11 +313,12 @@ class FocusSource:
         periods: set[tuple[date, date]] = set()
         stated: dict[date, bool] = {}  # day -> any row said x_Estimated (when the column exists)
         has_stated = False
+        tag_cache: dict[str, tuple[tuple[str, str], ...]] = {}
         for opener in self._openers:
             with opener() as stream:
                 for number, row in enumerate(iter_rows(stream, file_format=self._format), 2):
                     try:
-                        has_stated |= self._add(row, start, end, totals, periods, stated)
+                        has_stated |= self._add(row, start, end, totals, periods, stated, tag_cache)
                     except (ValueError, InvalidOperation, KeyError) as exc:
                         raise SourceFormatError(f"row {number}: {exc}") from exc
 
@@ -344,13 +354,14 @@ class FocusSource:
         totals: dict[_Key, _Totals],
         periods: set[tuple[date, date]],
         stated: dict[date, bool],
+        tag_cache: dict[str, tuple[tuple[str, str], ...]],
     ) -> bool:
-        period_start = _text(row.get("BillingPeriodStart"))
-        period_end = _text(row.get("BillingPeriodEnd"))
+        period_start = _moment(row.get("BillingPeriodStart"))
+        period_end = _moment(row.get("BillingPeriodEnd"))
         if period_start and period_end:
             periods.add((_day_of(period_start), _end_day(period_end)))
 
-        day = _day_of(_text(row["ChargePeriodStart"]))
+        day = _day_of(_moment(row["ChargePeriodStart"]))
         has_stated = ESTIMATED_COLUMN in row
         if not start <= day < end:
             return has_stated
@@ -365,10 +376,7 @@ class FocusSource:
         if not unit:
             unit = _text(row.get("PricingUnit"))
             quantity = row.get("PricingQuantity")
-        tags = _tags(row.get("Tags"))
-        kept = tuple(
-            (name, value) for name in self.tag_keys if (value := _tag_value(tags, name)) is not None
-        )
+        kept = self._kept_tags(row.get("Tags"), tag_cache)
         key = _Key(
             day=day,
             service=_text(row["ServiceName"]) or UNKNOWN_SERVICE,
@@ -385,6 +393,20 @@ class FocusSource:
         amounts.effective += _decimal(row["EffectiveCost"])
         amounts.quantity += _decimal(quantity)
         return has_stated
+
+    def _kept_tags(
+        self, value: Any, cache: dict[str, tuple[tuple[str, str], ...]]
+    ) -> tuple[tuple[str, str], ...]:
+        """The allocation-relevant tags of a row; the same JSON text recurs on many rows."""
+        if isinstance(value, str) and value in cache:
+            return cache[value]
+        tags = _tags(value)
+        kept = tuple(
+            (name, tag) for name in self.tag_keys if (tag := _tag_value(tags, name)) is not None
+        )
+        if isinstance(value, str) and len(cache) < 1 << 16:
+            cache[value] = kept
+        return kept
 
     @staticmethod
     def _estimated_days(

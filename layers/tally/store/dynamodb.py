@@ -367,6 +367,7 @@ def _rollup(i: RollupItem) -> MonthlyRollup:
         updated_at=i.updated_at,
         forecast=i.forecast,
         restatements=i.restatements or [],
+        estimated_days=i.estimated_days or [],
     )
 
 
@@ -384,6 +385,7 @@ class DynamoRollupStore(_Stores):
             updated_at=rollup.updated_at,
             forecast=rollup.forecast,
             restatements=rollup.restatements or None,
+            estimated_days=rollup.estimated_days or None,
         ).save()
 
     def get(self, owner: str, month: str) -> MonthlyRollup | None:

@@ -195,6 +195,7 @@ class RollupItem(_Base):
     updated_at = UTCDateTimeAttribute()
     forecast = DecimalJSONAttribute(null=True)
     restatements = DecimalJSONAttribute(null=True)
+    estimated_days = DecimalJSONAttribute(null=True)
     by_month = RollupMonthIndex()
 
 

@@ -1,15 +1,18 @@
-"""The API handler, called with real proxy events against moto."""
+"""Test harness: the API handler called with real proxy events against moto, and the AWS
+resources and data the API tests act on. Loaded for every test by the root conftest."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 
+from tally import assignments, budgets
 from tally.models import Caller
 from tally.settings import Settings
 from tally.store import Stores
@@ -34,6 +37,9 @@ class LambdaContext:
     memory_limit_in_mb = 256
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tally-api"
     aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
 
 
 @dataclass
@@ -116,6 +122,35 @@ def api(aws: Settings, dynamo_stores: Stores) -> Iterator[Api]:
         fn.cache_clear()
 
 
-@pytest.fixture
-def demo(api: Api) -> Demo:
+@pytest.fixture(scope="module")
+def demo(moto_module: None) -> Demo:
+    """AWS resources to assign: created once per module (they are only ever read)."""
     return make_resources()
+
+
+@dataclass
+class World:
+    """Alice owns an assignment (instance 0) and a budget; bob and the admin own nothing."""
+
+    demo: Demo
+    assignment_id: str
+    budget_id: str
+
+
+class AlwaysThere:
+    def exists(self, resource_type: str, resource_id: str) -> bool:
+        return True
+
+
+@pytest.fixture
+def world(api: Api, demo: Demo) -> World:
+    a = assignments.assign_resource(
+        ALICE,
+        assignments.AssignRequest("u-alice", "ec2", demo.instance_ids[0]),
+        stores=api.stores,
+        catalog=AlwaysThere(),
+    )
+    b = budgets.create_budget(
+        ALICE, budgets.BudgetRequest("u-alice", Decimal(100)), stores=api.stores
+    )
+    return World(demo, a.assignment_id, b.budget_id)

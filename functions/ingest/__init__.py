@@ -1,0 +1,1 @@
+"""The daily cost ingest's Lambda function (EventBridge Scheduler -> here)."""

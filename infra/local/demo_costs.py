@@ -1,0 +1,175 @@
+"""A deterministic FOCUS 1.2 export for the demo organisation's resources.
+
+The local stack gets its costs the way AWS would give them: as a FOCUS file in the export
+bucket, read by the ingest job. The shape is chosen so every screen has something to show:
+a weekday rhythm, one cost spike, one idle instance, untagged and unassigned resources
+(unallocated cost), a monthly tax line, a credit, and the last days still estimated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+HEADER = [
+    "BillingAccountId",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "BillingCurrency",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ServiceName",
+    "ResourceId",
+    "ResourceType",
+    "RegionId",
+    "Tags",
+    "x_Estimated",
+]
+ACCOUNT = "123456789012"
+ESTIMATED_DAYS = 2  # AWS keeps restating the most recent days
+
+
+@dataclass(frozen=True)
+class DemoResource:
+    service: str  # FOCUS ServiceName
+    resource_id: str  # as the export names it (ARN)
+    resource_type: str
+    daily_cost: Decimal  # a typical weekday
+    unit: str
+    tags: dict[str, str] = field(default_factory=dict)
+    pattern: str = "weekday"  # weekday | flat | idle | spike
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
+
+
+def _month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def daily_amount(resource: DemoResource, day: date, rng: random.Random, spike_day: date) -> Decimal:
+    base = resource.daily_cost
+    if resource.pattern == "idle":
+        # A stopped instance still pays for its EBS volume: small, flat, never zero.
+        return _cents(base)
+    factor = Decimal("1")
+    if resource.pattern == "weekday" and day.weekday() >= 5:
+        factor = Decimal("0.35")  # weekends are quiet
+    if resource.pattern == "spike" and spike_day <= day < spike_day + timedelta(days=2):
+        factor = Decimal("6")  # someone left a load test running
+    noise = Decimal(str(round(rng.uniform(0.9, 1.1), 4)))
+    return _cents(base * factor * noise)
+
+
+def generate_focus_csv(
+    resources: list[DemoResource], *, end: date, days: int = 90, seed: int = 7
+) -> str:
+    """Rows for the ``days`` UTC days before ``end`` (exclusive), one per resource and day."""
+    rng = random.Random(seed)
+    start = end - timedelta(days=days)
+    spike_day = end - timedelta(days=12)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    tax_months: dict[date, Decimal] = {}
+    day = start
+    while day < end:
+        period_start, period_end = _month_bounds(day)
+        estimated = "true" if day >= end - timedelta(days=ESTIMATED_DAYS) else "false"
+        for r in resources:
+            amount = daily_amount(r, day, rng, spike_day)
+            tax_months[period_start] = tax_months.get(period_start, Decimal(0)) + amount
+            writer.writerow(
+                [
+                    ACCOUNT,
+                    f"{period_start}T00:00:00Z",
+                    f"{period_end}T00:00:00Z",
+                    f"{day}T00:00:00Z",
+                    f"{day + timedelta(days=1)}T00:00:00Z",
+                    "Usage",
+                    "",
+                    f"{r.service} usage",
+                    amount,
+                    amount,
+                    amount,
+                    "USD",
+                    Decimal(24) if r.unit == "Hrs" else _cents(amount * 10),
+                    r.unit,
+                    r.service,
+                    r.resource_id,
+                    r.resource_type,
+                    "us-east-1",
+                    json.dumps(r.tags, sort_keys=True),
+                    estimated,
+                ]
+            )
+        day += timedelta(days=1)
+    for period_start, usage in sorted(tax_months.items()):
+        period_end = _month_bounds(period_start)[1]
+        tax_day = max(period_start, start)
+        writer.writerow(
+            [
+                ACCOUNT,
+                f"{period_start}T00:00:00Z",
+                f"{period_end}T00:00:00Z",
+                f"{tax_day}T00:00:00Z",
+                f"{tax_day + timedelta(days=1)}T00:00:00Z",
+                "Tax",
+                "",
+                "Sales tax",
+                _cents(usage * Decimal("0.05")),
+                _cents(usage * Decimal("0.05")),
+                _cents(usage * Decimal("0.05")),
+                "USD",
+                "",
+                "",
+                "Tax",
+                "",
+                "",
+                "",
+                "{}",
+                "true" if period_end > end else "false",
+            ]
+        )
+    credit_day = end - timedelta(days=20)
+    period_start, period_end = _month_bounds(credit_day)
+    writer.writerow(
+        [
+            ACCOUNT,
+            f"{period_start}T00:00:00Z",
+            f"{period_end}T00:00:00Z",
+            f"{credit_day}T00:00:00Z",
+            f"{credit_day + timedelta(days=1)}T00:00:00Z",
+            "Credit",
+            "",
+            "Promotional credit",
+            "-25.000000",
+            "-25.000000",
+            "-25.000000",
+            "USD",
+            "",
+            "",
+            "AmazonEC2",
+            "",
+            "",
+            "",
+            "{}",
+            "false",
+        ]
+    )
+    return out.getvalue()

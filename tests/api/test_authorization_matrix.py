@@ -1,0 +1,147 @@
+"""Every route x {anonymous, owner, other user, admin}.
+
+The routes are read from the API's own OpenAPI document: a route added without a row here
+fails ``test_every_route_has_a_row``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tally.models import Caller
+from tests.conftest import ADMIN, ALICE, BOB
+from tests.harness import Api, World
+
+Request = Callable[[World], tuple[str, dict[str, Any]]]  # url, call kwargs
+
+
+@dataclass(frozen=True)
+class Row:
+    request: Request
+    anonymous: int
+    owner: int
+    other: int
+    admin: int
+
+
+def body(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"body": payload}
+
+
+# The owner is always alice; "other" is bob; the admin acts on alice's data.
+MATRIX: dict[tuple[str, str], Row] = {
+    ("POST", "/api/billing/assign-resource"): Row(
+        lambda w: (
+            "/api/billing/assign-resource",
+            body(
+                {"userId": "u-alice", "resourceType": "ec2", "resourceId": w.demo.instance_ids[1]}
+            ),
+        ),
+        401,
+        201,
+        403,
+        201,
+    ),
+    ("GET", "/api/billing/user/{userId}/resources"): Row(
+        lambda w: ("/api/billing/user/u-alice/resources", {}), 401, 200, 403, 200
+    ),
+    ("DELETE", "/api/billing/unassign/{assignmentId}"): Row(
+        lambda w: (f"/api/billing/unassign/{w.assignment_id}", {}), 401, 204, 404, 204
+    ),
+    ("POST", "/api/billing/budgets"): Row(
+        lambda w: (
+            "/api/billing/budgets",
+            body({"userId": "u-bob", "monthlyLimit": "10", "alertThreshold": 80}),
+        ),
+        # bob creating his own budget is the owner case here; alice creating bob's is "other".
+        401,
+        201,
+        403,
+        201,
+    ),
+    ("GET", "/api/billing/budgets/{userId}"): Row(
+        lambda w: ("/api/billing/budgets/u-alice", {}), 401, 200, 403, 200
+    ),
+    ("PUT", "/api/billing/budgets/{budgetId}"): Row(
+        lambda w: (f"/api/billing/budgets/{w.budget_id}", body({"monthlyLimit": "55.50"})),
+        401,
+        200,
+        404,
+        200,
+    ),
+    ("GET", "/api/billing/user/{userId}/costs"): Row(
+        lambda w: ("/api/billing/user/u-alice/costs", {}), 401, 200, 403, 200
+    ),
+    ("GET", "/api/billing/user/{userId}/summary"): Row(
+        lambda w: ("/api/billing/user/u-alice/summary", {}), 401, 200, 403, 200
+    ),
+    ("GET", "/api/billing/all-users"): Row(
+        lambda w: ("/api/billing/all-users", {}), 401, 403, 403, 200
+    ),
+    ("GET", "/api/me"): Row(lambda w: ("/api/me", {}), 401, 200, 200, 200),
+    ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
+}
+
+# For the budget-creation row the data belongs to bob: the owner is bob, the other is alice.
+OWNER_OVERRIDE = {("POST", "/api/billing/budgets"): (BOB, ALICE)}
+
+
+def test_every_route_has_a_row() -> None:
+    from api.openapi import document
+
+    documented = {
+        (method.upper(), path)
+        for path, ops in document()["paths"].items()
+        for method in ops
+        if method.upper() in {"GET", "POST", "PUT", "DELETE", "PATCH"}
+    }
+    assert documented == set(MATRIX), "every route needs a row in the authorization matrix"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+@pytest.mark.parametrize("who", ["anonymous", "owner", "other", "admin"])
+def test_matrix(api: Api, world: World, route: tuple[str, str], who: str) -> None:
+    row = MATRIX[route]
+    owner, other = OWNER_OVERRIDE.get(route, (ALICE, BOB))
+    callers: dict[str, Caller | None] = {
+        "anonymous": None,
+        "owner": owner,
+        "other": other,
+        "admin": ADMIN,
+    }
+    url, kwargs = row.request(world)
+    before = _state(api)
+    reply = api.call(route[0], url, callers[who], **kwargs)
+    assert reply.status == getattr(row, who), reply.body
+    if reply.status >= 400:
+        assert reply.problem["status"] == reply.status
+        assert _state(api) == before, "a refused request changed stored data"
+
+
+def _state(api: Api) -> tuple[object, ...]:
+    s = api.stores
+    return (
+        sorted(a.assignment_id for a in s.assignments.all()),
+        [s.budgets.get_for_user(u) for u in ("u-alice", "u-bob")],
+    )
+
+
+def test_other_users_id_gets_the_same_refusal_whether_it_exists_or_not(api: Api) -> None:
+    real = api.call("GET", "/api/billing/user/u-bob/summary", ALICE)
+    ghost = api.call("GET", "/api/billing/user/u-nobody/summary", ALICE)
+    assert (real.status, ghost.status) == (403, 403)
+    assert {k: v for k, v in real.body.items() if k != "instance"} == {
+        k: v for k, v in ghost.body.items() if k != "instance"
+    }
+
+
+@pytest.mark.parametrize(
+    "groups", ["admins-readonly", "[users]", "Admins", "xadmins", "users,admin"]
+)
+def test_admin_group_is_matched_exactly(api: Api, groups: str) -> None:
+    caller = Caller("u-eve", "eve", None, frozenset({groups}))
+    assert api.call("GET", "/api/billing/all-users", caller).status == 403

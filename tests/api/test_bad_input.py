@@ -1,0 +1,331 @@
+"""Hostile and careless input for every route: a problem+json 4xx, nothing stored, never 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN, ALICE
+from tests.harness import Api, World
+
+LONG = "x" * 10_240
+GOOD_ASSIGN = {"userId": "u-alice", "resourceType": "ec2", "resourceId": "i-placeholder"}
+GOOD_BUDGET = {"userId": "u-bob", "monthlyLimit": "10.00", "alertThreshold": 80}
+
+# (method, url template, kwargs, expected status, failing field or None)
+CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
+    # assign-resource
+    ("POST", "/api/billing/assign-resource", {"raw_body": "{not json"}, 400, "body"),
+    ("POST", "/api/billing/assign-resource", {"raw_body": ""}, 422, None),
+    ("POST", "/api/billing/assign-resource", {"raw_body": "[]"}, 422, None),
+    ("POST", "/api/billing/assign-resource", {"body": {**GOOD_ASSIGN, "extra": 1}}, 422, "extra"),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceId": 123}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceId": LONG}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "userId": LONG}},
+        422,
+        "userId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceType": "EC 2"}},
+        422,
+        "resourceType",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "sharePct": 150}},
+        422,
+        "sharePct",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "sharePct": -5}},
+        422,
+        "sharePct",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "sharePct": "NaN"}},
+        422,
+        "sharePct",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "sharePct": True}},
+        422,
+        "sharePct",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "costCenter": LONG}},
+        422,
+        "costCenter",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceId": "i-doesnotexist"}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceType": "s3", "resourceId": "no-such-bucket"}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceType": "rds", "resourceId": "no-db"}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceType": "lambda", "resourceId": "no-fn"}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceType": "sagemaker", "resourceId": "my-endpoint"}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "userId": "u-ghost"}},
+        422,
+        "userId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "resourceId": "{instance0}"}},
+        409,
+        None,
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": GOOD_ASSIGN, "headers": {"Content-Type": "text/plain"}},
+        415,
+        None,
+    ),
+    # resources listing
+    ("GET", "/api/billing/user/u-alice/resources?limit=0", {}, 422, "limit"),
+    ("GET", "/api/billing/user/u-alice/resources?limit=1000", {}, 422, "limit"),
+    ("GET", "/api/billing/user/u-alice/resources?limit=abc", {}, 422, "limit"),
+    ("GET", "/api/billing/user/u-alice/resources?nextToken=forged", {}, 422, "nextToken"),
+    ("GET", "/api/billing/user/" + "u" * 300 + "/resources", {}, 422, "userId"),
+    # unassign
+    ("DELETE", "/api/billing/unassign/does-not-exist", {}, 404, None),
+    ("DELETE", "/api/billing/unassign/" + "a" * 500, {}, 422, "assignmentId"),
+    # budgets
+    ("POST", "/api/billing/budgets", {"raw_body": "{"}, 400, "body"),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "monthlyLimit": "-1"}},
+        422,
+        "monthlyLimit",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "monthlyLimit": "ten"}},
+        422,
+        "monthlyLimit",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "monthlyLimit": "1e400"}},
+        422,
+        "monthlyLimit",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "monthlyLimit": "Infinity"}},
+        422,
+        "monthlyLimit",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "monthlyLimit": "10.001"}},
+        422,
+        "monthlyLimit",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "monthlyLimit": [1]}},
+        422,
+        "monthlyLimit",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "alertThreshold": 150}},
+        422,
+        "alertThreshold",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "alertThreshold": "80"}},
+        422,
+        "alertThreshold",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "alertThreshold": 80.5}},
+        422,
+        "alertThreshold",
+    ),
+    ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "currency": "usd"}}, 422, "currency"),
+    ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "version": 7}}, 422, "version"),
+    ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "userId": "u-alice"}}, 409, None),
+    ("POST", "/api/billing/budgets", {"body": {"userId": "u-bob"}}, 422, "monthlyLimit"),
+    ("GET", "/api/billing/budgets/u-bob", {}, 404, None),
+    ("PUT", "/api/billing/budgets/{budget}", {"body": {}}, 422, "body"),
+    ("PUT", "/api/billing/budgets/{budget}", {"body": {"monthlyLimit": -3}}, 422, "monthlyLimit"),
+    (
+        "PUT",
+        "/api/billing/budgets/{budget}",
+        {"body": {"alertThreshold": 101}},
+        422,
+        "alertThreshold",
+    ),
+    ("PUT", "/api/billing/budgets/{budget}", {"body": {"userId": "u-bob"}}, 422, "userId"),
+    ("PUT", "/api/billing/budgets/{budget}", {"raw_body": "nope"}, 400, "body"),
+    (
+        "PUT",
+        "/api/billing/budgets/{budget}",
+        {"body": {"monthlyLimit": "5"}, "headers": {"If-Match": '"7"'}},
+        409,
+        None,
+    ),
+    (
+        "PUT",
+        "/api/billing/budgets/{budget}",
+        {"body": {"monthlyLimit": "5"}, "headers": {"If-Match": "garbage"}},
+        422,
+        "If-Match",
+    ),
+    ("PUT", "/api/billing/budgets/unknown-id", {"body": {"monthlyLimit": "5"}}, 404, None),
+    # costs
+    ("GET", "/api/billing/user/u-alice/costs?startDate=2026-13-01", {}, 422, "startDate"),
+    ("GET", "/api/billing/user/u-alice/costs?startDate=yesterday", {}, 422, "startDate"),
+    ("GET", "/api/billing/user/u-alice/costs?endDate=2026-02-30", {}, 422, "endDate"),
+    (
+        "GET",
+        "/api/billing/user/u-alice/costs?startDate=2026-11-10&endDate=2026-11-01",
+        {},
+        422,
+        "endDate",
+    ),
+    (
+        "GET",
+        "/api/billing/user/u-alice/costs?startDate=2024-01-01&endDate=2026-01-01",
+        {},
+        422,
+        "endDate",
+    ),
+    # summary, all-users
+    ("GET", "/api/billing/user/%00/summary", {}, 422, "userId"),
+    ("GET", "/api/billing/all-users?month=2026-13", {}, 422, "month"),
+    ("GET", "/api/billing/all-users?month=november", {}, 422, "month"),
+    ("GET", "/api/billing/all-users?limit=0", {}, 422, "limit"),
+    ("GET", "/api/billing/all-users?limit=1000", {}, 422, "limit"),
+    ("GET", "/api/billing/all-users?nextToken=" + "A" * 60, {}, 422, "nextToken"),
+    # routing
+    ("PATCH", "/api/billing/budgets/x", {}, 404, None),
+    ("GET", "/api/billing/../../etc/passwd", {}, 404, None),
+]
+
+
+def _state(api: Api) -> tuple[object, ...]:
+    s = api.stores
+    return (
+        sorted((a.assignment_id, a.resource_id) for a in s.assignments.all()),
+        [s.budgets.get_for_user(u) for u in ("u-alice", "u-bob")],
+        [len(s.audit.list_for_user(u, 100).items) for u in ("u-alice", "u-bob")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status", "field"),
+    CASES,
+    ids=[f"{c[0]} {c[1][:60]} {str(c[2])[:40]}" for c in CASES],
+)
+def test_bad_input_is_refused_cleanly(
+    api: Api,
+    world: World,
+    method: str,
+    url: str,
+    kwargs: dict[str, Any],
+    status: int,
+    field: str | None,
+) -> None:
+    url = url.replace("{budget}", world.budget_id)
+    if "body" in kwargs and isinstance(kwargs["body"], dict):
+        kwargs = {
+            **kwargs,
+            "body": {
+                k: (world.demo.instance_ids[0] if v == "{instance0}" else v)
+                for k, v in kwargs["body"].items()
+            },
+        }
+    before = _state(api)
+    reply = api.call(method, url, ADMIN, **kwargs)
+    assert reply.status == status, reply.body
+    problem = reply.problem
+    assert set(problem) >= {"type", "title", "status", "detail"}
+    if field:
+        assert field in [e["field"] for e in problem.get("errors", [])], problem
+    assert "Traceback" not in str(problem)
+    assert _state(api) == before
+
+
+def test_concurrent_stale_budget_update_is_a_conflict(api: Api, world: World) -> None:
+    """Two clients read version 1; the second write must not silently overwrite the first."""
+    url = f"/api/billing/budgets/{world.budget_id}"
+    first = api.call("PUT", url, ALICE, body={"monthlyLimit": "120"}, headers={"If-Match": '"1"'})
+    second = api.call("PUT", url, ADMIN, body={"monthlyLimit": "90"}, headers={"If-Match": '"1"'})
+    assert (first.status, second.status) == (200, 409)
+    assert first.headers["ETag"] == '"2"'
+    assert (
+        api.call("GET", "/api/billing/budgets/u-alice", ALICE).body["monthlyLimit"]["amount"]
+        == "120.00"
+    )

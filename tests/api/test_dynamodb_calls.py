@@ -1,0 +1,86 @@
+"""Summary, costs and all-users cost a constant number of DynamoDB calls, whatever the data,
+and nothing on a request path scans."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from pynamodb.connection.base import Connection
+
+from tally.allocation import OwnerTagRule
+from tally.clock import utc_now, utc_today
+from tally.ingest import ingest_days
+from tally.models import CostLine, Role, UserProfile
+from tests.conftest import ADMIN
+from tests.harness import Api
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Counts every DynamoDB operation pynamodb sends (a meter, not a mock: calls go through)."""
+    seen: Counter[str] = Counter()
+    real = Connection.dispatch
+
+    def counting(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
+        seen[operation_name] += 1
+        return real(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", counting)
+    yield seen
+
+
+def seed(api: Api, users: int, days: int, services: int) -> None:
+    for n in range(users):
+        api.stores.users.put(UserProfile(f"u-{n:03}", f"user{n:03}", None, Role.USER))
+    today = utc_today()
+    window = [today - timedelta(days=d) for d in range(days)]
+    lines = [
+        CostLine(
+            day,
+            f"Service{s}",
+            f"i-{n}-{s}",
+            Decimal("1.2345"),
+            Decimal("1.1"),
+            "USD",
+            tags={"Owner": f"user{n:03}"},
+        )
+        for day in window
+        for n in range(users)
+        for s in range(services)
+    ]
+    ingest_days(lines, window, stores=api.stores, rule=OwnerTagRule(), source="t", now=utc_now())
+
+
+URLS = {
+    "summary": "/api/billing/user/u-000/summary",
+    "costs": "/api/billing/user/u-000/costs?startDate={start}",
+    "all-users": "/api/billing/all-users?limit=100",
+}
+
+
+def measure(api: Api, calls: Counter[str]) -> dict[str, Counter[str]]:
+    out = {}
+    start = (utc_today() - timedelta(days=120)).isoformat()
+    for name, url in URLS.items():
+        calls.clear()
+        reply = api.call("GET", url.format(start=start), ADMIN)
+        assert reply.status == 200, reply.body
+        out[name] = Counter(calls)
+    return out
+
+
+def test_constant_calls_whatever_the_data(api: Api, calls: Counter[str]) -> None:
+    seed(api, users=2, days=2, services=1)
+    small = measure(api, calls)
+    seed(api, users=12, days=40, services=6)
+    large = measure(api, calls)
+    assert small == large
+    for name, ops in large.items():
+        assert "Scan" not in ops, name
+    assert sum(large["summary"].values()) <= 2
+    assert sum(large["costs"].values()) <= 1
+    assert sum(large["all-users"].values()) <= 3

@@ -1,0 +1,224 @@
+"""Budgets and reports, domain only (in-memory stores)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from tally import budgets, reports
+from tally.allocation import OwnerTagRule
+from tally.errors import Conflict, Forbidden, Invalid, NotFound
+from tally.ingest import ingest_days
+from tally.models import Budget, BudgetStatus, CostLine
+from tally.store import Stores, memory_stores
+from tests.conftest import ADMIN, ALICE, BOB, profile
+
+TODAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def stores() -> Stores:
+    s = memory_stores()
+    for c in (ALICE, BOB, ADMIN):
+        s.users.put(profile(c))
+    return s
+
+
+def b(limit: str, threshold: int = 80) -> Budget:
+    return Budget("b", "u", Decimal(limit), threshold, "USD", NOW, NOW, 1)
+
+
+@pytest.mark.parametrize(
+    ("spent", "limit", "threshold", "status"),
+    [
+        ("0", "100", 80, BudgetStatus.UNDER),
+        ("79.99", "100", 80, BudgetStatus.UNDER),
+        ("80", "100", 80, BudgetStatus.WARNING),
+        ("99.99", "100", 80, BudgetStatus.WARNING),
+        ("100", "100", 80, BudgetStatus.OVER),
+        ("0", "100", 0, BudgetStatus.WARNING),
+        ("0", "0", 80, BudgetStatus.UNDER),
+        ("0.01", "0", 80, BudgetStatus.OVER),
+    ],
+)
+def test_status(spent: str, limit: str, threshold: int, status: BudgetStatus) -> None:
+    assert budgets.budget_status(Decimal(spent), b(limit, threshold)) is status
+
+
+def test_budget_lifecycle_and_access(stores: Stores) -> None:
+    req = budgets.BudgetRequest("u-alice", Decimal("100"), 80)
+    with pytest.raises(Forbidden):
+        budgets.create_budget(BOB, req, stores=stores)
+    created = budgets.create_budget(ALICE, req, stores=stores)
+    with pytest.raises(Conflict):
+        budgets.create_budget(ADMIN, req, stores=stores)
+    with pytest.raises(NotFound):  # someone else's budget id: not found, not forbidden
+        budgets.update_budget(
+            BOB, created.budget_id, budgets.BudgetChanges(Decimal(1)), stores=stores
+        )
+    updated = budgets.update_budget(
+        ADMIN, created.budget_id, budgets.BudgetChanges(alert_threshold=50), stores=stores
+    )
+    assert (updated.monthly_limit, updated.alert_threshold, updated.version) == (
+        Decimal(100),
+        50,
+        2,
+    )
+    with pytest.raises(Conflict):
+        budgets.update_budget(
+            ALICE,
+            created.budget_id,
+            budgets.BudgetChanges(Decimal(5)),
+            stores=stores,
+            expected_version=1,
+        )
+    assert budgets.get_budget(ALICE, "u-alice", stores=stores).alert_threshold == 50
+    with pytest.raises(NotFound):
+        budgets.get_budget(BOB, "u-bob", stores=stores)
+
+
+def test_budget_for_unknown_user_is_invalid(stores: Stores) -> None:
+    with pytest.raises(Invalid) as err:
+        budgets.create_budget(ADMIN, budgets.BudgetRequest("u-ghost", Decimal(1)), stores=stores)
+    assert err.value.errors[0].field == "userId"
+
+
+def seed_costs(stores: Stores) -> None:
+    days = [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 19)]
+    lines = [
+        CostLine(d, svc, rid, Decimal(amount), Decimal(amount), "USD", tags={"Owner": "alice"})
+        for d in days
+        for svc, rid, amount in [("AmazonEC2", "i-1", "10"), ("AmazonS3", "bucket-1", "0.5")]
+    ]
+    ingest_days(lines, days, stores=stores, rule=OwnerTagRule(), source="t", now=NOW)
+
+
+def test_cost_report_zero_fills_and_spans_months(stores: Stores) -> None:
+    seed_costs(stores)
+    r = reports.cost_report(
+        ALICE,
+        "u-alice",
+        stores=stores,
+        start=date(2026, 10, 30),
+        end=date(2026, 11, 3),
+        today=TODAY,
+        metric="billed",
+        default_currency="USD",
+    )
+    assert [(d.isoformat(), a) for d, a in r.daily] == [
+        ("2026-10-30", 0),
+        ("2026-10-31", Decimal("10.5")),
+        ("2026-11-01", Decimal("10.5")),
+        ("2026-11-02", Decimal("10.5")),
+        ("2026-11-03", 0),
+    ]
+    assert r.total == Decimal("31.5") and r.by_service == [
+        ("AmazonEC2", Decimal(30)),
+        ("AmazonS3", Decimal("1.5")),
+    ]
+
+
+def test_cost_report_default_and_bad_ranges(stores: Stores) -> None:
+    r = reports.cost_report(
+        ALICE,
+        "u-alice",
+        stores=stores,
+        start=None,
+        end=None,
+        today=TODAY,
+        metric="billed",
+        default_currency="USD",
+    )
+    assert (r.start, r.end, len(r.daily)) == (date(2026, 10, 22), TODAY, 30)
+    for start, end in [
+        (date(2026, 11, 5), date(2026, 11, 1)),
+        (date(2025, 1, 1), date(2026, 1, 2)),
+    ]:
+        with pytest.raises(Invalid):
+            reports.cost_report(
+                ALICE,
+                "u-alice",
+                stores=stores,
+                start=start,
+                end=end,
+                today=TODAY,
+                metric="billed",
+                default_currency="USD",
+            )
+
+
+def test_summary_against_budget(stores: Stores) -> None:
+    seed_costs(stores)
+    s0 = reports.month_summary(
+        ALICE, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
+    )
+    assert (
+        s0.budget is None
+        and s0.status is None
+        and s0.remaining is None
+        and s0.total == Decimal("31.5")
+    )
+    budgets.create_budget(ALICE, budgets.BudgetRequest("u-alice", Decimal("40"), 75), stores=stores)
+    s = reports.month_summary(
+        ALICE, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
+    )
+    assert (s.remaining, s.remaining_pct, s.percent_used, s.status) == (
+        Decimal("8.5"),
+        Decimal("21.3"),
+        Decimal("78.8"),
+        BudgetStatus.WARNING,
+    )
+    assert [d.resource_id for d in s.top_drivers] == ["i-1", "bucket-1"]
+    with pytest.raises(Forbidden):
+        reports.month_summary(
+            BOB, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
+        )
+
+
+def test_summary_with_budget_in_another_currency_says_so(stores: Stores) -> None:
+    seed_costs(stores)
+    budgets.create_budget(
+        ALICE, budgets.BudgetRequest("u-alice", Decimal("40"), 75, "EUR"), stores=stores
+    )
+    s = reports.month_summary(
+        ALICE, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
+    )
+    assert s.currency_mismatch and s.status is None and s.other_currencies[0].currency == "USD"
+
+
+def test_all_users_is_admin_only_and_pages(stores: Stores) -> None:
+    seed_costs(stores)
+    with pytest.raises(Forbidden):
+        reports.all_users(
+            ALICE,
+            stores=stores,
+            month="2026-11",
+            limit=10,
+            start_key=None,
+            metric="billed",
+            default_currency="USD",
+        )
+    first = reports.all_users(
+        ADMIN,
+        stores=stores,
+        month="2026-11",
+        limit=2,
+        start_key=None,
+        metric="billed",
+        default_currency="USD",
+    )
+    assert [r.user.username for r in first.users.items] == ["admin", "alice"]
+    assert first.org_total == Decimal("31.5") and first.unallocated == 0
+    rest = reports.all_users(
+        ADMIN,
+        stores=stores,
+        month="2026-11",
+        limit=2,
+        start_key=first.users.next_key,
+        metric="billed",
+        default_currency="USD",
+    )
+    assert [r.user.username for r in rest.users.items] == ["bob"] and rest.users.next_key is None
