@@ -70,21 +70,28 @@ def costs_out(r: CostReport) -> s.CostsOut:
 def _forecast_out(f: dict[str, Any] | None, currency: str) -> s.ForecastOut | None:
     if not f:
         return None
-    end = f["month_end"]
+    end = f["monthEnd"]
+
+    def m(value: object) -> s.Money:
+        return money(Decimal(str(value)), currency)
+
     return s.ForecastOut(
-        method=str(f.get("method", "linear")),
-        month_end=money(Decimal(end["expected"]), currency),
-        month_end_lower80=money(Decimal(end["lower80"]), currency),
-        month_end_upper80=money(Decimal(end["upper80"]), currency),
-        month_end_lower95=money(Decimal(end["lower95"]), currency),
-        month_end_upper95=money(Decimal(end["upper95"]), currency),
+        method=str(f["model"]),
+        as_of=str(f["asOf"]),
+        actual_to_date=m(end["actualToDate"]),
+        month_end=m(end["projectedTotal"]),
+        month_end_lower80=m(end["lower80"]),
+        month_end_upper80=m(end["upper80"]),
+        month_end_lower95=m(end["lower95"]),
+        month_end_upper95=m(end["upper95"]),
         daily=[
             s.ForecastPoint(
-                date=p["date"],
-                **{
-                    k: format_amount(Decimal(p[k]))
-                    for k in ("expected", "lower80", "upper80", "lower95", "upper95")
-                },
+                date=p["day"],
+                expected=m(p["amount"]),
+                lower80=m(p["lower80"]),
+                upper80=m(p["upper80"]),
+                lower95=m(p["lower95"]),
+                upper95=m(p["upper95"]),
             )
             for p in f.get("daily", [])
         ],

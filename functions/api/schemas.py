@@ -166,21 +166,27 @@ class RestatementOut(Out):
 
 class ForecastPoint(Out):
     date: str
-    expected: str
-    lower80: str
-    upper80: str
-    lower95: str
-    upper95: str
+    expected: Money
+    lower80: Money
+    upper80: Money
+    lower95: Money
+    upper95: Money
 
 
 class ForecastOut(Out):
-    method: str
+    """ "At this rate you will spend X this month", with 80% and 95% prediction intervals."""
+
+    method: str = Field(
+        description="linear, weekday (chosen only where a backtest shows it is better), mean or none"
+    )
+    as_of: str = Field(description="the last day of actual figures used")
+    actual_to_date: Money
     month_end: Money
     month_end_lower80: Money
     month_end_upper80: Money
     month_end_lower95: Money
     month_end_upper95: Money
-    daily: list[ForecastPoint]
+    daily: list[ForecastPoint] = Field(description="the next 30 days")
 
 
 class SummaryBudget(Out):

@@ -103,7 +103,11 @@ def _source(job: Job) -> Any:
         )
     from tally.sources.cost_explorer import CostExplorerSource
 
-    return CostExplorerSource(_aws_client("ce"), owner_tag_key=settings.owner_tag_key)
+    from botocore.config import Config
+
+    # The source backs off itself (full jitter); botocore's own retries would multiply it.
+    client = _aws_client("ce", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    return CostExplorerSource(client, owner_tag_key=settings.owner_tag_key)
 
 
 def _latest_exports(bucket: str) -> list[str]:
@@ -183,6 +187,7 @@ def run_job(
         rule=OwnerTagRule(key=settings.owner_tag_key),
         now=now,
         progress=progress,
+        metric=settings.budget_metric,
     )
     detail = _announce(job, result, fetch.requests)
     logger.info("costs ingested", extra=detail)

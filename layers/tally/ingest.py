@@ -88,6 +88,7 @@ def ingest_days(
     source: str,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    metric: str = "billed",
 ) -> IngestResult:
     """Replace the records of each day in ``days`` with the allocation of ``lines``."""
     day_list = sorted(set(days))
@@ -127,6 +128,8 @@ def ingest_days(
             stores.rollups.put(
                 replace(fresh, restatements=history, forecast=old.forecast if old else None)
             )
+        result.owners |= owners
+        result.months.add(month)
         org_old = stores.rollups.get(ORG, month)
         org = organisation_rollup(month, stores.rollups.of_month(month), now=now)
         stores.rollups.put(
@@ -136,9 +139,57 @@ def ingest_days(
                 forecast=org_old.forecast if org_old else None,
             )
         )
-        result.owners |= owners
-        result.months.add(month)
+    if current_month in touched:
+        refresh_forecasts(stores, [*sorted(touched[current_month]), ORG], now=now, metric=metric)
     return result
+
+
+FORECAST_HISTORY_MONTHS = 2  # this month and the two before: enough for a 28-day window
+
+
+def _series(
+    rollups: list[MonthlyRollup], currency: str, metric: str, until: date
+) -> dict[date, Decimal]:
+    series: dict[date, Decimal] = {}
+    for r in rollups:
+        section = r.sections.get(currency)
+        if section:
+            for d, amounts in section.daily.items():
+                day = date.fromisoformat(d)
+                if day <= until:
+                    series[day] = amounts.metric(metric)
+    return series
+
+
+def refresh_forecasts(
+    stores: Stores, owners: Iterable[str], *, now: datetime, metric: str = "billed"
+) -> None:
+    """Forecast this month's end and the next 30 days for each owner, per currency, from the
+    daily figures up to yesterday; stored on this month's roll-up."""
+    from tally.forecast import forecast  # only the ingest job pays for the statistics
+
+    as_of = now.date() - timedelta(days=1)
+    month = month_of(now.date())
+    first = month_of((now.date().replace(day=1) - timedelta(days=32 * FORECAST_HISTORY_MONTHS)))
+    for owner in owners:
+        history = stores.rollups.months(owner, first, month)
+        current = next((r for r in history if r.month == month), None)
+        if current is None:
+            continue
+        # A day with no record is a zero-cost day, not a missing one.
+        start = min(
+            (date.fromisoformat(d) for r in history for s in r.sections.values() for d in s.daily),
+            default=as_of,
+        )
+        forecasts = {}
+        for currency in current.sections:
+            series = _series(history, currency, metric, as_of)
+            day = start
+            while day <= as_of:
+                series.setdefault(day, Decimal(0))
+                day += timedelta(days=1)
+            forecasts[currency] = forecast(series, as_of=as_of).to_dict()
+        stores.rollups.put(replace(current, forecast=forecasts or None))
 
 
 def run_source(
@@ -150,6 +201,7 @@ def run_source(
     rule: OwnerTagRule,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    metric: str = "billed",
 ) -> tuple[IngestResult, CostFetch]:
     """Read ``[start, end)`` from ``source`` and replace exactly the days it covered.
 
@@ -167,5 +219,6 @@ def run_source(
         source=fetch.source_name,
         now=now,
         progress=progress,
+        metric=metric,
     )
     return result, fetch

@@ -133,3 +133,27 @@ def test_restatement_window() -> None:
     assert restatement_window(date(2026, 11, 2), estimated=[date(2026, 10, 3)])[0] == date(
         2026, 10, 3
     )
+
+
+def test_forecast_lands_on_this_months_rollup_and_in_the_summary(stores: Stores) -> None:
+    from tally import reports
+
+    days = [date(2026, 10, 10) + timedelta(days=n) for n in range(41)]  # .. 2026-11-19
+    lines = [line(d, "AmazonEC2", "10" if d.weekday() < 5 else "4", "alice") for d in days]
+    ingest(stores, lines, days)
+    rollup = stores.rollups.get("u-alice", "2026-11")
+    assert rollup is not None and rollup.forecast is not None
+    fc = rollup.forecast["USD"]
+    assert fc["asOf"] == "2026-11-19" and len(fc["daily"]) == 30
+    summary = reports.month_summary(
+        ALICE,
+        "u-alice",
+        stores=stores,
+        today=date(2026, 11, 20),
+        metric="billed",
+        default_currency="USD",
+    )
+    end = summary.forecast["monthEnd"]  # type: ignore[index]
+    assert Decimal(end["actualToDate"]) == summary.total
+    assert Decimal(end["lower80"]) <= Decimal(end["projectedTotal"]) <= Decimal(end["upper80"])
+    assert Decimal(end["projectedTotal"]) > summary.total
