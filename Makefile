@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)/layers:$(CURDIR)/functions:$(CURDIR)
 
@@ -27,7 +28,7 @@ ingest: $(STAMP)
 	$(PY) -m infra.local.ingest $(if $(START),--start $(START)) $(if $(END),--end $(END)) $(if $(FOCUS),--focus $(FOCUS))
 
 ## make test: lint, types, synth and every test
-test: $(STAMP) lint
+test: $(STAMP) lint synth
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)

@@ -62,6 +62,7 @@ def layer_asset_hash() -> str:
     live outside it; without them in the hash a dependency bump would not produce a new layer.
     """
     digest = hashlib.sha256()
+    digest.update(Path(__file__).read_bytes())  # how the layer is built is part of the layer
     digest.update(" ".join(pip_command(Path("<target>"))[3:]).encode())
     digest.update(REQUIREMENTS.read_bytes())
     for path in _package_files(PACKAGE_DIR):
@@ -72,9 +73,9 @@ def layer_asset_hash() -> str:
 
 def _package_files(directory: Path) -> Iterable[Path]:
     for path in sorted(directory.rglob("*")):
-        if path.is_file() and not any(path.match(pattern) for pattern in SKIPPED_NAMES):
-            if "__pycache__" not in path.parts:
-                yield path
+        skipped = "__pycache__" in path.parts or any(path.match(p) for p in SKIPPED_NAMES)
+        if path.is_file() and not skipped:
+            yield path
 
 
 def _canonical(name: str) -> str:
@@ -85,7 +86,7 @@ def remove_runtime_provided(site: Path) -> list[str]:
     """Delete the distributions the Lambda runtime already has, file by file from RECORD."""
     removed = []
     for dist_info in sorted(site.glob("*.dist-info")):
-        name = _canonical(dist_info.name.rsplit("-", 1)[0])
+        name = _canonical(dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
         if name not in RUNTIME_PROVIDED:
             continue
         record = dist_info / "RECORD"

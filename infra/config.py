@@ -7,9 +7,11 @@ deploy twenty minutes later.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from constructs import Node
@@ -24,7 +26,17 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # The documented placeholders in cdk.json: fine for `make synth`, useless for a deployment.
 PLACEHOLDER_DOMAIN = "example.com"
 
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
 T = TypeVar("T")
+
+
+def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
+    """The context defaults of ``cdk.json``: the CDK CLI passes them to the app itself, but
+    ``python app.py`` and the tests have to read them."""
+    context = json.loads(path.read_text())["context"]
+    assert isinstance(context, dict)
+    return context
 
 
 class ConfigError(ValueError):
@@ -47,6 +59,7 @@ class TallyConfig:
     restatement_days: int
     default_currency: str
     require_mfa: bool
+    cognito_email_via_ses: bool
     log_retention_days: int
     export_retention_days: int
 
@@ -97,6 +110,7 @@ class TallyConfig:
             restatement_days=get("restatementDays", _positive_int, 3),
             default_currency=get("defaultCurrency", _currency, "USD"),
             require_mfa=get("requireMfa", _bool, False),
+            cognito_email_via_ses=get("cognitoEmailViaSes", _bool, False),
             log_retention_days=get("logRetentionDays", _retention, 90),
             export_retention_days=get("exportRetentionDays", _positive_int, 400),
         )
@@ -123,7 +137,9 @@ def _email(key: str, value: Any) -> str:
 def _schedule(key: str, value: Any) -> str:
     text = _text(key, value)
     if not _SCHEDULE.match(text):
-        raise ValueError(f"{text!r} is not an EventBridge Scheduler expression (cron(...), rate(...))")
+        raise ValueError(
+            f"{text!r} is not an EventBridge Scheduler expression (cron(...), rate(...))"
+        )
     return text
 
 

@@ -67,9 +67,9 @@ def _groups(raw: object) -> frozenset[str]:
 
 def current_caller(app: BaseRouter) -> Caller:
     """The verified token's identity, as API Gateway's Cognito authorizer passed it on."""
-    claims = (
-        (app.current_event.request_context.authorizer.claims or {}) if app.current_event else {}
-    )
+    event = app.current_event
+    request_context = (event.get("requestContext") or {}) if event else {}
+    claims = (request_context.get("authorizer") or {}).get("claims") or {}
     sub = claims.get("sub")
     if not sub or claims.get("token_use", "id") != "id":
         raise Unauthenticated("a Cognito ID token is required")

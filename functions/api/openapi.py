@@ -29,7 +29,7 @@ def document() -> dict[str, Any]:
         description=DESCRIPTION,
         servers=[Server(url="/")],
         security_schemes={
-            "cognitoIdToken": APIKey(name="Authorization", in_=APIKeyIn.header),
+            "cognitoIdToken": APIKey.model_validate({"name": "Authorization", "in": APIKeyIn.header}),
         },
         security=[{"cognitoIdToken": []}],
     )

@@ -177,7 +177,7 @@ class ForecastOut(Out):
     """ "At this rate you will spend X this month", with 80% and 95% prediction intervals."""
 
     method: str = Field(
-        description="linear, weekday (chosen only where a backtest shows it is better), mean or none"
+        description="linear, weekday (where a backtest shows it better), mean or none"
     )
     as_of: str = Field(description="the last day of actual figures used")
     actual_to_date: Money

@@ -81,12 +81,12 @@ def resolve_job(
     return Job(start, end, focus.get("bucket"), focus.get("key"))
 
 
-def _aws_client(service: str) -> Any:
+def _aws_client(service: str, **options: Any) -> Any:
     import boto3
 
     settings = get_settings()
     return boto3.client(
-        service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url
+        service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url, **options
     )
 
 
@@ -101,9 +101,9 @@ def _source(job: Job) -> Any:
         return FocusSource.from_s3(
             _aws_client("s3"), bucket, keys, owner_tag_key=settings.owner_tag_key
         )
-    from tally.sources.cost_explorer import CostExplorerSource
-
     from botocore.config import Config
+
+    from tally.sources.cost_explorer import CostExplorerSource
 
     # The source backs off itself (full jitter); botocore's own retries would multiply it.
     client = _aws_client("ce", config=Config(retries={"max_attempts": 1, "mode": "standard"}))

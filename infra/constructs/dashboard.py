@@ -73,7 +73,10 @@ class Dashboard(Construct):
                 if custom_domain and certificate_arn
                 else None
             ),
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only a custom certificate can raise it; the default one is fixed at TLSv1.
+            minimum_protocol_version=(
+                cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if custom_domain else None
+            ),
         )
         self.origin = f"https://{domain_name if custom_domain else self.distribution.domain_name}"
         nag.acknowledge(

@@ -26,7 +26,7 @@ from infra.bundling import (
 # The newest Python runtime aws-cdk-lib knows; AwsSolutions-L1 accepts nothing older.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PAGE_TOKEN_SECRET_ENV = "TALLY_PAGE_TOKEN_SECRET"
+PAGE_TOKEN_SECRET_ENV = "TALLY_PAGE_TOKEN_SECRET"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class FunctionRuntime(Construct):
         self.page_token_secret = secretsmanager.Secret(
             self,
             "PageTokenKey",
-            description="Tally: HMAC key for pagination tokens (rotate by updating, then deploy)",
+            description="Tally: HMAC key for pagination tokens (replacing it: docs/deploy.md)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True
             ),
@@ -88,7 +88,7 @@ class FunctionRuntime(Construct):
             "AwsSolutions-SMG4",
             "The key only signs short-lived pagination tokens and reaches the functions through "
             "their environment at deploy time, so a scheduled rotation would not take effect; "
-            "docs/deploy.md describes rotating it by hand (put-secret-value, then cdk deploy).",
+            "docs/deploy.md describes replacing it by hand (put-secret-value, then a deploy).",
         )
         self._environment = {
             **environment,

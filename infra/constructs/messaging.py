@@ -64,10 +64,14 @@ class Messaging(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        _acknowledge_dead_letter_queue(self.delivery_failures, "the admin email subscriptions")
+        nag.acknowledge_dead_letter_queue(
+            self.delivery_failures, of="the admin email subscriptions", used_by_function=False
+        )
         for topic in (self.admin_alerts, self.operations):
             topic.add_subscription(
-                subscriptions.EmailSubscription(admin_email, dead_letter_queue=self.delivery_failures)
+                subscriptions.EmailSubscription(
+                    admin_email, dead_letter_queue=self.delivery_failures
+                )
             )
 
     def _topic(self, key: str, construct_id: str, name: str) -> sns.Topic:
@@ -79,22 +83,3 @@ class Messaging(Construct):
             master_key=self.topic_key,
             enforce_ssl=True,
         )
-
-
-def _acknowledge_dead_letter_queue(queue: sqs.Queue, of_what: str) -> None:
-    """A dead-letter queue is the end of the line: it has no dead-letter queue of its own."""
-    nag.acknowledge(
-        queue,
-        "AwsSolutions-SQS3",
-        f"This queue is itself the dead-letter queue of {of_what}; cdk-nag only recognises "
-        "queues named in another queue's or a function's redrive configuration.",
-    )
-    nag.acknowledge(
-        queue,
-        "Serverless-SQSRedrivePolicy",
-        f"This queue is itself the dead-letter queue of {of_what}; a further queue would only "
-        "move the same messages, and an alarm on its depth tells operators to look.",
-    )
-
-
-acknowledge_dead_letter_queue = _acknowledge_dead_letter_queue

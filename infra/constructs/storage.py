@@ -8,8 +8,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra import nag
-
 ACCESS_LOG_RETENTION = Duration.days(365)
 # AWS Data Exports and the legacy Cost and Usage Report deliver through these principals.
 EXPORT_DELIVERY_PRINCIPALS = ("bcm-data-exports.amazonaws.com", "billingreports.amazonaws.com")
@@ -31,13 +29,8 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=ACCESS_LOG_RETENTION)],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        nag.acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This bucket is the access-log destination of the stack's buckets and CloudFront; "
-            "logging it into itself would log every log delivery, and logging it elsewhere "
-            "would need yet another bucket with the same question.",
-        )
+        # No access logging of its own: AwsSolutions-S1 accepts a bucket that is the log
+        # destination of the others, and logging it into itself would loop.
 
         self.exports = s3.Bucket(
             self,

@@ -1,4 +1,9 @@
-"""``make run``: the local stack until Ctrl-C. Ports: TALLY_PORT (8080), TALLY_AWS_PORT (5000)."""
+"""``make run``: the local stack until Ctrl-C or SIGTERM.
+
+Environment: TALLY_PORT (gateway, 8080), TALLY_AWS_PORT (moto, 5000); 0 picks a free port,
+which end-to-end tests use together with TALLY_LOCAL_JSON (where to write local.json) and
+then read the actual URLs from that file.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,20 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from infra.local.aws import DEFAULT_AWS_PORT, PortInUse
 from infra.local.gateway import DEFAULT_PORT
-from infra.local.stack import sign_in_instructions, start_local_stack
+from infra.local.stack import DEFAULT_LOCAL_JSON, sign_in_instructions, start_local_stack
 
 
 def _port(variable: str, default: int) -> int:
     raw = os.environ.get(variable, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise SystemExit(f"{variable} must be a port number (1-65535), not {raw!r}")
+    if not raw.isdigit() or not 0 <= int(raw) < 65536:
+        raise SystemExit(f"{variable} must be a port number (0 for any free port), not {raw!r}")
     return int(raw)
 
 
@@ -29,8 +35,9 @@ def main() -> int:
     logging.getLogger("tally").setLevel(logging.INFO)
     port = _port("TALLY_PORT", DEFAULT_PORT)
     aws_port = _port("TALLY_AWS_PORT", DEFAULT_AWS_PORT)
+    local_json_path = Path(os.environ.get("TALLY_LOCAL_JSON") or DEFAULT_LOCAL_JSON)
     try:
-        stack = start_local_stack(port=port, aws_port=aws_port)
+        stack = start_local_stack(port=port, aws_port=aws_port, local_json_path=local_json_path)
     except PortInUse as error:
         print(f"make run: {error}", file=sys.stderr)
         return 2
@@ -42,7 +49,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(sign_in_instructions(stack.local_json), flush=True)
+    print(sign_in_instructions(stack.local_json, local_json_path), flush=True)
     try:
         stopping.wait()
     finally:

@@ -10,20 +10,29 @@ import errno
 import logging
 import os
 import secrets
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from threading import Thread
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
+from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from infra.names import (
+    ADMIN_ALERTS_TOPIC,
+    GROUP_PRECEDENCE,
+    METRICS_NAMESPACE,
+    OPERATIONS_TOPIC,
+    PASSWORD_MIN_LENGTH,
+    TEMPORARY_PASSWORD_VALIDITY_DAYS,
+)
 from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, TableSpec, create_table_request
 
 DEFAULT_REGION = "us-east-1"
@@ -38,14 +47,14 @@ ADMIN_ROLE = "admin"
 USER_ROLE = "user"
 ROLE_GROUPS = {ADMIN_ROLE: ADMIN_GROUP, USER_ROLE: USER_GROUP}
 
-# The same policy the CDK user pool sets; moto enforces it on admin_set_user_password.
+# The CDK user pool's policy (infra/names.py); moto enforces it on admin_set_user_password.
 PASSWORD_POLICY = {
-    "MinimumLength": 12,
+    "MinimumLength": PASSWORD_MIN_LENGTH,
     "RequireUppercase": True,
     "RequireLowercase": True,
     "RequireNumbers": True,
     "RequireSymbols": True,
-    "TemporaryPasswordValidityDays": 7,
+    "TemporaryPasswordValidityDays": TEMPORARY_PASSWORD_VALIDITY_DAYS,
 }
 
 
@@ -77,24 +86,34 @@ class MotoServer(ThreadedMotoServer):
     """moto's threaded server, binding its port before ``start`` returns.
 
     ``ThreadedMotoServer.start`` binds inside its thread and waits for an event that never
-    comes when the bind fails, so a taken port would hang ``make run`` instead of failing.
+    comes when the bind fails, so a taken port would hang ``make run`` instead of failing
+    with ``PortInUse``.
     """
 
     def start(self) -> None:
-        try:
+        # werkzeug turns a failed bind into print + sys.exit; binding here keeps the error.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                listener.bind((self._ip_address, self._port))
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise PortInUse(port_in_use_message(self._port, "TALLY_AWS_PORT")) from error
+                raise
+            listener.listen(128)
             server = make_server(
                 self._ip_address,
                 self._port,
                 DomainDispatcherApplication(create_backend_app),
                 threaded=True,
                 request_handler=MotoRequestHandler,
+                fd=listener.fileno(),  # werkzeug duplicates it; ours closes on leaving
             )
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise PortInUse(port_in_use_message(self._port, "TALLY_AWS_PORT")) from error
-            raise
         self._server = server
-        self._thread = Thread(target=server.serve_forever, name="moto-server", daemon=True)
+        # A short poll interval keeps stop() quick (tests start and stop many servers).
+        self._thread = Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="moto", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -179,13 +198,12 @@ class LocalAws:
             "TALLY_PAGE_TOKEN_SECRET": self.page_token_secret,
             "TALLY_USER_POOL_ID": self.user_pool_id,
             "TALLY_USER_POOL_CLIENT_ID": self.client_id,
-            "TALLY_EXPORTS_BUCKET": self.exports_bucket,
+            "TALLY_EXPORT_BUCKET": self.exports_bucket,
             "TALLY_SENDER_EMAIL": self.sender_email,
             "TALLY_ADMIN_TOPIC_ARN": self.admin_topic_arn,
             "TALLY_OPERATIONS_TOPIC_ARN": self.operations_topic_arn,
             "TALLY_EVENT_BUS_NAME": self.event_bus_name,
-            "POWERTOOLS_SERVICE_NAME": "tally",
-            "POWERTOOLS_METRICS_NAMESPACE": "Tally",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             # No X-Ray daemon on a laptop.
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
@@ -202,7 +220,7 @@ class LocalAws:
             user_pool_id=env["TALLY_USER_POOL_ID"],
             client_id=env["TALLY_USER_POOL_CLIENT_ID"],
             table_names={spec.key: env[spec.env_var] for spec in ALL_TABLES},
-            exports_bucket=env["TALLY_EXPORTS_BUCKET"],
+            exports_bucket=env["TALLY_EXPORT_BUCKET"],
             sender_email=env["TALLY_SENDER_EMAIL"],
             admin_topic_arn=env["TALLY_ADMIN_TOPIC_ARN"],
             operations_topic_arn=env["TALLY_OPERATIONS_TOPIC_ARN"],
@@ -256,12 +274,8 @@ def provision(
         ],
     )["UserPool"]
     user_pool_id = pool["Id"]
-    cognito.create_group(
-        UserPoolId=user_pool_id, GroupName=ADMIN_GROUP, Precedence=0, Description="Tally admins"
-    )
-    cognito.create_group(
-        UserPoolId=user_pool_id, GroupName=USER_GROUP, Precedence=10, Description="Tally users"
-    )
+    for group, precedence in GROUP_PRECEDENCE.items():
+        cognito.create_group(UserPoolId=user_pool_id, GroupName=group, Precedence=precedence)
     client_id = cognito.create_user_pool_client(
         UserPoolId=user_pool_id,
         ClientName=f"{prefix}-dashboard",
@@ -277,8 +291,8 @@ def provision(
     client("ses").verify_email_identity(EmailAddress=sender_email)
 
     sns = client("sns")
-    admin_topic_arn = sns.create_topic(Name=f"{prefix}-admin-alerts")["TopicArn"]
-    operations_topic_arn = sns.create_topic(Name=f"{prefix}-operations")["TopicArn"]
+    admin_topic_arn = sns.create_topic(Name=f"{prefix}-{ADMIN_ALERTS_TOPIC}")["TopicArn"]
+    operations_topic_arn = sns.create_topic(Name=f"{prefix}-{OPERATIONS_TOPIC}")["TopicArn"]
 
     event_bus_name = prefix
     client("events").create_event_bus(Name=event_bus_name)

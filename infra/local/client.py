@@ -1,20 +1,27 @@
-"""Signing in to the local stack, for tests and scripts.
+"""Using the local stack from tests and scripts: run it in a subprocess, sign in.
 
-Uses plain HTTP (as a browser would: Cognito's InitiateAuth needs no AWS signature), so it
-works without boto3 credentials.
+Sign-in uses plain HTTP (as a browser would: Cognito's InitiateAuth needs no AWS signature),
+so it works without boto3 credentials.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.local.stack import DEFAULT_LOCAL_JSON
+from infra.local.stack import DEFAULT_LOCAL_JSON, REPO_ROOT
 
 
 class SignInError(RuntimeError):
@@ -70,3 +77,62 @@ def sign_in(
     result = initiate_auth(data["aws_endpoint_url"], data["client_id"], username, password)
     token: str = result["IdToken"]
     return token
+
+
+@dataclass
+class StackProcess:
+    local_json: dict[str, Any]
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def local_stack_process(
+    local_json_path: Path,
+    *,
+    log_path: Path | None = None,
+    timeout: float = 90.0,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[StackProcess]:
+    """``python -m infra.local`` (what ``make run`` runs) on free ports, until the block ends.
+
+    Yields once ``local_json_path`` is written; interrupts the stack (Ctrl-C) on exit. A
+    subprocess, not a thread: ``moto.mock_aws`` in any other test of the same process wipes
+    every moto backend, the server's included.
+    """
+    run_env = {
+        **os.environ,
+        **(env or {}),
+        "TALLY_PORT": "0",
+        "TALLY_AWS_PORT": "0",
+        "TALLY_LOCAL_JSON": str(local_json_path),
+        "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("layers", "functions", ".")),
+    }
+    local_json_path.unlink(missing_ok=True)
+    with open(log_path or os.devnull, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local"],
+            cwd=REPO_ROOT,
+            env=run_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not local_json_path.exists():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"the local stack exited with {process.returncode} before it was ready"
+                        + (f"; see {log_path}" if log_path else "")
+                    )
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the local stack was not ready within {timeout} s")
+                time.sleep(0.1)
+            yield StackProcess(load_local_json(local_json_path), process)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()

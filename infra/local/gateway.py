@@ -46,11 +46,10 @@ PROXY_RESOURCE = "/api/{proxy+}"
 MAX_BODY_BYTES = 1024 * 1024
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 PROBLEM_JSON = "application/problem+json"
-# What CDK's defaultCorsPreflightOptions answers with (Cors.DEFAULT_HEADERS, ALL_METHODS).
-CORS_ALLOW_HEADERS = (
-    "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent"
-)
-CORS_ALLOW_METHODS = "OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD"
+# The preflight answer of the CDK API (infra/constructs/api.py, defaultCorsPreflightOptions).
+CORS_ALLOW_HEADERS = "Authorization,Content-Type,If-Match"
+CORS_ALLOW_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
+CORS_MAX_AGE_SECONDS = 3600
 # Computed by the gateway from what it actually writes; a handler's value would be wrong.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -66,15 +65,28 @@ PLACEHOLDER_PAGE = (
 )
 
 
-def problem(status: int, detail: str, *, title: str | None = None) -> bytes:
-    """An RFC 9457 body; ``about:blank`` because the status alone carries the meaning."""
-    body = {
+def problem(status: int, detail: str) -> bytes:
+    """An RFC 9457 body, the same one the deployed API Gateway's gateway responses send.
+
+    Those are built from ``api.problems`` (type URI, title); while that module does not exist
+    the type is ``about:blank``.
+    """
+    try:
+        from api.problems import problem as api_problem
+    except ModuleNotFoundError as error:
+        if error.name not in ("api", "api.problems"):
+            raise
+    else:
+        body = api_problem(status, detail).body
+        if isinstance(body, str):
+            return body.encode()
+    fallback = {
         "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
-    return json.dumps(body).encode()
+    return json.dumps(fallback).encode()
 
 
 @dataclass
@@ -113,9 +125,12 @@ class _BadProxyResponse(Exception):
 class LocalGateway:
     """The local API Gateway. ``port=0`` picks a free port (see ``.port`` / ``.url``).
 
-    ``handler`` is called as Lambda calls it, ``handler(event, context)``, one event at a time:
-    a Lambda container serves one request at a time and Powertools' resolver keeps the current
-    event on the app object.
+    The port is bound on construction and served from ``start()``; ``handler`` and
+    ``cors_origin`` may be replaced in between. ``handler`` is called as Lambda calls it,
+    ``handler(event, context)``, one event at a time: a Lambda container serves one request at
+    a time, and Powertools' resolver keeps the current event on the app object.
+    ``cors_origin`` defaults to the gateway's own origin, which serves the dashboard locally
+    (the deployed API allows the dashboard's origin).
     """
 
     def __init__(
@@ -130,7 +145,7 @@ class LocalGateway:
         max_body_bytes: int = MAX_BODY_BYTES,
         list_claims: str = LIST_CLAIMS_COMMA,
         outbox: Outbox = sent_emails,
-        cors_origin: str = "*",
+        cors_origin: str | None = None,
         access_log: bool = True,
     ) -> None:
         self.handler = handler
@@ -140,8 +155,8 @@ class LocalGateway:
         self.max_body_bytes = max_body_bytes
         self.list_claims = list_claims
         self.outbox = outbox
-        self.cors_origin = cors_origin
         self.access_log = access_log
+        self._host = host
         self._invoke_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         try:
@@ -151,6 +166,7 @@ class LocalGateway:
                 raise PortInUse(port_in_use_message(port, "TALLY_PORT")) from error
             raise
         self._server.gateway = self
+        self.cors_origin = cors_origin or self.url
 
     @property
     def port(self) -> int:
@@ -158,12 +174,17 @@ class LocalGateway:
 
     @property
     def url(self) -> str:
-        return f"http://{self._server.server_address[0]}:{self.port}"
+        return f"http://{self._host}:{self.port}"
 
     def start(self) -> LocalGateway:
-        """Serve in a background thread."""
+        """Serve in a background thread (once; starting a running gateway does nothing)."""
+        if self._thread is not None:
+            return self
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-gateway", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits up to one interval
+            name="local-gateway",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -184,13 +205,13 @@ class LocalGateway:
     # -- requests ---------------------------------------------------------------------------
 
     def cors_headers(self) -> list[tuple[str, str]]:
-        return [("Access-Control-Allow-Origin", self.cors_origin)]
+        return [("Access-Control-Allow-Origin", self.cors_origin), ("Vary", "Origin")]
 
-    def problem_reply(self, status: int, detail: str, *, title: str | None = None) -> _Reply:
+    def problem_reply(self, status: int, detail: str) -> _Reply:
         headers = [("Content-Type", PROBLEM_JSON), *self.cors_headers()]
         if status == HTTPStatus.UNAUTHORIZED:
             headers.append(("x-amzn-ErrorType", "UnauthorizedException"))
-        return _Reply(status, problem(status, detail, title=title), headers)
+        return _Reply(status, problem(status, detail), headers)
 
     def preflight_reply(self) -> _Reply:
         return _Reply(
@@ -200,6 +221,7 @@ class LocalGateway:
                 *self.cors_headers(),
                 ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
                 ("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS),
+                ("Access-Control-Max-Age", str(CORS_MAX_AGE_SECONDS)),
             ],
         )
 
@@ -507,7 +529,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return gateway.problem_reply(400, "Content-Length is not a number")
         if length > gateway.max_body_bytes:
             return gateway.problem_reply(
-                413, f"the request body is over {gateway.max_body_bytes} bytes"
+                413,
+                f"the request body is over {gateway.max_body_bytes} bytes",
             )
         return self.rfile.read(length) if length else b""
 

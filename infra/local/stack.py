@@ -102,7 +102,11 @@ def _as_local_user(user: LocalUser | Mapping[str, str]) -> LocalUser:
 
 
 def build_local_json(
-    *, gateway_url: str, aws: LocalAws, users: Sequence[LocalUser]
+    *,
+    gateway_url: str,
+    aws: LocalAws,
+    users: Sequence[LocalUser],
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The contents of ``.tally/local.json``: the contract keys first, then extras."""
     base = gateway_url.rstrip("/")
@@ -126,7 +130,7 @@ def build_local_json(
         "operations_topic_arn": aws.operations_topic_arn,
         "event_bus_name": aws.event_bus_name,
         # what the handlers run with, so another process (make ingest) can run them too
-        "env": aws.handler_env(),
+        "env": dict(env if env is not None else aws.handler_env()),
         "pid": os.getpid(),
     }
 
@@ -142,7 +146,7 @@ def write_local_json(path: Path, data: Mapping[str, Any]) -> None:
     os.replace(tmp.name, path)
 
 
-def sign_in_instructions(local_json: Mapping[str, Any]) -> str:
+def sign_in_instructions(local_json: Mapping[str, Any], path: Path | None = None) -> str:
     """How to get an ID token with curl and call the API (printed by ``make run``)."""
     users = local_json["users"]
     lines = [
@@ -168,10 +172,12 @@ def sign_in_instructions(local_json: Mapping[str, Any]) -> str:
             "    -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \\",
             f"    -d '{json.dumps(auth)}' \\",
             "    | python3 -c 'import json,sys; "
-            "print(json.load(sys.stdin)[\"AuthenticationResult\"][\"IdToken\"])')",
+            'print(json.load(sys.stdin)["AuthenticationResult"]["IdToken"])\')',
             f'  curl -s -H "Authorization: Bearer $TOKEN" {local_json["api_url"]}/me',
         ]
-    lines.append("Everything is also in .tally/local.json. Ctrl-C stops the stack.")
+    where = path or DEFAULT_LOCAL_JSON
+    shown = where.relative_to(REPO_ROOT) if where.is_relative_to(REPO_ROOT) else where
+    lines.append(f"Everything is also in {shown}. Ctrl-C stops the stack.")
     return "\n".join(lines)
 
 
@@ -183,12 +189,9 @@ class LocalStack:
     aws: LocalAws
     gateway: LocalGateway
     users: list[LocalUser]
+    env: dict[str, str]  # what the handlers run with (also in os.environ)
     local_json: dict[str, Any]
     local_json_path: Path | None
-
-    @property
-    def env(self) -> dict[str, str]:
-        return self.aws.handler_env()
 
     def stop(self) -> None:
         self.gateway.stop()
@@ -202,8 +205,8 @@ def start_local_stack(
     port: int = DEFAULT_PORT,
     aws_port: int = DEFAULT_AWS_PORT,
     handler: Handler | None = None,
-    seed: Seed | None | bool = True,
-    static_dir: Path | None | bool = True,
+    seed: Seed | bool | None = True,
+    static_dir: Path | bool | None = True,
     local_json_path: Path | None = DEFAULT_LOCAL_JSON,
     prefix: str = DEFAULT_PREFIX,
     list_claims: str = LIST_CLAIMS_COMMA,
@@ -225,37 +228,36 @@ def start_local_stack(
 
     use_fake_credentials()
     moto = start_moto(aws_port)
+    gateway: LocalGateway | None = None
     try:
         aws = provision(moto.endpoint_url, prefix=prefix)
-        env = aws.handler_env()
+        if static_dir is True:
+            static_dir = DEFAULT_DASHBOARD_DIR if DEFAULT_DASHBOARD_DIR.is_dir() else None
+        # Bound now, served later: its URL is the dashboard origin the handler is told about.
+        gateway = LocalGateway(
+            handler=_missing_api_handler,
+            verifier=CognitoTokenVerifier(
+                jwks_url=aws.jwks_url, user_pool_id=aws.user_pool_id, client_id=aws.client_id
+            ),
+            static_dir=static_dir or None,
+            port=port,
+            list_claims=list_claims,
+            access_log=access_log,
+        )
+        env = {**aws.handler_env(), "TALLY_DASHBOARD_ORIGIN": gateway.url}
         os.environ.update(env)
 
         seed_fn = default_seed() if seed is True else (seed or None)
         users = [_as_local_user(u) for u in (seed_fn(dict(env)) or [])] if seed_fn else []
 
-        if static_dir is True:
-            static_dir = DEFAULT_DASHBOARD_DIR if DEFAULT_DASHBOARD_DIR.is_dir() else None
-        verifier = CognitoTokenVerifier(
-            jwks_url=aws.jwks_url, user_pool_id=aws.user_pool_id, client_id=aws.client_id
-        )
-        gateway = LocalGateway(
-            handler=handler or load_api_handler(),
-            verifier=verifier,
-            static_dir=static_dir or None,
-            port=port,
-            list_claims=list_claims,
-            access_log=access_log,
-        ).start()
+        gateway.handler = handler or load_api_handler()
+        gateway.start()
+        local_json = build_local_json(gateway_url=gateway.url, aws=aws, users=users, env=env)
+        if local_json_path is not None:
+            write_local_json(local_json_path, local_json)
     except BaseException:
+        if gateway is not None:
+            gateway.stop()
         moto.stop()
         raise
-
-    stack = LocalStack(moto, aws, gateway, users, {}, local_json_path)
-    try:
-        stack.local_json = build_local_json(gateway_url=gateway.url, aws=aws, users=users)
-        if local_json_path is not None:
-            write_local_json(local_json_path, stack.local_json)
-    except BaseException:
-        stack.stop()
-        raise
-    return stack
+    return LocalStack(moto, aws, gateway, users, env, local_json, local_json_path)

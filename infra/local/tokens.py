@@ -97,7 +97,10 @@ class CognitoTokenVerifier:
         return key
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The token's claims, or ``InvalidToken`` (``KeySetUnavailable`` if keys are out of reach)."""
+        """The token's claims; ``InvalidToken`` if it must be refused.
+
+        ``KeySetUnavailable`` when the key set cannot be fetched.
+        """
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -121,8 +124,8 @@ class CognitoTokenVerifier:
             raise InvalidToken("the token was issued to another app client") from error
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the token is invalid: {error}") from error
-        if claims["token_use"] != "id":
-            raise InvalidToken("an ID token is required (this is an access token)")
+        if claims["token_use"] != "id":  # noqa: S105 - a claim value, not a password
+            raise InvalidToken(f"an ID token is required, not token_use {claims['token_use']!r}")
         issuer = urlsplit(str(claims["iss"]))
         if issuer.scheme != "https" or issuer.path != f"/{self.user_pool_id}":
             raise InvalidToken("the token was issued by another user pool")

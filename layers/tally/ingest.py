@@ -170,7 +170,7 @@ def refresh_forecasts(
 
     as_of = now.date() - timedelta(days=1)
     month = month_of(now.date())
-    first = month_of((now.date().replace(day=1) - timedelta(days=32 * FORECAST_HISTORY_MONTHS)))
+    first = month_of(now.date().replace(day=1) - timedelta(days=32 * FORECAST_HISTORY_MONTHS))
     for owner in owners:
         history = stores.rollups.months(owner, first, month)
         current = next((r for r in history if r.month == month), None)
@@ -181,7 +181,7 @@ def refresh_forecasts(
             (date.fromisoformat(d) for r in history for s in r.sections.values() for d in s.daily),
             default=as_of,
         )
-        forecasts = {}
+        forecasts: dict[str, object] = {}
         for currency in current.sections:
             series = _series(history, currency, metric, as_of)
             day = start

@@ -170,6 +170,11 @@ class Summary:
     currency_mismatch: bool = False
 
 
+def _forecast_for(rollup: MonthlyRollup | None, currency: str) -> dict[str, object] | None:
+    found = (rollup.forecast or {}).get(currency) if rollup else None
+    return found if isinstance(found, dict) else None
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
@@ -223,7 +228,7 @@ def month_summary(
         top_drivers=drivers,
         estimated=bool(rollup and rollup.estimated),
         updated_at=rollup.updated_at if rollup else None,
-        forecast=(rollup.forecast or {}).get(currency) if rollup and rollup.forecast else None,  # type: ignore[union-attr]
+        forecast=_forecast_for(rollup, currency),
         restatements=[x for r in both.values() for x in r.restatements],
         other_currencies=_others(rollups, currency, metric),
         currency_mismatch=mismatch,

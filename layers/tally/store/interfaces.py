@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from tally.models import (
     Assignment,
@@ -19,7 +19,7 @@ from tally.models import (
     UserProfile,
 )
 
-PageKey = dict[str, object]
+PageKey = dict[str, Any]
 
 
 class UserDirectory(Protocol):

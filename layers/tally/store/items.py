@@ -233,7 +233,7 @@ def bind_items(settings: Settings) -> None:
     for item in ALL_ITEMS:
         spec: tables.TableSpec = item.spec  # type: ignore[attr-defined]
         # A Meta of its own per class: the items share _Base's otherwise.
-        item.Meta = type(  # type: ignore[misc]
+        item.Meta = type(  # type: ignore[misc,assignment]
             "Meta",
             (item.Meta,),
             {

@@ -1,0 +1,336 @@
+"""The HTTPS API: API Gateway REST in front of the API function, Cognito on every method.
+
+Everything under ``/api/{proxy+}`` goes to one function (Powertools routes inside it); the
+gateway authenticates, validates, throttles, logs, and answers its own errors in the same
+problem+json shape the function uses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from api.problems import problem
+from infra import nag
+from infra.constructs.data import Access, Data
+from infra.constructs.lambda_factory import FunctionRuntime, log_retention
+
+STAGE_NAME = "prod"
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match"]
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+
+
+@dataclass(frozen=True)
+class GatewayProblem:
+    response_type: apigateway.ResponseType
+    status: int
+    detail: str | None = None  # None: API Gateway's own message ($context.error.messageString)
+
+
+# Every response API Gateway makes itself, with the status it answers; the DEFAULT_* entries
+# only catch types added to API Gateway after this list was written.
+GATEWAY_PROBLEMS = (
+    GatewayProblem(apigateway.ResponseType.UNAUTHORIZED, 401),
+    GatewayProblem(apigateway.ResponseType.ACCESS_DENIED, 403),
+    GatewayProblem(apigateway.ResponseType.EXPIRED_TOKEN, 403),
+    GatewayProblem(apigateway.ResponseType.INVALID_SIGNATURE, 403),
+    GatewayProblem(apigateway.ResponseType.INVALID_API_KEY, 403),
+    GatewayProblem(apigateway.ResponseType.WAF_FILTERED, 403),
+    # API Gateway says "Missing Authentication Token" for a path it has no resource for; with
+    # a Cognito authorizer on every method that only happens outside /api, so say "not found".
+    GatewayProblem(apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "No such resource."),
+    GatewayProblem(apigateway.ResponseType.RESOURCE_NOT_FOUND, 404),
+    GatewayProblem(apigateway.ResponseType.BAD_REQUEST_PARAMETERS, 400),
+    GatewayProblem(apigateway.ResponseType.BAD_REQUEST_BODY, 400),
+    GatewayProblem(apigateway.ResponseType.REQUEST_TOO_LARGE, 413),
+    GatewayProblem(apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, 415),
+    GatewayProblem(apigateway.ResponseType.THROTTLED, 429),
+    GatewayProblem(apigateway.ResponseType.QUOTA_EXCEEDED, 429),
+    GatewayProblem(apigateway.ResponseType.AUTHORIZER_FAILURE, 500),
+    GatewayProblem(apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, 500),
+    GatewayProblem(apigateway.ResponseType.API_CONFIGURATION_ERROR, 500),
+    GatewayProblem(apigateway.ResponseType.INTEGRATION_FAILURE, 502),
+    GatewayProblem(apigateway.ResponseType.INTEGRATION_TIMEOUT, 504),
+    GatewayProblem(apigateway.ResponseType.DEFAULT_4_XX, 400),
+    GatewayProblem(apigateway.ResponseType.DEFAULT_5_XX, 500),
+)
+
+# One JSON object per request; the caller's Cognito sub makes a request traceable to a person.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "sub": "$context.authorizer.claims.sub",
+    "errorType": "$context.error.responseType",
+    "errorMessage": "$context.error.message",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def problem_template(status: int, detail: str | None) -> str:
+    """The mapping template of a gateway response: the body the API function would send.
+
+    ``type`` and ``title`` come from ``api.problems``, the one place problems are built.
+    """
+    body = json.loads(problem(status, "-").body or "{}")
+    body["detail"] = "@DETAIL@"
+    # messageString is API Gateway's message already quoted as a JSON string.
+    detail_json = json.dumps(detail) if detail else "$context.error.messageString"
+    return json.dumps(body).replace('"@DETAIL@"', detail_json)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        runtime: FunctionRuntime,
+        data: Data,
+        user_pool: cognito.IUserPool,
+        allowed_origin: str,
+        throttle_rate: int,
+        throttle_burst: int,
+        enable_waf: bool,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        api_function = runtime.new_function(
+            self,
+            "Function",
+            handler="api.handler.lambda_handler",
+            service="api",
+            description="Tally API: assignments, budgets, costs (API Gateway proxy)",
+            # More memory is more CPU: a faster cold start for a user who is waiting.
+            memory_size=1024,
+            # Below API Gateway's 29-second integration timeout, so the caller gets our error.
+            timeout=Duration.seconds(25),
+            environment={
+                "TALLY_USER_POOL_ID": user_pool.user_pool_id,
+                "TALLY_DASHBOARD_ORIGIN": allowed_origin,
+            },
+        )
+        self.function = api_function.function
+        nag.acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            "API Gateway invokes this function synchronously and returns its errors to the "
+            "caller; a dead-letter queue only ever receives asynchronous invocations.",
+        )
+        data.grant(self.function, Access.READ_WRITE, ["users", "assignments", "budgets", "audit"])
+        data.grant(self.function, Access.READ, ["costs", "rollups"])
+        user_pool.grant(self.function, "cognito-idp:ListUsers")
+        self._grant_resource_validation(api_function.role)
+
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{stack.stack_name}-api",
+            description="Tally HTTPS API",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            # Execution logging needs the account's API Gateway CloudWatch role; RETAIN because
+            # it is an account-wide setting other APIs may rely on after this stack is gone.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigateway.StageOptions(
+                stage_name=STAGE_NAME,
+                tracing_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                # Full request/response logging would copy emails and amounts into logs.
+                data_trace_enabled=False,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.custom(
+                    json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))
+                ),
+            ),
+            default_cors_preflight_options=apigateway.CorsOptions(
+                allow_origins=[allowed_origin],
+                allow_methods=CORS_ALLOW_METHODS,
+                allow_headers=CORS_ALLOW_HEADERS,
+                max_age=Duration.hours(1),
+            ),
+        )
+        nag.acknowledge_managed_policy(
+            self.rest_api.node.find_child("CloudWatchRole"),
+            iam.ManagedPolicy.from_aws_managed_policy_name(
+                "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+            ),
+            "The account-level role API Gateway uses for execution logs serves every REST API "
+            "in the account and region, so it cannot be scoped to this one; this AWS managed "
+            "policy exists for exactly that role and only writes CloudWatch Logs.",
+        )
+        self.stage = self.rest_api.deployment_stage
+        self.url = self.rest_api.url_for_path("/api")
+
+        authorizer = apigateway.CognitoUserPoolsAuthorizer(
+            self,
+            "Authorizer",
+            cognito_user_pools=[user_pool],
+            identity_source=apigateway.IdentitySource.header("Authorization"),
+            results_cache_ttl=Duration.minutes(5),
+        )
+        # Bodies are validated by the function against its pydantic models (with field-level
+        # problem+json errors); the gateway checks what it can know: the required parameters.
+        validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        proxy = self.rest_api.root.add_resource("api").add_resource("{proxy+}")
+        proxy.add_method(
+            "ANY",
+            apigateway.LambdaIntegration(self.function, proxy=True),
+            authorizer=authorizer,
+            authorization_type=apigateway.AuthorizationType.COGNITO,
+            request_validator=validator,
+            request_parameters={
+                "method.request.path.proxy": True,
+                "method.request.header.Authorization": True,
+            },
+        )
+
+        cors_headers = {"Access-Control-Allow-Origin": f"'{allowed_origin}'", "Vary": "'Origin'"}
+        for gateway_problem in GATEWAY_PROBLEMS:
+            self.rest_api.add_gateway_response(
+                f"Problem{gateway_problem.response_type.response_type}",
+                type=gateway_problem.response_type,
+                status_code=str(gateway_problem.status),
+                response_headers={
+                    "Content-Type": f"'{PROBLEM_CONTENT_TYPE}'",
+                    **cors_headers,
+                },
+                templates={
+                    "application/json": problem_template(
+                        gateway_problem.status, gateway_problem.detail
+                    )
+                },
+            )
+
+        if enable_waf:
+            self.web_acl: wafv2.CfnWebACL | None = self._web_acl()
+            wafv2.CfnWebACLAssociation(
+                self,
+                "WebAclAssociation",
+                resource_arn=self.stage.stage_arn,
+                web_acl_arn=self.web_acl.attr_arn,
+            )
+        else:
+            self.web_acl = None
+            nag.acknowledge(
+                self.stage,
+                "AwsSolutions-APIG3",
+                "AWS WAF is optional (about 9 USD a month plus requests): set the enableWaf "
+                "context value to attach a web ACL with AWS managed rules and a per-IP rate "
+                "limit. Every method already requires a Cognito token and the stage throttles.",
+            )
+
+    def _grant_resource_validation(self, role: iam.IRole) -> None:
+        """Read-only checks that a resource a user assigns exists (validated by the domain)."""
+        stack = Stack.of(self)
+        scoped = {
+            "rds:DescribeDBInstances": (
+                f"arn:{stack.partition}:rds:{stack.region}:{stack.account}:db:*"
+            ),
+            "lambda:GetFunction": (
+                f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:*"
+            ),
+        }
+        bucket_level = f"arn:{stack.partition}:s3:::*"
+        policy = iam.Policy(
+            self,
+            "ResourceValidation",
+            statements=[
+                # DescribeInstances supports no resource-level permissions.
+                iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]),
+                *(
+                    iam.PolicyStatement(actions=[action], resources=[resource])
+                    for action, resource in scoped.items()
+                ),
+                # HeadBucket needs s3:ListBucket; bucket ARNs only, never objects.
+                iam.PolicyStatement(
+                    actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[bucket_level]
+                ),
+            ],
+        )
+        policy.attach_to_role(role)
+        nag.acknowledge_wildcard_resources(
+            policy,
+            ["*", *scoped.values(), bucket_level],
+            "Users assign resources of any name in this account, so the function checks that "
+            "the named instance, database, function or bucket exists: read-only describe calls, "
+            "scoped to this account and region where the service allows it (EC2 "
+            "DescribeInstances allows no resource scope; S3 bucket ARNs carry no account).",
+        )
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name
+                    )
+                ),
+                visibility_config=_visibility(name),
+            )
+
+        return wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("tally-api"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerIp",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP", limit=1000, evaluation_window_sec=300
+                        )
+                    ),
+                    visibility_config=_visibility("RatePerIp"),
+                ),
+                managed("AWSManagedRulesAmazonIpReputationList", 1),
+                managed("AWSManagedRulesCommonRuleSet", 2),
+                managed("AWSManagedRulesKnownBadInputsRuleSet", 3),
+            ],
+        )
+
+
+def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True,
+        metric_name=metric_name,
+        sampled_requests_enabled=True,
+    )

@@ -1,0 +1,153 @@
+"""The Tally stack: composes one construct per capability and owns what cuts across them
+(tags, outputs). cdk-nag is registered on the app, in ``app.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra import outputs
+from infra.config import TallyConfig
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.dashboard import Dashboard
+from infra.constructs.data import Data
+from infra.constructs.ingest import Ingest
+from infra.constructs.lambda_factory import FunctionRuntime
+from infra.constructs.messaging import Messaging
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.storage import Storage
+from infra.names import METRICS_NAMESPACE
+from tally.tables import ALL_TABLES
+
+STACK_ID = "Tally"
+
+
+class TallyStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: TallyConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Tally: per-user AWS cost management (assignments, budgets, alerts)",
+            **kwargs,
+        )
+        self.config = config
+        Tags.of(self).add("application", "tally")
+
+        messaging = Messaging(
+            self, "Messaging", sender_email=config.sender_email, admin_email=config.admin_email
+        )
+        storage = Storage(self, "Storage", export_retention_days=config.export_retention_days)
+        data = Data(self, "Data")
+        dashboard = Dashboard(
+            self,
+            "Dashboard",
+            access_logs=storage.access_logs,
+            domain_name=config.dashboard_domain,
+            certificate_arn=config.dashboard_certificate_arn,
+        )
+        auth = Auth(
+            self,
+            "Auth",
+            admin_email=config.admin_email,
+            require_mfa=config.require_mfa,
+            dashboard_url=dashboard.origin,
+            ses_sender=config.sender_email if config.cognito_email_via_ses else None,
+        )
+        if config.cognito_email_via_ses:
+            auth.node.add_dependency(messaging.sender_identity)
+        runtime = FunctionRuntime(
+            self,
+            "Runtime",
+            log_retention_days=config.log_retention_days,
+            environment={
+                **data.environment,
+                "TALLY_OWNER_TAG_KEY": config.owner_tag_key,
+                "TALLY_BUDGET_METRIC": config.budget_metric,
+                "TALLY_DEFAULT_CURRENCY": config.default_currency,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+        )
+        api = Api(
+            self,
+            "Api",
+            runtime=runtime,
+            data=data,
+            user_pool=auth.user_pool,
+            allowed_origin=dashboard.origin,
+            throttle_rate=config.api_throttle_rate,
+            throttle_burst=config.api_throttle_burst,
+            enable_waf=config.enable_waf,
+            log_retention_days=config.log_retention_days,
+        )
+        ingest = Ingest(
+            self,
+            "Ingest",
+            runtime=runtime,
+            data=data,
+            user_pool=auth.user_pool,
+            export_bucket=storage.exports,
+            schedule_expression=config.schedule_expression,
+            cost_source=config.cost_source,
+            restatement_days=config.restatement_days,
+        )
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            alarm_topic=messaging.operations,
+            functions={"api": api.function, "ingest": ingest.function},
+            rest_api=api.rest_api,
+            dead_letter_queues={
+                "ingest": ingest.dead_letter_queue,
+                "email-delivery": messaging.delivery_failures,
+            },
+            tables=data.tables,
+        )
+
+        self._output(outputs.API_URL, api.url, "Base URL of the API (paths start with /api)")
+        self._output(outputs.DASHBOARD_URL, dashboard.origin, "The dashboard")
+        self._output(outputs.DASHBOARD_BUCKET, dashboard.bucket.bucket_name, "Dashboard files")
+        self._output(
+            outputs.DASHBOARD_DISTRIBUTION_ID,
+            dashboard.distribution.distribution_id,
+            "CloudFront distribution to invalidate after a dashboard upload",
+        )
+        self._output(outputs.USER_POOL_ID, auth.user_pool.user_pool_id, "Cognito user pool")
+        self._output(
+            outputs.USER_POOL_CLIENT_ID,
+            auth.dashboard_client.user_pool_client_id,
+            "App client the dashboard signs in with",
+        )
+        self._output(outputs.EXPORT_BUCKET, storage.exports.bucket_name, "FOCUS export bucket")
+        self._output(outputs.EVENT_BUS_NAME, ingest.event_bus.event_bus_name, "Domain events")
+        self._output(
+            outputs.ADMIN_ALERTS_TOPIC_ARN, messaging.admin_alerts.topic_arn, "Admin alerts"
+        )
+        self._output(
+            outputs.OPERATIONS_TOPIC_ARN, messaging.operations.topic_arn, "Operations alarms"
+        )
+        self._output(outputs.API_FUNCTION_NAME, api.function.function_name, "API function")
+        self._output(outputs.INGEST_FUNCTION_NAME, ingest.function.function_name, "Ingest function")
+        self._output(
+            outputs.INGEST_DEAD_LETTER_QUEUE_URL,
+            ingest.dead_letter_queue.queue_url,
+            "Failed ingest runs",
+        )
+        self._output(
+            outputs.MONITORING_DASHBOARD_NAME,
+            monitoring.dashboard.dashboard_name,
+            "CloudWatch dashboard",
+        )
+        for spec in ALL_TABLES:
+            self._output(
+                outputs.table_name(spec),
+                data.tables[spec.key].table_name,
+                f"DynamoDB table '{spec.key}' ({spec.env_var})",
+            )
+
+    def _output(self, output_id: str, value: str, description: str) -> None:
+        CfnOutput(self, output_id, value=value, description=description)

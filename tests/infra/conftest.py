@@ -1,0 +1,124 @@
+"""Synthesise the Tally app once per session (bundling skipped) and share the result.
+
+Infra tests run in one xdist group so the session fixtures synthesise once, not per worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Before jsii starts its Node process: the Node 20 banner would otherwise fill the output.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import pytest
+from aws_cdk import App, Environment
+from aws_cdk.assertions import Template
+
+from app import build_app
+from infra import nag
+from infra.config import cdk_json_context
+from infra.stack import TallyStack
+
+INFRA_DIR = Path(__file__).parent
+
+# Every context value that changes what is built, as the CLI passes them (strings).
+VARIANT_CONTEXT = {
+    "enableWaf": "true",
+    "requireMfa": "true",
+    "cognitoEmailViaSes": "true",
+    "apiThrottleRate": "7",
+    "apiThrottleBurst": "9",
+    "scheduleExpression": "cron(30 2 * * ? *)",
+    "dashboardDomain": "tally.example.org",
+    "dashboardCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
+    "senderEmail": "costs@example.org",
+    "adminEmail": "first.admin@example.org",
+    "costSource": "focus",
+    "restatementDays": "5",
+    "logRetentionDays": "30",
+}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    app: App
+    stack: TallyStack
+    template: Template
+    json: dict[str, Any]
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.json["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        return dict(self.json["Resources"][logical_id].get("Properties", {}))
+
+    def output_target(self, output_id: str) -> str:
+        """Logical ID of the resource an output refers to."""
+        return ref_id(self.json["Outputs"][output_id]["Value"])
+
+
+def ref_id(value: Any) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    raise AssertionError(f"not a reference: {value!r}")
+
+
+def app_context(**overrides: Any) -> dict[str, Any]:
+    # No bundling: the layer's pip install belongs to `make synth`, not to every test run.
+    return {**cdk_json_context(), "aws:cdk:bundling-stacks": [], **overrides}
+
+
+def synthesize(
+    overrides: Mapping[str, Any] | None = None, env: Environment | None = None
+) -> Synthesized:
+    app = App(context=app_context(**(overrides or {})))
+    stack = build_app(app, env)
+    # synth runs cdk-nag: any unacknowledged finding raises here.
+    assembly = app.synth()
+    template = assembly.get_stack_by_name(stack.stack_name).template
+    return Synthesized(app=app, stack=stack, template=Template.from_json(template), json=template)
+
+
+@pytest.fixture(scope="session")
+def synth() -> Synthesized:
+    """The app as `make synth` builds it from cdk.json's defaults."""
+    return synthesize()
+
+
+@pytest.fixture(scope="session")
+def variant() -> Synthesized:
+    """The app with every optional feature switched on, context given as CLI strings."""
+    return synthesize(VARIANT_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def deployed() -> Synthesized:
+    """The app as `cdk deploy` builds it: account and region known, so ARNs hold literals
+    (``arn:aws:...``) where an agnostic synth has references, and findings are named so."""
+    return synthesize(env=Environment(account="123456789012", region="eu-west-1"))
+
+
+@pytest.fixture(scope="session")
+def unacknowledged() -> Iterator[App]:
+    """The default app with every acknowledgement left out (not synthesised)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nag, "acknowledge", lambda *args, **kwargs: None)
+        app = App(context=app_context())
+        build_app(app)
+    yield app
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INFRA_DIR in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.xdist_group("infra-synth"))

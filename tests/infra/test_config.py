@@ -1,0 +1,63 @@
+"""Context values: cdk.json's defaults, CLI strings coerced, mistakes refused at synth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App
+
+from infra.config import ConfigError, TallyConfig, cdk_json_context
+from tests.infra.conftest import VARIANT_CONTEXT
+
+
+def _config(**overrides: Any) -> TallyConfig:
+    return TallyConfig.from_context(App(context={**cdk_json_context(), **overrides}).node)
+
+
+def test_defaults_documented_in_cdk_json() -> None:
+    config = _config()
+    assert config.schedule_expression == "cron(0 0 * * ? *)"
+    assert config.cost_source == "cost-explorer"
+    assert config.owner_tag_key == "Owner"
+    assert config.enable_waf is False
+    assert config.budget_metric == "billed"
+    assert config.restatement_days == 3
+    assert config.dashboard_domain is None
+    assert config.uses_placeholders
+
+
+def test_cli_strings_are_coerced() -> None:
+    config = _config(**VARIANT_CONTEXT)
+    assert config.enable_waf is True
+    assert config.require_mfa is True
+    assert (config.api_throttle_rate, config.api_throttle_burst) == (7, 9)
+    assert config.restatement_days == 5
+    assert not config.uses_placeholders
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("senderEmail", "not-an-address", "senderEmail"),
+        ("costSource", "athena", "cost-explorer, focus"),
+        ("budgetMetric", "amortized", "billed, effective"),
+        ("scheduleExpression", "0 0 * * *", "scheduleExpression"),
+        ("enableWaf", "maybe", "enableWaf"),
+        ("apiThrottleRate", "0", "apiThrottleRate"),
+        ("apiThrottleBurst", "10", "apiThrottleBurst"),
+        ("logRetentionDays", "42", "logRetentionDays"),
+        ("defaultCurrency", "usd", "defaultCurrency"),
+        ("dashboardDomain", "tally.example.org", "dashboardCertificateArn"),
+    ],
+)
+def test_mistakes_fail_the_synth_with_the_key(key: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _config(**{key: value})
+
+
+def test_a_missing_required_value_is_named() -> None:
+    context = cdk_json_context()
+    del context["adminEmail"]
+    with pytest.raises(ConfigError, match="adminEmail"):
+        TallyConfig.from_context(App(context=context).node)

@@ -1,0 +1,110 @@
+"""Lambda defaults (runtime, arm64, JSON logs, tracing, memory, timeout, log retention, layer)
+and the environment each function reads."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra import outputs
+from tally.tables import ALL_TABLES
+from tests.infra.conftest import VARIANT_CONTEXT, Synthesized
+
+FUNCTIONS = {
+    outputs.API_FUNCTION_NAME: "api.handler.lambda_handler",
+    outputs.INGEST_FUNCTION_NAME: "ingest.handler.lambda_handler",
+}
+
+
+def _function(synth: Synthesized, output_id: str) -> dict:
+    return synth.properties(synth.output_target(output_id))
+
+
+def test_every_function_is_known(synth: Synthesized) -> None:
+    assert sorted(synth.resources("AWS::Lambda::Function")) == sorted(
+        synth.output_target(output_id) for output_id in FUNCTIONS
+    )
+
+
+@pytest.mark.parametrize(("output_id", "handler"), FUNCTIONS.items())
+def test_function_defaults(synth: Synthesized, output_id: str, handler: str) -> None:
+    function = _function(synth, output_id)
+    assert function["Handler"] == handler
+    assert function["Runtime"] == "python3.14"
+    assert function["Architectures"] == ["arm64"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["LoggingConfig"]["LogFormat"] == "JSON"
+    assert function["MemorySize"] >= 128
+    assert 1 <= function["Timeout"] <= 900
+    (layer,) = synth.resources("AWS::Lambda::LayerVersion")
+    assert function["Layers"] == [{"Ref": layer}]
+    log_group = synth.properties(function["LoggingConfig"]["LogGroup"]["Ref"])
+    assert log_group["RetentionInDays"] == 90
+
+
+def test_api_times_out_before_api_gateway(synth: Synthesized) -> None:
+    assert _function(synth, outputs.API_FUNCTION_NAME)["Timeout"] < 29
+
+
+def test_each_function_has_its_own_role(synth: Synthesized) -> None:
+    roles = [_function(synth, output_id)["Role"]["Fn::GetAtt"][0] for output_id in FUNCTIONS]
+    assert len(set(roles)) == len(roles)
+    for role in roles:
+        assert synth.properties(role).get("ManagedPolicyArns") is None  # no AWS managed policy
+
+
+def test_layer_is_built_for_the_function_runtime(synth: Synthesized) -> None:
+    synth.template.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleRuntimes": ["python3.14"], "CompatibleArchitectures": ["arm64"]},
+    )
+
+
+@pytest.mark.parametrize("output_id", FUNCTIONS)
+def test_shared_environment(synth: Synthesized, output_id: str) -> None:
+    variables = _function(synth, output_id)["Environment"]["Variables"]
+    for spec in ALL_TABLES:
+        assert spec.env_var in variables
+    assert variables["TALLY_OWNER_TAG_KEY"] == "Owner"
+    assert variables["TALLY_BUDGET_METRIC"] == "billed"
+    assert variables["TALLY_DEFAULT_CURRENCY"] == "USD"
+    # The HMAC key is generated in Secrets Manager and resolved by CloudFormation at deploy.
+    secret = next(iter(synth.resources("AWS::SecretsManager::Secret")))
+    assert variables["TALLY_PAGE_TOKEN_SECRET"] == {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret}, ":SecretString:::}}"]]
+    }
+    assert variables["TALLY_USER_POOL_ID"] == {"Ref": synth.output_target(outputs.USER_POOL_ID)}
+
+
+def test_page_token_key_is_generated(synth: Synthesized) -> None:
+    synth.template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {"GenerateSecretString": Match.object_like({"PasswordLength": 64})},
+    )
+
+
+def test_api_environment(synth: Synthesized) -> None:
+    variables = _function(synth, outputs.API_FUNCTION_NAME)["Environment"]["Variables"]
+    distribution = synth.output_target(outputs.DASHBOARD_DISTRIBUTION_ID)
+    assert variables["TALLY_DASHBOARD_ORIGIN"] == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]
+    }
+
+
+def test_ingest_environment(synth: Synthesized, variant: Synthesized) -> None:
+    variables = _function(synth, outputs.INGEST_FUNCTION_NAME)["Environment"]["Variables"]
+    assert variables["TALLY_COST_SOURCE"] == "cost-explorer"
+    assert variables["TALLY_RESTATEMENT_DAYS"] == "3"
+    assert variables["TALLY_EXPORT_BUCKET"] == {"Ref": synth.output_target(outputs.EXPORT_BUCKET)}
+    assert variables["TALLY_EVENT_BUS_NAME"] == {"Ref": synth.output_target(outputs.EVENT_BUS_NAME)}
+    changed = _function(variant, outputs.INGEST_FUNCTION_NAME)["Environment"]["Variables"]
+    assert changed["TALLY_COST_SOURCE"] == VARIANT_CONTEXT["costSource"]
+    assert changed["TALLY_RESTATEMENT_DAYS"] == VARIANT_CONTEXT["restatementDays"]
+
+
+def test_log_retention_comes_from_context(variant: Synthesized) -> None:
+    retentions = {
+        group["Properties"]["RetentionInDays"]
+        for group in variant.resources("AWS::Logs::LogGroup").values()
+    }
+    assert retentions == {int(VARIANT_CONTEXT["logRetentionDays"])}

@@ -1,0 +1,187 @@
+"""Least privilege, per role: the exact actions each function and the schedule may use, no
+wildcard actions, and wildcard resources only where the service or the task requires them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import outputs
+from infra.nag import flatten_reference
+from tally.tables import ALL_TABLES
+from tests.infra.conftest import Synthesized
+
+READ = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+}
+WRITE = {
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+}
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+XRAY = {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+EXPECTED_TABLE_ACCESS = {
+    outputs.API_FUNCTION_NAME: {
+        "users": READ | WRITE,
+        "assignments": READ | WRITE,
+        "budgets": READ | WRITE,
+        "audit": READ | WRITE,
+        "costs": READ,
+        "rollups": READ,
+    },
+    outputs.INGEST_FUNCTION_NAME: {
+        "costs": READ | WRITE,
+        "rollups": READ | WRITE,
+        "users": READ | WRITE,
+        "idempotency": READ | WRITE,
+        "assignments": READ,
+    },
+}
+EXPECTED_OTHER_ACTIONS = {
+    outputs.API_FUNCTION_NAME: LOGS
+    | XRAY
+    | {
+        "cognito-idp:ListUsers",
+        "ec2:DescribeInstances",
+        "rds:DescribeDBInstances",
+        "lambda:GetFunction",
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+    },
+    outputs.INGEST_FUNCTION_NAME: LOGS
+    | XRAY
+    | {
+        "cognito-idp:ListUsers",
+        "ce:GetCostAndUsage",
+        "ce:GetCostAndUsageWithResources",
+        "events:PutEvents",
+        "s3:ListBucket",
+        "s3:GetObject",
+        "sqs:SendMessage",
+    },
+}
+# Wildcard resources, each acknowledged with its reason in the construct that grants it.
+ALLOWED_WILDCARDS = {
+    "*": XRAY | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},
+    "arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*": {"rds:DescribeDBInstances"},
+    "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*": {"lambda:GetFunction"},
+    "arn:<AWS::Partition>:s3:::*": {"s3:GetBucketLocation", "s3:ListBucket"},
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(synth: Synthesized, role: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _role_of(synth: Synthesized, output_id: str) -> str:
+    return synth.properties(synth.output_target(output_id))["Role"]["Fn::GetAtt"][0]
+
+
+def _all_roles_statements(synth: Synthesized) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (role, statement)
+        for role in synth.resources("AWS::IAM::Role")
+        for statement in _statements(synth, role)
+    ]
+
+
+def test_no_wildcard_actions(synth: Synthesized) -> None:
+    for role, statement in _all_roles_statements(synth):
+        assert statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, (role, action)
+
+
+def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
+    exports = synth.output_target(outputs.EXPORT_BUCKET)
+    ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
+    allowed = {
+        **ALLOWED_WILDCARDS,
+        f"<{exports}.Arn>/*": {"s3:GetObject"},
+        f"<{ingest}.Arn>:*": {"lambda:InvokeFunction"},
+    }
+    for role, statement in _all_roles_statements(synth):
+        for resource in _as_list(statement["Resource"]):
+            flat = flatten_reference(resource)
+            if "*" in flat:
+                assert flat in allowed, (role, flat)
+                assert set(_as_list(statement["Action"])) <= allowed[flat], (role, flat)
+
+
+@pytest.mark.parametrize("output_id", EXPECTED_TABLE_ACCESS)
+def test_function_actions_are_exactly_the_expected(synth: Synthesized, output_id: str) -> None:
+    actions = {
+        action
+        for statement in _statements(synth, _role_of(synth, output_id))
+        for action in _as_list(statement["Action"])
+    }
+    expected = EXPECTED_OTHER_ACTIONS[output_id] | set().union(
+        *EXPECTED_TABLE_ACCESS[output_id].values()
+    )
+    assert actions == expected
+
+
+@pytest.mark.parametrize("output_id", EXPECTED_TABLE_ACCESS)
+def test_table_access_per_function(synth: Synthesized, output_id: str) -> None:
+    tables = {synth.output_target(outputs.table_name(spec)): spec.key for spec in ALL_TABLES}
+    granted: dict[str, set[str]] = {}
+    for statement in _statements(synth, _role_of(synth, output_id)):
+        actions = {a for a in _as_list(statement["Action"]) if a.startswith("dynamodb:")}
+        for resource in _as_list(statement["Resource"]):
+            flat = flatten_reference(resource)
+            if not actions:
+                continue
+            # Only table ARNs and named indexes: never <table>/index/*.
+            logical_id, _, suffix = flat.strip("<").partition(".Arn>")
+            assert logical_id in tables, flat
+            assert suffix == "" or (suffix.startswith("/index/") and "*" not in suffix), flat
+            granted.setdefault(tables[logical_id], set()).update(actions)
+    assert granted == EXPECTED_TABLE_ACCESS[output_id]
+
+
+def test_reads_cover_exactly_the_spec_indexes(synth: Synthesized) -> None:
+    statements = _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+    flat = {flatten_reference(r) for s in statements for r in _as_list(s["Resource"])}
+    for spec in ALL_TABLES:
+        table = synth.output_target(outputs.table_name(spec))
+        for index in spec.indexes:
+            assert f"<{table}.Arn>/index/{index.name}" in flat
+
+
+def test_schedule_role_only_invokes_the_ingest_function(synth: Synthesized) -> None:
+    (schedule,) = synth.resources("AWS::Scheduler::Schedule").values()
+    role = schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    trust = synth.properties(role)["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "scheduler.amazonaws.com"}]
+    ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
+    queue = synth.output_target(outputs.INGEST_DEAD_LETTER_QUEUE_URL)
+    grants = {
+        (action, flatten_reference(resource))
+        for statement in _statements(synth, role)
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+    assert grants == {
+        ("lambda:InvokeFunction", f"<{ingest}.Arn>"),
+        ("lambda:InvokeFunction", f"<{ingest}.Arn>:*"),
+        ("sqs:SendMessage", f"<{queue}.Arn>"),
+    }

@@ -1,0 +1,402 @@
+"""The local gateway over real HTTP, with a fake handler and moto's Cognito."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import time
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from infra.local.aws import LocalAws, PortInUse, aws_client, start_moto
+from infra.local.gateway import LocalGateway
+from infra.local.tokens import LIST_CLAIMS_BRACKETS
+from tests.local.conftest import (
+    FakeHandler,
+    User,
+    call,
+    forge,
+    start_gateway,
+    tokens_for,
+)
+
+DATE_CLAIM = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4}$")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- 401 like API Gateway's Cognito authorizer ---------------------------------------------
+
+
+def test_no_token_is_401_problem_json(gateway: LocalGateway, handler: FakeHandler) -> None:
+    response = call(gateway.url, "GET", "/api/me")
+
+    assert response.status == 401
+    assert response.problem["title"] == "Unauthorized"
+    assert "Authorization" in response.problem["detail"]
+    assert handler.events == []
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_detail"),
+    [
+        ("expired", "expired"),
+        ("other_key", "invalid"),
+        ("unknown_kid", "not signed by a key of this user pool"),
+        ("wrong_audience", "another app client"),
+        ("access_token_use", "ID token is required"),
+        ("other_pool", "another user pool"),
+        ("no_exp", "invalid"),
+        ("hs256", "RS256"),
+        ("not_a_jwt", "not a readable JWT"),
+    ],
+)
+def test_bad_tokens_are_401(
+    case: str,
+    expected_detail: str,
+    gateway: LocalGateway,
+    handler: FakeHandler,
+    local_aws: LocalAws,
+) -> None:
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    token = {
+        "expired": lambda: forge(local_aws, iat=now - 7200, exp=now - 3600),
+        "other_key": lambda: forge(local_aws, key=other_key),
+        "unknown_kid": lambda: forge(local_aws, key=other_key, kid="rotated-away"),
+        "wrong_audience": lambda: forge(local_aws, aud="some-other-client"),
+        "access_token_use": lambda: forge(local_aws, token_use="access"),
+        "other_pool": lambda: forge(
+            local_aws, iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"
+        ),
+        "no_exp": lambda: forge(local_aws, exp=None),
+        "hs256": lambda: jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256"),
+        "not_a_jwt": lambda: "definitely-not-a-token",
+    }[case]()
+
+    response = call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    assert response.status == 401
+    assert expected_detail in response.problem["detail"]
+    assert response.headers["x-amzn-ErrorType"] == "UnauthorizedException"
+    assert handler.events == []
+
+
+def test_a_real_access_token_is_refused(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    access_token = tokens_for(local_aws, alice)["AccessToken"]
+
+    response = call(gateway.url, "GET", "/api/me", headers=bearer(access_token))
+
+    assert response.status == 401
+    assert handler.events == []
+
+
+def test_a_token_of_another_pools_client_is_refused(
+    gateway: LocalGateway, handler: FakeHandler, moto_server: object, local_aws: LocalAws
+) -> None:
+    from infra.local.aws import provision
+    from tests.local.conftest import make_user
+
+    other = provision(local_aws.endpoint_url, prefix=f"tally-other-{uuid.uuid4().hex[:6]}")
+    stranger = make_user(other, "stranger")
+    token = tokens_for(other, stranger)["IdToken"]
+
+    response = call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    assert response.status == 401
+    assert handler.events == []
+
+
+# -- a valid token reaches the handler as a REST proxy event --------------------------------
+
+
+def test_valid_id_token_reaches_handler_as_rest_proxy_event(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+
+    response = call(
+        gateway.url,
+        "GET",
+        "/api/billing/budgets/abc%20def?limit=5&tag=a&tag=b&empty=",
+        headers={**bearer(token), "X-Trace": "one", "User-Agent": "pytest"},
+    )
+
+    assert response.status == 200
+    assert response.json() == {"ok": True}
+    [event] = handler.events
+    assert event["resource"] == "/api/{proxy+}"
+    assert event["path"] == "/api/billing/budgets/abc def"
+    assert event["httpMethod"] == "GET"
+    assert event["pathParameters"] == {"proxy": "billing/budgets/abc def"}
+    assert event["queryStringParameters"] == {"limit": "5", "tag": "b", "empty": ""}
+    assert event["multiValueQueryStringParameters"] == {
+        "limit": ["5"],
+        "tag": ["a", "b"],
+        "empty": [""],
+    }
+    assert event["headers"]["X-Trace"] == "one"
+    assert event["headers"]["Authorization"] == f"Bearer {token}"
+    assert event["multiValueHeaders"]["X-Trace"] == ["one"]
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["stage"] == "local"
+    assert context["resourcePath"] == "/api/{proxy+}"
+    assert context["path"] == "/local/api/billing/budgets/abc def"
+    assert uuid.UUID(context["requestId"])
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["userAgent"] == "pytest"
+    claims = context["authorizer"]["claims"]
+    assert claims["sub"] == alice.sub
+    assert claims["cognito:username"] == "alice"
+    assert claims["cognito:groups"] == "users"
+    assert claims["token_use"] == "id"
+    assert claims["aud"] == local_aws.client_id
+    assert claims["iss"].endswith(f"/{local_aws.user_pool_id}")
+    assert all(isinstance(value, str) for value in claims.values())
+    assert DATE_CLAIM.match(claims["exp"]) and DATE_CLAIM.match(claims["iat"])
+    assert claims["auth_time"].isdigit()
+    assert handler.contexts[0].aws_request_id == context["requestId"]
+    assert handler.contexts[0].get_remaining_time_in_millis() > 0
+
+
+def test_raw_token_without_bearer_is_accepted(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+
+    response = call(gateway.url, "GET", "/api/me", headers={"Authorization": token})
+
+    assert response.status == 200
+    assert handler.events[0]["queryStringParameters"] is None
+    assert handler.events[0]["multiValueQueryStringParameters"] is None
+
+
+def test_several_groups_render_as_one_string(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, root: User
+) -> None:
+    token = tokens_for(local_aws, root)["IdToken"]
+
+    call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    assert handler.events[0]["requestContext"]["authorizer"]["claims"]["cognito:groups"] in (
+        "admins,users",
+        "users,admins",
+    )
+
+
+def test_bracket_style_groups_can_be_chosen(
+    local_aws: LocalAws, handler: FakeHandler, root: User
+) -> None:
+    token = tokens_for(local_aws, root)["IdToken"]
+    with start_gateway(local_aws, handler, list_claims=LIST_CLAIMS_BRACKETS) as gateway:
+        call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    groups = handler.events[0]["requestContext"]["authorizer"]["claims"]["cognito:groups"]
+    assert groups in ("[admins users]", "[users admins]")
+
+
+def test_body_is_passed_as_text(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    body = json.dumps({"monthlyLimit": "12.50", "note": "café"}).encode()
+
+    call(
+        gateway.url,
+        "POST",
+        "/api/billing/budgets",
+        headers={**bearer(token), "Content-Type": "application/json"},
+        body=body,
+    )
+
+    [event] = handler.events
+    assert event["httpMethod"] == "POST"
+    assert event["body"] == body.decode()
+    assert event["isBase64Encoded"] is False
+
+
+def test_body_over_the_limit_is_413_without_calling_the_handler(
+    local_aws: LocalAws, handler: FakeHandler, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    with start_gateway(local_aws, handler, max_body_bytes=1024) as gateway:
+        response = call(
+            gateway.url, "POST", "/api/billing/budgets", headers=bearer(token), body=b"x" * 1025
+        )
+
+    assert response.status == 413
+    assert "1024 bytes" in response.problem["detail"]
+    assert handler.events == []
+
+
+# -- the handler's answer, written back as API Gateway writes it -------------------------------
+
+
+def test_handler_headers_are_merged_and_base64_bodies_decoded(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    handler.answer = lambda event: {
+        "statusCode": 201,
+        "headers": {"Content-Type": "application/pdf", "X-Both": "from-headers"},
+        "multiValueHeaders": {"X-Both": ["multi-1", "multi-2"], "X-Multi": ["a", "b"]},
+        "body": base64.b64encode(b"%PDF-1.7 bytes").decode(),
+        "isBase64Encoded": True,
+    }
+
+    response = call(gateway.url, "GET", "/api/reports/x.pdf", headers=bearer(token))
+
+    assert response.status == 201
+    assert response.body == b"%PDF-1.7 bytes"
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers.get_all("X-Both") == ["multi-1", "multi-2"]
+    assert response.headers.get_all("X-Multi") == ["a", "b"]
+
+
+def test_handler_crash_is_502_problem_without_stack_trace(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+
+    def crash(event: dict[str, object]) -> dict[str, object]:
+        raise RuntimeError("database password is hunter2")
+
+    handler.answer = crash
+
+    response = call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    assert response.status == 502
+    assert response.problem["title"] == "Bad Gateway"
+    assert b"Traceback" not in response.body
+    assert b"hunter2" not in response.body
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, {"body": "no status"}, {"statusCode": 200, "body": {"not": "a string"}}],
+)
+def test_malformed_proxy_response_is_502(
+    answer: object,
+    gateway: LocalGateway,
+    handler: FakeHandler,
+    local_aws: LocalAws,
+    alice: User,
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    handler.answer = lambda event: answer
+
+    response = call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    assert response.status == 502
+    assert response.problem["status"] == 502
+
+
+# -- CORS, static files, outbox ---------------------------------------------------------------
+
+
+def test_preflight_is_answered_without_a_token(gateway: LocalGateway, handler: FakeHandler) -> None:
+    response = call(
+        gateway.url,
+        "OPTIONS",
+        "/api/billing/budgets",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == gateway.url
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert handler.events == []
+
+
+def test_dashboard_files_are_served(gateway: LocalGateway) -> None:
+    index = call(gateway.url, "GET", "/")
+    script = call(gateway.url, "GET", "/assets/app.js")
+
+    assert index.status == 200 and index.body == b"<h1>dashboard</h1>"
+    assert index.headers["Content-Type"].startswith("text/html")
+    assert script.status == 200
+    assert "javascript" in script.headers["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/assets/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/assets/..%2f..%2fsecret.txt",
+        "/..\\secret.txt",
+        "/escape",  # a symlink pointing out of the directory
+        "//etc/passwd",
+        "/%00index.html",
+    ],
+)
+def test_static_path_traversal_is_refused(gateway: LocalGateway, path: str) -> None:
+    response = call(gateway.url, "GET", path)
+
+    assert response.status == 404
+    assert b"TOP-SECRET" not in response.body
+    assert b"root:" not in response.body
+
+
+def test_placeholder_page_without_a_dashboard(local_aws: LocalAws, handler: FakeHandler) -> None:
+    with start_gateway(local_aws, handler, static_dir=None) as gateway:
+        response = call(gateway.url, "GET", "/")
+
+    assert response.status == 200
+    assert b"dashboard comes in a later step" in response.body
+
+
+def test_outbox_lists_sent_emails_newest_first(gateway: LocalGateway, local_aws: LocalAws) -> None:
+    ses = aws_client("ses", local_aws.endpoint_url)
+    marker = uuid.uuid4().hex[:8]
+    for subject in (f"first {marker}", f"second <b>{marker}</b>"):
+        ses.send_email(
+            Source=local_aws.sender_email,
+            Destination={"ToAddresses": ["alice@example.com"]},
+            Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": f"body {marker}"}}},
+        )
+
+    page = call(gateway.url, "GET", "/outbox")
+    listing = call(gateway.url, "GET", "/outbox.json").json()
+
+    assert page.status == 200
+    text = page.body.decode()
+    assert text.index(f"second &lt;b&gt;{marker}") < text.index(f"first {marker}")
+    assert f"<b>{marker}</b>" not in text  # subjects are escaped
+    assert "alice@example.com" in text and f"body {marker}" in text
+    mine = [m for m in listing if marker in m["subject"]]
+    assert [m["subject"] for m in mine] == [f"second <b>{marker}</b>", f"first {marker}"]
+    assert mine[0]["to"] == ["alice@example.com"]
+
+
+# -- ports ------------------------------------------------------------------------------------
+
+
+def test_taken_ports_fail_with_a_clear_message(local_aws: LocalAws, handler: FakeHandler) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(PortInUse, match="TALLY_PORT"):
+            LocalGateway(handler=handler, verifier=None, port=port)  # type: ignore[arg-type]
+        with pytest.raises(PortInUse, match="TALLY_AWS_PORT"):
+            start_moto(port)

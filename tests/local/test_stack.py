@@ -1,0 +1,201 @@
+"""The assembled local stack: local.json per the contract, sign-in, the printed curl recipe."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
+from infra.local.client import load_local_json, local_stack_process, sign_in
+from infra.local.stack import LocalStack, sign_in_instructions, start_local_stack
+from tests.local.conftest import FakeHandler, call
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT_KEYS = {
+    "api_url",
+    "dashboard_url",
+    "aws_endpoint_url",
+    "region",
+    "user_pool_id",
+    "client_id",
+    "users",
+}
+_prefixes = itertools.count()
+
+
+def small_org(env: Mapping[str, str]) -> list[LocalUser]:
+    aws = LocalAws.from_env(env)
+    return [
+        add_user(aws, "boss", "Boss-Tally-Local-1", role=ADMIN_ROLE),
+        add_user(aws, "alice", "Alice-Tally-Local-1", role=USER_ROLE),
+    ]
+
+
+@pytest.fixture
+def restore_environ() -> Iterator[None]:
+    """The stack exports the handler environment into os.environ; put the old one back."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def stack(tmp_path: Path, restore_environ: None) -> Iterator[tuple[LocalStack, FakeHandler]]:
+    handler = FakeHandler()
+    running = start_local_stack(
+        port=0,
+        aws_port=0,
+        handler=handler,
+        seed=small_org,
+        static_dir=False,
+        local_json_path=tmp_path / ".tally" / "local.json",
+        prefix=f"tally-stack{next(_prefixes)}",
+        access_log=False,
+    )
+    yield running, handler
+    running.stop()
+
+
+def test_local_json_holds_the_contract(stack: tuple[LocalStack, FakeHandler]) -> None:
+    running, _ = stack
+    assert running.local_json_path is not None
+
+    data = load_local_json(running.local_json_path)
+
+    assert set(data) >= CONTRACT_KEYS
+    base = running.gateway.url
+    assert data["api_url"] == f"{base}/api"
+    assert data["dashboard_url"] == f"{base}/"
+    assert data["aws_endpoint_url"] == running.moto.endpoint_url
+    assert data["region"] == "us-east-1"
+    assert data["user_pool_id"] == running.aws.user_pool_id
+    assert data["client_id"] == running.aws.client_id
+    assert [(u["username"], u["role"]) for u in data["users"]] == [
+        ("boss", "admin"),
+        ("alice", "user"),
+    ]
+    for user in data["users"]:
+        assert set(user) == {"username", "password", "role", "user_id"}
+    assert data["outbox_url"] == f"{base}/outbox"
+    assert set(data["tables"]) == set(running.aws.table_names)
+
+
+def test_a_signed_in_user_reaches_the_handler(stack: tuple[LocalStack, FakeHandler]) -> None:
+    running, handler = stack
+    assert running.local_json_path is not None
+    data = load_local_json(running.local_json_path)
+    alice = next(u for u in data["users"] if u["username"] == "alice")
+
+    token = sign_in(running.local_json_path, "alice")
+    response = call(running.gateway.url, "GET", "/api/me", headers={"Authorization": token})
+
+    assert response.status == 200
+    claims = handler.events[0]["requestContext"]["authorizer"]["claims"]
+    assert claims["sub"] == alice["user_id"]
+    assert claims["cognito:groups"] == "users"
+
+
+def test_handler_environment_is_exported(stack: tuple[LocalStack, FakeHandler]) -> None:
+    running, _ = stack
+
+    for name, value in running.env.items():
+        assert os.environ[name] == value
+    assert os.environ["TALLY_AWS_ENDPOINT_URL"] == running.moto.endpoint_url
+    assert LocalAws.from_env(running.env) == running.aws
+    assert running.env["TALLY_DASHBOARD_ORIGIN"] == running.gateway.url
+    assert running.local_json["env"] == running.env
+
+
+def test_stop_removes_local_json(tmp_path: Path, restore_environ: None) -> None:
+    path = tmp_path / "local.json"
+    running = start_local_stack(
+        port=0,
+        aws_port=0,
+        handler=FakeHandler(),
+        seed=False,
+        static_dir=False,
+        local_json_path=path,
+        prefix=f"tally-stack{next(_prefixes)}",
+        access_log=False,
+    )
+    assert path.exists()
+
+    running.stop()
+
+    assert not path.exists()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_printed_curl_recipe_signs_in(stack: tuple[LocalStack, FakeHandler]) -> None:
+    running, handler = stack
+    recipe = sign_in_instructions(running.local_json)
+    commands = recipe[recipe.index("  TOKEN=") : recipe.index("Everything is also")]
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", commands],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"ok": True}
+    assert handler.events[0]["path"] == "/api/me"
+
+
+def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
+    """``python -m infra.local`` as ``make run`` starts it, with the real handler and demo."""
+    local_json = tmp_path / "local.json"
+    log = tmp_path / "run.log"
+
+    with local_stack_process(local_json, log_path=log) as stack:
+        data = stack.local_json
+        assert set(data) >= CONTRACT_KEYS
+        assert any(u["role"] == "admin" for u in data["users"])
+        assert sum(u["role"] == "user" for u in data["users"]) >= 3
+        user = next(u for u in data["users"] if u["role"] == "user")
+        token = sign_in(data, user["username"])
+        base = data["dashboard_url"].rstrip("/")
+        unauthenticated = call(base, "GET", "/api/me")
+        signed_in = call(base, "GET", "/api/me", headers={"Authorization": f"Bearer {token}"})
+
+        assert unauthenticated.status == 401
+        assert signed_in.status < 500
+        assert signed_in.status != 401
+
+    assert stack.process.returncode == 0, log.read_text()
+    assert not local_json.exists()
+
+
+def test_make_run_says_which_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "TALLY_PORT": str(port), "TALLY_AWS_PORT": "0"}
+        env["TALLY_LOCAL_JSON"] = str(tmp_path / "local.json")
+        env["PYTHONPATH"] = os.pathsep.join(str(REPO / p) for p in ("layers", "functions", "."))
+
+        result = subprocess.run(
+            [sys.executable, "-m", "infra.local"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 2
+    assert f"port {port}" in result.stderr and "TALLY_PORT" in result.stderr
