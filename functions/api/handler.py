@@ -103,6 +103,14 @@ def unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
 
 @app.not_found
 def not_found(_: Exception) -> Response[str]:
+    path = app.current_event.path
+    allowed = sorted(
+        {r.method for r in (*app._static_routes, *app._dynamic_routes) if r.rule.fullmatch(path)}
+    )
+    if allowed:
+        reply = problem(405, f"{app.current_event.http_method} is not allowed here")
+        reply.headers["Allow"] = ", ".join(allowed)
+        return reply
     return problem(404, "no such route")
 
 

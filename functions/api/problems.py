@@ -78,7 +78,8 @@ def responses(success: int, model: Any | None, *errors: int) -> dict[int, Any]:
     out: dict[int, Any] = {success: {"description": HTTPStatus(success).phrase}}
     if model is not None:
         out[success]["content"] = {"application/json": {"model": model}}
-    for status in sorted({400, 401, 422, 429, *errors}):
+    # 404 everywhere: a path segment outside a parameter's pattern matches no route.
+    for status in sorted({400, 401, 404, 422, 429, *errors}):
         out[status] = {
             "description": HTTPStatus(status).phrase,
             "content": {CONTENT_TYPE: {"schema": _problem_schema()}},

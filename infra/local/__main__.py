@@ -17,6 +17,7 @@ from types import FrameType
 
 from infra.local.aws import DEFAULT_AWS_PORT, PortInUse
 from infra.local.gateway import DEFAULT_PORT
+from infra.local.schedule import DailySchedule, scheduled_ingest
 from infra.local.stack import DEFAULT_LOCAL_JSON, sign_in_instructions, start_local_stack
 
 
@@ -42,6 +43,7 @@ def main() -> int:
         print(f"make run: {error}", file=sys.stderr)
         return 2
 
+    schedule = DailySchedule(scheduled_ingest).start()
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -54,6 +56,7 @@ def main() -> int:
         stopping.wait()
     finally:
         print("Stopping the local stack...", flush=True)
+        schedule.stop()
         stack.stop()
     return 0
 

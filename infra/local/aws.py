@@ -203,6 +203,9 @@ class LocalAws:
             "TALLY_ADMIN_TOPIC_ARN": self.admin_topic_arn,
             "TALLY_OPERATIONS_TOPIC_ARN": self.operations_topic_arn,
             "TALLY_EVENT_BUS_NAME": self.event_bus_name,
+            # Costs come from FOCUS files in the export bucket, as with AWS Data Exports.
+            "TALLY_COST_SOURCE": "focus",
+            "TALLY_EXPORT_PREFIX": "focus/",
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             # No X-Ray daemon on a laptop.
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -1,14 +1,40 @@
 """The demo organisation the local stack starts with.
 
-Placeholder: one admin and three users, so ``make run`` works end to end. The real demo
-(resources, assignments, budgets, billing records) replaces this body; keep the signature.
+People: an admin and four users. Resources: real (moto) EC2 instances, S3 buckets, RDS
+instances and Lambda functions, assigned through the domain (the same code the API runs),
+some shared, some owned through the ``Owner`` tag only, some nobody's (unallocated). Costs:
+90 days of a FOCUS export written to the exports bucket and read by the ingest job, exactly as
+in AWS. Budgets are set after the ingest so the users land at different levels this month:
+alice near her limit (warning), bob over, carol comfortably under, dave without a budget.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_UP, Decimal
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
+from infra.local.demo_costs import DemoResource, generate_focus_csv
+
+log = logging.getLogger("tally.local")
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+DEMO_EXPORT_KEY = "focus/demo/tally-demo-focus.csv"
+HISTORY_DAYS = 90
+
+PEOPLE = [
+    ("admin", ADMIN_ROLE),
+    ("alice", USER_ROLE),
+    ("bob", USER_ROLE),
+    ("carol", USER_ROLE),
+    ("dave", USER_ROLE),
+]
+# Where each user's month-to-date spend should sit against their budget.
+BUDGET_LEVELS = {"alice": Decimal("0.85"), "bob": Decimal("1.25"), "carol": Decimal("0.40")}
 
 
 def demo_password(username: str) -> str:
@@ -16,8 +42,213 @@ def demo_password(username: str) -> str:
     return f"{username.title()}-Tally-Local-1"
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One demo resource: how it is created, who owns it and how it costs."""
+
+    kind: str  # ec2 | s3 | rds | lambda
+    name: str
+    daily_cost: str
+    pattern: str = "weekday"
+    assigned: tuple[tuple[str, str], ...] = ()  # (username, share pct)
+    owner_tag: str | None = None
+
+
+PLAN = [
+    Planned("ec2", "alice-training", "16.00", assigned=(("alice", "100"),)),
+    Planned("ec2", "alice-notebook", "5.50", pattern="spike", assigned=(("alice", "100"),)),
+    Planned(
+        "s3", "tally-demo-alice-datasets", "2.10", pattern="flat", assigned=(("alice", "100"),)
+    ),
+    Planned("rds", "shared-orders-db", "24.00", assigned=(("alice", "50"), ("bob", "50"))),
+    Planned("ec2", "bob-build-runner", "1.40", pattern="idle", assigned=(("bob", "100"),)),
+    Planned("lambda", "bob-image-resize", "0.90", assigned=(("bob", "100"),)),
+    Planned("ec2", "carol-web", "21.00", owner_tag="carol"),
+    Planned("s3", "tally-demo-carol-assets", "1.60", pattern="flat", owner_tag="carol"),
+    Planned("rds", "carol-analytics", "11.00", owner_tag="carol"),
+    # Nobody's: untagged, unassigned, or tagged with someone who is not a user.
+    Planned("ec2", "legacy-batch", "8.50"),
+    Planned("s3", "tally-demo-orphan-logs", "0.70", pattern="flat"),
+    Planned("lambda", "nightly-cleanup", "0.45", owner_tag="former-employee"),
+]
+
+
+def _create(aws: LocalAws, item: Planned) -> tuple[str, str]:
+    """Create the resource in moto; return (id to assign, ARN the cost export uses)."""
+    if item.kind == "ec2":
+        ec2 = aws.client("ec2")
+        image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+        tags = [{"Key": "Name", "Value": item.name}]
+        if item.owner_tag:
+            tags.append({"Key": "Owner", "Value": item.owner_tag})
+        instance = ec2.run_instances(
+            ImageId=image,
+            MinCount=1,
+            MaxCount=1,
+            InstanceType="t3.medium",
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+        )["Instances"][0]["InstanceId"]
+        if item.pattern == "idle":
+            ec2.stop_instances(InstanceIds=[instance])
+        return instance, f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{instance}"
+    if item.kind == "s3":
+        aws.client("s3").create_bucket(Bucket=item.name)
+        return item.name, f"arn:aws:s3:::{item.name}"
+    if item.kind == "rds":
+        aws.client("rds").create_db_instance(
+            DBInstanceIdentifier=item.name,
+            DBInstanceClass="db.t3.medium",
+            Engine="postgres",
+            MasterUsername="tally",
+            MasterUserPassword="Demo-password-1",
+            AllocatedStorage=50,
+        )
+        return item.name, f"arn:aws:rds:{REGION}:{ACCOUNT}:db:{item.name}"
+    if item.kind == "lambda":
+        iam = aws.client("iam")
+        role_name = "tally-demo-function-role"
+        try:
+            role = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        arn = aws.client("lambda").create_function(
+            FunctionName=item.name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": _empty_zip()},
+        )["FunctionArn"]
+        return arn, arn
+    raise ValueError(item.kind)
+
+
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+SERVICES = {
+    "ec2": ("AmazonEC2", "Hrs"),
+    "s3": ("AmazonS3", "GB-Mo"),
+    "rds": ("AmazonRDS", "Hrs"),
+    "lambda": ("AWSLambda", "Requests"),
+}
+
+
+def demo_resources(created: Mapping[str, str]) -> list[DemoResource]:
+    """The cost export's view of the plan (``created``: plan name -> ARN)."""
+    out = []
+    for item in PLAN:
+        service, unit = SERVICES[item.kind]
+        out.append(
+            DemoResource(
+                service=service,
+                resource_id=created[item.name],
+                resource_type=item.kind,
+                daily_cost=Decimal(item.daily_cost),
+                unit=unit,
+                tags={"Owner": item.owner_tag} if item.owner_tag else {},
+                pattern=item.pattern,
+            )
+        )
+    return out
+
+
+def write_demo_export(aws: LocalAws, resources: list[DemoResource], *, today: date) -> str:
+    """(Re)write the demo FOCUS export ending yesterday; deterministic, so past days never
+    change between runs."""
+    body = generate_focus_csv(resources, end=today, days=HISTORY_DAYS)
+    aws.client("s3").put_object(Bucket=aws.exports_bucket, Key=DEMO_EXPORT_KEY, Body=body.encode())
+    return DEMO_EXPORT_KEY
+
+
+def _budget_for(spent: Decimal, level: Decimal) -> Decimal:
+    if spent <= 0:
+        return Decimal(100)
+    return (spent / level).quantize(Decimal("10"), rounding=ROUND_UP)
+
+
+@dataclass
+class Demo:
+    users: list[LocalUser]
+    resources: list[DemoResource]
+
+
+_DEMO: Demo | None = None  # what the daily schedule regenerates the export from
+
+
+def current_demo() -> Demo | None:
+    return _DEMO
+
+
 def seed(env: Mapping[str, str]) -> list[LocalUser]:
     """Create the demo organisation in the running local stack; return its users."""
+    global _DEMO
+    # The handlers and the domain read their settings from the environment, already set.
+    from ingest.handler import Job, run_job
+    from tally import assignments, budgets
+    from tally.models import Caller
+    from tally.reports import month_summary
+    from tally.resources import AwsResourceCatalog
+    from tally.settings import get_settings
+    from tally.store import dynamodb_stores
+    from tally.tables import ADMIN_GROUP
+
     aws = LocalAws.from_env(env)
-    people = [("admin", ADMIN_ROLE), ("alice", USER_ROLE), ("bob", USER_ROLE), ("carol", USER_ROLE)]
-    return [add_user(aws, name, demo_password(name), role=role) for name, role in people]
+    users = [add_user(aws, name, demo_password(name), role=role) for name, role in PEOPLE]
+    ids = {u.username: u.user_id for u in users}
+    admin = next(u for u in users if u.role == ADMIN_ROLE)
+    caller = Caller(admin.user_id, admin.username, None, frozenset({ADMIN_GROUP}))
+
+    settings = get_settings()
+    stores = dynamodb_stores(settings)
+    from tally.users import CognitoUserSource, sync_directory
+
+    sync_directory(CognitoUserSource(aws.client("cognito-idp"), aws.user_pool_id), stores.users)
+    catalog = AwsResourceCatalog(aws.client)
+
+    created: dict[str, str] = {}
+    for item in PLAN:
+        assign_id, arn = _create(aws, item)
+        created[item.name] = arn
+        for username, share in item.assigned:
+            assignments.assign_resource(
+                caller,
+                assignments.AssignRequest(
+                    user_id=ids[username],
+                    resource_type=item.kind,
+                    resource_id=assign_id,
+                    cost_center=f"cc-{username}",
+                    share_pct=Decimal(share),
+                ),
+                stores=stores,
+                catalog=catalog,
+            )
+
+    today = datetime.now(UTC).date()
+    resources = demo_resources(created)
+    key = write_demo_export(aws, resources, today=today)
+    run_job(Job(today - timedelta(days=HISTORY_DAYS), today, aws.exports_bucket, key))
+
+    for username, level in BUDGET_LEVELS.items():
+        summary = month_summary(
+            caller,
+            ids[username],
+            stores=stores,
+            today=today,
+            metric=settings.budget_metric,
+            default_currency=settings.default_currency,
+        )
+        budgets.create_budget(
+            caller,
+            budgets.BudgetRequest(ids[username], _budget_for(summary.total, level), 80),
+            stores=stores,
+        )
+    _DEMO = Demo(users, resources)
+    log.info("demo organisation ready: %d users, %d resources", len(users), len(PLAN))
+    return users

@@ -461,6 +461,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch()
 
+    def do_TRACE(self) -> None:
+        # API Gateway has no TRACE (nor CONNECT): answer 405 as a problem, never echo a request.
+        self.close_connection = True
+        self._send(self.server.gateway.problem_reply(405, f"{self.command} is not supported"))
+
+    do_CONNECT = do_TRACE
+
     def _dispatch(self) -> None:
         gateway = self.server.gateway
         try:

@@ -270,7 +270,8 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("GET", "/api/billing/all-users?limit=1000", {}, 422, "limit"),
     ("GET", "/api/billing/all-users?nextToken=" + "A" * 60, {}, 422, "nextToken"),
     # routing
-    ("PATCH", "/api/billing/budgets/x", {}, 404, None),
+    ("PATCH", "/api/billing/budgets/x", {}, 405, None),
+    ("DELETE", "/api/billing/all-users", {}, 405, None),
     ("GET", "/api/billing/../../etc/passwd", {}, 404, None),
 ]
 

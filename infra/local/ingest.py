@@ -1,0 +1,121 @@
+"""``make ingest``: run the ingest job against the running local stack, with a progress bar.
+
+    make ingest                                  # the scheduled window (restatement window)
+    make ingest START=2026-10-01 END=2026-11-01  # a backfill; END is exclusive, like Cost Explorer
+    make ingest FOCUS=path/to/export.csv         # any FOCUS file, uploaded to the export bucket
+
+It runs the same handler code EventBridge Scheduler invokes in AWS, in this process, with the
+environment the running stack wrote to ``.tally/local.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from infra.local.stack import DEFAULT_LOCAL_JSON
+
+
+class ProgressBar:
+    """A one-line bar on stderr: ``[#########.........] 12/30 days``."""
+
+    def __init__(self, label: str, width: int = 30) -> None:
+        self.label = label
+        self.width = width
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = time.monotonic() - self.started
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} days {elapsed:5.1f}s{end}")
+        sys.stderr.flush()
+
+
+def load_stack(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise SystemExit(f"no local stack: {path} is missing. Start one with `make run` first.")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--start", type=date.fromisoformat, help="first UTC day (YYYY-MM-DD)")
+    parser.add_argument("--end", type=date.fromisoformat, help="day after the last (exclusive)")
+    parser.add_argument("--focus", type=Path, help="a FOCUS 1.x export (CSV or Parquet) to ingest")
+    parser.add_argument(
+        "--local-json",
+        type=Path,
+        default=Path(os.environ.get("TALLY_LOCAL_JSON") or DEFAULT_LOCAL_JSON),
+    )
+    args = parser.parse_args(argv)
+    if args.end and not args.start:
+        parser.error("--end needs --start")
+
+    stack = load_stack(args.local_json)
+    os.environ.update(stack["env"])
+    # The job's own INFO lines are JSON for CloudWatch; here the bar and the summary speak.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from ingest.handler import resolve_job, run_job
+
+    today = datetime.now(UTC).date()
+    event: dict[str, Any] = {}
+    if args.start:
+        event["start"] = args.start.isoformat()
+        if args.end:
+            event["end"] = args.end.isoformat()
+    if args.focus:
+        if not args.focus.is_file():
+            parser.error(f"{args.focus} is not a file")
+        if not args.start:
+            first, last = file_days(args.focus)
+            event["start"], event["end"] = first.isoformat(), (last + timedelta(days=1)).isoformat()
+        import boto3
+
+        bucket = stack["env"]["TALLY_EXPORT_BUCKET"]
+        key = f"focus/manual/{args.focus.name}"
+        s3 = boto3.client("s3", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"])
+        s3.upload_file(str(args.focus), bucket, key)
+        print(f"uploaded {args.focus} to s3://{bucket}/{key}", file=sys.stderr)
+        event["focus"] = {"bucket": bucket, "key": key}
+    try:
+        job = resolve_job(event, today=today)
+    except ValueError as error:
+        parser.error(str(error))
+    print(f"ingesting {job.start} .. {job.end} (end exclusive)", file=sys.stderr)
+    detail = run_job(job, progress=ProgressBar("ingest"))
+    print(
+        json.dumps(
+            {
+                k: detail[k]
+                for k in ("start", "end", "records", "owners", "months", "totals", "restatements")
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def file_days(path: Path) -> tuple[date, date]:
+    """The first and last UTC day a FOCUS file charges (one streaming pass)."""
+    from tally.sources.focus import iter_rows, parse_timestamp
+
+    days = set()
+    with path.open("rb") as stream:
+        for row in iter_rows(stream):
+            days.add(parse_timestamp(row["ChargePeriodStart"]).date())
+    if not days:
+        raise SystemExit(f"{path} has no rows")
+    return min(days), max(days)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The daily schedule, locally: EventBridge Scheduler never fires in moto, so the local stack
+runs its own 00:00 UTC job, the same handler with the same scheduled event."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+log = logging.getLogger("tally.local")
+
+
+def seconds_until_midnight(now: datetime) -> float:
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (tomorrow - now).total_seconds()
+
+
+class DailySchedule:
+    """Calls ``job`` at every 00:00 UTC until ``stop``; a failing run is logged, not fatal,
+    like a scheduler that retries tomorrow."""
+
+    def __init__(
+        self,
+        job: Callable[[], object],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._job = job
+        self._clock = clock
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="tally-daily-schedule", daemon=True)
+
+    def start(self) -> DailySchedule:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(seconds_until_midnight(self._clock())):
+            try:
+                log.info("daily schedule: running the ingest job")
+                self._job()
+            except Exception:
+                log.exception("daily schedule: the ingest job failed")
+
+
+def scheduled_ingest() -> object:
+    """What the schedule runs: refresh the demo export to yesterday, then the ingest handler
+    with a scheduled event (the restatement window)."""
+    import os
+
+    from infra.local.aws import LocalAws
+    from infra.local.demo import current_demo, write_demo_export
+
+    demo = current_demo()
+    if demo is not None:
+        write_demo_export(
+            LocalAws.from_env(os.environ), demo.resources, today=datetime.now(UTC).date()
+        )
+    from ingest.handler import lambda_handler
+
+    return lambda_handler({"source": "tally.local.schedule"}, _ScheduleContext())
+
+
+class _ScheduleContext:
+    function_name = "tally-local-ingest"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tally-local-ingest"
+    aws_request_id = "local-schedule"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
