@@ -11,7 +11,7 @@ export PYTHONPATH := $(CURDIR)/layers:$(CURDIR)/functions:$(CURDIR)
 
 .PHONY: run test lint fmt synth bench ingest clean venv docs
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-ingest.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

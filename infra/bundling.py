@@ -1,9 +1,13 @@
-"""Builds the Lambda layer on this machine: no Docker, pip for the Lambda platform instead.
+"""Builds the Lambda layers on this machine: no Docker, pip for the Lambda platform instead.
 
-The layer holds the ``tally`` package and the third-party dependencies in
-``requirements.txt`` under ``python/`` (Lambda puts ``/opt/python`` on ``sys.path``). Wheels
+A layer holds the third-party dependencies of one requirements file, and optionally a package
+of this repository, under ``python/`` (Lambda puts ``/opt/python`` on ``sys.path``). Wheels
 are chosen for the function's runtime and architecture, not the machine's, so an arm64
 Python 3.14 layer builds the same way on an x86 laptop with Python 3.11.
+
+Two layers are built so: ``SHARED_LAYER`` (the ``tally`` package and ``requirements.txt``, on
+every function) and ``INGEST_LAYER`` (``requirements-ingest.txt``: pyarrow for Parquet FOCUS
+exports, too big for the functions that do not read them).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS_DIR = ROOT / "layers"
 PACKAGE_DIR = LAYERS_DIR / "tally"
 REQUIREMENTS = ROOT / "requirements.txt"
+INGEST_REQUIREMENTS = ROOT / "requirements-ingest.txt"
 FUNCTIONS_DIR = ROOT / "functions"
 
 # Lambda's Python 3.14 runs on Amazon Linux 2023 (glibc 2.34). pip does not widen a
@@ -41,33 +47,55 @@ UNUSED_DIRS = ("bin", "share")
 SKIPPED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
 
 
-def pip_command(target: Path) -> list[str]:
+@dataclass(frozen=True)
+class LayerSpec:
+    """What goes into one layer: ``requirements`` installed by pip, and ``package`` (a folder
+    of this repository) copied next to them when given."""
+
+    requirements: Path
+    package: Path | None = None
+
+
+SHARED_LAYER = LayerSpec(requirements=REQUIREMENTS, package=PACKAGE_DIR)
+INGEST_LAYER = LayerSpec(requirements=INGEST_REQUIREMENTS)
+
+
+def pip_options() -> list[str]:
+    """Everything pip is told besides where to install and what: the Lambda platform."""
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
     return [
-        sys.executable, "-m", "pip", "install",
         "--quiet", "--disable-pip-version-check", "--no-compile",
-        "--target", str(target),
         "--implementation", "cp",
         "--python-version", PYTHON_VERSION,
         "--only-binary=:all:",
         *platforms,
-        "--requirement", str(REQUIREMENTS),
     ]  # fmt: skip
 
 
-def layer_asset_hash() -> str:
+def pip_command(target: Path, requirements: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "pip", "install",
+        *pip_options(),
+        "--target", str(target),
+        "--requirement", str(requirements),
+    ]  # fmt: skip
+
+
+def layer_asset_hash(spec: LayerSpec) -> str:
     """Hash of everything that decides the layer's content.
 
-    The asset's source folder is ``layers/``, but ``requirements.txt`` and the pip options
+    The asset's source folder is ``layers/``, but the requirements file and the pip options
     live outside it; without them in the hash a dependency bump would not produce a new layer.
+    Paths are hashed relative to the repository, so every checkout gets the same hash.
     """
     digest = hashlib.sha256()
     digest.update(Path(__file__).read_bytes())  # how the layer is built is part of the layer
-    digest.update(" ".join(pip_command(Path("<target>"))[3:]).encode())
-    digest.update(REQUIREMENTS.read_bytes())
-    for path in _package_files(PACKAGE_DIR):
-        digest.update(str(path.relative_to(LAYERS_DIR)).encode())
-        digest.update(path.read_bytes())
+    digest.update(" ".join(pip_options()).encode())
+    digest.update(spec.requirements.read_bytes())
+    if spec.package is not None:
+        for path in _package_files(spec.package):
+            digest.update(str(path.relative_to(spec.package.parent)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -104,25 +132,33 @@ def remove_runtime_provided(site: Path) -> list[str]:
     return removed
 
 
-def build_layer(output_dir: Path) -> None:
+def build_layer(output_dir: Path, spec: LayerSpec) -> None:
     site = output_dir / "python"
     site.mkdir(parents=True, exist_ok=True)
     # The command is built from fixed arguments and repository paths, never from input.
-    result = subprocess.run(pip_command(site), capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(  # noqa: S603
+        pip_command(site, spec.requirements), capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"pip could not build the Lambda layer:\n{result.stderr}")
+        raise RuntimeError(
+            f"pip could not build the Lambda layer from {spec.requirements.name}:\n{result.stderr}"
+        )
     remove_runtime_provided(site)
     for name in UNUSED_DIRS:
         shutil.rmtree(site / name, ignore_errors=True)
-    shutil.copytree(
-        PACKAGE_DIR, site / PACKAGE_DIR.name, ignore=shutil.ignore_patterns(*SKIPPED_NAMES)
-    )
+    if spec.package is not None:
+        shutil.copytree(
+            spec.package, site / spec.package.name, ignore=shutil.ignore_patterns(*SKIPPED_NAMES)
+        )
 
 
 @jsii.implements(ILocalBundling)
 class LocalLayerBundling:
     """CDK's local bundling hook: build the layer here and tell CDK not to try Docker."""
 
+    def __init__(self, spec: LayerSpec) -> None:
+        self._spec = spec
+
     def try_bundle(self, output_dir: str, *_args: Any, **_options: Any) -> bool:
-        build_layer(Path(output_dir))
+        build_layer(Path(output_dir), self._spec)
         return True

@@ -2,6 +2,8 @@
 
 The function fetches the organisation's costs once (Cost Explorer, or a FOCUS export in the
 exports bucket), allocates them to users, replaces each re-read day and recomputes roll-ups.
+Data Exports writes FOCUS as CSV or Parquet; Parquet needs pyarrow, which comes in a layer of
+this function's own (``requirements-ingest.txt``) so the API function stays small.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
+from infra.bundling import INGEST_LAYER
 from infra.constructs.data import Access, Data
-from infra.constructs.lambda_factory import FunctionRuntime
+from infra.constructs.lambda_factory import FunctionRuntime, dependencies_layer
 
 # The input the schedule sends; the handler tells a scheduled run from a manual one by it.
 SCHEDULED_EVENT = {"source": "tally.schedule", "trigger": "daily"}
@@ -58,6 +61,12 @@ class Ingest(Construct):
             self.dead_letter_queue, of="the ingest schedule and function", used_by_function=True
         )
 
+        self.parquet_layer = dependencies_layer(
+            self,
+            "ParquetDependencies",
+            spec=INGEST_LAYER,
+            description="Tally ingest: pyarrow, to read Parquet FOCUS exports",
+        )
         ingest = runtime.new_function(
             self,
             "Function",
@@ -68,6 +77,7 @@ class Ingest(Construct):
             # A whole organisation's day of cost lines, paged from Cost Explorer at its rate.
             timeout=Duration.minutes(10),
             dead_letter_queue=self.dead_letter_queue,
+            extra_layers=[self.parquet_layer],
             environment={
                 "TALLY_COST_SOURCE": cost_source,
                 "TALLY_EXPORT_BUCKET": export_bucket.bucket_name,

@@ -1,9 +1,10 @@
 """What every Tally function shares, written once: runtime, architecture, logging, tracing,
-the dependencies layer, the shared environment and one role per function."""
+the dependencies layer, the shared environment and one role per function; and how any
+dependencies layer is built (``dependencies_layer``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy
@@ -18,7 +19,9 @@ from infra import nag
 from infra.bundling import (
     FUNCTIONS_DIR,
     LAYERS_DIR,
+    SHARED_LAYER,
     SKIPPED_NAMES,
+    LayerSpec,
     LocalLayerBundling,
     layer_asset_hash,
 )
@@ -53,24 +56,11 @@ class FunctionRuntime(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._log_retention = log_retention(log_retention_days)
-        self.layer = lambda_.LayerVersion(
+        self.layer = dependencies_layer(
             self,
             "Dependencies",
+            spec=SHARED_LAYER,
             description="Tally: the tally package and its third-party dependencies (no boto3)",
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
-            code=lambda_.Code.from_asset(
-                str(LAYERS_DIR),
-                asset_hash_type=AssetHashType.CUSTOM,
-                asset_hash=layer_asset_hash(),
-                bundling=BundlingOptions(
-                    image=RUNTIME.bundling_image,
-                    local=LocalLayerBundling(),
-                    # Only reached if local bundling is bypassed: say so instead of building a
-                    # layer that would silently lack requirements.txt (it is outside layers/).
-                    command=["bash", "-c", "echo 'Tally bundles its layer locally' >&2; exit 1"],
-                ),
-            ),
         )
         # The HMAC key that signs pagination tokens. Secrets Manager generates it inside AWS, so
         # it never exists on a laptop or in the template; CloudFormation resolves the dynamic
@@ -110,8 +100,13 @@ class FunctionRuntime(Construct):
         timeout: Duration,
         environment: Mapping[str, str] | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
+        extra_layers: Sequence[lambda_.ILayerVersion] = (),
     ) -> TallyFunction:
-        """A function with its own role and log group; grant it what it needs, nothing else."""
+        """A function with its own role and log group; grant it what it needs, nothing else.
+
+        Every function gets the shared dependencies layer; ``extra_layers`` come after it, for
+        dependencies only this function needs.
+        """
         log_group = logs.LogGroup(
             scope,
             f"{construct_id}Logs",
@@ -134,7 +129,7 @@ class FunctionRuntime(Construct):
             architecture=ARCHITECTURE,
             handler=handler,
             code=self._code,
-            layers=[self.layer],
+            layers=[self.layer, *extra_layers],
             role=role,
             memory_size=memory_size,
             timeout=timeout,
@@ -158,6 +153,33 @@ class FunctionRuntime(Construct):
             "(tests/infra/test_iam.py checks it).",
         )
         return TallyFunction(function=function, role=role, log_group=log_group)
+
+
+def dependencies_layer(
+    scope: Construct, construct_id: str, *, spec: LayerSpec, description: str
+) -> lambda_.LayerVersion:
+    """A layer for the functions' runtime and architecture, built here by pip from ``spec``."""
+    return lambda_.LayerVersion(
+        scope,
+        construct_id,
+        description=description,
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        code=lambda_.Code.from_asset(
+            # Only nominal for a layer without a package: the content comes from pip, and the
+            # hash from the spec.
+            str(LAYERS_DIR),
+            asset_hash_type=AssetHashType.CUSTOM,
+            asset_hash=layer_asset_hash(spec),
+            bundling=BundlingOptions(
+                image=RUNTIME.bundling_image,
+                local=LocalLayerBundling(spec),
+                # Only reached if local bundling is bypassed: say so instead of building a
+                # layer that would silently lack its requirements (they are outside layers/).
+                command=["bash", "-c", "echo 'Tally bundles its layers locally' >&2; exit 1"],
+            ),
+        ),
+    )
 
 
 _RETENTION = {

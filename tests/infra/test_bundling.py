@@ -1,19 +1,23 @@
-"""The layer's local bundling: pip for the Lambda platform, without the runtime's boto3, and
+"""The layers' local bundling: pip for the Lambda platform, without the runtime's boto3, and
 an asset hash that changes whenever the layer would."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from infra import bundling
+from infra.bundling import LayerSpec
 
 
 def test_pip_targets_the_lambda_platform(tmp_path: Path) -> None:
-    command = bundling.pip_command(tmp_path)
+    requirements = tmp_path / "requirements.txt"
+    command = bundling.pip_command(tmp_path, requirements)
     assert command[command.index("--python-version") + 1] == "3.14"
     assert command[command.index("--target") + 1] == str(tmp_path)
+    assert command[command.index("--requirement") + 1] == str(requirements)
     assert "--only-binary=:all:" in command
     platforms = {command[i + 1] for i, arg in enumerate(command) if arg == "--platform"}
     assert {"manylinux2014_aarch64", "manylinux_2_34_aarch64"} <= platforms
@@ -42,28 +46,71 @@ def test_runtime_provided_packages_are_removed(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pynamodb", "pynamodb-6.1.0.dist-info"]
 
 
-def test_requirements_are_part_of_the_asset_hash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_requirements_are_part_of_the_asset_hash(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("pydantic==2.0\n")
-    monkeypatch.setattr(bundling, "REQUIREMENTS", requirements)
-    before = bundling.layer_asset_hash()
+    spec = LayerSpec(requirements=requirements)
+    before = bundling.layer_asset_hash(spec)
     requirements.write_text("pydantic==2.1\n")
-    assert bundling.layer_asset_hash() != before
+    assert bundling.layer_asset_hash(spec) != before
 
 
-def test_the_package_is_part_of_the_asset_hash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_package_is_part_of_the_asset_hash(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("")
     package = tmp_path / "tally"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    monkeypatch.setattr(bundling, "LAYERS_DIR", tmp_path)
-    monkeypatch.setattr(bundling, "PACKAGE_DIR", package)
-    before = bundling.layer_asset_hash()
+    spec = LayerSpec(requirements=requirements, package=package)
+    before = bundling.layer_asset_hash(spec)
+    assert bundling.layer_asset_hash(LayerSpec(requirements=requirements)) != before
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "x.pyc").write_text("cache")
-    assert bundling.layer_asset_hash() == before  # caches do not count
+    assert bundling.layer_asset_hash(spec) == before  # caches do not count
     (package / "tables.py").write_text("X = 1\n")
-    assert bundling.layer_asset_hash() != before
+    assert bundling.layer_asset_hash(spec) != before
+
+
+def test_the_asset_hash_does_not_depend_on_the_checkout(tmp_path: Path) -> None:
+    hashes = set()
+    for checkout in ("a", "b"):
+        (tmp_path / checkout / "tally").mkdir(parents=True)
+        (tmp_path / checkout / "tally" / "__init__.py").write_text("")
+        (tmp_path / checkout / "requirements.txt").write_text("pydantic==2.0\n")
+        spec = LayerSpec(tmp_path / checkout / "requirements.txt", tmp_path / checkout / "tally")
+        hashes.add(bundling.layer_asset_hash(spec))
+    assert len(hashes) == 1
+
+
+def test_each_layer_has_its_own_requirements() -> None:
+    assert bundling.SHARED_LAYER.requirements.name == "requirements.txt"
+    assert bundling.SHARED_LAYER.package == bundling.PACKAGE_DIR
+    assert bundling.INGEST_LAYER.requirements.name == "requirements-ingest.txt"
+    assert bundling.INGEST_LAYER.package is None  # tally is in the shared layer already
+    assert bundling.layer_asset_hash(bundling.SHARED_LAYER) != bundling.layer_asset_hash(
+        bundling.INGEST_LAYER
+    )
+
+
+@pytest.mark.parametrize("with_package", [True, False])
+def test_build_layer_installs_the_spec_requirements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_package: bool
+) -> None:
+    package = tmp_path / "src" / "tally"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    requirements = tmp_path / "requirements-x.txt"
+    commands: list[list[str]] = []
+
+    def fake_pip(command: list[str], **_kwargs: object) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(bundling.subprocess, "run", fake_pip)
+    spec = LayerSpec(requirements=requirements, package=package if with_package else None)
+    bundling.build_layer(tmp_path / "out", spec)
+
+    (command,) = commands
+    assert command[command.index("--requirement") + 1] == str(requirements)
+    assert command[command.index("--target") + 1] == str(tmp_path / "out" / "python")
+    assert (tmp_path / "out" / "python" / "tally" / "__init__.py").exists() == with_package

@@ -4,6 +4,8 @@ and the environment each function reads."""
 from __future__ import annotations
 
 import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
 from infra import outputs
@@ -36,8 +38,7 @@ def test_function_defaults(synth: Synthesized, output_id: str, handler: str) -> 
     assert function["LoggingConfig"]["LogFormat"] == "JSON"
     assert function["MemorySize"] >= 128
     assert 1 <= function["Timeout"] <= 900
-    (layer,) = synth.resources("AWS::Lambda::LayerVersion")
-    assert function["Layers"] == [{"Ref": layer}]
+    assert {"Ref": _layer_ids(synth)["shared"]} in function["Layers"]
     log_group = synth.properties(function["LoggingConfig"]["LogGroup"]["Ref"])
     assert log_group["RetentionInDays"] == 90
 
@@ -53,11 +54,39 @@ def test_each_function_has_its_own_role(synth: Synthesized) -> None:
         assert synth.properties(role).get("ManagedPolicyArns") is None  # no AWS managed policy
 
 
-def test_layer_is_built_for_the_function_runtime(synth: Synthesized) -> None:
-    synth.template.has_resource_properties(
-        "AWS::Lambda::LayerVersion",
-        {"CompatibleRuntimes": ["python3.14"], "CompatibleArchitectures": ["arm64"]},
-    )
+def _layer_ids(synth: Synthesized) -> dict[str, str]:
+    """Logical IDs of the shared layer and the ingest function's own (pyarrow) layer."""
+    layers = {
+        "shared": synth.stack.node.find_child("Runtime").layer,
+        "ingest": synth.stack.node.find_child("Ingest").parquet_layer,
+    }
+    return {name: _logical_id(layer) for name, layer in layers.items()}
+
+
+def _logical_id(layer: lambda_.LayerVersion) -> str:
+    return Stack.of(layer).resolve(layer.node.default_child.logical_id)
+
+
+@pytest.mark.parametrize("variant_name", ["synth", "variant"])
+def test_only_the_ingest_function_has_the_parquet_layer(
+    request: pytest.FixtureRequest, variant_name: str
+) -> None:
+    synth: Synthesized = request.getfixturevalue(variant_name)
+    layers = _layer_ids(synth)
+    assert sorted(synth.resources("AWS::Lambda::LayerVersion")) == sorted(layers.values())
+    # As sets: CDK sorts a function's layers by construct path (recognizeLayerVersion flag), so
+    # their order says nothing; the ingest layer holds only pyarrow, so neither shadows the other.
+    ingest_layers = _function(synth, outputs.INGEST_FUNCTION_NAME)["Layers"]
+    assert sorted(ref["Ref"] for ref in ingest_layers) == sorted(layers.values())
+    assert _function(synth, outputs.API_FUNCTION_NAME)["Layers"] == [{"Ref": layers["shared"]}]
+
+
+def test_layers_are_built_for_the_function_runtime(synth: Synthesized) -> None:
+    layers = synth.resources("AWS::Lambda::LayerVersion")
+    assert len(layers) == 2
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
 @pytest.mark.parametrize("output_id", FUNCTIONS)

@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` prints figures (ratios, counts); nothing here is a test."""

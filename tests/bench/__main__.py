@@ -1,0 +1,541 @@
+"""``make bench``: Tally's figures, printed. Ratios and counts, so they mean the same on any
+machine; times are stated with what they ran on.
+
+Sections: API cold start; DynamoDB calls per request; Cost Explorer requests per daily run;
+DynamoDB writes per 1,000 records; ingest throughput from a FOCUS file; forecast backtest;
+dashboard (when Chromium is installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO.parent / "shared" / "data" / "focus" / "focus_1.2_aws_sample.csv"
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("layers", "functions", ".")),
+}
+
+
+def heading(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def row(label: str, value: object) -> None:
+    print(f"  {label:<58} {value}")
+
+
+# --- API cold start ----------------------------------------------------------------------
+
+
+def _import_ms(module: str) -> float:
+    code = (
+        f"import time; t=time.perf_counter(); import {module}; print((time.perf_counter()-t)*1000)"
+    )
+    env = {**ENV, "AWS_REGION": "us-east-1", "TALLY_PAGE_TOKEN_SECRET": "x"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return float(out.stdout.strip())
+
+
+def cold_start(runs: int = 9) -> None:
+    heading(f"API cold start (fresh interpreter each run, median of {runs})")
+    boto = statistics.median(_import_ms("boto3") for _ in range(runs))
+    api = statistics.median(_import_ms("api.handler") for _ in range(runs))
+    row("import boto3 (ms)", f"{boto:.0f}")
+    row("import api.handler (ms)", f"{api:.0f}")
+    row("ratio api.handler / boto3 (target <= 1.6)", f"{api / boto:.2f}")
+
+
+# --- moto helpers ------------------------------------------------------------------------
+
+
+@contextmanager
+def moto_tables() -> Iterator[Any]:
+    import boto3
+    from moto import mock_aws
+
+    from tally.settings import get_settings
+    from tally.tables import ALL_TABLES, create_table_request
+
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "TALLY_PAGE_TOKEN_SECRET": "bench",
+        }
+    )
+    for spec in ALL_TABLES:
+        os.environ[spec.env_var] = spec.local_name("bench")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for spec in ALL_TABLES:
+            client.create_table(**create_table_request(spec, spec.local_name("bench")))
+        get_settings.cache_clear()
+        yield get_settings()
+
+
+@contextmanager
+def counting_dynamodb() -> Iterator[Counter[str]]:
+    from pynamodb.connection.base import Connection
+
+    seen: Counter[str] = Counter()
+    real = Connection.dispatch
+
+    def counted(self: Connection, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        seen[operation] += 1
+        return real(self, operation, kwargs)
+
+    Connection.dispatch = counted  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        Connection.dispatch = real  # type: ignore[method-assign]
+
+
+def _lines(users: int, resources: int, days: list[date]) -> list[Any]:
+    from tally.models import CostLine
+
+    return [
+        CostLine(
+            d,
+            f"Service{r % 7}",
+            f"i-{u}-{r}",
+            Decimal("0.731"),
+            Decimal("0.7"),
+            "USD",
+            Decimal(24),
+            "Hrs",
+            tags={"Owner": f"user{u:05}"},
+        )
+        for d in days
+        for u in range(users)
+        for r in range(resources)
+    ]
+
+
+def dynamodb_calls() -> None:
+    heading("DynamoDB calls per API request (moto), small vs large organisation")
+    from tally.allocation import OwnerTagRule
+    from tally.ingest import ingest_days
+    from tally.models import Caller, Role, UserProfile
+    from tally.store import dynamodb_stores
+    from tally.tables import ADMIN_GROUP as ADMINS
+
+    with moto_tables() as settings:
+        from api import context
+        from api.handler import lambda_handler
+        from tests.api.events import rest_event
+        from tests.harness import LambdaContext
+
+        stores = dynamodb_stores(settings)
+        context.stores.cache_clear()
+        admin = Caller("u-admin", "admin", None, frozenset({ADMINS}))
+        today = datetime.now(UTC).date()
+        results = {}
+        for label, users, days in (("2 users x 2 days", 2, 2), ("40 users x 60 days", 40, 60)):
+            for n in range(users):
+                stores.users.put(UserProfile(f"u-{n:05}", f"user{n:05}", None, Role.USER))
+            window = [today - timedelta(days=d) for d in range(days)]
+            ingest_days(
+                _lines(users, 5, window),
+                window,
+                stores=stores,
+                rule=OwnerTagRule(),
+                source="bench",
+                now=datetime.now(UTC),
+            )
+            for name, url in (
+                ("summary", "/api/billing/user/u-00000/summary"),
+                (
+                    "costs (366 days)",
+                    "/api/billing/user/u-00000/costs"
+                    f"?startDate={today - timedelta(days=365)}&endDate={today}",
+                ),
+                ("all-users (page of 100)", "/api/billing/all-users?limit=100"),
+            ):
+                with counting_dynamodb() as calls:
+                    out = lambda_handler(rest_event("GET", url, caller=admin), LambdaContext())
+                assert out["statusCode"] == 200, out
+                results[(name, label)] = calls
+        for name in ("summary", "costs (366 days)", "all-users (page of 100)"):
+            small, large = (
+                results[(name, "2 users x 2 days")],
+                results[(name, "40 users x 60 days")],
+            )
+            row(
+                f"{name}: calls small / large",
+                f"{sum(small.values())} / {sum(large.values())}  {dict(large)}",
+            )
+            row(f"{name}: Scan operations", large.get("Scan", 0))
+
+
+# --- Cost Explorer requests --------------------------------------------------------------
+
+
+class PagingCostExplorer:
+    """A Cost Explorer double that pages a large organisation's groups, counting requests.
+
+    Page size is not documented by AWS; 5,000 groups a page is assumed. What matters is the
+    shape: requests grow with groups (pages), never with users."""
+
+    def __init__(self, users: int, resources: int, page_size: int = 5000) -> None:
+        self.users, self.resources, self.page_size = users, resources, page_size
+        self.requests: Counter[str] = Counter()
+
+    def _page(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.requests[op] += 1
+        start = date.fromisoformat(params["TimePeriod"]["Start"])
+        end = date.fromisoformat(params["TimePeriod"]["End"])
+        total = (
+            self.users * self.resources if op == "GetCostAndUsageWithResources" else self.users * 7
+        )
+        offset = int(params.get("NextPageToken") or 0)
+        results = []
+        day = start
+        while day < end:
+            groups = [
+                {
+                    "Keys": [
+                        f"i-{n}" if op == "GetCostAndUsageWithResources" else "AmazonEC2",
+                        f"Owner$user{n % self.users:05}",
+                    ],
+                    "Metrics": {
+                        m: {"Amount": "0.5", "Unit": "USD"}
+                        for m in ("UnblendedCost", "AmortizedCost", "UsageQuantity")
+                    },
+                }
+                for n in range(offset, min(offset + self.page_size, total))
+            ]
+            results.append(
+                {
+                    "TimePeriod": {
+                        "Start": day.isoformat(),
+                        "End": (day + timedelta(days=1)).isoformat(),
+                    },
+                    "Groups": groups,
+                    "Estimated": True,
+                }
+            )
+            day += timedelta(days=1)
+        nxt = offset + self.page_size
+        out: dict[str, Any] = {"ResultsByTime": results}
+        if nxt < total:
+            out["NextPageToken"] = str(nxt)
+        return out
+
+    def get_cost_and_usage(self, **params: Any) -> dict[str, Any]:
+        return self._page("GetCostAndUsage", params)
+
+    def get_cost_and_usage_with_resources(self, **params: Any) -> dict[str, Any]:
+        return self._page("GetCostAndUsageWithResources", params)
+
+
+def cost_explorer_requests() -> None:
+    heading("Cost Explorer requests per daily run (restatement window of 3 days)")
+    from tally.sources.cost_explorer import CostExplorerSource
+
+    today = datetime.now(UTC).date()
+    for users in (100, 10_000):
+        client = PagingCostExplorer(users, 50)
+        fetch = CostExplorerSource(client, today=today, sleep=lambda _: None).fetch(
+            today - timedelta(days=3), today
+        )
+        lines = sum(1 for _ in fetch)
+        row(
+            f"{users:>6} users x 50 resources: requests (pages)",
+            f"{fetch.requests}  {dict(client.requests)}  lines {lines}",
+        )
+    row("requests made per user", "0 (one organisation-wide read, allocated in memory)")
+
+
+def dynamodb_writes() -> None:
+    heading("DynamoDB write requests per 1,000 records (replace one day, moto)")
+    from tally.allocation import allocate
+    from tally.store import dynamodb_stores
+
+    with moto_tables() as settings:
+        stores = dynamodb_stores(settings)
+        day = datetime.now(UTC).date()
+        records = allocate(
+            _lines(20, 50, [day]),
+            assignments=[],
+            tag_owners={},
+            owner_tag_key="Owner",
+            source="bench",
+            fetched_at=datetime.now(UTC),
+        )
+        with counting_dynamodb() as first:
+            stores.costs.replace_day(day, records)
+        with counting_dynamodb() as again:
+            stores.costs.replace_day(day, records)
+        row(f"first write of {len(records)} records", dict(first))
+        row("the same day again (restatement)", dict(again))
+
+
+# --- ingest throughput -------------------------------------------------------------------
+
+
+def _focus_day(users: int, resources: int, day: date) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "BilledCost",
+            "EffectiveCost",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "ServiceName",
+            "ResourceId",
+            "Tags",
+            "BillingCurrency",
+            "ChargeCategory",
+            "ConsumedQuantity",
+            "ConsumedUnit",
+            "BillingPeriodStart",
+            "BillingPeriodEnd",
+        ]
+    )
+    first = day.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    for u in range(users):
+        tags = json.dumps({"Owner": f"user{u:05}"})
+        for r in range(resources):
+            writer.writerow(
+                [
+                    "0.731200",
+                    "0.700000",
+                    f"{day}T00:00:00Z",
+                    f"{day + timedelta(days=1)}T00:00:00Z",
+                    "AmazonEC2",
+                    f"arn:aws:ec2:us-east-1:123456789012:instance/i-{u:05}{r:03}",
+                    tags,
+                    "USD",
+                    "Usage",
+                    "24",
+                    "Hrs",
+                    f"{first}T00:00:00Z",
+                    f"{nxt}T00:00:00Z",
+                ]
+            )
+    return out.getvalue().encode()
+
+
+def ingest_throughput(users: int, resources: int) -> None:
+    heading(
+        f"Ingest throughput: one day of {users:,} users x {resources} resources from a FOCUS file"
+    )
+    from tally.allocation import OwnerTagRule
+    from tally.ingest import run_source
+    from tally.models import Role, UserProfile
+    from tally.sources.focus import FocusSource
+    from tally.store import memory_stores
+
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    data = _focus_day(users, resources, day)
+    stores = memory_stores()
+    for u in range(users):
+        stores.users.put(UserProfile(f"u-{u:05}", f"user{u:05}", None, Role.USER))
+    started = time.perf_counter()
+    result, _ = run_source(
+        FocusSource.from_bytes(data),
+        day,
+        day + timedelta(days=1),
+        stores=stores,
+        rule=OwnerTagRule(),
+        now=datetime.now(UTC),
+    )
+    elapsed = time.perf_counter() - started
+    row("file size (MB)", f"{len(data) / 1e6:.0f}")
+    row("records written", f"{result.records:,}")
+    row("seconds (parse, allocate, replace, roll up, forecast; in-memory stores)", f"{elapsed:.1f}")
+    row("records per second", f"{result.records / elapsed:,.0f}")
+    row(
+        "DynamoDB writes this implies (records/25 batches + 2 per owner)",
+        f"{result.records // 25 + 2 * users:,}",
+    )
+
+
+# --- forecast backtest -------------------------------------------------------------------
+
+
+def _owner_series(stores: Any, owners: list[str]) -> dict[str, dict[date, Decimal]]:
+    series: dict[str, dict[date, Decimal]] = {}
+    for owner in owners:
+        data: dict[date, Decimal] = {}
+        for r in stores.rollups.months(owner, "2000-01", "2999-12"):
+            for section in r.sections.values():
+                for d, a in section.daily.items():
+                    data[date.fromisoformat(d)] = (
+                        data.get(date.fromisoformat(d), Decimal(0)) + a.billed
+                    )
+        if data:
+            # A day with no record in a month that was read is a zero-cost day.
+            last_month = max(data).replace(day=1)
+            end = (last_month + timedelta(days=32)).replace(day=1)
+            day = min(data)
+            while day < end:
+                data.setdefault(day, Decimal(0))
+                day += timedelta(days=1)
+        series[owner] = data
+    return series
+
+
+def _print_backtest(name: str, series: dict[str, dict[date, Decimal]]) -> None:
+    from tally.forecast import backtest_month_end
+
+    totals: dict[str, list[Any]] = {"linear": [], "auto": []}
+    for data in series.values():
+        if not data:
+            continue
+        result = backtest_month_end(data, models=("linear", "auto"))
+        for model in totals:
+            totals[model].extend(result[model].cases)
+    for model, label in (("linear", "plain regression"), ("auto", "chosen model")):
+        cases = totals[model]
+        for cutoff in (10, 20):
+            errs = [c.ape for c in cases if c.cutoff_day == cutoff and c.ape is not None]
+            row(
+                f"{name}: {label}, MAPE on day {cutoff} (%)",
+                f"{statistics.mean(errs):.1f}  ({len(errs)} month-owner cases)" if errs else "n/a",
+            )
+        inside = [c.inside80 for c in cases]
+        row(
+            f"{name}: {label}, actual inside the 80% interval",
+            f"{100 * sum(inside) / len(inside):.0f}%" if inside else "n/a",
+        )
+
+
+def forecast_backtest() -> None:
+    heading("Forecast backtest: month-end projection made on day 10 and day 20 of past months")
+    from infra.local.demo import PLAN, demo_resources
+    from infra.local.demo_costs import generate_focus_csv
+    from tally.allocation import OwnerTagRule
+    from tally.ingest import run_source
+    from tally.models import Assignment, Role, UserProfile
+    from tally.sources.focus import FocusSource
+    from tally.store import memory_stores
+
+    today = datetime.now(UTC).date()
+    arns = {p.name: f"arn:aws:{p.kind}:us-east-1:123456789012:{p.kind}/{p.name}" for p in PLAN}
+    stores = memory_stores()
+    for name in ("alice", "bob", "carol"):
+        stores.users.put(UserProfile(name, name, None, Role.USER))
+    for item in PLAN:
+        for user, share in item.assigned:
+            a = Assignment(
+                f"{item.name}-{user}",
+                user,
+                item.kind,
+                arns[item.name],
+                Decimal(share),
+                None,
+                "bench",
+                datetime.now(UTC),
+            )
+            stores.assignments.create(a, _audit(user))
+    export = generate_focus_csv(demo_resources(arns), end=today, days=240).encode()
+    run_source(
+        FocusSource.from_bytes(export, today=today),
+        today - timedelta(days=240),
+        today,
+        stores=stores,
+        rule=OwnerTagRule(),
+        now=datetime.now(UTC),
+    )
+    _print_backtest(
+        "demo organisation", _owner_series(stores, ["alice", "bob", "carol", "UNALLOCATED"])
+    )
+
+    sample = memory_stores()
+    for team in ("team-data", "team-platform", "team-payments"):
+        sample.users.put(UserProfile(team, team, None, Role.USER))
+    run_source(
+        FocusSource.from_path(SAMPLE),
+        date(2026, 5, 1),
+        date(2026, 6, 1),
+        stores=sample,
+        rule=OwnerTagRule(),
+        now=datetime(2026, 6, 10, tzinfo=UTC),
+    )
+    _print_backtest(
+        "FOCUS sample (one month)",
+        _owner_series(sample, ["team-data", "team-platform", "team-payments"]),
+    )
+
+
+def _audit(user: str) -> Any:
+    from tally.models import AuditEntry
+
+    return AuditEntry(user, datetime.now(UTC), "bench", "assignment.created", "x", {})
+
+
+# --- dashboard ---------------------------------------------------------------------------
+
+
+def dashboard() -> None:
+    heading("Dashboard (headless Chromium on the demo organisation)")
+    if not Path("/usr/bin/chromium").exists():
+        row("skipped", "Chromium is not installed (make test installs it)")
+        return
+    try:
+        from tests.bench.dashboard import run
+    except ImportError:
+        row("skipped", "tests/bench/dashboard.py is not there yet")
+        return
+    import tempfile
+
+    from infra.local.client import local_stack_process
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        local_stack_process(Path(tmp) / "local.json", timeout=240) as stack,
+    ):
+        for key, value in run(stack.local_json).items():
+            row(key, value)
+
+
+SECTIONS: dict[str, Callable[[], None]] = {
+    "cold-start": cold_start,
+    "dynamodb-calls": dynamodb_calls,
+    "cost-explorer": cost_explorer_requests,
+    "dynamodb-writes": dynamodb_writes,
+    "ingest": lambda: ingest_throughput(10_000, 50),
+    "forecast": forecast_backtest,
+    "dashboard": dashboard,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
+    args = parser.parse_args()
+    print(
+        f"Tally benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+    for name in args.sections or SECTIONS:
+        SECTIONS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
