@@ -54,6 +54,7 @@ class TallyConfig:
     api_throttle_burst: int
     cost_source: str
     owner_tag_key: str
+    owner_tag_map: dict[str, str]
     enable_waf: bool
     budget_metric: str
     restatement_days: int
@@ -105,6 +106,7 @@ class TallyConfig:
             api_throttle_burst=throttle_burst,
             cost_source=get("costSource", _one_of(COST_SOURCES)),
             owner_tag_key=get("ownerTagKey", _text),
+            owner_tag_map=get("ownerTagMap", _tag_map, {}),
             enable_waf=get("enableWaf", _bool, False),
             budget_metric=get("budgetMetric", _one_of(BUDGET_METRICS), "billed"),
             restatement_days=get("restatementDays", _positive_int, 3),
@@ -114,6 +116,16 @@ class TallyConfig:
             log_retention_days=get("logRetentionDays", _retention, 90),
             export_retention_days=get("exportRetentionDays", _positive_int, 400),
         )
+
+
+def _tag_map(key: str, value: Any) -> dict[str, str]:
+    """Owner tag value -> user: e.g. {"team-data": "<sub or username or email>"}."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip()
+        for k, v in value.items()
+    ):
+        raise ValueError("must be an object of non-empty strings (tag value -> user)")
+    return dict(value)
 
 
 def _text(key: str, value: Any) -> str:

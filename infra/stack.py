@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
@@ -67,6 +69,7 @@ class TallyStack(Stack):
             environment={
                 **data.environment,
                 "TALLY_OWNER_TAG_KEY": config.owner_tag_key,
+                "TALLY_OWNER_TAG_MAP": json.dumps(config.owner_tag_map, sort_keys=True),
                 "TALLY_BUDGET_METRIC": config.budget_metric,
                 "TALLY_DEFAULT_CURRENCY": config.default_currency,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

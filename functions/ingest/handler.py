@@ -184,7 +184,7 @@ def run_job(
         job.start,
         job.end,
         stores=stores,
-        rule=OwnerTagRule(key=settings.owner_tag_key),
+        rule=OwnerTagRule(key=settings.owner_tag_key, explicit=settings.owner_tag_map),
         now=now,
         progress=progress,
         metric=settings.budget_metric,

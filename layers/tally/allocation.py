@@ -27,7 +27,7 @@ class OwnerTagRule:
     """How an owner tag's value names a user: by email, username, user id, or a mapping."""
 
     key: str = "Owner"
-    explicit: Mapping[str, str] = field(default_factory=dict)  # tag value -> user id
+    explicit: Mapping[str, str] = field(default_factory=dict)  # tag value -> id, name or email
 
     def resolver(self, users: Iterable[UserProfile]) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -36,7 +36,12 @@ class OwnerTagRule:
             table[u.username.lower()] = u.user_id
             if u.email:
                 table[u.email.lower()] = u.user_id
-        table.update({k.lower(): v for k, v in self.explicit.items()})
+        # An explicit entry may name its user by id, username or email; one naming nobody
+        # known is dropped, so the line stays visibly unallocated rather than lost.
+        for tag_value, user in self.explicit.items():
+            resolved = table.get(user.lower())
+            if resolved:
+                table[tag_value.lower()] = resolved
         return table
 
 

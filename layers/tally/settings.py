@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tally.tables import ALL_TABLES
@@ -20,6 +21,18 @@ def _required(name: str) -> str:
     return value
 
 
+def _tag_map(raw: str) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"TALLY_OWNER_TAG_MAP is not JSON: {error}") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigurationError("TALLY_OWNER_TAG_MAP must be a JSON object of strings")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     region: str
@@ -28,6 +41,8 @@ class Settings:
     # Only set on the local stack: every AWS client and pynamodb model goes to the emulator.
     aws_endpoint_url: str | None = None
     owner_tag_key: str = "Owner"
+    # Owner tag value -> user id, username or email, for tags that name no user directly.
+    owner_tag_map: dict[str, str] = field(default_factory=dict)
     budget_metric: str = "billed"  # billed (unblended, as AWS Budgets) | effective (amortized)
     default_currency: str = "USD"
 
@@ -42,6 +57,7 @@ class Settings:
             page_token_secret=_required("TALLY_PAGE_TOKEN_SECRET").encode(),
             aws_endpoint_url=os.environ.get("TALLY_AWS_ENDPOINT_URL") or None,
             owner_tag_key=os.environ.get("TALLY_OWNER_TAG_KEY", "Owner"),
+            owner_tag_map=_tag_map(os.environ.get("TALLY_OWNER_TAG_MAP", "")),
             budget_metric=metric,
             default_currency=os.environ.get("TALLY_DEFAULT_CURRENCY", "USD"),
         )

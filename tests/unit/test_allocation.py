@@ -154,3 +154,32 @@ def test_allocated_plus_unallocated_equals_ingested_exactly(amounts: list, split
     assert sum(r.billed_cost for r in records) == sum(x.billed_cost for x in lines)
     assert sum(r.effective_cost for r in records) == sum(x.effective_cost for x in lines)
     assert len({(r.owner, r.line_id) for r in records}) == len(records)  # ids never collide
+
+
+def test_explicit_tag_mapping_by_name_email_or_id() -> None:
+    rule = OwnerTagRule(
+        explicit={
+            "team-data": "alice",
+            "team-web": "bob@example.com",
+            "team-x": "u-bob",
+            "team-gone": "nobody",
+        }
+    )
+    tags = rule.resolver([profile(ALICE), profile(BOB)])
+    records = allocate(
+        [
+            line("i-1", "1", owner="team-data"),
+            line("i-2", "2", owner="team-web"),
+            line("i-3", "4", owner="team-x"),
+            line("i-4", "8", owner="team-gone"),
+        ],
+        assignments=[],
+        tag_owners=tags,
+        owner_tag_key="Owner",
+        source="t",
+        fetched_at=NOW,
+    )
+    got: dict[str, Decimal] = defaultdict(Decimal)
+    for r in records:
+        got[r.owner] += r.billed_cost
+    assert dict(got) == {"u-alice": Decimal(1), "u-bob": Decimal(6), UNALLOCATED: Decimal(8)}

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
@@ -135,21 +134,33 @@ class MemoryBudgetStore:
 
 class MemoryCostStore:
     def __init__(self) -> None:
-        self.records: dict[tuple[str, date, str], CostRecord] = {}
+        # owner -> (day, line id) -> record: reads by owner stay proportional to that owner.
+        self.by_owner: dict[str, dict[tuple[date, str], CostRecord]] = {}
+        self.days: dict[date, set[str]] = {}  # day -> owners with records that day
+
+    @property
+    def records(self) -> dict[tuple[str, date, str], CostRecord]:
+        return {
+            (o, d, line): r for o, recs in self.by_owner.items() for (d, line), r in recs.items()
+        }
 
     def replace_day(self, day: date, records: Iterable[CostRecord]) -> set[str]:
-        old = {k: v for k, v in self.records.items() if k[1] == day}
-        new = {(r.owner, r.day, r.line_id): r for r in records}
-        for key in old:
-            del self.records[key]
-        self.records.update(new)
-        return {k[0] for k in old} | {k[0] for k in new}
+        old_owners = self.days.pop(day, set())
+        for owner in old_owners:
+            recs = self.by_owner[owner]
+            for key in [k for k in recs if k[0] == day]:
+                del recs[key]
+        new_owners: set[str] = set()
+        for r in records:
+            self.by_owner.setdefault(r.owner, {})[(r.day, r.line_id)] = r
+            new_owners.add(r.owner)
+        if new_owners:
+            self.days[day] = new_owners
+        return old_owners | new_owners
 
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
-        return sorted(
-            (r for (o, d, _), r in self.records.items() if o == owner and start <= d < end),
-            key=lambda r: (r.day, r.line_id),
-        )
+        recs = self.by_owner.get(owner, {})
+        return [recs[k] for k in sorted(k for k in recs if start <= k[0] < end)]
 
 
 class MemoryRollupStore:
@@ -157,7 +168,8 @@ class MemoryRollupStore:
         self.items: dict[tuple[str, str], MonthlyRollup] = {}
 
     def put(self, rollup: MonthlyRollup) -> None:
-        self.items[(rollup.owner, rollup.month)] = copy.deepcopy(rollup)
+        # Roll-ups are frozen and never mutated after they are built: no copy needed.
+        self.items[(rollup.owner, rollup.month)] = rollup
 
     def get(self, owner: str, month: str) -> MonthlyRollup | None:
         return self.items.get((owner, month))
