@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags

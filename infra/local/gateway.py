@@ -3,7 +3,9 @@
 ``/api/*``: the Authorization header's Cognito ID token is verified, the request becomes a REST
 proxy event for the resource ``/api/{proxy+}`` with the claims under
 ``requestContext.authorizer.claims``, and the same handler Lambda runs is called in-process.
-``/outbox`` lists the emails sent through SES; any other path is a file of the dashboard.
+``/outbox`` lists the emails sent through SES; ``/config.json`` is the dashboard's runtime
+configuration (what CDK deploys beside the site in AWS); any other path is a file of the
+dashboard, served with the dashboard's Content-Security-Policy.
 Gateway-made errors are problem+json, and no exception reaches the client as a stack trace.
 """
 
@@ -56,10 +58,12 @@ _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"
 Handler = Callable[[dict[str, Any], Any], Any]
 Outbox = Callable[[], list[SentEmail]]
 
+CONFIG_PATH = "/config.json"
 PLACEHOLDER_PAGE = (
     "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Tally (local)</title>"
     "</head><body style='font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto'>"
-    "<h1>Tally, running locally</h1><p>The dashboard comes in a later step. The API is at "
+    "<h1>Tally, running locally</h1><p>The dashboard is not built: <code>make dashboard</code> "
+    "builds it (<code>make run</code> does so itself). The API is at "
     "<code>/api</code> (sign in through Cognito first, see <code>.tally/local.json</code>); "
     "sent emails are in the <a href='/outbox'>outbox</a>.</p></body></html>"
 )
@@ -130,7 +134,9 @@ class LocalGateway:
     ``handler(event, context)``, one event at a time: a Lambda container serves one request at
     a time, and Powertools' resolver keeps the current event on the app object.
     ``cors_origin`` defaults to the gateway's own origin, which serves the dashboard locally
-    (the deployed API allows the dashboard's origin).
+    (the deployed API allows the dashboard's origin). ``site_config`` is served as
+    ``/config.json`` and ``content_security_policy`` is sent with the dashboard's files; both
+    may be set after construction (the stack knows them once the resources exist).
     """
 
     def __init__(
@@ -147,6 +153,8 @@ class LocalGateway:
         outbox: Outbox = sent_emails,
         cors_origin: str | None = None,
         access_log: bool = True,
+        site_config: Mapping[str, Any] | None = None,
+        content_security_policy: str | None = None,
     ) -> None:
         self.handler = handler
         self.verifier = verifier
@@ -156,6 +164,8 @@ class LocalGateway:
         self.list_claims = list_claims
         self.outbox = outbox
         self.access_log = access_log
+        self.site_config = site_config
+        self.content_security_policy = content_security_policy
         self._host = host
         self._invoke_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -394,9 +404,29 @@ class LocalGateway:
             "application/json",
         ):
             content_type += "; charset=utf-8"
-        return _Reply(
-            200, file.read_bytes(), [("Content-Type", content_type), ("Cache-Control", "no-cache")]
-        )
+        headers = [("Content-Type", content_type), ("Cache-Control", "no-cache")]
+        return _Reply(200, file.read_bytes(), headers + self.site_headers())
+
+    def site_headers(self) -> list[tuple[str, str]]:
+        """What CloudFront's response headers policy adds to the dashboard's files in AWS."""
+        if not self.content_security_policy:
+            return []
+        return [
+            ("Content-Security-Policy", self.content_security_policy),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+
+    def config_reply(self) -> _Reply | None:
+        if self.site_config is None:
+            return None
+        body = json.dumps(self.site_config, indent=2).encode()
+        headers = [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+        ]
+        return _Reply(200, body, headers)
 
     def _static_file(self, path: str) -> Path | None:
         """The file under ``static_dir`` for a URL path, or None; never a file outside it."""
@@ -489,6 +519,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return gateway.outbox_reply(as_json=False)
         if path == "/outbox.json":
             return gateway.outbox_reply(as_json=True)
+        if path == CONFIG_PATH:
+            config = gateway.config_reply()
+            if config is not None:
+                return config
         return gateway.static_reply(self.path)
 
     def _api(self, gateway: LocalGateway, path: str) -> _Reply:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.dashboard_site import SITE_DIR, content_security_policy, runtime_config
 from infra.local.aws import (
     DEFAULT_AWS_PORT,
     DEFAULT_PREFIX,
@@ -37,7 +38,8 @@ log = logging.getLogger("tally.local")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LOCAL_JSON = REPO_ROOT / ".tally" / "local.json"
-DEFAULT_DASHBOARD_DIR = REPO_ROOT / "templates" / "dashboard"
+# The built site (`make dashboard`); its sources are in templates/dashboard/src.
+DEFAULT_DASHBOARD_DIR = SITE_DIR
 DEMO_MODULE = "infra.local.demo"
 API_HANDLER_MODULE = "api.handler"
 
@@ -135,6 +137,22 @@ def build_local_json(
     }
 
 
+def dashboard_config(aws: LocalAws) -> dict[str, Any]:
+    """The dashboard's ``config.json`` for the local stack.
+
+    The API is same-origin (``/api``), so the page works whether it is opened as 127.0.0.1 or
+    localhost; sign-in goes to the moto server, which has no RevokeToken.
+    """
+    return runtime_config(
+        api_url="/api",
+        region=aws.region,
+        user_pool_id=aws.user_pool_id,
+        client_id=aws.client_id,
+        cognito_endpoint_url=aws.endpoint_url,
+        revoke_token_on_sign_out=False,
+    )
+
+
 def write_local_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write atomically: whoever waits for the file never reads half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,8 +235,8 @@ def start_local_stack(
     The handler environment is put into ``os.environ`` before ``api.handler`` is imported,
     since the handler reads its settings at cold start. ``handler=None`` loads
     ``api.handler.lambda_handler``; ``seed=True`` runs ``infra.local.demo.seed(env)`` if that
-    module exists (``False``: no users); ``static_dir=True`` serves ``templates/dashboard/``
-    when present; ``local_json_path=None`` writes no file.
+    module exists (``False``: no users); ``static_dir=True`` serves the built dashboard
+    (``templates/dashboard/dist``) when present; ``local_json_path=None`` writes no file.
     """
     ensure_port_free(port, "TALLY_PORT")
     ensure_port_free(aws_port, "TALLY_AWS_PORT")
@@ -233,6 +251,8 @@ def start_local_stack(
         aws = provision(moto.endpoint_url, prefix=prefix)
         if static_dir is True:
             static_dir = DEFAULT_DASHBOARD_DIR if DEFAULT_DASHBOARD_DIR.is_dir() else None
+            if static_dir is None:
+                log.warning("the dashboard is not built: `make dashboard` builds it")
         # Bound now, served later: its URL is the dashboard origin the handler is told about.
         gateway = LocalGateway(
             handler=_missing_api_handler,
@@ -243,6 +263,9 @@ def start_local_stack(
             port=port,
             list_claims=list_claims,
             access_log=access_log,
+            site_config=dashboard_config(aws),
+            # The browser signs in at moto directly, as it signs in at Cognito in AWS.
+            content_security_policy=content_security_policy([aws.endpoint_url]),
         )
         env = {**aws.handler_env(), "TALLY_DASHBOARD_ORIGIN": gateway.url}
         os.environ.update(env)
