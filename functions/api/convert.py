@@ -9,7 +9,7 @@ from api import schemas as s
 from tally.assignments import AssignedResource
 from tally.models import Assignment, Budget
 from tally.money import format_amount
-from tally.reports import CostReport, OrgMonth, Summary
+from tally.reports import CostLinesPage, CostReport, OrgMonth, Summary
 
 
 def money(amount: Decimal, currency: str) -> s.Money:
@@ -64,6 +64,37 @@ def costs_out(r: CostReport) -> s.CostsOut:
         daily=[s.DailyCost(date=d.isoformat(), cost=money(v, r.currency)) for d, v in r.daily],
         estimated=r.estimated,
         other_currencies=[money(m.amount, m.currency) for m in r.other_currencies],
+    )
+
+
+def cost_lines_out(p: CostLinesPage, next_token: str | None) -> s.CostLinesOut:
+    return s.CostLinesOut(
+        user_id=p.user_id,
+        start_date=p.start.isoformat(),
+        end_date=p.end.isoformat(),
+        metric=p.metric,  # type: ignore[arg-type]
+        total_count=p.total_count,
+        services=p.services,
+        lines=[
+            s.CostLineOut(
+                date=r.day.isoformat(),
+                service=r.service,
+                resource_id=r.resource_id,
+                charge_category=r.charge_category,
+                cost=money(
+                    r.effective_cost if p.metric == "effective" else r.billed_cost, r.currency
+                ),
+                billed_cost=money(r.billed_cost, r.currency),
+                effective_cost=money(r.effective_cost, r.currency),
+                usage_quantity=format(r.usage_quantity.normalize(), "f"),
+                usage_unit=r.usage_unit,
+                estimated=r.estimated,
+                allocation=r.allocation,  # type: ignore[arg-type]
+                share_pct=format(r.share_pct.normalize(), "f"),
+            )
+            for r in p.lines
+        ],
+        next_token=next_token,
     )
 
 

@@ -151,6 +151,32 @@ class CostsOut(Out):
     other_currencies: list[Money]
 
 
+class CostLineOut(Out):
+    date: str
+    service: str
+    resource_id: str | None
+    charge_category: str = Field(description="Usage, Tax, Credit, Refund, Purchase, Adjustment")
+    cost: Money = Field(description="in the configured metric (billed or effective)")
+    billed_cost: Money
+    effective_cost: Money
+    usage_quantity: str
+    usage_unit: str | None
+    estimated: bool
+    allocation: Literal["assignment", "tag", "unallocated"]
+    share_pct: str
+
+
+class CostLinesOut(Out):
+    user_id: str
+    start_date: str
+    end_date: str = Field(description="inclusive")
+    metric: Literal["billed", "effective"]
+    total_count: int = Field(description="lines matching the filters, on every page")
+    services: list[str] = Field(description="every service in the range, for a filter")
+    lines: list[CostLineOut]
+    next_token: str | None
+
+
 class DriverOut(Out):
     resource_id: str
     service: str

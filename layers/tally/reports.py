@@ -17,6 +17,7 @@ from tally.models import (
     Budget,
     BudgetStatus,
     Caller,
+    CostRecord,
     MonthlyRollup,
     Page,
     ResourceCost,
@@ -300,4 +301,76 @@ def all_users(
         org_total=figure(ORG, org_currency),
         unallocated=figure(UNALLOCATED, org_currency),
         estimated=bool(org_rollup and org_rollup.estimated),
+    )
+
+
+# --- cost lines (the details table) ------------------------------------------------------
+
+MAX_LINES_RANGE_DAYS = 92
+LINE_SORTS = ("-cost", "cost", "-date", "date")
+
+
+@dataclass(frozen=True)
+class CostLinesPage:
+    user_id: str
+    start: date
+    end: date  # inclusive
+    metric: str
+    lines: list[CostRecord]
+    total_count: int
+    services: list[str]  # every service in the range, for the filter
+    next_offset: int | None
+
+
+def cost_lines(
+    caller: Caller,
+    user_id: str,
+    *,
+    stores: Stores,
+    start: date | None,
+    end: date | None,
+    today: date,
+    metric: str,
+    service: str | None = None,
+    search: str | None = None,
+    sort: str = "-cost",
+    limit: int = 50,
+    offset: int = 0,
+) -> CostLinesPage:
+    """A user's daily cost lines in a range (at most 92 days), filtered, sorted, paged.
+
+    Sorting by cost needs every line of the range, so the range is bounded; it is read with
+    Queries on the user's partition (never a Scan) and ordered here."""
+    require_user_access(caller, user_id)
+    start, end = resolve_range(start, end, today)
+    if (end - start).days + 1 > MAX_LINES_RANGE_DAYS:
+        raise Invalid.field("endDate", f"cost lines cover at most {MAX_LINES_RANGE_DAYS} days")
+    if sort not in LINE_SORTS:
+        raise Invalid.field("sort", f"sort is one of {', '.join(LINE_SORTS)}")
+    records = stores.costs.for_owner(user_id, start, end + timedelta(days=1))
+    services = sorted({r.service for r in records})
+    if service:
+        records = [r for r in records if r.service == service]
+    if search:
+        needle = search.strip().lower()
+        records = [
+            r
+            for r in records
+            if needle in (r.resource_id or "").lower() or needle in r.service.lower()
+        ]
+
+    def amount(r: CostRecord) -> Decimal:
+        return r.effective_cost if metric == "effective" else r.billed_cost
+
+    key = {
+        "-cost": lambda r: (-amount(r), r.day, r.line_id),
+        "cost": lambda r: (amount(r), r.day, r.line_id),
+        "-date": lambda r: (-r.day.toordinal(), -amount(r), r.line_id),
+        "date": lambda r: (r.day, -amount(r), r.line_id),
+    }[sort]
+    records.sort(key=key)  # type: ignore[arg-type]
+    page = records[offset : offset + limit]
+    more = offset + limit < len(records)
+    return CostLinesPage(
+        user_id, start, end, metric, page, len(records), services, offset + limit if more else None
     )

@@ -76,6 +76,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/billing/user/{userId}/costs"): Row(
         lambda w: ("/api/billing/user/u-alice/costs", {}), 401, 200, 403, 200
     ),
+    ("GET", "/api/billing/user/{userId}/cost-lines"): Row(
+        lambda w: ("/api/billing/user/u-alice/cost-lines", {}), 401, 200, 403, 200
+    ),
     ("GET", "/api/billing/user/{userId}/summary"): Row(
         lambda w: ("/api/billing/user/u-alice/summary", {}), 401, 200, 403, 200
     ),

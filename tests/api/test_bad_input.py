@@ -262,6 +262,18 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
         422,
         "endDate",
     ),
+    # cost lines
+    ("GET", "/api/billing/user/u-alice/cost-lines?sort=price", {}, 422, "sort"),
+    (
+        "GET",
+        "/api/billing/user/u-alice/cost-lines?startDate=2026-01-01&endDate=2026-06-01",
+        {},
+        422,
+        "endDate",
+    ),
+    ("GET", "/api/billing/user/u-alice/cost-lines?limit=0", {}, 422, "limit"),
+    ("GET", "/api/billing/user/u-alice/cost-lines?q=" + "x" * 300, {}, 422, "q"),
+    ("GET", "/api/billing/user/u-alice/cost-lines?nextToken=forged", {}, 422, "nextToken"),
     # summary, all-users
     ("GET", "/api/billing/user/%00/summary", {}, 422, "userId"),
     ("GET", "/api/billing/all-users?month=2026-13", {}, 422, "month"),

@@ -222,3 +222,45 @@ def test_all_users_is_admin_only_and_pages(stores: Stores) -> None:
         default_currency="USD",
     )
     assert [r.user.username for r in rest.users.items] == ["bob"] and rest.users.next_key is None
+
+
+def test_cost_lines_filter_sort_search_and_page(stores: Stores) -> None:
+    seed_costs(stores)
+
+    def lines(**kw):  # type: ignore[no-untyped-def]
+        return reports.cost_lines(
+            ALICE,
+            "u-alice",
+            stores=stores,
+            start=date(2026, 10, 31),
+            end=date(2026, 11, 19),
+            today=TODAY,
+            metric="billed",
+            **kw,
+        )
+
+    everything = lines()
+    assert everything.total_count == 8 and everything.services == ["AmazonEC2", "AmazonS3"]
+    assert [r.billed_cost for r in everything.lines][:4] == [Decimal(10)] * 4  # cost, high first
+    assert [r.day for r in lines(sort="date").lines][:2] == [date(2026, 10, 31)] * 2
+    assert {r.service for r in lines(service="AmazonS3").lines} == {"AmazonS3"}
+    assert {r.resource_id for r in lines(search="BUCKET").lines} == {"bucket-1"}
+    first = lines(limit=3)
+    second = lines(limit=3, offset=first.next_offset)
+    rest = lines(limit=3, offset=second.next_offset)
+    seen = [r.line_id + r.day.isoformat() for p in (first, second, rest) for r in p.lines]
+    assert len(seen) == len(set(seen)) == 8 and rest.next_offset is None
+    with pytest.raises(Invalid):
+        reports.cost_lines(
+            ALICE,
+            "u-alice",
+            stores=stores,
+            start=date(2026, 1, 1),
+            end=date(2026, 6, 1),
+            today=TODAY,
+            metric="billed",
+        )
+    with pytest.raises(Forbidden):
+        reports.cost_lines(
+            BOB, "u-alice", stores=stores, start=None, end=None, today=TODAY, metric="billed"
+        )

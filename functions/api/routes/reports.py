@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from api import context, convert
 from api.problems import responses
-from api.schemas import CostsOut, SummaryOut, UserId
+from api.schemas import CostLinesOut, CostsOut, SummaryOut, UserId
 from tally import reports
 from tally.clock import utc_today
+from tally.errors import Invalid
+from tally.paging import decode_token, encode_token
 
 router = Router()
 
@@ -62,3 +64,51 @@ def summary(userId: Annotated[UserId, Path()]) -> SummaryOut:
         default_currency=cfg.default_currency,
     )
     return convert.summary_out(result)
+
+
+@router.get(
+    "/user/<userId>/cost-lines",
+    summary="A user's daily cost lines, filtered, sorted and paged (the details table)",
+    description="startDate and endDate are UTC days, both inclusive (default: the last 30 days; "
+    "at most 92). `service` filters by service, `q` searches resource ids and services, `sort` "
+    "is -cost (default, highest first), cost, -date or date.",
+    responses=responses(200, CostLinesOut, 403),
+    tags=["reports"],
+)
+def cost_lines(
+    userId: Annotated[UserId, Path()],
+    startDate: Annotated[date | None, Query()] = None,
+    endDate: Annotated[date | None, Query()] = None,
+    service: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    sort: Annotated[Literal["-cost", "cost", "-date", "date"], Query()] = "-cost",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+) -> CostLinesOut:
+    caller = context.current_caller(router)
+    cfg = context.settings()
+    scope = f"cost-lines:{caller.user_id}:{userId}:{startDate}:{endDate}:{service}:{q}:{sort}"
+    start_key = decode_token(nextToken, secret=cfg.page_token_secret, scope=scope) or {}
+    offset = start_key.get("offset", 0)
+    if not isinstance(offset, int) or offset < 0:
+        raise Invalid.field("nextToken", "the page token is not valid")
+    page = reports.cost_lines(
+        caller,
+        userId,
+        stores=context.stores(),
+        start=startDate,
+        end=endDate,
+        today=utc_today(),
+        metric=cfg.budget_metric,
+        service=service,
+        search=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    token = encode_token(
+        {"offset": page.next_offset} if page.next_offset is not None else None,
+        secret=cfg.page_token_secret,
+        scope=scope,
+    )
+    return convert.cost_lines_out(page, token)
