@@ -5,7 +5,8 @@ Events:
 - scheduled (EventBridge Scheduler; any event without dates): the restatement window
   ending yesterday (today, exclusive);
 - manual backfill ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` (end exclusive);
-- a FOCUS file ``{"focus": {"bucket": "...", "key": "..."}}`` with optional dates.
+- a FOCUS file ``{"focus": {"bucket": "...", "key": "..."}}`` with optional dates;
+- ``"force": true`` runs even if the same job ran within the idempotency window.
 Duplicate delivery of the same job does its work once (Powertools idempotency, keyed on the
 resolved job); the replace-by-day design makes even a repeated run harmless. Failures raise,
 so the scheduler's retries and dead-letter queue see them.
@@ -241,10 +242,28 @@ def _estimated_days(today: date) -> frozenset[date]:
     return frozenset(days)
 
 
+def _today(event: dict[str, Any]) -> date:
+    """The day a run is for: the schedule's own time when it says so (a delayed or retried
+    attempt still reads the same window), else now."""
+    scheduled = event.get("scheduledTime")
+    if scheduled:
+        try:
+            return datetime.fromisoformat(str(scheduled).replace("Z", "+00:00")).date()
+        except ValueError:
+            raise BadJob(f"scheduledTime is not a timestamp: {scheduled!r}") from None
+    return utc_now().date()
+
+
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    today = utc_now().date()
-    job = resolve_job(event or {}, today=today, estimated=_estimated_days(today))
+    event = event or {}
+    today = _today(event)
+    job = resolve_job(event, today=today, estimated=_estimated_days(today))
+    if event.get("force") is True:
+        return run_job(job)  # an operator's deliberate re-run
     runner = _idempotent_runner()
     runner.config.register_lambda_context(context)  # type: ignore[attr-defined]
-    return runner(job_key=job.as_key())
+    # One delivery = one key: the schedule's execution id (or EventBridge's event id); a
+    # manual event without either is deduplicated on its window for the record's lifetime.
+    trigger = event.get("executionId") or event.get("id") or "manual"
+    return runner(job_key={**job.as_key(), "trigger": str(trigger)})

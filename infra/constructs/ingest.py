@@ -24,7 +24,14 @@ from infra.constructs.data import Access, Data
 from infra.constructs.lambda_factory import FunctionRuntime, dependencies_layer
 
 # The input the schedule sends; the handler tells a scheduled run from a manual one by it.
-SCHEDULED_EVENT = {"source": "tally.schedule", "trigger": "daily"}
+# The execution id makes a duplicate delivery of one scheduled run recognisable; the
+# scheduled time (not the time of a delayed or retried attempt) decides which days to read.
+SCHEDULED_EVENT = {
+    "source": "tally.schedule",
+    "trigger": "daily",
+    "executionId": scheduler.ContextAttribute.execution_id,
+    "scheduledTime": scheduler.ContextAttribute.scheduled_time,
+}
 SCHEDULE_RETRY_ATTEMPTS = 3
 SCHEDULE_MAX_EVENT_AGE = Duration.hours(6)
 

@@ -26,7 +26,14 @@ def test_daily_at_midnight_utc_with_retries_and_dead_letter_queue(synth: Synthes
                     "MaximumEventAgeInSeconds": Match.any_value(),
                 },
                 "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
-                "Input": Match.serialized_json({"source": "tally.schedule", "trigger": "daily"}),
+                "Input": Match.serialized_json(
+                    {
+                        "source": "tally.schedule",
+                        "trigger": "daily",
+                        "executionId": "<aws.scheduler.execution-id>",
+                        "scheduledTime": "<aws.scheduler.scheduled-time>",
+                    }
+                ),
             },
         },
     )

@@ -144,3 +144,18 @@ def test_scheduled_event_reads_the_restatement_window() -> None:
     assert (job.start, job.end) == (date(2026, 11, 22), date(2026, 11, 25))
     late = resolve_job({}, today=date(2026, 11, 25), estimated=frozenset({date(2026, 11, 2)}))
     assert late.start == date(2026, 11, 2)
+
+
+def test_a_scheduled_run_reads_the_window_of_its_scheduled_time_once(ingest, aws: Settings) -> None:  # type: ignore[no-untyped-def]
+    event = {
+        "source": "tally.schedule",
+        "executionId": "exec-1",
+        "scheduledTime": "2026-05-04T00:00:00Z",
+    }
+    first = ingest.lambda_handler(event, LambdaContext())
+    assert (first["start"], first["end"]) == ("2026-05-01", "2026-05-04")
+    tables = table_contents(aws)
+    assert ingest.lambda_handler(event, LambdaContext()) == first  # duplicate delivery
+    assert table_contents(aws) == tables
+    forced = ingest.lambda_handler({**event, "force": True}, LambdaContext())
+    assert forced["records"] == first["records"] and table_contents(aws) == tables
