@@ -54,4 +54,34 @@ docs: $(STAMP)
 	$(PY) -m api.openapi --markdown > docs/api.md
 
 clean:
-	rm -rf $(VENV) cdk.out .tally .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out .tally .pytest_cache .mypy_cache .ruff_cache \
+		templates/dashboard/node_modules templates/dashboard/dist
+
+## make dashboard: the static site (npm ci, then esbuild) into templates/dashboard/dist, which
+## `make run` serves and CDK deploys; rebuilt only when its sources change
+DASHBOARD := templates/dashboard
+DASHBOARD_MODULES := $(DASHBOARD)/node_modules/.package-lock.json
+DASHBOARD_BUILT := $(DASHBOARD)/dist/.built
+
+$(DASHBOARD_MODULES): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	cd $(DASHBOARD) && npm ci --no-audit --no-fund
+	touch $@
+
+$(DASHBOARD_BUILT): $(DASHBOARD_MODULES) $(DASHBOARD)/build.mjs $(shell find $(DASHBOARD)/src -type f)
+	cd $(DASHBOARD) && npm run --silent build
+	touch $@
+
+dashboard: $(DASHBOARD_BUILT)
+
+## Chromium for the browser tests: Debian's package (Playwright cannot download browsers here)
+/usr/bin/chromium:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core
+
+chromium: /usr/bin/chromium
+
+.PHONY: dashboard chromium
+run: dashboard
+test: dashboard chromium
+synth: dashboard
+bench: dashboard chromium

@@ -86,6 +86,13 @@ class TallyStack(Stack):
             enable_waf=config.enable_waf,
             log_retention_days=config.log_retention_days,
         )
+        dashboard.deploy_site(
+            api_url=api.url,
+            rest_api=api.rest_api,
+            user_pool=auth.user_pool,
+            client=auth.dashboard_client,
+            log_retention_days=config.log_retention_days,
+        )
         ingest = Ingest(
             self,
             "Ingest",

@@ -43,6 +43,16 @@ VARIANT_CONTEXT = {
 }
 
 
+# CDK's BucketDeployment (the dashboard's upload) brings its own Lambda function, role, policy
+# and AWS CLI layer, all acknowledged in infra/constructs/dashboard.py; tests of Tally's own
+# functions and roles look past them, and tests/infra/test_dashboard.py checks them.
+CDK_DEPLOYMENT_HANDLER_PREFIX = "CustomCDKBucketDeployment"
+
+
+def is_cdk_deployment_machinery(logical_id: str) -> bool:
+    return logical_id.startswith(CDK_DEPLOYMENT_HANDLER_PREFIX) or "AwsCliLayer" in logical_id
+
+
 @dataclass(frozen=True)
 class Synthesized:
     app: App
@@ -50,11 +60,14 @@ class Synthesized:
     template: Template
     json: dict[str, Any]
 
-    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+    def resources(
+        self, resource_type: str, *, include_cdk_deployment: bool = False
+    ) -> dict[str, dict[str, Any]]:
         return {
             logical_id: resource
             for logical_id, resource in self.json["Resources"].items()
             if resource["Type"] == resource_type
+            and (include_cdk_deployment or not is_cdk_deployment_machinery(logical_id))
         }
 
     def properties(self, logical_id: str) -> dict[str, Any]:

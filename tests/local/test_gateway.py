@@ -8,6 +8,7 @@ import re
 import socket
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
@@ -361,7 +362,46 @@ def test_placeholder_page_without_a_dashboard(local_aws: LocalAws, handler: Fake
         response = call(gateway.url, "GET", "/")
 
     assert response.status == 200
-    assert b"dashboard comes in a later step" in response.body
+    assert b"make dashboard" in response.body
+
+
+def test_config_json_is_the_dashboards_runtime_configuration(
+    local_aws: LocalAws, handler: FakeHandler, site: Path
+) -> None:
+    config = {"apiUrl": "/api", "region": "us-east-1", "clientId": "abc"}
+    with start_gateway(local_aws, handler, static_dir=site, site_config=config) as gateway:
+        response = call(gateway.url, "GET", "/config.json")
+
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json() == config
+    assert not handler.events  # no token needed: the page reads it before sign-in
+
+
+def test_without_a_configuration_config_json_is_a_plain_file(
+    local_aws: LocalAws, handler: FakeHandler, site: Path
+) -> None:
+    with start_gateway(local_aws, handler, static_dir=site) as gateway:
+        response = call(gateway.url, "GET", "/config.json")
+
+    assert response.status == 404
+
+
+def test_dashboard_files_carry_the_content_security_policy(
+    local_aws: LocalAws, handler: FakeHandler, site: Path
+) -> None:
+    policy = "default-src 'none'; script-src 'self'"
+    with start_gateway(
+        local_aws, handler, static_dir=site, content_security_policy=policy
+    ) as gateway:
+        page = call(gateway.url, "GET", "/")
+        script = call(gateway.url, "GET", "/assets/app.js")
+
+    for response in (page, script):
+        assert response.headers["Content-Security-Policy"] == policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_outbox_lists_sent_emails_newest_first(gateway: LocalGateway, local_aws: LocalAws) -> None:

@@ -116,6 +116,25 @@ def test_handler_environment_is_exported(stack: tuple[LocalStack, FakeHandler]) 
     assert running.local_json["env"] == running.env
 
 
+def test_dashboard_config_points_at_this_stack(stack: tuple[LocalStack, FakeHandler]) -> None:
+    running, handler = stack
+
+    response = call(running.gateway.url, "GET", "/config.json")
+
+    assert response.status == 200
+    assert response.json() == {
+        "apiUrl": "/api",  # same origin, whether opened as 127.0.0.1 or localhost
+        "region": running.aws.region,
+        "userPoolId": running.aws.user_pool_id,
+        "clientId": running.aws.client_id,
+        "cognitoEndpoint": running.moto.endpoint_url,
+        "revokeTokenOnSignOut": False,  # moto has no RevokeToken
+    }
+    assert not handler.events
+    # The browser signs in at moto, so the page's policy lets it connect there.
+    assert running.moto.endpoint_url in (running.gateway.content_security_policy or "")
+
+
 def test_stop_removes_local_json(tmp_path: Path, restore_environ: None) -> None:
     path = tmp_path / "local.json"
     running = start_local_stack(

@@ -1,0 +1,102 @@
+// The Tally API client. Sends the Cognito ID token in Authorization (what API Gateway's
+// Cognito authorizer checks), turns application/problem+json answers into ApiError with the
+// per-field messages, and on a 401 refreshes the session once before giving up.
+
+export class ApiError extends Error {
+  constructor(status, problem = {}) {
+    const message =
+      problem.detail || problem.title || (status ? `The API answered ${status}.` : "Request failed.");
+    super(message);
+    this.status = status;
+    this.problem = problem;
+    // {monthlyLimit: "Input should be greater than or equal to 0", ...}
+    this.fieldErrors = Object.fromEntries(
+      (Array.isArray(problem.errors) ? problem.errors : []).map((e) => [e.field, e.message]),
+    );
+  }
+}
+
+const enc = encodeURIComponent;
+
+export function createApi(config, auth) {
+  async function send(method, url, token, body, headers) {
+    try {
+      return await fetch(url, {
+        method,
+        headers: {
+          Authorization: token,
+          ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+          ...headers,
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, {
+        detail: "The Tally API cannot be reached. Check your connection and try again.",
+      });
+    }
+  }
+
+  async function request(method, path, { query, body, headers = {}, raw = false } = {}) {
+    const url = new URL(config.apiUrl + path);
+    for (const [name, value] of Object.entries(query || {})) {
+      if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+    }
+    let token;
+    try {
+      token = await auth.idToken();
+    } catch {
+      throw new ApiError(401, { detail: "Your session has expired. Please sign in again." });
+    }
+    let response = await send(method, url, token, body, headers);
+    if (response.status === 401) {
+      try {
+        token = await auth.recover();
+      } catch {
+        throw new ApiError(401, { detail: "Your session has expired. Please sign in again." });
+      }
+      response = await send(method, url, token, body, headers);
+      if (response.status === 401) {
+        auth.expire();
+        throw new ApiError(401, { detail: "Your session has expired. Please sign in again." });
+      }
+    }
+    const type = response.headers.get("Content-Type") || "";
+    const payload =
+      response.status === 204 || !/json/.test(type) ? null : await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, payload || {});
+    return raw ? { data: payload, response } : payload;
+  }
+
+  return {
+    me: () => request("GET", "/me"),
+    summary: (userId) => request("GET", `/billing/user/${enc(userId)}/summary`),
+    costs: (userId, startDate, endDate) =>
+      request("GET", `/billing/user/${enc(userId)}/costs`, { query: { startDate, endDate } }),
+    costLines: (userId, { startDate, endDate, service, q, sort, limit, nextToken } = {}) =>
+      request("GET", `/billing/user/${enc(userId)}/cost-lines`, {
+        query: { startDate, endDate, service, q, sort, limit, nextToken },
+      }),
+    resources: (userId, { nextToken, limit } = {}) =>
+      request("GET", `/billing/user/${enc(userId)}/resources`, { query: { nextToken, limit } }),
+    async budget(userId) {
+      const { data, response } = await request("GET", `/billing/budgets/${enc(userId)}`, {
+        raw: true,
+      });
+      // The ETag is exposed by the API's CORS configuration; the version is the same value.
+      return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
+    createBudget: (body) => request("POST", "/billing/budgets", { body }),
+    updateBudget: (budgetId, changes, etag) =>
+      request("PUT", `/billing/budgets/${enc(budgetId)}`, {
+        body: changes,
+        headers: etag ? { "If-Match": etag } : {},
+      }),
+    assign: (body) => request("POST", "/billing/assign-resource", { body }),
+    unassign: (assignmentId) => request("DELETE", `/billing/unassign/${enc(assignmentId)}`),
+    allUsers: ({ month, limit, nextToken } = {}) =>
+      request("GET", "/billing/all-users", { query: { month, limit, nextToken } }),
+  };
+}

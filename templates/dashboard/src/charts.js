@@ -1,0 +1,321 @@
+// The two charts, with Chart.js registered piece by piece so the bundle keeps only what they
+// use (doughnut, line, filler for the forecast band, tooltip, legend).
+
+import {
+  ArcElement,
+  CategoryScale,
+  Chart,
+  DoughnutController,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from "chart.js";
+import { moneyNumber, shortDay, longDay } from "./format.js";
+
+Chart.register(
+  ArcElement,
+  CategoryScale,
+  DoughnutController,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+);
+
+const FIRST_CHART_MARK = "tally:first-chart";
+
+// Marks the first chart drawn (for `make bench`) and tells tests a canvas holds a drawing.
+Chart.register({
+  id: "tallyDrawn",
+  afterRender(chart) {
+    if (performance.getEntriesByName(FIRST_CHART_MARK).length === 0) {
+      performance.mark(FIRST_CHART_MARK);
+    }
+    const points = chart.data.datasets.reduce(
+      (sum, dataset) => sum + dataset.data.filter((v) => v !== null && v !== undefined).length,
+      0,
+    );
+    chart.canvas.dataset.drawn = "true";
+    chart.canvas.dataset.points = String(points);
+  },
+  // What the tooltip says, on the canvas element: tests read it (the canvas itself is pixels).
+  afterTooltipDraw(chart, { tooltip }) {
+    const lines = [...(tooltip.title || []), ...tooltip.body.flatMap((item) => item.lines)];
+    chart.canvas.dataset.tooltip = lines.join("\n").trim();
+  },
+});
+
+const live = new Set();
+
+function css(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function palette() {
+  return Array.from({ length: 8 }, (_, i) => css(`--series-${i + 1}`));
+}
+
+function reducedMotion() {
+  return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+}
+
+function applyTheme() {
+  Chart.defaults.color = css("--text-muted");
+  Chart.defaults.borderColor = css("--grid");
+  Chart.defaults.font.family = css("--font");
+}
+
+// Follow the system theme while the page is open.
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  applyTheme();
+  for (const entry of live) entry.restyle();
+});
+
+/** Colours every chart takes from the theme (defaults are read once, at creation). */
+function themeColours(chart) {
+  const text = css("--text-muted");
+  const grid = css("--grid");
+  for (const scale of Object.values(chart.options.scales || {})) {
+    if (scale.ticks) scale.ticks.color = text;
+    if (scale.grid) scale.grid.color = grid;
+    if (scale.border) scale.border.color = grid;
+  }
+  const legend = chart.options.plugins && chart.options.plugins.legend;
+  if (legend && legend.labels) legend.labels.color = text;
+}
+
+function track(chart, restyle) {
+  themeColours(chart);
+  chart.update("none");
+  const entry = {
+    restyle() {
+      restyle(chart);
+      themeColours(chart);
+      chart.update("none");
+    },
+  };
+  live.add(entry);
+  const destroy = chart.destroy.bind(chart);
+  chart.destroy = () => {
+    live.delete(entry);
+    destroy();
+  };
+  return chart;
+}
+
+function tooltipStyle() {
+  return {
+    backgroundColor: css("--tooltip-bg"),
+    titleColor: css("--tooltip-text"),
+    bodyColor: css("--tooltip-text"),
+    borderColor: css("--border"),
+    borderWidth: 1,
+    padding: 10,
+  };
+}
+
+/**
+ * This month's cost by service. `items`: [{label, value}] with value > 0.
+ * Tooltips show the amount and the share of the month's total.
+ */
+export function doughnutChart(canvas, { items, currency }) {
+  applyTheme();
+  const total = items.reduce((sum, item) => sum + item.value, 0);
+  const colors = palette();
+  const chart = new Chart(canvas, {
+    type: "doughnut",
+    data: {
+      labels: items.map((item) => item.label),
+      datasets: [
+        {
+          data: items.map((item) => item.value),
+          backgroundColor: items.map((_, i) => colors[i % colors.length]),
+          borderColor: css("--surface"),
+          borderWidth: 2,
+          hoverOffset: 6,
+        },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      cutout: "62%",
+      animation: reducedMotion() ? false : { duration: 400 },
+      plugins: {
+        legend: { display: false }, // the list beside the chart is the legend
+        tooltip: {
+          ...tooltipStyle(),
+          callbacks: {
+            label(context) {
+              const share = total > 0 ? (context.parsed / total) * 100 : 0;
+              return ` ${moneyNumber(context.parsed, currency)} (${share.toFixed(1)}%)`;
+            },
+          },
+        },
+      },
+    },
+  });
+  return track(chart, (c) => {
+    const fresh = palette();
+    c.data.datasets[0].backgroundColor = items.map((_, i) => fresh[i % fresh.length]);
+    c.data.datasets[0].borderColor = css("--surface");
+    Object.assign(c.options.plugins.tooltip, tooltipStyle());
+  });
+}
+
+/**
+ * Daily spending: actual days, then the forecast line with its 80% band to the month's end,
+ * and the budget pace (the daily spend that would use exactly the budget).
+ * Arrays are aligned with `days`; null where a series has no value.
+ */
+export function trendChart(canvas, { days, actual, forecast, lower, upper, pace, currency }) {
+  applyTheme();
+  const datasets = [
+    {
+      label: "Actual",
+      data: actual,
+      borderColor: css("--chart-actual"),
+      backgroundColor: css("--chart-actual"),
+      borderWidth: 2,
+      pointRadius: 2,
+      pointHoverRadius: 5,
+      pointStyle: "circle",
+      tension: 0.25,
+      spanGaps: false,
+    },
+  ];
+  if (forecast.some((v) => v !== null)) {
+    datasets.push(
+      {
+        label: "Forecast lower bound",
+        data: lower,
+        borderWidth: 0,
+        pointRadius: 0,
+        pointHoverRadius: 0,
+        fill: false,
+        tension: 0.25,
+        legendHidden: true,
+      },
+      {
+        label: "Forecast, 80% interval",
+        data: upper,
+        borderWidth: 0,
+        pointRadius: 0,
+        pointHoverRadius: 0,
+        backgroundColor: css("--chart-band"),
+        pointStyle: "rect",
+        legendStyle: "rect",
+        fill: "-1",
+        tension: 0.25,
+      },
+      {
+        label: "Forecast",
+        data: forecast,
+        borderColor: css("--chart-forecast"),
+        backgroundColor: css("--chart-forecast"),
+        borderDash: [6, 4],
+        borderWidth: 2,
+        pointRadius: 0,
+        pointHoverRadius: 4,
+        pointStyle: "line",
+        tension: 0.25,
+      },
+    );
+  }
+  if (pace && pace.some((v) => v !== null)) {
+    datasets.push({
+      label: "Budget pace",
+      data: pace,
+      borderColor: css("--chart-pace"),
+      backgroundColor: css("--chart-pace"),
+      borderDash: [2, 3],
+      borderWidth: 2,
+      pointRadius: 0,
+      pointHoverRadius: 0,
+      pointStyle: "line",
+      stepped: "middle",
+    });
+  }
+  const chart = new Chart(canvas, {
+    type: "line",
+    data: { labels: days, datasets },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reducedMotion() ? false : { duration: 400 },
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        x: {
+          grid: { display: false },
+          ticks: {
+            maxRotation: 0,
+            autoSkip: true,
+            maxTicksLimit: 8,
+            callback(value) {
+              return shortDay(this.getLabelForValue(value));
+            },
+          },
+        },
+        y: {
+          beginAtZero: true,
+          ticks: {
+            maxTicksLimit: 6,
+            callback: (value) => moneyNumber(value, currency).replace(/\.00$/, ""),
+          },
+        },
+      },
+      plugins: {
+        legend: {
+          position: "bottom",
+          labels: {
+            usePointStyle: true,
+            boxHeight: 8,
+            pointStyleWidth: 22,
+            // Lines look like lines in the legend, the band like an area.
+            generateLabels: (chart) =>
+              Legend.defaults.labels.generateLabels(chart).map((item) => ({
+                ...item,
+                pointStyle: chart.data.datasets[item.datasetIndex].legendStyle || "line",
+              })),
+            filter: (item, data) => !data.datasets[item.datasetIndex].legendHidden,
+          },
+        },
+        tooltip: {
+          ...tooltipStyle(),
+          filter: (item) => !item.dataset.legendHidden && item.parsed.y !== null,
+          callbacks: {
+            title: (items) => (items.length ? longDay(items[0].label) : ""),
+            label(context) {
+              const label = context.dataset.label;
+              if (label === "Forecast, 80% interval") {
+                const low = lower[context.dataIndex];
+                return ` 80% interval: ${moneyNumber(low, currency)} – ${moneyNumber(
+                  context.parsed.y,
+                  currency,
+                )}`;
+              }
+              return ` ${label}: ${moneyNumber(context.parsed.y, currency)}`;
+            },
+          },
+        },
+      },
+    },
+  });
+  return track(chart, (c) => {
+    const [actualSet, ...rest] = c.data.datasets;
+    actualSet.borderColor = actualSet.backgroundColor = css("--chart-actual");
+    for (const dataset of rest) {
+      if (dataset.label === "Forecast") dataset.borderColor = dataset.backgroundColor = css("--chart-forecast");
+      if (dataset.label === "Forecast, 80% interval") dataset.backgroundColor = css("--chart-band");
+      if (dataset.label === "Budget pace") dataset.borderColor = dataset.backgroundColor = css("--chart-pace");
+    }
+    Object.assign(c.options.plugins.tooltip, tooltipStyle());
+  });
+}

@@ -1,0 +1,176 @@
+// Small DOM helpers. Everything is built with createElement and textContent, never innerHTML,
+// so data from the API cannot become markup, and no inline style attribute is ever written
+// (the Content-Security-Policy has no 'unsafe-inline' for styles).
+
+let idCounter = 0;
+
+/** A unique element id with a readable prefix. */
+export function uid(prefix = "id") {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+/**
+ * h("button", {class: "primary", onclick: fn, "aria-label": "Close"}, "text", child, ...)
+ * Attributes: `class`, `dataset` (object), `on<event>` (listener), booleans (present when
+ * true), everything else via setAttribute. Children: strings, nodes, arrays, null/false.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") el.className = value;
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (name.startsWith("on") && typeof value === "function") {
+      el.addEventListener(name.slice(2), value);
+    } else if (name === "value" && "value" in el) el.value = value;
+    else if (name === "checked" || name === "selected") el[name] = Boolean(value);
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(parent, children) {
+  for (const child of [children].flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return parent;
+}
+
+export function replace(parent, ...children) {
+  parent.replaceChildren();
+  return append(parent, children);
+}
+
+/** Tell screen-reader users what just happened (a polite live region). */
+export function announce(message) {
+  const region = document.getElementById("announcer");
+  if (!region) return;
+  region.textContent = "";
+  // A change of text in a later task is what assistive technology notices.
+  setTimeout(() => {
+    region.textContent = message;
+  }, 50);
+}
+
+/** A loading placeholder with the size of what it stands for, so nothing moves later. */
+export function skeleton(lines = 3, label = "Loading") {
+  return h(
+    "div",
+    { class: "skeleton", role: "status", "aria-label": label },
+    Array.from({ length: lines }, (_, i) =>
+      h("span", { class: `skeleton-line${i === lines - 1 ? " short" : ""}` }),
+    ),
+  );
+}
+
+/** An empty state: what is missing and, when there is one, what to do about it. */
+export function emptyState(title, text, action = null) {
+  return h(
+    "div",
+    { class: "state state-empty" },
+    h("p", { class: "state-title" }, title),
+    text ? h("p", { class: "state-text" }, text) : null,
+    action,
+  );
+}
+
+/** An error state with a Retry button that reruns `retry`. */
+export function errorState(error, retry, what = "this") {
+  const detail = error && error.message ? error.message : String(error);
+  return h(
+    "div",
+    { class: "state state-error", role: "alert" },
+    h("p", { class: "state-title" }, `Could not load ${what}.`),
+    h("p", { class: "state-text" }, detail),
+    retry ? h("button", { type: "button", class: "button", onclick: retry }, "Retry") : null,
+  );
+}
+
+/**
+ * A modal <dialog>: focus moves into it, Escape closes it, focus returns to the opener.
+ * `build(close)` returns the dialog's content; returns {dialog, close, done} where `done`
+ * resolves with the value passed to close().
+ */
+export function openDialog({ title, build, className = "" }) {
+  const opener = document.activeElement;
+  const titleId = uid("dialog-title");
+  let resolveDone;
+  const done = new Promise((resolve) => {
+    resolveDone = resolve;
+  });
+  const dialog = h("dialog", { class: `dialog ${className}`, "aria-labelledby": titleId });
+  let result;
+  const close = (value) => {
+    result = value;
+    if (dialog.open) dialog.close();
+  };
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    if (opener && typeof opener.focus === "function" && opener.isConnected) opener.focus();
+    resolveDone(result);
+  });
+  append(dialog, [h("h2", { id: titleId, class: "dialog-title" }, title), build(close)]);
+  document.body.append(dialog);
+  dialog.showModal();
+  return { dialog, close, done };
+}
+
+/** Ask before doing something that cannot be undone; resolves true when confirmed. */
+export function confirmDialog({ title, message, confirmLabel, danger = false }) {
+  const { done } = openDialog({
+    title,
+    className: "dialog-confirm",
+    build: (close) =>
+      h(
+        "div",
+        {},
+        h("p", {}, message),
+        h(
+          "div",
+          { class: "dialog-actions" },
+          h("button", { type: "button", class: "button", onclick: () => close(false) }, "Cancel"),
+          h(
+            "button",
+            {
+              type: "button",
+              class: `button ${danger ? "danger" : "primary"}`,
+              onclick: () => close(true),
+            },
+            confirmLabel,
+          ),
+        ),
+      ),
+  });
+  return done.then(Boolean);
+}
+
+/** A form field: label, control, hint and an error slot tied together for assistive tech. */
+export function field({ label, control, hint = null, name }) {
+  const id = control.id || uid(name || "field");
+  control.id = id;
+  const hintId = hint ? `${id}-hint` : null;
+  const errorId = `${id}-error`;
+  control.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
+  const error = h("p", { class: "field-error", id: errorId, dataset: { field: name || id } });
+  const wrapper = h(
+    "div",
+    { class: "field", dataset: { field: name || id } },
+    h("label", { for: id }, label),
+    control,
+    hint ? h("p", { class: "field-hint", id: hintId }, hint) : null,
+    error,
+  );
+  return {
+    element: wrapper,
+    control,
+    setError(message) {
+      error.textContent = message || "";
+      if (message) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+    },
+  };
+}

@@ -1,0 +1,247 @@
+// Tally's dashboard: configuration, session, the app shell and a hash router
+// (#/dashboard, #/resources, #/costs, #/budget, #/admin; ?user=<id>&name=<name> when an admin
+// looks at someone else's data). Hash routes need no server rewrite on S3/CloudFront.
+
+import { createApi } from "./api.js";
+import { createAuth } from "./auth.js";
+import { loadConfig } from "./config.js";
+import { announce, h, replace } from "./dom.js";
+import { adminView } from "./views/admin.js";
+import { budgetView } from "./views/budget.js";
+import { costsView } from "./views/costs.js";
+import { dashboardView } from "./views/dashboard.js";
+import { resourcesView } from "./views/resources.js";
+import { signInView } from "./views/signin.js";
+
+const ROUTES = {
+  dashboard: { title: "Dashboard", render: dashboardView, perUser: true },
+  resources: { title: "Resources", render: resourcesView, perUser: true },
+  costs: { title: "Costs", render: costsView, perUser: true },
+  budget: { title: "Budget", render: budgetView, perUser: true },
+  admin: { title: "All users", render: adminView, adminOnly: true },
+};
+
+const app = document.getElementById("app");
+
+function parseHash() {
+  const raw = window.location.hash.replace(/^#\/?/, "");
+  const [path, query = ""] = raw.split("?");
+  return { name: path || "", params: new URLSearchParams(query) };
+}
+
+export function routeHref(name, subject) {
+  if (subject && !subject.isSelf) {
+    const params = new URLSearchParams({ user: subject.userId, name: subject.username });
+    return `#/${name}?${params}`;
+  }
+  return `#/${name}`;
+}
+
+function brand() {
+  return h(
+    "span",
+    { class: "brand" },
+    h("img", { class: "brand-mark", src: "favicon.svg", alt: "", width: 26, height: 26 }),
+    "Tally",
+  );
+}
+
+function fatal(message, detail) {
+  replace(
+    app,
+    h(
+      "main",
+      { id: "main", class: "signin" },
+      h(
+        "div",
+        { class: "signin-card", role: "alert" },
+        h("h1", {}, message),
+        h("p", { class: "lead" }, detail),
+        h(
+          "button",
+          { type: "button", class: "button primary", onclick: () => window.location.reload() },
+          "Retry",
+        ),
+      ),
+    ),
+  );
+  app.removeAttribute("aria-busy");
+}
+
+async function start() {
+  let config;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    fatal("Tally cannot start", `The dashboard's configuration is missing: ${error.message}.`);
+    return;
+  }
+  const auth = createAuth(config);
+  const api = createApi(config, auth);
+  const ctx = { config, auth, api, meCalled: false, usernames: new Map() };
+  let current = null; // the route being shown: {controller}
+  let shell = null;
+
+  function showSignIn(message) {
+    if (current) current.controller.abort();
+    current = null;
+    shell = null;
+    document.title = "Sign in · Tally";
+    replace(app, signInView({ auth, message, onSignedIn: () => enter(true) }));
+    app.removeAttribute("aria-busy");
+  }
+
+  auth.onEnd((reason) => {
+    // After signing out the next person starts at their own home page; after an expiry the
+    // same person comes back to where they were.
+    if (reason !== "expired") {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    showSignIn(
+      reason === "expired"
+        ? "Your session has expired. Please sign in again."
+        : "You have signed out.",
+    );
+  });
+
+  function buildShell(user) {
+    const links = Object.entries(ROUTES)
+      .filter(([, route]) => !route.adminOnly || user.isAdmin)
+      .map(([name, route]) => h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, route.title)));
+    const main = h("main", { id: "main", tabindex: "-1" });
+    const nav = h("nav", { class: "nav", "aria-label": "Main" }, h("ul", {}, links));
+    const header = h(
+      "header",
+      { class: "topbar" },
+      h(
+        "div",
+        { class: "topbar-inner" },
+        h("a", { href: user.isAdmin ? "#/admin" : "#/dashboard", class: "brand-link", "aria-label": "Tally home" }, brand()),
+        nav,
+        h(
+          "div",
+          { class: "account" },
+          h(
+            "span",
+            { class: "who" },
+            h("span", { class: "visually-hidden" }, "Signed in as "),
+            h("span", { class: "who-name", dataset: { testid: "signed-in-user" } }, user.username),
+            " ",
+            user.isAdmin ? h("span", { class: "role-badge" }, "admin") : null,
+          ),
+          h(
+            "button",
+            { type: "button", class: "button small", onclick: () => auth.signOut() },
+            "Sign out",
+          ),
+        ),
+      ),
+    );
+    replace(app, header, main);
+    app.removeAttribute("aria-busy");
+    return { main, nav };
+  }
+
+  function render(focus) {
+    const user = auth.user();
+    if (!user) return;
+    if (!shell) shell = buildShell(user);
+    const { name, params } = parseHash();
+    const route = ROUTES[name];
+    if (!route) {
+      window.location.replace(user.isAdmin ? "#/admin" : "#/dashboard");
+      return;
+    }
+    if (current) current.controller.abort();
+    const controller = new AbortController();
+    current = { controller };
+
+    // Whose data: one's own, or (admins) anyone's from the All users view.
+    const wanted = route.perUser && user.isAdmin ? params.get("user") : null;
+    const subject =
+      wanted && wanted !== user.userId
+        ? { userId: wanted, username: params.get("name") || wanted, isSelf: false }
+        : { userId: user.userId, username: user.username, isSelf: true };
+
+    for (const link of shell.nav.querySelectorAll("a[data-route]")) {
+      const routeName = link.dataset.route;
+      link.href = ROUTES[routeName].perUser ? routeHref(routeName, subject) : `#/${routeName}`;
+      if (routeName === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    document.title = `${route.title}${subject.isSelf ? "" : ` · ${subject.username}`} · Tally`;
+
+    const container = h("div", { class: "view", dataset: { view: name } });
+    replace(shell.main, container);
+    const view = { ctx, user, subject, params, container, signal: controller.signal, routeHref };
+    let ready;
+    if (route.adminOnly && !user.isAdmin) {
+      ready = notAllowed(view);
+    } else {
+      ready = Promise.resolve(route.render(view)).catch(() => {});
+    }
+    if (focus) {
+      const heading = container.querySelector("h1");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+      announce(`${route.title} page`);
+    }
+    // GET /api/me keeps the user directory in step with Cognito; it waits until the first
+    // screen has its data, so it never delays the first chart.
+    ready.finally(() => {
+      if (!ctx.meCalled && auth.signedIn) {
+        ctx.meCalled = true;
+        api.me().catch(() => {});
+      }
+    });
+  }
+
+  function notAllowed(view) {
+    replace(
+      view.container,
+      h(
+        "div",
+        { class: "page-head" },
+        h("div", {}, h("h1", {}, "All users"), h("p", {}, "This page is for administrators.")),
+      ),
+      h(
+        "div",
+        { class: "card", role: "alert", dataset: { testid: "not-allowed" } },
+        h("p", { class: "state-title" }, "You do not have access to this page."),
+        h(
+          "p",
+          {},
+          `Only administrators can see every user's costs. You are signed in as ${view.user.username}.`,
+        ),
+        h("a", { class: "button", href: "#/dashboard" }, "Go to your dashboard"),
+      ),
+    );
+    return Promise.resolve();
+  }
+
+  function enter(fromSignIn) {
+    // Keep a deep link the user came with (a bookmark of #/costs); otherwise their home page.
+    if (!ROUTES[parseHash().name]) {
+      window.location.replace(auth.user().isAdmin ? "#/admin" : "#/dashboard");
+      return; // the hashchange renders it
+    }
+    render(fromSignIn);
+  }
+
+  window.addEventListener("hashchange", () => {
+    if (auth.signedIn) render(true);
+  });
+
+  document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    const main = document.getElementById("main");
+    if (main) main.focus();
+  });
+
+  if (await auth.resume()) enter(false);
+  else if (!app.querySelector(".signin")) showSignIn(null);
+}
+
+start();

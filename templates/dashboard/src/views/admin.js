@@ -1,0 +1,177 @@
+// All users (administrators): the organisation's total and unallocated cost for a month, and
+// every user's total, budget and status, sortable; each row opens that user's dashboard.
+
+import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
+import { money, monthName, percent, todayUtc } from "../format.js";
+import { pageHead, sortableHeader, statusBadge, tableSkeleton } from "./common.js";
+
+const PAGE_SIZE = 50;
+const STATUS_ORDER = { over: 3, warning: 2, under: 1 };
+
+const COLUMNS = [
+  { key: "user", label: "User", sortable: true },
+  { key: "total", label: "Month total", numeric: true, sortable: true },
+  { key: "budget", label: "Budget", numeric: true, sortable: true },
+  { key: "used", label: "Used", numeric: true, sortable: true },
+  { key: "status", label: "Status", sortable: true },
+  { key: "actions", label: "Details" },
+];
+
+function used(row) {
+  if (!row.budget) return null;
+  const limit = Number(row.budget.amount);
+  return limit > 0 ? (Number(row.total.amount) / limit) * 100 : null;
+}
+
+const KEYS = {
+  user: (row) => row.username.toLowerCase(),
+  total: (row) => Number(row.total.amount),
+  budget: (row) => (row.budget ? Number(row.budget.amount) : -1),
+  used: (row) => used(row) ?? -1,
+  status: (row) => STATUS_ORDER[row.status] || 0,
+};
+
+export function adminView(view) {
+  const { ctx, container, signal, routeHref } = view;
+  const { api } = ctx;
+  const month = todayUtc().slice(0, 7);
+  const state = { month, rows: [], nextToken: null, sort: { key: "total", dir: "desc" } };
+
+  const monthInput = h("input", { type: "month", id: "admin-month", value: month, max: month, "aria-describedby": "admin-month-hint" });
+  const picker = h(
+    "div",
+    { class: "month-picker" },
+    h("div", { class: "field" }, h("label", { for: "admin-month" }, "Month"), monthInput, h("p", { class: "visually-hidden", id: "admin-month-hint" }, "Choose the month to show")),
+  );
+
+  const figures = h("div", { class: "org-figures", "aria-live": "polite" });
+  const table = h("table", { dataset: { testid: "all-users" } });
+  const foot = h("p", { role: "status" });
+  const more = h("button", { type: "button", class: "button", hidden: true }, "Load more users");
+  const card = h(
+    "section",
+    { class: "card span-12", "aria-labelledby": "users-title" },
+    h("div", { class: "card-head" }, h("h2", { id: "users-title" }, "Users"), h("p", {}, "Select a column heading to sort")),
+    h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "All users" }, table),
+    h("div", { class: "table-foot" }, foot, more),
+  );
+
+  replace(
+    container,
+    pageHead(view, "All users", "Every user's costs against their budget, and what no one owns.", picker),
+    figures,
+    h("div", { class: "grid" }, card),
+  );
+
+  function figure(label, value, note, key) {
+    return h(
+      "section",
+      { class: "card", "aria-label": label },
+      h("dl", { class: "figure", dataset: { figure: key } }, h("dt", {}, label), h("dd", { dataset: { value: key } }, value)),
+      note ? h("p", { class: "chart-note" }, note) : null,
+    );
+  }
+
+  function showFigures(data) {
+    const over = state.rows.filter((r) => r.status === "over").length;
+    const warning = state.rows.filter((r) => r.status === "warning").length;
+    replace(
+      figures,
+      figure("Organisation total", money(data.organisationTotal), `${monthName(data.month)}${data.estimated ? " · estimated" : ""}`, "org-total"),
+      figure("Unallocated", money(data.unallocated), "Cost no assignment or owner tag gives to a user", "unallocated"),
+      figure("Over or near budget", `${over} over · ${warning} near`, `${state.rows.length} users listed`, "alerts"),
+    );
+  }
+
+  function onSort(key) {
+    state.sort = { key, dir: state.sort.key === key && state.sort.dir === "desc" ? "asc" : key === "user" && state.sort.key !== key ? "asc" : "desc" };
+    showTable();
+    table.querySelector(`button[data-sort="${key}"]`)?.focus();
+  }
+
+  function showTable() {
+    const { key, dir } = state.sort;
+    const sign = dir === "asc" ? 1 : -1;
+    const rows = [...state.rows].sort((a, b) => {
+      const x = KEYS[key](a);
+      const y = KEYS[key](b);
+      const primary = typeof x === "string" ? x.localeCompare(y) : x - y;
+      return sign * primary || a.username.localeCompare(b.username);
+    });
+    const body = rows.length
+      ? rows.map((row) => {
+          const subject = { userId: row.userId, username: row.username, isSelf: false };
+          const pct = used(row);
+          return h(
+            "tr",
+            { dataset: { user: row.username } },
+            h(
+              "th",
+              { scope: "row" },
+              h("a", { href: routeHref("dashboard", subject) }, row.username),
+              row.role === "admin" ? [" ", h("span", { class: "role-badge" }, "admin")] : null,
+              row.email ? h("div", { class: "muted" }, h("small", {}, row.email)) : null,
+            ),
+            h("td", { class: "num" }, money(row.total)),
+            h("td", { class: "num" }, row.budget ? money(row.budget) : "Not set"),
+            h("td", { class: "num" }, pct === null ? "—" : percent(pct.toFixed(1))),
+            h("td", {}, statusBadge(row.status, { compact: true })),
+            h(
+              "td",
+              {},
+              h("a", { class: "button small", href: routeHref("dashboard", subject), "aria-label": `View ${row.username}'s dashboard` }, "View dashboard"),
+            ),
+          );
+        })
+      : [h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, emptyState("No users yet.", "Users appear here after their first sign-in or the daily sync.")))];
+    replace(
+      table,
+      h("caption", { class: "visually-hidden" }, `Users in ${monthName(state.month)}, sorted by ${COLUMNS.find((c) => c.key === key).label.toLowerCase()}`),
+      sortableHeader(COLUMNS, state.sort, onSort),
+      h("tbody", {}, body),
+    );
+    foot.textContent = `${state.rows.length} user${state.rows.length === 1 ? "" : "s"}${state.nextToken ? " so far" : ""}.`;
+    more.hidden = !state.nextToken;
+  }
+
+  let loadId = 0;
+  async function load(append) {
+    const mine = ++loadId;
+    if (!append) {
+      state.rows = [];
+      state.nextToken = null;
+      replace(figures, [0, 1, 2].map(() => h("section", { class: "card" }, skeleton(2, "Loading organisation figures"))));
+      replace(table, sortableHeader(COLUMNS, state.sort, () => {}), tableSkeleton(COLUMNS.length, 5));
+      table.setAttribute("aria-busy", "true");
+    }
+    more.disabled = true;
+    try {
+      const data = await api.allUsers({ month: state.month, limit: PAGE_SIZE, nextToken: append ? state.nextToken : null });
+      if (signal.aborted || mine !== loadId) return;
+      state.rows = state.rows.concat(data.users);
+      state.nextToken = data.nextToken;
+      showFigures(data);
+      showTable();
+    } catch (error) {
+      if (signal.aborted || mine !== loadId) return;
+      if (append) {
+        foot.textContent = `Could not load more users: ${error.message}`;
+      } else {
+        replace(figures);
+        replace(table, h("tbody", {}, h("tr", {}, h("td", {}, errorState(error, () => load(false), "the users")))));
+      }
+    } finally {
+      if (mine === loadId) table.removeAttribute("aria-busy");
+      more.disabled = false;
+    }
+  }
+
+  monthInput.addEventListener("change", () => {
+    if (/^\d{4}-\d{2}$/.test(monthInput.value) && monthInput.value <= month) {
+      state.month = monthInput.value;
+      load(false);
+    }
+  });
+  more.addEventListener("click", () => load(true));
+  return load(false);
+}

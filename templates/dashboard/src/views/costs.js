@@ -1,0 +1,260 @@
+// Cost details: the user's daily cost lines (one per day, service, resource and charge), from
+// GET cost-lines, which filters by service, searches resource ids, sorts (cost high to low by
+// default, or by date) and pages on the server. Pages go forward with the API's nextToken;
+// the tokens already seen take the user back.
+
+import { emptyState, errorState, field, h, replace } from "../dom.js";
+import { addDays, longDay, money, monthStart, serviceName, todayUtc } from "../format.js";
+import { pageHead, sortableHeader, tableSkeleton } from "./common.js";
+
+const PAGE_SIZE = 20;
+const MAX_DAYS = 92; // the API's bound for cost lines
+const SEARCH_DELAY_MS = 300;
+
+const SORTS = {
+  "-cost": { key: "cost", dir: "desc", label: "Cost, high to low" },
+  cost: { key: "cost", dir: "asc", label: "Cost, low to high" },
+  "-date": { key: "date", dir: "desc", label: "Date, newest first" },
+  date: { key: "date", dir: "asc", label: "Date, oldest first" },
+};
+
+const COLUMNS = [
+  { key: "date", label: "Date", sortable: true },
+  { key: "service", label: "Service" },
+  { key: "resource", label: "Resource" },
+  { key: "category", label: "Charge" },
+  { key: "cost", label: "Cost", numeric: true, sortable: true },
+];
+
+function daysBetween(start, end) {
+  return Math.round((Date.parse(end) - Date.parse(start)) / 86400000) + 1;
+}
+
+export function costsView(view) {
+  const { ctx, subject, container, signal } = view;
+  const { api } = ctx;
+  const today = todayUtc();
+
+  const state = {
+    start: monthStart(today),
+    end: today,
+    service: "",
+    q: "",
+    sort: "-cost",
+    page: 0,
+    tokens: [null], // tokens[i] fetches page i
+    services: [],
+  };
+  // Early in a month "this month" is a day or two: show a fortnight instead.
+  if (state.start > addDays(today, -6)) state.start = addDays(today, -13);
+
+  const serviceSelect = h("select", { name: "service" }, h("option", { value: "" }, "All services"));
+  const fromInput = h("input", { type: "date", name: "from", value: state.start, max: today });
+  const toInput = h("input", { type: "date", name: "to", value: state.end, max: today });
+  const searchInput = h("input", { type: "search", name: "q", placeholder: "Resource ID or service", autocomplete: "off", spellcheck: "false" });
+  const sortSelect = h(
+    "select",
+    { name: "sort" },
+    Object.entries(SORTS).map(([value, sort]) => h("option", { value, selected: value === state.sort }, sort.label)),
+  );
+  const serviceField = field({ label: "Service", name: "service", control: serviceSelect });
+  const fromField = field({ label: "From", name: "startDate", control: fromInput });
+  const toField = field({ label: "To", name: "endDate", control: toInput });
+  const searchField = field({ label: "Search", name: "q", control: searchInput });
+  searchField.element.classList.add("search");
+  const sortField = field({ label: "Sort by", name: "sort", control: sortSelect });
+  const fields = { service: serviceField, startDate: fromField, endDate: toField, q: searchField, sort: sortField };
+  const filters = h(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Filter cost lines", onsubmit: (e) => e.preventDefault() },
+    serviceField.element,
+    fromField.element,
+    toField.element,
+    searchField.element,
+    sortField.element,
+  );
+
+  const table = h("table", { dataset: { testid: "cost-lines" } });
+  const tableBox = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Cost lines" }, table);
+  const summary = h("p", { role: "status", dataset: { testid: "lines-summary" } });
+  const prev = h("button", { type: "button", class: "button small", "aria-label": "Previous page" }, "‹ Previous");
+  const pageLabel = h("span", { dataset: { testid: "page-label" } });
+  const next = h("button", { type: "button", class: "button small", "aria-label": "Next page" }, "Next ›");
+  const card = h(
+    "section",
+    { class: "card span-12", "aria-labelledby": "lines-title" },
+    h("div", { class: "card-head" }, h("h2", { id: "lines-title" }, "Daily cost lines"), h("p", {}, "One line per day, service and resource")),
+    filters,
+    tableBox,
+    h("div", { class: "table-foot" }, summary, h("div", { class: "pager" }, prev, pageLabel, next)),
+  );
+
+  replace(
+    container,
+    pageHead(view, "Costs", subject.isSelf ? "Every cost line of your resources, day by day." : `Every cost line of ${subject.username}'s resources, day by day.`),
+    h("div", { class: "grid" }, card),
+  );
+
+  function onHeaderSort(key) {
+    const current = SORTS[state.sort];
+    const dir = current.key === key ? (current.dir === "desc" ? "asc" : "desc") : "desc";
+    state.sort = dir === "desc" ? `-${key}` : key;
+    sortSelect.value = state.sort;
+    restart().then(() => table.querySelector(`button[data-sort="${key}"]`)?.focus());
+  }
+
+  function fillServices() {
+    const services = [...state.services];
+    if (state.service && !services.includes(state.service)) services.push(state.service);
+    services.sort((a, b) => serviceName(a).localeCompare(serviceName(b)));
+    replace(
+      serviceSelect,
+      h("option", { value: "" }, "All services"),
+      services.map((s) => h("option", { value: s, selected: s === state.service }, serviceName(s))),
+    );
+  }
+
+  function show(data) {
+    const rows = data.lines.map((line) =>
+      h(
+        "tr",
+        { dataset: { date: line.date, service: line.service, resource: line.resourceId || "", amount: line.cost.amount } },
+        h("td", {}, h("time", { datetime: line.date }, longDay(line.date))),
+        h("td", {}, serviceName(line.service)),
+        h("td", { class: "id" }, line.resourceId || h("span", { class: "muted" }, "—")),
+        h("td", {}, line.chargeCategory, line.allocation === "assignment" && Number(line.sharePct) < 100 ? h("small", { class: "muted" }, ` · ${Number(line.sharePct)}% share`) : null),
+        h("td", { class: "num" }, money(line.cost), line.estimated ? [" ", h("span", { class: "tag", title: "Estimated: AWS may still restate it" }, "est.")] : null),
+      ),
+    );
+    const body = rows.length
+      ? h("tbody", {}, rows)
+      : h(
+          "tbody",
+          {},
+          h(
+            "tr",
+            {},
+            h(
+              "td",
+              { colspan: String(COLUMNS.length) },
+              state.service || state.q
+                ? emptyState("No lines match.", "Change the service, the dates or the search.")
+                : emptyState("No costs in this date range.", "Costs appear the day after they are incurred, once the daily import has run."),
+            ),
+          ),
+        );
+    replace(
+      table,
+      h("caption", { class: "visually-hidden" }, `Cost lines from ${longDay(data.startDate)} to ${longDay(data.endDate)}, ${SORTS[state.sort].label.toLowerCase()}`),
+      sortableHeader(COLUMNS, SORTS[state.sort], onHeaderSort),
+      body,
+    );
+    const pages = Math.max(1, Math.ceil(data.totalCount / PAGE_SIZE));
+    const first = data.totalCount ? state.page * PAGE_SIZE + 1 : 0;
+    const last = state.page * PAGE_SIZE + data.lines.length;
+    summary.textContent = data.totalCount
+      ? `Showing ${first}–${last} of ${data.totalCount} line${data.totalCount === 1 ? "" : "s"}`
+      : "No lines";
+    pageLabel.textContent = `Page ${state.page + 1} of ${pages}`;
+    prev.disabled = state.page === 0;
+    next.disabled = !state.tokens[state.page + 1];
+  }
+
+  let loadId = 0;
+  async function load() {
+    const mine = ++loadId;
+    replace(table, sortableHeader(COLUMNS, SORTS[state.sort], () => {}), tableSkeleton(COLUMNS.length, 8));
+    table.setAttribute("aria-busy", "true");
+    summary.textContent = "Loading cost lines…";
+    prev.disabled = true;
+    next.disabled = true;
+    for (const f of Object.values(fields)) f.setError("");
+    try {
+      const data = await api.costLines(subject.userId, {
+        startDate: state.start,
+        endDate: state.end,
+        service: state.service || null,
+        q: state.q || null,
+        sort: state.sort,
+        limit: PAGE_SIZE,
+        nextToken: state.tokens[state.page],
+      });
+      if (signal.aborted || mine !== loadId) return;
+      state.tokens[state.page + 1] = data.nextToken;
+      state.services = data.services;
+      fillServices();
+      show(data);
+    } catch (error) {
+      if (signal.aborted || mine !== loadId) return;
+      const named = Object.entries(error.fieldErrors || {}).filter(([name]) => fields[name]);
+      for (const [name, message] of named) fields[name].setError(message);
+      replace(
+        table,
+        h("tbody", {}, h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, load, "the cost lines")))),
+      );
+      summary.textContent = "";
+    } finally {
+      if (mine === loadId) table.removeAttribute("aria-busy");
+    }
+  }
+
+  /** Filters or sorting changed: back to the first page (tokens are bound to the filters). */
+  function restart() {
+    state.page = 0;
+    state.tokens = [null];
+    return load();
+  }
+
+  function onDates() {
+    fromField.setError("");
+    toField.setError("");
+    const start = fromInput.value;
+    const end = toInput.value;
+    if (!start || !end) {
+      (start ? toField : fromField).setError("Choose a date.");
+      return;
+    }
+    if (start > end) {
+      toField.setError("The end is before the start.");
+      return;
+    }
+    if (daysBetween(start, end) > MAX_DAYS) {
+      toField.setError(`Choose at most ${MAX_DAYS} days.`);
+      return;
+    }
+    state.start = start;
+    state.end = end;
+    restart();
+  }
+
+  serviceSelect.addEventListener("change", () => {
+    state.service = serviceSelect.value;
+    restart();
+  });
+  let searchTimer = null;
+  searchInput.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      const q = searchInput.value.trim();
+      if (q === state.q) return;
+      state.q = q;
+      restart();
+    }, SEARCH_DELAY_MS);
+  });
+  sortSelect.addEventListener("change", () => {
+    state.sort = sortSelect.value;
+    restart();
+  });
+  fromInput.addEventListener("change", onDates);
+  toInput.addEventListener("change", onDates);
+  prev.addEventListener("click", () => {
+    state.page -= 1;
+    load().then(() => (prev.disabled ? next : prev).focus());
+  });
+  next.addEventListener("click", () => {
+    state.page += 1;
+    load().then(() => (next.disabled ? prev : next).focus());
+  });
+
+  return load();
+}

@@ -1,0 +1,420 @@
+// Dashboard: the month's summary card, this month by service (doughnut), the daily trend with
+// forecast and budget pace, and the top cost drivers. Three API calls before the first chart:
+// summary, this month's costs and the trend window's costs, all sent at once.
+
+import { doughnutChart, trendChart } from "../charts.js";
+import { emptyState, h, replace } from "../dom.js";
+import {
+  addDays,
+  dateTime,
+  dayRange,
+  daysInMonth,
+  longDay,
+  money,
+  moneyNumber,
+  monthEnd,
+  monthName,
+  monthStart,
+  percent,
+  serviceName,
+  todayUtc,
+  toNumber,
+} from "../format.js";
+import { openBudgetModal } from "./budget.js";
+import { loadingCard, pageHead, statusBadge } from "./common.js";
+
+const TREND_DAYS = 30;
+
+function figure(label, value, key, extra = null) {
+  return h(
+    "div",
+    { class: "figure", dataset: { figure: key } },
+    h("dt", {}, label),
+    h("dd", { dataset: { value: key } }, value, extra),
+  );
+}
+
+function renderSummary(body, summary, { onEditBudget }) {
+  const currency = summary.total.currency;
+  const budget = summary.budget;
+  const used = summary.percentUsed !== null ? Number(summary.percentUsed) : null;
+  const figures = h(
+    "dl",
+    { class: "summary-figures", dataset: { testid: "summary" } },
+    figure("Total This Month", money(summary.total), "total"),
+    figure("Budget", budget ? money(budget.monthlyLimit) : "Not set", "budget"),
+    figure(
+      "Remaining",
+      summary.remaining ? money(summary.remaining) : "—",
+      "remaining",
+      summary.remainingPct !== null ? h("small", { dataset: { value: "remainingPct" } }, ` (${percent(summary.remainingPct)})`) : null,
+    ),
+    h(
+      "div",
+      { class: "figure", dataset: { figure: "status" } },
+      h("dt", {}, "Status"),
+      h("dd", { dataset: { value: "status" } }, statusBadge(summary.status)),
+    ),
+  );
+
+  let meter = null;
+  if (budget && used !== null) {
+    const fill = h("span", { class: `meter-fill ${summary.status || ""}` });
+    fill.style.width = `${Math.min(100, Math.max(0, used))}%`;
+    const mark = h("span", { class: "meter-threshold", title: `Alert at ${budget.alertThreshold}%` });
+    mark.style.left = `${budget.alertThreshold}%`;
+    meter = h(
+      "div",
+      {},
+      h(
+        "div",
+        {
+          class: "meter",
+          role: "meter",
+          "aria-label": "Budget used",
+          "aria-valuemin": "0",
+          "aria-valuemax": "100",
+          "aria-valuenow": String(Math.min(100, Math.max(0, used))),
+          "aria-valuetext": `${percent(summary.percentUsed)} of the budget used`,
+        },
+        fill,
+        mark,
+      ),
+      h(
+        "div",
+        { class: "meter-caption" },
+        h("span", {}, `${percent(summary.percentUsed)} of the budget used`),
+        h("span", {}, `Alert at ${budget.alertThreshold}%`),
+      ),
+    );
+  }
+
+  const notes = [];
+  const forecast = summary.forecast;
+  if (forecast) {
+    const above = budget && Number(forecast.monthEnd.amount) > Number(budget.monthlyLimit.amount);
+    notes.push(
+      h(
+        "li",
+        { dataset: { testid: "projection" } },
+        "Month-end projection: ",
+        h("strong", { dataset: { value: "projection" } }, money(forecast.monthEnd)),
+        h("span", { class: "muted" }, ` (80% likely between ${money(forecast.monthEndLower80)} and ${money(forecast.monthEndUpper80)})`),
+        above ? h("span", { class: "tag" }, "above budget") : null,
+      ),
+    );
+  } else {
+    notes.push(h("li", { dataset: { testid: "projection" } }, "Month-end projection: not available yet (it needs a few days of costs)."));
+  }
+  if (summary.estimated || Number(summary.total.amount) !== 0) {
+    notes.push(
+      h(
+        "li",
+        { dataset: { testid: "estimated" } },
+        summary.estimated
+          ? [h("span", { class: "tag" }, "Estimated"), " Recent days are still estimated: AWS may restate them."]
+          : "Final figures: no day of this month is still estimated.",
+      ),
+    );
+  }
+  if (summary.lastUpdated) notes.push(h("li", {}, `Last updated ${dateTime(summary.lastUpdated)}.`));
+  if (summary.currencyMismatch) {
+    notes.push(
+      h("li", { role: "note" }, `The budget is in ${budget.monthlyLimit.currency} but costs are billed in ${currency}: they cannot be compared.`),
+    );
+  }
+  for (const other of summary.otherCurrencies || []) {
+    notes.push(h("li", {}, `Also billed ${money(other)} in ${other.currency} (not in the total).`));
+  }
+  for (const change of summary.restatements || []) {
+    notes.push(
+      h("li", {}, `${monthName(change.month)} was restated by AWS: ${money(change.previous)} → ${money(change.current)}.`),
+    );
+  }
+
+  replace(
+    body,
+    figures,
+    meter,
+    h("ul", { class: "summary-notes" }, notes),
+    h(
+      "div",
+      { class: "summary-actions" },
+      h(
+        "button",
+        { type: "button", class: "button primary", onclick: onEditBudget, dataset: { testid: "edit-budget" } },
+        budget ? "Edit budget" : "Set a budget",
+      ),
+    ),
+  );
+  if (!budget) {
+    body.prepend(
+      h("p", { class: "notice", dataset: { testid: "no-budget" } }, "No budget yet: set one to get alerts before costs run over."),
+    );
+  }
+}
+
+function renderDoughnut(body, costs, signal) {
+  const currency = costs.total.currency;
+  const positive = costs.byService.filter((s) => Number(s.cost.amount) > 0);
+  const credits = costs.byService.filter((s) => Number(s.cost.amount) < 0);
+  if (positive.length === 0) {
+    replace(
+      body,
+      h(
+        "div",
+        { class: "chart-box" },
+        emptyState("No costs this month yet.", "Costs appear the day after they are incurred, once the daily import has run."),
+      ),
+    );
+    return null;
+  }
+  const total = positive.reduce((sum, s) => sum + Number(s.cost.amount), 0);
+  const items = positive.map((s) => ({ label: serviceName(s.service), value: Number(s.cost.amount) }));
+  const canvas = h("canvas", {
+    role: "img",
+    "aria-label": `This month's cost by service: ${positive
+      .map((s) => `${serviceName(s.service)} ${money(s.cost)}`)
+      .join(", ")}.`,
+    dataset: { chart: "by-service" },
+  });
+  const legend = h(
+    "ul",
+    { class: "legend-list", "aria-label": "Cost by service" },
+    positive.map((s, i) => {
+      // A class, not a colour: the swatch follows the theme like the chart does.
+      const swatch = h("span", { class: `legend-swatch series-${(i % 8) + 1}`, "aria-hidden": "true" });
+      return h(
+        "li",
+        { dataset: { service: s.service } },
+        swatch,
+        h("span", { class: "legend-name" }, serviceName(s.service)),
+        h(
+          "span",
+          { class: "legend-value" },
+          money(s.cost),
+          h("small", {}, `${((Number(s.cost.amount) / total) * 100).toFixed(1)}%`),
+        ),
+      );
+    }),
+  );
+  replace(body, h("div", { class: "doughnut-layout" }, h("div", { class: "chart-box" }, canvas), legend));
+  if (credits.length) {
+    body.append(
+      h("p", { class: "chart-note" }, `Credits not drawn: ${credits.map((s) => `${serviceName(s.service)} ${money(s.cost)}`).join(", ")}.`),
+    );
+  }
+  return signal.aborted ? null : doughnutChart(canvas, { items, currency });
+}
+
+/** The trend's series, aligned by day: actuals up to the last day with figures, then forecast. */
+export function trendSeries(costs, summary, today) {
+  const forecast = summary.forecast;
+  const byDay = new Map(costs.daily.map((d) => [d.date, Number(d.cost.amount)]));
+  // The last day with actual figures: the forecast says; otherwise the last non-zero day.
+  let lastActual = forecast ? forecast.asOf : null;
+  if (!lastActual) {
+    const spent = costs.daily.filter((d) => Number(d.cost.amount) !== 0).map((d) => d.date);
+    lastActual = spent.length ? spent[spent.length - 1] : addDays(today, -1);
+  }
+  if (lastActual > today) lastActual = today;
+  const firstActual = addDays(lastActual, -(TREND_DAYS - 1));
+  const forecastByDay = new Map((forecast ? forecast.daily : []).map((p) => [p.date, p]));
+  const end = forecast ? monthEnd(today) : lastActual;
+  const days = dayRange(firstActual, end > lastActual ? end : lastActual);
+  const limit = summary.budget && !summary.currencyMismatch ? Number(summary.budget.monthlyLimit.amount) : null;
+  const series = { days, actual: [], forecast: [], lower: [], upper: [], pace: [] };
+  for (const day of days) {
+    const isActual = day <= lastActual;
+    const point = forecastByDay.get(day);
+    series.actual.push(isActual ? (byDay.get(day) ?? 0) : null);
+    // The forecast line starts at the last actual point, so the two lines join.
+    if (day === lastActual && forecast) {
+      const value = byDay.get(day) ?? 0;
+      series.forecast.push(value);
+      series.lower.push(value);
+      series.upper.push(value);
+    } else {
+      series.forecast.push(!isActual && point ? Number(point.expected.amount) : null);
+      series.lower.push(!isActual && point ? Number(point.lower80.amount) : null);
+      series.upper.push(!isActual && point ? Number(point.upper80.amount) : null);
+    }
+    series.pace.push(limit !== null ? Math.round((limit / daysInMonth(day)) * 100) / 100 : null);
+  }
+  series.lastActual = lastActual;
+  series.actualTotal = series.actual.reduce((sum, v) => sum + (v || 0), 0);
+  return series;
+}
+
+function dataTable(series, currency) {
+  const rows = series.days.map((day, i) =>
+    h(
+      "tr",
+      {},
+      h("th", { scope: "row" }, longDay(day)),
+      h("td", { class: "num" }, series.actual[i] !== null ? moneyNumber(series.actual[i], currency) : "—"),
+      h("td", { class: "num" }, series.forecast[i] !== null && series.actual[i] === null ? moneyNumber(series.forecast[i], currency) : "—"),
+      h("td", { class: "num" }, series.pace[i] !== null ? moneyNumber(series.pace[i], currency) : "—"),
+    ),
+  );
+  return h(
+    "details",
+    { class: "data-table" },
+    h("summary", {}, "Show the figures as a table"),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Day"), h("th", { scope: "col", class: "num" }, "Actual"), h("th", { scope: "col", class: "num" }, "Forecast"), h("th", { scope: "col", class: "num" }, "Budget pace"))),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
+function renderTrend(body, [costs, summary], today, signal) {
+  const currency = costs.total.currency;
+  const series = trendSeries(costs, summary, today);
+  if (series.actualTotal === 0 && !summary.forecast) {
+    replace(
+      body,
+      h("div", { class: "chart-box" }, emptyState("No spending in the last 30 days.", "The trend appears once costs have been imported.")),
+    );
+    return null;
+  }
+  const pace = series.pace.some((v) => v !== null) ? series.pace : null;
+  const canvas = h("canvas", {
+    role: "img",
+    "aria-label": `Daily spending from ${longDay(series.days[0])} to ${longDay(series.lastActual)}, ${moneyNumber(series.actualTotal, currency)} in all${
+      summary.forecast ? `, with the forecast to ${longDay(series.days[series.days.length - 1])}` : ""
+    }${pace ? ` and the budget pace of about ${moneyNumber(pace[pace.length - 1], currency)} a day` : ""}.`,
+    dataset: { chart: "trend" },
+  });
+  replace(body, h("div", { class: "chart-box" }, canvas), dataTable(series, currency));
+  return signal.aborted ? null : trendChart(canvas, { ...series, pace, currency });
+}
+
+function renderDrivers(body, summary) {
+  if (!summary.topDrivers.length) {
+    replace(body, emptyState("No resource costs this month yet.", null));
+    return;
+  }
+  replace(
+    body,
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("caption", { class: "visually-hidden" }, "The resources that cost the most this month"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Resource"), h("th", { scope: "col" }, "Service"), h("th", { scope: "col", class: "num" }, "This month"))),
+        h(
+          "tbody",
+          {},
+          summary.topDrivers.map((d) =>
+            h("tr", {}, h("td", { class: "id" }, d.resourceId), h("td", {}, serviceName(d.service)), h("td", { class: "num" }, money(d.cost))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function dashboardView(view) {
+  const { ctx, subject, container, signal } = view;
+  const { api } = ctx;
+  const today = todayUtc();
+  const month = today.slice(0, 7);
+  const trendStart = addDays(today, -TREND_DAYS);
+
+  // All three requests leave at once; each card shows its part as soon as it can.
+  let summaryPromise;
+  let monthPromise;
+  let trendPromise;
+  const loadSummary = () => (summaryPromise = api.summary(subject.userId));
+  const loadMonth = () => (monthPromise = api.costs(subject.userId, monthStart(today), today));
+  const loadTrend = () => (trendPromise = api.costs(subject.userId, trendStart, today));
+  loadSummary();
+  loadMonth();
+  loadTrend();
+
+  const summaryCard = loadingCard({ title: "This month", subtitle: monthName(month), className: "span-12", bodyClass: "summary-body", lines: 6, id: "summary-title" });
+  const doughnutCard = loadingCard({ title: "This month by service", className: "span-5", lines: 8 });
+  const trendCard = loadingCard({ title: "Daily spending", subtitle: "Last 30 days, forecast to the month's end", className: "span-7", lines: 8 });
+  const driversCard = loadingCard({ title: "Top resources this month", className: "span-12", lines: 4 });
+  // Chart boxes keep their height while loading: nothing below moves when the charts arrive.
+  doughnutCard.body.classList.add("chart-body");
+  trendCard.body.classList.add("chart-body");
+
+  replace(
+    container,
+    pageHead(
+      view,
+      "Dashboard",
+      `${subject.isSelf ? "Your" : `${subject.username}'s`} AWS costs for ${monthName(month)}, updated daily.`,
+    ),
+    h("div", { class: "grid" }, summaryCard.element, doughnutCard.element, trendCard.element, driversCard.element),
+  );
+
+  // A retry asks again: a card's loader reuses the request already on its way the first time
+  // and starts a fresh one after a failure.
+  const retrying = (load, get) => {
+    let firstTry = true;
+    return () => {
+      if (!firstTry) load();
+      firstTry = false;
+      return get();
+    };
+  };
+
+  const charts = {};
+  signal.addEventListener("abort", () => {
+    for (const chart of Object.values(charts)) chart.destroy();
+  });
+  const keep = (name, chart) => {
+    if (charts[name]) charts[name].destroy();
+    if (chart) charts[name] = chart;
+  };
+
+  const showSummary = (body, summary) =>
+    renderSummary(body, summary, { onEditBudget: () => editBudget(summary) });
+  const showTrend = (body, data) => keep("trend", renderTrend(body, data, today, signal));
+  const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));
+
+  const runSummary = () =>
+    summaryCard.run(retrying(loadSummary, () => summaryPromise), showSummary, signal, "the summary");
+  const runTrend = () =>
+    trendCard.run(
+      retrying(
+        () => {
+          loadTrend();
+          loadSummary();
+        },
+        () => Promise.all([trendPromise, summaryPromise]),
+      ),
+      showTrend,
+      signal,
+      "the daily trend",
+    );
+
+  async function editBudget(summary) {
+    const saved = await openBudgetModal({ api, subject, summary });
+    if (saved && !signal.aborted) {
+      // The status, remaining amount and budget pace all change with the budget.
+      loadSummary();
+      await Promise.all([runSummary(), runTrend()]);
+      const edit = container.querySelector("[data-testid=edit-budget]");
+      if (edit) edit.focus();
+    }
+  }
+
+  return Promise.all([
+    runSummary(),
+    doughnutCard.run(retrying(loadMonth, () => monthPromise), showDoughnut, signal, "costs by service"),
+    runTrend(),
+    driversCard.run(retrying(loadSummary, () => summaryPromise), renderDrivers, signal, "top resources"),
+  ]);
+}

@@ -1,0 +1,221 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against the local
+stack (demo organisation) started in a subprocess once per test session.
+
+A subprocess, not a thread: another test module's ``moto.mock_aws`` would wipe an in-process
+moto server. Each test gets a fresh browser context (its own sessionStorage), and fails if the
+page logged a console error it did not declare as expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.dashboard_site import SITE_DIR, SiteNotBuilt, built_site
+from infra.local.client import local_stack_process, sign_in
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the network flags Chromium keeps trying to reach hosts this machine cannot reach.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (make test installs it)")
+    try:
+        built_site(SITE_DIR)
+    except SiteNotBuilt as error:
+        pytest.fail(str(error))
+    where = tmp_path_factory.mktemp("browser-stack")
+    log = where / "stack.log"
+    with local_stack_process(where / "local.json", log_path=log, timeout=240) as running:
+        yield running.local_json
+
+
+@pytest.fixture(scope="session")
+def browser(stack: dict[str, Any]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def password_of(local_json: dict[str, Any], username: str) -> str:
+    return str(next(u["password"] for u in local_json["users"] if u["username"] == username))
+
+
+def user_id_of(local_json: dict[str, Any], username: str) -> str:
+    return str(next(u["user_id"] for u in local_json["users"] if u["username"] == username))
+
+
+@dataclass
+class Api:
+    """The API as the tests see it, to compare the page with."""
+
+    local_json: dict[str, Any]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            self.tokens[username] = sign_in(self.local_json, username)
+        return self.tokens[username]
+
+    def call(
+        self,
+        username: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        request = urllib.request.Request(
+            self.local_json["api_url"] + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={
+                "Authorization": self.token(username),
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None, dict(error.headers)
+
+    def get(self, username: str, path: str) -> Any:
+        status, body, _ = self.call(username, "GET", path)
+        assert status == 200, (path, status, body)
+        return body
+
+
+@pytest.fixture(scope="session")
+def api(stack: dict[str, Any]) -> Api:
+    return Api(stack)
+
+
+@dataclass
+class Console:
+    """Console errors and uncaught exceptions of one page; ``expect`` declares the ones a test
+    provokes on purpose (an API error answer is logged by Chromium as a failed resource)."""
+
+    errors: list[str] = field(default_factory=list)
+    expected: list[re.Pattern[str]] = field(default_factory=list)
+
+    def expect(self, pattern: str) -> None:
+        self.expected.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.expected)]
+
+
+@dataclass
+class Session:
+    page: Any
+    context: Any
+    console: Console
+    local_json: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.local_json["dashboard_url"])
+
+    def sign_in(self, username: str, password: str | None = None) -> None:
+        page = self.page
+        page.goto(self.url)
+        page.get_by_label("User name or email").fill(username)
+        page.get_by_label("Password", exact=True).fill(
+            password or password_of(self.local_json, username)
+        )
+        page.get_by_role("button", name="Sign in").click()
+        page.locator("header.topbar").wait_for()
+
+    def go(self, route: str) -> None:
+        self.page.evaluate("route => { window.location.hash = route }", route)
+        self.page.locator(f".view[data-view='{route.split('?')[0].lstrip('#/')}']").wait_for()
+
+    def wait_idle(self) -> None:
+        """Until nothing on the page is loading."""
+        self.page.wait_for_function("() => !document.querySelector('[aria-busy=true]')")
+
+    def wait_for_charts(self) -> None:
+        self.page.locator("canvas[data-chart='by-service'][data-drawn='true']").wait_for()
+        self.page.locator("canvas[data-chart='trend'][data-drawn='true']").wait_for()
+
+    def screenshot(self, name: str) -> None:
+        """docs/screenshots/<name>-<light|dark>.png, both themes of the same screen."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for scheme in ("light", "dark"):
+            self.page.emulate_media(color_scheme=scheme)
+            # Charts restyle on the theme change; let them draw before the picture.
+            self.page.wait_for_timeout(150)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}.png"), full_page=True)
+        self.page.emulate_media(color_scheme="light")
+
+
+@pytest.fixture
+def open_page(browser: Any, stack: dict[str, Any]) -> Iterator[Callable[..., Session]]:
+    sessions: list[Session] = []
+
+    def make(*, viewport: dict[str, int] | None = None, clock: bool = False) -> Session:
+        context = browser.new_context(
+            viewport=viewport or DESKTOP,
+            color_scheme="light",
+            reduced_motion="reduce",
+            locale="en-US",
+            timezone_id="UTC",
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        console = Console()
+        page.on(
+            "console",
+            lambda message: (
+                console.errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))
+        if clock:
+            page.clock.install()
+        session = Session(page, context, console, stack)
+        sessions.append(session)
+        return session
+
+    yield make
+    problems = []
+    for session in sessions:
+        problems += session.console.unexpected()
+        session.context.close()
+    assert problems == [], f"console errors: {problems}"
