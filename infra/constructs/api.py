@@ -140,7 +140,10 @@ class Api(Construct):
         )
         data.grant(self.function, Access.READ_WRITE, ["users", "assignments", "budgets", "audit"])
         data.grant(self.function, Access.READ, ["costs", "rollups"])
-        user_pool.grant(self.function, "cognito-idp:ListUsers")
+        # ListUsers finds a user by sub; AdminListGroupsForUser tells an admin from a user.
+        user_pool.grant(
+            self.function, "cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"
+        )
         self._grant_resource_validation(api_function.role)
 
         access_logs = logs.LogGroup(

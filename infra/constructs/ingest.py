@@ -99,7 +99,10 @@ class Ingest(Construct):
         data.grant(self.function, Access.READ_WRITE, ["costs", "rollups", "users", "idempotency"])
         data.grant(self.function, Access.READ, ["assignments"])
         self.event_bus.grant_put_events_to(self.function)
-        user_pool.grant(self.function, "cognito-idp:ListUsers")
+        # ListUsers finds a user by sub; AdminListGroupsForUser tells an admin from a user.
+        user_pool.grant(
+            self.function, "cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"
+        )
 
         exports = iam.Policy(
             self,

@@ -53,6 +53,7 @@ EXPECTED_OTHER_ACTIONS = {
     | XRAY
     | {
         "cognito-idp:ListUsers",
+        "cognito-idp:AdminListGroupsForUser",
         "ec2:DescribeInstances",
         "rds:DescribeDBInstances",
         "lambda:GetFunction",
@@ -63,6 +64,7 @@ EXPECTED_OTHER_ACTIONS = {
     | XRAY
     | {
         "cognito-idp:ListUsers",
+        "cognito-idp:AdminListGroupsForUser",
         "ce:GetCostAndUsage",
         "ce:GetCostAndUsageWithResources",
         "events:PutEvents",
