@@ -191,7 +191,8 @@ def run_job(
         metric=settings.budget_metric,
     )
     detail = _announce(job, result, fetch.requests)
-    logger.info("costs ingested", extra=detail)
+    # The event carries every day; the log line only how many, to stay one readable line.
+    logger.info("costs ingested", extra={**detail, "days": len(result.days)})
     return detail
 
 

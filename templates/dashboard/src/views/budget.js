@@ -30,7 +30,7 @@ export function openBudgetModal({ api, subject, summary }) {
   const limit = field({
     label: "Monthly limit",
     name: "monthlyLimit",
-    hint: `In ${currency}. Zero means: alert on any spending.`,
+    hint: `In ${currency}. Zero means: any spending is over budget.`,
     control: h("input", {
       type: "text",
       inputmode: "decimal",
@@ -55,7 +55,7 @@ export function openBudgetModal({ api, subject, summary }) {
   const threshold = field({
     label: "Alert threshold",
     name: "alertThreshold",
-    hint: "You are alerted when this month's costs reach this share of the limit.",
+    hint: "Your status turns to Approaching Limit when this month's costs reach this share of the limit.",
     control: slider,
   });
   const output = h("output", { "aria-hidden": "true", dataset: { testid: "threshold-value" } }, `${startThreshold}%`);
@@ -213,7 +213,7 @@ function renderBudget(body, summary, { onEdit }) {
     h(
       "p",
       { class: "muted" },
-      "Alerts are sent at most once a month for each level: when the forecast says the month will end above the limit, when costs reach the threshold, and when they exceed the limit (administrators are told too).",
+      "Your status is Under Budget below the threshold, Approaching Limit from the threshold, and Over Budget once this month's costs reach the limit. A zero limit means any spending is over budget.",
     ),
     h("div", { class: "summary-actions" }, h("button", { type: "button", class: "button primary", onclick: onEdit, dataset: { testid: "edit-budget" } }, "Edit budget")),
   );
