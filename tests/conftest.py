@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tally.models import Caller, Role, UserProfile
+from tally.identity import Caller, Role
+from tally.models import UserProfile
 from tally.settings import Settings
 from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, create_table_request
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from tally import assignments, budgets
-from tally.models import Caller
+from tally.identity import Caller
 from tally.settings import Settings
 from tally.store import Stores
 from tests.api.events import rest_event

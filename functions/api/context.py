@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from tally.errors import Unauthenticated
-from tally.models import Caller
+from tally.identity import Caller
 from tally.settings import Settings, get_settings
 from tally.store import Stores, dynamodb_stores
 

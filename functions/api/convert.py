@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api import schemas as s
-from tally.assignments import AssignedResource
-from tally.models import Assignment, Budget
 from tally.money import format_amount
-from tally.reports import CostLinesPage, CostReport, OrgMonth, Summary
+
+if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
+    from tally.assignments import AssignedResource
+    from tally.models import Assignment, Budget
+    from tally.reports import CostLinesPage, CostReport, OrgMonth, Summary
 
 
 def money(amount: Decimal, currency: str) -> s.Money:

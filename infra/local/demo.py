@@ -192,7 +192,7 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     # The handlers and the domain read their settings from the environment, already set.
     from ingest.handler import Job, run_job
     from tally import assignments, budgets
-    from tally.models import Caller
+    from tally.identity import Caller
     from tally.reports import month_summary
     from tally.resources import AwsResourceCatalog
     from tally.settings import get_settings

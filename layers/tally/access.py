@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tally.errors import Forbidden
-from tally.models import Caller
+from tally.identity import Caller
 
 
 def require_user_access(caller: Caller, user_id: str) -> None:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from tally.access import may_see, require_user_access
 from tally.clock import Clock, utc_now, utc_today
 from tally.errors import Invalid, NotFound
-from tally.models import Assignment, AuditEntry, Caller, CostRecord, Page
+from tally.identity import Caller
+from tally.models import Assignment, AuditEntry, CostRecord, Page
 from tally.resources import ResourceCatalog, line_match_key, match_key
 from tally.store import Stores
 from tally.store.interfaces import PageKey

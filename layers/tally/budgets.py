@@ -9,7 +9,8 @@ from decimal import Decimal
 from tally.access import may_see, require_user_access
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, NotFound
-from tally.models import AuditEntry, Budget, BudgetStatus, Caller
+from tally.identity import Caller
+from tally.models import AuditEntry, Budget, BudgetStatus
 from tally.store import Stores
 from tally.users import UserSource, require_known_user
 

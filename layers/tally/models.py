@@ -8,30 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from tally.tables import ADMIN_GROUP
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    USER = "user"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, taken from the verified token only."""
-
-    user_id: str  # Cognito ``sub``
-    username: str
-    email: str | None
-    groups: frozenset[str]
-
-    @property
-    def is_admin(self) -> bool:
-        return ADMIN_GROUP in self.groups  # exact membership, never a substring
-
-    @property
-    def role(self) -> Role:
-        return Role.ADMIN if self.is_admin else Role.USER
+from tally.identity import Role
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from tally.access import require_admin, require_user_access
 from tally.budgets import budget_status
 from tally.errors import Invalid
+from tally.identity import Caller
 from tally.models import (
     ORG,
     UNALLOCATED,
     Budget,
     BudgetStatus,
-    Caller,
     CostRecord,
     MonthlyRollup,
     Page,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from tally.errors import Invalid
-from tally.models import Caller, Role, UserProfile
+from tally.identity import Caller, Role
+from tally.models import UserProfile
 from tally.store.interfaces import UserDirectory
 from tally.tables import ADMIN_GROUP
 

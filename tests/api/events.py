@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tally.models import Caller
+from tally.identity import Caller
 
 
 def claims_of(caller: Caller) -> dict[str, str]:

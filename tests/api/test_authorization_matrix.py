@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tally.models import Caller
+from tally.identity import Caller
 from tests.conftest import ADMIN, ALICE, BOB
 from tests.harness import Api, World
 

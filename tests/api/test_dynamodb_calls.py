@@ -13,8 +13,9 @@ from pynamodb.connection.base import Connection
 
 from tally.allocation import OwnerTagRule
 from tally.clock import utc_now, utc_today
+from tally.identity import Role
 from tally.ingest import ingest_days
-from tally.models import CostLine, Role, UserProfile
+from tally.models import CostLine, UserProfile
 from tests.conftest import ADMIN
 from tests.harness import Api
 

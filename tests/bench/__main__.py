@@ -135,8 +135,9 @@ def _lines(users: int, resources: int, days: list[date]) -> list[Any]:
 def dynamodb_calls() -> None:
     heading("DynamoDB calls per API request (moto), small vs large organisation")
     from tally.allocation import OwnerTagRule
+    from tally.identity import Caller, Role
     from tally.ingest import ingest_days
-    from tally.models import Caller, Role, UserProfile
+    from tally.models import UserProfile
     from tally.store import dynamodb_stores
     from tally.tables import ADMIN_GROUP as ADMINS
 
@@ -344,8 +345,9 @@ def ingest_throughput(users: int, resources: int) -> None:
         f"Ingest throughput: one day of {users:,} users x {resources} resources from a FOCUS file"
     )
     from tally.allocation import OwnerTagRule
+    from tally.identity import Role
     from tally.ingest import run_source
-    from tally.models import Role, UserProfile
+    from tally.models import UserProfile
     from tally.sources.focus import FocusSource
     from tally.store import memory_stores
 
@@ -429,8 +431,9 @@ def forecast_backtest() -> None:
     from infra.local.demo import PLAN, demo_resources
     from infra.local.demo_costs import generate_focus_csv
     from tally.allocation import OwnerTagRule
+    from tally.identity import Role
     from tally.ingest import run_source
-    from tally.models import Assignment, Role, UserProfile
+    from tally.models import Assignment, UserProfile
     from tally.sources.focus import FocusSource
     from tally.store import memory_stores
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tally.models import Role, UserProfile
+from tally.identity import Role
+from tally.models import UserProfile
 from tally.settings import Settings
 from tally.store import Stores
 from tests.conftest import ADMIN

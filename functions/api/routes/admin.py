@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from api import context, convert
+from api.lazy import lazy_module
 from api.problems import responses
 from api.schemas import AllUsersOut, IsoMonth
-from tally import reports
 from tally.clock import utc_today
 from tally.paging import decode_token, encode_token
+
+if TYPE_CHECKING:
+    from tally import reports
+else:  # loaded when one of these routes first runs, not on every cold start
+    reports = lazy_module("tally.reports")
 
 router = Router()
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from api import context, convert
+from api.lazy import lazy_module
 from api.problems import responses
 from api.schemas import AssignmentOut, AssignResourceIn, ResourceListOut, UserId
-from tally import assignments
 from tally.clock import utc_today
 from tally.paging import decode_token, encode_token
+
+if TYPE_CHECKING:
+    from tally import assignments
+else:  # loaded when one of these routes first runs, not on every cold start
+    assignments = lazy_module("tally.assignments")
 
 router = Router()
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from api import context, convert
+from api.lazy import lazy_module
 from api.problems import responses
 from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, UserId
-from tally import budgets
 from tally.errors import Invalid
+
+if TYPE_CHECKING:
+    from tally import budgets
+else:  # loaded when one of these routes first runs, not on every cold start
+    budgets = lazy_module("tally.budgets")
 
 router = Router()
 

@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from api import context
 from api.problems import responses
 from api.schemas import MeOut
-from tally.users import remember_caller
 
 router = Router()
 
@@ -18,6 +17,8 @@ router = Router()
 def me() -> MeOut:
     caller = context.current_caller(router)
     # The dashboard calls /me first: this keeps the user directory in step with Cognito.
+    from tally.users import remember_caller
+
     profile = remember_caller(caller, context.stores().users)
     return MeOut(
         user_id=caller.user_id,

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from api import context, convert
+from api.lazy import lazy_module
 from api.problems import responses
 from api.schemas import CostLinesOut, CostsOut, SummaryOut, UserId
-from tally import reports
 from tally.clock import utc_today
 from tally.errors import Invalid
 from tally.paging import decode_token, encode_token
+
+if TYPE_CHECKING:
+    from tally import reports
+else:  # loaded when one of these routes first runs, not on every cold start
+    reports = lazy_module("tally.reports")
 
 router = Router()
 

@@ -13,6 +13,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from tally.errors import Conflict, NotFound
+from tally.identity import Role
 from tally.models import (
     Assignment,
     AuditEntry,
@@ -20,7 +21,6 @@ from tally.models import (
     CostRecord,
     MonthlyRollup,
     Page,
-    Role,
     UserProfile,
 )
 from tally.resources import match_key
