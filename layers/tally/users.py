@@ -90,10 +90,22 @@ class CognitoUserSource:
 
 
 def sync_directory(source: CognitoUserSource, directory: UserDirectory) -> int:
-    """Bring the directory in step with the user pool (the daily job). Returns users written."""
-    written = 0
-    for profile in source.all():
+    """Bring the directory in step with the user pool (the daily job): add and update pool
+    users, forget those deleted from it. Returns how many entries changed."""
+    in_pool = {p.user_id: p for p in source.all()}
+    changed = 0
+    for profile in in_pool.values():
         if directory.get(profile.user_id) != profile:
             directory.put(profile)
-            written += 1
-    return written
+            changed += 1
+    key = None
+    stale: list[str] = []
+    while True:
+        page = directory.list(100, key)
+        stale += [u.user_id for u in page.items if u.user_id not in in_pool]
+        if not page.next_key:
+            break
+        key = page.next_key
+    for user_id in stale:  # removed after the walk, so the walk's page keys stay valid
+        directory.remove(user_id)
+    return changed + len(stale)

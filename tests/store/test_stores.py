@@ -216,3 +216,10 @@ class TestUsers:
         assert [u.username for u in stores.users.list(10).items] == ["alice", "bob"]
         assert stores.users.get("u-alice") == profile(ALICE)
         assert stores.users.get("u-nobody") is None
+
+
+def test_directory_remove(stores: Stores) -> None:
+    stores.users.put(profile(ALICE))
+    stores.users.remove("u-alice")
+    stores.users.remove("u-never-there")
+    assert stores.users.get("u-alice") is None and stores.users.list(10).items == []

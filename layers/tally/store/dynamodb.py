@@ -108,6 +108,9 @@ class DynamoUserDirectory(_Stores):
         it = UserItem.by_name.query("ALL", limit=limit, last_evaluated_key=start_key)
         return _page([_user(i) for i in it], it)
 
+    def remove(self, user_id: str) -> None:
+        UserItem(pk=f"USER#{user_id}", sk="PROFILE").delete()
+
 
 # --- assignments -----------------------------------------------------------------------
 

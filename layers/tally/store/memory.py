@@ -47,6 +47,9 @@ class MemoryUserDirectory:
         ordered = sorted(self.users.values(), key=lambda u: (u.username.lower(), u.user_id))
         return _paginate(ordered, limit, start_key, lambda u: u.user_id)
 
+    def remove(self, user_id: str) -> None:
+        self.users.pop(user_id, None)
+
 
 class MemoryAuditLog:
     def __init__(self) -> None:
