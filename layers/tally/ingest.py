@@ -14,11 +14,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tally.allocation import OwnerTagRule, allocate
-from tally.models import ORG, CostLine, MonthlyRollup, UserProfile
+from tally.models import ORG, CostLine, MonthlyRollup
 from tally.reports import month_days, month_of
 from tally.rollups import compute_rollup, organisation_rollup
 from tally.sources import CostFetch, CostSource
 from tally.store import Stores
+from tally.users import every_user
 
 DEFAULT_RESTATEMENT_DAYS = 3
 
@@ -34,17 +35,6 @@ def restatement_window(
         if floor <= d < start:
             start = d
     return max(start, floor), today
-
-
-def every_user(stores: Stores) -> list[UserProfile]:
-    users: list[UserProfile] = []
-    key = None
-    while True:
-        page = stores.users.list(100, key)
-        users.extend(page.items)
-        if not page.next_key:
-            return users
-        key = page.next_key
 
 
 @dataclass
@@ -100,7 +90,7 @@ def ingest_days(
     if stray:
         raise ValueError(f"source returned days outside the window: {sorted(stray)[:3]}")
     assignments = stores.assignments.all()
-    tag_owners = rule.resolver(every_user(stores))
+    tag_owners = rule.resolver(every_user(stores.users))
     touched: dict[str, set[str]] = defaultdict(set)  # month -> owners
     for n, day in enumerate(day_list):
         records = allocate(

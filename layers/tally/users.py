@@ -89,6 +89,18 @@ class CognitoUserSource:
                 return out
 
 
+def every_user(directory: UserDirectory) -> list[UserProfile]:
+    """The whole directory, page by page (the daily job's reads; never a request path)."""
+    users: list[UserProfile] = []
+    key = None
+    while True:
+        page = directory.list(100, key)
+        users.extend(page.items)
+        if not page.next_key:
+            return users
+        key = page.next_key
+
+
 def sync_directory(source: CognitoUserSource, directory: UserDirectory) -> int:
     """Bring the directory in step with the user pool (the daily job): add and update pool
     users, forget those deleted from it. Returns how many entries changed."""
@@ -98,14 +110,7 @@ def sync_directory(source: CognitoUserSource, directory: UserDirectory) -> int:
         if directory.get(profile.user_id) != profile:
             directory.put(profile)
             changed += 1
-    key = None
-    stale: list[str] = []
-    while True:
-        page = directory.list(100, key)
-        stale += [u.user_id for u in page.items if u.user_id not in in_pool]
-        if not page.next_key:
-            break
-        key = page.next_key
+    stale = [u.user_id for u in every_user(directory) if u.user_id not in in_pool]
     for user_id in stale:  # removed after the walk, so the walk's page keys stay valid
         directory.remove(user_id)
     return changed + len(stale)
