@@ -19,9 +19,10 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-ingest.txt
 
 venv: $(STAMP)
 
-## make run: moto server + resources + demo organisation + local gateway and dashboard
+## make run [TODAY=YYYY-MM-DD]: moto server + resources + demo organisation + local gateway and
+## dashboard; TODAY pins the business date (the demo, the API, forecasts, `make ingest`)
 run: $(STAMP)
-	$(PY) -m infra.local
+	$(if $(TODAY),TALLY_TODAY=$(TODAY) )$(PY) -m infra.local
 
 ## make ingest [START=YYYY-MM-DD END=YYYY-MM-DD | FOCUS=file.csv]: ingest into the running local stack
 ingest: $(STAMP)
@@ -43,6 +44,12 @@ fmt: $(STAMP)
 ## make synth: CloudFormation templates into cdk.out/ (no AWS account, no Docker)
 synth: $(STAMP)
 	$(PY) app.py
+
+## make screenshots: refresh docs/screenshots/ (light and dark) from the browser tests' demo on
+## their pinned dates (2026-11-25; the first days of a month on 2026-12-01). `make test` takes the
+## same pictures into a temporary folder, so it never changes the tree.
+screenshots: $(STAMP)
+	TALLY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -k screenshots -q -p no:cacheprovider
 
 ## make bench: figures, not tests
 bench: $(STAMP)
@@ -80,8 +87,9 @@ dashboard: $(DASHBOARD_BUILT)
 
 chromium: /usr/bin/chromium
 
-.PHONY: dashboard chromium
+.PHONY: dashboard chromium screenshots
 run: dashboard
 test: dashboard chromium
 synth: dashboard
 bench: dashboard chromium
+screenshots: dashboard chromium

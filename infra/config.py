@@ -108,7 +108,7 @@ class TallyConfig:
             owner_tag_key=get("ownerTagKey", _text),
             owner_tag_map=get("ownerTagMap", _tag_map, {}),
             enable_waf=get("enableWaf", _bool, False),
-            budget_metric=get("budgetMetric", _one_of(BUDGET_METRICS), "billed"),
+            budget_metric=get("budgetMetric", _one_of(BUDGET_METRICS), "effective"),
             restatement_days=get("restatementDays", _positive_int, 3),
             default_currency=get("defaultCurrency", _currency, "USD"),
             require_mfa=get("requireMfa", _bool, False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -16,6 +16,7 @@ from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, create_table_reque
 pytest_plugins = ["tests.harness"]
 
 TEST_SECRET = "test-page-token-secret"
+PINNED_TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +29,8 @@ def _clean_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
+    # No test runs on the wall clock's date: code that asks the one clock gets this day.
+    monkeypatch.setenv("TALLY_TODAY", PINNED_TODAY.isoformat())
 
 
 def table_env(prefix: str = "tally-test") -> dict[str, str]:

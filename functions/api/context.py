@@ -7,11 +7,13 @@ import, so tests can import the API without AWS settings).
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
+from tally.clock import utc_today
 from tally.errors import Unauthenticated
 from tally.identity import Caller
 from tally.settings import Settings, get_settings
@@ -25,6 +27,12 @@ def stores() -> Stores:
 
 def settings() -> Settings:
     return get_settings()
+
+
+def today() -> date:
+    """The business date every route works on: the one clock (``tally.clock``), never the
+    route's own ``datetime.now``. The dashboard takes its "today" from ``/api/me``."""
+    return utc_today()
 
 
 @lru_cache(maxsize=1)

@@ -10,8 +10,15 @@ from tally.money import format_amount
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
     from tally.assignments import AssignedResource
-    from tally.models import Assignment, Budget
-    from tally.reports import CostLinesPage, CostReport, OrgMonth, Summary
+    from tally.models import Assignment, Budget, BudgetTerms
+    from tally.reports import (
+        CostLinesPage,
+        CostReport,
+        MonthBudget,
+        OrgMonth,
+        Summary,
+        UserPreviousMonth,
+    )
 
 
 def money(amount: Decimal, currency: str) -> s.Money:
@@ -28,6 +35,8 @@ def assignment_out(a: Assignment) -> s.AssignmentOut:
         share_pct=format(a.share_pct.normalize(), "f"),
         assigned_by=a.assigned_by,
         assigned_at=a.assigned_at.isoformat(),
+        effective_from=a.effective_from.isoformat(),
+        effective_to=a.effective_to.isoformat() if a.effective_to else None,
     )
 
 
@@ -39,7 +48,18 @@ def assigned_resource_out(r: AssignedResource) -> s.AssignedResourceOut:
             latest_daily=money(r.cost.latest_daily, r.cost.currency),
             latest_day=r.cost.latest_day.isoformat() if r.cost.latest_day else None,
         )
-    return s.AssignedResourceOut(**assignment_out(r.assignment).model_dump(), cost=cost)
+    return s.AssignedResourceOut(
+        **assignment_out(r.assignment).model_dump(), scheduled=r.scheduled, cost=cost
+    )
+
+
+def budget_terms_out(t: BudgetTerms) -> s.BudgetTermsOut:
+    return s.BudgetTermsOut(
+        effective_from=t.effective_from,
+        monthly_limit=money(t.monthly_limit, t.currency),
+        alert_threshold=t.alert_threshold,
+        currency=t.currency,
+    )
 
 
 def budget_out(b: Budget) -> s.BudgetOut:
@@ -49,6 +69,8 @@ def budget_out(b: Budget) -> s.BudgetOut:
         monthly_limit=money(b.monthly_limit, b.currency),
         alert_threshold=b.alert_threshold,
         currency=b.currency,
+        effective_from=b.effective_from,
+        history=[budget_terms_out(t) for t in b.changes],
         created_at=b.created_at.isoformat(),
         updated_at=b.updated_at.isoformat(),
         version=b.version,
@@ -117,6 +139,8 @@ def _forecast_out(f: dict[str, Any] | None, currency: str) -> s.ForecastOut | No
         month_end_upper80=m(end["upper80"]),
         month_end_lower95=m(end["lower95"]),
         month_end_upper95=m(end["upper95"]),
+        # Forecasts stored before expected charges existed had none.
+        expected_charges=m(end.get("expectedCharges", "0")),
         daily=[
             s.ForecastPoint(
                 date=p["day"],
@@ -131,24 +155,51 @@ def _forecast_out(f: dict[str, Any] | None, currency: str) -> s.ForecastOut | No
     )
 
 
+def _summary_budget(b: MonthBudget | None) -> s.SummaryBudget | None:
+    if b is None:
+        return None
+    return s.SummaryBudget(
+        budget_id=b.budget_id,
+        monthly_limit=money(b.terms.monthly_limit, b.terms.currency),
+        alert_threshold=b.terms.alert_threshold,
+        version=b.version,
+        effective_from=b.terms.effective_from,
+    )
+
+
+def _optional_money(amount: Decimal | None, currency: str) -> s.Money | None:
+    return money(amount, currency) if amount is not None else None
+
+
+def _optional_str(value: object | None) -> str | None:
+    return str(value) if value is not None else None
+
+
 def summary_out(m: Summary) -> s.SummaryOut:
-    b = m.budget
+    p = m.previous_month
     return s.SummaryOut(
         user_id=m.user_id,
         month=m.month,
+        today=m.today.isoformat(),
         metric=m.metric,  # type: ignore[arg-type]
         total=money(m.total, m.currency),
-        budget=s.SummaryBudget(
-            budget_id=b.budget_id,
-            monthly_limit=money(b.monthly_limit, b.currency),
-            alert_threshold=b.alert_threshold,
-            version=b.version,
+        budget=_summary_budget(m.budget),
+        no_costs_yet=m.no_costs_yet,
+        first_costs_expected=m.first_costs_expected.isoformat() if m.first_costs_expected else None,
+        previous_month=s.PreviousMonthOut(
+            month=p.month,
+            total=money(p.total, p.currency),
+            budget=_summary_budget(p.budget),
+            status=p.status.value if p.status else None,
+            percent_used=_optional_str(p.percent_used),
+            remaining=_optional_money(p.remaining, p.currency),
+            final=p.final,
         )
-        if b
+        if p
         else None,
-        remaining=money(m.remaining, m.currency) if m.remaining is not None else None,
-        remaining_pct=str(m.remaining_pct) if m.remaining_pct is not None else None,
-        percent_used=str(m.percent_used) if m.percent_used is not None else None,
+        remaining=_optional_money(m.remaining, m.currency),
+        remaining_pct=_optional_str(m.remaining_pct),
+        percent_used=_optional_str(m.percent_used),
         status=m.status.value if m.status else None,
         currency_mismatch=m.currency_mismatch,
         top_drivers=[
@@ -175,13 +226,35 @@ def summary_out(m: Summary) -> s.SummaryOut:
     )
 
 
+def _user_previous_out(p: UserPreviousMonth | None) -> s.UserPreviousMonthOut | None:
+    if p is None:
+        return None
+    return s.UserPreviousMonthOut(
+        total=money(p.total, p.currency),
+        budget=money(p.budget.monthly_limit, p.budget.currency) if p.budget else None,
+        status=p.status.value if p.status else None,
+    )
+
+
 def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
+    p = o.previous_month
     return s.AllUsersOut(
         month=o.month,
+        today=o.today.isoformat(),
         metric=o.metric,  # type: ignore[arg-type]
         organisation_total=money(o.org_total, o.currency),
         unallocated=money(o.unallocated, o.currency),
         estimated=o.estimated,
+        no_costs_yet=o.no_costs_yet,
+        first_costs_expected=o.first_costs_expected.isoformat() if o.first_costs_expected else None,
+        previous_month=s.OrgPreviousMonthOut(
+            month=p.month,
+            organisation_total=money(p.org_total, p.currency),
+            unallocated=money(p.unallocated, p.currency),
+            final=p.final,
+        )
+        if p
+        else None,
         users=[
             s.UserRowOut(
                 user_id=row.user.user_id,
@@ -192,6 +265,7 @@ def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
                 budget=money(row.budget.monthly_limit, row.budget.currency) if row.budget else None,
                 alert_threshold=row.budget.alert_threshold if row.budget else None,
                 status=row.status.value if row.status else None,
+                previous_month=_user_previous_out(row.previous_month),
             )
             for row in o.users.items
         ],

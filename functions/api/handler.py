@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from api import context
 from api.problems import problem
-from api.routes import admin, assignments, budgets, me, reports
+from api.routes import admin, assignments, budgets, me, organisation, reports
 from tally.errors import (
     BadRequest,
     Conflict,
@@ -45,6 +45,7 @@ app.include_router(assignments.router, prefix="/api/billing")
 app.include_router(budgets.router, prefix="/api/billing")
 app.include_router(reports.router, prefix="/api/billing")
 app.include_router(admin.router, prefix="/api/billing")
+app.include_router(organisation.router, prefix="/api/billing")
 app.include_router(me.router, prefix="/api")
 
 

@@ -6,14 +6,40 @@ Input models forbid unknown fields, so a client cannot set what it does not own.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
+# Owners of figures that are not people; they have routes of their own (/organisation/...,
+# /unallocated/...), so a user path never reaches them as a magic id.
+RESERVED_OWNER_IDS = frozenset({"ORG", "UNALLOCATED"})
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_OWNER_IDS:
+        raise ValueError(
+            "not a user id; the organisation's figures are under /api/billing/organisation "
+            "and /api/billing/unallocated"
+        )
+    return value
+
+
 UserId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@+-]+$")
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@+-]+$"),
+    AfterValidator(_not_reserved),
 ]
 ResourceType = Annotated[
     str,
@@ -43,6 +69,16 @@ IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 IsoMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
+def _iso_day_text(value: object) -> object:
+    # pydantic alone would also take a number (as Unix time) or a timestamp for a date.
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day_text)]
+
+
 class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -66,6 +102,11 @@ class AssignResourceIn(_MoneyRejectsBool):
     resource_id: ResourceId
     cost_center: CostCenter | None = None
     share_pct: Percent = Decimal(100)
+    effective_from: Day | None = Field(
+        default=None,
+        description="the first day (YYYY-MM-DD, UTC) the assignment is in force: today by "
+        "default; up to 400 days back (those days follow it when next ingested) or 366 ahead",
+    )
 
 
 class BudgetIn(_MoneyRejectsBool):
@@ -73,11 +114,22 @@ class BudgetIn(_MoneyRejectsBool):
     monthly_limit: MoneyIn
     alert_threshold: Threshold = 80
     currency: Currency = "USD"
+    effective_from: IsoMonth | None = Field(
+        default=None,
+        description="the month (YYYY-MM) the budget takes effect: the current month by default; "
+        "an earlier month backdates it (each month is judged by the terms in force then); a "
+        "later month is refused",
+    )
 
 
 class BudgetUpdateIn(_MoneyRejectsBool):
     monthly_limit: MoneyIn | None = None
     alert_threshold: Threshold | None = None
+    effective_from: IsoMonth | None = Field(
+        default=None,
+        description="the month (YYYY-MM) the changed terms take effect, replacing any change "
+        "effective from then on; the current month by default, a later month is refused",
+    )
 
 
 # --- outputs ---------------------------------------------------------------------------
@@ -101,6 +153,10 @@ class AssignmentOut(Out):
     share_pct: str
     assigned_by: str
     assigned_at: str
+    effective_from: str = Field(description="YYYY-MM-DD: the first day in force")
+    effective_to: str | None = Field(
+        description="YYYY-MM-DD, exclusive: the day it ended (removed); null while not ended"
+    )
 
 
 class ResourceCostOut(Out):
@@ -110,7 +166,14 @@ class ResourceCostOut(Out):
 
 
 class AssignedResourceOut(AssignmentOut):
-    cost: ResourceCostOut | None = Field(description="null when no cost was recorded in 30 days")
+    scheduled: bool = Field(
+        description="true when the assignment starts after today (effectiveFrom): it is listed "
+        "so it can be seen and removed, and carries no cost until then"
+    )
+    cost: ResourceCostOut | None = Field(
+        description="the user's cost of the resource over the last 30 complete days (ending "
+        "yesterday); null when none was recorded"
+    )
 
 
 class ResourceListOut(Out):
@@ -118,12 +181,26 @@ class ResourceListOut(Out):
     next_token: str | None
 
 
+class BudgetTermsOut(Out):
+    effective_from: str = Field(description="YYYY-MM: in force from this month on")
+    monthly_limit: Money
+    alert_threshold: int
+    currency: str
+
+
 class BudgetOut(Out):
+    """The current terms, and the history of every change, oldest first."""
+
     budget_id: str
     user_id: str
     monthly_limit: Money
     alert_threshold: int
     currency: str
+    effective_from: str = Field(description="YYYY-MM: the month the current terms took effect")
+    history: list[BudgetTermsOut] = Field(
+        description="every change with the month it took effect, oldest first; a month is "
+        "judged by the latest change effective at or before it"
+    )
     created_at: str
     updated_at: str
     version: int
@@ -162,7 +239,10 @@ class CostLineOut(Out):
     usage_quantity: str
     usage_unit: str | None
     estimated: bool
-    allocation: Literal["assignment", "tag", "unallocated"]
+    allocation: Literal["assignment", "tag", "unallocated", "organisation"] = Field(
+        description="how the line reached its owner; `organisation` on the organisation's own "
+        "lines (as billed, before allocation)"
+    )
     share_pct: str
 
 
@@ -203,7 +283,10 @@ class ForecastOut(Out):
     """ "At this rate you will spend X this month", with 80% and 95% prediction intervals."""
 
     method: str = Field(
-        description="linear, weekday (where a backtest shows it better), mean or none"
+        description=(
+            "linear, weekday (where a backtest shows it better), mean (under two weeks of "
+            "history: no trend) or none"
+        )
     )
     as_of: str = Field(description="the last day of actual figures used")
     actual_to_date: Money
@@ -212,26 +295,66 @@ class ForecastOut(Out):
     month_end_upper80: Money
     month_end_lower95: Money
     month_end_upper95: Money
+    expected_charges: Money = Field(
+        description=(
+            "part of monthEnd: recurring charges besides usage (a monthly tax or fee) not "
+            "posted yet this month; the daily points and the intervals' width are usage"
+        )
+    )
     daily: list[ForecastPoint] = Field(description="the next 30 days")
 
 
 class SummaryBudget(Out):
+    """The budget in force in a month (a past month keeps its own terms)."""
+
     budget_id: str
     monthly_limit: Money
     alert_threshold: int
     version: int
+    effective_from: str = Field(description="YYYY-MM: the month these terms took effect")
+
+
+Status = Literal["under", "warning", "over"]
+
+
+class PreviousMonthOut(Out):
+    """Last month's result, against the budget in force last month."""
+
+    month: str
+    total: Money
+    budget: SummaryBudget | None
+    status: Status | None = Field(description="null without a budget that month")
+    percent_used: str | None
+    remaining: Money | None
+    final: bool = Field(
+        description="false while its last day's costs may still arrive or any of its days is "
+        "still estimated (AWS revises them)"
+    )
 
 
 class SummaryOut(Out):
     user_id: str
     month: str
+    today: str = Field(description="the business date (UTC, YYYY-MM-DD) the summary is for")
     metric: Literal["billed", "effective"]
     total: Money
-    budget: SummaryBudget | None
+    budget: SummaryBudget | None = Field(description="the budget in force this month")
+    no_costs_yet: bool = Field(
+        description="true while the month has no cost figures yet (the first days of a month: "
+        "AWS delivers a day's costs 24-48 hours after it ends); status, percentUsed and "
+        "remaining are then null, not 'under at 0%'"
+    )
+    first_costs_expected: str | None = Field(
+        description="with noCostsYet: the day (YYYY-MM-DD) the first figures are expected, the "
+        "3rd of the month; null once that day has passed (there were simply no costs)"
+    )
+    previous_month: PreviousMonthOut | None = Field(
+        description="last month's result; null with neither costs nor a budget last month"
+    )
     remaining: Money | None
     remaining_pct: str | None
     percent_used: str | None
-    status: Literal["under", "warning", "over"] | None
+    status: Status | None
     currency_mismatch: bool
     top_drivers: list[DriverOut]
     estimated: bool
@@ -241,23 +364,55 @@ class SummaryOut(Out):
     other_currencies: list[Money]
 
 
+class UserPreviousMonthOut(Out):
+    total: Money
+    budget: Money | None = Field(description="the limit in force that month")
+    status: Status | None
+
+
 class UserRowOut(Out):
     user_id: str
     username: str
     email: str | None
     role: Literal["admin", "user"]
     total: Money
-    budget: Money | None
+    budget: Money | None = Field(
+        description="the limit in force in the month (a future month: the current one, as planned)"
+    )
     alert_threshold: int | None
-    status: Literal["under", "warning", "over"] | None
+    status: Status | None = Field(description="null without a budget or while noCostsYet")
+    previous_month: UserPreviousMonthOut | None = Field(
+        description="the month before, by its own budget; null with neither costs nor budget"
+    )
+
+
+class OrgPreviousMonthOut(Out):
+    month: str
+    organisation_total: Money
+    unallocated: Money
+    final: bool = Field(
+        description="false while its last day's costs may still arrive or any day is estimated"
+    )
 
 
 class AllUsersOut(Out):
     month: str
+    today: str = Field(description="the business date (UTC, YYYY-MM-DD)")
     metric: Literal["billed", "effective"]
     organisation_total: Money
     unallocated: Money
     estimated: bool
+    no_costs_yet: bool = Field(
+        description="true while the organisation has no cost figures for the month; every "
+        "status is then null"
+    )
+    first_costs_expected: str | None = Field(
+        description="with noCostsYet: the day (YYYY-MM-DD) the month's first figures are "
+        "expected (its 3rd); null once that day has passed"
+    )
+    previous_month: OrgPreviousMonthOut | None = Field(
+        description="the organisation's month before; null when it has no costs"
+    )
     users: list[UserRowOut]
     next_token: str | None
 
@@ -268,6 +423,14 @@ class MeOut(Out):
     email: str | None
     role: Literal["admin", "user"]
     groups: list[str]
+    today: str = Field(
+        description="the business date (UTC) the system runs on; clients take 'today' from "
+        "here, never from their own clock"
+    )
+    budget_metric: Literal["billed", "effective"] = Field(
+        description="the cost every figure and budget uses: effective (amortized, the default) "
+        "or billed (unblended)"
+    )
 
 
 class FieldErrorOut(BaseModel):

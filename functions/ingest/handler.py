@@ -5,7 +5,8 @@ Events:
 - scheduled (EventBridge Scheduler; any event without dates): the restatement window
   ending yesterday (today, exclusive);
 - manual backfill ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` (end exclusive);
-- a FOCUS file ``{"focus": {"bucket": "...", "key": "..."}}`` with optional dates;
+- a FOCUS file ``{"focus": {"bucket": "...", "key": "..."}}``: every day of the billing
+  periods the file covers, or the dates given;
 - ``"force": true`` runs even if the same job ran within the idempotency window.
 Duplicate delivery of the same job does its work once (Powertools idempotency, keyed on the
 resolved job); the replace-by-day design makes even a repeated run harmless. Failures raise,
@@ -18,7 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -64,21 +65,41 @@ def _day(value: Any, name: str) -> date:
         raise BadJob(f"{name} must be YYYY-MM-DD, got {value!r}") from None
 
 
+def focus_file_window(bucket: str, key: str) -> tuple[date, date]:
+    """The days a FOCUS file in S3 replaces: every day of the billing periods it covers."""
+    from tally.sources import SourceFormatError
+    from tally.sources.focus import FocusSource
+
+    try:
+        return FocusSource.from_s3(_aws_client("s3"), bucket, key).billing_window()
+    except SourceFormatError as error:
+        raise BadJob(f"s3://{bucket}/{key}: {error}") from None
+
+
 def resolve_job(
-    event: dict[str, Any], *, today: date, estimated: frozenset[date] = frozenset()
+    event: dict[str, Any],
+    *,
+    today: date,
+    estimated: frozenset[date] = frozenset(),
+    file_window: Callable[[str, str], tuple[date, date]] = focus_file_window,
 ) -> Job:
-    """The event -> the days to read. Dates win; otherwise the restatement window."""
+    """The event -> the days to read. Dates win; a FOCUS file alone covers its billing
+    periods (a restatement window would replace three days of a month-long file); otherwise
+    the restatement window."""
     focus = event.get("focus") or {}
     if "start" in event or "end" in event:
         start = _day(event.get("start"), "start")
         end = _day(event.get("end"), "end") if event.get("end") else today
         if end <= start:
             raise BadJob("end must be after start (end is exclusive)")
-        if (end - start).days > MAX_BACKFILL_DAYS:
-            raise BadJob(f"a backfill covers at most {MAX_BACKFILL_DAYS} days")
+    elif focus.get("key"):
+        bucket = focus.get("bucket") or os.environ["TALLY_EXPORT_BUCKET"]
+        start, end = file_window(bucket, focus["key"])
     else:
         days = int(os.environ.get("TALLY_RESTATEMENT_DAYS", DEFAULT_RESTATEMENT_DAYS))
         start, end = restatement_window(today, days=days, estimated=estimated)
+    if (end - start).days > MAX_BACKFILL_DAYS:
+        raise BadJob(f"a job covers at most {MAX_BACKFILL_DAYS} days")
     return Job(start, end, focus.get("bucket"), focus.get("key"))
 
 
@@ -175,7 +196,11 @@ def run_job(
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """One ingest: the part ``lambda_handler`` and ``make ingest`` share."""
+    """One ingest: the part ``lambda_handler`` and ``make ingest`` share.
+
+    ``now`` is the run's moment (the schedule's time for a scheduled run): it decides the
+    forecast's "as of" and which months are closed, so a delayed retry computes the same.
+    """
     now = now or utc_now()
     stores = _stores()
     _sync_users(stores)
@@ -217,14 +242,16 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
     @idempotent_function(
         data_keyword_argument="job_key", persistence_store=persistence, config=config
     )
-    def run(job_key: dict[str, Any]) -> dict[str, Any]:
+    def run(job_key: dict[str, Any], now: str) -> dict[str, Any]:
+        # ``now`` is passed beside the key, not in it: a manual event's window stays its key.
         return run_job(
             Job(
                 date.fromisoformat(job_key["start"]),
                 date.fromisoformat(job_key["end"]),
                 job_key.get("focusBucket"),
                 job_key.get("focusKey"),
-            )
+            ),
+            now=datetime.fromisoformat(now),
         )
 
     run.config = config  # type: ignore[attr-defined]
@@ -243,28 +270,31 @@ def _estimated_days(today: date) -> frozenset[date]:
     return frozenset(days)
 
 
-def _today(event: dict[str, Any]) -> date:
-    """The day a run is for: the schedule's own time when it says so (a delayed or retried
-    attempt still reads the same window), else now."""
+def run_moment(event: dict[str, Any]) -> datetime:
+    """The moment a run is for: the schedule's own time when the event says so (a delayed or
+    retried attempt still reads the same window and judges the same months), else the one
+    clock's now."""
     scheduled = event.get("scheduledTime")
     if scheduled:
         try:
-            return datetime.fromisoformat(str(scheduled).replace("Z", "+00:00")).date()
+            moment = datetime.fromisoformat(str(scheduled).replace("Z", "+00:00"))
         except ValueError:
             raise BadJob(f"scheduledTime is not a timestamp: {scheduled!r}") from None
-    return utc_now().date()
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc_now()
 
 
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     event = event or {}
-    today = _today(event)
+    now = run_moment(event)
+    today = now.astimezone(UTC).date()
     job = resolve_job(event, today=today, estimated=_estimated_days(today))
     if event.get("force") is True:
-        return run_job(job)  # an operator's deliberate re-run
+        return run_job(job, now=now)  # an operator's deliberate re-run
     runner = _idempotent_runner()
     runner.config.register_lambda_context(context)  # type: ignore[attr-defined]
     # One delivery = one key: the schedule's execution id (or EventBridge's event id); a
     # manual event without either is deduplicated on its window for the record's lifetime.
     trigger = event.get("executionId") or event.get("id") or "manual"
-    return runner(job_key={**job.as_key(), "trigger": str(trigger)})
+    return runner(job_key={**job.as_key(), "trigger": str(trigger)}, now=now.isoformat())

@@ -2,7 +2,8 @@
 
 Environment: TALLY_PORT (gateway, 8080), TALLY_AWS_PORT (moto, 5000); 0 picks a free port,
 which end-to-end tests use together with TALLY_LOCAL_JSON (where to write local.json) and
-then read the actual URLs from that file.
+then read the actual URLs from that file. TALLY_TODAY=YYYY-MM-DD (``make run TODAY=...``)
+pins the business date; the daily schedule is then off (the date never turns over).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from infra.local.aws import DEFAULT_AWS_PORT, PortInUse
 from infra.local.gateway import DEFAULT_PORT
 from infra.local.schedule import DailySchedule, scheduled_ingest
 from infra.local.stack import DEFAULT_LOCAL_JSON, sign_in_instructions, start_local_stack
+from tally.clock import ClockError, pinned_today
 
 
 def _port(variable: str, default: int) -> int:
@@ -34,6 +36,10 @@ def main() -> int:
     # The stack's own log at INFO; libraries (botocore, pynamodb) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("tally").setLevel(logging.INFO)
+    try:
+        pinned = pinned_today()
+    except ClockError as error:
+        raise SystemExit(f"make run: {error} (e.g. make run TODAY=2026-11-25)") from None
     port = _port("TALLY_PORT", DEFAULT_PORT)
     aws_port = _port("TALLY_AWS_PORT", DEFAULT_AWS_PORT)
     local_json_path = Path(os.environ.get("TALLY_LOCAL_JSON") or DEFAULT_LOCAL_JSON)
@@ -43,7 +49,7 @@ def main() -> int:
         print(f"make run: {error}", file=sys.stderr)
         return 2
 
-    schedule = DailySchedule(scheduled_ingest).start()
+    schedule = DailySchedule(scheduled_ingest).start() if pinned is None else None
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -56,7 +62,8 @@ def main() -> int:
         stopping.wait()
     finally:
         print("Stopping the local stack...", flush=True)
-        schedule.stop()
+        if schedule is not None:
+            schedule.stop()
         stack.stop()
     return 0
 

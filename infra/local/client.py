@@ -17,11 +17,13 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from infra.local.stack import DEFAULT_LOCAL_JSON, REPO_ROOT
+from tally.clock import TODAY_VARIABLE
 
 
 class SignInError(RuntimeError):
@@ -92,8 +94,12 @@ def local_stack_process(
     log_path: Path | None = None,
     timeout: float = 90.0,
     env: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> Iterator[StackProcess]:
     """``python -m infra.local`` (what ``make run`` runs) on free ports, until the block ends.
+
+    ``today`` pins the stack's business date (``make run TODAY=...``); without it the stack
+    inherits ``TALLY_TODAY`` from ``env`` or this process, if set.
 
     Yields once ``local_json_path`` is written; interrupts the stack (Ctrl-C) on exit. A
     subprocess, not a thread: ``moto.mock_aws`` in any other test of the same process wipes
@@ -107,6 +113,8 @@ def local_stack_process(
         "TALLY_LOCAL_JSON": str(local_json_path),
         "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("layers", "functions", ".")),
     }
+    if today is not None:
+        run_env[TODAY_VARIABLE] = today.isoformat()
     local_json_path.unlink(missing_ok=True)
     with open(log_path or os.devnull, "wb") as log:
         process = subprocess.Popen(

@@ -3,9 +3,16 @@
 People: an admin and four users. Resources: real (moto) EC2 instances, S3 buckets, RDS
 instances and Lambda functions, assigned through the domain (the same code the API runs),
 some shared, some owned through the ``Owner`` tag only, some nobody's (unallocated). Costs:
-90 days of a FOCUS export written to the exports bucket and read by the ingest job, exactly as
-in AWS. Budgets are set after the ingest so the users land at different levels this month:
-alice near her limit (warning), bob over, carol comfortably under, dave without a budget.
+90 days of a FOCUS export ending the day before "today" (the one clock, so ``make run
+TODAY=...`` pins it), written to the exports bucket and read by the ingest job, exactly as in
+AWS. Assignments and budgets are in force from the first day of that history, so every day of
+it is allocated and judged as the screens show it.
+
+Budgets are sized after the ingest so the users land at different levels: alice near her
+limit (warning), bob over, carol comfortably under, dave without a budget. From the 3rd of a
+month they are sized from this month's spend to date; on the 1st and 2nd, when the new month
+has (almost) no costs yet, from last month's complete spend, so last month's result, judged
+by the same budget, shows the three levels.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_UP, Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.demo_costs import DemoResource, generate_focus_csv
@@ -33,8 +40,11 @@ PEOPLE = [
     ("carol", USER_ROLE),
     ("dave", USER_ROLE),
 ]
-# Where each user's month-to-date spend should sit against their budget.
+# Where each user's spend should sit against their budget (threshold 80%): warning, over, under.
 BUDGET_LEVELS = {"alice": Decimal("0.85"), "bob": Decimal("1.25"), "carol": Decimal("0.40")}
+# AWS delivers a day's costs a day or two later: before this day of the month, the new month
+# has too little to size a budget from.
+FIRST_SIZING_DAY = 3
 
 
 def demo_password(username: str) -> str:
@@ -154,23 +164,38 @@ def demo_resources(created: Mapping[str, str]) -> list[DemoResource]:
                 unit=unit,
                 tags={"Owner": item.owner_tag} if item.owner_tag else {},
                 pattern=item.pattern,
+                name=item.name,
             )
         )
     return out
 
 
 def write_demo_export(aws: LocalAws, resources: list[DemoResource], *, today: date) -> str:
-    """(Re)write the demo FOCUS export ending yesterday; deterministic, so past days never
-    change between runs."""
+    """(Re)write the demo FOCUS export: the ``HISTORY_DAYS`` days before ``today``."""
     body = generate_focus_csv(resources, end=today, days=HISTORY_DAYS)
     aws.client("s3").put_object(Bucket=aws.exports_bucket, Key=DEMO_EXPORT_KEY, Body=body.encode())
     return DEMO_EXPORT_KEY
 
 
-def _budget_for(spent: Decimal, level: Decimal) -> Decimal:
+def sizing_period(today: date) -> tuple[date, date]:
+    """The days whose spend sizes the demo budgets (start inclusive, end exclusive): this
+    month to date from the 3rd; before that, last month complete."""
+    if today.day >= FIRST_SIZING_DAY:
+        return today.replace(day=1), today
+    end = today.replace(day=1)
+    return (end - timedelta(days=1)).replace(day=1), end
+
+
+def budget_limit(spent: Decimal, level: Decimal) -> Decimal:
+    """A limit that puts ``spent`` at about ``level`` of it, rounded to two significant
+    figures (33.00, 1200.00): at most 5% off, which keeps 0.85 between the 80% threshold and
+    the limit, 1.25 above the limit and 0.40 below the threshold, for the two days of spend
+    on the 3rd of a month as for a whole month. Without spend: 100.00."""
     if spent <= 0:
         return Decimal(100)
-    return (spent / level).quantize(Decimal("10"), rounding=ROUND_UP)
+    target = spent / level
+    step = max(Decimal(1).scaleb(target.adjusted() - 1), Decimal("0.01"))
+    return target.quantize(step, rounding=ROUND_HALF_UP).quantize(Decimal("0.01"))
 
 
 @dataclass
@@ -192,8 +217,9 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     # The handlers and the domain read their settings from the environment, already set.
     from ingest.handler import Job, run_job
     from tally import assignments, budgets
+    from tally.clock import utc_today
     from tally.identity import Caller
-    from tally.reports import month_summary
+    from tally.reports import month_of, month_summary
     from tally.resources import AwsResourceCatalog
     from tally.settings import get_settings
     from tally.store import dynamodb_stores
@@ -211,6 +237,8 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
 
     sync_directory(CognitoUserSource(aws.client("cognito-idp"), aws.user_pool_id), stores.users)
     catalog = AwsResourceCatalog(aws.client)
+    today = utc_today()
+    history_start = today - timedelta(days=HISTORY_DAYS)
 
     created: dict[str, str] = {}
     for item in PLAN:
@@ -225,28 +253,35 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                     resource_id=assign_id,
                     cost_center=f"cc-{username}",
                     share_pct=Decimal(share),
+                    effective_from=history_start,
                 ),
                 stores=stores,
                 catalog=catalog,
             )
 
-    today = datetime.now(UTC).date()
     resources = demo_resources(created)
     key = write_demo_export(aws, resources, today=today)
-    run_job(Job(today - timedelta(days=HISTORY_DAYS), today, aws.exports_bucket, key))
+    run_job(Job(history_start, today, aws.exports_bucket, key))
 
+    # The summary of the sizing period's last day is that month's total (to date).
+    sizing_day = sizing_period(today)[1] - timedelta(days=1)
     for username, level in BUDGET_LEVELS.items():
-        summary = month_summary(
+        spent = month_summary(
             caller,
             ids[username],
             stores=stores,
-            today=today,
+            today=sizing_day,
             metric=settings.budget_metric,
             default_currency=settings.default_currency,
-        )
+        ).total
         budgets.create_budget(
             caller,
-            budgets.BudgetRequest(ids[username], _budget_for(summary.total, level), 80),
+            budgets.BudgetRequest(
+                ids[username],
+                budget_limit(spent, level),
+                budgets.DEFAULT_THRESHOLD,
+                effective_from=month_of(history_start),
+            ),
             stores=stores,
         )
     _DEMO = Demo(users, resources)

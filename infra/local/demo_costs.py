@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -51,6 +52,7 @@ class DemoResource:
     unit: str
     tags: dict[str, str] = field(default_factory=dict)
     pattern: str = "weekday"  # weekday | flat | idle | spike
+    name: str = ""  # a stable name (the demo plan's), so its noise does not follow random ids
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -62,7 +64,10 @@ def _month_bounds(day: date) -> tuple[date, date]:
     return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def daily_amount(resource: DemoResource, day: date, rng: random.Random, spike_day: date) -> Decimal:
+def daily_amount(resource: DemoResource, day: date, spike_day: date, seed: int = 7) -> Decimal:
+    """What ``resource`` costs on ``day``. The noise depends on the resource and the day alone,
+    not on where the window starts, so a day can be priced without generating the others and
+    keeps its cost when the export is rewritten a day later (only the spike follows the end)."""
     base = resource.daily_cost
     if resource.pattern == "idle":
         # A stopped instance still pays for its EBS volume: small, flat, never zero.
@@ -72,53 +77,60 @@ def daily_amount(resource: DemoResource, day: date, rng: random.Random, spike_da
         factor = Decimal("0.35")  # weekends are quiet
     if resource.pattern == "spike" and spike_day <= day < spike_day + timedelta(days=2):
         factor = Decimal("6")  # someone left a load test running
+    rng = random.Random(f"{seed}/{resource.name or resource.resource_id}/{day.isoformat()}")
     noise = Decimal(str(round(rng.uniform(0.9, 1.1), 4)))
     return _cents(base * factor * noise)
+
+
+def daily_usage(
+    resources: list[DemoResource], *, end: date, days: int = 90, seed: int = 7
+) -> Iterator[tuple[date, DemoResource, Decimal]]:
+    """(day, resource, usage cost) for the ``days`` UTC days before ``end`` (exclusive)."""
+    spike_day = end - timedelta(days=12)
+    day = end - timedelta(days=days)
+    while day < end:
+        for r in resources:
+            yield day, r, daily_amount(r, day, spike_day, seed)
+        day += timedelta(days=1)
 
 
 def generate_focus_csv(
     resources: list[DemoResource], *, end: date, days: int = 90, seed: int = 7
 ) -> str:
     """Rows for the ``days`` UTC days before ``end`` (exclusive), one per resource and day."""
-    rng = random.Random(seed)
     start = end - timedelta(days=days)
-    spike_day = end - timedelta(days=12)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     tax_months: dict[date, Decimal] = {}
-    day = start
-    while day < end:
+    for day, r, amount in daily_usage(resources, end=end, days=days, seed=seed):
         period_start, period_end = _month_bounds(day)
         estimated = "true" if day >= end - timedelta(days=ESTIMATED_DAYS) else "false"
-        for r in resources:
-            amount = daily_amount(r, day, rng, spike_day)
-            tax_months[period_start] = tax_months.get(period_start, Decimal(0)) + amount
-            writer.writerow(
-                [
-                    ACCOUNT,
-                    f"{period_start}T00:00:00Z",
-                    f"{period_end}T00:00:00Z",
-                    f"{day}T00:00:00Z",
-                    f"{day + timedelta(days=1)}T00:00:00Z",
-                    "Usage",
-                    "",
-                    f"{r.service} usage",
-                    amount,
-                    amount,
-                    amount,
-                    "USD",
-                    Decimal(24) if r.unit == "Hrs" else _cents(amount * 10),
-                    r.unit,
-                    r.service,
-                    r.resource_id,
-                    r.resource_type,
-                    "us-east-1",
-                    json.dumps(r.tags, sort_keys=True),
-                    estimated,
-                ]
-            )
-        day += timedelta(days=1)
+        tax_months[period_start] = tax_months.get(period_start, Decimal(0)) + amount
+        writer.writerow(
+            [
+                ACCOUNT,
+                f"{period_start}T00:00:00Z",
+                f"{period_end}T00:00:00Z",
+                f"{day}T00:00:00Z",
+                f"{day + timedelta(days=1)}T00:00:00Z",
+                "Usage",
+                "",
+                f"{r.service} usage",
+                amount,
+                amount,
+                amount,
+                "USD",
+                Decimal(24) if r.unit == "Hrs" else _cents(amount * 10),
+                r.unit,
+                r.service,
+                r.resource_id,
+                r.resource_type,
+                "us-east-1",
+                json.dumps(r.tags, sort_keys=True),
+                estimated,
+            ]
+        )
     for period_start, usage in sorted(tax_months.items()):
         period_end = _month_bounds(period_start)[1]
         tax_day = max(period_start, start)

@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
@@ -39,6 +38,7 @@ from infra.local.tokens import (
     bearer_token,
     render_claims,
 )
+from tally.clock import system_now
 
 log = logging.getLogger("tally.local.gateway")
 
@@ -280,7 +280,7 @@ class LocalGateway:
             query[name] = value
             multi_query.setdefault(name, []).append(value)
         request_id = str(uuid.uuid4())
-        now = datetime.now(tz=UTC)
+        now = system_now()  # when the request arrived (real time, like API Gateway's stamp)
         lower_headers = {name.lower(): value for name, value in single_headers.items()}
         return {
             "resource": PROXY_RESOURCE,

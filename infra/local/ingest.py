@@ -2,7 +2,8 @@
 
     make ingest                                  # the scheduled window (restatement window)
     make ingest START=2026-10-01 END=2026-11-01  # a backfill; END is exclusive, like Cost Explorer
-    make ingest FOCUS=path/to/export.csv         # any FOCUS file, uploaded to the export bucket
+    make ingest FOCUS=path/to/export.csv         # any FOCUS file, uploaded to the export bucket;
+                                                 # replaces every day of its billing periods
 
 It runs the same handler code EventBridge Scheduler invokes in AWS, in this process, with the
 environment the running stack wrote to ``.tally/local.json``.
@@ -15,7 +16,7 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     # The job's own INFO lines are JSON for CloudWatch; here the bar and the summary speak.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from ingest.handler import resolve_job, run_job
+    from tally.clock import utc_today
 
-    today = datetime.now(UTC).date()
+    today = utc_today()  # the one clock: TALLY_TODAY, here or in the stack's env, pins it
     event: dict[str, Any] = {}
     if args.start:
         event["start"] = args.start.isoformat()
@@ -76,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.focus.is_file():
             parser.error(f"{args.focus} is not a file")
         if not args.start:
-            first, last = file_days(args.focus)
-            event["start"], event["end"] = first.isoformat(), (last + timedelta(days=1)).isoformat()
+            # Read before the upload: a file that is not FOCUS never reaches the bucket the
+            # schedule reads. The Lambda works out the same window for a file without dates.
+            first, end = file_window(args.focus)
+            event["start"], event["end"] = first.isoformat(), end.isoformat()
         import boto3
 
         bucket = stack["env"]["TALLY_EXPORT_BUCKET"]
@@ -104,17 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def file_days(path: Path) -> tuple[date, date]:
-    """The first and last UTC day a FOCUS file charges (one streaming pass)."""
-    from tally.sources.focus import iter_rows, parse_timestamp
+def file_window(path: Path) -> tuple[date, date]:
+    """The UTC days ``[start, end)`` a FOCUS file replaces: every day of its billing periods
+    (its charge days when it has no billing-period columns)."""
+    from tally.sources import SourceFormatError
+    from tally.sources.focus import FocusSource
 
-    days = set()
-    with path.open("rb") as stream:
-        for row in iter_rows(stream):
-            days.add(parse_timestamp(row["ChargePeriodStart"]).date())
-    if not days:
-        raise SystemExit(f"{path} has no rows")
-    return min(days), max(days)
+    try:
+        return FocusSource.from_path(path).billing_window()
+    except SourceFormatError as error:
+        raise SystemExit(f"{path}: {error}") from None
 
 
 if __name__ == "__main__":

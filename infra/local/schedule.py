@@ -1,12 +1,19 @@
 """The daily schedule, locally: EventBridge Scheduler never fires in moto, so the local stack
-runs its own 00:00 UTC job, the same handler with the same scheduled event."""
+runs its own 00:00 UTC job, the same handler with the same scheduled event.
+
+It follows the one clock (``tally.clock``). With a pinned business date (``make run
+TODAY=...``) the date never turns over, so there is no new day to fetch: ``make run`` does not
+start the schedule then, and ``make ingest`` re-runs the window by hand.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from tally.clock import Clock, utc_now
 
 log = logging.getLogger("tally.local")
 
@@ -20,12 +27,7 @@ class DailySchedule:
     """Calls ``job`` at every 00:00 UTC until ``stop``; a failing run is logged, not fatal,
     like a scheduler that retries tomorrow."""
 
-    def __init__(
-        self,
-        job: Callable[[], object],
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
+    def __init__(self, job: Callable[[], object], *, clock: Clock = utc_now) -> None:
         self._job = job
         self._clock = clock
         self._stopping = threading.Event()
@@ -47,7 +49,18 @@ class DailySchedule:
                 log.exception("daily schedule: the ingest job failed")
 
 
-def scheduled_ingest() -> object:
+def scheduled_event(now: datetime) -> dict[str, str]:
+    """The event EventBridge Scheduler would send for the run at ``now``: its time decides
+    the window, and its id makes each day's run one delivery for the idempotency record."""
+    day = now.date().isoformat()
+    return {
+        "source": "tally.local.schedule",
+        "scheduledTime": now.replace(microsecond=0).isoformat(),
+        "executionId": f"local-schedule-{day}",
+    }
+
+
+def scheduled_ingest(clock: Clock = utc_now) -> object:
     """What the schedule runs: refresh the demo export to yesterday, then the ingest handler
     with a scheduled event (the restatement window)."""
     import os
@@ -55,14 +68,13 @@ def scheduled_ingest() -> object:
     from infra.local.aws import LocalAws
     from infra.local.demo import current_demo, write_demo_export
 
+    now = clock()
     demo = current_demo()
     if demo is not None:
-        write_demo_export(
-            LocalAws.from_env(os.environ), demo.resources, today=datetime.now(UTC).date()
-        )
+        write_demo_export(LocalAws.from_env(os.environ), demo.resources, today=now.date())
     from ingest.handler import lambda_handler
 
-    return lambda_handler({"source": "tally.local.schedule"}, _ScheduleContext())
+    return lambda_handler(scheduled_event(now), _ScheduleContext())
 
 
 class _ScheduleContext:

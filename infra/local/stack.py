@@ -15,6 +15,7 @@ import socket
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from infra.local.aws import (
 )
 from infra.local.gateway import DEFAULT_PORT, PROBLEM_JSON, Handler, LocalGateway, problem
 from infra.local.tokens import LIST_CLAIMS_COMMA, CognitoTokenVerifier
+from tally.clock import TODAY_VARIABLE, pinned_today, utc_today
 
 log = logging.getLogger("tally.local")
 
@@ -108,9 +110,13 @@ def build_local_json(
     gateway_url: str,
     aws: LocalAws,
     users: Sequence[LocalUser],
+    today: date,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The contents of ``.tally/local.json``: the contract keys first, then extras."""
+    """The contents of ``.tally/local.json``: the contract keys first, then extras.
+
+    ``today`` is the business date the stack started on: the pinned one, or the real one
+    (which then moves on at midnight, as the stack does)."""
     base = gateway_url.rstrip("/")
     return {
         # contract (design.md, "Local stack"): never remove or rename these
@@ -121,6 +127,7 @@ def build_local_json(
         "user_pool_id": aws.user_pool_id,
         "client_id": aws.client_id,
         "users": [user.as_json() for user in users],
+        "today": today.isoformat(),
         # extras
         "outbox_url": f"{base}/outbox",
         "outbox_json_url": f"{base}/outbox.json",
@@ -167,9 +174,16 @@ def write_local_json(path: Path, data: Mapping[str, Any]) -> None:
 def sign_in_instructions(local_json: Mapping[str, Any], path: Path | None = None) -> str:
     """How to get an ID token with curl and call the API (printed by ``make run``)."""
     users = local_json["users"]
+    pinned = TODAY_VARIABLE in local_json.get("env", {})
     lines = [
         f"Tally is running: dashboard {local_json['dashboard_url']}  API {local_json['api_url']}",
         f"  outbox {local_json.get('outbox_url', '')}  AWS (moto) {local_json['aws_endpoint_url']}",
+        f"Today is {local_json['today']}: "
+        + (
+            f"pinned ({TODAY_VARIABLE}); the daily ingest is off, `make ingest` runs it by hand"
+            if pinned
+            else "the real date; the ingest runs every day at 00:00 UTC"
+        ),
     ]
     if users:
         lines.append("Users:")
@@ -229,6 +243,7 @@ def start_local_stack(
     prefix: str = DEFAULT_PREFIX,
     list_claims: str = LIST_CLAIMS_COMMA,
     access_log: bool = True,
+    today: date | None = None,
 ) -> LocalStack:
     """Start moto, create the resources, seed, start the gateway, then write ``local.json``.
 
@@ -237,7 +252,10 @@ def start_local_stack(
     ``api.handler.lambda_handler``; ``seed=True`` runs ``infra.local.demo.seed(env)`` if that
     module exists (``False``: no users); ``static_dir=True`` serves the built dashboard
     (``templates/dashboard/dist``) when present; ``local_json_path=None`` writes no file.
+    ``today`` pins the business date (else ``TALLY_TODAY`` does, if set); the handler
+    environment carries it, so the API, the demo and ``make ingest`` all run on it.
     """
+    pinned = today or pinned_today()
     ensure_port_free(port, "TALLY_PORT")
     ensure_port_free(aws_port, "TALLY_AWS_PORT")
     if local_json_path is not None:
@@ -268,6 +286,8 @@ def start_local_stack(
             content_security_policy=content_security_policy([aws.endpoint_url]),
         )
         env = {**aws.handler_env(), "TALLY_DASHBOARD_ORIGIN": gateway.url}
+        if pinned is not None:
+            env[TODAY_VARIABLE] = pinned.isoformat()
         os.environ.update(env)
 
         seed_fn = default_seed() if seed is True else (seed or None)
@@ -275,7 +295,9 @@ def start_local_stack(
 
         gateway.handler = handler or load_api_handler()
         gateway.start()
-        local_json = build_local_json(gateway_url=gateway.url, aws=aws, users=users, env=env)
+        local_json = build_local_json(
+            gateway_url=gateway.url, aws=aws, users=users, today=utc_today(), env=env
+        )
         if local_json_path is not None:
             write_local_json(local_json_path, local_json)
     except BaseException:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from tally.errors import Forbidden
 from tally.identity import Caller
+from tally.models import ORG, UNALLOCATED
+
+# Owners that are not people: the whole organisation, and what nobody owns. Admins only.
+ORGANISATION_OWNERS = frozenset({ORG, UNALLOCATED})
 
 
 def require_user_access(caller: Caller, user_id: str) -> None:
@@ -24,3 +28,13 @@ def require_admin(caller: Caller) -> None:
 def may_see(caller: Caller, owner_user_id: str) -> bool:
     """For entities addressed by their own id: someone else's is reported as not found."""
     return caller.is_admin or caller.user_id == owner_user_id
+
+
+def require_owner_access(caller: Caller, owner: str) -> None:
+    """Figures of an owner: a user (as ``require_user_access``), or the organisation or its
+    unallocated costs, which only admins see. The API addresses the last two by their own
+    routes (``/organisation/...``, ``/unallocated/...``), never as a user id."""
+    if owner in ORGANISATION_OWNERS:
+        require_admin(caller)
+        return
+    require_user_access(caller, owner)

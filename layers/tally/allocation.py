@@ -1,9 +1,11 @@
 """Allocating the organisation's cost lines to users.
 
-Order, per line: explicit assignments of its resource (split by share) -> the owner tag,
-mapped to a user -> ``UNALLOCATED``. Invariant: for every day, the allocated records plus the
-unallocated ones add up exactly to the lines read (the last portion takes the remainder, so
-rounding can never lose or invent a fraction of a cent).
+Order, per line: the assignments of its resource in force on the line's day (split by share)
+-> the owner tag, mapped to a user -> ``UNALLOCATED``. Each day is allocated by its own
+assignments, so re-ingesting a window never moves a day's cost to an owner who took over
+later. Invariant: for every day, the allocated records plus the unallocated ones add up
+exactly to the lines read (the last portion takes the remainder, so rounding can never lose
+or invent a fraction of a cent).
 """
 
 from __future__ import annotations
@@ -95,7 +97,10 @@ def allocate(
     source: str,
     fetched_at: datetime,
 ) -> list[CostRecord]:
-    """Turn the organisation's lines into per-owner records (see the module docstring)."""
+    """Turn the organisation's lines into per-owner records (see the module docstring).
+
+    ``assignments`` may hold every assignment ever made, ended ones included: each line is
+    allocated by those in force on its day."""
     by_resource: dict[str, list[Assignment]] = defaultdict(list)
     for a in assignments:
         by_resource[match_key(a.resource_type, a.resource_id)].append(a)
@@ -106,7 +111,11 @@ def allocate(
     for identity, line in merge_lines(lines, owner_tag_key).items():
         portions: list[tuple[str, Decimal, str]] = []  # (owner, share pct, how)
         assigned = (
-            by_resource.get(line_match_key(line.service, line.resource_id), [])
+            [
+                a
+                for a in by_resource.get(line_match_key(line.service, line.resource_id), [])
+                if a.in_force(line.day)
+            ]
             if line.resource_id
             else []
         )

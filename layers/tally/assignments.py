@@ -1,4 +1,10 @@
-"""Assigning AWS resources to users."""
+"""Assigning AWS resources to users, in time.
+
+An assignment is in force from ``effective_from`` (inclusive) until ``effective_to``
+(exclusive, set when it is removed); a day's costs go to the assignments in force that day.
+Removing an assignment ends it today and keeps the record, so the ingest can still allocate
+the days before the change to whoever owned the resource then.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,12 @@ from tally.store import Stores
 from tally.store.interfaces import PageKey
 from tally.users import UserSource, require_known_user
 
+# How far an assignment may start from the day it is made. Back: a little more than a year,
+# enough to claim a resource's history for the last full year. Ahead: a year, to plan a
+# handover without leaving a forgotten assignment decades out.
+MAX_BACKDATE_DAYS = 400
+MAX_AHEAD_DAYS = 366
+
 
 @dataclass(frozen=True)
 class AssignRequest:
@@ -26,6 +38,26 @@ class AssignRequest:
     resource_id: str
     cost_center: str | None = None
     share_pct: Decimal = Decimal(100)
+    effective_from: date | None = None  # first day in force; default: the day of the request
+
+
+def _start(requested: date | None, today: date) -> date:
+    start = requested or today
+    earliest = today - timedelta(days=MAX_BACKDATE_DAYS)
+    latest = today + timedelta(days=MAX_AHEAD_DAYS)
+    if start < earliest:
+        raise Invalid.field(
+            "effectiveFrom",
+            f"an assignment may start at most {MAX_BACKDATE_DAYS} days back "
+            f"(on {earliest.isoformat()} or later)",
+        )
+    if start > latest:
+        raise Invalid.field(
+            "effectiveFrom",
+            f"an assignment may start at most {MAX_AHEAD_DAYS} days ahead "
+            f"(on {latest.isoformat()} or earlier)",
+        )
+    return start
 
 
 def assign_resource(
@@ -37,9 +69,13 @@ def assign_resource(
     user_source: UserSource | None = None,
     clock: Clock = utc_now,
 ) -> Assignment:
-    """Assign a resource (or a share of it) to a user; admins for anyone, users for themselves."""
+    """Assign a resource (or a share of it) to a user from ``request.effective_from`` on
+    (default: the day of the request, by ``clock``); admins for anyone, users for themselves.
+    A start in the past takes effect for those days when they are next ingested."""
     require_user_access(caller, request.user_id)
     require_known_user(request.user_id, stores.users, user_source)
+    now = clock()
+    start = _start(request.effective_from, utc_today(clock))
     if not catalog.exists(request.resource_type, request.resource_id):
         raise Invalid.field(
             "resourceId",
@@ -47,7 +83,6 @@ def assign_resource(
             if request.resource_type in ("ec2", "s3", "rds", "lambda")
             else "resources of this type are accepted by ARN (arn:aws:...)",
         )
-    now = clock()
     assignment = Assignment(
         assignment_id=str(uuid.uuid4()),
         user_id=request.user_id,
@@ -57,6 +92,7 @@ def assign_resource(
         cost_center=request.cost_center,
         assigned_by=caller.user_id,
         assigned_at=now,
+        effective_from=start,
     )
     stores.assignments.create(
         assignment,
@@ -70,6 +106,7 @@ def assign_resource(
                 "resourceType": assignment.resource_type,
                 "resourceId": assignment.resource_id,
                 "sharePct": str(assignment.share_pct),
+                "effectiveFrom": start.isoformat(),
             },
         ),
     )
@@ -78,21 +115,28 @@ def assign_resource(
 
 def unassign_resource(
     caller: Caller, assignment_id: str, *, stores: Stores, clock: Clock = utc_now
-) -> None:
+) -> Assignment:
+    """End an assignment today (``effective_to`` = today, so today's costs are no longer
+    its); the record stays for the days it was in force. One that has not started yet ends
+    on its first day, never having been in force. An ended assignment is not found."""
     assignment = stores.assignments.get(assignment_id)
-    if assignment is None or not may_see(caller, assignment.user_id):
+    if assignment is None or assignment.ended or not may_see(caller, assignment.user_id):
         raise NotFound("no such assignment")
-    stores.assignments.delete(
+    now = clock()
+    end = max(utc_today(clock), assignment.effective_from)
+    return stores.assignments.end(
         assignment,
+        end,
         AuditEntry(
             subject_user_id=assignment.user_id,
-            at=clock(),
+            at=now,
             actor=caller.user_id,
-            action="assignment.deleted",
+            action="assignment.ended",
             entity_id=assignment_id,
             details={
                 "resourceType": assignment.resource_type,
                 "resourceId": assignment.resource_id,
+                "effectiveTo": end.isoformat(),
             },
         ),
     )
@@ -110,8 +154,11 @@ class ResourceCost:
 class AssignedResource:
     assignment: Assignment
     cost: ResourceCost | None
+    scheduled: bool = False  # starts after today: listed, but carries no cost yet
 
 
+# The resource list's cost window: the last 30 complete days, ending yesterday (today never
+# has data yet: AWS reports a day's costs a day or two later).
 COST_WINDOW_DAYS = 30
 
 
@@ -149,17 +196,17 @@ def list_user_resources(
     stores: Stores,
     limit: int,
     start_key: PageKey | None,
-    metric: str = "billed",
+    metric: str = "effective",
     today: date | None = None,
 ) -> Page[AssignedResource]:
-    """A page of the user's assignments, each with its cost over the last 30 days."""
+    """A page of the user's assignments not ended: those in force today and those starting
+    later (``scheduled``), each with the user's cost of the resource over the last
+    ``COST_WINDOW_DAYS`` complete days (ending yesterday)."""
     require_user_access(caller, user_id)
     today = today or utc_today()
     page = stores.assignments.list_for_user(user_id, limit, start_key)
     records = (
-        stores.costs.for_owner(
-            user_id, today - timedelta(days=COST_WINDOW_DAYS - 1), today + timedelta(days=1)
-        )
+        stores.costs.for_owner(user_id, today - timedelta(days=COST_WINDOW_DAYS), today)
         if page.items
         else []
     )
@@ -168,6 +215,10 @@ def list_user_resources(
     for a in page.items:
         per_currency = by_key.get(match_key(a.resource_type, a.resource_id))
         items.append(
-            AssignedResource(a, _resource_cost(per_currency, metric) if per_currency else None)
+            AssignedResource(
+                a,
+                _resource_cost(per_currency, metric) if per_currency else None,
+                scheduled=a.effective_from > today,
+            )
         )
     return Page(items=items, next_key=page.next_key)

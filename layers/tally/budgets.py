@@ -1,20 +1,30 @@
-"""Monthly budgets: one active budget per user, optimistic locking on update."""
+"""Monthly budgets: one budget per user with the history of its terms, optimistic locking on
+update.
+
+Budgets in time: each change takes effect from a month (``effective_from``, YYYY-MM; the
+current month unless backdated), and a month is judged by the terms in force during it
+(``budget_for_month``), so raising a budget today does not rewrite last month's verdict.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 from tally.access import may_see, require_user_access
 from tally.clock import Clock, utc_now
-from tally.errors import Conflict, NotFound
+from tally.errors import Conflict, Invalid, NotFound
 from tally.identity import Caller
-from tally.models import AuditEntry, Budget, BudgetStatus
+from tally.models import AuditEntry, Budget, BudgetStatus, BudgetTerms
 from tally.store import Stores
 from tally.users import UserSource, require_known_user
 
 DEFAULT_THRESHOLD = 80
+EFFECTIVE_FROM_FIELD = "effectiveFrom"
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -23,15 +33,52 @@ class BudgetRequest:
     monthly_limit: Decimal
     alert_threshold: int = DEFAULT_THRESHOLD
     currency: str = "USD"
+    effective_from: str | None = None  # YYYY-MM; default: the current month
 
 
 @dataclass(frozen=True)
 class BudgetChanges:
     monthly_limit: Decimal | None = None
     alert_threshold: int | None = None
+    effective_from: str | None = None  # YYYY-MM; default: the current month
 
 
-def _audit(caller: Caller, budget: Budget, action: str, at) -> AuditEntry:  # type: ignore[no-untyped-def]
+def budget_for_month(budget: Budget | None, month: str) -> BudgetTerms | None:
+    """The terms in force in ``month`` (YYYY-MM): the latest change effective at or before it.
+
+    None before the first change (there was no budget then). A month after the last change,
+    a future one included, gets the current terms: what is planned for it today.
+    """
+    if budget is None:
+        return None
+    in_force = None
+    for terms in budget.changes:  # oldest first
+        if terms.effective_from > month:
+            break
+        in_force = terms
+    return in_force
+
+
+def _month_of(moment: datetime) -> str:
+    return moment.strftime("%Y-%m")
+
+
+def _effective_month(requested: str | None, now: datetime) -> str:
+    """The month a change takes effect: the one asked for (this month or earlier), else this
+    month. Later months are refused: the current terms are always the latest change."""
+    current = _month_of(now)
+    if requested is None:
+        return current
+    if not MONTH.fullmatch(requested) or requested < "0001-01":
+        raise Invalid.field(EFFECTIVE_FROM_FIELD, "effectiveFrom is a month, YYYY-MM")
+    if requested > current:
+        raise Invalid.field(
+            EFFECTIVE_FROM_FIELD, f"effectiveFrom cannot be later than the current month {current}"
+        )
+    return requested
+
+
+def _audit(caller: Caller, budget: Budget, action: str, at: datetime) -> AuditEntry:
     return AuditEntry(
         subject_user_id=budget.user_id,
         at=at,
@@ -42,6 +89,7 @@ def _audit(caller: Caller, budget: Budget, action: str, at) -> AuditEntry:  # ty
             "monthlyLimit": str(budget.monthly_limit),
             "alertThreshold": str(budget.alert_threshold),
             "currency": budget.currency,
+            "effectiveFrom": budget.effective_from,
         },
     )
 
@@ -57,15 +105,22 @@ def create_budget(
     require_user_access(caller, request.user_id)
     require_known_user(request.user_id, stores.users, user_source)
     now = clock()
-    budget = Budget(
-        budget_id=str(uuid.uuid4()),
-        user_id=request.user_id,
+    terms = BudgetTerms(
+        effective_from=_effective_month(request.effective_from, now),
         monthly_limit=request.monthly_limit,
         alert_threshold=request.alert_threshold,
         currency=request.currency,
+    )
+    budget = Budget(
+        budget_id=str(uuid.uuid4()),
+        user_id=request.user_id,
+        monthly_limit=terms.monthly_limit,
+        alert_threshold=terms.alert_threshold,
+        currency=terms.currency,
         created_at=now,
         updated_at=now,
         version=0,
+        history=(terms,),
     )
     stores.budgets.create(budget, _audit(caller, budget, "budget.created", now))
     return replace(budget, version=1)
@@ -88,8 +143,13 @@ def update_budget(
     expected_version: int | None = None,
     clock: Clock = utc_now,
 ) -> Budget:
-    """Apply ``changes``; with ``expected_version`` (If-Match) a stale client gets a conflict
-    even when its write would not race anyone."""
+    """Apply ``changes`` from their effective month on; with ``expected_version`` (If-Match) a
+    stale client gets a conflict even when its write would not race anyone.
+
+    The new terms are the current ones with the given fields changed. They hold from the
+    effective month on: a change effective from M replaces every change effective at or
+    after M (there is one set of terms per month), and months before M keep theirs.
+    """
     user_id = stores.budgets.user_of(budget_id)
     if user_id is None or not may_see(caller, user_id):
         raise NotFound("no such budget")
@@ -99,20 +159,28 @@ def update_budget(
     if expected_version is not None and expected_version != current.version:
         raise Conflict("the budget was changed since you read it; reload and retry")
     now = clock()
-    updated = replace(
-        current,
+    terms = BudgetTerms(
+        effective_from=_effective_month(changes.effective_from, now),
         monthly_limit=current.monthly_limit
         if changes.monthly_limit is None
         else changes.monthly_limit,
         alert_threshold=current.alert_threshold
         if changes.alert_threshold is None
         else changes.alert_threshold,
+        currency=current.currency,
+    )
+    earlier = tuple(t for t in current.changes if t.effective_from < terms.effective_from)
+    updated = replace(
+        current,
+        monthly_limit=terms.monthly_limit,
+        alert_threshold=terms.alert_threshold,
         updated_at=now,
+        history=(*earlier, terms),
     )
     return stores.budgets.update(updated, _audit(caller, updated, "budget.updated", now))
 
 
-def budget_status(spent: Decimal, budget: Budget) -> BudgetStatus:
+def budget_status(spent: Decimal, budget: Budget | BudgetTerms) -> BudgetStatus:
     """under / warning (at or above the threshold) / over (at or above the limit).
 
     A zero budget means "alert on any spend": any positive spend is over.

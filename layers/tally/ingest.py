@@ -7,16 +7,17 @@ the same window twice, or a retry after a failure half-way, converges to the sam
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from tally.allocation import OwnerTagRule, allocate
-from tally.models import ORG, CostLine, MonthlyRollup
+from tally.allocation import OwnerTagRule, allocate, merge_lines
+from tally.models import ORG, CostLine, CostRecord, MonthlyRollup
 from tally.reports import month_days, month_of
-from tally.rollups import compute_rollup, organisation_rollup
+from tally.rollups import compute_rollup
 from tally.sources import CostFetch, CostSource
 from tally.store import Stores
 from tally.users import every_user
@@ -78,7 +79,7 @@ def ingest_days(
     source: str,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
-    metric: str = "billed",
+    metric: str = "effective",
 ) -> IngestResult:
     """Replace the records of each day in ``days`` with the allocation of ``lines``."""
     day_list = sorted(set(days))
@@ -104,81 +105,141 @@ def ingest_days(
         for r in records:
             result.totals[r.currency] += r.billed_cost
         result.records += len(records)
-        touched[month_of(day)] |= stores.costs.replace_day(day, records)
+        org_records = organisation_records(
+            by_day.get(day, []), owner_tag_key=rule.key, source=source, fetched_at=now
+        )
+        touched[month_of(day)] |= stores.costs.replace_day(day, [*records, *org_records])
         if progress is not None:
             progress(n + 1, len(day_list))
     current_month = month_of(now.date())
     for month, owners in sorted(touched.items()):
         first, nxt = month_days(month)
+        # ORG is an owner like the others: its roll-up is computed from its own records, so
+        # the organisation's totals, days and top resources are exact and agree with its lines.
         for owner in sorted(owners):
             old = stores.rollups.get(owner, month)
             fresh = compute_rollup(owner, month, stores.costs.for_owner(owner, first, nxt), now=now)
             history = _restatements(old, fresh, closed=month < current_month, now=now)
-            result.restated.extend(history[len(old.restatements) if old else 0 :])
+            if owner != ORG:
+                result.restated.extend(history[len(old.restatements) if old else 0 :])
             stores.rollups.put(
                 replace(fresh, restatements=history, forecast=old.forecast if old else None)
             )
-        result.owners |= owners
+        result.owners |= owners - {ORG}
         result.months.add(month)
-        org_old = stores.rollups.get(ORG, month)
-        org = organisation_rollup(month, stores.rollups.of_month(month), now=now)
-        stores.rollups.put(
-            replace(
-                org,
-                restatements=_restatements(org_old, org, closed=month < current_month, now=now),
-                forecast=org_old.forecast if org_old else None,
-            )
-        )
-    if current_month in touched:
-        refresh_forecasts(stores, [*sorted(touched[current_month]), ORG], now=now, metric=metric)
+    # Every run, not only when it read this month: on the 1st it reads last month's days alone.
+    refresh_forecasts(
+        stores, sorted(touched.get(current_month, set()) | {ORG}), now=now, metric=metric
+    )
     return result
 
 
-FORECAST_HISTORY_MONTHS = 2  # this month and the two before: enough for a 28-day window
+def organisation_records(
+    lines: Iterable[CostLine], *, owner_tag_key: str, source: str, fetched_at: datetime
+) -> list[CostRecord]:
+    """The organisation's own records of a day: each line as billed, before allocation.
+
+    Stored under the owner ``ORG`` beside the allocated records, so the organisation's cost
+    lines are one Query like anyone's, and the day's conservation (ORG == users + unallocated)
+    can be checked in storage."""
+    records = []
+    for identity, line in merge_lines(lines, owner_tag_key).items():
+        line_id = hashlib.sha256("\x1f".join((*identity, ORG)).encode()).hexdigest()[:24]
+        records.append(
+            CostRecord(
+                owner=ORG,
+                day=line.day,
+                line_id=line_id,
+                service=line.service,
+                resource_id=line.resource_id,
+                usage_quantity=line.usage_quantity,
+                usage_unit=line.usage_unit,
+                billed_cost=line.billed_cost,
+                effective_cost=line.effective_cost,
+                currency=line.currency,
+                charge_category=line.charge_category,
+                estimated=line.estimated,
+                source=source,
+                fetched_at=fetched_at,
+                allocation="organisation",
+            )
+        )
+    return records
+
+
+FORECAST_HISTORY_MONTHS = 2  # this month and the two before: a 28-day window, recurring charges
 
 
 def _series(
     rollups: list[MonthlyRollup], currency: str, metric: str, until: date
-) -> dict[date, Decimal]:
-    series: dict[date, Decimal] = {}
+) -> tuple[dict[date, Decimal], dict[date, dict[str, Decimal]]]:
+    """The daily usage and the other charges per day and category, up to ``until``.
+
+    A day's usage is its total less its other charges, so a roll-up stored before the per-day
+    split existed counts wholly as usage instead of losing its figures."""
+    from tally.forecast import USAGE
+
+    usage: dict[date, Decimal] = {}
+    charges: dict[date, dict[str, Decimal]] = {}
     for r in rollups:
         section = r.sections.get(currency)
-        if section:
-            for d, amounts in section.daily.items():
-                day = date.fromisoformat(d)
-                if day <= until:
-                    series[day] = amounts.metric(metric)
-    return series
+        if not section:
+            continue
+        for d, amounts in section.daily.items():
+            day = date.fromisoformat(d)
+            if day > until:
+                continue
+            other = {
+                category: split.metric(metric)
+                for category, split in section.daily_by_category.get(d, {}).items()
+                if category != USAGE and split.metric(metric) != 0
+            }
+            usage[day] = amounts.metric(metric) - sum(other.values(), Decimal(0))
+            if other:
+                charges[day] = other
+    return usage, charges
 
 
 def refresh_forecasts(
-    stores: Stores, owners: Iterable[str], *, now: datetime, metric: str = "billed"
+    stores: Stores, owners: Iterable[str] = (), *, now: datetime, metric: str = "effective"
 ) -> None:
-    """Forecast this month's end and the next 30 days for each owner, per currency, from the
-    daily figures up to yesterday; stored on this month's roll-up."""
+    """Forecast this month's end and the next 30 days, per currency, from the daily figures up
+    to yesterday (``now`` is the run's time, never the wall clock); stored on this month's
+    roll-up.
+
+    Refreshed: ``owners`` (those whose figures this run changed) and every owner with costs
+    last month. On the 1st no cost of the new month has arrived yet, so an owner with costs
+    last month gets a roll-up with no sections that carries the new month's forecast ("no
+    costs yet"); one whose last month was empty gets none, so nobody who left keeps getting
+    empty months."""
     from tally.forecast import forecast  # only the ingest job pays for the statistics
 
     as_of = now.date() - timedelta(days=1)
     month = month_of(now.date())
+    previous = month_of(now.date().replace(day=1) - timedelta(days=1))
     first = month_of(now.date().replace(day=1) - timedelta(days=32 * FORECAST_HISTORY_MONTHS))
-    for owner in owners:
+    everyone = set(owners) | {r.owner for r in stores.rollups.of_month(previous) if r.sections}
+    for owner in sorted(everyone):
         history = stores.rollups.months(owner, first, month)
         current = next((r for r in history if r.month == month), None)
+        last = next((r for r in history if r.month == previous and r.sections), None)
         if current is None:
-            continue
+            if last is None:
+                continue
+            current = MonthlyRollup(owner, month, {}, False, 0, now)
         # A day with no record is a zero-cost day, not a missing one.
         start = min(
             (date.fromisoformat(d) for r in history for s in r.sections.values() for d in s.daily),
             default=as_of,
         )
         forecasts: dict[str, object] = {}
-        for currency in current.sections:
-            series = _series(history, currency, metric, as_of)
+        for currency in sorted(set(current.sections) | set(last.sections if last else ())):
+            usage, charges = _series(history, currency, metric, as_of)
             day = start
             while day <= as_of:
-                series.setdefault(day, Decimal(0))
+                usage.setdefault(day, Decimal(0))
                 day += timedelta(days=1)
-            forecasts[currency] = forecast(series, as_of=as_of).to_dict()
+            forecasts[currency] = forecast(usage, as_of=as_of, charges=charges).to_dict()
         stores.rollups.put(replace(current, forecast=forecasts or None))
 
 
@@ -191,7 +252,7 @@ def run_source(
     rule: OwnerTagRule,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
-    metric: str = "billed",
+    metric: str = "effective",
 ) -> tuple[IngestResult, CostFetch]:
     """Read ``[start, end)`` from ``source`` and replace exactly the days it covered.
 

@@ -21,6 +21,10 @@ class UserProfile:
 
 @dataclass(frozen=True)
 class Assignment:
+    """A user's share of a resource over time: in force on the days ``effective_from`` <= day
+    < ``effective_to``. Removing an assignment ends it (sets ``effective_to``) rather than
+    deleting it, so re-ingesting a past day still finds who owned the resource then."""
+
     assignment_id: str
     user_id: str
     resource_type: str
@@ -29,10 +33,33 @@ class Assignment:
     cost_center: str | None
     assigned_by: str
     assigned_at: datetime
+    effective_from: date
+    effective_to: date | None = None  # exclusive; None while not ended
+
+    def in_force(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+    @property
+    def ended(self) -> bool:
+        return self.effective_to is not None
+
+
+@dataclass(frozen=True)
+class BudgetTerms:
+    """A budget's terms from one month on, until the next change."""
+
+    effective_from: str  # YYYY-MM
+    monthly_limit: Decimal
+    alert_threshold: int
+    currency: str
 
 
 @dataclass(frozen=True)
 class Budget:
+    """A user's budget. The top-level limit, threshold and currency are the current terms;
+    ``history`` holds every change with the month it took effect, oldest first (its last entry
+    is the current terms), so a past month is judged by the terms in force then."""
+
     budget_id: str
     user_id: str
     monthly_limit: Decimal
@@ -41,6 +68,26 @@ class Budget:
     created_at: datetime
     updated_at: datetime
     version: int
+    history: tuple[BudgetTerms, ...] = ()
+
+    @property
+    def changes(self) -> tuple[BudgetTerms, ...]:
+        """``history``, or for a budget stored before history was kept: its terms, in force
+        since the month it was created (the best that is known of it)."""
+        if self.history:
+            return self.history
+        current = BudgetTerms(
+            self.created_at.strftime("%Y-%m"),
+            self.monthly_limit,
+            self.alert_threshold,
+            self.currency,
+        )
+        return (current,)
+
+    @property
+    def effective_from(self) -> str:
+        """The month the current terms took effect."""
+        return self.changes[-1].effective_from
 
 
 class BudgetStatus(StrEnum):
@@ -127,6 +174,9 @@ class RollupSection:
     daily: dict[str, Amounts]  # ISO day -> amounts
     daily_by_service: dict[str, dict[str, Amounts]]
     top_resources: list[ResourceCost]
+    # ISO day -> category -> amounts: the forecast fits usage alone and treats tax, purchases
+    # and credits as the one-off charges they are. Empty on roll-ups stored before it existed.
+    daily_by_category: dict[str, dict[str, Amounts]] = field(default_factory=dict)
 
 
 ORG = "ORG"
@@ -157,7 +207,7 @@ class AuditEntry:
     subject_user_id: str
     at: datetime
     actor: str
-    action: str  # assignment.created | assignment.deleted | budget.created | budget.updated
+    action: str  # assignment.created | assignment.ended | budget.created | budget.updated
     entity_id: str
     details: dict[str, str]
 

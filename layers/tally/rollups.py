@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from tally.models import (
-    ORG,
     ZERO_AMOUNTS,
     Amounts,
     CostRecord,
@@ -20,7 +19,8 @@ TOP_RESOURCES = 20
 
 
 class _SectionBuilder:
-    """Accumulates amounts by service, category, day and resource for one currency."""
+    """Accumulates amounts by service, category, day (also per service and per category) and
+    resource for one currency."""
 
     def __init__(self) -> None:
         self.totals = ZERO_AMOUNTS
@@ -28,6 +28,9 @@ class _SectionBuilder:
         self.by_category: dict[str, Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
         self.daily: dict[str, Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
         self.daily_by_service: dict[str, dict[str, Amounts]] = defaultdict(
+            lambda: defaultdict(lambda: ZERO_AMOUNTS)
+        )
+        self.daily_by_category: dict[str, dict[str, Amounts]] = defaultdict(
             lambda: defaultdict(lambda: ZERO_AMOUNTS)
         )
         self.resources: dict[tuple[str, str], Amounts] = defaultdict(lambda: ZERO_AMOUNTS)
@@ -40,22 +43,9 @@ class _SectionBuilder:
         self.by_category[r.charge_category] += a
         self.daily[d] += a
         self.daily_by_service[d][r.service] += a
+        self.daily_by_category[d][r.charge_category] += a
         if r.resource_id:
             self.resources[(r.resource_id, r.service)] += a
-
-    def add_section(self, s: RollupSection) -> None:
-        self.totals += s.totals
-        for k, v in s.by_service.items():
-            self.by_service[k] += v
-        for k, v in s.by_category.items():
-            self.by_category[k] += v
-        for k, v in s.daily.items():
-            self.daily[k] += v
-        for d, per in s.daily_by_service.items():
-            for k, v in per.items():
-                self.daily_by_service[d][k] += v
-        for rc in s.top_resources:
-            self.resources[(rc.resource_id, rc.service)] += rc.amounts
 
     def build(self) -> RollupSection:
         top = sorted(self.resources.items(), key=lambda kv: (-kv[1].billed, kv[0]))
@@ -66,6 +56,7 @@ class _SectionBuilder:
             daily=dict(self.daily),
             daily_by_service={d: dict(v) for d, v in self.daily_by_service.items()},
             top_resources=[ResourceCost(rid, svc, a) for (rid, svc), a in top[:TOP_RESOURCES]],
+            daily_by_category={d: dict(v) for d, v in self.daily_by_category.items()},
         )
 
 
@@ -88,25 +79,4 @@ def compute_rollup(
         record_count=count,
         updated_at=now,
         estimated_days=sorted(estimated_days),
-    )
-
-
-def organisation_rollup(
-    month: str, owners: Iterable[MonthlyRollup], *, now: datetime
-) -> MonthlyRollup:
-    """The ORG roll-up: every user's plus UNALLOCATED, summed per currency. Totals, services
-    and days are exact; its top resources are merged from the owners' own top lists."""
-    parts = [r for r in owners if r.owner != ORG]
-    per_currency: dict[str, _SectionBuilder] = defaultdict(_SectionBuilder)
-    for r in parts:
-        for currency, section in r.sections.items():
-            per_currency[currency].add_section(section)
-    return MonthlyRollup(
-        owner=ORG,
-        month=month,
-        sections={c: b.build() for c, b in sorted(per_currency.items())},
-        estimated=any(r.estimated for r in parts),
-        record_count=sum(r.record_count for r in parts),
-        updated_at=now,
-        estimated_days=sorted({d for r in parts for d in r.estimated_days}),
     )

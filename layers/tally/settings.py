@@ -6,8 +6,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal, cast
 
 from tally.tables import ALL_TABLES
+
+BudgetMetric = Literal["billed", "effective"]
 
 
 class ConfigurationError(RuntimeError):
@@ -43,12 +46,14 @@ class Settings:
     owner_tag_key: str = "Owner"
     # Owner tag value -> user id, username or email, for tags that name no user directly.
     owner_tag_map: dict[str, str] = field(default_factory=dict)
-    budget_metric: str = "billed"  # billed (unblended, as AWS Budgets) | effective (amortized)
+    # effective (amortized: a Savings Plan or RI purchase is spread over the days it covers,
+    # so it never lands whole on one person's budget on one day) | billed (unblended)
+    budget_metric: BudgetMetric = "effective"
     default_currency: str = "USD"
 
     @classmethod
     def from_env(cls) -> Settings:
-        metric = os.environ.get("TALLY_BUDGET_METRIC", "billed")
+        metric = os.environ.get("TALLY_BUDGET_METRIC", "effective")
         if metric not in ("billed", "effective"):
             raise ConfigurationError("TALLY_BUDGET_METRIC must be 'billed' or 'effective'")
         return cls(
@@ -58,7 +63,7 @@ class Settings:
             aws_endpoint_url=os.environ.get("TALLY_AWS_ENDPOINT_URL") or None,
             owner_tag_key=os.environ.get("TALLY_OWNER_TAG_KEY", "Owner"),
             owner_tag_map=_tag_map(os.environ.get("TALLY_OWNER_TAG_MAP", "")),
-            budget_metric=metric,
+            budget_metric=cast(BudgetMetric, metric),
             default_currency=os.environ.get("TALLY_DEFAULT_CURRENCY", "USD"),
         )
 

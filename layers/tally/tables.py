@@ -47,9 +47,10 @@ ASSIGNMENTS = TableSpec(
     key="assignments",
     hash_key="pk",
     range_key="sk",
-    # Sparse: only the assignment item (not its uniqueness guard or the share counter) carries
-    # user_id, so a user's list holds each assignment once.
-    indexes=(IndexSpec("by-user", hash_key="user_id", range_key="assigned_at"),),
+    # Sparse: only an assignment item not yet ended carries listed_user (the guard and share
+    # counter items never do), so a user's list holds each current assignment once and an
+    # ended one leaves it while its record stays for the ingest.
+    indexes=(IndexSpec("listed-by-user", hash_key="listed_user", range_key="assigned_at"),),
 )
 BUDGETS = TableSpec(key="budgets", hash_key="pk")
 COSTS = TableSpec(

@@ -85,6 +85,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/billing/all-users"): Row(
         lambda w: ("/api/billing/all-users", {}), 401, 403, 403, 200
     ),
+    **{
+        ("GET", f"/api/billing/{scope}/{what}"): Row(
+            lambda w, scope=scope, what=what: (f"/api/billing/{scope}/{what}", {}),
+            401,
+            403,
+            403,
+            200,
+        )
+        for scope in ("organisation", "unallocated")
+        for what in ("costs", "cost-lines")
+    },
     ("GET", "/api/me"): Row(lambda w: ("/api/me", {}), 401, 200, 200, 200),
     ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
 }
@@ -148,3 +159,14 @@ def test_other_users_id_gets_the_same_refusal_whether_it_exists_or_not(api: Api)
 def test_admin_group_is_matched_exactly(api: Api, groups: str) -> None:
     caller = Caller("u-eve", "eve", None, frozenset({groups}))
     assert api.call("GET", "/api/billing/all-users", caller).status == 403
+
+
+@pytest.mark.parametrize("reserved", ["ORG", "UNALLOCATED"])
+@pytest.mark.parametrize("what", ["costs", "cost-lines", "summary", "resources"])
+def test_organisation_owners_are_not_user_ids(api: Api, reserved: str, what: str) -> None:
+    """The organisation's figures have routes of their own; as a user id they are refused
+    for everyone, admins included, the same way whatever the caller."""
+    for caller in (ALICE, ADMIN):
+        reply = api.call("GET", f"/api/billing/user/{reserved}/{what}", caller)
+        assert reply.status == 422, reply.body
+        assert reply.problem["errors"][0]["field"] == "userId"

@@ -139,6 +139,44 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
         415,
         None,
     ),
+    # effectiveFrom: a YYYY-MM-DD day, at most 400 days back and 366 ahead (today 2026-11-20)
+    *[
+        (
+            "POST",
+            "/api/billing/assign-resource",
+            {"body": {**GOOD_ASSIGN, "resourceId": "{instance1}", "effectiveFrom": bad}},
+            422,
+            "effectiveFrom",
+        )
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "20261120",
+            "2026-11-20T00:00:00",
+            "yesterday",
+            "",
+            1795132800,  # a Unix time is not a day
+            True,
+            [],
+            "2025-10-15",  # 401 days back
+            "2027-11-22",  # 367 days ahead
+        ]
+    ],
+    # alice already has instance0 from today: bob may not take it from before today
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {
+            "body": {
+                **GOOD_ASSIGN,
+                "userId": "u-bob",
+                "resourceId": "{instance0}",
+                "effectiveFrom": "2026-11-01",
+            }
+        },
+        409,
+        None,
+    ),
     # resources listing
     ("GET", "/api/billing/user/u-alice/resources?limit=0", {}, 422, "limit"),
     ("GET", "/api/billing/user/u-alice/resources?limit=1000", {}, 422, "limit"),
@@ -217,6 +255,36 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "version": 7}}, 422, "version"),
     ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "userId": "u-alice"}}, 409, None),
     ("POST", "/api/billing/budgets", {"body": {"userId": "u-bob"}}, 422, "monthlyLimit"),
+    # effectiveFrom: a month YYYY-MM, this month or earlier (the tests run on 2026-11-20)
+    *[
+        (
+            "POST",
+            "/api/billing/budgets",
+            {"body": {**GOOD_BUDGET, "effectiveFrom": bad}},
+            422,
+            "effectiveFrom",
+        )
+        for bad in [
+            "2026-13",
+            "2026-1",
+            "2026-11-01",
+            "11/2026",
+            "",
+            202611,
+            ["2026-11"],
+            "2026-12",
+        ]
+    ],
+    *[
+        (
+            "PUT",
+            "/api/billing/budgets/{budget}",
+            {"body": {"effectiveFrom": bad}},
+            422,
+            "effectiveFrom",
+        )
+        for bad in ["2026-00", "november", 2026, "2027-01"]
+    ],
     ("GET", "/api/billing/budgets/u-bob", {}, 404, None),
     ("PUT", "/api/billing/budgets/{budget}", {"body": {}}, 422, "body"),
     ("PUT", "/api/billing/budgets/{budget}", {"body": {"monthlyLimit": -3}}, 422, "monthlyLimit"),
@@ -291,7 +359,7 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
 def _state(api: Api) -> tuple[object, ...]:
     s = api.stores
     return (
-        sorted((a.assignment_id, a.resource_id) for a in s.assignments.all()),
+        sorted((a.assignment_id, a.resource_id, a.effective_to) for a in s.assignments.all()),
         [s.budgets.get_for_user(u) for u in ("u-alice", "u-bob")],
         [len(s.audit.list_for_user(u, 100).items) for u in ("u-alice", "u-bob")],
     )
@@ -316,7 +384,12 @@ def test_bad_input_is_refused_cleanly(
         kwargs = {
             **kwargs,
             "body": {
-                k: (world.demo.instance_ids[0] if v == "{instance0}" else v)
+                k: {
+                    "{instance0}": world.demo.instance_ids[0],
+                    "{instance1}": world.demo.instance_ids[1],
+                }.get(v, v)
+                if isinstance(v, str)
+                else v
                 for k, v in kwargs["body"].items()
             },
         }

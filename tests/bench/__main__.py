@@ -32,6 +32,9 @@ ENV = {
     "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("layers", "functions", ".")),
 }
 
+# Figures are computed on a fixed date, so two runs on different days compare.
+BENCH_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
 
 def heading(title: str) -> None:
     print(f"\n== {title}")
@@ -150,7 +153,7 @@ def dynamodb_calls() -> None:
         stores = dynamodb_stores(settings)
         context.stores.cache_clear()
         admin = Caller("u-admin", "admin", None, frozenset({ADMINS}))
-        today = datetime.now(UTC).date()
+        today = BENCH_NOW.date()
         results = {}
         for label, users, days in (("2 users x 2 days", 2, 2), ("40 users x 60 days", 40, 60)):
             for n in range(users):
@@ -162,7 +165,7 @@ def dynamodb_calls() -> None:
                 stores=stores,
                 rule=OwnerTagRule(),
                 source="bench",
-                now=datetime.now(UTC),
+                now=BENCH_NOW,
             )
             for name, url in (
                 ("summary", "/api/billing/user/u-00000/summary"),
@@ -254,7 +257,7 @@ def cost_explorer_requests() -> None:
     heading("Cost Explorer requests per daily run (restatement window of 3 days)")
     from tally.sources.cost_explorer import CostExplorerSource
 
-    today = datetime.now(UTC).date()
+    today = BENCH_NOW.date()
     for users in (100, 10_000):
         client = PagingCostExplorer(users, 50)
         fetch = CostExplorerSource(client, today=today, sleep=lambda _: None).fetch(
@@ -275,14 +278,14 @@ def dynamodb_writes() -> None:
 
     with moto_tables() as settings:
         stores = dynamodb_stores(settings)
-        day = datetime.now(UTC).date()
+        day = BENCH_NOW.date()
         records = allocate(
             _lines(20, 50, [day]),
             assignments=[],
             tag_owners={},
             owner_tag_key="Owner",
             source="bench",
-            fetched_at=datetime.now(UTC),
+            fetched_at=BENCH_NOW,
         )
         with counting_dynamodb() as first:
             stores.costs.replace_day(day, records)
@@ -351,7 +354,7 @@ def ingest_throughput(users: int, resources: int) -> None:
     from tally.sources.focus import FocusSource
     from tally.store import memory_stores
 
-    day = datetime.now(UTC).date() - timedelta(days=1)
+    day = BENCH_NOW.date() - timedelta(days=1)
     data = _focus_day(users, resources, day)
     stores = memory_stores()
     for u in range(users):
@@ -363,7 +366,7 @@ def ingest_throughput(users: int, resources: int) -> None:
         day + timedelta(days=1),
         stores=stores,
         rule=OwnerTagRule(),
-        now=datetime.now(UTC),
+        now=BENCH_NOW,
     )
     elapsed = time.perf_counter() - started
     row("file size (MB)", f"{len(data) / 1e6:.0f}")
@@ -378,117 +381,143 @@ def ingest_throughput(users: int, resources: int) -> None:
 
 # --- forecast backtest -------------------------------------------------------------------
 
+BENCH_TODAY = date(2026, 11, 20)  # the same figures whatever day the bench runs
+CUTOFFS = (0, 10, 20)  # 0: the forecast made on the 1st, before any cost of the month
+DemoSeries = tuple[dict[date, Decimal], dict[date, dict[str, Decimal]]]
 
-def _owner_series(stores: Any, owners: list[str]) -> dict[str, dict[date, Decimal]]:
-    series: dict[str, dict[date, Decimal]] = {}
+
+def _owner_series(stores: Any, owners: list[str], *, metric: str, end: date) -> dict[str, Any]:
+    """Each owner's daily usage and other charges, split as the ingest's forecast splits them;
+    days without a record before ``end`` (exclusive: the first day not read) cost zero."""
+    from tally.ingest import _series
+
+    series: dict[str, DemoSeries] = {}
     for owner in owners:
-        data: dict[date, Decimal] = {}
-        for r in stores.rollups.months(owner, "2000-01", "2999-12"):
-            for section in r.sections.values():
-                for d, a in section.daily.items():
-                    data[date.fromisoformat(d)] = (
-                        data.get(date.fromisoformat(d), Decimal(0)) + a.billed
-                    )
-        if data:
-            # A day with no record in a month that was read is a zero-cost day.
-            last_month = max(data).replace(day=1)
-            end = (last_month + timedelta(days=32)).replace(day=1)
-            day = min(data)
-            while day < end:
-                data.setdefault(day, Decimal(0))
-                day += timedelta(days=1)
-        series[owner] = data
+        rollups = stores.rollups.months(owner, "2000-01", "2999-12")
+        usage, charges = _series(rollups, "USD", metric, date.max)
+        day = min([*usage, *charges], default=end)
+        while day < end:
+            usage.setdefault(day, Decimal(0))
+            day += timedelta(days=1)
+        series[owner] = (usage, charges)
     return series
 
 
-def _print_backtest(name: str, series: dict[str, dict[date, Decimal]]) -> None:
+def _as_usage(usage: dict[date, Decimal], charges: dict[date, dict[str, Decimal]]) -> Any:
+    """Every charge added into the daily series: what the forecast was fed before."""
+    merged = dict(usage)
+    for day, per in charges.items():
+        merged[day] = merged.get(day, Decimal(0)) + sum(per.values(), Decimal(0))
+    return merged
+
+
+def _backtest(series: dict[str, DemoSeries], *, split: bool, model: Any) -> dict[str, list[Any]]:
+    """Each owner's backtest cases; ``split``: usage and charges apart, as the ingest feeds
+    the forecast, otherwise every charge inside the daily series (the old input)."""
     from tally.forecast import backtest_month_end
 
-    totals: dict[str, list[Any]] = {"linear": [], "auto": []}
-    for data in series.values():
-        if not data:
-            continue
-        result = backtest_month_end(data, models=("linear", "auto"))
-        for model in totals:
-            totals[model].extend(result[model].cases)
-    for model, label in (("linear", "plain regression"), ("auto", "chosen model")):
-        cases = totals[model]
-        for cutoff in (10, 20):
-            errs = [c.ape for c in cases if c.cutoff_day == cutoff and c.ape is not None]
-            row(
-                f"{name}: {label}, MAPE on day {cutoff} (%)",
-                f"{statistics.mean(errs):.1f}  ({len(errs)} month-owner cases)" if errs else "n/a",
-            )
-        inside = [c.inside80 for c in cases]
-        row(
-            f"{name}: {label}, actual inside the 80% interval",
-            f"{100 * sum(inside) / len(inside):.0f}%" if inside else "n/a",
+    cases: dict[str, list[Any]] = {}
+    for owner, (usage, charges) in series.items():
+        result = backtest_month_end(
+            usage if split else _as_usage(usage, charges),
+            charges=charges if split else None,
+            cutoff_days=CUTOFFS,
+            models=(model,),
         )
+        cases[owner] = list(result[model].cases)
+    return cases
+
+
+def _print_backtest(name: str, series: dict[str, DemoSeries]) -> None:
+    from tally.forecast import BacktestSummary
+
+    runs = (
+        ("usage + expected charges, chosen model", True, "auto"),
+        ("usage + expected charges, plain regression", True, "linear"),
+        ("every charge fitted as daily usage (the old input)", False, "auto"),
+    )
+    print(f"  {name}")
+    print(f"    {'':<52} {'cut-off':>8} {'cases':>5} {'MAPE %':>7} {'in 80%':>7} {'80% width':>10}")
+    for label, split, model in runs:
+        by_owner = _backtest(series, split=split, model=model)
+        summary = BacktestSummary(model, tuple(c for cases in by_owner.values() for c in cases))
+        for cutoff in CUTOFFS:
+            cases = [c for c in summary.cases if c.cutoff_day == cutoff]
+            if not cases:
+                continue
+            mape, cover, width = (
+                summary.mape_at(cutoff),
+                summary.coverage80_at(cutoff),
+                summary.width80_at(cutoff),
+            )
+            day = "the 1st" if cutoff == 0 else f"day {cutoff}"
+            print(
+                f"    {label:<52} {day:>8} {len(cases):>5} "
+                f"{mape if mape is None else f'{mape:.1f}':>7} "
+                f"{cover if cover is None else f'{100 * cover:.0f}%':>7} "
+                f"{width if width is None else f'{width:.0f}%':>10}"
+            )
+        collapsed = [c for c in summary.cases if c.lower80 == c.projected < c.upper80]
+        print(f"    {label:<52} lower bound on the point: {len(collapsed)} of {len(summary.cases)}")
+        for owner, found in by_owner.items():
+            day10 = [c for c in found if c.cutoff_day == 10]
+            if day10:
+                signed = [
+                    float((c.projected - c.actual) / c.actual) * 100 for c in day10 if c.actual
+                ]
+                print(
+                    f"      {owner:<50} day 10 mean error {statistics.mean(signed):+.1f}% "
+                    f"({len(day10)} months)"
+                )
+    print("    (80% width: the interval's width in % of the actual month; coverage alone")
+    print("     rewards a useless interval, so the two are read together)")
 
 
 def forecast_backtest() -> None:
-    heading("Forecast backtest: month-end projection made on day 10 and day 20 of past months")
-    from infra.local.demo import PLAN, demo_resources
-    from infra.local.demo_costs import generate_focus_csv
+    heading(
+        "Forecast backtest: month-end projection made on the 1st, day 10 and day 20 of past months"
+    )
     from tally.allocation import OwnerTagRule
     from tally.identity import Role
     from tally.ingest import run_source
-    from tally.models import Assignment, UserProfile
+    from tally.models import UserProfile
     from tally.sources.focus import FocusSource
     from tally.store import memory_stores
+    from tests.demo_org import USERS, demo_export, demo_stores, ingest_export
 
-    today = datetime.now(UTC).date()
-    arns = {p.name: f"arn:aws:{p.kind}:us-east-1:123456789012:{p.kind}/{p.name}" for p in PLAN}
-    stores = memory_stores()
-    for name in ("alice", "bob", "carol"):
-        stores.users.put(UserProfile(name, name, None, Role.USER))
-    for item in PLAN:
-        for user, share in item.assigned:
-            a = Assignment(
-                f"{item.name}-{user}",
-                user,
-                item.kind,
-                arns[item.name],
-                Decimal(share),
-                None,
-                "bench",
-                datetime.now(UTC),
-            )
-            stores.assignments.create(a, _audit(user))
-    export = generate_focus_csv(demo_resources(arns), end=today, days=240).encode()
-    run_source(
-        FocusSource.from_bytes(export, today=today),
-        today - timedelta(days=240),
-        today,
-        stores=stores,
-        rule=OwnerTagRule(),
-        now=datetime.now(UTC),
-    )
+    today = BENCH_TODAY
+    row("business date (fixed, so the figures repeat)", today.isoformat())
+    start = today - timedelta(days=240)
+    stores = demo_stores(since=start)
+    ingest_export(stores, demo_export(end=today, days=240), start, today)
     _print_backtest(
-        "demo organisation", _owner_series(stores, ["alice", "bob", "carol", "UNALLOCATED"])
+        "demo organisation (240 days; a monthly tax line on the 1st, a credit)",
+        _owner_series(stores, [*USERS, "UNALLOCATED"], metric="effective", end=today),
     )
 
+    if not SAMPLE.exists():
+        row("FOCUS sample", f"skipped: {SAMPLE} is absent (it lives in ../shared)")
+        return
     sample = memory_stores()
-    for team in ("team-data", "team-platform", "team-payments"):
+    teams = ["team-data", "team-platform", "team-payments"]
+    for team in teams:
         sample.users.put(UserProfile(team, team, None, Role.USER))
     run_source(
-        FocusSource.from_path(SAMPLE),
+        FocusSource.from_path(SAMPLE, today=date(2026, 6, 10)),
         date(2026, 5, 1),
         date(2026, 6, 1),
         stores=sample,
         rule=OwnerTagRule(),
         now=datetime(2026, 6, 10, tzinfo=UTC),
     )
-    _print_backtest(
-        "FOCUS sample (one month)",
-        _owner_series(sample, ["team-data", "team-platform", "team-payments"]),
-    )
-
-
-def _audit(user: str) -> Any:
-    from tally.models import AuditEntry
-
-    return AuditEntry(user, datetime.now(UTC), "bench", "assignment.created", "x", {})
+    for metric, what in (
+        ("effective", "amortized: purchases spread into usage"),
+        ("billed", "purchases whole on their day"),
+    ):
+        _print_backtest(
+            f"FOCUS sample, May 2026 only, {metric} ({what})",
+            _owner_series(sample, teams, metric=metric, end=date(2026, 6, 1)),
+        )
 
 
 # --- dashboard ---------------------------------------------------------------------------
@@ -531,8 +560,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
     args = parser.parse_args()
+    made = datetime.now(UTC)  # real time: when the report was made
     print(
-        f"Tally benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"Tally benchmarks, {made:%Y-%m-%d %H:%M} UTC, "
         f"Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     )
     for name in args.sections or SECTIONS:

@@ -4,16 +4,23 @@ stack (demo organisation) started in a subprocess once per test session.
 A subprocess, not a thread: another test module's ``moto.mock_aws`` would wipe an in-process
 moto server. Each test gets a fresh browser context (its own sessionStorage), and fails if the
 page logged a console error it did not declare as expected.
+
+The stack runs on a pinned business date, never the machine's: the whole suite on a mid-month
+day (``MID_MONTH``); ``test_first_days.py`` overrides ``stack`` with a second one on the 1st
+(``FIRST_OF_MONTH``). Screenshots go to a temporary folder, so a test run leaves the tree
+clean; ``make screenshots`` sets ``TALLY_SCREENSHOTS`` to refresh ``docs/screenshots``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +39,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# The days the browser suite runs on: the documented screens, and the first day of a month.
+MID_MONTH = date(2026, 11, 25)
+FIRST_OF_MONTH = date(2026, 12, 1)
+# Set by `make screenshots` (docs/screenshots); unset, pictures go to a temporary folder.
+SCREENSHOTS_VARIABLE = "TALLY_SCREENSHOTS"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
@@ -46,21 +56,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def site_and_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (make test installs it)")
     try:
         built_site(SITE_DIR)
     except SiteNotBuilt as error:
         pytest.fail(str(error))
-    where = tmp_path_factory.mktemp("browser-stack")
+
+
+def pinned_stack(tmp_path_factory: pytest.TempPathFactory, today: date) -> Iterator[dict[str, Any]]:
+    """The local stack (``make run TODAY=...``) on ``today``, for as long as the caller yields."""
+    where = tmp_path_factory.mktemp(f"browser-stack-{today.isoformat()}")
     log = where / "stack.log"
-    with local_stack_process(where / "local.json", log_path=log, timeout=240) as running:
+    with local_stack_process(
+        where / "local.json", log_path=log, timeout=240, today=today
+    ) as running:
+        assert running.local_json["today"] == today.isoformat()
         yield running.local_json
 
 
 @pytest.fixture(scope="session")
-def browser(stack: dict[str, Any]) -> Iterator[Any]:
+def stack(
+    site_and_chromium: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    yield from pinned_stack(tmp_path_factory, MID_MONTH)
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get(SCREENSHOTS_VARIABLE)
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
+def browser(site_and_chromium: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -77,17 +107,21 @@ def user_id_of(local_json: dict[str, Any], username: str) -> str:
     return str(next(u["user_id"] for u in local_json["users"] if u["username"] == username))
 
 
+# ID tokens by (API, user name): each stack signs a user in once per session.
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
 @dataclass
 class Api:
     """The API as the tests see it, to compare the page with."""
 
     local_json: dict[str, Any]
-    tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, username: str) -> str:
-        if username not in self.tokens:
-            self.tokens[username] = sign_in(self.local_json, username)
-        return self.tokens[username]
+        key = (str(self.local_json["api_url"]), username)
+        if key not in _TOKENS:
+            _TOKENS[key] = sign_in(self.local_json, username)
+        return _TOKENS[key]
 
     def call(
         self,
@@ -121,9 +155,15 @@ class Api:
         return body
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def api(stack: dict[str, Any]) -> Api:
     return Api(stack)
+
+
+@pytest.fixture
+def today(api: Api) -> str:
+    """The business date the stack runs on, as the dashboard learns it (GET /api/me)."""
+    return str(api.get("admin", "/me")["today"])
 
 
 @dataclass
@@ -147,6 +187,7 @@ class Session:
     context: Any
     console: Console
     local_json: dict[str, Any]
+    shots: Path
 
     @property
     def url(self) -> str:
@@ -175,18 +216,21 @@ class Session:
         self.page.locator("canvas[data-chart='trend'][data-drawn='true']").wait_for()
 
     def screenshot(self, name: str) -> None:
-        """docs/screenshots/<name>-<light|dark>.png, both themes of the same screen."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        """<name>-<light|dark>.png, both themes of the same screen, in the screenshots folder
+        (docs/screenshots with `make screenshots`, else a temporary one)."""
+        self.shots.mkdir(parents=True, exist_ok=True)
         for scheme in ("light", "dark"):
             self.page.emulate_media(color_scheme=scheme)
             # Charts restyle on the theme change; let them draw before the picture.
             self.page.wait_for_timeout(150)
-            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}.png"), full_page=True)
+            self.page.screenshot(path=str(self.shots / f"{name}-{scheme}.png"), full_page=True)
         self.page.emulate_media(color_scheme="light")
 
 
 @pytest.fixture
-def open_page(browser: Any, stack: dict[str, Any]) -> Iterator[Callable[..., Session]]:
+def open_page(
+    browser: Any, stack: dict[str, Any], screenshots: Path
+) -> Iterator[Callable[..., Session]]:
     sessions: list[Session] = []
 
     def make(*, viewport: dict[str, int] | None = None, clock: bool = False) -> Session:
@@ -209,7 +253,7 @@ def open_page(browser: Any, stack: dict[str, Any]) -> Iterator[Callable[..., Ses
         page.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))
         if clock:
             page.clock.install()
-        session = Session(page, context, console, stack)
+        session = Session(page, context, console, stack, screenshots)
         sessions.append(session)
         return session
 

@@ -3,19 +3,22 @@ summary with the API's figures, both charts drawn, the budget modal (persisting,
 field errors), unassign, the details table, sign-out, the admin's all-users view and what a
 user may not open, token refresh and expiry, states, phone size, keyboard, screenshots.
 
-Tests that change data come after those that only read (pytest keeps the file's order).
+The stack runs on ``MID_MONTH`` (2026-11-25); the first days of a month are in
+``test_first_days.py``. Tests that change data come after those that only read (pytest keeps
+the file's order).
 """
 
 from __future__ import annotations
 
-import time
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from infra.local.aws import USER_GROUP, aws_client
-from tests.browser.conftest import PHONE, Api, Session, user_id_of
+from tests.browser.conftest import MID_MONTH, PHONE, Api, Session, user_id_of
 
 STATUS_TEXT = {"under": "Under Budget", "warning": "Approaching Limit", "over": "Over Budget"}
+METRIC_TEXT = {"effective": "Amortized cost", "billed": "Billed cost"}
 
 
 def usd(money: dict[str, str]) -> str:
@@ -44,7 +47,10 @@ def signed_in(open_page: Any, username: str, **kw: Any) -> Session:
 # --- screenshots (before any test changes the demo data) ---------------------------------
 
 
-def test_screenshots_of_every_screen(open_page: Any, api: Api) -> None:
+def test_screenshots_of_every_screen(open_page: Any, today: str) -> None:
+    """Every screen in both themes; the pictures land in docs/screenshots only with
+    `make screenshots`, on the pinned day the user guide describes."""
+    assert today == MID_MONTH.isoformat()
     anonymous: Session = open_page()
     anonymous.page.goto(anonymous.url)
     anonymous.page.get_by_label("User name or email").wait_for()
@@ -142,7 +148,7 @@ def test_both_charts_are_drawn_with_data(open_page: Any, api: Api) -> None:
     page = session.page
     alice = user_id_of(session.local_json, "alice")
     month = api.get("alice", f"/billing/user/{alice}/summary")["month"]
-    today = time.strftime("%Y-%m-%d", time.gmtime())
+    today = api.get("alice", "/me")["today"]
     by_service = api.get(
         "alice", f"/billing/user/{alice}/costs?startDate={month}-01&endDate={today}"
     )
@@ -199,6 +205,54 @@ def test_both_charts_are_drawn_with_data(open_page: Any, api: Api) -> None:
     assert page.locator("details.data-table tbody tr").count() >= 30
 
 
+def test_the_date_is_the_apis_not_the_browsers(open_page: Any, today: str) -> None:
+    """A browser whose clock says another year still shows the API's month, and the details'
+    default range is the last 30 complete days before the API's today."""
+    session: Session = open_page()
+    session.page.clock.set_fixed_time("2031-03-15T23:30:00Z")
+    session.sign_in("alice")
+    session.wait_idle()
+    page = session.page
+    assert page.evaluate("new Date().getUTCFullYear()") == 2031
+    month = date.fromisoformat(today).strftime("%B %Y")
+    assert month in page.locator(".page-head p").inner_text()
+    assert month in page.locator("#summary-title + .card-subtitle").inner_text()
+    session.go("#/costs")
+    session.wait_idle()
+    day = date.fromisoformat(today)
+    assert page.get_by_label("From").input_value() == (day - timedelta(days=30)).isoformat()
+    assert page.get_by_label("To").input_value() == (day - timedelta(days=1)).isoformat()
+
+
+def test_figures_say_which_cost_they_are(open_page: Any, api: Api) -> None:
+    session = signed_in(open_page, "alice")
+    session.wait_idle()
+    metric = METRIC_TEXT[api.get("alice", "/me")["budgetMetric"]]
+    # On the summary card, beside the month.
+    assert session.page.locator(".card-subtitle [data-testid=metric]").inner_text() == metric
+    session.go("#/costs")
+    session.wait_idle()
+    assert session.page.locator("[data-testid=metric]").inner_text() == metric
+    session.go("#/budget")
+    session.wait_idle()
+    assert session.page.locator("[data-testid=metric]").inner_text() == metric.lower()
+    session.go("#/resources")
+    session.page.locator("[data-testid=metric]", has_text=metric).wait_for()
+
+
+def test_mid_month_shows_this_month_alone(open_page: Any, api: Api) -> None:
+    """Late in a month whose predecessor is final, last month's result is not repeated."""
+    session = signed_in(open_page, "alice")
+    session.wait_idle()
+    alice = user_id_of(session.local_json, "alice")
+    summary = api.get("alice", f"/billing/user/{alice}/summary")
+    assert summary["noCostsYet"] is False
+    assert session.page.locator("[data-testid=no-costs-yet]").count() == 0
+    previous = summary["previousMonth"]
+    shown = session.page.locator("[data-testid=previous-month]").count()
+    assert shown == (0 if previous is None or previous["final"] else 1)
+
+
 def test_at_most_three_api_calls_before_the_first_chart(open_page: Any) -> None:
     session = signed_in(open_page, "alice")
     session.wait_for_charts()
@@ -238,7 +292,7 @@ def test_empty_states_for_a_user_without_costs_or_budget(open_page: Any) -> None
     session = signed_in(open_page, "dave")
     session.wait_idle()
     page = session.page
-    assert page.get_by_text("No costs this month yet.").is_visible()
+    assert page.get_by_text(f"No costs for {MID_MONTH:%B %Y} yet.").is_visible()
     assert page.locator("[data-testid=no-budget]").is_visible()
     assert figure(session, "budget") == "Not set"
     session.go("#/resources")
@@ -375,8 +429,12 @@ def test_keyboard_phone_size_and_labels(open_page: Any) -> None:
         )
         assert unlabelled == [], (route, unlabelled)
 
-    # Keyboard only: from the skip link to the navigation, Enter follows a link.
+    # Keyboard only, from a fresh load (a route change moves the focus to its heading): from
+    # the skip link to the navigation, Enter follows a link.
     session.go("#/dashboard")
+    page.reload()
+    session.wait_for_charts()
+    session.wait_idle()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Tab")
@@ -426,7 +484,7 @@ def test_first_sign_in_asks_for_a_new_password(open_page: Any) -> None:
     page.get_by_role("button", name="Set password and sign in").click()
     page.locator("[data-testid=signed-in-user]", has_text="erin").wait_for()
     session.wait_idle()
-    assert page.get_by_text("No costs this month yet.").is_visible()
+    assert page.get_by_text(f"No costs for {MID_MONTH:%B %Y} yet.").is_visible()
 
 
 def test_sign_out_returns_to_sign_in(open_page: Any) -> None:

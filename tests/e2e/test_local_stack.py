@@ -1,5 +1,9 @@
 """The whole system as a new user meets it: ``make run``'s stack in a subprocess, Cognito
-tokens from ``InitiateAuth``, real HTTP to the local gateway."""
+tokens from ``InitiateAuth``, real HTTP to the local gateway.
+
+The stack runs on two pinned business dates (``make run TODAY=...``), one after the other:
+mid-month, and the 1st, when the new month has no costs yet. Tests read "today" from the
+stack's ``local.json``, never from the wall clock."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +26,31 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from infra.local.client import local_stack_process, sign_in
+from tests.focus_files import METRIC_COLUMNS, ONE_PER_ORIGIN, daily_charges, focus_file
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO.parent / "shared" / "data" / "focus" / "focus_1.2_aws_sample.csv"
 
 pytestmark = pytest.mark.local_stack
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    where = tmp_path_factory.mktemp("stack")
+MID_MONTH = date(2026, 11, 25)
+FIRST_OF_MONTH = date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module", params=[MID_MONTH, FIRST_OF_MONTH], ids=str)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    today: date = request.param
+    where = tmp_path_factory.mktemp(f"stack-{today}")
     with local_stack_process(
-        where / "local.json", log_path=where / "stack.log", timeout=180
+        where / "local.json", log_path=where / "stack.log", timeout=180, today=today
     ) as running:
         yield running.local_json
+
+
+def stack_today(stack: dict[str, Any]) -> date:
+    return date.fromisoformat(stack["today"])
 
 
 def call(
@@ -74,7 +90,8 @@ def test_every_route_answers_a_cognito_signed_in_caller(stack: dict[str, Any]) -
     legacy = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["legacy-batch"]}])
     instance = legacy["Reservations"][0]["Instances"][0]["InstanceId"]
 
-    assert call(stack, "GET", "/me", "alice")[2]["userId"] == alice
+    me = call(stack, "GET", "/me", "alice")[2]
+    assert (me["userId"], me["today"]) == (alice, stack["today"])
     assert call(stack, "GET", "/openapi.json", "alice")[0] == 200
     for path in ("summary", "costs", "resources"):
         status, _, body = call(stack, "GET", f"/billing/user/{alice}/{path}", "alice")
@@ -115,11 +132,44 @@ def test_every_route_answers_a_cognito_signed_in_caller(stack: dict[str, Any]) -
 
 
 def test_demo_budgets_sit_at_different_levels(stack: dict[str, Any]) -> None:
-    statuses = {
-        u["username"]: u["status"]
-        for u in call(stack, "GET", "/billing/all-users", "admin")[2]["users"]
-    }
-    assert (statuses["alice"], statuses["bob"], statuses["carol"]) == ("warning", "over", "under")
+    org = call(stack, "GET", "/billing/all-users", "admin")[2]
+    rows = {u["username"]: u for u in org["users"]}
+    demo = ("alice", "bob", "carol")
+    if stack_today(stack).day >= 3:
+        statuses = tuple(rows[name]["status"] for name in demo)
+    else:
+        # No costs yet this month: last month, judged by the budget in force then, shows them.
+        assert org["noCostsYet"] is True
+        assert {rows[name]["status"] for name in demo} == {None}
+        statuses = tuple(rows[name]["previousMonth"]["status"] for name in demo)
+    assert statuses == ("warning", "over", "under")
+
+
+@pytest.mark.parametrize("stack", [FIRST_OF_MONTH], indirect=True, ids=str)
+def test_the_first_of_a_month_explains_the_empty_month(stack: dict[str, Any]) -> None:
+    alice = user_id(stack, "alice")
+
+    status, _, summary = call(stack, "GET", f"/billing/user/{alice}/summary", "alice")
+
+    assert status == 200, summary
+    assert (summary["month"], summary["today"]) == ("2026-12", "2026-12-01")
+    assert summary["noCostsYet"] is True
+    assert summary["firstCostsExpected"] == "2026-12-03"
+    assert summary["status"] is None and Decimal(summary["total"]["amount"]) == 0
+    november = summary["previousMonth"]
+    stored = _records(stack, alice, date(2026, 11, 1), date(2026, 11, 30))
+    assert november["month"] == "2026-11"
+    assert Decimal(november["total"]["amount"]) == sum(
+        (Decimal(str(r[f"{summary['metric']}_cost"])) for r in stored), Decimal(0)
+    )
+    # The demo's budget is in force from the first month of its history: November's too.
+    assert november["budget"]["budgetId"] == summary["budget"]["budgetId"]
+    assert november["status"] == "warning"
+    assert november["final"] is False  # its last days are still estimated
+    forecast = summary["forecast"]
+    assert forecast is not None, "December's forecast exists from the 1st"
+    assert Decimal(forecast["monthEnd"]["amount"]) > 0
+    assert Decimal(forecast["actualToDate"]["amount"]) == 0
 
 
 def _records(stack: dict[str, Any], owner: str, first: date, last: date) -> list[dict[str, Any]]:
@@ -142,16 +192,14 @@ def _records(stack: dict[str, Any], owner: str, first: date, last: date) -> list
 
 
 def test_api_figures_agree_with_the_stored_records(stack: dict[str, Any]) -> None:
-    today = datetime.now(UTC).date()
+    today = stack_today(stack)
     month_start = today.replace(day=1)
     org = call(stack, "GET", "/billing/all-users", "admin")[2]
+    cost = f"{org['metric']}_cost"  # the figure every total uses (effective by default)
     grand = Decimal(0)
     for row in org["users"]:
         stored = sum(
-            (
-                Decimal(str(r["billed_cost"]))
-                for r in _records(stack, row["userId"], month_start, today)
-            ),
+            (Decimal(str(r[cost])) for r in _records(stack, row["userId"], month_start, today)),
             Decimal(0),
         )
         assert Decimal(row["total"]["amount"]) == stored, row["username"]
@@ -166,11 +214,11 @@ def test_api_figures_agree_with_the_stored_records(stack: dict[str, Any]) -> Non
         )[2]
         window = _records(stack, row["userId"], start, today)
         assert Decimal(costs["total"]["amount"]) == sum(
-            (Decimal(str(r["billed_cost"])) for r in window), Decimal(0)
+            (Decimal(str(r[cost])) for r in window), Decimal(0)
         )
         by_day: dict[str, Decimal] = defaultdict(Decimal)
         for r in window:
-            by_day[r["day"]] += Decimal(str(r["billed_cost"]))
+            by_day[r["day"]] += Decimal(str(r[cost]))
         assert {
             d["date"]: Decimal(d["cost"]["amount"])
             for d in costs["daily"]
@@ -178,10 +226,7 @@ def test_api_figures_agree_with_the_stored_records(stack: dict[str, Any]) -> Non
         } == {k: v for k, v in by_day.items() if v}
         grand += stored
     unallocated = sum(
-        (
-            Decimal(str(r["billed_cost"]))
-            for r in _records(stack, "UNALLOCATED", month_start, today)
-        ),
+        (Decimal(str(r[cost])) for r in _records(stack, "UNALLOCATED", month_start, today)),
         Decimal(0),
     )
     assert Decimal(org["unallocated"]["amount"]) == unallocated
@@ -232,28 +277,17 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     assert result.returncode == 0, result.stdout[-6000:]
 
 
-def test_make_ingest_backfills_and_ingests_a_focus_file(
-    stack: dict[str, Any], tmp_path: Path
-) -> None:
-    local_json = tmp_path / "local.json"
+def make_ingest(stack: dict[str, Any], folder: Path, *args: str) -> dict[str, Any]:
+    """``make ingest ARGS`` against ``stack``, as a user runs it in a second terminal; it
+    runs on the stack's business date (its ``TALLY_TODAY``), read from ``local.json``."""
+    local_json = folder / "local.json"
     local_json.write_text(json.dumps(stack))
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("layers", "functions", ".")),
     }
-    today = datetime.now(UTC).date()
     run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "infra.local.ingest",
-            "--local-json",
-            str(local_json),
-            "--start",
-            str(today - timedelta(days=5)),
-            "--end",
-            str(today),
-        ],
+        [sys.executable, "-m", "infra.local.ingest", "--local-json", str(local_json), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -261,23 +295,90 @@ def test_make_ingest_backfills_and_ingests_a_focus_file(
         env=env,
     )
     assert run.returncode == 0, run.stderr
-    assert "5/5 days" in run.stderr and json.loads(run.stdout)["records"] > 0
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "infra.local.ingest",
-            "--local-json",
-            str(local_json),
-            "--focus",
-            str(SAMPLE),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-        env=env,
+    detail: dict[str, Any] = json.loads(run.stdout)
+    detail["progress"] = run.stderr
+    return detail
+
+
+def org_month(stack: dict[str, Any], month: str) -> tuple[str, Decimal, Decimal]:
+    """(metric, organisation total, unallocated) of ``month`` as the admin sees it."""
+    org = call(stack, "GET", f"/billing/all-users?month={month}", "admin")[2]
+    return (
+        org["metric"],
+        Decimal(org["organisationTotal"]["amount"]),
+        Decimal(org["unallocated"]["amount"]),
     )
-    assert run.returncode == 0, run.stderr
-    org = call(stack, "GET", "/billing/all-users?month=2026-05", "admin")[2]
-    assert Decimal(org["organisationTotal"]["amount"]) == Decimal("67941.200509")
+
+
+# The project's export (April and May 2026) first, then the sample (May): the sample's rows
+# stop on 28 May, so May reconciles only if its file replaced the whole billing period.
+@pytest.mark.parametrize("kind", ONE_PER_ORIGIN)
+def test_make_ingest_backfills_and_ingests_a_focus_file(
+    stack: dict[str, Any], tmp_path: Path, kind: str
+) -> None:
+    today = stack_today(stack)
+    backfill = make_ingest(
+        stack, tmp_path, "--start", str(today - timedelta(days=5)), "--end", str(today)
+    )
+    assert "5/5 days" in backfill["progress"] and backfill["records"] > 0
+
+    export = focus_file(kind, tmp_path)
+    months = [date(2026, 5, 1), date(2026, 6, 1)]
+    if kind == "project":
+        months.insert(0, date(2026, 4, 1))
+    detail = make_ingest(stack, tmp_path, "--focus", str(export.path))
+    assert (detail["start"], detail["end"]) == (str(months[0]), str(months[-1]))
+    billed = export.total("BilledCost", start=months[0], end=months[-1])
+    assert Decimal(detail["totals"]["USD"]) == billed
+    for first, after in pairwise(months):
+        metric, total, unallocated = org_month(stack, first.isoformat()[:7])
+        assert total == export.total(METRIC_COLUMNS[metric], start=first, end=after), first
+        assert unallocated == total  # the files' Owner tags (team-*) name no demo user
+        if export.reference:
+            assert total == export.reference[metric]
+
+
+def test_make_ingest_of_a_corrected_file_replaces_its_whole_billing_period(
+    stack: dict[str, Any], tmp_path: Path
+) -> None:
+    """A corrected January file whose rows stop on the 3rd leaves nothing on 5 January (it
+    used to keep 4.00), and December and February as they were."""
+    alice = user_id(stack, "alice")
+    first = tmp_path / "december-to-february.csv"
+    first.write_bytes(
+        daily_charges(
+            [
+                (date(2025, 12, 31), "alice", "7.00"),
+                (date(2026, 1, 1), "alice", "1.00"),
+                (date(2026, 1, 5), "alice", "4.00"),
+                (date(2026, 2, 1), "alice", "9.00"),
+            ]
+        )
+    )
+    corrected = tmp_path / "january.csv"
+    corrected.write_bytes(
+        daily_charges([(date(2026, 1, 1), "alice", "1.50"), (date(2026, 1, 3), None, "0.25")])
+    )
+
+    def alice_days() -> dict[str, Decimal]:
+        costs = call(
+            stack,
+            "GET",
+            f"/billing/user/{alice}/costs?startDate=2025-12-31&endDate=2026-02-01",
+            "admin",
+        )[2]
+        return {d["date"]: Decimal(d["cost"]["amount"]) for d in costs["daily"]}
+
+    make_ingest(stack, tmp_path, "--focus", str(first))
+    assert alice_days()["2026-01-05"] == Decimal("4.00")
+    december, february = org_month(stack, "2025-12"), org_month(stack, "2026-02")
+
+    detail = make_ingest(stack, tmp_path, "--focus", str(corrected))
+    assert (detail["start"], detail["end"]) == ("2026-01-01", "2026-02-01")
+    assert {day: cost for day, cost in alice_days().items() if cost} == {
+        "2025-12-31": Decimal("7.00"),
+        "2026-01-01": Decimal("1.50"),
+        "2026-02-01": Decimal("9.00"),
+    }
+    assert org_month(stack, "2026-01")[1:] == (Decimal("1.75"), Decimal("0.25"))
+    assert (org_month(stack, "2025-12"), org_month(stack, "2026-02")) == (december, february)

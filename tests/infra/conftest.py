@@ -102,10 +102,17 @@ def synthesize(
     return Synthesized(app=app, stack=stack, template=Template.from_json(template), json=template)
 
 
+# A developer who pinned the local stack's date in their shell must not deploy it.
+PINNED_IN_SHELL = "2026-12-01"
+
+
 @pytest.fixture(scope="session")
 def synth() -> Synthesized:
-    """The app as `make synth` builds it from cdk.json's defaults."""
-    return synthesize()
+    """The app as `make synth` builds it from cdk.json's defaults (with TALLY_TODAY exported
+    in the shell, as a developer who pinned their local stack might have it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TALLY_TODAY", PINNED_IN_SHELL)
+        return synthesize()
 
 
 @pytest.fixture(scope="session")

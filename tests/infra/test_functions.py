@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match
 
 from infra import outputs
 from tally.tables import ALL_TABLES
-from tests.infra.conftest import VARIANT_CONTEXT, Synthesized
+from tests.infra.conftest import PINNED_IN_SHELL, VARIANT_CONTEXT, Synthesized
 
 FUNCTIONS = {
     outputs.API_FUNCTION_NAME: "api.handler.lambda_handler",
@@ -95,7 +95,7 @@ def test_shared_environment(synth: Synthesized, output_id: str) -> None:
     for spec in ALL_TABLES:
         assert spec.env_var in variables
     assert variables["TALLY_OWNER_TAG_KEY"] == "Owner"
-    assert variables["TALLY_BUDGET_METRIC"] == "billed"
+    assert variables["TALLY_BUDGET_METRIC"] == "effective"
     assert variables["TALLY_DEFAULT_CURRENCY"] == "USD"
     # The HMAC key is generated in Secrets Manager and resolved by CloudFormation at deploy.
     secret = next(iter(synth.resources("AWS::SecretsManager::Secret")))
@@ -137,3 +137,11 @@ def test_log_retention_comes_from_context(variant: Synthesized) -> None:
         for group in variant.resources("AWS::Logs::LogGroup").values()
     }
     assert retentions == {int(VARIANT_CONTEXT["logRetentionDays"])}
+
+
+def test_a_pinned_business_date_never_reaches_a_deployed_function(synth: Synthesized) -> None:
+    """Deployed functions run on the real date: TALLY_TODAY is for the local stack only."""
+    for logical_id in synth.resources("AWS::Lambda::Function"):
+        variables = synth.properties(logical_id).get("Environment", {}).get("Variables", {})
+        assert "TALLY_TODAY" not in variables
+        assert PINNED_IN_SHELL not in str(variables)

@@ -1,14 +1,16 @@
-"""The ingest Lambda end to end on moto: FOCUS from S3, API figures, duplicate delivery."""
+"""The ingest Lambda end to end on moto: FOCUS from S3, API figures, duplicate delivery.
+
+Each FOCUS test runs on the project's own export (every clone) and on the shared AWS sample
+(skipped, with the reason, when ``../shared`` is absent)."""
 
 from __future__ import annotations
 
-import csv
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 
 import boto3
 import pytest
@@ -18,23 +20,30 @@ from tally.models import UserProfile
 from tally.settings import Settings
 from tally.store import Stores
 from tests.conftest import ADMIN
-from tests.harness import Api, LambdaContext
-
-SAMPLE = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "focus" / "focus_1.2_aws_sample.csv"
+from tests.focus_files import (
+    FOCUS_FILES,
+    METRIC_COLUMNS,
+    ONE_PER_ORIGIN,
+    TEAMS,
+    FocusFile,
+    daily_charges,
+    focus_file,
 )
-TEAMS = ("team-data", "team-platform", "team-payments")
+from tests.harness import Api, LambdaContext
 
 
 @pytest.fixture
 def ingest(
     aws: Settings, dynamo_stores: Stores, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[object]:
+) -> Iterator[ModuleType]:
+    """The handler, reading FOCUS files from an (empty) export bucket; the teams as users."""
     from ingest import handler
 
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="exports")
-    s3.upload_file(str(SAMPLE), "exports", "focus/2026-05/part-0.csv")
+    # moto lives as long as the module: no file of an earlier test stays in the bucket.
+    for item in s3.list_objects_v2(Bucket="exports").get("Contents", []):
+        s3.delete_object(Bucket="exports", Key=item["Key"])
     monkeypatch.setenv("TALLY_EXPORT_BUCKET", "exports")
     monkeypatch.setenv("TALLY_COST_SOURCE", "focus")
     for n, team in enumerate(TEAMS):
@@ -46,12 +55,24 @@ def ingest(
     handler._idempotent_runner.cache_clear()
 
 
-def file_totals() -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    with SAMPLE.open(newline="") as f:
-        for row in csv.DictReader(f):
-            totals[json.loads(row["Tags"] or "{}").get("Owner", "")] += Decimal(row["BilledCost"])
-    return totals
+def upload(path: Path, key: str) -> None:
+    boto3.client("s3", region_name="us-east-1").upload_file(str(path), "exports", key)
+
+
+@pytest.fixture(params=FOCUS_FILES)
+def export(request: pytest.FixtureRequest, tmp_path: Path, ingest: ModuleType) -> FocusFile:
+    """Every FOCUS file variant, as May 2026's export in the bucket."""
+    exported = focus_file(request.param, tmp_path)
+    upload(exported.path, "focus/2026-05/part-0.csv")
+    return exported
+
+
+@pytest.fixture(params=ONE_PER_ORIGIN)
+def may(request: pytest.FixtureRequest, tmp_path: Path, ingest: ModuleType) -> FocusFile:
+    """The project's export and the sample, as May 2026's export in the bucket."""
+    exported = focus_file(request.param, tmp_path)
+    upload(exported.path, "focus/2026-05/part-0.csv")
+    return exported
 
 
 def table_contents(settings: Settings) -> dict[str, list[dict]]:  # type: ignore[type-arg]
@@ -66,10 +87,13 @@ def table_contents(settings: Settings) -> dict[str, list[dict]]:  # type: ignore
     return out
 
 
-def test_focus_sample_ingests_completely_and_api_agrees(ingest, api: Api, aws: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_focus_export_ingests_completely_and_api_agrees(
+    ingest: ModuleType, export: FocusFile, api: Api, aws: Settings
+) -> None:
     result = ingest.lambda_handler({"start": "2026-05-01", "end": "2026-06-01"}, LambdaContext())
-    assert Decimal(result["totals"]["USD"]) == Decimal("67941.200509")
-    expected = file_totals()
+    assert Decimal(result["totals"]["USD"]) == export.total("BilledCost")
+    if export.reference:
+        assert Decimal(result["totals"]["USD"]) == export.reference["billed"]
     for n, team in enumerate(TEAMS):
         reply = api.call(
             "GET",
@@ -77,18 +101,23 @@ def test_focus_sample_ingests_completely_and_api_agrees(ingest, api: Api, aws: S
             ADMIN,
         )
         assert reply.status == 200
+        expected = export.totals(METRIC_COLUMNS[reply.body["metric"]], key="Owner")
         assert Decimal(reply.body["total"]["amount"]) == expected[team], team
         assert len(reply.body["daily"]) == 31
     org = api.call("GET", "/api/billing/all-users?month=2026-05", ADMIN).body
-    assert Decimal(org["organisationTotal"]["amount"]) == Decimal("67941.200509")
-    assert Decimal(org["unallocated"]["amount"]) == expected.get("", Decimal(0))
+    column = METRIC_COLUMNS[org["metric"]]
+    expected = export.totals(column, key="Owner")
+    assert Decimal(org["organisationTotal"]["amount"]) == export.total(column)
+    if export.reference:
+        assert Decimal(org["organisationTotal"]["amount"]) == export.reference[org["metric"]]
+    assert Decimal(org["unallocated"]["amount"]) == expected.get(None, Decimal(0))
     rows = {r["username"]: Decimal(r["total"]["amount"]) for r in org["users"]}
     assert {t: rows[t] for t in TEAMS} == {t: expected[t] for t in TEAMS}
 
 
 def test_same_event_twice_and_same_range_twice_leave_identical_tables(
-    ingest, aws: Settings
-) -> None:  # type: ignore[no-untyped-def]
+    ingest: ModuleType, may: FocusFile, aws: Settings
+) -> None:
     event = {"start": "2026-05-01", "end": "2026-06-01"}
     first = ingest.lambda_handler(event, LambdaContext())
     after_first = table_contents(aws)
@@ -99,9 +128,9 @@ def test_same_event_twice_and_same_range_twice_leave_identical_tables(
     assert table_contents(aws) == after_first
 
 
-def test_costs_ingested_event_is_emitted(
-    ingest, aws: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def seen_events(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A queue receiving every ``CostsIngested`` event of the bus the handler announces on."""
     events = boto3.client("events", region_name="us-east-1")
     events.create_event_bus(Name="tally")
     sqs = boto3.client("sqs", region_name="us-east-1")
@@ -116,8 +145,20 @@ def test_costs_ingested_event_is_emitted(
     )
     events.put_targets(Rule="ingested", EventBusName="tally", Targets=[{"Id": "q", "Arn": arn}])
     monkeypatch.setenv("TALLY_EVENT_BUS_NAME", "tally")
+    yield queue
+    # moto lives as long as the module: the next test creates them afresh.
+    events.remove_targets(Rule="ingested", EventBusName="tally", Ids=["q"])
+    events.delete_rule(Name="ingested", EventBusName="tally")
+    events.delete_event_bus(Name="tally")
+    sqs.delete_queue(QueueUrl=queue)
+
+
+def test_costs_ingested_event_is_emitted(
+    ingest: ModuleType, may: FocusFile, seen_events: str
+) -> None:
     ingest.run_job(ingest.Job(date(2026, 5, 1), date(2026, 5, 3)))
-    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    (message,) = sqs.receive_message(QueueUrl=seen_events)["Messages"]
     detail = json.loads(message["Body"])["detail"]
     assert detail["days"] == ["2026-05-01", "2026-05-02"] and detail["records"] > 0
 
@@ -131,8 +172,8 @@ def test_costs_ingested_event_is_emitted(
     ],
 )
 def test_bad_manual_events_fail_loudly_and_write_nothing(
-    ingest, aws: Settings, event: dict
-) -> None:  # type: ignore[no-untyped-def,type-arg]
+    ingest: ModuleType, aws: Settings, event: dict[str, str]
+) -> None:
     with pytest.raises(ingest.BadJob):
         ingest.lambda_handler(event, LambdaContext())
     assert table_contents(aws) == {"costs": [], "rollups": []}
@@ -147,7 +188,9 @@ def test_scheduled_event_reads_the_restatement_window() -> None:
     assert late.start == date(2026, 11, 2)
 
 
-def test_a_scheduled_run_reads_the_window_of_its_scheduled_time_once(ingest, aws: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_scheduled_run_reads_the_window_of_its_scheduled_time_once(
+    ingest: ModuleType, may: FocusFile, aws: Settings
+) -> None:
     event = {
         "source": "tally.schedule",
         "executionId": "exec-1",
@@ -160,3 +203,109 @@ def test_a_scheduled_run_reads_the_window_of_its_scheduled_time_once(ingest, aws
     assert table_contents(aws) == tables
     forced = ingest.lambda_handler({**event, "force": True}, LambdaContext())
     assert forced["records"] == first["records"] and table_contents(aws) == tables
+
+
+# -- a FOCUS file replaces the billing periods it covers ------------------------------------
+
+
+def test_a_focus_job_without_dates_covers_the_files_billing_periods() -> None:
+    from ingest.handler import BadJob, resolve_job
+
+    def january(bucket: str, key: str) -> tuple[date, date]:
+        assert (bucket, key) == ("exports", "focus/manual/jan.csv")
+        return date(2026, 1, 1), date(2026, 2, 1)
+
+    event = {"focus": {"bucket": "exports", "key": "focus/manual/jan.csv"}}
+    job = resolve_job(event, today=date(2026, 11, 25), file_window=january)
+    assert (job.start, job.end, job.focus_key) == (
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        "focus/manual/jan.csv",
+    )
+    dated = resolve_job(
+        {**event, "start": "2026-01-10", "end": "2026-01-12"}, today=date(2026, 11, 25)
+    )  # the dates win: the file is not even read
+    assert (dated.start, dated.end) == (date(2026, 1, 10), date(2026, 1, 12))
+
+    def years(bucket: str, key: str) -> tuple[date, date]:
+        return date(2024, 1, 1), date(2026, 1, 1)
+
+    with pytest.raises(BadJob, match="at most"):
+        resolve_job(event, today=date(2026, 11, 25), file_window=years)
+
+
+def test_a_corrected_file_replaces_every_day_of_its_billing_period(
+    ingest: ModuleType, api: Api, tmp_path: Path
+) -> None:
+    """A January file charges 4.00 on 5 January; the corrected January file stops on the
+    3rd: 5 January is 0 afterwards, and December and February are untouched."""
+    first = tmp_path / "first.csv"
+    first.write_bytes(
+        daily_charges(
+            [
+                (date(2025, 12, 31), "team-data", "7.00"),
+                (date(2026, 1, 1), "team-data", "1.00"),
+                (date(2026, 1, 5), "team-data", "4.00"),
+                (date(2026, 1, 5), None, "0.50"),
+                (date(2026, 1, 31), "team-data", "3.00"),
+                (date(2026, 2, 1), "team-data", "9.00"),
+            ]
+        )
+    )
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_bytes(
+        daily_charges(
+            [
+                (date(2026, 1, 1), "team-data", "1.50"),
+                (date(2026, 1, 2), "team-data", "2.00"),
+                (date(2026, 1, 3), None, "0.25"),
+            ]
+        )
+    )
+
+    def ingest_file(path: Path) -> dict[str, str]:
+        upload(path, f"focus/manual/{path.name}")
+        event = {"focus": {"bucket": "exports", "key": f"focus/manual/{path.name}"}}
+        result: dict[str, str] = ingest.lambda_handler(event, LambdaContext())
+        return result
+
+    def daily() -> dict[str, Decimal]:
+        reply = api.call(
+            "GET", "/api/billing/user/u-team-0/costs?startDate=2025-12-31&endDate=2026-02-01", ADMIN
+        )
+        assert reply.status == 200, reply.body
+        return {d["date"]: Decimal(d["cost"]["amount"]) for d in reply.body["daily"]}
+
+    def org_total(month: str) -> tuple[Decimal, Decimal]:
+        org = api.call("GET", f"/api/billing/all-users?month={month}", ADMIN).body
+        return Decimal(org["organisationTotal"]["amount"]), Decimal(org["unallocated"]["amount"])
+
+    result = ingest_file(first)
+    assert (result["start"], result["end"]) == ("2025-12-01", "2026-03-01")
+    assert daily()["2026-01-05"] == Decimal("4.00")
+
+    result = ingest_file(corrected)
+    assert (result["start"], result["end"]) == ("2026-01-01", "2026-02-01")
+    days = daily()
+    assert {day: cost for day, cost in days.items() if cost} == {
+        "2025-12-31": Decimal("7.00"),
+        "2026-01-01": Decimal("1.50"),
+        "2026-01-02": Decimal("2.00"),
+        "2026-02-01": Decimal("9.00"),
+    }
+    assert days["2026-01-05"] == days["2026-01-31"] == 0
+    assert org_total("2026-01") == (Decimal("3.75"), Decimal("0.25"))
+    assert org_total("2025-12") == (Decimal("7.00"), Decimal(0))
+    assert org_total("2026-02") == (Decimal("9.00"), Decimal(0))
+
+
+def test_a_file_that_is_not_focus_fails_loudly_and_writes_nothing(
+    ingest: ModuleType, aws: Settings, tmp_path: Path
+) -> None:
+    bad = tmp_path / "costs.csv"
+    bad.write_text("Cost,Date\n1,2026-05-01\n")
+    upload(bad, "focus/manual/costs.csv")
+    event = {"focus": {"bucket": "exports", "key": "focus/manual/costs.csv"}}
+    with pytest.raises(ingest.BadJob, match="BilledCost"):
+        ingest.lambda_handler(event, LambdaContext())
+    assert table_contents(aws) == {"costs": [], "rollups": []}

@@ -169,7 +169,7 @@ def moto_signing_key() -> Any:
 
 def forge(aws: LocalAws, key: Any = None, kid: str = "dummy", **overrides: Any) -> str:
     """An ID token like moto's, with ``overrides`` applied (None removes a claim)."""
-    now = int(time.time())
+    now = int(time.time())  # real time: token expiry is checked against the real clock
     claims: dict[str, Any] = {
         "iss": f"https://cognito-idp.{aws.region}.amazonaws.com/{aws.user_pool_id}",
         "sub": "11111111-2222-3333-4444-555555555555",

@@ -67,7 +67,7 @@ def test_bad_tokens_are_401(
     local_aws: LocalAws,
 ) -> None:
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
+    now = int(time.time())  # real time: token expiry
     token = {
         "expired": lambda: forge(local_aws, iat=now - 7200, exp=now - 3600),
         "other_key": lambda: forge(local_aws, key=other_key),

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ CONTRACT_KEYS = {
     "user_pool_id",
     "client_id",
     "users",
+    "today",
 }
 _prefixes = itertools.count()
 
@@ -78,6 +80,7 @@ def test_local_json_holds_the_contract(stack: tuple[LocalStack, FakeHandler]) ->
     assert data["dashboard_url"] == f"{base}/"
     assert data["aws_endpoint_url"] == running.moto.endpoint_url
     assert data["region"] == "us-east-1"
+    assert data["today"] == "2026-11-20"  # the root conftest pins every test's date
     assert data["user_pool_id"] == running.aws.user_pool_id
     assert data["client_id"] == running.aws.client_id
     assert [(u["username"], u["role"]) for u in data["users"]] == [
@@ -114,6 +117,42 @@ def test_handler_environment_is_exported(stack: tuple[LocalStack, FakeHandler]) 
     assert LocalAws.from_env(running.env) == running.aws
     assert running.env["TALLY_DASHBOARD_ORIGIN"] == running.gateway.url
     assert running.local_json["env"] == running.env
+
+
+def test_a_pinned_date_reaches_local_json_the_handlers_and_the_banner(
+    tmp_path: Path, restore_environ: None
+) -> None:
+    running = start_local_stack(
+        port=0,
+        aws_port=0,
+        handler=FakeHandler(),
+        seed=False,
+        static_dir=False,
+        local_json_path=tmp_path / "local.json",
+        prefix=f"tally-stack{next(_prefixes)}",
+        access_log=False,
+        today=date(2026, 12, 1),
+    )
+    try:
+        data = load_local_json(tmp_path / "local.json")
+
+        assert data["today"] == "2026-12-01"
+        # `make ingest` runs the handlers with this environment: on the same date.
+        assert data["env"]["TALLY_TODAY"] == "2026-12-01" == os.environ["TALLY_TODAY"]
+        assert "Today is 2026-12-01: pinned" in sign_in_instructions(data)
+    finally:
+        running.stop()
+
+
+def test_the_banner_says_when_the_date_is_the_real_one(
+    stack: tuple[LocalStack, FakeHandler],
+) -> None:
+    running, _ = stack
+    unpinned = {**running.local_json, "env": {}, "today": "2026-11-20"}
+
+    banner = sign_in_instructions(unpinned)
+
+    assert "Today is 2026-11-20: the real date; the ingest runs every day at 00:00 UTC" in banner
 
 
 def test_dashboard_config_points_at_this_stack(stack: tuple[LocalStack, FakeHandler]) -> None:
@@ -178,9 +217,10 @@ def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
     local_json = tmp_path / "local.json"
     log = tmp_path / "run.log"
 
-    with local_stack_process(local_json, log_path=log) as stack:
+    with local_stack_process(local_json, log_path=log, today=date(2026, 11, 25)) as stack:
         data = stack.local_json
         assert set(data) >= CONTRACT_KEYS
+        assert data["today"] == "2026-11-25"
         assert any(u["role"] == "admin" for u in data["users"])
         assert sum(u["role"] == "user" for u in data["users"]) >= 3
         user = next(u for u in data["users"] if u["role"] == "user")
@@ -190,8 +230,8 @@ def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
         signed_in = call(base, "GET", "/api/me", headers={"Authorization": f"Bearer {token}"})
 
         assert unauthenticated.status == 401
-        assert signed_in.status < 500
-        assert signed_in.status != 401
+        assert signed_in.status == 200
+        assert signed_in.json()["today"] == "2026-11-25"
 
     assert stack.process.returncode == 0, log.read_text()
     assert not local_json.exists()
@@ -218,3 +258,41 @@ def test_make_run_says_which_port_is_taken(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert f"port {port}" in result.stderr and "TALLY_PORT" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "25/11/2026", "tomorrow"])
+def test_make_run_refuses_a_date_that_is_not_one(tmp_path: Path, value: str) -> None:
+    env = {**os.environ, "TALLY_TODAY": value, "TALLY_LOCAL_JSON": str(tmp_path / "local.json")}
+    env["PYTHONPATH"] = os.pathsep.join(str(REPO / p) for p in ("layers", "functions", "."))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.local"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert f"TALLY_TODAY must be YYYY-MM-DD, not {value!r}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "local.json").exists()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_passes_today_on_only_when_given() -> None:
+    def recipe(*args: str) -> str:
+        result = subprocess.run(
+            ["make", "-n", "run", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return next(line for line in result.stdout.splitlines() if "-m infra.local" in line)
+
+    assert recipe("TODAY=2026-11-25").startswith("TALLY_TODAY=2026-11-25 ")
+    assert "TALLY_TODAY" not in recipe()

@@ -15,6 +15,7 @@ from tally.models import (
     Assignment,
     AuditEntry,
     Budget,
+    BudgetTerms,
     CostRecord,
     MonthlyRollup,
     ResourceCost,
@@ -35,8 +36,18 @@ def audit(user: str, action: str = "x") -> AuditEntry:
     return AuditEntry(user, NOW, "u-admin", action, "e1", {"k": "v"})
 
 
-def assignment(aid: str, user: str, rid: str = "i-0abc", share: str = "100") -> Assignment:
-    return Assignment(aid, user, "ec2", rid, Decimal(share), "cc-1", "u-admin", NOW)
+def assignment(
+    aid: str,
+    user: str,
+    rid: str = "i-0abc",
+    share: str = "100",
+    *,
+    start: date = date(2026, 11, 1),
+) -> Assignment:
+    return Assignment(aid, user, "ec2", rid, Decimal(share), "cc-1", "u-admin", NOW, start)
+
+
+NOV20 = date(2026, 11, 20)
 
 
 def budget(user: str = "u-alice", limit: str = "100.00") -> Budget:
@@ -66,16 +77,22 @@ def record(
 
 
 class TestAssignments:
-    def test_create_get_list_delete(self, stores: Stores) -> None:
+    def test_create_get_list_end(self, stores: Stores) -> None:
         a = assignment("a1", "u-alice")
         stores.assignments.create(a, audit("u-alice"))
         assert stores.assignments.get("a1") == a
         assert stores.assignments.list_for_user("u-alice", 10).items == [a]
         assert stores.assignments.list_for_user("u-bob", 10).items == []
-        stores.assignments.delete(a, audit("u-alice"))
-        assert stores.assignments.get("a1") is None
+        ended = stores.assignments.end(a, date(2026, 11, 20), audit("u-alice"))
+        assert ended == replace(a, effective_to=date(2026, 11, 20))
+        # The record stays (the ingest allocates the days it was in force) but leaves the list.
+        assert stores.assignments.get("a1") == ended
+        assert stores.assignments.all() == [ended]
+        assert stores.assignments.list_for_user("u-alice", 10).items == []
         with pytest.raises(NotFound):
-            stores.assignments.delete(a, audit("u-alice"))
+            stores.assignments.end(a, date(2026, 11, 21), audit("u-alice"))
+        with pytest.raises(NotFound):
+            stores.assignments.end(assignment("a-none", "u-alice"), NOV20, audit("u-alice"))
 
     def test_same_resource_same_user_conflicts_even_by_arn(self, stores: Stores) -> None:
         stores.assignments.create(assignment("a1", "u-alice", "i-0abc", "50"), audit("u-alice"))
@@ -83,15 +100,75 @@ class TestAssignments:
         with pytest.raises(Conflict):
             stores.assignments.create(assignment("a2", "u-alice", arn, "10"), audit("u-alice"))
 
-    def test_shares_never_exceed_100_and_free_up_on_delete(self, stores: Stores) -> None:
+    def test_shares_never_exceed_100_and_free_up_on_end(self, stores: Stores) -> None:
         first = assignment("a1", "u-alice", share="60")
         stores.assignments.create(first, audit("u-alice"))
         with pytest.raises(Conflict, match="100"):
             stores.assignments.create(assignment("a2", "u-bob", share="40.01"), audit("u-bob"))
         stores.assignments.create(assignment("a3", "u-bob", share="40"), audit("u-bob"))
-        stores.assignments.delete(first, audit("u-alice"))
-        stores.assignments.create(assignment("a4", "u-carol", share="60"), audit("u-carol"))
-        assert {a.assignment_id for a in stores.assignments.all()} == {"a3", "a4"}
+        stores.assignments.end(first, NOV20, audit("u-alice"))
+        stores.assignments.create(
+            assignment("a4", "u-carol", share="60", start=NOV20), audit("u-carol")
+        )
+        assert {a.assignment_id for a in stores.assignments.all()} == {"a1", "a3", "a4"}
+
+    def test_a_new_assignment_may_not_start_inside_the_settled_past(self, stores: Stores) -> None:
+        """alice 60% ended on the 20th: bob 60% from the 10th would make 120% on 10-19."""
+        alice = assignment("a1", "u-alice", share="60")
+        stores.assignments.create(alice, audit("u-alice"))
+        stores.assignments.end(alice, NOV20, audit("u-alice"))
+        with pytest.raises(Conflict, match="2026-11-20") as refused:
+            stores.assignments.create(
+                assignment("a2", "u-bob", share="60", start=date(2026, 11, 10)), audit("u-bob")
+            )
+        assert [e.field for e in refused.value.errors] == ["effectiveFrom"]
+        assert stores.assignments.get("a2") is None
+        assert stores.audit.list_for_user("u-bob", 10).items == []
+        stores.assignments.create(
+            assignment("a3", "u-bob", share="60", start=NOV20), audit("u-bob")
+        )
+        assert stores.assignments.list_for_user("u-bob", 10).items[0].effective_from == NOV20
+
+    def test_shares_are_refused_before_the_settled_past(self, stores: Stores) -> None:
+        # Both rules broken: the share message, the one a client can act on first.
+        alice = assignment("a1", "u-alice", share="60")
+        stores.assignments.create(alice, audit("u-alice"))
+        stores.assignments.create(assignment("a2", "u-bob", share="40"), audit("u-bob"))
+        stores.assignments.end(alice, NOV20, audit("u-alice"))
+        with pytest.raises(Conflict, match="100"):
+            stores.assignments.create(
+                assignment("a3", "u-carol", share="61", start=date(2026, 11, 2)), audit("u-carol")
+            )
+
+    def test_the_same_user_may_take_the_resource_again_after_it_ended(self, stores: Stores) -> None:
+        first = assignment("a1", "u-alice")
+        stores.assignments.create(first, audit("u-alice"))
+        stores.assignments.end(first, NOV20, audit("u-alice"))
+        again = assignment("a2", "u-alice", start=date(2026, 11, 25))
+        stores.assignments.create(again, audit("u-alice"))
+        assert stores.assignments.list_for_user("u-alice", 10).items == [again]
+        assert sorted(a.assignment_id for a in stores.assignments.all()) == ["a1", "a2"]
+
+    def test_an_assignment_ended_before_it_began_settles_nothing(self, stores: Stores) -> None:
+        planned = assignment("a1", "u-alice", start=date(2026, 12, 1))
+        stores.assignments.create(planned, audit("u-alice"))
+        stores.assignments.end(planned, date(2026, 12, 1), audit("u-alice"))
+        stores.assignments.create(assignment("a2", "u-bob"), audit("u-bob"))  # from 1 Nov
+
+    def test_the_settled_past_keeps_the_latest_end(self, stores: Stores) -> None:
+        """Ends arriving out of order (a business date pinned back) never move it earlier."""
+        a = assignment("a1", "u-alice", share="50")
+        b = assignment("a2", "u-bob", share="50")
+        stores.assignments.create(a, audit("u-alice"))
+        stores.assignments.create(b, audit("u-bob"))
+        stores.assignments.end(a, NOV20, audit("u-alice"))
+        ended = stores.assignments.end(b, date(2026, 11, 10), audit("u-bob"))
+        assert ended.effective_to == date(2026, 11, 10)
+        assert stores.assignments.get("a2") == ended
+        with pytest.raises(Conflict, match="2026-11-20"):
+            stores.assignments.create(
+                assignment("a3", "u-carol", start=date(2026, 11, 15)), audit("u-carol")
+            )
 
     def test_failed_create_stores_nothing(self, stores: Stores) -> None:
         stores.assignments.create(assignment("a1", "u-alice"), audit("u-alice"))
@@ -106,6 +183,7 @@ class TestAssignments:
                 assignment(f"a{n}", "u-alice", f"i-{n}"), assigned_at=NOW + timedelta(seconds=n)
             )
             stores.assignments.create(a, audit("u-alice"))
+        stores.assignments.end(stores.assignments.get("a3"), NOV20, audit("u-alice"))  # type: ignore[arg-type]
         seen, key = [], None
         while True:
             page = stores.assignments.list_for_user("u-alice", 3, key)
@@ -113,14 +191,14 @@ class TestAssignments:
             key = page.next_key
             if not key:
                 break
-        assert seen == [f"a{n}" for n in range(7)]
+        assert seen == [f"a{n}" for n in range(7) if n != 3]
 
     def test_audit_written_with_each_change(self, stores: Stores) -> None:
         a = assignment("a1", "u-alice")
         stores.assignments.create(a, audit("u-alice", "assignment.created"))
-        stores.assignments.delete(a, audit("u-alice", "assignment.deleted"))
+        stores.assignments.end(a, NOV20, audit("u-alice", "assignment.ended"))
         actions = [e.action for e in stores.audit.list_for_user("u-alice", 10).items]
-        assert sorted(actions) == ["assignment.created", "assignment.deleted"]
+        assert sorted(actions) == ["assignment.created", "assignment.ended"]
 
 
 class TestBudgets:
@@ -150,6 +228,27 @@ class TestBudgets:
         stores.budgets.create(budget("u-bob", "0"), audit("u-bob"))
         got = stores.budgets.get_many(["u-alice", "u-bob", "u-nobody"])
         assert set(got) == {"u-alice", "u-bob"} and got["u-bob"].monthly_limit == 0
+
+    def test_history_is_kept_with_the_budget(self, stores: Stores) -> None:
+        first = BudgetTerms("2026-09", Decimal("100.00"), 80, "USD")
+        stores.budgets.create(replace(budget(), history=(first,)), audit("u-alice"))
+        read = stores.budgets.get_for_user("u-alice")
+        assert read is not None and read.history == (first,)
+        second = BudgetTerms("2026-11", Decimal("250.50"), 60, "USD")
+        saved = stores.budgets.update(
+            replace(read, monthly_limit=Decimal("250.50"), history=(first, second)),
+            audit("u-alice"),
+        )
+        for got in (saved, stores.budgets.get_for_user("u-alice")):
+            assert got is not None and got.history == (first, second)
+            assert all(isinstance(t.monthly_limit, Decimal) for t in got.history)
+        assert stores.budgets.get_many(["u-alice"])["u-alice"].history == (first, second)
+
+    def test_a_budget_without_history_reads_back_without_one(self, stores: Stores) -> None:
+        stores.budgets.create(budget(), audit("u-alice"))
+        got = stores.budgets.get_for_user("u-alice")
+        assert got is not None and got.history == ()
+        assert got.changes == (BudgetTerms(NOW.strftime("%Y-%m"), Decimal("100.00"), 80, "USD"),)
 
 
 class TestCosts:
@@ -189,6 +288,9 @@ class TestRollups:
             daily={f"{month}-01": a},
             daily_by_service={f"{month}-01": {"AmazonEC2": a}},
             top_resources=[ResourceCost("i-0abc", "AmazonEC2", a)],
+            daily_by_category={
+                f"{month}-01": {"Usage": a, "Tax": Amounts(Decimal("0.05"), Decimal("0.05"))}
+            },
         )
         return MonthlyRollup(owner, month, {"USD": section}, False, 1, NOW)
 
@@ -207,6 +309,17 @@ class TestRollups:
             "u-bob",
         }
         assert {r.owner for r in stores.rollups.of_month("2026-11")} == {"u-alice", "u-bob"}
+        both = stores.rollups.get_many_months(["u-alice", "u-bob", "u-x"], ["2026-11", "2026-10"])
+        assert set(both) == {("u-alice", "2026-11"), ("u-alice", "2026-10"), ("u-bob", "2026-11")}
+        assert both[("u-alice", "2026-10")] == self.rollup("u-alice", "2026-10", "2.5")
+        assert stores.rollups.get_many_months([], ["2026-11"]) == {}
+
+    def test_a_month_with_no_costs_yet_keeps_its_forecast(self, stores: Stores) -> None:
+        # On the 1st the ingest stores the new month's forecast before any cost has arrived.
+        forecast: dict[str, object] = {"USD": {"asOf": "2026-11-30", "model": "linear"}}
+        empty = MonthlyRollup("u-alice", "2026-12", {}, False, 0, NOW, forecast=forecast)
+        stores.rollups.put(empty)
+        assert stores.rollups.get("u-alice", "2026-12") == empty
 
 
 class TestUsers:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -39,8 +39,18 @@ def line(
     )
 
 
-def assign(user: str, rid: str, share: str, n: int = 0) -> Assignment:
-    return Assignment(f"a-{user}-{rid}-{n}", user, "ec2", rid, Decimal(share), None, "u-admin", NOW)
+def assign(
+    user: str,
+    rid: str,
+    share: str,
+    n: int = 0,
+    *,
+    start: date = date(2026, 1, 1),
+    end: date | None = None,
+) -> Assignment:
+    return Assignment(
+        f"a-{user}-{rid}-{n}", user, "ec2", rid, Decimal(share), None, "u-admin", NOW, start, end
+    )
 
 
 def run(lines: list[CostLine], assignments: list[Assignment]) -> dict[str, Decimal]:
@@ -121,10 +131,47 @@ def test_credits_stay_apart_from_usage() -> None:
     ]
 
 
+def test_each_day_follows_the_assignments_in_force_that_day() -> None:
+    change = date(2026, 11, 10)
+    history = [
+        assign("u-alice", "i-1", "100", start=date(2026, 11, 1), end=change),
+        assign("u-bob", "i-1", "100", start=change),
+    ]
+    lines = [line("i-1", "3.00", day=date(2026, 11, d)) for d in (1, 9, 10, 11)]
+    lines.append(line("i-1", "5.00", day=date(2026, 10, 31)))  # before either: the tag rule
+    records = allocate(
+        lines,
+        assignments=history,
+        tag_owners=TAGS,
+        owner_tag_key="Owner",
+        source="t",
+        fetched_at=NOW,
+    )
+    by_day = {(r.day.day, r.owner) for r in records}
+    assert by_day == {
+        (31, UNALLOCATED),
+        (1, "u-alice"),
+        (9, "u-alice"),
+        (10, "u-bob"),
+        (11, "u-bob"),
+    }
+
+
+def test_an_assignment_ended_before_it_began_allocates_nothing() -> None:
+    never = assign("u-alice", "i-1", "100", start=DAY, end=DAY)
+    assert run([line("i-1", "4")], [never]) == {UNALLOCATED: Decimal(4)}
+
+
 money = st.decimals(min_value=Decimal("-50"), max_value=Decimal("5000"), places=6)
 shares = st.lists(
-    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("60"), places=2), max_size=3
+    st.tuples(
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal("60"), places=2),
+        st.integers(min_value=0, max_value=6),  # first day in force, from DAY
+        st.one_of(st.none(), st.integers(min_value=0, max_value=6)),  # days in force, or open
+    ),
+    max_size=4,
 )
+WEEK = [DAY + timedelta(days=n) for n in range(7)]
 
 
 @settings(max_examples=150, deadline=None)
@@ -134,6 +181,7 @@ shares = st.lists(
             st.sampled_from(["i-1", "i-2", "i-3", None]),
             money,
             st.sampled_from([None, "alice", "bob", "nobody"]),
+            st.sampled_from(WEEK),
         ),
         min_size=1,
         max_size=25,
@@ -141,18 +189,38 @@ shares = st.lists(
     split=shares,
 )
 def test_allocated_plus_unallocated_equals_ingested_exactly(amounts: list, split: list) -> None:
-    # Shares over 100 are refused at assignment time; keep the generated ones legal.
-    legal, total_share = [], Decimal(0)
-    for n, s in enumerate(split):
-        if total_share + s <= 100:
-            legal.append(assign(["u-alice", "u-bob", "u-carol"][n], "i-1", str(s), n))
-            total_share += s
-    lines = [line(rid, str(a), owner=o) for rid, a, o in amounts]
+    # Shares over 100 on any day are refused at assignment time; keep the generated ones legal.
+    legal: list[Assignment] = []
+    for n, (s, first, length) in enumerate(split):
+        candidate = assign(
+            ["u-alice", "u-bob", "u-carol", "u-dave"][n],
+            "i-1",
+            str(s),
+            n,
+            start=WEEK[first],
+            end=None if length is None else WEEK[first] + timedelta(days=length),
+        )
+        if all(
+            sum((a.share_pct for a in [*legal, candidate] if a.in_force(d)), Decimal(0)) <= 100
+            for d in WEEK
+        ):
+            legal.append(candidate)
+    lines = [line(rid, str(a), owner=o, day=d) for rid, a, o, d in amounts]
     records = allocate(
         lines, assignments=legal, tag_owners=TAGS, owner_tag_key="Owner", source="t", fetched_at=NOW
     )
-    assert sum(r.billed_cost for r in records) == sum(x.billed_cost for x in lines)
-    assert sum(r.effective_cost for r in records) == sum(x.effective_cost for x in lines)
+    for day in WEEK:
+        mine = [r for r in records if r.day == day]
+        theirs = [x for x in lines if x.day == day]
+        assert sum(r.billed_cost for r in mine) == sum(x.billed_cost for x in theirs)
+        assert sum(r.effective_cost for r in mine) == sum(x.effective_cost for x in theirs)
+        # Nobody is allocated a day their assignment was not in force.
+        in_force = {
+            a.user_id
+            for a in legal
+            if a.effective_from <= day and (a.effective_to is None or day < a.effective_to)
+        }
+        assert {r.owner for r in mine if r.allocation == "assignment"} <= in_force
     assert len({(r.owner, r.line_id) for r in records}) == len(records)  # ids never collide
 
 

@@ -1,4 +1,5 @@
-"""FOCUS export source: the shared AWS sample ingests completely and reconciles exactly."""
+"""FOCUS export source: the project's own export and the shared AWS sample ingest completely
+and reconcile exactly; small hand-made files pin down each rule."""
 
 from __future__ import annotations
 
@@ -16,24 +17,15 @@ import pytest
 from tally.models import CostLine
 from tally.sources import FetchNotFinished, SourceFormatError
 from tally.sources.focus import FocusSource, parse_timestamp
+from tests.focus_files import FOCUS_FILES, FocusFile, daily_charges, focus_file
 
-SAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "data"
-    / "focus"
-    / "focus_1.2_aws_sample.csv"
-)
 MAY, JUNE = date(2026, 5, 1), date(2026, 6, 1)
 AFTER_MAY = date(2026, 11, 25)  # May's bill long closed
 
-needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="shared FOCUS sample not present")
 
-
-def sample_rows() -> list[dict[str, str]]:
-    with SAMPLE.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+@pytest.fixture(params=FOCUS_FILES)
+def export(request: pytest.FixtureRequest, tmp_path: Path) -> FocusFile:
+    return focus_file(request.param, tmp_path)
 
 
 def fetch_all(source: FocusSource, start: date = MAY, end: date = JUNE) -> list[CostLine]:
@@ -94,86 +86,79 @@ def hour(day: int, h: int) -> dict[str, str]:
     }
 
 
-# -- the shared sample ----------------------------------------------------------------------
+# -- whole exports: the project's own and the shared sample ------------------------------
 
 
-@needs_sample
-def test_sample_reconciles_with_the_reference_totals() -> None:
-    fetch = FocusSource.from_path(SAMPLE, today=AFTER_MAY).fetch(MAY, JUNE)
+def test_export_reconciles_with_its_rows(export: FocusFile) -> None:
+    fetch = FocusSource.from_path(export.path, today=AFTER_MAY).fetch(MAY, JUNE)
     lines = list(fetch)
 
-    assert sum(line.billed_cost for line in lines) == Decimal("67941.200509")
-    assert sum(line.effective_cost for line in lines) == Decimal("6049.012393")
+    billed = sum(line.billed_cost for line in lines)
+    effective = sum(line.effective_cost for line in lines)
+    assert (billed, effective) == (export.total("BilledCost"), export.total("EffectiveCost"))
+    assert billed != effective  # the file tells the two metrics apart
+    if export.reference:
+        assert (billed, effective) == (export.reference["billed"], export.reference["effective"])
     assert fetch.covered_days == frozenset(date(2026, 5, d) for d in range(1, 32))
-    assert fetch.estimated_days == frozenset()
+    # The generator marks its last two days estimated; without the column, May is settled.
+    estimated = {date(2026, 5, 30), date(2026, 5, 31)} if export.estimated_column else set()
+    assert fetch.estimated_days == estimated
+    assert {line.day for line in lines if line.estimated} == estimated
     assert fetch.requests == 0
     assert all(MAY <= line.day < JUNE and line.currency == "USD" for line in lines)
 
 
-@needs_sample
-def test_sample_per_owner_totals_equal_the_rows_carrying_that_tag() -> None:
-    expected_billed: dict[str | None, Decimal] = defaultdict(Decimal)
-    expected_effective: dict[str | None, Decimal] = defaultdict(Decimal)
-    for row in sample_rows():
-        owner = json.loads(row["Tags"] or "{}").get("Owner")
-        expected_billed[owner] += Decimal(row["BilledCost"])
-        expected_effective[owner] += Decimal(row["EffectiveCost"])
-
+def test_export_per_owner_totals_equal_the_rows_carrying_that_tag(export: FocusFile) -> None:
     billed: dict[str | None, Decimal] = defaultdict(Decimal)
     effective: dict[str | None, Decimal] = defaultdict(Decimal)
-    for line in fetch_all(FocusSource.from_path(SAMPLE, today=AFTER_MAY)):
+    for line in fetch_all(FocusSource.from_path(export.path, today=AFTER_MAY)):
         billed[line.tags.get("Owner")] += line.billed_cost
         effective[line.tags.get("Owner")] += line.effective_cost
 
-    assert set(billed) == {"team-data", "team-platform", "team-payments"}
-    assert billed == expected_billed
-    assert effective == expected_effective
+    assert set(billed) == export.owners
+    assert billed == export.totals("BilledCost", key="Owner")
+    assert effective == export.totals("EffectiveCost", key="Owner")
 
 
-@needs_sample
-def test_sample_keeps_charge_categories_apart() -> None:
-    expected: dict[str, Decimal] = defaultdict(Decimal)
-    for row in sample_rows():
-        expected[row["ChargeCategory"]] += Decimal(row["BilledCost"])
-
+def test_export_keeps_charge_categories_apart(export: FocusFile) -> None:
     by_category: dict[str, Decimal] = defaultdict(Decimal)
-    lines = fetch_all(FocusSource.from_path(SAMPLE, today=AFTER_MAY))
+    lines = fetch_all(FocusSource.from_path(export.path, today=AFTER_MAY))
     for line in lines:
         by_category[line.charge_category] += line.billed_cost
 
-    assert by_category == expected
-    assert set(by_category) == {"Usage", "Purchase", "Tax"}
+    assert by_category == export.totals("BilledCost", key="ChargeCategory")
+    assert set(by_category) == export.categories
     assert all(line.resource_id is None for line in lines if line.charge_category == "Tax")
+    assert len({line.service for line in lines}) >= 5
     # Only the tag allocation reads is kept on the line.
     assert {key for line in lines for key in line.tags} == {"Owner"}
 
 
-@needs_sample
-def test_sample_partial_range_holds_exactly_the_rows_starting_in_it() -> None:
+def test_export_partial_range_holds_exactly_the_rows_starting_in_it(export: FocusFile) -> None:
     start, end = date(2026, 5, 10), date(2026, 5, 13)
-    expected = sum(
-        (
-            Decimal(row["BilledCost"])
-            for row in sample_rows()
-            if start <= parse_timestamp(row["ChargePeriodStart"]).date() < end
-        ),
-        Decimal(0),
-    )
-    fetch = FocusSource.from_path(SAMPLE, today=AFTER_MAY).fetch(start, end)
+    fetch = FocusSource.from_path(export.path, today=AFTER_MAY).fetch(start, end)
     lines = list(fetch)
-    assert sum(line.billed_cost for line in lines) == expected
+    assert sum(line.billed_cost for line in lines) == export.total(
+        "BilledCost", start=start, end=end
+    )
     assert {line.day for line in lines} <= {date(2026, 5, d) for d in (10, 11, 12)}
     assert fetch.covered_days == {date(2026, 5, 10), date(2026, 5, 11), date(2026, 5, 12)}
 
 
-@needs_sample
-def test_gzip_and_s3_give_the_same_lines_as_the_plain_file() -> None:
+def test_gzip_parquet_and_s3_give_the_same_lines_as_the_plain_file(export: FocusFile) -> None:
     import boto3
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     from moto import mock_aws
 
-    raw = SAMPLE.read_bytes()
+    raw = export.path.read_bytes()
     plain = fetch_all(FocusSource.from_bytes(raw, today=AFTER_MAY))
     assert fetch_all(FocusSource.from_bytes(gzip.compress(raw), today=AFTER_MAY)) == plain
+
+    # Every column as text, as a CSV-to-Parquet conversion writes it.
+    parquet = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(export.rows()), parquet)
+    assert fetch_all(FocusSource.from_bytes(parquet.getvalue(), today=AFTER_MAY)) == plain
 
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -181,6 +166,17 @@ def test_gzip_and_s3_give_the_same_lines_as_the_plain_file() -> None:
         s3.put_object(Bucket="exports", Key="focus/2026-05/part-0.csv.gz", Body=gzip.compress(raw))
         source = FocusSource.from_s3(s3, "exports", "focus/2026-05/part-0.csv.gz", today=AFTER_MAY)
         assert fetch_all(source) == plain
+
+
+def test_the_project_export_covers_two_billing_periods(tmp_path: Path) -> None:
+    export = focus_file("project", tmp_path)
+    april = date(2026, 4, 1)
+    source = FocusSource.from_path(export.path, today=AFTER_MAY)
+    fetch = source.fetch(april, JUNE)
+    lines = list(fetch)
+    assert sum(line.billed_cost for line in lines) == export.total("BilledCost", start=april)
+    assert len(fetch.covered_days) == 61
+    assert source.billing_window() == (april, JUNE)
 
 
 def test_s3_export_split_in_parts_is_read_as_one() -> None:
@@ -369,6 +365,61 @@ def test_coverage_needs_an_exhausted_fetch() -> None:
     assert fetch.finished
 
 
+# -- the days a file replaces -------------------------------------------------------------
+
+
+def test_a_file_replaces_every_day_of_its_billing_period_not_just_its_rows() -> None:
+    corrected = daily_charges([(date(2026, 1, d), "alice", "2.00") for d in (1, 2, 3)])
+    assert FocusSource.from_bytes(corrected).billing_window() == (
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "window"),
+    [
+        ([date(2028, 2, 29)], (date(2028, 2, 1), date(2028, 3, 1))),
+        ([date(2028, 3, 1)], (date(2028, 3, 1), date(2028, 4, 1))),
+        ([date(2026, 12, 31), date(2027, 1, 1)], (date(2026, 12, 1), date(2027, 2, 1))),
+        ([date(2026, 4, 30), date(2026, 6, 15)], (date(2026, 4, 1), date(2026, 7, 1))),
+    ],
+)
+def test_the_window_spans_the_billing_periods_over_the_calendar(
+    days: list[date], window: tuple[date, date]
+) -> None:
+    data = daily_charges([(day, None, "1") for day in days])
+    assert FocusSource.from_bytes(data).billing_window() == window
+
+
+def test_without_billing_period_columns_a_file_covers_its_charge_days() -> None:
+    data = daily_charges(
+        [(date(2026, 1, 5), "alice", "4"), (date(2026, 1, 2), None, "1")], billing_periods=False
+    )
+    assert FocusSource.from_bytes(data).billing_window() == (date(2026, 1, 2), date(2026, 1, 6))
+
+
+def test_the_window_holds_every_row_and_every_part() -> None:
+    rows = [
+        {**hour(20, 1), "BilledCost": "1"},
+        # A correction billed in May for a day of April: that day is read too.
+        {**hour(2, 3), "ChargePeriodStart": "2026-04-29T03:00:00Z", "ChargeClass": "Correction"},
+        # A period ending inside a day still covers that day.
+        {**hour(3, 1), "BillingPeriodEnd": "2026-06-01T12:00:00Z"},
+    ]
+    june = daily_charges([(date(2026, 6, 30), None, "1")])
+    source = FocusSource.from_bytes(focus_csv(rows), june)
+    assert source.billing_window() == (date(2026, 4, 29), date(2026, 7, 1))
+
+
+def test_a_file_without_rows_or_with_a_bad_date_has_no_window() -> None:
+    with pytest.raises(SourceFormatError, match="no rows"):
+        FocusSource.from_bytes(focus_csv([])).billing_window()
+    bad = focus_csv([{**hour(2, 1)}, {**hour(2, 2), "BillingPeriodEnd": "June"}])
+    with pytest.raises(SourceFormatError, match="row 3"):
+        FocusSource.from_bytes(bad).billing_window()
+
+
 # -- bad input ----------------------------------------------------------------------------
 
 
@@ -436,4 +487,5 @@ def test_parquet_with_typed_columns_gives_the_same_lines_as_csv() -> None:
         return [(x.day, x.tags, x.billed_cost, x.effective_cost, x.resource_id) for x in lines]
 
     assert shape(from_parquet) == shape(from_csv)
+    assert FocusSource.from_bytes(out.getvalue()).billing_window() == (MAY, JUNE)
     assert sum(line.billed_cost for line in from_parquet) == Decimal("7.6")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 
 from tally.allocation import OwnerTagRule
+from tally.clock import Clock, fixed_clock
 from tally.ingest import ingest_days, restatement_window
 from tally.models import ORG, UNALLOCATED, CostLine
 from tally.store import Stores, memory_stores
-from tests.conftest import ALICE, BOB, profile
+from tests.conftest import ADMIN, ALICE, BOB, profile
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -157,3 +158,75 @@ def test_forecast_lands_on_this_months_rollup_and_in_the_summary(stores: Stores)
     assert Decimal(end["actualToDate"]) == summary.total
     assert Decimal(end["lower80"]) <= Decimal(end["projectedTotal"]) <= Decimal(end["upper80"])
     assert Decimal(end["projectedTotal"]) > summary.total
+
+
+class AnyResource:
+    def exists(self, resource_type: str, resource_id: str) -> bool:
+        return True
+
+
+def at(day: date, hour: int = 9) -> Clock:
+    return fixed_clock(datetime.combine(day, time(hour), tzinfo=UTC))
+
+
+def test_a_month_spanning_an_ownership_change_splits_exactly(stores: Stores) -> None:
+    """alice's i-1 ends on 10 October and bob's starts that day. Re-ingesting the whole month
+    after the change leaves 1-9 October alice's to the cent; each day still adds up."""
+    from tally import assignments
+
+    october = [date(2026, 10, 1) + timedelta(days=n) for n in range(31)]
+    change = date(2026, 10, 10)
+    # Fractions of a cent and a one-third share: any re-split would show in the digits.
+    lines = [
+        x
+        for d in october
+        for x in (
+            line(d, "AmazonEC2", f"{7 + d.day / 7:.6f}", None, rid="i-1"),
+            line(d, "AmazonRDS", f"{3 + d.day / 3:.6f}", None, rid="db-1"),
+        )
+    ]
+
+    def assign(who: str, rid: str, share: str, day: date) -> str:
+        kind = "ec2" if rid == "i-1" else "rds"
+        request = assignments.AssignRequest(who, kind, rid, share_pct=Decimal(share))
+        made = assignments.assign_resource(
+            ADMIN, request, stores=stores, catalog=AnyResource(), clock=at(day)
+        )
+        return made.assignment_id
+
+    alice_i1 = assign("u-alice", "i-1", "100", october[0])
+    assign("u-alice", "db-1", "33.33", october[0])
+    before_change = october[:9]
+    ingest(
+        stores,
+        [x for x in lines if x.day in before_change],
+        before_change,
+        datetime(2026, 10, 10, 1, tzinfo=UTC),
+    )
+
+    def alices_days(days: list[date]) -> list[tuple[object, ...]]:
+        return [
+            (r.day, r.line_id, r.resource_id, r.billed_cost, r.effective_cost)
+            for r in stores.costs.for_owner("u-alice", days[0], days[-1] + timedelta(days=1))
+        ]
+
+    first_run = alices_days(before_change)
+    assignments.unassign_resource(ADMIN, alice_i1, stores=stores, clock=at(change))
+    assign("u-bob", "i-1", "100", change)
+    ingest(stores, lines, october, datetime(2026, 11, 1, 1, tzinfo=UTC))
+
+    assert alices_days(before_change) == first_run
+    # ORG keeps the organisation's own copy of every line: the owners are the others.
+    allocated = [r for r in stores.costs.records.values() if r.owner != ORG]  # type: ignore[attr-defined]
+    i1_owners = {(r.day, r.owner) for r in allocated if r.resource_id == "i-1"}
+    assert i1_owners == {(d, "u-alice" if d < change else "u-bob") for d in october}
+    for d in october:
+        day_total = sum(x.billed_cost for x in lines if x.day == d)
+        assert sum(r.billed_cost for r in allocated if r.day == d) == day_total
+    month = {o: stores.rollups.get(o, "2026-10") for o in ("u-alice", "u-bob", UNALLOCATED, ORG)}
+    totals = {o: r.sections["USD"].totals.billed for o, r in month.items() if r is not None}
+    assert totals["u-alice"] + totals["u-bob"] + totals[UNALLOCATED] == totals[ORG]
+    assert totals[ORG] == sum(x.billed_cost for x in lines)
+    assert totals["u-bob"] == sum(
+        x.billed_cost for x in lines if x.resource_id == "i-1" and x.day >= change
+    )

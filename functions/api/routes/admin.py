@@ -11,7 +11,6 @@ from api import context, convert
 from api.lazy import lazy_module
 from api.problems import responses
 from api.schemas import AllUsersOut, IsoMonth
-from tally.clock import utc_today
 from tally.paging import decode_token, encode_token
 
 if TYPE_CHECKING:
@@ -26,7 +25,10 @@ router = Router()
     "/all-users",
     summary="Every user's month total, budget and status (admins only)",
     description="Also the organisation's total and its unallocated cost. `month` (YYYY-MM) "
-    "defaults to the current UTC month. Read from roll-ups: no scan.",
+    "defaults to the current UTC month. Each user is judged by the budget in force in that "
+    "month (a future month: the current budget, as planned); `previousMonth` gives the month "
+    "before, by its own budgets. While the month has no costs yet (`noCostsYet`, its first "
+    "days) no status is given. Read from roll-ups: no scan.",
     responses=responses(200, AllUsersOut, 403),
     tags=["admin"],
 )
@@ -37,12 +39,13 @@ def all_users(
 ) -> AllUsersOut:
     caller = context.current_caller(router)
     cfg = context.settings()
-    chosen = month or reports.month_of(utc_today())
+    chosen = month or reports.month_of(context.today())
     scope = f"all-users:{caller.user_id}:{chosen}"
     result = reports.all_users(
         caller,
         stores=context.stores(),
         month=chosen,
+        today=context.today(),
         limit=limit,
         start_key=decode_token(nextToken, secret=cfg.page_token_secret, scope=scope),
         metric=cfg.budget_metric,

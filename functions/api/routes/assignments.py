@@ -12,7 +12,6 @@ from api import context, convert
 from api.lazy import lazy_module
 from api.problems import responses
 from api.schemas import AssignmentOut, AssignResourceIn, ResourceListOut, UserId
-from tally.clock import utc_today
 from tally.paging import decode_token, encode_token
 
 if TYPE_CHECKING:
@@ -29,7 +28,10 @@ router = Router()
     summary="Assign an AWS resource (or a share of it) to a user",
     description="Admins assign to anyone; users to themselves. The resource must exist in the "
     "account (EC2 instance, S3 bucket, RDS instance, Lambda function); other types are "
-    "accepted by ARN. A resource's shares add up to at most 100%.",
+    "accepted by ARN. The assignment is in force from effectiveFrom (default today; up to 400 "
+    "days back, 366 ahead): each day's costs go to the assignments in force that day. A "
+    "resource's shares add up to at most 100% on every day, and a new assignment may not "
+    "start before the day an earlier assignment of the resource ended (409).",
     responses=responses(201, AssignmentOut, 403, 409),
     tags=["assignments"],
 )
@@ -43,6 +45,7 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
             resource_id=body.resource_id,
             cost_center=body.cost_center,
             share_pct=body.share_pct,
+            effective_from=body.effective_from,
         ),
         stores=context.stores(),
         catalog=context.resource_catalog(),
@@ -53,7 +56,10 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
 
 @router.get(
     "/user/<userId>/resources",
-    summary="A user's assigned resources with their cost over the last 30 days",
+    summary="A user's assigned resources with their cost over the last 30 complete days",
+    description="The assignments in force today, and those starting later (`scheduled`); "
+    "ended ones are not listed. Each resource's cost is the user's share of it over the last "
+    "30 complete days, ending yesterday (today's costs have not arrived yet).",
     responses=responses(200, ResourceListOut, 403),
     tags=["assignments"],
 )
@@ -72,7 +78,7 @@ def list_resources(
         limit=limit,
         start_key=decode_token(nextToken, secret=secret, scope=scope),
         metric=context.settings().budget_metric,
-        today=utc_today(),
+        today=context.today(),
     )
     return ResourceListOut(
         items=[convert.assigned_resource_out(r) for r in page.items],
@@ -83,7 +89,10 @@ def list_resources(
 @router.delete(
     "/unassign/<assignmentId>",
     status_code=204,
-    summary="Remove an assignment",
+    summary="Remove an assignment (it ends today)",
+    description="Ends the assignment effective today: days before today stay allocated to it, "
+    "today's and later costs are not. The record stays for history. An assignment already "
+    "ended is not found (404).",
     responses=responses(204, None, 403, 404),
     tags=["assignments"],
 )

@@ -35,6 +35,8 @@ def _with_etag(budget: BudgetOut, status: int = 200) -> Response[str]:
     "/budgets",
     status_code=201,
     summary="Create a user's monthly budget (one per user)",
+    description="The budget holds from `effectiveFrom` (YYYY-MM, default the current month; "
+    "earlier months backdate it). Months before it have no budget.",
     responses=responses(201, BudgetOut, 403, 409),
     tags=["budgets"],
 )
@@ -46,6 +48,7 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
             monthly_limit=body.monthly_limit,
             alert_threshold=body.alert_threshold,
             currency=body.currency,
+            effective_from=body.effective_from,
         ),
         stores=context.stores(),
         user_source=context.user_source(),
@@ -79,8 +82,11 @@ def _if_match() -> int | None:
 @router.put(
     "/budgets/<budgetId>",
     summary="Change a budget's limit or threshold",
-    description="Send If-Match with the ETag of your read to refuse to overwrite a newer change "
-    "(412 semantics answered as 409 Conflict). Concurrent writers never overwrite each other.",
+    description="The change holds from `effectiveFrom` (YYYY-MM, default the current month; "
+    "earlier months backdate it and replace any change effective from then on); earlier months "
+    "keep the terms they had, so they are still judged by them. Send If-Match with the ETag "
+    "of your read to refuse to overwrite a newer change (412 semantics answered as 409 "
+    "Conflict). Concurrent writers never overwrite each other.",
     responses=responses(200, BudgetOut, 403, 404, 409),
     tags=["budgets"],
 )
@@ -88,13 +94,15 @@ def update_budget(
     budgetId: Annotated[str, Path(min_length=1, max_length=64)],
     body: Annotated[BudgetUpdateIn, Body()],
 ) -> Response[str]:
-    if body.monthly_limit is None and body.alert_threshold is None:
-        raise Invalid.field("body", "give monthlyLimit, alertThreshold or both")
+    if body.monthly_limit is None and body.alert_threshold is None and body.effective_from is None:
+        raise Invalid.field("body", "give monthlyLimit, alertThreshold, effectiveFrom or several")
     updated = budgets.update_budget(
         context.current_caller(router),
         budgetId,
         budgets.BudgetChanges(
-            monthly_limit=body.monthly_limit, alert_threshold=body.alert_threshold
+            monthly_limit=body.monthly_limit,
+            alert_threshold=body.alert_threshold,
+            effective_from=body.effective_from,
         ),
         stores=context.stores(),
         expected_version=_if_match(),

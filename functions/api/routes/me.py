@@ -26,6 +26,8 @@ def me() -> MeOut:
         email=profile.email,
         role=caller.role.value,
         groups=sorted(caller.groups),
+        today=context.today().isoformat(),
+        budget_metric=context.settings().budget_metric,
     )
 
 

@@ -39,6 +39,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import IO, Any, Literal, NamedTuple
 
+from tally.clock import utc_today
 from tally.models import CostLine
 from tally.money import ZERO
 from tally.sources import CostFetch, FetchLog, SourceFormatError, iter_days
@@ -255,7 +256,8 @@ class FocusSource:
 
     ``openers`` each return a fresh binary stream; a fetch opens every file once and reads
     it front to back. Build one with ``from_bytes``, ``from_path`` or ``from_s3``.
-    ``today`` decides which billing periods are still open (estimated); default: UTC today.
+    ``today`` decides which billing periods are still open (estimated); default: the one
+    clock's today (``tally.clock``).
     A billing period's days stay estimated until ``settle_days`` after the period ends.
     """
 
@@ -297,6 +299,33 @@ class FocusSource:
         key_list = [keys] if isinstance(keys, str) else list(keys)
         return cls([_s3_opener(s3_client, bucket, key) for key in key_list], **options)
 
+    def billing_window(self) -> tuple[date, date]:
+        """The UTC days ``[start, end)`` these files replace: every day of the billing periods
+        they cover, from the first period's start to the last one's end, so a corrected file
+        whose rows stop early still clears the later days of its period. A file without
+        billing-period columns covers the days it charges. One streaming pass per file."""
+        first: date | None = None
+        after: date | None = None
+        for opener in self._openers:
+            with opener() as stream:
+                for number, row in enumerate(iter_rows(stream, file_format=self._format), 2):
+                    try:
+                        day = _day_of(_moment(row["ChargePeriodStart"]))
+                        start, end = day, date.fromordinal(day.toordinal() + 1)
+                        period_start = _moment(row.get("BillingPeriodStart"))
+                        period_end = _moment(row.get("BillingPeriodEnd"))
+                        if period_start and period_end:
+                            # A correction may charge a day of an earlier period: keep both.
+                            start = min(start, _day_of(period_start))
+                            end = max(end, _end_day(period_end))
+                    except (ValueError, KeyError) as exc:
+                        raise SourceFormatError(f"row {number}: {exc}") from exc
+                    first = start if first is None else min(first, start)
+                    after = end if after is None else max(after, end)
+        if first is None or after is None:
+            raise SourceFormatError("the file has no rows")
+        return first, after
+
     def fetch(self, start: date, end: date) -> CostFetch:
         """Every line for the UTC days ``[start, end)``, rolled up to days."""
 
@@ -308,7 +337,7 @@ class FocusSource:
     # -- reading ------------------------------------------------------------------------
 
     def _produce(self, log: FetchLog, start: date, end: date) -> Iterator[CostLine]:
-        today = self._today or datetime.now(UTC).date()
+        today = self._today or utc_today()
         totals: dict[_Key, _Totals] = {}
         periods: set[tuple[date, date]] = set()
         stated: dict[date, bool] = {}  # day -> any row said x_Estimated (when the column exists)

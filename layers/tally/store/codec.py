@@ -29,6 +29,9 @@ def section_to_doc(s: RollupSection) -> dict[str, Any]:
             {"resource_id": r.resource_id, "service": r.service, "amounts": _amounts(r.amounts)}
             for r in s.top_resources
         ],
+        "daily_by_category": {
+            d: {k: _amounts(v) for k, v in per.items()} for d, per in s.daily_by_category.items()
+        },
     }
 
 
@@ -46,4 +49,9 @@ def section_from_doc(d: dict[str, Any]) -> RollupSection:
             ResourceCost(r["resource_id"], r["service"], _from_amounts(r["amounts"]))
             for r in d["top_resources"]
         ],
+        # Absent from items written before the per-day split existed.
+        daily_by_category={
+            day: {k: _from_amounts(v) for k, v in per.items()}
+            for day, per in d.get("daily_by_category", {}).items()
+        },
     )

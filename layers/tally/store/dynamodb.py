@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from tally.models import (
     Assignment,
     AuditEntry,
     Budget,
+    BudgetTerms,
     CostRecord,
     MonthlyRollup,
     Page,
@@ -26,7 +28,7 @@ from tally.models import (
 from tally.resources import match_key
 from tally.settings import Settings
 from tally.store.codec import section_from_doc, section_to_doc
-from tally.store.interfaces import PageKey
+from tally.store.interfaces import PageKey, starts_before_last_end
 from tally.store.items import (
     AssignmentGuardItem,
     AssignmentItem,
@@ -116,6 +118,7 @@ class DynamoUserDirectory(_Stores):
 
 
 def _assignment(item: AssignmentItem) -> Assignment:
+    assigned_at = datetime.fromisoformat(item.assigned_at.split("#")[0])
     return Assignment(
         assignment_id=item.assignment_id,
         user_id=item.user_id,
@@ -124,18 +127,33 @@ def _assignment(item: AssignmentItem) -> Assignment:
         share_pct=item.share_pct,
         cost_center=item.cost_center,
         assigned_by=item.assigned_by,
-        assigned_at=datetime.fromisoformat(item.assigned_at.split("#")[0]),
+        assigned_at=assigned_at,
+        effective_from=(
+            date.fromisoformat(item.effective_from) if item.effective_from else assigned_at.date()
+        ),
+        effective_to=date.fromisoformat(item.effective_to) if item.effective_to else None,
     )
+
+
+def _old_shares(error: TransactWriteError, position: int) -> ResourceSharesItem:
+    """The share counter as the failed transaction saw it (ReturnValuesOnConditionCheckFailure),
+    so the refusal names the rule that refused it, read atomically with the decision."""
+    reasons = error.cancellation_reasons or []
+    reason = reasons[position] if len(reasons) > position else None
+    raw = reason.raw_item if reason is not None else None
+    return ResourceSharesItem.from_raw_data(raw) if raw else ResourceSharesItem()
 
 
 class DynamoAssignmentStore(_Stores):
     def create(self, assignment: Assignment, audit: AuditEntry) -> None:
         key = resource_key(assignment)
+        start = assignment.effective_from.isoformat()
         item = AssignmentItem(
             pk=f"ASSIGNMENT#{assignment.assignment_id}",
             sk="ASSIGNMENT",
             assignment_id=assignment.assignment_id,
             user_id=assignment.user_id,
+            listed_user=assignment.user_id,
             resource_type=assignment.resource_type,
             resource_id=assignment.resource_id,
             resource_key=key,
@@ -143,6 +161,7 @@ class DynamoAssignmentStore(_Stores):
             cost_center=assignment.cost_center,
             assigned_by=assignment.assigned_by,
             assigned_at=f"{assignment.assigned_at.isoformat()}#{assignment.assignment_id}",
+            effective_from=start,
         )
         guard = AssignmentGuardItem(
             pk=key, sk=f"USER#{assignment.user_id}", assignment_id=assignment.assignment_id
@@ -152,14 +171,20 @@ class DynamoAssignmentStore(_Stores):
         try:
             with self._tx() as tx:
                 tx.save(guard, condition=AssignmentGuardItem.pk.does_not_exist())
-                # The counter is the lock: two concurrent assignments cannot both fit.
+                # The counter is the lock: two concurrent assignments cannot both fit, and
+                # an end racing a create is ordered against it too.
                 tx.update(
                     shares,
                     actions=[ResourceSharesItem.share_total.add(assignment.share_pct)],
                     condition=(
                         ResourceSharesItem.share_total.does_not_exist()
                         | (ResourceSharesItem.share_total <= headroom)
+                    )
+                    & (
+                        ResourceSharesItem.last_end.does_not_exist()
+                        | (ResourceSharesItem.last_end <= start)
                     ),
+                    return_values="ALL_OLD",
                 )
                 tx.save(item, condition=AssignmentItem.pk.does_not_exist())
                 tx.save(_audit_item(audit))
@@ -170,27 +195,55 @@ class DynamoAssignmentStore(_Stores):
             if codes[:1] == ["ConditionalCheckFailed"]:
                 raise Conflict("this resource is already assigned to that user") from error
             if codes[3:4] == ["ConditionalCheckFailed"]:
+                old = _old_shares(error, 3)
+                if (old.share_total or 0) <= headroom and old.last_end and old.last_end > start:
+                    raise starts_before_last_end(date.fromisoformat(old.last_end)) from error
                 raise Conflict("the resource's shares would exceed 100%") from error
             raise
 
-    def delete(self, assignment: Assignment, audit: AuditEntry) -> None:
-        key = resource_key(assignment)
+    def end(self, assignment: Assignment, effective_to: date, audit: AuditEntry) -> Assignment:
+        # An assignment ended before it began was never in force: it settles no day.
+        settles = effective_to > assignment.effective_from
         try:
-            with self._tx() as tx:
-                tx.delete(
-                    AssignmentItem(pk=f"ASSIGNMENT#{assignment.assignment_id}", sk="ASSIGNMENT"),
-                    condition=AssignmentItem.pk.exists(),
-                )
-                tx.delete(AssignmentGuardItem(pk=key, sk=f"USER#{assignment.user_id}"))
-                tx.update(
-                    ResourceSharesItem(pk=key, sk=SHARES_SK),
-                    actions=[ResourceSharesItem.share_total.add(-assignment.share_pct)],
-                )
-                tx.save(_audit_item(audit))
+            self._end(assignment, effective_to, audit, move_last_end=settles)
         except TransactWriteError as error:
-            if _cancel_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            # [guard delete, audit put, assignment update, share counter update]
+            codes = _cancel_codes(error)
+            if codes[2:3] == ["ConditionalCheckFailed"]:
                 raise NotFound("no such assignment") from error
-            raise
+            if not (settles and codes[3:4] == ["ConditionalCheckFailed"]):
+                raise
+            # last_end is already later than this end (the business date was pinned back):
+            # it stays, as the latest end it is.
+            self._end(assignment, effective_to, audit, move_last_end=False)
+        return replace(assignment, effective_to=effective_to)
+
+    def _end(
+        self, assignment: Assignment, effective_to: date, audit: AuditEntry, *, move_last_end: bool
+    ) -> None:
+        key = resource_key(assignment)
+        to = effective_to.isoformat()
+        counter_actions: list[Any] = [ResourceSharesItem.share_total.add(-assignment.share_pct)]
+        if move_last_end:
+            counter_actions.append(ResourceSharesItem.last_end.set(to))
+        with self._tx() as tx:
+            tx.update(
+                AssignmentItem(pk=f"ASSIGNMENT#{assignment.assignment_id}", sk="ASSIGNMENT"),
+                actions=[AssignmentItem.effective_to.set(to), AssignmentItem.listed_user.remove()],
+                condition=AssignmentItem.pk.exists() & AssignmentItem.effective_to.does_not_exist(),
+            )
+            tx.delete(AssignmentGuardItem(pk=key, sk=f"USER#{assignment.user_id}"))
+            tx.update(
+                ResourceSharesItem(pk=key, sk=SHARES_SK),
+                actions=counter_actions,
+                condition=(
+                    ResourceSharesItem.last_end.does_not_exist()
+                    | (ResourceSharesItem.last_end <= to)
+                )
+                if move_last_end
+                else None,
+            )
+            tx.save(_audit_item(audit))
 
     def get(self, assignment_id: str) -> Assignment | None:
         try:
@@ -212,6 +265,24 @@ class DynamoAssignmentStore(_Stores):
 # --- budgets ---------------------------------------------------------------------------
 
 
+def _terms(doc: dict[str, Any]) -> BudgetTerms:
+    return BudgetTerms(
+        effective_from=str(doc["effectiveFrom"]),
+        monthly_limit=Decimal(str(doc["monthlyLimit"])),
+        alert_threshold=int(doc["alertThreshold"]),
+        currency=str(doc["currency"]),
+    )
+
+
+def _terms_doc(t: BudgetTerms) -> dict[str, Any]:
+    return {
+        "effectiveFrom": t.effective_from,
+        "monthlyLimit": t.monthly_limit,
+        "alertThreshold": t.alert_threshold,
+        "currency": t.currency,
+    }
+
+
 def _budget(item: BudgetItem) -> Budget:
     return Budget(
         budget_id=item.budget_id,
@@ -222,6 +293,7 @@ def _budget(item: BudgetItem) -> Budget:
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version or 0),
+        history=tuple(_terms(d) for d in item.history or ()),
     )
 
 
@@ -235,6 +307,7 @@ def _budget_item(budget: Budget) -> BudgetItem:
         currency=budget.currency,
         created_at=budget.created_at,
         updated_at=budget.updated_at,
+        history=[_terms_doc(t) for t in budget.history] or None,
     )
 
 
@@ -400,6 +473,18 @@ class DynamoRollupStore(_Stores):
     def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]:
         keys = [(f"OWNER#{o}", f"MONTH#{month}") for o in dict.fromkeys(owners)]
         return {r.owner: _rollup(r) for r in RollupItem.batch_get(keys)} if keys else {}
+
+    def get_many_months(
+        self, owners: Sequence[str], months: Sequence[str]
+    ) -> dict[tuple[str, str], MonthlyRollup]:
+        # One BatchGetItem takes keys of several months (pynamodb splits past 100 keys).
+        keys = [
+            (f"OWNER#{o}", f"MONTH#{m}")
+            for o in dict.fromkeys(owners)
+            for m in dict.fromkeys(months)
+        ]
+        found = RollupItem.batch_get(keys) if keys else []
+        return {(r.owner, r.month): _rollup(r) for r in found}
 
     def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
         condition = RollupItem.sk.between(f"MONTH#{first}", f"MONTH#{last}")

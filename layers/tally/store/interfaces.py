@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from tally.errors import Conflict, FieldError
 from tally.models import (
     Assignment,
     AuditEntry,
@@ -31,18 +32,44 @@ class UserDirectory(Protocol):
 
 
 class AssignmentStore(Protocol):
-    def create(self, assignment: Assignment, audit: AuditEntry) -> None:
-        """Raises ``Conflict`` if the user has the resource already or shares would pass 100."""
+    """Assignments in time. The share rule (a resource's shares add up to at most 100% on
+    every day) is kept by two checks, atomic with the write:
 
-    def delete(self, assignment: Assignment, audit: AuditEntry) -> None:
-        """Raises ``NotFound`` if it is already gone."""
+    - the shares of the resource's assignments not ended, plus the new one, are at most 100;
+    - a new assignment starts no earlier than ``last_end``, the latest day an assignment of the
+      resource ended (over those that were in force on at least one day).
+
+    From ``effective_from`` on, the ended assignments are over, so only the ones not ended can
+    be in force beside the new one: the first check bounds every such day. Days before it are
+    unchanged. A resource's past is therefore settled once an assignment of it ends."""
+
+    def create(self, assignment: Assignment, audit: AuditEntry) -> None:
+        """Raises ``Conflict`` if the user has an assignment of the resource not ended, if the
+        shares would pass 100, or if ``effective_from`` is before the resource's ``last_end``
+        (see ``starts_before_last_end``)."""
+
+    def end(self, assignment: Assignment, effective_to: date, audit: AuditEntry) -> Assignment:
+        """End ``assignment`` on ``effective_to`` (exclusive): the record stays, for the ingest.
+        Returns the ended assignment. Raises ``NotFound`` if it is missing or already ended."""
 
     def get(self, assignment_id: str) -> Assignment | None: ...
     def list_for_user(
         self, user_id: str, limit: int, start_key: PageKey | None = None
-    ) -> Page[Assignment]: ...
+    ) -> Page[Assignment]:
+        """The user's assignments not ended (in force, or starting later), oldest first."""
+
     def all(self) -> list[Assignment]:
-        """Every assignment: for the ingest job only (a full read), never a request path."""
+        """Every assignment, ended ones included: for the ingest job only (a full read), never
+        a request path."""
+
+
+def starts_before_last_end(last_end: date) -> Conflict:
+    """The refusal both assignment stores give for a start inside the resource's settled past."""
+    message = (
+        f"an earlier assignment of this resource ended on {last_end.isoformat()}; "
+        "a new one may start on that day or later"
+    )
+    return Conflict(message, errors=[FieldError("effectiveFrom", message)])
 
 
 class BudgetStore(Protocol):
@@ -71,6 +98,11 @@ class RollupStore(Protocol):
     def put(self, rollup: MonthlyRollup) -> None: ...
     def get(self, owner: str, month: str) -> MonthlyRollup | None: ...
     def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]: ...
+    def get_many_months(
+        self, owners: Sequence[str], months: Sequence[str]
+    ) -> dict[tuple[str, str], MonthlyRollup]:
+        """Roll-ups of every (owner, month) pair, by (owner, month), in one batch read."""
+
     def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
         """Roll-ups of ``owner`` for months ``first``..``last`` inclusive, in one query."""
 

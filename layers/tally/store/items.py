@@ -58,15 +58,16 @@ class UserItem(_Base):
 
 class AssignmentUserIndex(GlobalSecondaryIndex["AssignmentItem"]):
     class Meta:
-        index_name = "by-user"
+        index_name = tables.ASSIGNMENTS.indexes[0].name
         projection = AllProjection()
 
-    user_id = UnicodeAttribute(hash_key=True)
+    listed_user = UnicodeAttribute(hash_key=True)
     assigned_at = UnicodeAttribute(range_key=True)
 
 
 class AssignmentItem(_Base):
-    """pk ASSIGNMENT#<id>, sk ASSIGNMENT: the assignment itself (read by id, listed by user)."""
+    """pk ASSIGNMENT#<id>, sk ASSIGNMENT: the assignment itself (read by id, listed by user
+    until it ends, kept after that for the ingest)."""
 
     spec = tables.ASSIGNMENTS
 
@@ -74,6 +75,7 @@ class AssignmentItem(_Base):
     sk = UnicodeAttribute(range_key=True)
     assignment_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
+    listed_user = UnicodeAttribute(null=True)  # = user_id until the assignment ends
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
     resource_key = UnicodeAttribute()
@@ -81,11 +83,16 @@ class AssignmentItem(_Base):
     cost_center = UnicodeAttribute(null=True)
     assigned_by = UnicodeAttribute()
     assigned_at = UnicodeAttribute()  # ISO timestamp + id: sorts by time, unique
+    # YYYY-MM-DD. effective_from is absent on items written before assignments had time:
+    # read as the day of assigned_at.
+    effective_from = UnicodeAttribute(null=True)
+    effective_to = UnicodeAttribute(null=True)  # exclusive; absent until the assignment ends
     by_user = AssignmentUserIndex()
 
 
 class AssignmentGuardItem(_Base):
-    """pk RES#<resource key>, sk USER#<user>: one assignment per resource and user."""
+    """pk RES#<resource key>, sk USER#<user>: one assignment not ended per resource and user
+    (deleted when it ends, so the user may be assigned the resource again)."""
 
     spec = tables.ASSIGNMENTS
 
@@ -95,20 +102,24 @@ class AssignmentGuardItem(_Base):
 
 
 class ResourceSharesItem(_Base):
-    """pk RES#<resource key>, sk #SHARES: the sum of a resource's shares, kept <= 100."""
+    """pk RES#<resource key>, sk #SHARES: the sum of the shares of a resource's assignments
+    not ended, kept <= 100, and ``last_end``, the latest day one of them ended: a new
+    assignment starts on or after it (see ``AssignmentStore``)."""
 
     spec = tables.ASSIGNMENTS
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     share_total = DecimalAttribute(null=True)
+    last_end = UnicodeAttribute(null=True)  # YYYY-MM-DD
 
 
 # --- budgets ---------------------------------------------------------------------------
 
 
 class BudgetItem(_Base):
-    """pk USER#<user>: the user's one active budget, read in one GetItem by the summary."""
+    """pk USER#<user>: the user's one budget and its history, read in one GetItem by the
+    summary."""
 
     spec = tables.BUDGETS
 
@@ -121,6 +132,11 @@ class BudgetItem(_Base):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+    # Every change with its effective month, oldest first: [{effectiveFrom, monthlyLimit,
+    # alertThreshold, currency}]. Small (one entry per month changed at most), so it rides on
+    # the budget item and a month's terms cost no extra read. Absent on items stored before
+    # history was kept.
+    history = DecimalJSONAttribute(null=True)
 
 
 class BudgetPointerItem(_Base):

@@ -19,7 +19,7 @@ from tally.models import (
     UserProfile,
 )
 from tally.resources import match_key
-from tally.store.interfaces import PageKey
+from tally.store.interfaces import PageKey, starts_before_last_end
 
 
 def _paginate(items: list, limit: int, start_key: PageKey | None, key_of) -> Page:  # type: ignore[no-untyped-def,type-arg]
@@ -77,17 +77,33 @@ class MemoryAssignmentStore:
     def create(self, assignment: Assignment, audit: AuditEntry) -> None:
         key = _key(assignment)
         same = [a for a in self.items.values() if _key(a) == key]
-        if any(a.user_id == assignment.user_id for a in same):
+        current = [a for a in same if not a.ended]
+        if any(a.user_id == assignment.user_id for a in current):
             raise Conflict("this resource is already assigned to that user")
-        if sum((a.share_pct for a in same), Decimal(0)) + assignment.share_pct > 100:
+        if sum((a.share_pct for a in current), Decimal(0)) + assignment.share_pct > 100:
             raise Conflict("the resource's shares would exceed 100%")
+        # Ended assignments that were never in force (ended before they began) settle nothing.
+        last_end = max(
+            (
+                a.effective_to
+                for a in same
+                if a.effective_to is not None and a.effective_to > a.effective_from
+            ),
+            default=None,
+        )
+        if last_end is not None and assignment.effective_from < last_end:
+            raise starts_before_last_end(last_end)
         self.items[assignment.assignment_id] = assignment
         self._audit.append(audit)
 
-    def delete(self, assignment: Assignment, audit: AuditEntry) -> None:
-        if self.items.pop(assignment.assignment_id, None) is None:
+    def end(self, assignment: Assignment, effective_to: date, audit: AuditEntry) -> Assignment:
+        stored = self.items.get(assignment.assignment_id)
+        if stored is None or stored.ended:
             raise NotFound("no such assignment")
+        ended = replace(stored, effective_to=effective_to)
+        self.items[assignment.assignment_id] = ended
         self._audit.append(audit)
+        return ended
 
     def get(self, assignment_id: str) -> Assignment | None:
         return self.items.get(assignment_id)
@@ -96,7 +112,7 @@ class MemoryAssignmentStore:
         self, user_id: str, limit: int, start_key: PageKey | None = None
     ) -> Page[Assignment]:
         mine = sorted(
-            (a for a in self.items.values() if a.user_id == user_id),
+            (a for a in self.items.values() if a.user_id == user_id and not a.ended),
             key=lambda a: (a.assigned_at, a.assignment_id),
         )
         return _paginate(mine, limit, start_key, lambda a: a.assignment_id)
@@ -179,6 +195,12 @@ class MemoryRollupStore:
 
     def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]:
         return {o: self.items[(o, month)] for o in owners if (o, month) in self.items}
+
+    def get_many_months(
+        self, owners: Sequence[str], months: Sequence[str]
+    ) -> dict[tuple[str, str], MonthlyRollup]:
+        keys = [(o, m) for o in owners for m in months]
+        return {k: self.items[k] for k in keys if k in self.items}
 
     def of_month(self, month: str) -> list[MonthlyRollup]:
         return sorted((r for (_, m), r in self.items.items() if m == month), key=lambda r: r.owner)

@@ -1,6 +1,9 @@
 // The Tally API client. Sends the Cognito ID token in Authorization (what API Gateway's
 // Cognito authorizer checks), turns application/problem+json answers into ApiError with the
-// per-field messages, and on a 401 refreshes the session once before giving up.
+// per-field messages, and on a 401 refreshes the session once before giving up. Answers that
+// say which day it is (`today` on /me, the summary, all users) teach the page its business date.
+
+import { learnToday } from "./format.js";
 
 export class ApiError extends Error {
   constructor(status, problem = {}) {
@@ -67,6 +70,7 @@ export function createApi(config, auth) {
     const payload =
       response.status === 204 || !/json/.test(type) ? null : await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, payload || {});
+    if (payload && typeof payload === "object") learnToday(payload.today);
     return raw ? { data: payload, response } : payload;
   }
 

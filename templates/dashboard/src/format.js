@@ -60,8 +60,19 @@ export function addDays(iso, days) {
   return isoDay(date);
 }
 
-export function todayUtc(now = new Date()) {
-  return isoDay(now);
+// Which day it is comes from the API (GET /api/me's `today`, repeated on the summary and the
+// all-users answers), never from the browser's clock: the local stack can pin a business date,
+// and a laptop's clock or time zone must not move a figure to another day or month.
+let businessDate = null;
+
+/** Remembers the API's business date ("YYYY-MM-DD"); anything else is ignored. */
+export function learnToday(iso) {
+  if (typeof iso === "string" && /^\d{4}-\d{2}-\d{2}$/.test(iso)) businessDate = iso;
+}
+
+/** The API's business date, or null before any answer said it (then ask `ctx.today()`). */
+export function knownToday() {
+  return businessDate;
 }
 
 export function monthStart(iso) {
@@ -100,6 +111,19 @@ export function longDay(iso) {
   }).format(parseDay(iso));
 }
 
+// Last month's result stands beside this month's for the first week, and for as long as it is
+// provisional (its last days' costs may still arrive or be restated).
+const LAST_MONTH_SHOWN_DAYS = 7;
+
+/**
+ * Whether to show `previous` (the API's previousMonth, with `final`) beside `month`'s figures:
+ * only for the current month, in its first week or while last month is provisional.
+ */
+export function showLastMonth({ previousMonth: previous, month, today, noCostsYet }) {
+  if (!previous || !today || month !== today.slice(0, 7)) return false;
+  return noCostsYet === true || !previous.final || Number(today.slice(8, 10)) <= LAST_MONTH_SHOWN_DAYS;
+}
+
 /** "2026-11" -> "November 2026". */
 export function monthName(month) {
   return new Intl.DateTimeFormat(locale(), { month: "long", year: "numeric", timeZone: "UTC" }).format(
@@ -119,9 +143,23 @@ export const STATUS_TEXT = {
   under: "Under Budget",
   warning: "Approaching Limit",
   over: "Over Budget",
+  // Not a budget status: the month has no costs yet, so there is nothing to judge.
+  pending: "No costs yet",
 };
 
-export const STATUS_ICON = { under: "✓", warning: "!", over: "✕" };
+export const STATUS_ICON = { under: "✓", warning: "!", over: "✕", pending: "…" };
+
+/** Which cost every figure uses (GET /api/me's budgetMetric, the answers' `metric`). */
+export const METRIC_TEXT = { effective: "Amortized cost", billed: "Billed cost" };
+export const METRIC_HINT = {
+  effective:
+    "Amortized (effective) cost: Savings Plan and Reserved Instance fees are spread over the days they cover.",
+  billed: "Billed (unblended) cost: what AWS invoices, on the day it is charged.",
+};
+
+export function metricText(metric) {
+  return METRIC_TEXT[metric] || null;
+}
 
 export function statusText(status) {
   return STATUS_TEXT[status] || "No budget";

@@ -6,6 +6,7 @@ import { createApi } from "./api.js";
 import { createAuth } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { announce, h, replace } from "./dom.js";
+import { knownToday } from "./format.js";
 import { adminView } from "./views/admin.js";
 import { budgetView } from "./views/budget.js";
 import { costsView } from "./views/costs.js";
@@ -78,7 +79,19 @@ async function start() {
   }
   const auth = createAuth(config);
   const api = createApi(config, auth);
-  const ctx = { config, auth, api, meCalled: false, usernames: new Map() };
+  const ctx = { config, auth, api, usernames: new Map() };
+  // GET /api/me once per session (again after a failure): who the API thinks we are, the
+  // business date and the budget metric.
+  let me = null;
+  ctx.me = () => {
+    me ??= api.me().catch((error) => {
+      me = null;
+      throw error;
+    });
+    return me;
+  };
+  /** The API's business date: known from an earlier answer, else asked of /me. */
+  ctx.today = () => (knownToday() ? Promise.resolve(knownToday()) : ctx.me().then((who) => who.today));
   let current = null; // the route being shown: {controller}
   let shell = null;
 
@@ -92,6 +105,7 @@ async function start() {
   }
 
   auth.onEnd((reason) => {
+    me = null; // the next person to sign in is asked about afresh
     // After signing out the next person starts at their own home page; after an expiry the
     // same person comes back to where they were.
     if (reason !== "expired") {
@@ -189,12 +203,10 @@ async function start() {
       announce(`${route.title} page`);
     }
     // GET /api/me keeps the user directory in step with Cognito; it waits until the first
-    // screen has its data, so it never delays the first chart.
+    // screen has its data (the dashboard learns the date from its summary), so it never
+    // delays the first chart.
     ready.finally(() => {
-      if (!ctx.meCalled && auth.signedIn) {
-        ctx.meCalled = true;
-        api.me().catch(() => {});
-      }
+      if (auth.signedIn) ctx.me().catch(() => {});
     });
   }
 

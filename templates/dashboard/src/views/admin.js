@@ -1,8 +1,10 @@
 // All users (administrators): the organisation's total and unallocated cost for a month, and
-// every user's total, budget and status, sortable; each row opens that user's dashboard.
+// every user's total, budget and status, sortable; each row opens that user's dashboard. The
+// first load asks for the API's current month (the business date is the API's, not the
+// browser's); in the first days of a month last month's results stand beside the new one.
 
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
-import { money, monthName, percent, todayUtc } from "../format.js";
+import { METRIC_HINT, knownToday, longDay, metricText, money, monthName, percent, showLastMonth } from "../format.js";
 import { pageHead, sortableHeader, statusBadge, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
@@ -14,6 +16,7 @@ const COLUMNS = [
   { key: "budget", label: "Budget", numeric: true, sortable: true },
   { key: "used", label: "Used", numeric: true, sortable: true },
   { key: "status", label: "Status", sortable: true },
+  { key: "previous", label: "Last month", sortable: true, early: true },
   { key: "actions", label: "Details" },
 ];
 
@@ -29,15 +32,21 @@ const KEYS = {
   budget: (row) => (row.budget ? Number(row.budget.amount) : -1),
   used: (row) => used(row) ?? -1,
   status: (row) => STATUS_ORDER[row.status] || 0,
+  previous: (row) => (row.previousMonth ? Number(row.previousMonth.total.amount) : -1),
 };
 
 export function adminView(view) {
   const { ctx, container, signal, routeHref } = view;
   const { api } = ctx;
-  const month = todayUtc().slice(0, 7);
-  const state = { month, rows: [], nextToken: null, sort: { key: "total", dir: "desc" } };
+  const known = knownToday();
+  // null: the API's current month (its answer names it).
+  const state = { month: null, rows: [], nextToken: null, sort: { key: "total", dir: "desc" }, data: null };
 
-  const monthInput = h("input", { type: "month", id: "admin-month", value: month, max: month, "aria-describedby": "admin-month-hint" });
+  const monthInput = h("input", { type: "month", id: "admin-month", "aria-describedby": "admin-month-hint" });
+  if (known) {
+    monthInput.value = known.slice(0, 7);
+    monthInput.max = known.slice(0, 7);
+  }
   const picker = h(
     "div",
     { class: "month-picker" },
@@ -72,14 +81,57 @@ export function adminView(view) {
     );
   }
 
+  /** Last month beside this one: in its first days, or while last month is provisional. */
+  function lastMonthShown() {
+    const data = state.data;
+    return Boolean(data && showLastMonth(data));
+  }
+
+  function columns() {
+    return COLUMNS.filter((c) => !c.early || lastMonthShown());
+  }
+
   function showFigures(data) {
-    const over = state.rows.filter((r) => r.status === "over").length;
-    const warning = state.rows.filter((r) => r.status === "warning").length;
+    const empty = data.noCostsYet === true;
+    const previous = lastMonthShown() ? data.previousMonth : null;
+    // With no costs yet this month, the month worth counting is the last one.
+    const judged = empty && previous ? state.rows.map((r) => r.previousMonth || {}) : state.rows;
+    const over = judged.filter((r) => r.status === "over").length;
+    const warning = judged.filter((r) => r.status === "warning").length;
+    const metric = metricText(data.metric);
+    const totalNote = [
+      monthName(data.month),
+      metric ? h("span", { class: "metric", title: METRIC_HINT[data.metric], dataset: { testid: "metric" } }, metric.toLowerCase()) : null,
+      data.estimated ? "estimated" : null,
+    ]
+      .filter(Boolean)
+      .flatMap((part, i) => (i ? [" · ", part] : [part]));
     replace(
       figures,
-      figure("Organisation total", money(data.organisationTotal), `${monthName(data.month)}${data.estimated ? " · estimated" : ""}`, "org-total"),
-      figure("Unallocated", money(data.unallocated), "Cost no assignment or owner tag gives to a user", "unallocated"),
-      figure("Over or near budget", `${over} over · ${warning} near`, `${state.rows.length} users listed`, "alerts"),
+      figure("Organisation total", money(data.organisationTotal), totalNote, "org-total"),
+      empty
+        ? figure(
+            "This month",
+            "No costs yet",
+            data.firstCostsExpected ? `The first are expected on ${longDay(data.firstCostsExpected)}.` : "They appear after the next daily import.",
+            "no-costs-yet",
+          )
+        : null,
+      previous
+        ? figure(
+            `Last month: ${monthName(previous.month)}`,
+            money(previous.organisationTotal),
+            `Unallocated ${money(previous.unallocated)} · ${previous.final ? "final" : "provisional"}`,
+            "previous-org-total",
+          )
+        : null,
+      empty ? null : figure("Unallocated", money(data.unallocated), "Cost no assignment or owner tag gives to a user", "unallocated"),
+      figure(
+        "Over or near budget",
+        `${over} over · ${warning} near`,
+        empty && previous ? `In ${monthName(previous.month)}, ${state.rows.length} users listed` : `${state.rows.length} users listed`,
+        "alerts",
+      ),
     );
   }
 
@@ -101,7 +153,9 @@ export function adminView(view) {
     const body = rows.length
       ? rows.map((row) => {
           const subject = { userId: row.userId, username: row.username, isSelf: false };
-          const pct = used(row);
+          const empty = state.data.noCostsYet === true;
+          const pct = empty ? null : used(row);
+          const previous = row.previousMonth;
           return h(
             "tr",
             { dataset: { user: row.username } },
@@ -115,7 +169,14 @@ export function adminView(view) {
             h("td", { class: "num" }, money(row.total)),
             h("td", { class: "num" }, row.budget ? money(row.budget) : "Not set"),
             h("td", { class: "num" }, pct === null ? "—" : percent(pct.toFixed(1))),
-            h("td", {}, statusBadge(row.status, { compact: true })),
+            h("td", {}, statusBadge(empty && row.budget ? "pending" : row.status, { compact: true })),
+            lastMonthShown()
+              ? h(
+                  "td",
+                  { class: "last-month-cell", dataset: { value: "previous" } },
+                  previous ? [money(previous.total), " ", statusBadge(previous.budget ? previous.status : null, { compact: true })] : "—",
+                )
+              : null,
             h(
               "td",
               {},
@@ -123,11 +184,11 @@ export function adminView(view) {
             ),
           );
         })
-      : [h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, emptyState("No users yet.", "Users appear here after their first sign-in or the daily sync.")))];
+      : [h("tr", {}, h("td", { colspan: String(columns().length) }, emptyState("No users yet.", "Users appear here after their first sign-in or the daily sync.")))];
     replace(
       table,
       h("caption", { class: "visually-hidden" }, `Users in ${monthName(state.month)}, sorted by ${COLUMNS.find((c) => c.key === key).label.toLowerCase()}`),
-      sortableHeader(COLUMNS, state.sort, onSort),
+      sortableHeader(columns(), state.sort, onSort),
       h("tbody", {}, body),
     );
     foot.textContent = `${state.rows.length} user${state.rows.length === 1 ? "" : "s"}${state.nextToken ? " so far" : ""}.`;
@@ -141,7 +202,7 @@ export function adminView(view) {
       state.rows = [];
       state.nextToken = null;
       replace(figures, [0, 1, 2].map(() => h("section", { class: "card" }, skeleton(2, "Loading organisation figures"))));
-      replace(table, sortableHeader(COLUMNS, state.sort, () => {}), tableSkeleton(COLUMNS.length, 5));
+      replace(table, sortableHeader(columns(), state.sort, () => {}), tableSkeleton(columns().length, 5));
       table.setAttribute("aria-busy", "true");
     }
     more.disabled = true;
@@ -150,6 +211,14 @@ export function adminView(view) {
       if (signal.aborted || mine !== loadId) return;
       state.rows = state.rows.concat(data.users);
       state.nextToken = data.nextToken;
+      state.data = data;
+      if (!state.month) {
+        // The API's current month: the latest one to choose.
+        state.month = data.month;
+        monthInput.value = data.month;
+        monthInput.max = data.month;
+      }
+      if (knownToday()) monthInput.max = knownToday().slice(0, 7);
       showFigures(data);
       showTable();
     } catch (error) {
@@ -167,7 +236,7 @@ export function adminView(view) {
   }
 
   monthInput.addEventListener("change", () => {
-    if (/^\d{4}-\d{2}$/.test(monthInput.value) && monthInput.value <= month) {
+    if (/^\d{4}-\d{2}$/.test(monthInput.value) && (!monthInput.max || monthInput.value <= monthInput.max)) {
       state.month = monthInput.value;
       load(false);
     }

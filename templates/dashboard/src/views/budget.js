@@ -4,7 +4,7 @@
 // budget: the API answers 409 and the form reloads the current values.
 
 import { announce, field, h, openDialog, replace } from "../dom.js";
-import { money, percent } from "../format.js";
+import { METRIC_HINT, metricText, money, percent } from "../format.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
 
 const FIELDS = ["monthlyLimit", "alertThreshold"];
@@ -206,10 +206,19 @@ function renderBudget(body, summary, { onEdit }) {
         "div",
         { class: "figure" },
         h("dt", {}, "This month so far"),
-        h("dd", {}, money(summary.total), h("small", {}, summary.percentUsed !== null ? ` (${percent(summary.percentUsed)})` : "")),
+        h("dd", {}, money(summary.total), h("small", {}, summary.percentUsed !== null && summary.percentUsed !== undefined ? ` (${percent(summary.percentUsed)})` : "")),
       ),
     ),
-    h("p", {}, "Status: ", statusBadge(summary.status, { compact: true })),
+    h(
+      "p",
+      {},
+      "Status: ",
+      // An empty month (the 1st) has nothing to judge yet: not "under budget".
+      statusBadge(summary.noCostsYet ? "pending" : summary.status, { compact: true }),
+      metricText(summary.metric)
+        ? h("span", { class: "muted" }, " · compared with ", h("span", { class: "metric", title: METRIC_HINT[summary.metric], dataset: { testid: "metric" } }, metricText(summary.metric).toLowerCase()))
+        : null,
+    ),
     h(
       "p",
       { class: "muted" },

@@ -45,7 +45,8 @@ export function loadingCard({ title, subtitle, className = "", bodyClass = "", l
       "div",
       { class: "card-head" },
       h("h2", { id: headingId }, title),
-      subtitle ? h("p", { class: "card-subtitle" }, subtitle) : null,
+      // "" keeps an empty slot for a subtitle that arrives with the data.
+      subtitle !== undefined && subtitle !== null ? h("p", { class: "card-subtitle" }, subtitle) : null,
     ),
     body,
   );

@@ -1,14 +1,16 @@
 // Cost details: the user's daily cost lines (one per day, service, resource and charge), from
 // GET cost-lines, which filters by service, searches resource ids, sorts (cost high to low by
 // default, or by date) and pages on the server. Pages go forward with the API's nextToken;
-// the tokens already seen take the user back.
+// the tokens already seen take the user back. The default range is the last 30 complete days
+// (today never has figures yet), counted from the API's business date.
 
 import { emptyState, errorState, field, h, replace } from "../dom.js";
-import { addDays, longDay, money, monthStart, serviceName, todayUtc } from "../format.js";
+import { METRIC_HINT, addDays, longDay, metricText, money, serviceName } from "../format.js";
 import { pageHead, sortableHeader, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 20;
 const MAX_DAYS = 92; // the API's bound for cost lines
+const DEFAULT_DAYS = 30;
 const SEARCH_DELAY_MS = 300;
 
 const SORTS = {
@@ -33,11 +35,9 @@ function daysBetween(start, end) {
 export function costsView(view) {
   const { ctx, subject, container, signal } = view;
   const { api } = ctx;
-  const today = todayUtc();
-
   const state = {
-    start: monthStart(today),
-    end: today,
+    start: null, // the last 30 complete days, once the business date is known
+    end: null,
     service: "",
     q: "",
     sort: "-cost",
@@ -45,12 +45,9 @@ export function costsView(view) {
     tokens: [null], // tokens[i] fetches page i
     services: [],
   };
-  // Early in a month "this month" is a day or two: show a fortnight instead.
-  if (state.start > addDays(today, -6)) state.start = addDays(today, -13);
-
   const serviceSelect = h("select", { name: "service" }, h("option", { value: "" }, "All services"));
-  const fromInput = h("input", { type: "date", name: "from", value: state.start, max: today });
-  const toInput = h("input", { type: "date", name: "to", value: state.end, max: today });
+  const fromInput = h("input", { type: "date", name: "from" });
+  const toInput = h("input", { type: "date", name: "to" });
   const searchInput = h("input", { type: "search", name: "q", placeholder: "Resource ID or service", autocomplete: "off", spellcheck: "false" });
   const sortSelect = h(
     "select",
@@ -83,7 +80,7 @@ export function costsView(view) {
   const card = h(
     "section",
     { class: "card span-12", "aria-labelledby": "lines-title" },
-    h("div", { class: "card-head" }, h("h2", { id: "lines-title" }, "Daily cost lines"), h("p", {}, "One line per day, service and resource")),
+    h("div", { class: "card-head" }, h("h2", { id: "lines-title" }, "Daily cost lines"), h("p", { class: "card-subtitle" }, "One line per day, service and resource")),
     filters,
     tableBox,
     h("div", { class: "table-foot" }, summary, h("div", { class: "pager" }, prev, pageLabel, next)),
@@ -181,6 +178,14 @@ export function costsView(view) {
       });
       if (signal.aborted || mine !== loadId) return;
       state.tokens[state.page + 1] = data.nextToken;
+      const metric = metricText(data.metric);
+      if (metric) {
+        replace(
+          card.querySelector(".card-subtitle"),
+          "One line per day, service and resource · ",
+          h("span", { class: "metric", title: METRIC_HINT[data.metric], dataset: { testid: "metric" } }, metric),
+        );
+      }
       state.services = data.services;
       fillServices();
       show(data);
@@ -256,5 +261,28 @@ export function costsView(view) {
     load().then(() => (next.disabled ? prev : next).focus());
   });
 
-  return load();
+  // The page and its heading are up before the first await (the router focuses the heading).
+  async function begin() {
+    replace(table, sortableHeader(COLUMNS, SORTS[state.sort], () => {}), tableSkeleton(COLUMNS.length, 8));
+    table.setAttribute("aria-busy", "true");
+    let today;
+    try {
+      today = await ctx.today();
+    } catch (error) {
+      if (!signal.aborted) {
+        table.removeAttribute("aria-busy");
+        replace(table, h("tbody", {}, h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, begin, "the cost lines")))));
+      }
+      return;
+    }
+    if (signal.aborted) return;
+    state.end = addDays(today, -1);
+    state.start = addDays(today, -DEFAULT_DAYS);
+    fromInput.value = state.start;
+    toInput.value = state.end;
+    fromInput.max = today;
+    toInput.max = today;
+    await load();
+  }
+  return begin();
 }

@@ -1,15 +1,21 @@
 // Dashboard: the month's summary card, this month by service (doughnut), the daily trend with
 // forecast and budget pace, and the top cost drivers. Three API calls before the first chart:
-// summary, this month's costs and the trend window's costs, all sent at once.
+// the summary and the trend (the API's last 30 complete days) leave at once; this month's
+// costs leave with them when the business date is known, else as soon as the summary says it.
+// In the first days of a month the summary explains the empty month and shows last month's
+// result beside it.
 
 import { doughnutChart, trendChart } from "../charts.js";
 import { emptyState, h, replace } from "../dom.js";
 import {
+  METRIC_HINT,
   addDays,
   dateTime,
   dayRange,
   daysInMonth,
+  knownToday,
   longDay,
+  metricText,
   money,
   moneyNumber,
   monthEnd,
@@ -17,8 +23,7 @@ import {
   monthStart,
   percent,
   serviceName,
-  todayUtc,
-  toNumber,
+  showLastMonth,
 } from "../format.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
@@ -34,10 +39,115 @@ function figure(label, value, key, extra = null) {
   );
 }
 
+function meterOf(summary, budget) {
+  const used = Number(summary.percentUsed);
+  const fill = h("span", { class: `meter-fill ${summary.status || ""}` });
+  fill.style.width = `${Math.min(100, Math.max(0, used))}%`;
+  const mark = h("span", { class: "meter-threshold", title: `Alert at ${budget.alertThreshold}%` });
+  mark.style.left = `${budget.alertThreshold}%`;
+  return h(
+    "div",
+    {},
+    h(
+      "div",
+      {
+        class: "meter",
+        role: "meter",
+        "aria-label": "Budget used",
+        "aria-valuemin": "0",
+        "aria-valuemax": "100",
+        "aria-valuenow": String(Math.min(100, Math.max(0, used))),
+        "aria-valuetext": `${percent(summary.percentUsed)} of the budget used`,
+      },
+      fill,
+      mark,
+    ),
+    h(
+      "div",
+      { class: "meter-caption" },
+      h("span", {}, `${percent(summary.percentUsed)} of the budget used`),
+      h("span", {}, `Alert at ${budget.alertThreshold}%`),
+    ),
+  );
+}
+
+/** A month without figures: nothing to judge, so say why, and when figures will come. */
+function awaitingCosts(summary) {
+  const expected = summary.firstCostsExpected;
+  // Before the expected day the figures are on their way; after it there simply were none.
+  return h(
+    "p",
+    { class: "notice", role: "note", dataset: { testid: "no-costs-yet" } },
+    expected
+      ? [
+          h("strong", {}, `No costs for ${monthName(summary.month)} have arrived yet.`),
+          ` AWS reports each day's costs after the day ends: the first are expected on ${longDay(expected)}.`,
+        ]
+      : [
+          h("strong", {}, `No costs for ${monthName(summary.month)} so far.`),
+          " Costs appear here a day or two after they are incurred, once the daily import has run.",
+        ],
+  );
+}
+
+/** Last month's result against the budget in force then, while this month has little data. */
+function lastMonth(previous) {
+  const budget = previous.budget;
+  const remaining = previous.remaining ? Number(previous.remaining.amount) : null;
+  let difference = "—";
+  if (previous.remaining && remaining < 0) {
+    difference = `${money({ ...previous.remaining, amount: previous.remaining.amount.replace(/^-/, "") })} over`;
+  } else if (previous.remaining) {
+    difference = `${money(previous.remaining)} left`;
+  }
+  return h(
+    "section",
+    { class: "last-month", "aria-labelledby": "last-month-title", dataset: { testid: "previous-month" } },
+    h(
+      "h3",
+      { id: "last-month-title" },
+      `Last month: ${monthName(previous.month)}`,
+      h(
+        "span",
+        { class: `tag ${previous.final ? "tag-final" : ""}`, dataset: { value: "previous-final" } },
+        previous.final ? "Final" : "Provisional",
+      ),
+    ),
+    h(
+      "dl",
+      { class: "last-month-figures" },
+      figure("Total", money(previous.total), "previous-total"),
+      figure("Budget", budget ? money(budget.monthlyLimit) : "Not set", "previous-budget"),
+      figure(
+        "Result",
+        budget ? statusBadge(previous.status, { compact: true }) : "No budget",
+        "previous-status",
+      ),
+      figure(
+        "Against the budget",
+        difference,
+        "previous-difference",
+        previous.percentUsed !== null && previous.percentUsed !== undefined
+          ? h("small", {}, ` (${percent(previous.percentUsed)} used)`)
+          : null,
+      ),
+    ),
+    h(
+      "p",
+      { class: "chart-note" },
+      previous.final
+        ? "Final: AWS no longer restates these days."
+        : "Provisional: AWS may still restate the month's last days; the result becomes final in a few days.",
+    ),
+  );
+}
+
 function renderSummary(body, summary, { onEditBudget }) {
   const currency = summary.total.currency;
   const budget = summary.budget;
-  const used = summary.percentUsed !== null ? Number(summary.percentUsed) : null;
+  // An empty month is not "under budget at 0%": there is nothing to judge yet.
+  const empty = summary.noCostsYet === true;
+  const hasUsed = summary.percentUsed !== null && summary.percentUsed !== undefined;
   const figures = h(
     "dl",
     { class: "summary-figures", dataset: { testid: "summary" } },
@@ -47,47 +157,19 @@ function renderSummary(body, summary, { onEditBudget }) {
       "Remaining",
       summary.remaining ? money(summary.remaining) : "—",
       "remaining",
-      summary.remainingPct !== null ? h("small", { dataset: { value: "remainingPct" } }, ` (${percent(summary.remainingPct)})`) : null,
+      summary.remainingPct !== null && summary.remainingPct !== undefined
+        ? h("small", { dataset: { value: "remainingPct" } }, ` (${percent(summary.remainingPct)})`)
+        : null,
     ),
     h(
       "div",
       { class: "figure", dataset: { figure: "status" } },
       h("dt", {}, "Status"),
-      h("dd", { dataset: { value: "status" } }, statusBadge(summary.status)),
+      h("dd", { dataset: { value: "status" } }, statusBadge(empty && budget ? "pending" : summary.status)),
     ),
   );
 
-  let meter = null;
-  if (budget && used !== null) {
-    const fill = h("span", { class: `meter-fill ${summary.status || ""}` });
-    fill.style.width = `${Math.min(100, Math.max(0, used))}%`;
-    const mark = h("span", { class: "meter-threshold", title: `Alert at ${budget.alertThreshold}%` });
-    mark.style.left = `${budget.alertThreshold}%`;
-    meter = h(
-      "div",
-      {},
-      h(
-        "div",
-        {
-          class: "meter",
-          role: "meter",
-          "aria-label": "Budget used",
-          "aria-valuemin": "0",
-          "aria-valuemax": "100",
-          "aria-valuenow": String(Math.min(100, Math.max(0, used))),
-          "aria-valuetext": `${percent(summary.percentUsed)} of the budget used`,
-        },
-        fill,
-        mark,
-      ),
-      h(
-        "div",
-        { class: "meter-caption" },
-        h("span", {}, `${percent(summary.percentUsed)} of the budget used`),
-        h("span", {}, `Alert at ${budget.alertThreshold}%`),
-      ),
-    );
-  }
+  const meter = budget && hasUsed && !empty ? meterOf(summary, budget) : null;
 
   const notes = [];
   const forecast = summary.forecast;
@@ -135,7 +217,9 @@ function renderSummary(body, summary, { onEditBudget }) {
   replace(
     body,
     figures,
+    empty ? awaitingCosts(summary) : null,
     meter,
+    showLastMonth(summary) ? lastMonth(summary.previousMonth) : null,
     h("ul", { class: "summary-notes" }, notes),
     h(
       "div",
@@ -154,6 +238,16 @@ function renderSummary(body, summary, { onEditBudget }) {
   }
 }
 
+/** "November 2026 · Amortized cost": the month and which cost every figure on the card is. */
+function summarySubtitle(slot, summary) {
+  const metric = metricText(summary.metric);
+  replace(
+    slot,
+    monthName(summary.month),
+    metric ? [" · ", h("span", { class: "metric", title: METRIC_HINT[summary.metric], dataset: { testid: "metric" } }, metric)] : null,
+  );
+}
+
 function renderDoughnut(body, costs, signal) {
   const currency = costs.total.currency;
   const positive = costs.byService.filter((s) => Number(s.cost.amount) > 0);
@@ -164,7 +258,10 @@ function renderDoughnut(body, costs, signal) {
       h(
         "div",
         { class: "chart-box" },
-        emptyState("No costs this month yet.", "Costs appear the day after they are incurred, once the daily import has run."),
+        emptyState(
+          `No costs for ${monthName(costs.startDate.slice(0, 7))} yet.`,
+          "Costs appear a day or two after they are incurred, once the daily import has run.",
+        ),
       ),
     );
     return null;
@@ -218,7 +315,8 @@ export function trendSeries(costs, summary, today) {
     lastActual = spent.length ? spent[spent.length - 1] : addDays(today, -1);
   }
   if (lastActual > today) lastActual = today;
-  const firstActual = addDays(lastActual, -(TREND_DAYS - 1));
+  let firstActual = addDays(lastActual, -(TREND_DAYS - 1));
+  if (firstActual < costs.startDate) firstActual = costs.startDate;
   const forecastByDay = new Map((forecast ? forecast.daily : []).map((p) => [p.date, p]));
   const end = forecast ? monthEnd(today) : lastActual;
   const days = dayRange(firstActual, end > lastActual ? end : lastActual);
@@ -274,7 +372,7 @@ function dataTable(series, currency) {
   );
 }
 
-function renderTrend(body, [costs, summary], today, signal) {
+function renderTrend(body, [costs, summary, today], signal) {
   const currency = costs.total.currency;
   const series = trendSeries(costs, summary, today);
   if (series.actualTotal === 0 && !summary.forecast) {
@@ -326,22 +424,28 @@ function renderDrivers(body, summary) {
 export function dashboardView(view) {
   const { ctx, subject, container, signal } = view;
   const { api } = ctx;
-  const today = todayUtc();
-  const month = today.slice(0, 7);
-  const trendStart = addDays(today, -TREND_DAYS);
+  const known = knownToday();
 
-  // All three requests leave at once; each card shows its part as soon as it can.
+  // The summary and the trend leave at once; the trend asks for the API's default window, the
+  // last 30 complete days, so it needs no date. This month's costs need the business date: on
+  // the first screen the summary brings it (no extra call before the first chart).
   let summaryPromise;
   let monthPromise;
   let trendPromise;
   const loadSummary = () => (summaryPromise = api.summary(subject.userId));
-  const loadMonth = () => (monthPromise = api.costs(subject.userId, monthStart(today), today));
-  const loadTrend = () => (trendPromise = api.costs(subject.userId, trendStart, today));
+  const today = () =>
+    knownToday()
+      ? Promise.resolve(knownToday())
+      : summaryPromise.then((summary) => summary.today || ctx.today(), () => ctx.today());
+  const loadMonth = () =>
+    (monthPromise = today().then((day) => api.costs(subject.userId, monthStart(day), day)));
+  const loadTrend = () => (trendPromise = api.costs(subject.userId));
   loadSummary();
-  loadMonth();
   loadTrend();
+  loadMonth();
 
-  const summaryCard = loadingCard({ title: "This month", subtitle: monthName(month), className: "span-12", bodyClass: "summary-body", lines: 6, id: "summary-title" });
+  const monthSlot = h("span", {}, known ? monthName(known.slice(0, 7)) : "this month");
+  const summaryCard = loadingCard({ title: "This month", subtitle: known ? monthName(known.slice(0, 7)) : "", className: "span-12", bodyClass: "summary-body", lines: 6, id: "summary-title" });
   const doughnutCard = loadingCard({ title: "This month by service", className: "span-5", lines: 8 });
   const trendCard = loadingCard({ title: "Daily spending", subtitle: "Last 30 days, forecast to the month's end", className: "span-7", lines: 8 });
   const driversCard = loadingCard({ title: "Top resources this month", className: "span-12", lines: 4 });
@@ -351,11 +455,11 @@ export function dashboardView(view) {
 
   replace(
     container,
-    pageHead(
-      view,
-      "Dashboard",
-      `${subject.isSelf ? "Your" : `${subject.username}'s`} AWS costs for ${monthName(month)}, updated daily.`,
-    ),
+    pageHead(view, "Dashboard", [
+      `${subject.isSelf ? "Your" : `${subject.username}'s`} AWS costs for `,
+      monthSlot,
+      ", updated daily.",
+    ]),
     h("div", { class: "grid" }, summaryCard.element, doughnutCard.element, trendCard.element, driversCard.element),
   );
 
@@ -379,9 +483,12 @@ export function dashboardView(view) {
     if (chart) charts[name] = chart;
   };
 
-  const showSummary = (body, summary) =>
+  const showSummary = (body, summary) => {
+    monthSlot.textContent = monthName(summary.month);
+    summarySubtitle(summaryCard.element.querySelector(".card-subtitle"), summary);
     renderSummary(body, summary, { onEditBudget: () => editBudget(summary) });
-  const showTrend = (body, data) => keep("trend", renderTrend(body, data, today, signal));
+  };
+  const showTrend = (body, data) => keep("trend", renderTrend(body, data, signal));
   const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));
 
   const runSummary = () =>
@@ -393,7 +500,7 @@ export function dashboardView(view) {
           loadTrend();
           loadSummary();
         },
-        () => Promise.all([trendPromise, summaryPromise]),
+        () => Promise.all([trendPromise, summaryPromise, today()]),
       ),
       showTrend,
       signal,

@@ -2,7 +2,7 @@
 // confirmation; administrators assign a resource to any user.
 
 import { announce, confirmDialog, emptyState, errorState, field, h, replace } from "../dom.js";
-import { money, shortDay } from "../format.js";
+import { METRIC_HINT, metricText, money, shortDay } from "../format.js";
 import { pageHead, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
@@ -147,7 +147,16 @@ export function resourcesView(view) {
   );
   const tableBox = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Assigned resources" }, table);
   const body = h("div", { class: "card-body" }, tableBox, h("div", { class: "table-foot" }, status, more));
-  const card = h("section", { class: "card span-12", "aria-labelledby": "resources-title" }, h("div", { class: "card-head" }, h("h2", { id: "resources-title" }, "Assigned resources"), h("p", {}, "Costs use the latest imported day and the last 30 days")), body);
+  const costNote = h("p", {}, "Costs use the latest imported day and the last 30 days");
+  const card = h("section", { class: "card span-12", "aria-labelledby": "resources-title" }, h("div", { class: "card-head" }, h("h2", { id: "resources-title" }, "Assigned resources"), costNote), body);
+  // Which cost these are: the deployment's budget metric, from GET /api/me.
+  ctx
+    .me()
+    .then((me) => {
+      const metric = metricText(me.budgetMetric);
+      if (metric && !signal.aborted) costNote.append(" · ", h("span", { class: "metric", title: METRIC_HINT[me.budgetMetric], dataset: { testid: "metric" } }, metric));
+    })
+    .catch(() => {});
 
   let items = [];
   let nextToken = null;

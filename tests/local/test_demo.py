@@ -1,0 +1,132 @@
+"""The demo organisation looks alive on any business date: alice *warning*, bob *over*, carol
+*under*, judged on the figures the demo's own cost pattern produces (no AWS needed)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from infra.local.demo import (
+    BUDGET_LEVELS,
+    HISTORY_DAYS,
+    PLAN,
+    budget_limit,
+    demo_resources,
+    sizing_period,
+)
+from infra.local.demo_costs import DemoResource, daily_amount, daily_usage, generate_focus_csv
+from tally.budgets import DEFAULT_THRESHOLD, budget_status
+from tally.models import Budget, BudgetStatus
+
+EXPECTED = {"alice": BudgetStatus.WARNING, "bob": BudgetStatus.OVER, "carol": BudgetStatus.UNDER}
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+# The calendar's edges: the 1st, 2nd and 3rd, the 15th, the last day of 30- and 31-day months,
+# 1 January, 29 February and 1 March of a leap year, and a month whose 1st and 2nd are a weekend.
+DATES = [
+    date(2026, 12, 1),
+    date(2026, 12, 2),
+    date(2026, 12, 3),
+    date(2026, 11, 15),
+    date(2026, 11, 25),
+    date(2026, 11, 30),
+    date(2026, 12, 31),
+    date(2027, 1, 1),
+    date(2027, 1, 2),
+    date(2027, 1, 3),
+    date(2028, 2, 29),
+    date(2028, 3, 1),
+    date(2028, 3, 3),
+    date(2026, 8, 3),  # 1 and 2 August 2026 are a Saturday and a Sunday
+]
+
+
+def _budget(limit: Decimal) -> Budget:
+    return Budget("b", "u", limit, DEFAULT_THRESHOLD, "USD", CREATED, CREATED, 1)
+
+
+def _resources() -> list[DemoResource]:
+    return demo_resources(
+        {p.name: f"arn:aws:{p.kind}:us-east-1:123456789012:{p.name}" for p in PLAN}
+    )
+
+
+def planned_spend(today: date, first: date, end: date) -> dict[str, Decimal]:
+    """Each user's usage between ``first`` and ``end`` in the export the demo writes on
+    ``today``, allocated as the plan says (assignment shares, then the Owner tag)."""
+    by_name = {p.name: p for p in PLAN}
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    for day, resource, amount in daily_usage(_resources(), end=today, days=HISTORY_DAYS):
+        if not first <= day < end:
+            continue
+        item = by_name[resource.name]
+        for user, share in item.assigned:
+            spent[user] += amount * Decimal(share) / 100
+        if not item.assigned and item.owner_tag in EXPECTED:
+            spent[item.owner_tag] += amount
+    return spent
+
+
+@pytest.mark.parametrize(
+    ("today", "period"),
+    [
+        (date(2026, 12, 1), (date(2026, 11, 1), date(2026, 12, 1))),
+        (date(2026, 12, 2), (date(2026, 11, 1), date(2026, 12, 1))),
+        (date(2026, 12, 3), (date(2026, 12, 1), date(2026, 12, 3))),
+        (date(2026, 11, 30), (date(2026, 11, 1), date(2026, 11, 30))),
+        (date(2027, 1, 1), (date(2026, 12, 1), date(2027, 1, 1))),
+        (date(2028, 3, 2), (date(2028, 2, 1), date(2028, 3, 1))),
+        (date(2028, 2, 29), (date(2028, 2, 1), date(2028, 2, 29))),
+    ],
+    ids=str,
+)
+def test_budgets_are_sized_from_this_month_from_the_3rd_else_from_last_month(
+    today: date, period: tuple[date, date]
+) -> None:
+    assert sizing_period(today) == period
+
+
+@pytest.mark.parametrize("level", sorted(BUDGET_LEVELS.values()))
+def test_the_rounded_limit_keeps_every_spend_at_its_level(level: Decimal) -> None:
+    expected = next(EXPECTED[u] for u, v in BUDGET_LEVELS.items() if v == level)
+    spends = [Decimal(n) / 100 for n in range(100, 20000, 7)]
+    spends += [Decimal(n) for n in range(200, 200000, 997)]
+    for spent in spends:
+        limit = budget_limit(spent, level)
+        assert limit == limit.quantize(Decimal("0.01")) and limit > 0
+        assert budget_status(spent, _budget(limit)) == expected, (spent, limit)
+
+
+def test_the_limit_is_a_round_figure() -> None:
+    assert budget_limit(Decimal("27.70"), Decimal("0.85")) == Decimal("33.00")
+    assert budget_limit(Decimal("1016.43"), Decimal("0.85")) == Decimal("1200.00")
+    assert budget_limit(Decimal("0"), Decimal("0.85")) == Decimal("100.00")
+
+
+@pytest.mark.parametrize("today", DATES, ids=str)
+def test_the_demo_shows_warning_over_and_under_on_any_date(today: date) -> None:
+    """From the 3rd: this month to date against the budget; on the 1st and 2nd: last month,
+    complete, against the same budget (it is in force from the first month of the history)."""
+    first, end = sizing_period(today)
+    spent = planned_spend(today, first, end)
+
+    for user, level in BUDGET_LEVELS.items():
+        assert spent[user] > 0, user
+        status = budget_status(spent[user], _budget(budget_limit(spent[user], level)))
+        assert status == EXPECTED[user], (user, spent[user])
+
+
+def test_a_days_cost_does_not_depend_on_the_window() -> None:
+    resources = _resources()
+    day = date(2026, 11, 2)
+    far = date(2026, 12, 31)  # the spike (12 days before the end) is far from ``day``
+    priced = {r.name: daily_amount(r, day, spike_day=far) for r in resources}
+    for end in (date(2026, 11, 25), date(2026, 12, 1)):
+        rows = [(d, r.name, a) for d, r, a in daily_usage(resources, end=end) if d == day]
+        assert {name: amount for _, name, amount in rows} == priced
+    # The export is the same figures as text: same day, same cost, whatever the window.
+    assert generate_focus_csv(resources, end=date(2026, 11, 25)).count(
+        "2026-11-02T00:00:00Z,2026-11-03T00:00:00Z,Usage"
+    ) == len(resources)
