@@ -79,6 +79,12 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(names) if names else str(where)
 
 
+def _message(error: dict[str, Any]) -> str:
+    # pydantic prefixes our own validators' messages with "Value error, ": the client
+    # needs the sentence, not the exception class.
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 @app.exception_handler(RequestValidationError)
 def validation_error(error: RequestValidationError) -> Response[str]:
     errors = error.errors()
@@ -86,9 +92,7 @@ def validation_error(error: RequestValidationError) -> Response[str]:
         return problem(
             400, "the request body is not valid JSON", errors=[FieldError("body", "not valid JSON")]
         )
-    fields = [
-        FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))) for e in errors
-    ]
+    fields = [FieldError(_field(tuple(e.get("loc", ()))), _message(e)) for e in errors]
     return problem(
         422,
         "; ".join(f"{f.field}: {f.message}" for f in fields[:5]),

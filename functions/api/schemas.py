@@ -177,6 +177,7 @@ class AssignedResourceOut(AssignmentOut):
 
 
 class ResourceListOut(Out):
+    metric: Literal["billed", "effective"] = Field(description="the cost each item's figures use")
     items: list[AssignedResourceOut]
     next_token: str | None
 

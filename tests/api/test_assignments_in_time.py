@@ -50,3 +50,8 @@ def test_backdated_planned_listed_ended(api: Api, demo: Demo) -> None:
     # Bob may take the resource again, from the day it ended on.
     again = api.call("POST", url, BOB, body={**body, "resourceId": demo.instance_ids[1]})
     assert again.status == 201 and again.body["effectiveFrom"] == "2026-11-20"
+
+
+def test_the_resource_list_says_which_cost_its_figures_use(api: Api) -> None:
+    listed = api.call("GET", "/api/billing/user/u-bob/resources", BOB).body
+    assert listed["metric"] == api.settings.budget_metric == "effective"

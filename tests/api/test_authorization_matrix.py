@@ -170,3 +170,4 @@ def test_organisation_owners_are_not_user_ids(api: Api, reserved: str, what: str
         reply = api.call("GET", f"/api/billing/user/{reserved}/{what}", caller)
         assert reply.status == 422, reply.body
         assert reply.problem["errors"][0]["field"] == "userId"
+        assert reply.problem["errors"][0]["message"].startswith("not a user id")

@@ -81,6 +81,7 @@ def list_resources(
         today=context.today(),
     )
     return ResourceListOut(
+        metric=context.settings().budget_metric,
         items=[convert.assigned_resource_out(r) for r in page.items],
         next_token=encode_token(page.next_key, secret=secret, scope=scope),
     )
