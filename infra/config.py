@@ -20,6 +20,7 @@ from infra.constructs.lambda_factory import log_retention
 
 COST_SOURCES = ("cost-explorer", "focus")
 BUDGET_METRICS = ("billed", "effective")
+CLAIM_UNOWNED = ("hold", "accept")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -60,9 +61,13 @@ class TallyConfig:
     restatement_days: int
     default_currency: str
     require_mfa: bool
+    require_admin_mfa: bool
     cognito_email_via_ses: bool
     log_retention_days: int
     export_retention_days: int
+    claim_unowned: str = "hold"
+    # AWS accounts whose resources users may claim and admins assign; empty: this stack's own.
+    org_accounts: tuple[str, ...] = ()
 
     @property
     def uses_placeholders(self) -> bool:
@@ -112,9 +117,13 @@ class TallyConfig:
             restatement_days=get("restatementDays", _positive_int, 3),
             default_currency=get("defaultCurrency", _currency, "USD"),
             require_mfa=get("requireMfa", _bool, False),
+            # Admins hold every user's data: TOTP unless the operator explicitly opts out.
+            require_admin_mfa=get("requireAdminMfa", _bool, True),
             cognito_email_via_ses=get("cognitoEmailViaSes", _bool, False),
             log_retention_days=get("logRetentionDays", _retention, 90),
             export_retention_days=get("exportRetentionDays", _positive_int, 400),
+            claim_unowned=get("claimUnowned", _one_of(CLAIM_UNOWNED), "hold"),
+            org_accounts=get("orgAccounts", _accounts, []),
         )
 
 
@@ -186,6 +195,17 @@ def _bool(key: str, value: Any) -> bool:
     if text in ("false", "0", "no", ""):
         return False
     raise ValueError(f"{value!r} is not true or false")
+
+
+def _accounts(key: str, value: Any) -> tuple[str, ...]:
+    """12-digit AWS account ids: a list, or one comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError("must be a list of 12-digit AWS account ids")
+    accounts = tuple(str(a).strip() for a in items if str(a).strip())
+    if not all(a.isdigit() and len(a) == 12 for a in accounts):
+        raise ValueError("must be a list of 12-digit AWS account ids")
+    return accounts
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str]:

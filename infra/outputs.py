@@ -22,6 +22,7 @@ API_FUNCTION_NAME = "ApiFunctionName"
 INGEST_FUNCTION_NAME = "IngestFunctionName"
 INGEST_DEAD_LETTER_QUEUE_URL = "IngestDeadLetterQueueUrl"
 MONITORING_DASHBOARD_NAME = "MonitoringDashboardName"
+PAGE_TOKEN_SECRET_ARN = "PageTokenSecretArn"  # noqa: S105 - an output id, not a secret
 
 
 def table_name(spec: TableSpec) -> str:

@@ -56,6 +56,7 @@ class TallyStack(Stack):
             "Auth",
             admin_email=config.admin_email,
             require_mfa=config.require_mfa,
+            require_admin_mfa=config.require_admin_mfa,
             dashboard_url=dashboard.origin,
             ses_sender=config.sender_email if config.cognito_email_via_ses else None,
         )
@@ -70,6 +71,9 @@ class TallyStack(Stack):
                 "TALLY_OWNER_TAG_KEY": config.owner_tag_key,
                 "TALLY_OWNER_TAG_MAP": json.dumps(config.owner_tag_map, sort_keys=True),
                 "TALLY_BUDGET_METRIC": config.budget_metric,
+                "TALLY_CLAIM_UNOWNED": config.claim_unowned,
+                # Resources of other accounts are refused unless listed (this account: always).
+                "TALLY_ORG_ACCOUNTS": ",".join(dict.fromkeys([self.account, *config.org_accounts])),
                 "TALLY_DEFAULT_CURRENCY": config.default_currency,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
@@ -80,12 +84,14 @@ class TallyStack(Stack):
             runtime=runtime,
             data=data,
             user_pool=auth.user_pool,
+            app_clients=[auth.dashboard_client],
             allowed_origin=dashboard.origin,
             throttle_rate=config.api_throttle_rate,
             throttle_burst=config.api_throttle_burst,
             enable_waf=config.enable_waf,
             log_retention_days=config.log_retention_days,
         )
+        auth.enforce_admin_mfa(api.function)
         dashboard.deploy_site(
             api_url=api.url,
             rest_api=api.rest_api,
@@ -140,6 +146,11 @@ class TallyStack(Stack):
             outputs.OPERATIONS_TOPIC_ARN, messaging.operations.topic_arn, "Operations alarms"
         )
         self._output(outputs.API_FUNCTION_NAME, api.function.function_name, "API function")
+        self._output(
+            outputs.PAGE_TOKEN_SECRET_ARN,
+            api.page_token_secret.secret_arn,
+            "Pagination token keys (rotating them: docs/deploy.md)",
+        )
         self._output(outputs.INGEST_FUNCTION_NAME, ingest.function.function_name, "Ingest function")
         self._output(
             outputs.INGEST_DEAD_LETTER_QUEUE_URL,

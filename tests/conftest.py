@@ -36,6 +36,7 @@ def _clean_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def table_env(prefix: str = "tally-test") -> dict[str, str]:
     env = {spec.env_var: spec.local_name(prefix) for spec in ALL_TABLES}
     env.update({"AWS_REGION": "us-east-1", "TALLY_PAGE_TOKEN_SECRET": TEST_SECRET})
+    env["TALLY_APP_CLIENT_IDS"] = "test-client"  # the ``aud`` of tests/api/events.py
     return env
 
 

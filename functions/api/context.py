@@ -6,18 +6,26 @@ import, so tests can import the API without AWS settings).
 
 from __future__ import annotations
 
-import re
+import base64
+import json
+import os
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
+from tally.access import require_admin
 from tally.clock import utc_today
 from tally.errors import Unauthenticated
-from tally.identity import Caller
-from tally.settings import Settings, get_settings
+from tally.identity import Caller, group_name_problem
+from tally.membership import AdminMembership, CognitoAdminMembership, confirm_admin
+from tally.settings import ConfigurationError, Settings, get_settings
 from tally.store import Stores, dynamodb_stores
+from tally.tables import ADMIN_GROUP
+
+logger = Logger(service="tally-api")
 
 
 @lru_cache(maxsize=1)
@@ -55,22 +63,120 @@ def resource_catalog() -> Any:
 
 @lru_cache(maxsize=1)
 def user_source() -> Any:
-    import os
-
     from tally.users import CognitoUserSource
 
     pool = os.environ.get("TALLY_USER_POOL_ID")
     return CognitoUserSource(aws_client("cognito-idp"), pool) if pool else None
 
 
-def _groups(raw: object) -> frozenset[str]:
-    """API Gateway renders the groups list claim as a string ("admins" or "[admins, users]");
-    a JSON list is accepted too. Names are matched exactly afterwards."""
+@lru_cache(maxsize=1)
+def admin_mfa_directory() -> Any:
+    """Where the API asks whether an admin has TOTP on; None when admins need no MFA
+    (``TALLY_REQUIRE_ADMIN_MFA``). Its cache lives as long as the warm container."""
+    from tally.mfa import CognitoMfaDirectory, admin_mfa_required
+
+    if not admin_mfa_required():
+        return None
+    pool = os.environ.get("TALLY_USER_POOL_ID")
+    if not pool:
+        raise ConfigurationError("TALLY_REQUIRE_ADMIN_MFA needs TALLY_USER_POOL_ID")
+    return CognitoMfaDirectory(aws_client("cognito-idp"), pool)
+
+
+def admin_membership() -> AdminMembership | None:
+    """Where the API confirms a token's admins group with the user pool, so removing someone
+    from the group takes their admin rights within minutes, not at token expiry
+    (``tally.membership``). None without a pool: tests that build requests by hand."""
+    pool = os.environ.get("TALLY_USER_POOL_ID")
+    return _admin_membership(pool) if pool else None
+
+
+@lru_cache(maxsize=4)
+def _admin_membership(pool: str) -> AdminMembership:
+    # One per pool, with the cache of confirmed admins living as long as the container.
+    return CognitoAdminMembership(aws_client("cognito-idp"), pool)
+
+
+def _group_names(raw: object) -> tuple[list[str], bool]:
+    """The names in the groups claim, and whether they were read unambiguously.
+
+    API Gateway's REST Cognito authorizer renders the token's list as one string joined with
+    commas ("admins" or "admins,users"); HTTP APIs' JWT authorizer as "[admins users]"; a
+    JSON list is taken as it is. Nothing in those strings escapes a delimiter, so a name that
+    holds one cannot be told from several names.
+    """
     if isinstance(raw, list):
-        return frozenset(str(g) for g in raw)
-    if not isinstance(raw, str):
-        return frozenset()
-    return frozenset(g for g in re.split(r"[\s,]+", raw.strip().strip("[]")) if g)
+        names = [str(g) for g in raw]
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("[") and text.endswith("]"):
+            names = text[1:-1].split(" ")
+        else:
+            names = text.split(",")
+    else:
+        return [], raw is None
+    return names, all(group_name_problem(n) is None for n in names)
+
+
+def _verified_token_groups(event: Any, claims: dict[str, Any]) -> list[str] | None:
+    """The groups list as the token holds it (a JSON array, never flattened), or None.
+
+    API Gateway's Cognito authorizer verified exactly the token in the Authorization header
+    (its identity source) before passing its claims on, so that token's payload is read
+    here without checking the signature again; it must be the one whose claims were passed
+    (same sub, aud and jti), and there must be only one such header."""
+    multi = (event.get("multiValueHeaders") or {}) if event else {}
+    single = (event.get("headers") or {}) if event else {}
+    values = [v for k, vs in multi.items() if k.lower() == "authorization" for v in vs or []]
+    values = values or [v for k, v in single.items() if k.lower() == "authorization"]
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    token = values[0].removeprefix("Bearer ").strip()
+    try:
+        payload_part = token.split(".")[1]
+        payload = json.loads(
+            base64.urlsafe_b64decode(payload_part + "=" * (-len(payload_part) % 4))
+        )
+    except (IndexError, ValueError, RecursionError):
+        return None
+    if not isinstance(payload, dict) or any(
+        payload.get(name) != claims.get(name) for name in ("sub", "aud", "jti")
+    ):
+        return None
+    groups = payload.get("cognito:groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        return None
+    return groups
+
+
+def _groups(raw: object, token_groups: list[str] | None = None) -> frozenset[str]:
+    """The caller's groups, matched exactly afterwards: from the verified token's own list
+    when the request carries it, else from API Gateway's rendering of the claim. A name with
+    a delimiter in it (a group such as "finance,admins", which the stack refuses to create)
+    never grants admin: in the rendering it cannot be told from several groups."""
+    names, clear = (
+        (token_groups, all(group_name_problem(n) is None for n in token_groups))
+        if token_groups is not None
+        else _group_names(raw)
+    )
+    groups = frozenset(n for n in names if n)
+    if clear:
+        return groups
+    logger.warning("a groups claim holds an ambiguous group name; admin rights withheld")
+    return groups - {ADMIN_GROUP}
+
+
+def app_client_ids() -> frozenset[str]:
+    """The app clients whose tokens this API accepts (``TALLY_APP_CLIENT_IDS``, comma
+    separated). API Gateway's Cognito authorizer accepts an ID token of any client of the
+    pool, so the client is bound here. Read per request (a dict lookup), so a test or the
+    local stack may set it late; missing, every request fails loudly (500).
+    """
+    ids = frozenset(i.strip() for i in os.environ.get("TALLY_APP_CLIENT_IDS", "").split(","))
+    ids -= {""}
+    if not ids:
+        raise ConfigurationError("environment variable TALLY_APP_CLIENT_IDS is required")
+    return ids
 
 
 def current_caller(app: BaseRouter) -> Caller:
@@ -81,9 +187,55 @@ def current_caller(app: BaseRouter) -> Caller:
     sub = claims.get("sub")
     if not sub or claims.get("token_use", "id") != "id":
         raise Unauthenticated("a Cognito ID token is required")
-    return Caller(
+    if claims.get("aud") not in app_client_ids():
+        raise Unauthenticated("the token was issued to another app client")
+    caller = Caller(
         user_id=sub,
         username=claims.get("cognito:username") or sub,
         email=claims.get("email"),
-        groups=_groups(claims.get("cognito:groups")),
+        groups=_groups(claims.get("cognito:groups"), _verified_token_groups(event, claims)),
     )
+    # The token's admins group counts only while the pool still has it (tally.membership).
+    caller = confirm_admin(caller, admin_membership())
+    from tally.mfa import enforce_admin_mfa
+
+    return enforce_admin_mfa(caller, admin_mfa_directory())
+
+
+def admins_only(app: BaseRouter, next_middleware: Any) -> Any:
+    """Route middleware of the admin-only routes: 403 before the route reads its input (a
+    page token would otherwise be judged first); the domain checks again."""
+    require_admin(current_caller(app))
+    return next_middleware(app)
+
+
+def org_accounts(app: BaseRouter) -> frozenset[str]:
+    """The AWS accounts whose resources may be assigned or claimed: the configured ones, or
+    else the account this function runs in (from its ARN; the moto account locally)."""
+    configured = get_settings().org_accounts
+    if configured:
+        return configured
+    arn = str(getattr(app.lambda_context, "invoked_function_arn", "") or "")
+    parts = arn.split(":")
+    return frozenset({parts[4]}) if len(parts) > 4 and parts[4] else frozenset()
+
+
+def claim_policy(app: BaseRouter) -> Any:
+    from tally.allocation import OwnerTagRule
+    from tally.claims import ClaimPolicy
+
+    settings = get_settings()
+    return ClaimPolicy(
+        unowned=settings.claim_unowned,
+        tag_rule=OwnerTagRule(key=settings.owner_tag_key, explicit=settings.owner_tag_map),
+        org_accounts=org_accounts(app),
+    )
+
+
+@lru_cache(maxsize=1)
+def claim_notifier() -> Any:
+    """Where notice of claims goes: a log line until the alerts work plugs in SES and in-app
+    notices (``tally.claims.ClaimNotifier``)."""
+    from tally.claims import LogNotifier
+
+    return LogNotifier()

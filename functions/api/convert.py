@@ -10,8 +10,9 @@ from tally.money import format_amount
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
     from tally.assignments import AssignedResource
-    from tally.models import Assignment, Budget, BudgetTerms
+    from tally.models import Assignment, Budget, BudgetTerms, Claim
     from tally.reports import (
+        Attribution,
         CostLinesPage,
         CostReport,
         MonthBudget,
@@ -236,6 +237,22 @@ def _user_previous_out(p: UserPreviousMonth | None) -> s.UserPreviousMonthOut | 
     )
 
 
+def _attribution_out(a: Attribution, currency: str, metric: str) -> s.AttributionOut:
+    return s.AttributionOut(
+        coverage=str(a.coverage) if a.coverage is not None else None,
+        owned=money(a.owned, currency),
+        unallocated=money(a.unallocated, currency),
+        top_unowned=[
+            s.UnownedResourceOut(
+                resource_id=r.resource_id,
+                service=r.service,
+                cost=money(r.amounts.metric(metric), currency),
+            )
+            for r in a.top_unowned
+        ],
+    )
+
+
 def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
     p = o.previous_month
     return s.AllUsersOut(
@@ -255,6 +272,7 @@ def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
         )
         if p
         else None,
+        attribution=_attribution_out(o.attribution, o.currency, o.metric),
         users=[
             s.UserRowOut(
                 user_id=row.user.user_id,
@@ -270,4 +288,21 @@ def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
             for row in o.users.items
         ],
         next_token=next_token,
+    )
+
+
+def claim_out(c: Claim) -> s.ClaimOut:
+    return s.ClaimOut(
+        claim_id=c.claim_id,
+        status=c.status.value,  # type: ignore[arg-type]
+        resource_type=c.resource_type,
+        resource_id=c.resource_id,
+        share_pct=format(c.share_pct.normalize(), "f"),
+        note=c.note,
+        claimant_id=c.claimant_id,
+        approver_ids=list(c.approver_ids),
+        created_at=c.created_at.isoformat(),
+        decided_at=c.decided_at.isoformat() if c.decided_at else None,
+        decided_by=c.decided_by,
+        assignment_id=c.assignment_id,
     )

@@ -5,7 +5,9 @@ Imports only what every request needs; routes load heavier modules where they ar
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,7 +20,8 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from api import context
 from api.problems import problem
-from api.routes import admin, assignments, budgets, me, organisation, reports
+from api.routes import admin, assignments, budgets, claims, me, organisation, reports
+from tally import access
 from tally.errors import (
     BadRequest,
     Conflict,
@@ -32,9 +35,40 @@ from tally.errors import (
 
 logger = Logger(service="tally-api")
 
+# Every body the API takes is a small flat object: these leave room and stop a hostile one
+# (json.loads recurses once per level and raises RecursionError near 1,000).
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_NESTING = re.compile(r"[\[\]{}]")
+
+
+class BodyTooLarge(BadRequest):
+    """Answered 413."""
+
+
+def json_body(text: str) -> Any:
+    """The request body parsed as JSON, once its size and nesting depth have been bounded.
+
+    Powertools calls this for every route that takes a body, before validation."""
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"the request body is over {MAX_BODY_BYTES} bytes")
+    depth = deepest = 0
+    for bracket in _JSON_NESTING.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+            errors=[FieldError("body", "nested too deep")],
+        )
+    return json.loads(text)
+
+
 _origin = os.environ.get("TALLY_DASHBOARD_ORIGIN")
 app = APIGatewayRestResolver(
     enable_validation=True,
+    json_body_deserializer=json_body,
     cors=CORSConfig(
         allow_origin=_origin, allow_headers=["Authorization", "If-Match"], expose_headers=["ETag"]
     )
@@ -46,18 +80,27 @@ app.include_router(budgets.router, prefix="/api/billing")
 app.include_router(reports.router, prefix="/api/billing")
 app.include_router(admin.router, prefix="/api/billing")
 app.include_router(organisation.router, prefix="/api/billing")
+app.include_router(claims.router, prefix="/api/billing")
 app.include_router(me.router, prefix="/api")
 
 
 def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Response[Any]:
-    """Deny by default: no route runs without a verified identity, whatever it forgets."""
-    context.current_caller(app)
+    """Deny by default: no route runs without a verified identity, whatever it forgets.
+
+    A ``userId`` in the path is authorized here too, before the route reads the rest of its
+    input (a page token, a body), so another user's id is 403 whatever else is wrong with
+    the request. Admin-only routes declare ``context.admins_only`` for the same reason."""
+    caller = context.current_caller(app)
+    user_id = (app.context.get("_route_args") or {}).get("userId")
+    if user_id is not None:
+        access.require_user_access(caller, user_id)
     return next_middleware(app)
 
 
 app.use(middlewares=[require_identity])
 
-_STATUS: dict[type[TallyError], int] = {
+_STATUS: dict[type[TallyError], int] = {  # the first class that matches wins
+    BodyTooLarge: 413,
     BadRequest: 400,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -126,6 +169,23 @@ def unexpected(error: Exception) -> Response[str]:
     return problem(500, "something went wrong on our side; it has been logged")
 
 
+def _security_headers(response: dict[str, Any]) -> dict[str, Any]:
+    """No shared cache keeps a user's figures, and no browser sniffs a type we did not send.
+
+    A response with an ETag may be kept by the caller's own browser, which must revalidate."""
+    multi = response.get("multiValueHeaders")
+    single = response.get("headers")
+    names = {str(n).lower() for n in (*(multi or {}), *(single or {}))}
+    added = {"X-Content-Type-Options": "nosniff"}
+    if "cache-control" not in names:
+        added["Cache-Control"] = "private, no-cache" if "etag" in names else "no-store"
+    if multi is not None or single is None:
+        response["multiValueHeaders"] = {**(multi or {}), **{k: [v] for k, v in added.items()}}
+    else:
+        response["headers"] = {**single, **added}
+    return response
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
-    return app.resolve(event, lambda_context)
+    return _security_headers(app.resolve(event, lambda_context))

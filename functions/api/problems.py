@@ -21,10 +21,13 @@ _SLUGS = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    411: "length-required",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-failed",
     429: "too-many-requests",
+    431: "request-header-fields-too-large",
     500: "internal-error",
 }
 
@@ -78,8 +81,10 @@ def responses(success: int, model: Any | None, *errors: int) -> dict[int, Any]:
     out: dict[int, Any] = {success: {"description": HTTPStatus(success).phrase}}
     if model is not None:
         out[success]["content"] = {"application/json": {"model": model}}
-    # 404 everywhere: a path segment outside a parameter's pattern matches no route.
-    for status in sorted({400, 401, 404, 422, 429, *errors}):
+    # 404 everywhere: a path segment outside a parameter's pattern matches no route. 413, 414
+    # and 431 everywhere too: the gateway refuses an oversized body, URL or header block before
+    # any route runs (API Gateway's limits, which the local gateway applies as well).
+    for status in sorted({400, 401, 404, 413, 414, 422, 429, 431, *errors}):
         out[status] = {
             "description": HTTPStatus(status).phrase,
             "content": {CONTENT_TYPE: {"schema": _problem_schema()}},

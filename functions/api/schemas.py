@@ -18,9 +18,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from tally import identifiers
 
 # Owners of figures that are not people; they have routes of their own (/organisation/...,
 # /unallocated/...), so a user path never reaches them as a magic id.
@@ -51,14 +54,54 @@ ResourceType = Annotated[
         pattern=r"^[a-z0-9][a-z0-9-]+$",
     ),
 ]
+
+
+def _plain(value: str) -> str:
+    problem = identifiers.hidden_char_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _cost_center(value: str) -> str:
+    problem = identifiers.cost_center_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _currency(value: str) -> str:
+    problem = identifiers.currency_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def check_resource_ref(resource_type: str | None, resource_id: str) -> str:
+    """The resource id if it names a resource of that type (an input model's field validator
+    on ``resource_id`` calls it with the already validated ``resource_type``)."""
+    problem = identifiers.resource_id_problem(resource_type or "", resource_id)
+    if problem:
+        raise ValueError(problem)
+    return resource_id
+
+
+# Checked against its type (EC2 id, bucket, ARN per partition and service) by the model.
 ResourceId = Annotated[
-    str, StringConstraints(min_length=1, max_length=2048, strip_whitespace=True, pattern=r"^\S+$")
+    str,
+    StringConstraints(min_length=1, max_length=2048, strip_whitespace=True, pattern=r"^\S+$"),
+    AfterValidator(_plain),
 ]
+# No leading =, +, - or @: a spreadsheet would run it as a formula. (Exports, when they come,
+# neutralise formulas in every text cell as well: values stored before this rule exist.)
 CostCenter = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=r"^[\w .:/+-]+$"),
+    AfterValidator(_cost_center),
 ]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+# Free text a user types to search or filter: no control or invisible characters.
+SearchText = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_plain)]
 # Money in: a decimal string ("120.50") or a JSON number; at most 2 decimals, never negative.
 MoneyIn = Annotated[
     Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=2, allow_inf_nan=False)
@@ -66,7 +109,8 @@ MoneyIn = Annotated[
 Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2, allow_inf_nan=False)]
 Threshold = Annotated[int, Field(ge=0, le=100, strict=True)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-IsoMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+# Years 2000-2999: no AWS bill is older, and no month arithmetic nears the calendar's end.
+IsoMonth = Annotated[str, StringConstraints(pattern=r"^2\d{3}-(0[1-9]|1[0-2])$")]
 
 
 def _iso_day_text(value: object) -> object:
@@ -99,7 +143,11 @@ class _MoneyRejectsBool(ApiModel):
 class AssignResourceIn(_MoneyRejectsBool):
     user_id: UserId
     resource_type: ResourceType
-    resource_id: ResourceId
+    resource_id: ResourceId = Field(
+        description="EC2: the instance id (i-...) or its ARN; S3: the bucket name or its ARN; "
+        "RDS: the instance identifier or its ARN; Lambda: the function name or its ARN; any "
+        "other type: an ARN (partition aws, aws-cn or aws-us-gov)"
+    )
     cost_center: CostCenter | None = None
     share_pct: Percent = Decimal(100)
     effective_from: Day | None = Field(
@@ -107,6 +155,11 @@ class AssignResourceIn(_MoneyRejectsBool):
         description="the first day (YYYY-MM-DD, UTC) the assignment is in force: today by "
         "default; up to 400 days back (those days follow it when next ingested) or 366 ahead",
     )
+
+    @field_validator("resource_id")
+    @classmethod
+    def _resource_id_fits_type(cls, value: str, info: ValidationInfo) -> str:
+        return check_resource_ref(info.data.get("resource_type"), value)
 
 
 class BudgetIn(_MoneyRejectsBool):
@@ -396,6 +449,25 @@ class OrgPreviousMonthOut(Out):
     )
 
 
+class UnownedResourceOut(Out):
+    resource_id: str
+    service: str
+    cost: Money
+
+
+class AttributionOut(Out):
+    coverage: str | None = Field(
+        description="percent (one decimal) of the organisation's month total that has an "
+        "owner (assignment or owner tag); null when the month has no costs",
+        examples=["93.4"],
+    )
+    owned: Money
+    unallocated: Money
+    top_unowned: list[UnownedResourceOut] = Field(
+        description="the month's largest resources no one owns (up to 5), most costly first"
+    )
+
+
 class AllUsersOut(Out):
     month: str
     today: str = Field(description="the business date (UTC, YYYY-MM-DD)")
@@ -413,6 +485,10 @@ class AllUsersOut(Out):
     )
     previous_month: OrgPreviousMonthOut | None = Field(
         description="the organisation's month before; null when it has no costs"
+    )
+    attribution: AttributionOut = Field(
+        description="the share of the month's cost that has an owner, and the largest unowned "
+        "resources"
     )
     users: list[UserRowOut]
     next_token: str | None
@@ -432,6 +508,69 @@ class MeOut(Out):
         description="the cost every figure and budget uses: effective (amortized, the default) "
         "or billed (unblended)"
     )
+    mfa_setup_required: bool = Field(
+        default=False,
+        description="true for a member of the admins group who has not turned on two-step "
+        "sign-in (TOTP) where the deployment requires it of admins: until they do, the API "
+        "treats them as a user (role 'user')",
+    )
+
+
+# --- claims ----------------------------------------------------------------------------
+
+
+def _plain_text(value: str) -> str:
+    # Shown to approvers and in e-mails later: no control or invisible format characters.
+    import unicodedata
+
+    if any(unicodedata.category(c) in ("Cc", "Cf") and c not in "\n" for c in value):
+        raise ValueError("control and invisible characters are not allowed")
+    return value
+
+
+ClaimNote = Annotated[
+    str, StringConstraints(max_length=500, strip_whitespace=True), AfterValidator(_plain_text)
+]
+
+
+class ClaimIn(_MoneyRejectsBool):
+    resource_type: ResourceType
+    resource_id: ResourceId
+    share_pct: Percent = Decimal(100)
+    note: ClaimNote | None = Field(
+        default=None, description="why the claimant should own it, for the approver"
+    )
+
+    @field_validator("resource_id")
+    @classmethod
+    def _resource_id_fits_type(cls, value: str, info: ValidationInfo) -> str:
+        return check_resource_ref(info.data.get("resource_type"), value)
+
+
+class ClaimOut(Out):
+    claim_id: str
+    status: Literal["pending", "approved", "rejected"]
+    resource_type: str
+    resource_id: str
+    share_pct: str
+    note: str | None
+    claimant_id: str
+    approver_ids: list[str] = Field(
+        description="who may decide it besides admins: the resource's owners when it was made "
+        "(empty: an admin decides)"
+    )
+    created_at: str
+    decided_at: str | None
+    decided_by: str | None
+    assignment_id: str | None = Field(
+        description="the claimant's assignment once approved (in force from the approval's day)"
+    )
+
+
+class ClaimListOut(Out):
+    view: Literal["mine", "to-approve"]
+    items: list[ClaimOut]
+    next_token: str | None
 
 
 class FieldErrorOut(BaseModel):

@@ -15,6 +15,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -107,6 +108,7 @@ class Api(Construct):
         runtime: FunctionRuntime,
         data: Data,
         user_pool: cognito.IUserPool,
+        app_clients: list[cognito.IUserPoolClient],
         allowed_origin: str,
         throttle_rate: int,
         throttle_burst: int,
@@ -116,6 +118,29 @@ class Api(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
+        # The HMAC keys of pagination tokens: JSON {"current": ..., "previous": ...}, generated
+        # inside AWS so a key never exists on a laptop or in the template. The function reads
+        # it at cold start (tally.settings, cached for minutes, so a rotation needs no deploy);
+        # its configuration holds only the ARN.
+        self.page_token_secret = secretsmanager.Secret(
+            self,
+            "PageTokenKeys",
+            description="Tally: HMAC keys for pagination tokens (rotating them: docs/deploy.md)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template="{}",  # noqa: S106 - an empty JSON object
+                generate_string_key="current",
+                password_length=64,
+                exclude_punctuation=True,
+            ),
+        )
+        nag.acknowledge(
+            self.page_token_secret,
+            "AwsSolutions-SMG4",
+            "Secrets Manager's scheduled rotation needs a rotation function of its own for a "
+            "key that is not a database credential; the keys only sign pagination tokens, and "
+            "docs/deploy.md rotates them by hand (put-secret-value with the new key current "
+            "and the old one previous), which the API takes within minutes without a deploy.",
+        )
         api_function = runtime.new_function(
             self,
             "Function",
@@ -128,7 +153,10 @@ class Api(Construct):
             timeout=Duration.seconds(25),
             environment={
                 "TALLY_USER_POOL_ID": user_pool.user_pool_id,
+                # The authorizer accepts any client of the pool; the handler binds these.
+                "TALLY_APP_CLIENT_IDS": ",".join(c.user_pool_client_id for c in app_clients),
                 "TALLY_DASHBOARD_ORIGIN": allowed_origin,
+                "TALLY_PAGE_TOKEN_SECRET_ID": self.page_token_secret.secret_arn,
             },
         )
         self.function = api_function.function
@@ -138,8 +166,18 @@ class Api(Construct):
             "API Gateway invokes this function synchronously and returns its errors to the "
             "caller; a dead-letter queue only ever receives asynchronous invocations.",
         )
-        data.grant(self.function, Access.READ_WRITE, ["users", "assignments", "budgets", "audit"])
+        data.grant(self.function, Access.READ_WRITE, ["users", "assignments", "budgets", "claims"])
+        # Append-only: no route reads, changes or deletes an audit entry.
+        data.grant(self.function, Access.APPEND, ["audit"])
         data.grant(self.function, Access.READ, ["costs", "rollups"])
+        # Only the API signs page tokens; GetSecretValue alone, not CDK's grant_read (which
+        # adds DescribeSecret).
+        api_function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[self.page_token_secret.secret_arn],
+            )
+        )
         # ListUsers finds a user by sub; AdminListGroupsForUser tells an admin from a user.
         user_pool.grant(
             self.function, "cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"
@@ -264,6 +302,11 @@ class Api(Construct):
             "lambda:GetFunction": (
                 f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:*"
             ),
+            # A claim asks who owns the function by its owner tag (GetFunction returns the
+            # tags only with this permission too).
+            "lambda:ListTags": (
+                f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:*"
+            ),
         }
         bucket_level = f"arn:{stack.partition}:s3:::*"
         policy = iam.Policy(
@@ -278,7 +321,8 @@ class Api(Construct):
                 ),
                 # HeadBucket needs s3:ListBucket; bucket ARNs only, never objects.
                 iam.PolicyStatement(
-                    actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[bucket_level]
+                    actions=["s3:GetBucketLocation", "s3:GetBucketTagging", "s3:ListBucket"],
+                    resources=[bucket_level],
                 ),
             ],
         )

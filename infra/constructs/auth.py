@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import nag
@@ -13,6 +14,8 @@ from infra.names import (
     PASSWORD_MIN_LENGTH,
     TEMPORARY_PASSWORD_VALIDITY_DAYS,
 )
+from tally.identity import check_group_name
+from tally.mfa import REQUIRE_ADMIN_MFA_VARIABLE
 from tally.tables import ADMIN_GROUP, USER_GROUP
 
 GROUP_DESCRIPTIONS = {
@@ -29,12 +32,17 @@ class Auth(Construct):
         *,
         admin_email: str,
         require_mfa: bool,
+        require_admin_mfa: bool,
         dashboard_url: str,
         ses_sender: str | None,
     ) -> None:
         """``ses_sender``: send Cognito's emails (invitations, codes) through SES from this
-        verified address; ``None`` keeps Cognito's own sender, limited to 50 emails a day."""
+        verified address; ``None`` keeps Cognito's own sender, limited to 50 emails a day.
+        ``require_mfa``: TOTP for everyone (Cognito's own MFA "on"); ``require_admin_mfa``:
+        TOTP for admins only, which Cognito cannot express per group, so the API enforces it
+        (``enforce_admin_mfa``, ``tally.mfa``)."""
         super().__init__(scope, construct_id)
+        self.require_admin_mfa = require_admin_mfa
         self.user_pool = cognito.UserPool(
             self,
             "UserPool",
@@ -94,8 +102,15 @@ class Auth(Construct):
             nag.acknowledge(
                 self.user_pool,
                 "AwsSolutions-COG2",
-                "MFA is optional with TOTP, as the product asks: every user can enrol an "
-                "authenticator app; the requireMfa context value makes it mandatory for all.",
+                "MFA (TOTP, no SMS) is offered to every user, who can turn it on in the "
+                "dashboard; Cognito cannot require it for one group, so "
+                + (
+                    "the API refuses admin rights to an admin without TOTP (requireAdminMfa)"
+                    if require_admin_mfa
+                    else "requireAdminMfa (off in this deployment) would make the API "
+                    "refuse admin rights to an admin without TOTP"
+                )
+                + "; requireMfa makes it mandatory for everyone.",
             )
 
         self.groups = {
@@ -103,7 +118,8 @@ class Auth(Construct):
                 self,
                 f"{name.title()}Group",
                 user_pool_id=self.user_pool.user_pool_id,
-                group_name=name,
+                # Refused at synth: a name with a delimiter could read as two groups.
+                group_name=check_group_name(name),
                 precedence=GROUP_PRECEDENCE[name],
                 description=GROUP_DESCRIPTIONS[name],
             )
@@ -150,3 +166,12 @@ class Auth(Construct):
         )
         # The attachment names the user and group as plain strings, not references.
         membership.node.add_dependency(admin, self.groups[ADMIN_GROUP])
+
+    def enforce_admin_mfa(self, api_function: lambda_.Function) -> None:
+        """Tell the API whether admins need TOTP, and let it ask the pool (``AdminGetUser``'s
+        ``UserMFASettingList``) whether an admin has it on."""
+        api_function.add_environment(
+            REQUIRE_ADMIN_MFA_VARIABLE, "true" if self.require_admin_mfa else "false"
+        )
+        if self.require_admin_mfa:
+            self.user_pool.grant(api_function, "cognito-idp:AdminGetUser")

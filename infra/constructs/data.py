@@ -21,13 +21,14 @@ _PROJECTIONS = {
     "ALL": dynamodb.ProjectionType.ALL,
     "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
 }
+# No Scan: a request path never scans (design.md); the one full read, the ingest's walk over
+# the assignments, asks for it by name (``scan=True``).
 READ_ACTIONS = (
     "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:Query",
-    "dynamodb:Scan",
 )
 WRITE_ACTIONS = (
     "dynamodb:BatchWriteItem",
@@ -37,12 +38,17 @@ WRITE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
+# An append-only log: new items and nothing else. IAM cannot require the put's condition that
+# the item does not exist; the code sets it on every audit put (tally.store.dynamodb).
+APPEND_ACTIONS = ("dynamodb:PutItem",)
+SCAN_ACTIONS = ("dynamodb:Scan",)
 
 
 class Access(Enum):
     READ = "read"
     WRITE = "write"
     READ_WRITE = "read-write"
+    APPEND = "append"  # PutItem only: the audit log
 
 
 def _string_key(name: str) -> dynamodb.Attribute:
@@ -98,8 +104,16 @@ class Data(Construct):
             arns += [f"{table.table_arn}/index/{index.name}" for index in self.specs[key].indexes]
         return arns
 
-    def grant(self, grantee: iam.IGrantable, access: Access, keys: Iterable[str]) -> None:
-        """Grant item-level access to the named tables (and, for reads, their indexes)."""
+    def grant(
+        self, grantee: iam.IGrantable, access: Access, keys: Iterable[str], *, scan: bool = False
+    ) -> None:
+        """Grant item-level access to the named tables (and, for reads, their indexes).
+
+        ``scan`` adds Scan on the tables themselves, for a job that reads a whole table; no
+        request path may need it. Transactions need no action of their own: DynamoDB
+        authorises each put, update, delete and condition check inside TransactWriteItems as
+        that action, so an append-only table stays append-only inside a transaction too.
+        """
         keys = list(keys)
         unknown = set(keys) - set(self.tables)
         if unknown:
@@ -109,11 +123,20 @@ class Data(Construct):
             actions.update(READ_ACTIONS)
         if access in (Access.WRITE, Access.READ_WRITE):
             actions.update(WRITE_ACTIONS)
-        reads = access is not Access.WRITE
+        if access is Access.APPEND:
+            actions.update(APPEND_ACTIONS)
+        reads = access in (Access.READ, Access.READ_WRITE)
         resources = [arn for key in keys for arn in self.table_arns(key, with_indexes=reads)]
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=sorted(actions), resources=resources)
         )
+        if scan:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(SCAN_ACTIONS),
+                    resources=[self.tables[key].table_arn for key in keys],
+                )
+            )
 
     @property
     def environment(self) -> dict[str, str]:

@@ -97,7 +97,8 @@ class Ingest(Construct):
 
         # idempotency: Powertools' records that make a retried run a no-op.
         data.grant(self.function, Access.READ_WRITE, ["costs", "rollups", "users", "idempotency"])
-        data.grant(self.function, Access.READ, ["assignments"])
+        # Every assignment, once a run: a Scan is the cheapest full read (the only one).
+        data.grant(self.function, Access.READ, ["assignments"], scan=True)
         self.event_bus.grant_put_events_to(self.function)
         # ListUsers finds a user by sub; AdminListGroupsForUser tells an admin from a user.
         user_pool.grant(

@@ -11,7 +11,6 @@ from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -29,7 +28,6 @@ from infra.bundling import (
 # The newest Python runtime aws-cdk-lib knows; AwsSolutions-L1 accepts nothing older.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PAGE_TOKEN_SECRET_ENV = "TALLY_PAGE_TOKEN_SECRET"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class TallyFunction:
 
 
 class FunctionRuntime(Construct):
-    """The dependencies layer, the page-token key and the defaults of every function.
+    """The dependencies layer and the defaults of every function.
 
     ``new_function`` is the only way the stack creates a Lambda function, so a default changed
     here changes for all of them.
@@ -62,28 +60,7 @@ class FunctionRuntime(Construct):
             spec=SHARED_LAYER,
             description="Tally: the tally package and its third-party dependencies (no boto3)",
         )
-        # The HMAC key that signs pagination tokens. Secrets Manager generates it inside AWS, so
-        # it never exists on a laptop or in the template; CloudFormation resolves the dynamic
-        # reference at deploy time and Lambda keeps it encrypted at rest with the environment.
-        self.page_token_secret = secretsmanager.Secret(
-            self,
-            "PageTokenKey",
-            description="Tally: HMAC key for pagination tokens (replacing it: docs/deploy.md)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True
-            ),
-        )
-        nag.acknowledge(
-            self.page_token_secret,
-            "AwsSolutions-SMG4",
-            "The key only signs short-lived pagination tokens and reaches the functions through "
-            "their environment at deploy time, so a scheduled rotation would not take effect; "
-            "docs/deploy.md describes replacing it by hand (put-secret-value, then a deploy).",
-        )
-        self._environment = {
-            **environment,
-            PAGE_TOKEN_SECRET_ENV: self.page_token_secret.secret_value.unsafe_unwrap(),
-        }
+        self._environment = dict(environment)
         self._code = lambda_.Code.from_asset(
             str(FUNCTIONS_DIR), exclude=[*SKIPPED_NAMES, "**/tests", "**/*.md"]
         )

@@ -7,6 +7,7 @@ module can reach a real AWS account whatever the caller's environment holds.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import secrets
@@ -33,6 +34,7 @@ from infra.names import (
     PASSWORD_MIN_LENGTH,
     TEMPORARY_PASSWORD_VALIDITY_DAYS,
 )
+from tally.identity import check_group_name
 from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, TableSpec, create_table_request
 
 DEFAULT_REGION = "us-east-1"
@@ -56,6 +58,10 @@ PASSWORD_POLICY = {
     "RequireSymbols": True,
     "TemporaryPasswordValidityDays": TEMPORARY_PASSWORD_VALIDITY_DAYS,
 }
+# As the CDK pool (requireMfa off): TOTP offered to every user, no SMS. moto hands every user
+# the same TOTP secret; it checks codes only when MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP is set
+# (start_moto sets it), so a wrong code is refused locally as in AWS.
+MFA_CONFIGURATION = "OPTIONAL"
 
 
 class PortInUse(RuntimeError):
@@ -124,6 +130,7 @@ class MotoServer(ThreadedMotoServer):
 
 def start_moto(port: int = DEFAULT_AWS_PORT, *, quiet: bool = True) -> MotoServer:
     """Start moto on 127.0.0.1 (``port=0``: any free port); raise ``PortInUse`` if taken."""
+    os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"
     if quiet:
         # werkzeug logs every request moto serves; the gateway's own log is what people read.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -174,7 +181,7 @@ class LocalAws:
     admin_topic_arn: str
     operations_topic_arn: str
     event_bus_name: str
-    page_token_secret: str
+    page_token_secret_id: str  # ARN of the secret holding the page-token keys
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.endpoint_url, self.region)
@@ -195,9 +202,10 @@ class LocalAws:
             # Tally endpoint setting still lands on moto instead of a real account.
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "TALLY_AWS_ENDPOINT_URL": self.endpoint_url,
-            "TALLY_PAGE_TOKEN_SECRET": self.page_token_secret,
+            "TALLY_PAGE_TOKEN_SECRET_ID": self.page_token_secret_id,
             "TALLY_USER_POOL_ID": self.user_pool_id,
             "TALLY_USER_POOL_CLIENT_ID": self.client_id,
+            "TALLY_APP_CLIENT_IDS": self.client_id,
             "TALLY_EXPORT_BUCKET": self.exports_bucket,
             "TALLY_SENDER_EMAIL": self.sender_email,
             "TALLY_ADMIN_TOPIC_ARN": self.admin_topic_arn,
@@ -228,7 +236,7 @@ class LocalAws:
             admin_topic_arn=env["TALLY_ADMIN_TOPIC_ARN"],
             operations_topic_arn=env["TALLY_OPERATIONS_TOPIC_ARN"],
             event_bus_name=env["TALLY_EVENT_BUS_NAME"],
-            page_token_secret=env["TALLY_PAGE_TOKEN_SECRET"],
+            page_token_secret_id=env["TALLY_PAGE_TOKEN_SECRET_ID"],
         )
 
 
@@ -275,10 +283,16 @@ def provision(
         Schema=[
             {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}
         ],
+        MfaConfiguration=MFA_CONFIGURATION,
     )["UserPool"]
     user_pool_id = pool["Id"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=user_pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration=MFA_CONFIGURATION,
+    )
     for group, precedence in GROUP_PRECEDENCE.items():
-        cognito.create_group(UserPoolId=user_pool_id, GroupName=group, Precedence=precedence)
+        create_group(cognito, user_pool_id, group, precedence)
     client_id = cognito.create_user_pool_client(
         UserPoolId=user_pool_id,
         ClientName=f"{prefix}-dashboard",
@@ -311,7 +325,27 @@ def provision(
         admin_topic_arn=admin_topic_arn,
         operations_topic_arn=operations_topic_arn,
         event_bus_name=event_bus_name,
-        page_token_secret=secrets.token_urlsafe(32),
+        page_token_secret_id=create_page_token_secret(client("secretsmanager"), prefix),
+    )
+
+
+def create_page_token_secret(secretsmanager: Any, prefix: str) -> str:
+    """The secret the API reads its page-token keys from, shaped as the CDK one (JSON with a
+    "current" key), so the local API reads Secrets Manager exactly as it does in AWS."""
+    value = json.dumps({"current": secrets.token_urlsafe(48)})
+    created = secretsmanager.create_secret(
+        Name=f"{prefix}-page-token-keys",
+        Description="Tally: HMAC keys for pagination tokens",
+        SecretString=value,
+    )
+    return str(created["ARN"])
+
+
+def create_group(cognito: Any, user_pool_id: str, name: str, precedence: int) -> None:
+    """A user pool group, refused (``ValueError``) when its name could be misread in the
+    groups claim API Gateway renders (see ``tally.identity.group_name_problem``)."""
+    cognito.create_group(
+        UserPoolId=user_pool_id, GroupName=check_group_name(name), Precedence=precedence
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import errno
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -46,6 +47,10 @@ DEFAULT_PORT = 8080
 API_PREFIX = "/api"
 PROXY_RESOURCE = "/api/{proxy+}"
 MAX_BODY_BYTES = 1024 * 1024
+# API Gateway's REST API quotas: a URL of at most 8,192 characters, and 10,240 bytes of
+# request line and header values together. Beyond them it answers 414 and 431 itself.
+MAX_URL_CHARS = 8192
+MAX_HEADER_BYTES = 10240
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 PROBLEM_JSON = "application/problem+json"
 # The preflight answer of the CDK API (infra/constructs/api.py, defaultCorsPreflightOptions).
@@ -166,6 +171,10 @@ class LocalGateway:
         self.access_log = access_log
         self.site_config = site_config
         self.content_security_policy = content_security_policy
+        if not ipaddress.ip_address(host).is_loopback:
+            # moto signs every pool's tokens with a key shipped in its package: anyone who
+            # reaches this gateway could forge an admin's token.
+            raise ValueError(f"the local gateway listens on a loopback address only, not {host}")
         self._host = host
         self._invoke_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -498,15 +507,40 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_CONNECT = do_TRACE
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a request line or header over its limits, a
+        malformed request) as problems too, never its HTML error page."""
+        details = {
+            HTTPStatus.REQUEST_URI_TOO_LONG: "the request URL is too long",
+            HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "the request headers are too large",
+        }
+        self.close_connection = True
+        detail = details.get(HTTPStatus(code), message or HTTPStatus(code).phrase)
+        self._send(self.server.gateway.problem_reply(code, detail))
+
     def _dispatch(self) -> None:
         gateway = self.server.gateway
         try:
-            reply = self._route(gateway)
+            reply = self._over_limits(gateway) or self._route(gateway)
         except Exception:
             log.exception("the local gateway failed on %s %s", self.command, self.path)
             self.close_connection = True
             reply = gateway.problem_reply(500, "the local gateway failed; see its log")
         self._send(reply)
+
+    def _over_limits(self, gateway: LocalGateway) -> _Reply | None:
+        if len(self.path) > MAX_URL_CHARS:
+            self.close_connection = True
+            return gateway.problem_reply(414, f"the request URL is over {MAX_URL_CHARS} characters")
+        size = len(self.requestline.encode("latin-1", "replace")) + sum(
+            len(value.encode("latin-1", "replace")) for value in self.headers.values()
+        )
+        if size > MAX_HEADER_BYTES:
+            self.close_connection = True
+            return gateway.problem_reply(
+                431, f"the request line and headers are over {MAX_HEADER_BYTES} bytes"
+            )
+        return None
 
     def _route(self, gateway: LocalGateway) -> _Reply:
         path = urlsplit(self.path).path

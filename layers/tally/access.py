@@ -21,6 +21,11 @@ def require_user_access(caller: Caller, user_id: str) -> None:
 
 
 def require_admin(caller: Caller) -> None:
+    if caller.admin_needs_mfa:
+        raise Forbidden(
+            "admins must turn on two-step sign-in (an authenticator app) first: "
+            "see Security in the dashboard"
+        )
     if not caller.is_admin:
         raise Forbidden("this needs the admins group")
 

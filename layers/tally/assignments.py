@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from tally.clock import Clock, utc_now, utc_today
 from tally.errors import Invalid, NotFound
 from tally.identity import Caller
 from tally.models import Assignment, AuditEntry, CostRecord, Page
-from tally.resources import ResourceCatalog, line_match_key, match_key
+from tally.resources import ResourceCatalog, line_match_key, match_key, require_org_account
 from tally.store import Stores
 from tally.store.interfaces import PageKey
 from tally.users import UserSource, require_known_user
@@ -68,11 +69,15 @@ def assign_resource(
     catalog: ResourceCatalog,
     user_source: UserSource | None = None,
     clock: Clock = utc_now,
+    org_accounts: Collection[str] | None = None,
 ) -> Assignment:
     """Assign a resource (or a share of it) to a user from ``request.effective_from`` on
     (default: the day of the request, by ``clock``); admins for anyone, users for themselves.
-    A start in the past takes effect for those days when they are next ingested."""
+    A start in the past takes effect for those days when they are next ingested. With
+    ``org_accounts``, an ARN of any other AWS account is refused."""
     require_user_access(caller, request.user_id)
+    if org_accounts is not None:
+        require_org_account(request.resource_id, org_accounts)
     require_known_user(request.user_id, stores.users, user_source)
     now = clock()
     start = _start(request.effective_from, utc_today(clock))

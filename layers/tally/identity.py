@@ -3,10 +3,40 @@ every API request needs it and nothing else from them."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
 from tally.tables import ADMIN_GROUP
+
+# API Gateway hands the groups claim to the function as one string: "a,b" (REST, Cognito
+# authorizer) or "[a b]" (HTTP API): a name holding one of these could pass for two groups.
+GROUP_NAME_DELIMITERS = re.compile(r"[\s,\[\]\"']")
+
+
+def group_name_problem(name: str) -> str | None:
+    """Why ``name`` may not name a Cognito group, or None. Used by CDK and the local stack
+    before they create a group, and by the API to refuse admin to a token it cannot read
+    unambiguously."""
+    if not name:
+        return "a group name may not be empty"
+    if GROUP_NAME_DELIMITERS.search(name):
+        return (
+            f"group name {name!r} holds a space, comma, bracket or quote: API Gateway's "
+            "rendering of the groups claim could not tell it from several groups"
+        )
+    if any(unicodedata.category(ch)[0] in "CZ" for ch in name):
+        return f"group name {name!r} holds a control, format or separator character"
+    return None
+
+
+def check_group_name(name: str) -> str:
+    """``name`` if it may name a group; ``ValueError`` otherwise."""
+    problem = group_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
 
 
 class Role(StrEnum):
@@ -22,6 +52,9 @@ class Caller:
     username: str
     email: str | None
     groups: frozenset[str]
+    # In the admins group, but without the two-step sign-in admins need (tally.mfa): the
+    # API treats them as a user until they turn it on.
+    admin_needs_mfa: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -202,6 +202,32 @@ class MonthlyRollup:
         return self.sections.get(currency)
 
 
+class ClaimStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A user's request to own (a share of) a resource. Pending, it changes no allocation;
+    approved, it became ``assignment_id``, in force from the approval's day. Decided once."""
+
+    claim_id: str
+    claimant_id: str
+    resource_type: str
+    resource_id: str
+    share_pct: Decimal
+    note: str | None
+    status: ClaimStatus
+    # Who may decide it besides admins: the resource's owners when it was made.
+    approver_ids: tuple[str, ...]
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    assignment_id: str | None = None
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     subject_user_id: str

@@ -93,10 +93,22 @@ class CostReport:
     other_currencies: list[Money]
 
 
+# The days a report may name. No AWS bill predates 2006; the far bound leaves the calendar's
+# end (9999-12-31) unreachable by any arithmetic done on a range, a month or its neighbours.
+FIRST_REPORT_DAY = date(2000, 1, 1)
+LAST_REPORT_DAY = date(2999, 12, 31)
+
+
 def resolve_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
     """Inclusive [start, end]; defaults to the last 30 complete days, ending yesterday (today
     never has data yet). With only ``start``, 30 days from it, cut at yesterday (but never
-    before ``start``); with only ``end``, the 30 days up to it."""
+    before ``start``); with only ``end``, the 30 days up to it. Days outside
+    FIRST_REPORT_DAY..LAST_REPORT_DAY are refused (422), so no date arithmetic overflows."""
+    for name, day in (("startDate", start), ("endDate", end)):
+        if day is not None and not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY:
+            raise Invalid.field(
+                name, f"a day from {FIRST_REPORT_DAY} to {LAST_REPORT_DAY}, as YYYY-MM-DD"
+            )
     if end is None:
         yesterday = today - timedelta(days=1)
         end = (
@@ -415,6 +427,39 @@ class OrgPreviousMonth:
     final: bool
 
 
+TOP_UNOWNED = 5
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """How much of the month's cost has an owner, and the largest resources that have none."""
+
+    coverage: Decimal | None  # percent of the organisation total that is owned; None: no costs
+    owned: Decimal
+    unallocated: Decimal
+    top_unowned: list[ResourceCost]
+
+
+def attribution(
+    org_total: Decimal, unowned: Decimal, top: list[ResourceCost], metric: str, *, costs: bool
+) -> Attribution:
+    """Owned is what the allocation gave to someone: the total less the unallocated roll-up.
+
+    Coverage is None when there is nothing to divide (no costs, or credits that net the month
+    to zero); only resources that cost something are worth an admin's click.
+    """
+    coverage = (
+        ((org_total - unowned) / org_total * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if costs and org_total
+        else None
+    )
+    ranked = sorted(
+        (r for r in top if r.amounts.metric(metric) > 0),
+        key=lambda r: (-r.amounts.metric(metric), r.resource_id),
+    )
+    return Attribution(coverage, org_total - unowned, unowned, ranked[:TOP_UNOWNED])
+
+
 @dataclass(frozen=True)
 class OrgMonth:
     month: str
@@ -428,6 +473,9 @@ class OrgMonth:
     no_costs_yet: bool = False
     first_costs_expected: date | None = None
     previous_month: OrgPreviousMonth | None = None
+    attribution: Attribution = field(
+        default_factory=lambda: Attribution(None, Decimal(0), Decimal(0), [])
+    )
 
 
 def all_users(
@@ -485,14 +533,24 @@ def all_users(
         return UserMonth(user, currency, spent, terms, status, last)
 
     org_rollup = rollups.get((ORG, month))
+    org_total, unowned = figure(ORG, month, shown), figure(UNALLOCATED, month, shown)
+    unowned_rollup = rollups.get((UNALLOCATED, month))
+    unowned_section = unowned_rollup.section(shown) if unowned_rollup else None
     return OrgMonth(
         month=month,
         currency=shown,
         metric=metric,
         users=Page(items=[row(u) for u in page.items], next_key=page.next_key),
-        org_total=figure(ORG, month, shown),
-        unallocated=figure(UNALLOCATED, month, shown),
+        org_total=org_total,
+        unallocated=unowned,
         estimated=bool(org_rollup and org_rollup.estimated),
+        attribution=attribution(
+            org_total,
+            unowned,
+            unowned_section.top_resources if unowned_section else [],
+            metric,
+            costs=org_has_costs,
+        ),
         today=today,
         no_costs_yet=not org_has_costs,
         first_costs_expected=None if org_has_costs else first_costs_expected(month, today),

@@ -8,7 +8,7 @@ all of them to ``<type>:<name>`` so an assignment meets its cost lines whatever 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 ARN_RE = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)$")
@@ -62,9 +62,31 @@ def line_match_key(service: str, resource_id: str) -> str:
     return match_key(service_type(service), resource_id)
 
 
+def arn_account(value: str) -> str | None:
+    """The account id an ARN names, or None (not an ARN, or one without an account: S3)."""
+    m = ARN_RE.match(value.strip())
+    return m.group(3) if m and m.group(3) else None
+
+
+def require_org_account(resource_id: str, org_accounts: Collection[str]) -> None:
+    """Refuse an ARN naming an AWS account outside the organisation (422 on resourceId).
+    S3 ARNs carry no account: those buckets are checked by the catalog alone."""
+    from tally.errors import Invalid
+
+    account = arn_account(resource_id)
+    if account is not None and account not in org_accounts:
+        raise Invalid.field(
+            "resourceId", f"account {account} is not one of this organisation's AWS accounts"
+        )
+
+
 class ResourceCatalog(Protocol):
     def exists(self, resource_type: str, resource_id: str) -> bool:
         """Whether the resource exists in the account (unknown types: a well-formed ARN)."""
+
+    def owner_tag(self, resource_type: str, resource_id: str, key: str) -> str | None:
+        """The value of the resource's ``key`` tag (EC2, S3, RDS, Lambda), or None: untagged,
+        missing, or a type whose tags are not read."""
 
 
 ClientFactory = Callable[[str], Any]
@@ -104,3 +126,37 @@ class AwsResourceCatalog:
             # Not found, malformed, or in another account: none of them is ours to assign.
             return False
         return parsed is not None
+
+    def owner_tag(self, resource_type: str, resource_id: str, key: str) -> str | None:
+        from botocore.exceptions import ClientError, ParamValidationError
+
+        parsed = parse_arn(resource_id)
+        name = parsed[1] if parsed else resource_id.strip()
+        tags: dict[str, str] = {}
+        try:
+            if resource_type == "ec2":
+                found = self._client("ec2").describe_instances(InstanceIds=[name])
+                tags = {
+                    t["Key"]: t["Value"]
+                    for r in found.get("Reservations", [])
+                    for i in r.get("Instances", [])
+                    for t in i.get("Tags", [])
+                }
+            elif resource_type == "s3":
+                found = self._client("s3").get_bucket_tagging(Bucket=name)
+                tags = {t["Key"]: t["Value"] for t in found.get("TagSet", [])}
+            elif resource_type == "rds":
+                found = self._client("rds").describe_db_instances(DBInstanceIdentifier=name)
+                tags = {
+                    t["Key"]: t["Value"]
+                    for db in found.get("DBInstances", [])
+                    for t in db.get("TagList", [])
+                }
+            elif resource_type == "lambda":
+                found = self._client("lambda").get_function(FunctionName=resource_id.strip())
+                tags = dict(found.get("Tags") or {})
+        except (ClientError, ParamValidationError):
+            # No tag set (S3 answers NoSuchTagSet), not found, or not ours: no owner by tag.
+            return None
+        value = tags.get(key, "").strip()
+        return value or None

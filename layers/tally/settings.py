@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
+from tally.paging import PageKeys
 from tally.tables import ALL_TABLES
 
 BudgetMetric = Literal["billed", "effective"]
+ClaimUnowned = Literal["hold", "accept"]
 
 
 class ConfigurationError(RuntimeError):
@@ -36,11 +39,23 @@ def _tag_map(raw: str) -> dict[str, str]:
     return value
 
 
+def _accounts(raw: str) -> frozenset[str]:
+    accounts = frozenset(a.strip() for a in raw.split(",") if a.strip())
+    bad = sorted(a for a in accounts if not re.fullmatch(r"\d{12}", a))
+    if bad:
+        raise ConfigurationError(f"TALLY_ORG_ACCOUNTS: not 12-digit account ids: {bad}")
+    return accounts
+
+
 @dataclass(frozen=True)
 class Settings:
     region: str
     table_names: dict[str, str]  # TableSpec.key -> physical name
-    page_token_secret: bytes
+    # The page-token keys when the environment holds them (tests, the benchmark). A deployed
+    # API names a Secrets Manager secret instead (page_token_secret_id), so no function's
+    # configuration shows a key: see ``page_token_secret``.
+    page_token_keys: PageKeys | None
+    page_token_secret_id: str | None = None
     # Only set on the local stack: every AWS client and pynamodb model goes to the emulator.
     aws_endpoint_url: str | None = None
     owner_tag_key: str = "Owner"
@@ -50,22 +65,72 @@ class Settings:
     # so it never lands whole on one person's budget on one day) | billed (unblended)
     budget_metric: BudgetMetric = "effective"
     default_currency: str = "USD"
+    # A claim of a resource nobody owns: held for an admin (hold) or accepted at once (accept).
+    claim_unowned: ClaimUnowned = "hold"
+    # AWS accounts whose resources may be assigned or claimed; empty: the API's own account.
+    org_accounts: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls) -> Settings:
         metric = os.environ.get("TALLY_BUDGET_METRIC", "effective")
         if metric not in ("billed", "effective"):
             raise ConfigurationError("TALLY_BUDGET_METRIC must be 'billed' or 'effective'")
+        unowned = os.environ.get("TALLY_CLAIM_UNOWNED", "hold")
+        if unowned not in ("hold", "accept"):
+            raise ConfigurationError("TALLY_CLAIM_UNOWNED must be 'hold' or 'accept'")
+        accounts = _accounts(os.environ.get("TALLY_ORG_ACCOUNTS", ""))
         return cls(
             region=_required("AWS_REGION"),
             table_names={spec.key: _required(spec.env_var) for spec in ALL_TABLES},
-            page_token_secret=_required("TALLY_PAGE_TOKEN_SECRET").encode(),
+            page_token_keys=(
+                PageKeys.of(literal)
+                if (literal := os.environ.get("TALLY_PAGE_TOKEN_SECRET"))
+                else None
+            ),
+            page_token_secret_id=os.environ.get("TALLY_PAGE_TOKEN_SECRET_ID") or None,
             aws_endpoint_url=os.environ.get("TALLY_AWS_ENDPOINT_URL") or None,
             owner_tag_key=os.environ.get("TALLY_OWNER_TAG_KEY", "Owner"),
             owner_tag_map=_tag_map(os.environ.get("TALLY_OWNER_TAG_MAP", "")),
             budget_metric=cast(BudgetMetric, metric),
             default_currency=os.environ.get("TALLY_DEFAULT_CURRENCY", "USD"),
+            claim_unowned=cast(ClaimUnowned, unowned),
+            org_accounts=accounts,
         )
+
+    @property
+    def page_token_secret(self) -> PageKeys:
+        """The keys that sign and verify page tokens: the environment's, or the secret's,
+        read on first use and again every ``PAGE_KEYS_MAX_AGE`` seconds, so a rotated key
+        reaches every warm function within that time."""
+        if self.page_token_keys is not None:
+            return self.page_token_keys
+        if not self.page_token_secret_id:
+            raise ConfigurationError(
+                "TALLY_PAGE_TOKEN_SECRET_ID (or TALLY_PAGE_TOKEN_SECRET) is required to page"
+            )
+        value = _secrets(self.region, self.aws_endpoint_url).get(
+            self.page_token_secret_id, max_age=PAGE_KEYS_MAX_AGE, transform="json"
+        )
+        if not isinstance(value, dict):
+            raise ConfigurationError("the page-token secret must be a JSON object")
+        try:
+            return PageKeys.from_secret(value)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+
+
+# Seconds a function keeps the page-token keys before reading the secret again.
+PAGE_KEYS_MAX_AGE = 300
+
+
+@lru_cache(maxsize=4)
+def _secrets(region: str, endpoint_url: str | None) -> Any:
+    """Powertools' Secrets Manager provider, whose cache lives as long as the container."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
+    return SecretsProvider(boto3_client=client)
 
 
 @lru_cache(maxsize=1)

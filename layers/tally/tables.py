@@ -66,6 +66,21 @@ ROLLUPS = TableSpec(
     indexes=(IndexSpec("by-month", hash_key="month", range_key="pk"),),
 )
 AUDIT = TableSpec(key="audit", hash_key="pk", range_key="sk")
+# Claims of resources (pk CLAIM#<id>): the claim item (sk CLAIM) is listed by its claimant and,
+# while pending, in the admins' queue (sparse "pending"); one item per approver (sk
+# APPROVER#<user>, deleted on decision) lists it for that approver. Keys only there: the
+# claim is read back by key.
+CLAIMS = TableSpec(
+    key="claims",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(
+        IndexSpec("by-claimant", hash_key="claimant", range_key="created"),
+        IndexSpec("by-approver", hash_key="approver", range_key="created", projection="KEYS_ONLY"),
+        IndexSpec("pending", hash_key="pending", range_key="created"),
+    ),
+)
+
 # Powertools idempotency records of the ingest job: ephemeral, so TTL and no PITR.
 IDEMPOTENCY = TableSpec(
     key="idempotency", hash_key="id", ttl_attribute="expiration", holds_billing_data=False
@@ -79,6 +94,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     ROLLUPS,
     AUDIT,
     IDEMPOTENCY,
+    CLAIMS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

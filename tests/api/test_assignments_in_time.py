@@ -20,14 +20,15 @@ def test_backdated_planned_listed_ended(api: Api, demo: Demo) -> None:
     )
     assert backdated.status == 201, backdated.body
     assert (backdated.body["effectiveFrom"], backdated.body["effectiveTo"]) == ("2026-08-22", None)
+    # Users claim rather than assign (tests/api/test_claims.py): the admin assigns here.
     planned = api.call(
-        "POST", url, BOB, body={**body, "resourceId": demo.instance_ids[2], "effectiveFrom": None}
+        "POST", url, ADMIN, body={**body, "resourceId": demo.instance_ids[2], "effectiveFrom": None}
     )
     assert planned.status == 201 and planned.body["effectiveFrom"] == "2026-11-20"
     later = api.call(
         "POST",
         url,
-        BOB,
+        ADMIN,
         body={**body, "resourceId": demo.instance_ids[3], "effectiveFrom": "2026-12-01"},
     )
     assert later.status == 201, later.body
@@ -47,8 +48,8 @@ def test_backdated_planned_listed_ended(api: Api, demo: Demo) -> None:
     listed = api.call("GET", "/api/billing/user/u-bob/resources", BOB).body["items"]
     assert [i["resourceId"] for i in listed] == demo.instance_ids[2:4]
 
-    # Bob may take the resource again, from the day it ended on.
-    again = api.call("POST", url, BOB, body={**body, "resourceId": demo.instance_ids[1]})
+    # Bob may be given the resource again, from the day it ended on.
+    again = api.call("POST", url, ADMIN, body={**body, "resourceId": demo.instance_ids[1]})
     assert again.status == 201 and again.body["effectiveFrom"] == "2026-11-20"
 
 

@@ -41,11 +41,41 @@ MATRIX: dict[tuple[str, str], Row] = {
                 {"userId": "u-alice", "resourceType": "ec2", "resourceId": w.demo.instance_ids[1]}
             ),
         ),
+        # A user asking for themselves makes a claim (the instance is unowned: held, 202).
         401,
-        201,
+        202,
         403,
         201,
     ),
+    ("POST", "/api/billing/claims"): Row(
+        lambda w: (
+            "/api/billing/claims",
+            body({"resourceType": "ec2", "resourceId": w.demo.instance_ids[2]}),
+        ),
+        # Anyone signed in may claim; an admin's claim is approved at once (still 201).
+        401,
+        201,
+        201,
+        201,
+    ),
+    ("GET", "/api/billing/claims"): Row(
+        lambda w: ("/api/billing/claims?view=to-approve", {}), 401, 200, 200, 200
+    ),
+    # Bob claims alice's instance: alice (its owner) and the admin decide; bob, the claimant,
+    # sees it but may not decide it (403). A stranger's 404 is in tests/api/test_claims.py.
+    **{
+        ("POST", f"/api/billing/claims/{{claimId}}/{decision}"): Row(
+            lambda w, decision=decision: (
+                f"/api/billing/claims/{pending_claim(w)}/{decision}",
+                {},
+            ),
+            401,
+            200,
+            403,
+            200,
+        )
+        for decision in ("approve", "reject")
+    },
     ("GET", "/api/billing/user/{userId}/resources"): Row(
         lambda w: ("/api/billing/user/u-alice/resources", {}), 401, 200, 403, 200
     ),
@@ -99,6 +129,22 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/me"): Row(lambda w: ("/api/me", {}), 401, 200, 200, 200),
     ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
 }
+
+
+def pending_claim(w: World) -> str:
+    """Bob's pending claim of alice's instance (instance 0, assigned to her)."""
+    from api import context
+    from tally import claims
+
+    made = claims.create_claim(
+        BOB,
+        claims.ClaimRequest("ec2", w.demo.instance_ids[0]),
+        stores=context.stores(),
+        catalog=context.resource_catalog(),
+        policy=claims.ClaimPolicy(org_accounts=frozenset({"123456789012"})),
+    )
+    return made.claim_id
+
 
 # For the budget-creation row the data belongs to bob: the owner is bob, the other is alice.
 OWNER_OVERRIDE = {("POST", "/api/billing/budgets"): (BOB, ALICE)}

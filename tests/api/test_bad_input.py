@@ -10,7 +10,8 @@ from tests.conftest import ADMIN, ALICE
 from tests.harness import Api, World
 
 LONG = "x" * 10_240
-GOOD_ASSIGN = {"userId": "u-alice", "resourceType": "ec2", "resourceId": "i-placeholder"}
+GOOD_ASSIGN = {"userId": "u-alice", "resourceType": "ec2", "resourceId": "i-0123456789abcdef0"}
+GOOD_CLAIM = {"resourceType": "ec2", "resourceId": "{instance1}"}
 GOOD_BUDGET = {"userId": "u-bob", "monthlyLimit": "10.00", "alertThreshold": 80}
 
 # (method, url template, kwargs, expected status, failing field or None)
@@ -349,6 +350,98 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("GET", "/api/billing/all-users?limit=0", {}, 422, "limit"),
     ("GET", "/api/billing/all-users?limit=1000", {}, 422, "limit"),
     ("GET", "/api/billing/all-users?nextToken=" + "A" * 60, {}, 422, "nextToken"),
+    # claims
+    ("POST", "/api/billing/claims", {"raw_body": "{not json"}, 400, "body"),
+    ("POST", "/api/billing/claims", {"raw_body": "[]"}, 422, None),
+    ("POST", "/api/billing/claims", {"body": {"resourceType": "ec2"}}, 422, "resourceId"),
+    (
+        "POST",
+        "/api/billing/claims",
+        {"body": {**GOOD_CLAIM, "claimantId": "u-bob"}},
+        422,
+        "claimantId",
+    ),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "status": "approved"}}, 422, "status"),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "sharePct": 0}}, 422, "sharePct"),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "sharePct": "101"}}, 422, "sharePct"),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "sharePct": True}}, 422, "sharePct"),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "note": LONG}}, 422, "note"),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "note": "hi\x1b[31m"}}, 422, "note"),
+    ("POST", "/api/billing/claims", {"body": {**GOOD_CLAIM, "note": "a\u200bb"}}, 422, "note"),
+    (
+        "POST",
+        "/api/billing/claims",
+        {"body": {**GOOD_CLAIM, "resourceId": "i-0doesnotexist"}},
+        422,
+        "resourceId",
+    ),
+    (
+        "POST",
+        "/api/billing/claims",
+        {"body": {"resourceType": "sqs", "resourceId": "arn:aws:sqs:us-east-1:999999999999:q"}},
+        422,
+        "resourceId",
+    ),
+    ("GET", "/api/billing/claims?view=everyone", {}, 422, "view"),
+    ("GET", "/api/billing/claims?limit=0", {}, 422, "limit"),
+    ("GET", "/api/billing/claims?limit=101", {}, 422, "limit"),
+    ("GET", "/api/billing/claims?nextToken=forged", {}, 422, "nextToken"),
+    ("POST", "/api/billing/claims/no-such-claim/approve", {}, 404, None),
+    ("POST", "/api/billing/claims/no-such-claim/reject", {}, 404, None),
+    ("POST", "/api/billing/claims/%00/approve", {}, 422, "claimId"),
+    ("POST", "/api/billing/claims/" + "x" * 65 + "/reject", {}, 422, "claimId"),
+    ("GET", "/api/billing/claims/x/approve", {}, 405, None),
+    # identifiers (security review 7): hidden characters, ARNs per partition and service,
+    # formula-like cost centres, currencies outside ISO 4217
+    *[
+        ("POST", "/api/billing/assign-resource", {"body": {**GOOD_ASSIGN, **bad}}, 422, field)
+        for bad, field in [
+            ({"resourceId": "i-0123456789abcdef0\x07"}, "resourceId"),
+            ({"resourceId": "\x1b[31mi-0123456789abcdef0"}, "resourceId"),
+            ({"resourceId": "i-0123456789abcdef0\u200b"}, "resourceId"),
+            (
+                {
+                    "resourceType": "sqs",
+                    "resourceId": 'arn:aws:sqs:us-east-1:123456789012:=HYPERLINK("http://x")',
+                },
+                "resourceId",
+            ),
+            (
+                {
+                    "resourceType": "dynamodb",
+                    "resourceId": "arn:aws-cn:dynamodb:us-east-1:123456789012:table/t",
+                },
+                "resourceId",
+            ),
+            ({"resourceType": "ec2", "resourceId": "arn:aws:s3:::alice-data"}, "resourceId"),
+            ({"costCenter": "+1"}, "costCenter"),
+            ({"costCenter": "-1"}, "costCenter"),
+            ({"costCenter": "=SUM(A1)"}, "costCenter"),
+            ({"costCenter": "@cmd"}, "costCenter"),
+            ({"costCenter": "cc\u200b1"}, "costCenter"),
+        ]
+    ],
+    *[
+        ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "currency": c}}, 422, "currency")
+        for c in ["ABC", "XXX", "ZZZ"]
+    ],
+    ("GET", "/api/billing/user/u-alice/cost-lines?q=a%07b", {}, 422, "q"),
+    ("GET", "/api/billing/user/u-alice/cost-lines?q=%E2%80%8B", {}, 422, "q"),
+    ("GET", "/api/billing/user/u-alice/cost-lines?service=a%1Bb", {}, 422, "service"),
+    # the calendar's edges and hostile bodies (security review 3)
+    ("GET", "/api/billing/user/u-alice/costs?startDate=9999-12-31", {}, 422, "startDate"),
+    ("GET", "/api/billing/user/u-alice/costs?endDate=0001-01-01", {}, 422, "endDate"),
+    ("GET", "/api/billing/user/u-alice/cost-lines?startDate=9999-12-31", {}, 422, "startDate"),
+    ("GET", "/api/billing/all-users?month=9999-12", {}, 422, "month"),
+    ("POST", "/api/billing/budgets", {"raw_body": "[" * 1000 + "]" * 1000}, 400, "body"),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"raw_body": '{"a":' * 1000 + "1" + "}" * 1000},
+        400,
+        "body",
+    ),
+    ("POST", "/api/billing/budgets", {"raw_body": '"' + "x" * 70_000 + '"'}, 413, None),
     # routing
     ("PATCH", "/api/billing/budgets/x", {}, 405, None),
     ("DELETE", "/api/billing/all-users", {}, 405, None),

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from infra import outputs
+from infra import nag, outputs
 from infra.local import aws as local_aws
 from infra.names import ADMIN_ALERTS_TOPIC, OPERATIONS_TOPIC
 from tally.tables import ADMIN_GROUP, USER_GROUP
-from tests.infra.conftest import VARIANT_CONTEXT, Synthesized
+from tests.infra.conftest import VARIANT_CONTEXT, Synthesized, synthesize
 
 
 def _pool(synth: Synthesized) -> dict:
@@ -20,7 +20,7 @@ def test_user_pool_settings(synth: Synthesized) -> None:
     pool = _pool(synth)
     assert pool["UsernameAttributes"] == ["email"]
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
-    assert pool["MfaConfiguration"] == "OPTIONAL"
+    assert pool["MfaConfiguration"] == "OPTIONAL" == local_aws.MFA_CONFIGURATION
     assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     assert pool["AccountRecoverySetting"] == {
         "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
@@ -93,3 +93,41 @@ def test_topic_names_end_like_the_local_stacks(synth: Synthesized) -> None:
     stack = synth.stack.stack_name
     # infra.names is what the local stack appends to its prefix, too.
     assert names == {f"{stack}-{ADMIN_ALERTS_TOPIC}", f"{stack}-{OPERATIONS_TOPIC}"}
+
+
+def _api_function(synth: Synthesized) -> dict:
+    return synth.properties(synth.output_target(outputs.API_FUNCTION_NAME))
+
+
+def _api_pool_actions(synth: Synthesized) -> set[str]:
+    role = _api_function(synth)["Role"]["Fn::GetAtt"][0]
+    pool = synth.output_target(outputs.USER_POOL_ID)
+    actions: set[str] = set()
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Resource") == {"Fn::GetAtt": [pool, "Arn"]}:
+                listed = statement["Action"]
+                actions |= set(listed if isinstance(listed, list) else [listed])
+    return actions
+
+
+def test_admins_need_totp_by_default(synth: Synthesized) -> None:
+    # TOTP is offered to all (optional: Cognito has no per-group MFA); the API requires it of
+    # admins, asking the pool with AdminGetUser on that pool only.
+    assert _pool(synth)["MfaConfiguration"] == "OPTIONAL"
+    env = _api_function(synth)["Environment"]["Variables"]
+    assert env["TALLY_REQUIRE_ADMIN_MFA"] == "true"
+    assert "cognito-idp:AdminGetUser" in _api_pool_actions(synth)
+
+
+def test_admin_mfa_can_be_switched_off() -> None:
+    off = synthesize({"requireAdminMfa": "false"})
+    assert _api_function(off)["Environment"]["Variables"]["TALLY_REQUIRE_ADMIN_MFA"] == "false"
+    assert "cognito-idp:AdminGetUser" not in _api_pool_actions(off)
+    # The acknowledgement of optional MFA says what this deployment really does.
+    reasons = [
+        a.reason for a in nag.recorded_acknowledgements(off.app) if a.rule_id == "AwsSolutions-COG2"
+    ]
+    assert reasons and all("off in this deployment" in r for r in reasons)

@@ -21,6 +21,7 @@ def test_defaults_documented_in_cdk_json() -> None:
     assert config.cost_source == "cost-explorer"
     assert config.owner_tag_key == "Owner"
     assert config.enable_waf is False
+    assert config.require_admin_mfa is True  # admins need TOTP unless the operator opts out
     assert config.budget_metric == "effective"
     assert config.restatement_days == 3
     assert config.dashboard_domain is None

@@ -97,18 +97,18 @@ def test_shared_environment(synth: Synthesized, output_id: str) -> None:
     assert variables["TALLY_OWNER_TAG_KEY"] == "Owner"
     assert variables["TALLY_BUDGET_METRIC"] == "effective"
     assert variables["TALLY_DEFAULT_CURRENCY"] == "USD"
-    # The HMAC key is generated in Secrets Manager and resolved by CloudFormation at deploy.
-    secret = next(iter(synth.resources("AWS::SecretsManager::Secret")))
-    assert variables["TALLY_PAGE_TOKEN_SECRET"] == {
-        "Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret}, ":SecretString:::}}"]]
-    }
     assert variables["TALLY_USER_POOL_ID"] == {"Ref": synth.output_target(outputs.USER_POOL_ID)}
 
 
 def test_page_token_key_is_generated(synth: Synthesized) -> None:
+    # {"current": <64 characters>}: the shape tally.paging.PageKeys.from_secret reads.
     synth.template.has_resource_properties(
         "AWS::SecretsManager::Secret",
-        {"GenerateSecretString": Match.object_like({"PasswordLength": 64})},
+        {
+            "GenerateSecretString": Match.object_like(
+                {"PasswordLength": 64, "SecretStringTemplate": "{}", "GenerateStringKey": "current"}
+            )
+        },
     )
 
 

@@ -440,3 +440,43 @@ def test_taken_ports_fail_with_a_clear_message(local_aws: LocalAws, handler: Fak
             LocalGateway(handler=handler, verifier=None, port=port)  # type: ignore[arg-type]
         with pytest.raises(PortInUse, match="TALLY_AWS_PORT"):
             start_moto(port)
+
+
+# -- API Gateway's own limits, and the loopback address (security review, issue 9) ---------
+
+
+def test_an_over_long_url_is_414_problem_json(gateway: LocalGateway, handler: FakeHandler) -> None:
+    response = call(gateway.url, "GET", "/api/me?q=" + "x" * 9000)
+
+    assert response.status == 414
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.problem["status"] == 414
+    assert handler.events == []
+
+
+def test_over_large_headers_are_431_problem_json(
+    gateway: LocalGateway, handler: FakeHandler
+) -> None:
+    headers = {f"X-Pad-{n}": "y" * 1000 for n in range(11)}
+    response = call(gateway.url, "GET", "/api/me", headers=headers)
+
+    assert response.status == 431
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.problem["status"] == 431
+    assert handler.events == []
+
+
+def test_the_standard_librarys_own_refusals_are_problem_json(gateway: LocalGateway) -> None:
+    """A request line beyond http.server's own 64 KiB limit never reaches the gateway."""
+    response = call(gateway.url, "GET", "/" + "x" * 70_000)
+
+    assert response.status == 414
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
+def test_the_gateway_listens_on_loopback_only(
+    local_aws: LocalAws, handler: FakeHandler, host: str
+) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        LocalGateway(handler=handler, verifier=None, host=host, port=0)  # type: ignore[arg-type]

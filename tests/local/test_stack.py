@@ -18,6 +18,9 @@ import pytest
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.client import load_local_json, local_stack_process, sign_in
 from infra.local.stack import LocalStack, sign_in_instructions, start_local_stack
+from tally import settings as settings_module
+from tally.paging import PageKeys
+from tally.settings import Settings
 from tests.local.conftest import FakeHandler, call
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,6 +120,23 @@ def test_handler_environment_is_exported(stack: tuple[LocalStack, FakeHandler]) 
     assert LocalAws.from_env(running.env) == running.aws
     assert running.env["TALLY_DASHBOARD_ORIGIN"] == running.gateway.url
     assert running.local_json["env"] == running.env
+
+
+def test_page_token_keys_come_from_the_local_secrets_manager(
+    stack: tuple[LocalStack, FakeHandler],
+) -> None:
+    # As in AWS (issue 9, finding 6): the handlers are told where the keys are, never the keys.
+    running, _ = stack
+    assert "TALLY_PAGE_TOKEN_SECRET" not in running.env
+    secret = running.aws.client("secretsmanager").get_secret_value(
+        SecretId=running.env["TALLY_PAGE_TOKEN_SECRET_ID"]
+    )
+    stored = PageKeys.from_secret(json.loads(secret["SecretString"]))
+    settings_module._secrets.cache_clear()
+    try:
+        assert Settings.from_env().page_token_secret == stored  # the env the stack exported
+    finally:
+        settings_module._secrets.cache_clear()
 
 
 def test_a_pinned_date_reaches_local_json_the_handlers_and_the_banner(

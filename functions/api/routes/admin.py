@@ -31,6 +31,7 @@ router = Router()
     "days) no status is given. Read from roll-ups: no scan.",
     responses=responses(200, AllUsersOut, 403),
     tags=["admin"],
+    middlewares=[context.admins_only],
 )
 def all_users(
     month: Annotated[IsoMonth | None, Query()] = None,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel
 
 from api import context, convert
 from api.lazy import lazy_module
 from api.problems import responses
-from api.schemas import AssignmentOut, AssignResourceIn, ResourceListOut, UserId
+from api.schemas import AssignmentOut, AssignResourceIn, ClaimOut, ResourceListOut, UserId
+from tally.access import require_user_access
+from tally.errors import FieldError, Invalid
+from tally.identity import Caller
 from tally.paging import decode_token, encode_token
 
 if TYPE_CHECKING:
@@ -25,18 +29,26 @@ router = Router()
 @router.post(
     "/assign-resource",
     status_code=201,
-    summary="Assign an AWS resource (or a share of it) to a user",
-    description="Admins assign to anyone; users to themselves. The resource must exist in the "
-    "account (EC2 instance, S3 bucket, RDS instance, Lambda function); other types are "
-    "accepted by ARN. The assignment is in force from effectiveFrom (default today; up to 400 "
-    "days back, 366 ahead): each day's costs go to the assignments in force that day. A "
-    "resource's shares add up to at most 100% on every day, and a new assignment may not "
-    "start before the day an earlier assignment of the resource ended (409).",
-    responses=responses(201, AssignmentOut, 403, 409),
+    summary="Assign an AWS resource (or a share of it) to a user; a user's own becomes a claim",
+    description="Admins assign to anyone (201 with the assignment). A user asking for "
+    "themselves makes a claim instead (see POST /api/billing/claims): 202 with the pending "
+    "claim, or 201 with the assignment when the claim was accepted at once (a resource nobody "
+    "owns, where the deployment accepts those); costCenter and effectiveFrom are for admins "
+    "only (422). The resource must exist in the account (EC2 instance, S3 bucket, RDS "
+    "instance, Lambda function); other types are accepted by ARN, and ARNs of AWS accounts "
+    "outside the organisation are refused (422). The assignment is in force from "
+    "effectiveFrom (default today; up to 400 days back, 366 ahead): each day's costs go to the "
+    "assignments in force that day. A resource's shares add up to at most 100% on every day, "
+    "and a new assignment may not start before the day an earlier assignment of the resource "
+    "ended (409).",
+    responses={**responses(201, AssignmentOut, 403, 409), **responses(202, ClaimOut)},
     tags=["assignments"],
 )
-def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
+def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
     caller = context.current_caller(router)
+    if not caller.is_admin:
+        require_user_access(caller, body.user_id)
+        return _claim_instead(caller, body)
     created = assignments.assign_resource(
         caller,
         assignments.AssignRequest(
@@ -50,8 +62,46 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> AssignmentOut:
         stores=context.stores(),
         catalog=context.resource_catalog(),
         user_source=context.user_source(),
+        org_accounts=context.org_accounts(router),
     )
-    return convert.assignment_out(created)
+    return _json(201, convert.assignment_out(created))
+
+
+def _claim_instead(caller: Caller, body: AssignResourceIn) -> Response[Any]:
+    """A user's own assignment is a claim: nobody takes a colleague's resource unasked."""
+    from tally import claims
+
+    admin_only = [
+        FieldError(name, "only admins set this; a claim takes effect on the day it is approved")
+        for name, value in (
+            ("costCenter", body.cost_center),
+            ("effectiveFrom", body.effective_from),
+        )
+        if value is not None
+    ]
+    if admin_only:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in admin_only), errors=admin_only)
+    claim = claims.create_claim(
+        caller,
+        claims.ClaimRequest(body.resource_type, body.resource_id, body.share_pct),
+        stores=context.stores(),
+        catalog=context.resource_catalog(),
+        policy=context.claim_policy(router),
+        notifier=context.claim_notifier(),
+    )
+    if claim.assignment_id is None:
+        return _json(202, convert.claim_out(claim))
+    created = context.stores().assignments.get(claim.assignment_id)
+    assert created is not None  # written before the claim that names it
+    return _json(201, convert.assignment_out(created))
+
+
+def _json(status: int, model: BaseModel) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=model.model_dump_json(by_alias=True),
+    )
 
 
 @router.get(

@@ -28,6 +28,7 @@ def me() -> MeOut:
         groups=sorted(caller.groups),
         today=context.today().isoformat(),
         budget_metric=context.settings().budget_metric,
+        mfa_setup_required=caller.admin_needs_mfa,
     )
 
 

@@ -13,9 +13,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from api import context
 from api.problems import responses
 from api.routes.reports import owner_cost_lines, owner_costs
-from api.schemas import CostLinesOut, CostsOut
+from api.schemas import CostLinesOut, CostsOut, SearchText
 from tally.models import ORG, UNALLOCATED
 
 router = Router()
@@ -38,6 +39,7 @@ def _register(name: str, owner: str) -> None:
         f"`{owner}`. The same figures as `/{name}/cost-lines` over the same range.",
         responses=responses(200, CostsOut, 403),
         tags=["admin"],
+        middlewares=[context.admins_only],
     )
     def costs(
         startDate: Annotated[date | None, Query()] = None,
@@ -56,12 +58,13 @@ def _register(name: str, owner: str) -> None:
         ),
         responses=responses(200, CostLinesOut, 403),
         tags=["admin"],
+        middlewares=[context.admins_only],
     )
     def cost_lines(
         startDate: Annotated[date | None, Query()] = None,
         endDate: Annotated[date | None, Query()] = None,
-        service: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-        q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+        service: Annotated[SearchText | None, Query(min_length=1, max_length=128)] = None,
+        q: Annotated[SearchText | None, Query(min_length=1, max_length=256)] = None,
         sort: Annotated[Literal["-cost", "cost", "-date", "date"], Query()] = "-cost",
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
         nextToken: Annotated[str | None, Query(max_length=4096)] = None,

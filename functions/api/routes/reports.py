@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from api import context, convert
 from api.lazy import lazy_module
 from api.problems import responses
-from api.schemas import CostLinesOut, CostsOut, SummaryOut, UserId
+from api.schemas import CostLinesOut, CostsOut, SearchText, SummaryOut, UserId
 from tally.errors import Invalid
 from tally.paging import decode_token, encode_token
 
@@ -134,8 +134,8 @@ def cost_lines(
     userId: Annotated[UserId, Path()],
     startDate: Annotated[date | None, Query()] = None,
     endDate: Annotated[date | None, Query()] = None,
-    service: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    service: Annotated[SearchText | None, Query(min_length=1, max_length=128)] = None,
+    q: Annotated[SearchText | None, Query(min_length=1, max_length=256)] = None,
     sort: Annotated[Literal["-cost", "cost", "-date", "date"], Query()] = "-cost",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     nextToken: Annotated[str | None, Query(max_length=4096)] = None,

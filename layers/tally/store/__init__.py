@@ -12,6 +12,7 @@ if TYPE_CHECKING:
         AssignmentStore,
         AuditLog,
         BudgetStore,
+        ClaimStore,
         CostStore,
         RollupStore,
         UserDirectory,
@@ -26,6 +27,7 @@ class Stores:
     costs: CostStore
     rollups: RollupStore
     audit: AuditLog
+    claims: ClaimStore
 
 
 def dynamodb_stores(settings: Settings) -> Stores:
@@ -38,6 +40,7 @@ def dynamodb_stores(settings: Settings) -> Stores:
         costs=d.DynamoCostStore(settings),
         rollups=d.DynamoRollupStore(settings),
         audit=d.DynamoAuditLog(settings),
+        claims=d.DynamoClaimStore(settings),
     )
 
 
@@ -52,4 +55,5 @@ def memory_stores() -> Stores:
         costs=m.MemoryCostStore(),
         rollups=m.MemoryRollupStore(),
         audit=audit,
+        claims=m.MemoryClaimStore(audit),
     )

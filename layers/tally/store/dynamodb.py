@@ -20,6 +20,8 @@ from tally.models import (
     AuditEntry,
     Budget,
     BudgetTerms,
+    Claim,
+    ClaimStatus,
     CostRecord,
     MonthlyRollup,
     Page,
@@ -28,13 +30,15 @@ from tally.models import (
 from tally.resources import match_key
 from tally.settings import Settings
 from tally.store.codec import section_from_doc, section_to_doc
-from tally.store.interfaces import PageKey, starts_before_last_end
+from tally.store.interfaces import PageKey, already_decided, starts_before_last_end
 from tally.store.items import (
     AssignmentGuardItem,
     AssignmentItem,
     AuditItem,
     BudgetItem,
     BudgetPointerItem,
+    ClaimApproverItem,
+    ClaimItem,
     CostRecordItem,
     ResourceSharesItem,
     RollupItem,
@@ -62,6 +66,13 @@ def _audit_item(entry: AuditEntry) -> AuditItem:
         entity_id=entry.entity_id,
         details=entry.details,
     )
+
+
+def _append_audit(tx: TransactWrite, entry: AuditEntry) -> None:
+    """Add ``entry`` to the audit log in ``tx``. The log is append-only: the API role may only
+    PutItem on it (infra/constructs/data.py), and this condition keeps a put from ever
+    replacing an entry, which IAM alone cannot require."""
+    tx.save(_audit_item(entry), condition=AuditItem.pk.does_not_exist())
 
 
 def _page(items: list[Any], iterator: Any) -> Page[Any]:
@@ -187,7 +198,7 @@ class DynamoAssignmentStore(_Stores):
                     return_values="ALL_OLD",
                 )
                 tx.save(item, condition=AssignmentItem.pk.does_not_exist())
-                tx.save(_audit_item(audit))
+                _append_audit(tx, audit)
         except TransactWriteError as error:
             # pynamodb sends condition checks, deletes, puts, then updates, each in call
             # order: the reasons are [guard, assignment, audit, share counter].
@@ -243,7 +254,7 @@ class DynamoAssignmentStore(_Stores):
                 if move_last_end
                 else None,
             )
-            tx.save(_audit_item(audit))
+            _append_audit(tx, audit)
 
     def get(self, assignment_id: str) -> Assignment | None:
         try:
@@ -260,6 +271,148 @@ class DynamoAssignmentStore(_Stores):
     def all(self) -> list[Assignment]:
         # The ingest job reads every assignment once a run; a Scan is the cheapest full read.
         return [_assignment(i) for i in AssignmentItem.scan(AssignmentItem.sk == "ASSIGNMENT")]
+
+    def for_resource(self, resource_type: str, resource_id: str) -> list[Assignment]:
+        # The guard items (one per assignment not ended) sit in the resource's partition.
+        key = f"RES#{match_key(resource_type, resource_id)}"
+        guards = AssignmentGuardItem.query(
+            key, AssignmentGuardItem.sk.startswith("USER#"), consistent_read=True
+        )
+        keys = [(f"ASSIGNMENT#{g.assignment_id}", "ASSIGNMENT") for g in guards]
+        found = [_assignment(i) for i in AssignmentItem.batch_get(keys)] if keys else []
+        return sorted(
+            (a for a in found if not a.ended), key=lambda a: (a.assigned_at, a.assignment_id)
+        )
+
+
+# --- claims ----------------------------------------------------------------------------
+
+PENDING = "PENDING"
+
+
+def _claim(i: ClaimItem) -> Claim:
+    return Claim(
+        claim_id=i.claim_id,
+        claimant_id=i.claimant,
+        resource_type=i.resource_type,
+        resource_id=i.resource_id,
+        share_pct=i.share_pct,
+        note=i.note,
+        status=ClaimStatus(i.status),
+        approver_ids=tuple(str(a) for a in i.approver_ids or ()),
+        created_at=i.created_at,
+        decided_at=i.decided_at,
+        decided_by=i.decided_by,
+        assignment_id=i.assignment_id,
+    )
+
+
+def _created(claim: Claim) -> str:
+    return f"{claim.created_at.isoformat()}#{claim.claim_id}"
+
+
+class DynamoClaimStore(_Stores):
+    def create(self, claim: Claim, audit: AuditEntry) -> None:
+        pending = claim.status is ClaimStatus.PENDING
+        item = ClaimItem(
+            pk=f"CLAIM#{claim.claim_id}",
+            sk="CLAIM",
+            claim_id=claim.claim_id,
+            claimant=claim.claimant_id,
+            created=_created(claim),
+            pending=PENDING if pending else None,
+            status=claim.status.value,
+            resource_type=claim.resource_type,
+            resource_id=claim.resource_id,
+            share_pct=claim.share_pct,
+            note=claim.note,
+            approver_ids=list(claim.approver_ids),
+            created_at=claim.created_at,
+            decided_at=claim.decided_at,
+            decided_by=claim.decided_by,
+            assignment_id=claim.assignment_id,
+        )
+        with self._tx() as tx:
+            tx.save(item, condition=ClaimItem.pk.does_not_exist())
+            if pending:
+                for approver in claim.approver_ids:
+                    tx.save(
+                        ClaimApproverItem(
+                            pk=item.pk,
+                            sk=f"APPROVER#{approver}",
+                            approver=approver,
+                            created=item.created,
+                        )
+                    )
+            _append_audit(tx, audit)
+
+    def decide(self, claim: Claim, audit: AuditEntry) -> Claim:
+        pk = f"CLAIM#{claim.claim_id}"
+        actions: list[Any] = [
+            ClaimItem.status.set(claim.status.value),
+            ClaimItem.pending.remove(),
+        ]
+        if claim.decided_at is not None:
+            actions.append(ClaimItem.decided_at.set(claim.decided_at))
+        if claim.decided_by is not None:
+            actions.append(ClaimItem.decided_by.set(claim.decided_by))
+        if claim.assignment_id is not None:
+            actions.append(ClaimItem.assignment_id.set(claim.assignment_id))
+        try:
+            with self._tx() as tx:
+                # The status is the lock: only one decision finds it pending.
+                tx.update(
+                    ClaimItem(pk=pk, sk="CLAIM"),
+                    actions=actions,
+                    condition=ClaimItem.status == ClaimStatus.PENDING.value,
+                )
+                for approver in claim.approver_ids:
+                    tx.delete(ClaimApproverItem(pk=pk, sk=f"APPROVER#{approver}"))
+                _append_audit(tx, audit)
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in _cancel_codes(error):
+                raise
+            stored = self.get(claim.claim_id)
+            if stored is None:
+                raise NotFound("no such claim") from error
+            raise already_decided(stored.status) from error
+        return claim
+
+    def get(self, claim_id: str) -> Claim | None:
+        try:
+            return _claim(ClaimItem.get(f"CLAIM#{claim_id}", "CLAIM", consistent_read=True))
+        except ClaimItem.DoesNotExist:
+            return None
+
+    def list_by_claimant(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Claim]:
+        it = ClaimItem.by_claimant.query(
+            user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+        return _page([_claim(i) for i in it], it)
+
+    def list_for_approver(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Claim]:
+        it = ClaimApproverItem.by_approver.query(
+            user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+        pks = [i.pk for i in it]
+        found = {c.pk: c for c in ClaimItem.batch_get([(pk, "CLAIM") for pk in pks])} if pks else {}
+        # A claim decided since the index was read is no longer waiting.
+        items = [
+            _claim(found[pk])
+            for pk in pks
+            if pk in found and found[pk].status == ClaimStatus.PENDING.value
+        ]
+        return _page(items, it)
+
+    def list_pending(self, limit: int, start_key: PageKey | None = None) -> Page[Claim]:
+        it = ClaimItem.pending_index.query(
+            PENDING, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+        return _page([_claim(i) for i in it], it)
 
 
 # --- budgets ---------------------------------------------------------------------------
@@ -322,7 +475,7 @@ class DynamoBudgetStore(_Stores):
                     BudgetPointerItem(pk=f"BUDGET#{budget.budget_id}", user_id=budget.user_id),
                     condition=BudgetPointerItem.pk.does_not_exist(),
                 )
-                tx.save(_audit_item(audit))
+                _append_audit(tx, audit)
         except TransactWriteError as error:
             if "ConditionalCheckFailed" in _cancel_codes(error):
                 raise Conflict("this user already has a budget; update it instead") from error
@@ -334,7 +487,7 @@ class DynamoBudgetStore(_Stores):
         try:
             with self._tx() as tx:
                 tx.save(item)
-                tx.save(_audit_item(audit))
+                _append_audit(tx, audit)
         except TransactWriteError as error:
             if "ConditionalCheckFailed" in _cancel_codes(error):
                 raise Conflict(

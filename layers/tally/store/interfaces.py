@@ -14,6 +14,8 @@ from tally.models import (
     Assignment,
     AuditEntry,
     Budget,
+    Claim,
+    ClaimStatus,
     CostRecord,
     MonthlyRollup,
     Page,
@@ -62,6 +64,10 @@ class AssignmentStore(Protocol):
         """Every assignment, ended ones included: for the ingest job only (a full read), never
         a request path."""
 
+    def for_resource(self, resource_type: str, resource_id: str) -> list[Assignment]:
+        """The resource's assignments not ended (in force, or starting later), by any of its
+        names (``match_key``), oldest first."""
+
 
 def starts_before_last_end(last_end: date) -> Conflict:
     """The refusal both assignment stores give for a start inside the resource's settled past."""
@@ -70,6 +76,35 @@ def starts_before_last_end(last_end: date) -> Conflict:
         "a new one may start on that day or later"
     )
     return Conflict(message, errors=[FieldError("effectiveFrom", message)])
+
+
+class ClaimStore(Protocol):
+    """Claims of resources. Lists are newest first."""
+
+    def create(self, claim: Claim, audit: AuditEntry) -> None: ...
+
+    def decide(self, claim: Claim, audit: AuditEntry) -> Claim:
+        """Save ``claim``'s decision (status, decided_at/by, assignment_id) if the stored claim
+        is still pending, atomically with the audit entry. Raises ``Conflict`` if it was
+        decided already, ``NotFound`` if there is no such claim."""
+
+    def get(self, claim_id: str) -> Claim | None: ...
+    def list_by_claimant(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Claim]:
+        """Every claim the user made, whatever its status."""
+
+    def list_for_approver(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Claim]:
+        """The pending claims the user is an approver of."""
+
+    def list_pending(self, limit: int, start_key: PageKey | None = None) -> Page[Claim]:
+        """Every pending claim: the admins' queue."""
+
+
+def already_decided(status: ClaimStatus | None) -> Conflict:
+    return Conflict(f"this claim was already {status.value if status else 'decided'}")
 
 
 class BudgetStore(Protocol):

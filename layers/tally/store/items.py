@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -215,6 +216,74 @@ class RollupItem(_Base):
     by_month = RollupMonthIndex()
 
 
+# --- claims ----------------------------------------------------------------------------
+
+
+class ClaimClaimantIndex(GlobalSecondaryIndex["ClaimItem"]):
+    class Meta:
+        index_name = tables.CLAIMS.indexes[0].name
+        projection = AllProjection()
+
+    claimant = UnicodeAttribute(hash_key=True)
+    created = UnicodeAttribute(range_key=True)
+
+
+class ClaimPendingIndex(GlobalSecondaryIndex["ClaimItem"]):
+    class Meta:
+        index_name = tables.CLAIMS.indexes[2].name
+        projection = AllProjection()
+
+    pending = UnicodeAttribute(hash_key=True)
+    created = UnicodeAttribute(range_key=True)
+
+
+class ClaimItem(_Base):
+    """pk CLAIM#<id>, sk CLAIM: the claim. ``pending`` ("PENDING") only while undecided."""
+
+    spec = tables.CLAIMS
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    claim_id = UnicodeAttribute()
+    claimant = UnicodeAttribute()
+    created = UnicodeAttribute()  # ISO timestamp + id: sorts by time, unique
+    pending = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    resource_type = UnicodeAttribute()
+    resource_id = UnicodeAttribute()
+    share_pct = DecimalAttribute()
+    note = UnicodeAttribute(null=True)
+    approver_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UTCDateTimeAttribute()
+    decided_at = UTCDateTimeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    assignment_id = UnicodeAttribute(null=True)
+    by_claimant = ClaimClaimantIndex()
+    pending_index = ClaimPendingIndex()
+
+
+class ClaimApproverIndex(GlobalSecondaryIndex["ClaimApproverItem"]):
+    class Meta:
+        index_name = tables.CLAIMS.indexes[1].name
+        projection = KeysOnlyProjection()
+
+    approver = UnicodeAttribute(hash_key=True)
+    created = UnicodeAttribute(range_key=True)
+
+
+class ClaimApproverItem(_Base):
+    """pk CLAIM#<id>, sk APPROVER#<user>: lists a pending claim for one approver; deleted
+    when the claim is decided."""
+
+    spec = tables.CLAIMS
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    approver = UnicodeAttribute()
+    created = UnicodeAttribute()
+    by_approver = ClaimApproverIndex()
+
+
 # --- audit -----------------------------------------------------------------------------
 
 
@@ -241,6 +310,8 @@ ALL_ITEMS: tuple[type[_Base], ...] = (
     CostRecordItem,
     RollupItem,
     AuditItem,
+    ClaimItem,
+    ClaimApproverItem,
 )
 
 

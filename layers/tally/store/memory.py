@@ -13,13 +13,15 @@ from tally.models import (
     Assignment,
     AuditEntry,
     Budget,
+    Claim,
+    ClaimStatus,
     CostRecord,
     MonthlyRollup,
     Page,
     UserProfile,
 )
 from tally.resources import match_key
-from tally.store.interfaces import PageKey, starts_before_last_end
+from tally.store.interfaces import PageKey, already_decided, starts_before_last_end
 
 
 def _paginate(items: list, limit: int, start_key: PageKey | None, key_of) -> Page:  # type: ignore[no-untyped-def,type-arg]
@@ -119,6 +121,63 @@ class MemoryAssignmentStore:
 
     def all(self) -> list[Assignment]:
         return list(self.items.values())
+
+    def for_resource(self, resource_type: str, resource_id: str) -> list[Assignment]:
+        key = match_key(resource_type, resource_id)
+        return sorted(
+            (a for a in self.items.values() if _key(a) == key and not a.ended),
+            key=lambda a: (a.assigned_at, a.assignment_id),
+        )
+
+
+class MemoryClaimStore:
+    def __init__(self, audit: MemoryAuditLog) -> None:
+        self.items: dict[str, Claim] = {}
+        self._audit = audit
+
+    def create(self, claim: Claim, audit: AuditEntry) -> None:
+        if claim.claim_id in self.items:
+            raise Conflict("a claim with this id exists")
+        self.items[claim.claim_id] = claim
+        self._audit.append(audit)
+
+    def decide(self, claim: Claim, audit: AuditEntry) -> Claim:
+        stored = self.items.get(claim.claim_id)
+        if stored is None:
+            raise NotFound("no such claim")
+        if stored.status is not ClaimStatus.PENDING:
+            raise already_decided(stored.status)
+        self.items[claim.claim_id] = claim
+        self._audit.append(audit)
+        return claim
+
+    def get(self, claim_id: str) -> Claim | None:
+        return self.items.get(claim_id)
+
+    def _newest_first(self, keep) -> list[Claim]:  # type: ignore[no-untyped-def]
+        return sorted(
+            (c for c in self.items.values() if keep(c)),
+            key=lambda c: (c.created_at, c.claim_id),
+            reverse=True,
+        )
+
+    def list_by_claimant(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Claim]:
+        mine = self._newest_first(lambda c: c.claimant_id == user_id)
+        return _paginate(mine, limit, start_key, lambda c: c.claim_id)
+
+    def list_for_approver(
+        self, user_id: str, limit: int, start_key: PageKey | None = None
+    ) -> Page[Claim]:
+        waiting = self._newest_first(
+            lambda c: c.status is ClaimStatus.PENDING and user_id in c.approver_ids
+        )
+        return _paginate(waiting, limit, start_key, lambda c: c.claim_id)
+
+    def list_pending(self, limit: int, start_key: PageKey | None = None) -> Page[Claim]:
+        pending = self._newest_first(lambda c: c.status is ClaimStatus.PENDING)
+        return _paginate(pending, limit, start_key, lambda c: c.claim_id)
 
 
 class MemoryBudgetStore:

@@ -98,7 +98,17 @@ export function createApi(config, auth) {
         body: changes,
         headers: etag ? { "If-Match": etag } : {},
       }),
-    assign: (body) => request("POST", "/billing/assign-resource", { body }),
+    // 201: assigned (or a claim accepted at once); 202: a user's own request became a claim
+    // that waits for approval ({claim}).
+    async assign(body) {
+      const { data, response } = await request("POST", "/billing/assign-resource", { body, raw: true });
+      return response.status === 202 ? { claim: data } : { assignment: data };
+    },
+    claims: ({ view = "mine", limit, nextToken } = {}) =>
+      request("GET", "/billing/claims", { query: { view, limit, nextToken } }),
+    claim: (body) => request("POST", "/billing/claims", { body }),
+    approveClaim: (claimId) => request("POST", `/billing/claims/${enc(claimId)}/approve`),
+    rejectClaim: (claimId) => request("POST", `/billing/claims/${enc(claimId)}/reject`),
     unassign: (assignmentId) => request("DELETE", `/billing/unassign/${enc(assignmentId)}`),
     allUsers: ({ month, limit, nextToken } = {}) =>
       request("GET", "/billing/all-users", { query: { month, limit, nextToken } }),

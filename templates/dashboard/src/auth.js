@@ -1,6 +1,8 @@
 // Sign-in straight against Cognito's API from the browser (no hosted UI, no SDK):
 // InitiateAuth with USER_PASSWORD_AUTH, the NEW_PASSWORD_REQUIRED challenge of admin-created
-// users, REFRESH_TOKEN_AUTH before the ID token expires, sign-out. The same calls work against
+// users, two-step sign-in with an authenticator app (TOTP: the SOFTWARE_TOKEN_MFA challenge,
+// MFA_SETUP where the pool requires it, and turning it on when signed in), REFRESH_TOKEN_AUTH
+// before the ID token expires, sign-out. The same calls work against
 // AWS (https://cognito-idp.<region>.amazonaws.com/) and the local stack's moto server.
 //
 // Tokens live in sessionStorage, not localStorage and not a cookie:
@@ -39,10 +41,19 @@ function groupsOf(claims) {
   return typeof raw === "string" && raw ? raw.split(/[ ,]+/) : [];
 }
 
+const TOTP = "SOFTWARE_TOKEN_MFA";
+
+/** The link an authenticator app understands (what a QR code would hold), for `secret`. */
+export function otpauthUri(secret, account) {
+  const label = encodeURIComponent(`Tally:${account}`);
+  return `otpauth://totp/${label}?secret=${encodeURIComponent(secret)}&issuer=Tally`;
+}
+
 function friendlyMessage(code, message) {
   switch (code) {
     case "NotAuthorizedException":
       if (/disabled|attempts/i.test(message || "")) return message;
+      if (/session/i.test(message || "")) return "This sign-in took too long. Please start again.";
       return "Incorrect user name or password.";
     case "UserNotFoundException":
       return "Incorrect user name or password.";
@@ -52,6 +63,11 @@ function friendlyMessage(code, message) {
       return "Your account is not confirmed yet. Ask an administrator.";
     case "InvalidPasswordException":
       return message || "That password does not meet the policy.";
+    case "CodeMismatchException":
+    case "EnableSoftwareTokenMFAException":
+      return "That code is not right. Enter the 6-digit code your authenticator app shows now.";
+    case "ExpiredCodeException":
+      return "That code has already been used. Wait for the next one and enter it.";
     case "TooManyRequestsException":
     case "LimitExceededException":
       return "Too many attempts. Wait a minute and try again.";
@@ -171,6 +187,35 @@ export function createAuth(config, { storage = window.sessionStorage } = {}) {
     return refreshing;
   }
 
+  /** Sign in with Cognito's final answer, or describe the step it asks for next. */
+  function outcome(answer, username) {
+    if (answer.AuthenticationResult) {
+      save(fromResult(answer.AuthenticationResult));
+      return {};
+    }
+    const known = ["NEW_PASSWORD_REQUIRED", TOTP, "MFA_SETUP"];
+    if (!known.includes(answer.ChallengeName)) {
+      throw new AuthError(
+        "UnsupportedChallenge",
+        `Cognito asked for ${answer.ChallengeName}, which this dashboard does not support yet.`,
+      );
+    }
+    const params = answer.ChallengeParameters || {};
+    return {
+      challenge: answer.ChallengeName,
+      session: answer.Session,
+      // With an email alias Cognito wants the real user name back.
+      username: params.USER_ID_FOR_SRP || params.USERNAME || username,
+    };
+  }
+
+  /** The access token for Cognito's own user calls, refreshed like the ID token. */
+  async function accessToken() {
+    if (!session) throw new AuthError("NoSession", "Not signed in.");
+    if (session.expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+    return session.accessToken;
+  }
+
   return {
     get signedIn() {
       return Boolean(session);
@@ -190,33 +235,21 @@ export function createAuth(config, { storage = window.sessionStorage } = {}) {
       };
     },
 
-    /** Sign in; resolves {challenge} when Cognito asks for a new password first. */
+    /**
+     * Sign in. Resolves {} when signed in, or {challenge, session, username} when Cognito asks
+     * for another step first: NEW_PASSWORD_REQUIRED (completeNewPassword), SOFTWARE_TOKEN_MFA
+     * (answerTotp) or MFA_SETUP (startTotpSetup, then finishTotpSetup).
+     */
     async signIn(username, password) {
       const answer = await cognito("InitiateAuth", {
         AuthFlow: "USER_PASSWORD_AUTH",
         ClientId: config.clientId,
         AuthParameters: { USERNAME: username, PASSWORD: password },
       });
-      if (answer.ChallengeName === "NEW_PASSWORD_REQUIRED") {
-        const params = answer.ChallengeParameters || {};
-        return {
-          challenge: "NEW_PASSWORD_REQUIRED",
-          session: answer.Session,
-          // With an email alias Cognito wants the real user name back.
-          username: params.USER_ID_FOR_SRP || params.USERNAME || username,
-        };
-      }
-      if (!answer.AuthenticationResult) {
-        throw new AuthError(
-          "UnsupportedChallenge",
-          `Cognito asked for ${answer.ChallengeName}, which this dashboard does not support yet.`,
-        );
-      }
-      save(fromResult(answer.AuthenticationResult));
-      return {};
+      return outcome(answer, username);
     },
 
-    /** Answer NEW_PASSWORD_REQUIRED; signs in on success. */
+    /** Answer NEW_PASSWORD_REQUIRED; resolves like signIn (MFA may come next). */
     async completeNewPassword(challenge, newPassword) {
       const answer = await cognito("RespondToAuthChallenge", {
         ChallengeName: "NEW_PASSWORD_REQUIRED",
@@ -224,10 +257,69 @@ export function createAuth(config, { storage = window.sessionStorage } = {}) {
         Session: challenge.session,
         ChallengeResponses: { USERNAME: challenge.username, NEW_PASSWORD: newPassword },
       });
-      if (!answer.AuthenticationResult) {
-        throw new AuthError("UnsupportedChallenge", "Cognito asked for another step.");
-      }
-      save(fromResult(answer.AuthenticationResult));
+      return outcome(answer, challenge.username);
+    },
+
+    /** Answer SOFTWARE_TOKEN_MFA with the authenticator app's code; resolves like signIn. */
+    async answerTotp(challenge, code) {
+      const answer = await cognito("RespondToAuthChallenge", {
+        ChallengeName: TOTP,
+        ClientId: config.clientId,
+        Session: challenge.session,
+        ChallengeResponses: { USERNAME: challenge.username, SOFTWARE_TOKEN_MFA_CODE: code },
+      });
+      return outcome(answer, challenge.username);
+    },
+
+    /** MFA_SETUP: a new authenticator secret for the user signing in; resolves its text. */
+    async startTotpSetup(challenge) {
+      const answer = await cognito("AssociateSoftwareToken", { Session: challenge.session });
+      // Each step of the challenge hands over a new session for the next one.
+      challenge.session = answer.Session || challenge.session;
+      return answer.SecretCode;
+    },
+
+    /** MFA_SETUP: check the app's first code, then finish signing in; resolves like signIn. */
+    async finishTotpSetup(challenge, code) {
+      const verified = await cognito("VerifySoftwareToken", {
+        Session: challenge.session,
+        UserCode: code,
+        FriendlyDeviceName: "Tally",
+      });
+      challenge.session = verified.Session || challenge.session;
+      const answer = await cognito("RespondToAuthChallenge", {
+        ChallengeName: "MFA_SETUP",
+        ClientId: config.clientId,
+        Session: challenge.session,
+        ChallengeResponses: { USERNAME: challenge.username },
+      });
+      return outcome(answer, challenge.username);
+    },
+
+    /** Whether the signed-in user has two-step sign-in (TOTP) on. */
+    async totpEnabled() {
+      const answer = await cognito("GetUser", { AccessToken: await accessToken() });
+      return (answer.UserMFASettingList || []).includes(TOTP);
+    },
+
+    /** Turning TOTP on, signed in: a new authenticator secret; resolves its text. */
+    async beginTotp() {
+      const answer = await cognito("AssociateSoftwareToken", { AccessToken: await accessToken() });
+      return answer.SecretCode;
+    },
+
+    /** Turning TOTP on, signed in: check the app's first code, then ask for it at sign-in. */
+    async confirmTotp(code) {
+      const token = await accessToken();
+      await cognito("VerifySoftwareToken", {
+        AccessToken: token,
+        UserCode: code,
+        FriendlyDeviceName: "Tally",
+      });
+      await cognito("SetUserMFAPreference", {
+        AccessToken: token,
+        SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+      });
     },
 
     /** The ID token for the API, refreshed first when it is about to expire. */

@@ -1,6 +1,6 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
-// (#/dashboard, #/resources, #/costs, #/budget, #/admin; ?user=<id>&name=<name> when an admin
-// looks at someone else's data). Hash routes need no server rewrite on S3/CloudFront.
+// (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security; ?user=<id>&name=<name>
+// when an admin looks at someone else's data). Hash routes need no server rewrite on S3/CloudFront.
 
 import { createApi } from "./api.js";
 import { createAuth } from "./auth.js";
@@ -9,9 +9,11 @@ import { announce, h, replace } from "./dom.js";
 import { knownToday } from "./format.js";
 import { adminView } from "./views/admin.js";
 import { budgetView } from "./views/budget.js";
+import { claimsView } from "./views/claims.js";
 import { costsView } from "./views/costs.js";
 import { dashboardView } from "./views/dashboard.js";
 import { resourcesView } from "./views/resources.js";
+import { securityView } from "./views/security.js";
 import { signInView } from "./views/signin.js";
 
 const ROUTES = {
@@ -19,7 +21,9 @@ const ROUTES = {
   resources: { title: "Resources", render: resourcesView, perUser: true },
   costs: { title: "Costs", render: costsView, perUser: true },
   budget: { title: "Budget", render: budgetView, perUser: true },
+  claims: { title: "Claims", render: claimsView },
   admin: { title: "All users", render: adminView, adminOnly: true },
+  security: { title: "Security", render: securityView },
 };
 
 const app = document.getElementById("app");
@@ -89,6 +93,9 @@ async function start() {
       throw error;
     });
     return me;
+  };
+  ctx.forgetMe = () => {
+    me = null;
   };
   /** The API's business date: known from an earlier answer, else asked of /me. */
   ctx.today = () => (knownToday() ? Promise.resolve(knownToday()) : ctx.me().then((who) => who.today));
@@ -233,7 +240,16 @@ async function start() {
     return Promise.resolve();
   }
 
-  function enter(fromSignIn) {
+  async function enter(fromSignIn) {
+    // An admin the API requires two-step sign-in of (GET /api/me says so) sets it up first:
+    // for admins /me comes before the first screen, a round trip that users do not wait for.
+    if (auth.user().isAdmin) {
+      const who = await ctx.me().catch(() => null);
+      if (who && who.mfaSetupRequired && parseHash().name !== "security") {
+        window.location.replace("#/security");
+        return; // the hashchange renders it
+      }
+    }
     // Keep a deep link the user came with (a bookmark of #/costs); otherwise their home page.
     if (!ROUTES[parseHash().name]) {
       window.location.replace(auth.user().isAdmin ? "#/admin" : "#/dashboard");

@@ -3,9 +3,10 @@
 // first load asks for the API's current month (the business date is the API's, not the
 // browser's); in the first days of a month last month's results stand beside the new one.
 
-import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
-import { METRIC_HINT, knownToday, longDay, metricText, money, monthName, percent, showLastMonth } from "../format.js";
+import { emptyState, errorState, h, openDialog, replace, skeleton } from "../dom.js";
+import { METRIC_HINT, knownToday, longDay, metricText, money, monthName, percent, serviceName, showLastMonth } from "../format.js";
 import { pageHead, sortableHeader, statusBadge, tableSkeleton } from "./common.js";
+import { assignForm, resourceTypeOf } from "./resources.js";
 
 const PAGE_SIZE = 50;
 const STATUS_ORDER = { over: 3, warning: 2, under: 1 };
@@ -40,7 +41,7 @@ export function adminView(view) {
   const { api } = ctx;
   const known = knownToday();
   // null: the API's current month (its answer names it).
-  const state = { month: null, rows: [], nextToken: null, sort: { key: "total", dir: "desc" }, data: null };
+  const state = { month: null, rows: [], nextToken: null, sort: { key: "total", dir: "desc" }, data: null, assigned: new Set() };
 
   const monthInput = h("input", { type: "month", id: "admin-month", "aria-describedby": "admin-month-hint" });
   if (known) {
@@ -54,6 +55,8 @@ export function adminView(view) {
   );
 
   const figures = h("div", { class: "org-figures", "aria-live": "polite" });
+  // The largest resources no one owns, each one click from the assign form.
+  const unowned = h("section", { class: "card span-12", "aria-labelledby": "unowned-title", dataset: { testid: "unowned" }, hidden: true });
   const table = h("table", { dataset: { testid: "all-users" } });
   const foot = h("p", { role: "status" });
   const more = h("button", { type: "button", class: "button", hidden: true }, "Load more users");
@@ -69,7 +72,7 @@ export function adminView(view) {
     container,
     pageHead(view, "All users", "Every user's costs against their budget, and what no one owns.", picker),
     figures,
-    h("div", { class: "grid" }, card),
+    h("div", { class: "grid" }, unowned, card),
   );
 
   function figure(label, value, note, key) {
@@ -126,11 +129,108 @@ export function adminView(view) {
           )
         : null,
       empty ? null : figure("Unallocated", money(data.unallocated), "Cost no assignment or owner tag gives to a user", "unallocated"),
+      !empty && data.attribution && data.attribution.coverage !== null ? coverageFigure(data.attribution) : null,
       figure(
         "Over or near budget",
         `${over} over · ${warning} near`,
         empty && previous ? `In ${monthName(previous.month)}, ${state.rows.length} users listed` : `${state.rows.length} users listed`,
         "alerts",
+      ),
+    );
+  }
+
+  /** Coverage: how much of the month's cost has an owner (assignment or owner tag). */
+  function coverageFigure(attribution) {
+    const value = Number(attribution.coverage);
+    const fill = h("span", { class: `meter-fill ${value < 80 ? "warning" : ""}` });
+    fill.style.width = `${Math.min(100, Math.max(0, value))}%`;
+    return h(
+      "section",
+      { class: "card", "aria-label": "Attribution coverage", dataset: { testid: "coverage" } },
+      h("dl", { class: "figure", dataset: { figure: "coverage" } }, h("dt", {}, "Attribution coverage"), h("dd", { dataset: { value: "coverage" } }, percent(attribution.coverage))),
+      h(
+        "div",
+        {
+          class: "meter",
+          role: "meter",
+          "aria-label": "Share of the month's cost that has an owner",
+          "aria-valuemin": "0",
+          "aria-valuemax": "100",
+          "aria-valuenow": String(Math.min(100, Math.max(0, value))),
+          "aria-valuetext": `${percent(attribution.coverage)} owned`,
+        },
+        fill,
+      ),
+      h("p", { class: "chart-note" }, `${money(attribution.owned)} owned · ${money(attribution.unallocated)} unowned`),
+    );
+  }
+
+  function openAssign(resource) {
+    const subject = { userId: view.user.userId, username: view.user.username, isSelf: true };
+    const { close } = openDialog({
+      title: "Assign a resource",
+      className: "dialog-wide",
+      build: () =>
+        h(
+          "div",
+          {},
+          h("p", { class: "dialog-lead" }, `${serviceName(resource.service)} · ${money(resource.cost)} this month, owned by no one.`),
+          assignForm({
+            api,
+            subject,
+            signal,
+            bare: true,
+            prefill: { resourceType: resourceTypeOf(resource.resourceId, resource.service), resourceId: resource.resourceId },
+            onAssigned: () => {
+              close(true);
+              // The figures change with the next import; say so where the row was.
+              state.assigned.add(resource.resourceId);
+              showUnowned(state.data);
+            },
+          }),
+          h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "button", onclick: () => close(false) }, "Cancel")),
+        ),
+    });
+    // The user to give it to is the one choice left: start there.
+    setTimeout(() => document.querySelector("dialog select[name=userId]")?.focus(), 0);
+  }
+
+  function showUnowned(data) {
+    const top = data.attribution ? data.attribution.topUnowned : [];
+    unowned.hidden = !top.length;
+    if (!top.length) return;
+    replace(
+      unowned,
+      h("div", { class: "card-head" }, h("h2", { id: "unowned-title" }, "Largest unowned resources"), h("p", {}, `${monthName(data.month)} · no assignment or owner tag`)),
+      h(
+        "div",
+        { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Largest unowned resources" },
+        h(
+          "table",
+          {},
+          h("caption", { class: "visually-hidden" }, "The month's largest resources that no one owns"),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Resource"), h("th", { scope: "col" }, "Service"), h("th", { scope: "col", class: "num" }, "Cost this month"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
+          h(
+            "tbody",
+            {},
+            top.map((r) =>
+              h(
+                "tr",
+                { dataset: { resource: r.resourceId } },
+                h("td", { class: "id" }, r.resourceId),
+                h("td", {}, serviceName(r.service)),
+                h("td", { class: "num" }, money(r.cost)),
+                h(
+                  "td",
+                  {},
+                  state.assigned.has(r.resourceId)
+                    ? h("span", { class: "muted", dataset: { testid: "assigned-note" } }, "Assigned · from the next import")
+                    : h("button", { type: "button", class: "button small", "aria-label": `Assign ${r.resourceId}`, onclick: () => openAssign(r) }, "Assign"),
+                ),
+              ),
+            ),
+          ),
+        ),
       ),
     );
   }
@@ -220,6 +320,7 @@ export function adminView(view) {
       }
       if (knownToday()) monthInput.max = knownToday().slice(0, 7);
       showFigures(data);
+      showUnowned(data);
       showTable();
     } catch (error) {
       if (signal.aborted || mine !== loadId) return;
@@ -227,6 +328,7 @@ export function adminView(view) {
         foot.textContent = `Could not load more users: ${error.message}`;
       } else {
         replace(figures);
+        unowned.hidden = true;
         replace(table, h("tbody", {}, h("tr", {}, h("td", {}, errorState(error, () => load(false), "the users")))));
       }
     } finally {

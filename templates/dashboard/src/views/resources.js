@@ -27,19 +27,37 @@ function header() {
   );
 }
 
-function assignForm({ api, subject, onAssigned, signal }) {
-  const userSelect = h("select", { name: "userId" }, h("option", { value: subject.userId }, subject.username));
+const TYPE_OF_SERVICE = { AmazonEC2: "ec2", AmazonS3: "s3", AmazonRDS: "rds", AWSLambda: "lambda" };
+
+/**
+ * The type to assign a resource as, from its id and the service it is billed under: an ARN
+ * of EC2, S3, RDS or Lambda names its own type; any other ARN is assigned as "other".
+ */
+export function resourceTypeOf(resourceId, service) {
+  const arn = /^arn:[^:]+:([^:]+):/.exec(resourceId);
+  if (arn) return TYPE_NAMES[arn[1]] ? arn[1] : "other";
+  return TYPE_OF_SERVICE[service] || "other";
+}
+
+/**
+ * The assign form. Administrators assign to anyone; a user (`self`) asks for a resource for
+ * themselves, which the API turns into a claim (202) unless it is accepted at once.
+ * `prefill` ({resourceType, resourceId}) fills it in; `bare` leaves out the card around it
+ * (for a dialog).
+ */
+export function assignForm({ api, subject, onAssigned, signal, prefill = null, self = false, bare = false }) {
+  const userSelect = h("select", { name: "userId", disabled: self }, h("option", { value: subject.userId }, subject.username));
   const user = field({ label: "User", name: "userId", control: userSelect });
   const type = field({
     label: "Resource type",
     name: "resourceType",
     hint: "ec2, s3, rds or lambda; another service by its ARN",
-    control: h("input", { type: "text", name: "resourceType", list: "resource-types", autocomplete: "off", value: "ec2" }),
+    control: h("input", { type: "text", name: "resourceType", list: "resource-types", autocomplete: "off", value: prefill?.resourceType || "ec2" }),
   });
   const resourceId = field({
     label: "Resource ID or ARN",
     name: "resourceId",
-    control: h("input", { type: "text", name: "resourceId", autocomplete: "off", spellcheck: "false" }),
+    control: h("input", { type: "text", name: "resourceId", autocomplete: "off", spellcheck: "false", value: prefill?.resourceId || "" }),
   });
   const costCenter = field({
     label: "Cost center (optional)",
@@ -53,11 +71,11 @@ function assignForm({ api, subject, onAssigned, signal }) {
   });
   const fields = { userId: user, resourceType: type, resourceId, costCenter, sharePct: share };
   const formError = h("p", { class: "form-error", role: "alert" });
-  const submit = h("button", { type: "submit", class: "button primary" }, "Assign");
+  const done = h("p", { class: "form-done", role: "status", dataset: { testid: "assign-result" } });
+  const submit = h("button", { type: "submit", class: "button primary" }, self ? "Request" : "Assign");
 
-  // Every user, for the select (admins only reach this form).
-  api
-    .allUsers({ limit: 100 })
+  // Every user, for the select (an admin's form; a user asks only for themselves).
+  (self ? Promise.resolve({ users: [] }) : api.allUsers({ limit: 100 }))
     .then((page) => {
       if (signal.aborted) return;
       const options = page.users.map((u) =>
@@ -78,6 +96,7 @@ function assignForm({ api, subject, onAssigned, signal }) {
       async onsubmit(event) {
         event.preventDefault();
         formError.textContent = "";
+        done.textContent = "";
         for (const f of Object.values(fields)) f.setError("");
         const body = {
           userId: userSelect.value,
@@ -85,7 +104,7 @@ function assignForm({ api, subject, onAssigned, signal }) {
           resourceId: resourceId.control.value.trim(),
           sharePct: share.control.value.trim() || "100",
         };
-        if (costCenter.control.value.trim()) body.costCenter = costCenter.control.value.trim();
+        if (!self && costCenter.control.value.trim()) body.costCenter = costCenter.control.value.trim();
         if (!body.resourceId) {
           resourceId.setError("Enter the resource's ID or ARN.");
           resourceId.control.focus();
@@ -93,13 +112,20 @@ function assignForm({ api, subject, onAssigned, signal }) {
         }
         submit.disabled = true;
         try {
-          await api.assign(body);
+          const result = await api.assign(body);
           const who = userSelect.selectedOptions[0]?.textContent || "the user";
-          announce(`Assigned ${body.resourceId} to ${who}.`);
+          if (result.claim) {
+            // Nothing is assigned yet: the owner or an admin decides (the Claims screen).
+            replace(done, "Claim requested, waiting for approval. ", h("a", { href: "#/claims" }, "See your claims"));
+            announce("Claim requested, waiting for approval.");
+          } else {
+            done.textContent = `Assigned ${body.resourceId} to ${self ? "you" : who}.`;
+            announce(done.textContent);
+          }
           formError.textContent = "";
           resourceId.control.value = "";
           costCenter.control.value = "";
-          onAssigned(body);
+          onAssigned(body, result);
         } catch (error) {
           let first = null;
           for (const [name, message] of Object.entries(error.fieldErrors || {})) {
@@ -115,20 +141,28 @@ function assignForm({ api, subject, onAssigned, signal }) {
         }
       },
     },
-    user.element,
+    self ? null : user.element,
     type.element,
     resourceId.element,
-    costCenter.element,
+    self ? null : costCenter.element,
     share.element,
     h("div", { class: "actions" }, submit),
     h("datalist", { id: "resource-types" }, Object.keys(TYPE_NAMES).map((t) => h("option", { value: t }, TYPE_NAMES[t]))),
   );
+  if (self) form.classList.add("assign-form-self");
+  if (bare) return h("div", {}, formError, form, done);
   return h(
     "section",
     { class: "card span-12", "aria-labelledby": "assign-title" },
-    h("div", { class: "card-head" }, h("h2", { id: "assign-title" }, "Assign a resource"), h("p", {}, "Administrators only")),
+    h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: "assign-title" }, self ? "Ask for a resource" : "Assign a resource"),
+      h("p", {}, self ? "Someone else's resource, or one nobody owns, waits for approval" : "Administrators only"),
+    ),
     formError,
     form,
+    done,
   );
 }
 
@@ -231,7 +265,7 @@ export function resourcesView(view) {
             { colspan: String(COLUMNS.length) },
             emptyState(
               "No resources assigned yet.",
-              user.isAdmin ? "Assign one with the form below." : "Ask an administrator to assign your resources, or tag them with your owner tag.",
+              user.isAdmin ? "Assign one with the form below." : "Ask for one with the form below, or tag your resources with your owner tag.",
             ),
           ),
         ),
@@ -278,13 +312,14 @@ export function resourcesView(view) {
       "div",
       { class: "grid" },
       card,
-      user.isAdmin
+      user.isAdmin || subject.isSelf
         ? assignForm({
             api,
             subject,
             signal,
-            onAssigned: (body) => {
-              if (body.userId === subject.userId) load(false);
+            self: !user.isAdmin,
+            onAssigned: (body, result) => {
+              if (body.userId === subject.userId && !result.claim) load(false);
             },
           })
         : null,

@@ -1,7 +1,9 @@
 // Sign-in: user name (or email) and password, then, for users an administrator created, the
-// new-password step Cognito requires on first sign-in.
+// new-password step Cognito requires on first sign-in, and two-step sign-in: the code of the
+// user's authenticator app, or setting one up where the pool requires it (MFA_SETUP).
 
 import { field, h, replace } from "../dom.js";
+import { codeForm, setupSteps } from "./totp.js";
 
 function card(...children) {
   return h(
@@ -24,7 +26,28 @@ function brandHeading(text) {
 export function signInView({ auth, message, onSignedIn }) {
   const root = h("div", { class: "signin-root" });
 
-  function passwordForm() {
+  /** Where Cognito's answer leads: signed in, or the step it asks for next. */
+  function next(outcome) {
+    if (outcome.challenge === "NEW_PASSWORD_REQUIRED") replace(root, newPasswordForm(outcome));
+    else if (outcome.challenge === "SOFTWARE_TOKEN_MFA") replace(root, totpForm(outcome));
+    else if (outcome.challenge === "MFA_SETUP") replace(root, totpSetupForm(outcome));
+    else onSignedIn();
+  }
+
+  /** A step's answer; a session Cognito has let lapse (3 minutes) restarts the sign-in. */
+  async function step(promise) {
+    try {
+      next(await promise);
+    } catch (failure) {
+      if (failure.code === "NotAuthorizedException") {
+        replace(root, passwordForm(failure.message));
+        return;
+      }
+      throw failure;
+    }
+  }
+
+  function passwordForm(notice = message) {
     const username = field({
       label: "User name or email",
       name: "username",
@@ -70,12 +93,7 @@ export function signInView({ auth, message, onSignedIn }) {
           submit.disabled = true;
           submit.textContent = "Signing in…";
           try {
-            const outcome = await auth.signIn(name, secret);
-            if (outcome.challenge === "NEW_PASSWORD_REQUIRED") {
-              replace(root, newPasswordForm(outcome));
-              return;
-            }
-            onSignedIn();
+            next(await auth.signIn(name, secret));
           } catch (failure) {
             error.textContent = failure.message;
             password.control.value = "";
@@ -95,7 +113,7 @@ export function signInView({ auth, message, onSignedIn }) {
     return card(
       brandHeading("Tally"),
       h("p", { class: "lead" }, "Sign in to see your AWS costs and budget."),
-      message ? h("p", { class: "notice", role: "status", dataset: { testid: "signin-notice" } }, message) : null,
+      notice ? h("p", { class: "notice", role: "status", dataset: { testid: "signin-notice" } }, notice) : null,
       form,
     );
   }
@@ -136,8 +154,7 @@ export function signInView({ auth, message, onSignedIn }) {
           }
           submit.disabled = true;
           try {
-            await auth.completeNewPassword(challenge, first.control.value);
-            onSignedIn();
+            next(await auth.completeNewPassword(challenge, first.control.value));
           } catch (failure) {
             if (failure.code === "InvalidPasswordException") {
               first.setError(failure.message);
@@ -164,6 +181,47 @@ export function signInView({ auth, message, onSignedIn }) {
         `Welcome, ${challenge.username}. Your account was created with a temporary password; choose your own to continue.`,
       ),
       form,
+    );
+  }
+
+  function totpForm(challenge) {
+    return card(
+      brandHeading("Two-step sign-in"),
+      h("p", { class: "lead" }, "Open your authenticator app and enter the code it shows for Tally."),
+      codeForm({
+        label: "Two-step sign-in",
+        submitLabel: "Verify",
+        busyLabel: "Verifying…",
+        submitCode: (code) => step(auth.answerTotp(challenge, code)),
+      }),
+    );
+  }
+
+  function totpSetupForm(challenge) {
+    const body = h("div", { "aria-live": "polite" }, h("p", {}, "Preparing your setup key…"));
+    auth
+      .startTotpSetup(challenge)
+      .then((secret) =>
+        replace(
+          body,
+          codeForm({
+            label: "Set up two-step sign-in",
+            submitLabel: "Verify and sign in",
+            busyLabel: "Verifying…",
+            submitCode: (code) => step(auth.finishTotpSetup(challenge, code)),
+            children: [setupSteps(secret, challenge.username)],
+          }),
+        ),
+      )
+      .catch((failure) => replace(root, passwordForm(failure.message)));
+    return card(
+      brandHeading("Set up two-step sign-in"),
+      h(
+        "p",
+        { class: "lead" },
+        "Your account needs a second step at sign-in: a code from an authenticator app on your phone or computer.",
+      ),
+      body,
     );
   }
 

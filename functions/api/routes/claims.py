@@ -1,0 +1,124 @@
+"""Claims of resources: make one, list mine or those waiting for me, approve or reject."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from api import context, convert
+from api.lazy import lazy_module
+from api.problems import responses
+from api.schemas import ClaimIn, ClaimListOut, ClaimOut
+from tally.paging import decode_token, encode_token
+
+if TYPE_CHECKING:
+    from tally import claims
+else:  # loaded when one of these routes first runs, not on every cold start
+    claims = lazy_module("tally.claims")
+
+router = Router()
+
+ClaimId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.post(
+    "/claims",
+    status_code=201,
+    summary="Claim an AWS resource (or a share of it) for yourself",
+    description="A claim of a resource someone else owns (an assignment in force today, or "
+    "its owner tag) waits for that owner or an admin (status pending). A claim of a resource "
+    "nobody owns waits for an admin, or is approved at once where the deployment accepts "
+    "unowned claims (TALLY_CLAIM_UNOWNED=accept); an admin's claim is approved at once. "
+    "A pending claim changes no allocation; approved, the claimant's assignment is in force "
+    "from the day of approval. ARNs of AWS accounts outside the organisation are refused "
+    "(422). 409 when the caller already has an assignment of the resource.",
+    responses=responses(201, ClaimOut, 409),
+    tags=["claims"],
+)
+def create_claim(body: Annotated[ClaimIn, Body()]) -> ClaimOut:
+    claim = claims.create_claim(
+        context.current_caller(router),
+        claims.ClaimRequest(
+            resource_type=body.resource_type,
+            resource_id=body.resource_id,
+            share_pct=body.share_pct,
+            note=body.note or None,
+        ),
+        stores=context.stores(),
+        catalog=context.resource_catalog(),
+        policy=context.claim_policy(router),
+        notifier=context.claim_notifier(),
+    )
+    return convert.claim_out(claim)
+
+
+@router.get(
+    "/claims",
+    summary="Claims: mine, or those waiting for my decision",
+    description="view=mine: the caller's claims, any status, newest first. view=to-approve: "
+    "pending claims of resources the caller owns; for an admin, every pending claim.",
+    responses=responses(200, ClaimListOut),
+    tags=["claims"],
+)
+def list_claims(
+    view: Annotated[Literal["mine", "to-approve"], Query()] = "mine",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+) -> ClaimListOut:
+    caller = context.current_caller(router)
+    secret = context.settings().page_token_secret
+    scope = f"claims:{view}:{caller.user_id}"
+    page = claims.list_claims(
+        caller,
+        view,
+        stores=context.stores(),
+        limit=limit,
+        start_key=decode_token(nextToken, secret=secret, scope=scope),
+    )
+    return ClaimListOut(
+        view=view,
+        items=[convert.claim_out(c) for c in page.items],
+        next_token=encode_token(page.next_key, secret=secret, scope=scope),
+    )
+
+
+@router.post(
+    "/claims/<claimId>/approve",
+    summary="Approve a pending claim",
+    description="By the resource's owner (an approver of the claim) or an admin. The "
+    "claimant's assignment is in force from today; where the shares would pass 100%, the "
+    "other owners' assignments end (or shrink) from today, so earlier days stay theirs. "
+    "404 for a claim the caller may not see, 403 for one they may see but not decide (their "
+    "own), 409 once decided.",
+    responses=responses(200, ClaimOut, 403, 409),
+    tags=["claims"],
+)
+def approve_claim(claimId: ClaimId) -> ClaimOut:
+    claim = claims.approve_claim(
+        context.current_caller(router),
+        claimId,
+        stores=context.stores(),
+        notifier=context.claim_notifier(),
+    )
+    return convert.claim_out(claim)
+
+
+@router.post(
+    "/claims/<claimId>/reject",
+    summary="Reject a pending claim",
+    description="By the resource's owner (an approver of the claim) or an admin; nothing "
+    "else changes. 404 for a claim the caller may not see, 403 for one they may see but not "
+    "decide (their own), 409 once decided.",
+    responses=responses(200, ClaimOut, 403, 409),
+    tags=["claims"],
+)
+def reject_claim(claimId: ClaimId) -> ClaimOut:
+    claim = claims.reject_claim(
+        context.current_caller(router),
+        claimId,
+        stores=context.stores(),
+        notifier=context.claim_notifier(),
+    )
+    return convert.claim_out(claim)
