@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tally.access import may_see, require_user_access
@@ -99,23 +99,26 @@ def assign_resource(
         assigned_at=now,
         effective_from=start,
     )
-    stores.assignments.create(
-        assignment,
-        AuditEntry(
-            subject_user_id=assignment.user_id,
-            at=now,
-            actor=caller.user_id,
-            action="assignment.created",
-            entity_id=assignment.assignment_id,
-            details={
-                "resourceType": assignment.resource_type,
-                "resourceId": assignment.resource_id,
-                "sharePct": str(assignment.share_pct),
-                "effectiveFrom": start.isoformat(),
-            },
-        ),
-    )
+    stores.assignments.create(assignment, created_audit(assignment, actor=caller.user_id, at=now))
     return assignment
+
+
+def created_audit(assignment: Assignment, *, actor: str, at: datetime, **extra: str) -> AuditEntry:
+    """The audit entry of a new assignment, however it was made (an admin, a claim)."""
+    return AuditEntry(
+        subject_user_id=assignment.user_id,
+        at=at,
+        actor=actor,
+        action="assignment.created",
+        entity_id=assignment.assignment_id,
+        details={
+            "resourceType": assignment.resource_type,
+            "resourceId": assignment.resource_id,
+            "sharePct": str(assignment.share_pct),
+            "effectiveFrom": assignment.effective_from.isoformat(),
+            **extra,
+        },
+    )
 
 
 def unassign_resource(

@@ -29,6 +29,7 @@ from typing import Protocol
 
 from tally.access import may_see
 from tally.allocation import OwnerTagRule
+from tally.assignments import created_audit
 from tally.clock import Clock, utc_now, utc_today
 from tally.errors import Conflict, Forbidden, Invalid, NotFound
 from tally.identity import Caller
@@ -287,20 +288,7 @@ def _assign(
     )
     stores.assignments.create(
         assignment,
-        AuditEntry(
-            subject_user_id=assignment.user_id,
-            at=now,
-            actor=decider.user_id,
-            action="assignment.created",
-            entity_id=assignment.assignment_id,
-            details={
-                "resourceType": assignment.resource_type,
-                "resourceId": assignment.resource_id,
-                "sharePct": str(assignment.share_pct),
-                "effectiveFrom": assignment.effective_from.isoformat(),
-                "claimId": claim.claim_id,
-            },
-        ),
+        created_audit(assignment, actor=decider.user_id, at=now, claimId=claim.claim_id),
     )
     return assignment
 
