@@ -80,6 +80,17 @@ $(DASHBOARD_BUILT): $(DASHBOARD_MODULES) $(DASHBOARD)/build.mjs $(shell find $(D
 
 dashboard: $(DASHBOARD_BUILT)
 
+## the dashboard's JavaScript: ESLint and Prettier in `make lint`, Node's test runner (the pure
+## modules: calendar, formatting, the trend series) in `make test`; `make fmt` formats it
+lint-js: $(DASHBOARD_MODULES)
+	cd $(DASHBOARD) && npm run --silent lint
+
+test-js: $(DASHBOARD_MODULES)
+	cd $(DASHBOARD) && npm test --silent
+
+fmt-js: $(DASHBOARD_MODULES)
+	cd $(DASHBOARD) && npm run --silent format
+
 ## Chromium for the browser tests: Debian's package (Playwright cannot download browsers here)
 /usr/bin/chromium:
 	apt-get update -qq
@@ -87,9 +98,11 @@ dashboard: $(DASHBOARD_BUILT)
 
 chromium: /usr/bin/chromium
 
-.PHONY: dashboard chromium screenshots
+.PHONY: dashboard chromium screenshots lint-js test-js fmt-js
 run: dashboard
-test: dashboard chromium
+lint: lint-js
+fmt: fmt-js
+test: dashboard chromium test-js
 synth: dashboard
 bench: dashboard chromium
 screenshots: dashboard chromium

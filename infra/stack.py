@@ -15,6 +15,7 @@ from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.data import Data
+from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
 from infra.constructs.lambda_factory import FunctionRuntime
 from infra.constructs.messaging import Messaging
@@ -44,6 +45,7 @@ class TallyStack(Stack):
         )
         storage = Storage(self, "Storage", export_retention_days=config.export_retention_days)
         data = Data(self, "Data")
+        domain_events = Events(self, "Events")
         dashboard = Dashboard(
             self,
             "Dashboard",
@@ -104,6 +106,7 @@ class TallyStack(Stack):
             "Ingest",
             runtime=runtime,
             data=data,
+            events=domain_events,
             user_pool=auth.user_pool,
             export_bucket=storage.exports,
             schedule_expression=config.schedule_expression,
@@ -138,7 +141,9 @@ class TallyStack(Stack):
             "App client the dashboard signs in with",
         )
         self._output(outputs.EXPORT_BUCKET, storage.exports.bucket_name, "FOCUS export bucket")
-        self._output(outputs.EVENT_BUS_NAME, ingest.event_bus.event_bus_name, "Domain events")
+        self._output(
+            outputs.EVENT_BUS_NAME, domain_events.event_bus.event_bus_name, "Domain events"
+        )
         self._output(
             outputs.ADMIN_ALERTS_TOPIC_ARN, messaging.admin_alerts.topic_arn, "Admin alerts"
         )

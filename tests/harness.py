@@ -13,9 +13,11 @@ import boto3
 import pytest
 
 from tally import assignments, budgets
+from tally.clock import utc_today
 from tally.identity import Caller
 from tally.settings import Settings
 from tally.store import Stores
+from tally.view import View
 from tests.api.events import rest_event
 from tests.conftest import ADMIN, ALICE, BOB, profile
 
@@ -144,13 +146,11 @@ class AlwaysThere:
 
 @pytest.fixture
 def world(api: Api, demo: Demo) -> World:
+    alice = View(ALICE, api.stores, utc_today())  # the pinned business date
     a = assignments.assign_resource(
-        ALICE,
+        alice,
         assignments.AssignRequest("u-alice", "ec2", demo.instance_ids[0]),
-        stores=api.stores,
         catalog=AlwaysThere(),
     )
-    b = budgets.create_budget(
-        ALICE, budgets.BudgetRequest("u-alice", Decimal(100)), stores=api.stores
-    )
+    b = budgets.create_budget(alice, budgets.BudgetRequest("u-alice", Decimal(100)))
     return World(demo, a.assignment_id, b.budget_id)

@@ -1,14 +1,16 @@
 """Per-container dependencies and the per-request caller.
 
 Settings, stores and clients are built once per warm container, on first use (not at
-import, so tests can import the API without AWS settings).
+import, so tests can import the API without AWS settings). The caller is identified once per
+request, by the handler's middleware (``identify``), and read from Powertools' routing
+context (``current_caller``); ``view`` hands it to a use case with the rest of the request's
+context.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -16,14 +18,17 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
+from api.settings import ApiSettings
 from tally.access import require_admin
 from tally.clock import utc_today
 from tally.errors import Unauthenticated
 from tally.identity import Caller, group_name_problem
 from tally.membership import AdminMembership, CognitoAdminMembership, confirm_admin
-from tally.settings import ConfigurationError, Settings, get_settings
+from tally.models import Metric
+from tally.settings import Settings, get_settings
 from tally.store import Stores, dynamodb_stores
 from tally.tables import ADMIN_GROUP
+from tally.view import View
 
 logger = Logger(service="tally-api")
 
@@ -65,7 +70,7 @@ def resource_catalog() -> Any:
 def user_source() -> Any:
     from tally.users import CognitoUserSource
 
-    pool = os.environ.get("TALLY_USER_POOL_ID")
+    pool = ApiSettings.load().user_pool_id
     return CognitoUserSource(aws_client("cognito-idp"), pool) if pool else None
 
 
@@ -73,21 +78,19 @@ def user_source() -> Any:
 def admin_mfa_directory() -> Any:
     """Where the API asks whether an admin has TOTP on; None when admins need no MFA
     (``TALLY_REQUIRE_ADMIN_MFA``). Its cache lives as long as the warm container."""
-    from tally.mfa import CognitoMfaDirectory, admin_mfa_required
+    from tally.mfa import CognitoMfaDirectory
 
-    if not admin_mfa_required():
+    cfg = ApiSettings.load()  # refuses TALLY_REQUIRE_ADMIN_MFA without TALLY_USER_POOL_ID
+    if not cfg.require_admin_mfa or not cfg.user_pool_id:
         return None
-    pool = os.environ.get("TALLY_USER_POOL_ID")
-    if not pool:
-        raise ConfigurationError("TALLY_REQUIRE_ADMIN_MFA needs TALLY_USER_POOL_ID")
-    return CognitoMfaDirectory(aws_client("cognito-idp"), pool)
+    return CognitoMfaDirectory(aws_client("cognito-idp"), cfg.user_pool_id)
 
 
 def admin_membership() -> AdminMembership | None:
     """Where the API confirms a token's admins group with the user pool, so removing someone
     from the group takes their admin rights within minutes, not at token expiry
     (``tally.membership``). None without a pool: tests that build requests by hand."""
-    pool = os.environ.get("TALLY_USER_POOL_ID")
+    pool = ApiSettings.load().user_pool_id
     return _admin_membership(pool) if pool else None
 
 
@@ -169,18 +172,17 @@ def _groups(raw: object, token_groups: list[str] | None = None) -> frozenset[str
 def app_client_ids() -> frozenset[str]:
     """The app clients whose tokens this API accepts (``TALLY_APP_CLIENT_IDS``, comma
     separated). API Gateway's Cognito authorizer accepts an ID token of any client of the
-    pool, so the client is bound here. Read per request (a dict lookup), so a test or the
-    local stack may set it late; missing, every request fails loudly (500).
+    pool, so the client is bound here. Asked on every request (the settings are kept, and
+    re-read when the variable changes, as tests and the local stack do); missing, every
+    request fails loudly (500).
     """
-    ids = frozenset(i.strip() for i in os.environ.get("TALLY_APP_CLIENT_IDS", "").split(","))
-    ids -= {""}
-    if not ids:
-        raise ConfigurationError("environment variable TALLY_APP_CLIENT_IDS is required")
-    return ids
+    return ApiSettings.load().app_client_ids
 
 
-def current_caller(app: BaseRouter) -> Caller:
-    """The verified token's identity, as API Gateway's Cognito authorizer passed it on."""
+def identify(app: BaseRouter) -> Caller:
+    """The verified token's identity, as API Gateway's Cognito authorizer passed it on, with
+    admin rights confirmed with the pool. The handler's deny-by-default middleware calls it
+    once per request; everything else reads its answer with ``current_caller``."""
     event = app.current_event
     request_context = (event.get("requestContext") or {}) if event else {}
     claims = (request_context.get("authorizer") or {}).get("claims") or {}
@@ -200,6 +202,30 @@ def current_caller(app: BaseRouter) -> Caller:
     from tally.mfa import enforce_admin_mfa
 
     return enforce_admin_mfa(caller, admin_mfa_directory())
+
+
+def current_caller(app: BaseRouter) -> Caller:
+    """The caller the deny-by-default middleware (``handler.require_identity``) identified for
+    this request and kept in Powertools' routing context: a Router's ``context`` is its
+    resolver's, and the resolver clears it after every request."""
+    caller = app.context.get("caller")
+    if not isinstance(caller, Caller):
+        # Only code running outside that middleware gets here: deny, never guess.
+        raise Unauthenticated("a Cognito ID token is required")
+    return caller
+
+
+def view(app: BaseRouter) -> View:
+    """What a use case sees of this request: the caller, the stores, the business date, the
+    cost metric and the default currency."""
+    cfg = get_settings()
+    return View(
+        caller=current_caller(app),
+        stores=stores(),
+        today=today(),
+        metric=Metric(cfg.budget_metric),
+        currency=cfg.default_currency,
+    )
 
 
 def admins_only(app: BaseRouter, next_middleware: Any) -> Any:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from api import schemas as s
 from tally.money import format_amount
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
     from tally.assignments import AssignedResource
-    from tally.models import Assignment, Budget, BudgetTerms, Claim
+    from tally.forecast import Forecast
+    from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric
     from tally.reports import (
         Attribution,
         CostLinesPage,
@@ -106,9 +107,7 @@ def cost_lines_out(p: CostLinesPage, next_token: str | None) -> s.CostLinesOut:
                 service=r.service,
                 resource_id=r.resource_id,
                 charge_category=r.charge_category,
-                cost=money(
-                    r.effective_cost if p.metric == "effective" else r.billed_cost, r.currency
-                ),
+                cost=money(r.amount(p.metric), r.currency),
                 billed_cost=money(r.billed_cost, r.currency),
                 effective_cost=money(r.effective_cost, r.currency),
                 usage_quantity=format(r.usage_quantity.normalize(), "f"),
@@ -123,35 +122,34 @@ def cost_lines_out(p: CostLinesPage, next_token: str | None) -> s.CostLinesOut:
     )
 
 
-def _forecast_out(f: dict[str, Any] | None, currency: str) -> s.ForecastOut | None:
-    if not f:
+def _forecast_out(f: Forecast | None, currency: str) -> s.ForecastOut | None:
+    if f is None:
         return None
-    end = f["monthEnd"]
+    end = f.month_end
 
-    def m(value: object) -> s.Money:
-        return money(Decimal(str(value)), currency)
+    def m(value: Decimal) -> s.Money:
+        return money(value, currency)
 
     return s.ForecastOut(
-        method=str(f["model"]),
-        as_of=str(f["asOf"]),
-        actual_to_date=m(end["actualToDate"]),
-        month_end=m(end["projectedTotal"]),
-        month_end_lower80=m(end["lower80"]),
-        month_end_upper80=m(end["upper80"]),
-        month_end_lower95=m(end["lower95"]),
-        month_end_upper95=m(end["upper95"]),
-        # Forecasts stored before expected charges existed had none.
-        expected_charges=m(end.get("expectedCharges", "0")),
+        method=f.model,
+        as_of=f.as_of.isoformat(),
+        actual_to_date=m(end.actual_to_date),
+        month_end=m(end.projected_total),
+        month_end_lower80=m(end.lower80),
+        month_end_upper80=m(end.upper80),
+        month_end_lower95=m(end.lower95),
+        month_end_upper95=m(end.upper95),
+        expected_charges=m(end.expected_charges),
         daily=[
             s.ForecastPoint(
-                date=p["day"],
-                expected=m(p["amount"]),
-                lower80=m(p["lower80"]),
-                upper80=m(p["upper80"]),
-                lower95=m(p["lower95"]),
-                upper95=m(p["upper95"]),
+                date=p.day.isoformat(),
+                expected=m(p.amount),
+                lower80=m(p.lower80),
+                upper80=m(p.upper80),
+                lower95=m(p.lower95),
+                upper95=m(p.upper95),
             )
-            for p in f.get("daily", [])
+            for p in f.daily
         ],
     )
 
@@ -207,13 +205,13 @@ def summary_out(m: Summary) -> s.SummaryOut:
             s.DriverOut(
                 resource_id=d.resource_id,
                 service=d.service,
-                cost=money(d.amounts.metric(m.metric), m.currency),
+                cost=money(d.amounts.amount(m.metric), m.currency),
             )
             for d in m.top_drivers
         ],
         estimated=m.estimated,
         last_updated=m.updated_at.isoformat() if m.updated_at else None,  # type: ignore[attr-defined]
-        forecast=_forecast_out(m.forecast, m.currency),  # type: ignore[arg-type]
+        forecast=_forecast_out(m.forecast, m.currency),
         restatements=[
             s.RestatementOut(
                 month=str(x["month"]),
@@ -237,7 +235,7 @@ def _user_previous_out(p: UserPreviousMonth | None) -> s.UserPreviousMonthOut | 
     )
 
 
-def _attribution_out(a: Attribution, currency: str, metric: str) -> s.AttributionOut:
+def _attribution_out(a: Attribution, currency: str, metric: Metric) -> s.AttributionOut:
     return s.AttributionOut(
         coverage=str(a.coverage) if a.coverage is not None else None,
         owned=money(a.owned, currency),
@@ -246,7 +244,7 @@ def _attribution_out(a: Attribution, currency: str, metric: str) -> s.Attributio
             s.UnownedResourceOut(
                 resource_id=r.resource_id,
                 service=r.service,
-                cost=money(r.amounts.metric(metric), currency),
+                cost=money(r.amounts.amount(metric), currency),
             )
             for r in a.top_unowned
         ],

@@ -1,6 +1,7 @@
 """The API's Lambda entry point: API Gateway REST proxy events -> Powertools resolver.
 
-Imports only what every request needs; routes load heavier modules where they are used.
+Imports only what every request needs; the domain modules behind the routes load on first
+use (``api.lazy``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from api import context
 from api.problems import problem
 from api.routes import admin, assignments, budgets, claims, me, organisation, reports
+from api.settings import dashboard_origin
 from tally import access
 from tally.errors import (
     BadRequest,
@@ -65,7 +67,7 @@ def json_body(text: str) -> Any:
     return json.loads(text)
 
 
-_origin = os.environ.get("TALLY_DASHBOARD_ORIGIN")
+_origin = dashboard_origin(os.environ)
 app = APIGatewayRestResolver(
     enable_validation=True,
     json_body_deserializer=json_body,
@@ -87,10 +89,17 @@ app.include_router(me.router, prefix="/api")
 def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Response[Any]:
     """Deny by default: no route runs without a verified identity, whatever it forgets.
 
-    A ``userId`` in the path is authorized here too, before the route reads the rest of its
-    input (a page token, a body), so another user's id is 403 whatever else is wrong with
-    the request. Admin-only routes declare ``context.admins_only`` for the same reason."""
-    caller = context.current_caller(app)
+    A ``userId`` in the path is authorized here too, before the route reads its page token or
+    passes its input to the domain, so another user's id is 403 whatever the token says.
+    (Powertools validates parameters and bodies against the schemas before any middleware:
+    a malformed request is 422 first, which tells nothing about anyone's data.) Admin-only
+    routes declare ``context.admins_only`` for the same reason.
+
+    The caller is worked out here once (token, app client, admin membership, MFA) and kept in
+    the routing context, which Powertools clears after every request: routes, ``admins_only``
+    and ``context.view`` read it with ``context.current_caller``."""
+    caller = context.identify(app)
+    app.append_context(caller=caller)
     user_id = (app.context.get("_route_args") or {}).get("userId")
     if user_id is not None:
         access.require_user_access(caller, user_id)
@@ -152,6 +161,10 @@ def unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
 @app.not_found
 def not_found(_: Exception) -> Response[str]:
     path = app.current_event.path
+    # Powertools answers a known path with the wrong method as 404 and has no public way to
+    # list its routes (checked on 3.37: only the OpenAPI schema, far too heavy per request),
+    # so the resolver's own route tables are read to tell 405 (with Allow) from 404. A
+    # Powertools upgrade that renames them fails tests/api/test_bad_input.py's 405 rows.
     allowed = sorted(
         {r.method for r in (*app._static_routes, *app._dynamic_routes) if r.rule.fullmatch(path)}
     )

@@ -1,9 +1,9 @@
 """Modules loaded on first use.
 
 The handler imports only what every request needs (cold start is paid by real users); the
-domain modules behind one area's routes load when such a route first runs. Routes write
-``reports = lazy_module("tally.reports")`` under an ``if not TYPE_CHECKING`` so type checkers
-still see the real module.
+domain modules behind one area's routes load when such a route first runs. They are declared
+here, once: routes write ``from api.lazy import reports``, and type checkers see the real
+modules (the ``TYPE_CHECKING`` imports at the end).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 
 def lazy_module(name: str) -> ModuleType:
@@ -26,3 +27,14 @@ def lazy_module(name: str) -> ModuleType:
     sys.modules[name] = module
     loader.exec_module(module)
     return module
+
+
+if TYPE_CHECKING:
+    from tally import assignments, budgets, claims, reports
+else:
+    assignments = lazy_module("tally.assignments")
+    budgets = lazy_module("tally.budgets")
+    claims = lazy_module("tally.claims")
+    reports = lazy_module("tally.reports")
+
+__all__ = ["assignments", "budgets", "claims", "lazy_module", "reports"]

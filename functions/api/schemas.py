@@ -1,7 +1,9 @@
 """API models: what crosses the wire (camelCase JSON, money as decimal strings + currency).
 
-Kept apart from the domain's entities; conversion happens in the routes' ``*_out`` helpers.
-Input models forbid unknown fields, so a client cannot set what it does not own.
+Kept apart from the domain's entities; ``api.convert`` turns domain results into them.
+Input models forbid unknown fields, so a client cannot set what it does not own, and carry
+the input rules a route would otherwise check by hand (a model validator answers 422 on
+the field, or on ``body`` for a rule across fields).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -183,6 +186,16 @@ class BudgetUpdateIn(_MoneyRejectsBool):
         description="the month (YYYY-MM) the changed terms take effect, replacing any change "
         "effective from then on; the current month by default, a later month is refused",
     )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> BudgetUpdateIn:
+        if (
+            self.monthly_limit is None
+            and self.alert_threshold is None
+            and self.effective_from is None
+        ):
+            raise ValueError("give monthlyLimit, alertThreshold, effectiveFrom or several")
+        return self
 
 
 # --- outputs ---------------------------------------------------------------------------
@@ -494,6 +507,37 @@ class AllUsersOut(Out):
     next_token: str | None
 
 
+class PermissionsOut(Out):
+    view_all_users: bool = Field(
+        description="every user's and the organisation's figures, and the user directory "
+        "(the All users page)"
+    )
+    manage_assignments: bool = Field(
+        description="assign any resource to anyone; without it, asking for a resource that "
+        "is not one's own makes a claim"
+    )
+    decide_any_claim: bool = Field(
+        description="approve or reject any pending claim, not only claims of one's own resources"
+    )
+
+
+class LimitsOut(Out):
+    cost_lines_max_days: int = Field(
+        description="the longest range, in days, GET .../cost-lines answers"
+    )
+    costs_max_days: int = Field(description="the longest range, in days, GET .../costs answers")
+
+
+class ResourceTypeOut(Out):
+    key: str = Field(description="the resourceType of an assignment or a claim", examples=["ec2"])
+    name: str = Field(description="what people call one", examples=["EC2 instance"])
+    service_names: list[str] = Field(
+        description="the services (Cost Explorer SERVICE, FOCUS ServiceName), lower-cased, whose "
+        "costs are this type's",
+        examples=[["amazonec2"]],
+    )
+
+
 class MeOut(Out):
     user_id: str
     username: str
@@ -513,6 +557,15 @@ class MeOut(Out):
         description="true for a member of the admins group who has not turned on two-step "
         "sign-in (TOTP) where the deployment requires it of admins: until they do, the API "
         "treats them as a user (role 'user')",
+    )
+    permissions: PermissionsOut = Field(
+        description="what the caller may do, from their role: clients show or hide what they "
+        "offer by these, never by group names (the API checks every request itself)"
+    )
+    limits: LimitsOut = Field(description="bounds the API puts on requests, for clients' forms")
+    resource_types: list[ResourceTypeOut] = Field(
+        description="the resource types known by name; any other service's resource is "
+        "assigned by its ARN"
     )
 
 
@@ -545,6 +598,11 @@ class ClaimIn(_MoneyRejectsBool):
     @classmethod
     def _resource_id_fits_type(cls, value: str, info: ValidationInfo) -> str:
         return check_resource_ref(info.data.get("resource_type"), value)
+
+    @field_validator("note")
+    @classmethod
+    def _blank_note_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
 
 class ClaimOut(Out):

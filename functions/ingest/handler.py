@@ -11,31 +11,33 @@ Events:
 Duplicate delivery of the same job does its work once (Powertools idempotency, keyed on the
 resolved job); the replace-by-day design makes even a repeated run harmless. Failures raise,
 so the scheduler's retries and dead-letter queue see them.
+
+This module turns the event into a job and runs it once; which source a run reads is
+``tally.sources.selection``'s, the event it announces ``tally.events``', its settings
+``ingest.settings.IngestSettings``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from ingest.settings import EXPORT_BUCKET, IngestSettings
+from tally import events
 from tally.allocation import OwnerTagRule
 from tally.clock import utc_now
-from tally.ingest import DEFAULT_RESTATEMENT_DAYS, IngestResult, restatement_window, run_source
-from tally.settings import get_settings
+from tally.ingest import DEFAULT_RESTATEMENT_DAYS, restatement_window, run_source
+from tally.models import Metric
 from tally.store import Stores, dynamodb_stores
 
 logger = Logger(service="tally-ingest")
 
 MAX_BACKFILL_DAYS = 400
-EVENT_SOURCE = "tally.ingest"
-EVENT_DETAIL_TYPE = "CostsIngested"
 
 
 class BadJob(ValueError):
@@ -81,11 +83,14 @@ def resolve_job(
     *,
     today: date,
     estimated: frozenset[date] = frozenset(),
+    restatement_days: int = DEFAULT_RESTATEMENT_DAYS,
+    export_bucket: str | None = None,
     file_window: Callable[[str, str], tuple[date, date]] = focus_file_window,
 ) -> Job:
     """The event -> the days to read. Dates win; a FOCUS file alone covers its billing
     periods (a restatement window would replace three days of a month-long file); otherwise
-    the restatement window."""
+    the restatement window. ``restatement_days`` and ``export_bucket`` (where a file named
+    without a bucket is) are the function's settings."""
     focus = event.get("focus") or {}
     if "start" in event or "end" in event:
         start = _day(event.get("start"), "start")
@@ -93,11 +98,12 @@ def resolve_job(
         if end <= start:
             raise BadJob("end must be after start (end is exclusive)")
     elif focus.get("key"):
-        bucket = focus.get("bucket") or os.environ["TALLY_EXPORT_BUCKET"]
+        bucket = focus.get("bucket") or export_bucket
+        if not bucket:
+            raise BadJob(f"the FOCUS file names no bucket and {EXPORT_BUCKET} is not set")
         start, end = file_window(bucket, focus["key"])
     else:
-        days = int(os.environ.get("TALLY_RESTATEMENT_DAYS", DEFAULT_RESTATEMENT_DAYS))
-        start, end = restatement_window(today, days=days, estimated=estimated)
+        start, end = restatement_window(today, days=restatement_days, estimated=estimated)
     if (end - start).days > MAX_BACKFILL_DAYS:
         raise BadJob(f"a job covers at most {MAX_BACKFILL_DAYS} days")
     return Job(start, end, focus.get("bucket"), focus.get("key"))
@@ -106,88 +112,24 @@ def resolve_job(
 def _aws_client(service: str, **options: Any) -> Any:
     import boto3
 
-    settings = get_settings()
+    settings = IngestSettings.load()
     return boto3.client(
         service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url, **options
     )
 
 
-def _source(job: Job) -> Any:
-    settings = get_settings()
-    kind = "focus" if job.focus_key else os.environ.get("TALLY_COST_SOURCE", "cost-explorer")
-    if kind == "focus":
-        from tally.sources.focus import FocusSource
-
-        bucket = job.focus_bucket or os.environ["TALLY_EXPORT_BUCKET"]
-        keys = [job.focus_key] if job.focus_key else _latest_exports(bucket)
-        return FocusSource.from_s3(
-            _aws_client("s3"), bucket, keys, owner_tag_key=settings.owner_tag_key
-        )
-    from botocore.config import Config
-
-    from tally.sources.cost_explorer import CostExplorerSource
-
-    # The source backs off itself (full jitter); botocore's own retries would multiply it.
-    client = _aws_client("ce", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-    return CostExplorerSource(client, owner_tag_key=settings.owner_tag_key)
-
-
-def _latest_exports(bucket: str) -> list[str]:
-    """Every FOCUS object under the configured prefix (Data Exports overwrites a billing
-    period's files in place, so the current set is the latest)."""
-    prefix = os.environ.get("TALLY_EXPORT_PREFIX", "")
-    s3 = _aws_client("s3")
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys += [
-            o["Key"]
-            for o in page.get("Contents", [])
-            if o["Key"].endswith((".csv", ".csv.gz", ".parquet"))
-        ]
-    if not keys:
-        raise BadJob(f"no FOCUS files in s3://{bucket}/{prefix}")
-    return sorted(keys)
-
-
 @lru_cache(maxsize=1)
 def _stores() -> Stores:
-    return dynamodb_stores(get_settings())
+    return dynamodb_stores(IngestSettings.load())
 
 
-def _sync_users(stores: Stores) -> None:
-    pool = os.environ.get("TALLY_USER_POOL_ID")
+def _sync_users(stores: Stores, pool: str | None) -> None:
     if not pool:
         return
     from tally.users import CognitoUserSource, sync_directory
 
     written = sync_directory(CognitoUserSource(_aws_client("cognito-idp"), pool), stores.users)
     logger.info("user directory synced", extra={"written": written})
-
-
-def _announce(job: Job, result: IngestResult, requests: int) -> dict[str, Any]:
-    detail = {
-        **job.as_key(),
-        "days": [d.isoformat() for d in result.days],
-        "months": sorted(result.months),
-        "owners": len(result.owners),
-        "records": result.records,
-        "totals": {c: str(v) for c, v in result.totals.items()},
-        "restatements": len(result.restated),
-        "sourceRequests": requests,
-    }
-    bus = os.environ.get("TALLY_EVENT_BUS_NAME")
-    if bus:
-        _aws_client("events").put_events(
-            Entries=[
-                {
-                    "Source": EVENT_SOURCE,
-                    "DetailType": EVENT_DETAIL_TYPE,
-                    "Detail": json.dumps(detail),
-                    "EventBusName": bus,
-                }
-            ]
-        )
-    return detail
 
 
 def run_job(
@@ -201,21 +143,38 @@ def run_job(
     ``now`` is the run's moment (the schedule's time for a scheduled run): it decides the
     forecast's "as of" and which months are closed, so a delayed retry computes the same.
     """
+    from tally.sources.selection import ExportNotFound, select_source
+
     now = now or utc_now()
+    settings = IngestSettings.load()
     stores = _stores()
-    _sync_users(stores)
-    settings = get_settings()
+    _sync_users(stores, settings.user_pool_id)
+    try:
+        source = select_source(
+            settings.cost_source,
+            _aws_client,
+            owner_tag_key=settings.owner_tag_key,
+            export_bucket=job.focus_bucket or settings.export_bucket,
+            export_prefix=settings.export_prefix,
+            focus_key=job.focus_key,
+        )
+    except ExportNotFound as error:
+        raise BadJob(str(error)) from None
     result, fetch = run_source(
-        _source(job),
+        source,
         job.start,
         job.end,
         stores=stores,
         rule=OwnerTagRule(key=settings.owner_tag_key, explicit=settings.owner_tag_map),
         now=now,
         progress=progress,
-        metric=settings.budget_metric,
+        metric=Metric(settings.budget_metric),
     )
-    detail = _announce(job, result, fetch.requests)
+    detail = events.costs_ingested(job.as_key(), result, fetch.requests)
+    if settings.event_bus_name:
+        events.publish(
+            _aws_client("events"), settings.event_bus_name, events.COSTS_INGESTED, detail
+        )
     # The event carries every day; the log line only how many, to stay one readable line.
     logger.info("costs ingested", extra={**detail, "days": len(result.days)})
     return detail
@@ -229,7 +188,7 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
         idempotent_function,
     )
 
-    settings = get_settings()
+    settings = IngestSettings.load()
     persistence = DynamoDBPersistenceLayer(
         table_name=settings.table_names["idempotency"],
         key_attr="id",
@@ -260,12 +219,12 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
 
 def _estimated_days(today: date) -> frozenset[date]:
     """Days of this and last month still marked estimated, from the ORG roll-ups (one Query)."""
+    from tally.calendar import month_of, previous_month
     from tally.models import ORG
-    from tally.reports import month_of
 
-    previous = month_of(today.replace(day=1) - timedelta(days=1))
+    this_month = month_of(today)
     days: set[date] = set()
-    for r in _stores().rollups.months(ORG, previous, month_of(today)):
+    for r in _stores().rollups.months(ORG, previous_month(this_month), this_month):
         days |= {date.fromisoformat(d) for d in r.estimated_days}
     return frozenset(days)
 
@@ -286,10 +245,17 @@ def run_moment(event: dict[str, Any]) -> datetime:
 
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = IngestSettings.load()  # a bad configuration fails here, before any work
     event = event or {}
     now = run_moment(event)
     today = now.astimezone(UTC).date()
-    job = resolve_job(event, today=today, estimated=_estimated_days(today))
+    job = resolve_job(
+        event,
+        today=today,
+        estimated=_estimated_days(today),
+        restatement_days=settings.restatement_days,
+        export_bucket=settings.export_bucket,
+    )
     if event.get("force") is True:
         return run_job(job, now=now)  # an operator's deliberate re-run
     runner = _idempotent_runner()

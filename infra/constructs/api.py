@@ -24,6 +24,7 @@ from api.problems import problem
 from infra import nag
 from infra.constructs.data import Access, Data
 from infra.constructs.lambda_factory import FunctionRuntime, log_retention
+from tally.resource_types import RESOURCE_TYPES
 
 STAGE_NAME = "prod"
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match"]
@@ -293,43 +294,31 @@ class Api(Construct):
             )
 
     def _grant_resource_validation(self, role: iam.IRole) -> None:
-        """Read-only checks that a resource a user assigns exists (validated by the domain)."""
+        """Read-only checks that a resource a user assigns exists, and who its owner tag
+        names (validated by the domain): each registered resource type's permissions."""
         stack = Stack.of(self)
-        scoped = {
-            "rds:DescribeDBInstances": (
-                f"arn:{stack.partition}:rds:{stack.region}:{stack.account}:db:*"
-            ),
-            "lambda:GetFunction": (
-                f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:*"
-            ),
-            # A claim asks who owns the function by its owner tag (GetFunction returns the
-            # tags only with this permission too).
-            "lambda:ListTags": (
-                f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:*"
-            ),
-        }
-        bucket_level = f"arn:{stack.partition}:s3:::*"
+        statements = [
+            (
+                permission.actions,
+                permission.resource.format(
+                    partition=stack.partition, region=stack.region, account=stack.account
+                ),
+            )
+            for resource_type in RESOURCE_TYPES
+            for permission in resource_type.permissions
+        ]
         policy = iam.Policy(
             self,
             "ResourceValidation",
             statements=[
-                # DescribeInstances supports no resource-level permissions.
-                iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]),
-                *(
-                    iam.PolicyStatement(actions=[action], resources=[resource])
-                    for action, resource in scoped.items()
-                ),
-                # HeadBucket needs s3:ListBucket; bucket ARNs only, never objects.
-                iam.PolicyStatement(
-                    actions=["s3:GetBucketLocation", "s3:GetBucketTagging", "s3:ListBucket"],
-                    resources=[bucket_level],
-                ),
+                iam.PolicyStatement(actions=list(actions), resources=[resource])
+                for actions, resource in statements
             ],
         )
         policy.attach_to_role(role)
         nag.acknowledge_wildcard_resources(
             policy,
-            ["*", *scoped.values(), bucket_level],
+            sorted({resource for _, resource in statements}),
             "Users assign resources of any name in this account, so the function checks that "
             "the named instance, database, function or bucket exists: read-only describe calls, "
             "scoped to this account and region where the service allows it (EC2 "

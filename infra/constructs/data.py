@@ -39,7 +39,7 @@ WRITE_ACTIONS = (
     "dynamodb:UpdateItem",
 )
 # An append-only log: new items and nothing else. IAM cannot require the put's condition that
-# the item does not exist; the code sets it on every audit put (tally.store.dynamodb).
+# the item does not exist; the code sets it on every audit put (tally.store.audit).
 APPEND_ACTIONS = ("dynamodb:PutItem",)
 SCAN_ACTIONS = ("dynamodb:Scan",)
 

@@ -1,4 +1,5 @@
-"""The daily cost ingest: EventBridge Scheduler -> ingest function -> "CostsIngested" event.
+"""The daily cost ingest: EventBridge Scheduler -> ingest function -> "CostsIngested" event
+on the domain-event bus (``infra.constructs.events``).
 
 The function fetches the organisation's costs once (Cost Explorer, or a FOCUS export in the
 exports bucket), allocates them to users, replaces each re-read day and recomputes roll-ups.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -21,6 +21,7 @@ from constructs import Construct
 from infra import nag
 from infra.bundling import INGEST_LAYER
 from infra.constructs.data import Access, Data
+from infra.constructs.events import Events
 from infra.constructs.lambda_factory import FunctionRuntime, dependencies_layer
 
 # The input the schedule sends; the handler tells a scheduled run from a manual one by it.
@@ -44,6 +45,7 @@ class Ingest(Construct):
         *,
         runtime: FunctionRuntime,
         data: Data,
+        events: Events,
         user_pool: cognito.IUserPool,
         export_bucket: s3.IBucket,
         schedule_expression: str,
@@ -51,9 +53,6 @@ class Ingest(Construct):
         restatement_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-
-        # The bus for domain events; the alerts function subscribes to "CostsIngested" on it.
-        self.event_bus = events.EventBus(self, "Events", description="Tally domain events")
 
         # Runs that failed after every retry, from the scheduler (could not invoke) and from
         # Lambda (the function failed): one queue, one alarm, one place to look.
@@ -88,7 +87,7 @@ class Ingest(Construct):
             environment={
                 "TALLY_COST_SOURCE": cost_source,
                 "TALLY_EXPORT_BUCKET": export_bucket.bucket_name,
-                "TALLY_EVENT_BUS_NAME": self.event_bus.event_bus_name,
+                "TALLY_EVENT_BUS_NAME": events.event_bus.event_bus_name,
                 "TALLY_USER_POOL_ID": user_pool.user_pool_id,
                 "TALLY_RESTATEMENT_DAYS": str(restatement_days),
             },
@@ -99,7 +98,7 @@ class Ingest(Construct):
         data.grant(self.function, Access.READ_WRITE, ["costs", "rollups", "users", "idempotency"])
         # Every assignment, once a run: a Scan is the cheapest full read (the only one).
         data.grant(self.function, Access.READ, ["assignments"], scan=True)
-        self.event_bus.grant_put_events_to(self.function)
+        events.grant_publish(self.function)
         # ListUsers finds a user by sub; AdminListGroupsForUser tells an admin from a user.
         user_pool.grant(
             self.function, "cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"

@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.demo_costs import DemoResource, generate_focus_csv
+from tally.calendar import previous_month_start
 
 log = logging.getLogger("tally.local")
 
@@ -182,8 +183,7 @@ def sizing_period(today: date) -> tuple[date, date]:
     month to date from the 3rd; before that, last month complete."""
     if today.day >= FIRST_SIZING_DAY:
         return today.replace(day=1), today
-    end = today.replace(day=1)
-    return (end - timedelta(days=1)).replace(day=1), end
+    return previous_month_start(today), today.replace(day=1)
 
 
 def budget_limit(spent: Decimal, level: Decimal) -> Decimal:
@@ -217,13 +217,16 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     # The handlers and the domain read their settings from the environment, already set.
     from ingest.handler import Job, run_job
     from tally import assignments, budgets
+    from tally.calendar import month_of
     from tally.clock import utc_today
     from tally.identity import Caller
-    from tally.reports import month_of, month_summary
+    from tally.models import Metric
+    from tally.reports import month_summary
     from tally.resources import AwsResourceCatalog
     from tally.settings import get_settings
     from tally.store import dynamodb_stores
     from tally.tables import ADMIN_GROUP
+    from tally.view import View
 
     aws = LocalAws.from_env(env)
     users = [add_user(aws, name, demo_password(name), role=role) for name, role in PEOPLE]
@@ -240,13 +243,22 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     today = utc_today()
     history_start = today - timedelta(days=HISTORY_DAYS)
 
+    def view(day: date) -> View:
+        return View(
+            caller,
+            stores,
+            day,
+            metric=Metric(settings.budget_metric),
+            currency=settings.default_currency,
+        )
+
     created: dict[str, str] = {}
     for item in PLAN:
         assign_id, arn = _create(aws, item)
         created[item.name] = arn
         for username, share in item.assigned:
             assignments.assign_resource(
-                caller,
+                view(today),
                 assignments.AssignRequest(
                     user_id=ids[username],
                     resource_type=item.kind,
@@ -255,7 +267,6 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                     share_pct=Decimal(share),
                     effective_from=history_start,
                 ),
-                stores=stores,
                 catalog=catalog,
             )
 
@@ -266,23 +277,15 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     # The summary of the sizing period's last day is that month's total (to date).
     sizing_day = sizing_period(today)[1] - timedelta(days=1)
     for username, level in BUDGET_LEVELS.items():
-        spent = month_summary(
-            caller,
-            ids[username],
-            stores=stores,
-            today=sizing_day,
-            metric=settings.budget_metric,
-            default_currency=settings.default_currency,
-        ).total
+        spent = month_summary(view(sizing_day), ids[username]).total
         budgets.create_budget(
-            caller,
+            view(today),
             budgets.BudgetRequest(
                 ids[username],
                 budget_limit(spent, level),
                 budgets.DEFAULT_THRESHOLD,
                 effective_from=month_of(history_start),
             ),
-            stores=stores,
         )
     _DEMO = Demo(users, resources)
     log.info("demo organisation ready: %d users, %d resources", len(users), len(PLAN))

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from tally.calendar import month_bounds
+
 HEADER = [
     "BillingAccountId",
     "BillingPeriodStart",
@@ -59,11 +61,6 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
 
-def _month_bounds(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def daily_amount(resource: DemoResource, day: date, spike_day: date, seed: int = 7) -> Decimal:
     """What ``resource`` costs on ``day``. The noise depends on the resource and the day alone,
     not on where the window starts, so a day can be priced without generating the others and
@@ -104,7 +101,7 @@ def generate_focus_csv(
     writer.writerow(HEADER)
     tax_months: dict[date, Decimal] = {}
     for day, r, amount in daily_usage(resources, end=end, days=days, seed=seed):
-        period_start, period_end = _month_bounds(day)
+        period_start, period_end = month_bounds(day)
         estimated = "true" if day >= end - timedelta(days=ESTIMATED_DAYS) else "false"
         tax_months[period_start] = tax_months.get(period_start, Decimal(0)) + amount
         writer.writerow(
@@ -132,7 +129,7 @@ def generate_focus_csv(
             ]
         )
     for period_start, usage in sorted(tax_months.items()):
-        period_end = _month_bounds(period_start)[1]
+        period_end = month_bounds(period_start)[1]
         tax_day = max(period_start, start)
         writer.writerow(
             [
@@ -159,7 +156,7 @@ def generate_focus_csv(
             ]
         )
     credit_day = end - timedelta(days=20)
-    period_start, period_end = _month_bounds(credit_day)
+    period_start, period_end = month_bounds(credit_day)
     writer.writerow(
         [
             ACCOUNT,

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     # The job's own INFO lines are JSON for CloudWatch; here the bar and the summary speak.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from ingest.handler import resolve_job, run_job
+    from ingest.settings import IngestSettings
     from tally.clock import utc_today
 
     today = utc_today()  # the one clock: TALLY_TODAY, here or in the stack's env, pins it
@@ -90,8 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         s3.upload_file(str(args.focus), bucket, key)
         print(f"uploaded {args.focus} to s3://{bucket}/{key}", file=sys.stderr)
         event["focus"] = {"bucket": bucket, "key": key}
+    settings = IngestSettings.load()  # as the Lambda reads it
     try:
-        job = resolve_job(event, today=today)
+        job = resolve_job(
+            event,
+            today=today,
+            restatement_days=settings.restatement_days,
+            export_bucket=settings.export_bucket,
+        )
     except ValueError as error:
         parser.error(str(error))
     print(f"ingesting {job.start} .. {job.end} (end exclusive)", file=sys.stderr)

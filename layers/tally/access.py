@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tally.errors import Forbidden
 from tally.identity import Caller
 from tally.models import ORG, UNALLOCATED
@@ -43,3 +45,23 @@ def require_owner_access(caller: Caller, owner: str) -> None:
         require_admin(caller)
         return
     require_user_access(caller, owner)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the caller may do, for clients that show or hide what they offer (GET /api/me).
+
+    The checks above stay the API's own; this only tells a client which ones will pass, so it
+    never works roles out from group names itself.
+    """
+
+    view_all_users: bool  # every user's and the organisation's figures, the user directory
+    manage_assignments: bool  # assign any resource to anyone (others ask: a claim)
+    decide_any_claim: bool  # approve or reject any pending claim, not only their own resources'
+
+
+def permissions_of(caller: Caller) -> Permissions:
+    """The caller's permissions, from their role (an admin who still needs two-step sign-in
+    is not an admin yet, as ``require_admin`` says)."""
+    admin = caller.is_admin and not caller.admin_needs_mfa
+    return Permissions(view_all_users=admin, manage_assignments=admin, decide_any_claim=admin)

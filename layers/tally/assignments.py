@@ -16,14 +16,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tally.access import may_see, require_user_access
-from tally.clock import Clock, utc_now, utc_today
+from tally.clock import Clock, utc_now
 from tally.errors import Invalid, NotFound
-from tally.identity import Caller
-from tally.models import Assignment, AuditEntry, CostRecord, Page
-from tally.resources import ResourceCatalog, line_match_key, match_key, require_org_account
-from tally.store import Stores
-from tally.store.interfaces import PageKey
+from tally.models import Assignment, AuditEntry, CostRecord, Metric, Page
+from tally.resources import (
+    ResourceCatalog,
+    line_match_key,
+    match_key,
+    require_existing,
+    require_org_account,
+)
+from tally.store import PageKey
 from tally.users import UserSource, require_known_user
+from tally.view import View
 
 # How far an assignment may start from the day it is made. Back: a little more than a year,
 # enough to claim a resource's history for the last full year. Ahead: a year, to plan a
@@ -62,32 +67,26 @@ def _start(requested: date | None, today: date) -> date:
 
 
 def assign_resource(
-    caller: Caller,
+    view: View,
     request: AssignRequest,
     *,
-    stores: Stores,
     catalog: ResourceCatalog,
     user_source: UserSource | None = None,
     clock: Clock = utc_now,
     org_accounts: Collection[str] | None = None,
 ) -> Assignment:
     """Assign a resource (or a share of it) to a user from ``request.effective_from`` on
-    (default: the day of the request, by ``clock``); admins for anyone, users for themselves.
-    A start in the past takes effect for those days when they are next ingested. With
-    ``org_accounts``, an ARN of any other AWS account is refused."""
+    (default: the view's ``today``); admins for anyone, users for themselves. A start in the
+    past takes effect for those days when they are next ingested. With ``org_accounts``, an
+    ARN of any other AWS account is refused. ``clock`` stamps the record."""
+    caller, stores = view.caller, view.stores
     require_user_access(caller, request.user_id)
     if org_accounts is not None:
         require_org_account(request.resource_id, org_accounts)
     require_known_user(request.user_id, stores.users, user_source)
     now = clock()
-    start = _start(request.effective_from, utc_today(clock))
-    if not catalog.exists(request.resource_type, request.resource_id):
-        raise Invalid.field(
-            "resourceId",
-            f"no {request.resource_type} resource '{request.resource_id}' in this AWS account"
-            if request.resource_type in ("ec2", "s3", "rds", "lambda")
-            else "resources of this type are accepted by ARN (arn:aws:...)",
-        )
+    start = _start(request.effective_from, view.today)
+    require_existing(catalog, request.resource_type, request.resource_id)
     assignment = Assignment(
         assignment_id=str(uuid.uuid4()),
         user_id=request.user_id,
@@ -121,17 +120,17 @@ def created_audit(assignment: Assignment, *, actor: str, at: datetime, **extra: 
     )
 
 
-def unassign_resource(
-    caller: Caller, assignment_id: str, *, stores: Stores, clock: Clock = utc_now
-) -> Assignment:
-    """End an assignment today (``effective_to`` = today, so today's costs are no longer
-    its); the record stays for the days it was in force. One that has not started yet ends
-    on its first day, never having been in force. An ended assignment is not found."""
+def unassign_resource(view: View, assignment_id: str, *, clock: Clock = utc_now) -> Assignment:
+    """End an assignment on the view's ``today`` (``effective_to`` = today, so today's costs
+    are no longer its); the record stays for the days it was in force. One that has not
+    started yet ends on its first day, never having been in force. An ended assignment is not
+    found. ``clock`` stamps the audit entry."""
+    caller, stores = view.caller, view.stores
     assignment = stores.assignments.get(assignment_id)
     if assignment is None or assignment.ended or not may_see(caller, assignment.user_id):
         raise NotFound("no such assignment")
     now = clock()
-    end = max(utc_today(clock), assignment.effective_from)
+    end = max(view.today, assignment.effective_from)
     return stores.assignments.end(
         assignment,
         end,
@@ -151,7 +150,10 @@ def unassign_resource(
 
 
 @dataclass(frozen=True)
-class ResourceCost:
+class AssignedResourceCost:
+    """The user's cost of an assigned resource over the resource list's window (not the
+    roll-ups' ``models.ResourceCost``, a top resource of a month)."""
+
     currency: str
     last_30_days: Decimal
     latest_daily: Decimal
@@ -161,7 +163,7 @@ class ResourceCost:
 @dataclass(frozen=True)
 class AssignedResource:
     assignment: Assignment
-    cost: ResourceCost | None
+    cost: AssignedResourceCost | None
     scheduled: bool = False  # starts after today: listed, but carries no cost yet
 
 
@@ -170,9 +172,7 @@ class AssignedResource:
 COST_WINDOW_DAYS = 30
 
 
-def _costs_by_resource(
-    records: list[CostRecord], metric: str
-) -> dict[str, dict[str, list[CostRecord]]]:
+def _costs_by_resource(records: list[CostRecord]) -> dict[str, dict[str, list[CostRecord]]]:
     by_key: dict[str, dict[str, list[CostRecord]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         if r.resource_id:
@@ -180,45 +180,37 @@ def _costs_by_resource(
     return by_key
 
 
-def _resource_cost(per_currency: dict[str, list[CostRecord]], metric: str) -> ResourceCost:
-    def amount(r: CostRecord) -> Decimal:
-        return r.effective_cost if metric == "effective" else r.billed_cost
-
+def _resource_cost(
+    per_currency: dict[str, list[CostRecord]], metric: Metric
+) -> AssignedResourceCost:
     # A resource is billed in one currency; if ever several, show the largest, never a sum.
     currency, records = max(
-        per_currency.items(), key=lambda kv: sum((amount(r) for r in kv[1]), Decimal(0))
+        per_currency.items(), key=lambda kv: sum((r.amount(metric) for r in kv[1]), Decimal(0))
     )
     latest_day = max(r.day for r in records)
-    return ResourceCost(
+    return AssignedResourceCost(
         currency=currency,
-        last_30_days=sum((amount(r) for r in records), Decimal(0)),
-        latest_daily=sum((amount(r) for r in records if r.day == latest_day), Decimal(0)),
+        last_30_days=sum((r.amount(metric) for r in records), Decimal(0)),
+        latest_daily=sum((r.amount(metric) for r in records if r.day == latest_day), Decimal(0)),
         latest_day=latest_day,
     )
 
 
 def list_user_resources(
-    caller: Caller,
-    user_id: str,
-    *,
-    stores: Stores,
-    limit: int,
-    start_key: PageKey | None,
-    metric: str = "effective",
-    today: date | None = None,
+    view: View, user_id: str, *, limit: int, start_key: PageKey | None
 ) -> Page[AssignedResource]:
-    """A page of the user's assignments not ended: those in force today and those starting
-    later (``scheduled``), each with the user's cost of the resource over the last
-    ``COST_WINDOW_DAYS`` complete days (ending yesterday)."""
-    require_user_access(caller, user_id)
-    today = today or utc_today()
+    """A page of the user's assignments not ended: those in force on the view's ``today`` and
+    those starting later (``scheduled``), each with the user's cost of the resource (by the
+    view's metric) over the last ``COST_WINDOW_DAYS`` complete days (ending yesterday)."""
+    require_user_access(view.caller, user_id)
+    stores, today, metric = view.stores, view.today, view.metric
     page = stores.assignments.list_for_user(user_id, limit, start_key)
     records = (
         stores.costs.for_owner(user_id, today - timedelta(days=COST_WINDOW_DAYS), today)
         if page.items
         else []
     )
-    by_key = _costs_by_resource(records, metric)
+    by_key = _costs_by_resource(records)
     items = []
     for a in page.items:
         per_currency = by_key.get(match_key(a.resource_type, a.resource_id))

@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from tally.access import may_see, require_user_access
+from tally.calendar import month_of
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, Invalid, NotFound
 from tally.identity import Caller
 from tally.models import AuditEntry, Budget, BudgetStatus, BudgetTerms
-from tally.store import Stores
 from tally.users import UserSource, require_known_user
+from tally.view import View
 
 DEFAULT_THRESHOLD = 80
 EFFECTIVE_FROM_FIELD = "effectiveFrom"
@@ -59,14 +60,10 @@ def budget_for_month(budget: Budget | None, month: str) -> BudgetTerms | None:
     return in_force
 
 
-def _month_of(moment: datetime) -> str:
-    return moment.strftime("%Y-%m")
-
-
-def _effective_month(requested: str | None, now: datetime) -> str:
+def _effective_month(requested: str | None, today: date) -> str:
     """The month a change takes effect: the one asked for (this month or earlier), else this
     month. Later months are refused: the current terms are always the latest change."""
-    current = _month_of(now)
+    current = month_of(today)
     if requested is None:
         return current
     if not MONTH.fullmatch(requested) or requested < "0001-01":
@@ -95,18 +92,20 @@ def _audit(caller: Caller, budget: Budget, action: str, at: datetime) -> AuditEn
 
 
 def create_budget(
-    caller: Caller,
+    view: View,
     request: BudgetRequest,
     *,
-    stores: Stores,
     user_source: UserSource | None = None,
     clock: Clock = utc_now,
 ) -> Budget:
+    """Create ``request.user_id``'s budget, in force from ``request.effective_from`` (default:
+    the view's month). ``clock`` stamps the record; the view's ``today`` decides the month."""
+    caller, stores = view.caller, view.stores
     require_user_access(caller, request.user_id)
     require_known_user(request.user_id, stores.users, user_source)
     now = clock()
     terms = BudgetTerms(
-        effective_from=_effective_month(request.effective_from, now),
+        effective_from=_effective_month(request.effective_from, view.today),
         monthly_limit=request.monthly_limit,
         alert_threshold=request.alert_threshold,
         currency=request.currency,
@@ -126,30 +125,31 @@ def create_budget(
     return replace(budget, version=1)
 
 
-def get_budget(caller: Caller, user_id: str, *, stores: Stores) -> Budget:
-    require_user_access(caller, user_id)
-    budget = stores.budgets.get_for_user(user_id)
+def get_budget(view: View, user_id: str) -> Budget:
+    require_user_access(view.caller, user_id)
+    budget = view.stores.budgets.get_for_user(user_id)
     if budget is None:
         raise NotFound("this user has no budget yet")
     return budget
 
 
 def update_budget(
-    caller: Caller,
+    view: View,
     budget_id: str,
     changes: BudgetChanges,
     *,
-    stores: Stores,
     expected_version: int | None = None,
     clock: Clock = utc_now,
 ) -> Budget:
-    """Apply ``changes`` from their effective month on; with ``expected_version`` (If-Match) a
-    stale client gets a conflict even when its write would not race anyone.
+    """Apply ``changes`` from their effective month on (default: the view's month); with
+    ``expected_version`` (If-Match) a stale client gets a conflict even when its write would
+    not race anyone.
 
     The new terms are the current ones with the given fields changed. They hold from the
     effective month on: a change effective from M replaces every change effective at or
     after M (there is one set of terms per month), and months before M keep theirs.
     """
+    caller, stores = view.caller, view.stores
     user_id = stores.budgets.user_of(budget_id)
     if user_id is None or not may_see(caller, user_id):
         raise NotFound("no such budget")
@@ -160,7 +160,7 @@ def update_budget(
         raise Conflict("the budget was changed since you read it; reload and retry")
     now = clock()
     terms = BudgetTerms(
-        effective_from=_effective_month(changes.effective_from, now),
+        effective_from=_effective_month(changes.effective_from, view.today),
         monthly_limit=current.monthly_limit
         if changes.monthly_limit is None
         else changes.monthly_limit,

@@ -27,17 +27,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from tally.access import may_see
+from tally.access import may_see, require_user_access
 from tally.allocation import OwnerTagRule
-from tally.assignments import created_audit
-from tally.clock import Clock, utc_now, utc_today
-from tally.errors import Conflict, Forbidden, Invalid, NotFound
+from tally.assignments import AssignRequest, assign_resource, created_audit
+from tally.clock import Clock, utc_now
+from tally.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from tally.identity import Caller
 from tally.models import Assignment, AuditEntry, Claim, ClaimStatus, Page
-from tally.resources import ResourceCatalog, require_org_account
-from tally.store import Stores
-from tally.store.interfaces import PageKey
-from tally.users import every_user
+from tally.resources import ResourceCatalog, require_existing, require_org_account
+from tally.store import PageKey, Stores
+from tally.users import UserSource, every_user
+from tally.view import View
 
 logger = logging.getLogger(__name__)
 
@@ -139,29 +139,23 @@ def _audit(claim: Claim, actor: str, action: str, at: datetime, **extra: str) ->
 
 
 def create_claim(
-    caller: Caller,
+    view: View,
     request: ClaimRequest,
     *,
-    stores: Stores,
     catalog: ResourceCatalog,
     policy: ClaimPolicy,
     notifier: ClaimNotifier | None = None,
     clock: Clock = utc_now,
 ) -> Claim:
     """Claim a resource for the caller: pending, or approved at once (an unowned resource
-    under ``accept``, or an admin's claim) with the caller's assignment from today."""
+    under ``accept``, or an admin's claim) with the caller's assignment from the view's
+    ``today``. Who owns the resource is judged on that day; ``clock`` stamps the records."""
+    caller, stores, today = view.caller, view.stores, view.today
     notifier = notifier or LogNotifier()
     resource_id = request.resource_id.strip()
     require_org_account(resource_id, policy.org_accounts)
-    if not catalog.exists(request.resource_type, resource_id):
-        raise Invalid.field(
-            "resourceId",
-            f"no {request.resource_type} resource '{resource_id}' in this AWS account"
-            if request.resource_type in ("ec2", "s3", "rds", "lambda")
-            else "resources of this type are accepted by ARN (arn:aws:...)",
-        )
+    require_existing(catalog, request.resource_type, resource_id)
     now = clock()
-    today = utc_today(clock)
     owned = ownership(
         request.resource_type, resource_id, stores=stores, catalog=catalog, tag_rule=policy.tag_rule
     )
@@ -182,7 +176,7 @@ def create_claim(
     at_once = caller.is_admin or (not owners and policy.unowned == "accept")
     if at_once:
         # Checked before anything is written: a claim that cannot take effect is not stored.
-        assignment = _make_room_and_assign(caller, claim, stores=stores, clock=clock)
+        assignment = _make_room_and_assign(view, claim, clock=clock)
         claim = replace(
             claim,
             status=ClaimStatus.APPROVED,
@@ -197,13 +191,66 @@ def create_claim(
     return claim
 
 
+def assign_or_claim(
+    view: View,
+    request: AssignRequest,
+    *,
+    catalog: ResourceCatalog,
+    policy: ClaimPolicy,
+    user_source: UserSource | None = None,
+    notifier: ClaimNotifier | None = None,
+    clock: Clock = utc_now,
+) -> Assignment | Claim:
+    """An assignment asked for: an admin assigns to anyone; a user asking for themselves
+    makes a claim instead, because nobody takes a colleague's resource unasked, and may not
+    set what only admins set (a cost center, a start other than the approval's day).
+
+    Returns the assignment when one was made (an admin's, or a claim accepted at once), else
+    the pending claim."""
+    caller = view.caller
+    if caller.is_admin:
+        return assign_resource(
+            view,
+            request,
+            catalog=catalog,
+            user_source=user_source,
+            clock=clock,
+            org_accounts=policy.org_accounts,
+        )
+    require_user_access(caller, request.user_id)
+    admin_only = [
+        FieldError(name, "only admins set this; a claim takes effect on the day it is approved")
+        for name, value in (
+            ("costCenter", request.cost_center),
+            ("effectiveFrom", request.effective_from),
+        )
+        if value is not None
+    ]
+    if admin_only:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in admin_only), errors=admin_only)
+    claim = create_claim(
+        view,
+        ClaimRequest(request.resource_type, request.resource_id, request.share_pct),
+        catalog=catalog,
+        policy=policy,
+        notifier=notifier,
+        clock=clock,
+    )
+    if claim.assignment_id is None:
+        return claim
+    created = view.stores.assignments.get(claim.assignment_id)
+    if created is None:  # written before the claim that names it
+        raise NotFound(f"assignment {claim.assignment_id} of claim {claim.claim_id}")
+    return created
+
+
 def _visible(caller: Caller, claim: Claim) -> bool:
     return may_see(caller, claim.claimant_id) or caller.user_id in claim.approver_ids
 
 
-def get_claim(caller: Caller, claim_id: str, *, stores: Stores) -> Claim:
-    claim = stores.claims.get(claim_id)
-    if claim is None or not _visible(caller, claim):
+def get_claim(view: View, claim_id: str) -> Claim:
+    claim = view.stores.claims.get(claim_id)
+    if claim is None or not _visible(view.caller, claim):
         raise NotFound("no such claim")
     return claim
 
@@ -214,12 +261,11 @@ def _require_decider(caller: Caller, claim: Claim) -> None:
     raise Forbidden("only the resource's owner or an admin may decide this claim")
 
 
-def _make_room_and_assign(
-    decider: Caller, claim: Claim, *, stores: Stores, clock: Clock
-) -> Assignment:
-    """From today on: end (or shrink) other assignments of the resource until the claim's
-    share fits, then assign it to the claimant. Days before today keep their owners."""
-    today = utc_today(clock)
+def _make_room_and_assign(view: View, claim: Claim, *, clock: Clock) -> Assignment:
+    """From the view's ``today`` on: end (or shrink) other assignments of the resource until
+    the claim's share fits, then assign it to the claimant (the view's caller decides). Days
+    before today keep their owners."""
+    decider, stores, today = view.caller, view.stores, view.today
     now = clock()
     others = [
         a
@@ -294,21 +340,21 @@ def _assign(
 
 
 def approve_claim(
-    caller: Caller,
+    view: View,
     claim_id: str,
     *,
-    stores: Stores,
     notifier: ClaimNotifier | None = None,
     clock: Clock = utc_now,
 ) -> Claim:
     """Approve a pending claim (its approvers or an admin): the claimant's assignment is in
-    force from today, the day of approval."""
+    force from the view's ``today``, the day of approval."""
+    caller, stores = view.caller, view.stores
     notifier = notifier or LogNotifier()
-    claim = get_claim(caller, claim_id, stores=stores)
+    claim = get_claim(view, claim_id)
     _require_decider(caller, claim)
     if claim.status is not ClaimStatus.PENDING:
         raise Conflict(f"this claim was already {claim.status.value}")
-    assignment = _make_room_and_assign(caller, claim, stores=stores, clock=clock)
+    assignment = _make_room_and_assign(view, claim, clock=clock)
     now = clock()
     decided = replace(
         claim,
@@ -333,16 +379,16 @@ def approve_claim(
 
 
 def reject_claim(
-    caller: Caller,
+    view: View,
     claim_id: str,
     *,
-    stores: Stores,
     notifier: ClaimNotifier | None = None,
     clock: Clock = utc_now,
 ) -> Claim:
     """Reject a pending claim (its approvers or an admin). Nothing else changes."""
+    caller, stores = view.caller, view.stores
     notifier = notifier or LogNotifier()
-    claim = get_claim(caller, claim_id, stores=stores)
+    claim = get_claim(view, claim_id)
     _require_decider(caller, claim)
     if claim.status is not ClaimStatus.PENDING:
         raise Conflict(f"this claim was already {claim.status.value}")
@@ -353,19 +399,13 @@ def reject_claim(
     return decided
 
 
-def list_claims(
-    caller: Caller,
-    view: str,
-    *,
-    stores: Stores,
-    limit: int,
-    start_key: PageKey | None,
-) -> Page[Claim]:
-    """``mine``: the caller's claims, any status. ``to-approve``: pending claims waiting for
-    the caller; for an admin, every pending claim."""
-    if view == "mine":
+def list_claims(view: View, listing: str, *, limit: int, start_key: PageKey | None) -> Page[Claim]:
+    """``listing`` ``mine``: the caller's claims, any status. ``to-approve``: pending claims
+    waiting for the caller; for an admin, every pending claim."""
+    caller, stores = view.caller, view.stores
+    if listing == "mine":
         return stores.claims.list_by_claimant(caller.user_id, limit, start_key)
-    if view == "to-approve":
+    if listing == "to-approve":
         if caller.is_admin:
             return stores.claims.list_pending(limit, start_key)
         return stores.claims.list_for_approver(caller.user_id, limit, start_key)

@@ -47,37 +47,14 @@ _ACCOUNT = re.compile(r"\d{12}")
 # quotes, parentheses or spaces, so no formula (=HYPERLINK("...")) or markup fits in one.
 _GENERIC_RESOURCE = re.compile(r"[A-Za-z0-9_+=,.@/:*$#%~-]{1,1024}")
 
-EC2_INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
-S3_BUCKET = re.compile(r"(?!xn--)(?![^/]*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-RDS_IDENTIFIER = re.compile(r"[a-zA-Z](?![^:]*--)[a-zA-Z0-9-]{0,62}(?<!-)")
-LAMBDA_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-
-# Per service: (region required, account required, resource part).
-_SERVICE_RESOURCE = {
-    "ec2": (True, True, re.compile(r"instance/" + EC2_INSTANCE_ID.pattern)),
-    # Costs are attributed to buckets, not objects: a bucket ARN only.
-    "s3": (False, False, S3_BUCKET),
-    "rds": (True, True, re.compile(r"db:" + RDS_IDENTIFIER.pattern)),
-    "lambda": (
-        True,
-        True,
-        re.compile(r"function:" + LAMBDA_NAME.pattern + r"(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?"),
-    ),
-}
-_SERVICE_RESOURCE_SHAPE = {
-    "ec2": "instance/i-<8 or 17 hex digits>",
-    "s3": "<bucket name> (no region, account or key)",
-    "rds": "db:<instance identifier>",
-    "lambda": "function:<name>[:<version or alias>]",
-}
-
 
 def arn_problem(value: str) -> str | None:
     """Why ``value`` is not an ARN Tally accepts, or None.
 
     The partition is aws, aws-cn or aws-us-gov, and the region belongs to it; the account is
-    12 digits. EC2 instances, S3 buckets, RDS instances and Lambda functions are checked in
-    their own resource format; other services by the generic shape."""
+    12 digits. The registered resource types (``tally.resource_types``: EC2 instances, S3
+    buckets, RDS instances, Lambda functions) are checked in their own resource format; other
+    services by the generic shape."""
     m = _ARN.fullmatch(value)
     if not m:
         return "not an ARN (arn:partition:service:region:account:resource)"
@@ -90,15 +67,17 @@ def arn_problem(value: str) -> str | None:
         return f"{region!r} is not a region of the {partition} partition"
     if account and not _ACCOUNT.fullmatch(account):
         return "the account in an ARN is 12 digits"
-    spec = _SERVICE_RESOURCE.get(service)
-    if spec is None:
+    from tally.resource_types import BY_KEY  # with the first resource id, not every request
+
+    known = BY_KEY.get(service)
+    if known is None:
         return None if _GENERIC_RESOURCE.fullmatch(resource) else "not a valid ARN resource"
-    needs_region, needs_account, resource_re = spec
-    if bool(region) != needs_region or bool(account) != needs_account:
-        where = "a region and an account" if needs_region else "no region and no account"
+    ids = known.ids
+    if bool(region) != ids.regional or bool(account) != ids.regional:
+        where = "a region and an account" if ids.regional else "no region and no account"
         return f"an {service} ARN has {where}"
-    if not resource_re.fullmatch(resource):
-        return f"an {service} ARN ends in {_SERVICE_RESOURCE_SHAPE[service]}"
+    if not ids.arn_resource.fullmatch(resource):
+        return f"an {service} ARN ends in {ids.arn_shape}"
     return None
 
 
@@ -107,32 +86,25 @@ def arn_service(value: str) -> str | None:
     return m["service"] if m else None
 
 
-_PLAIN_ID = {
-    "ec2": (EC2_INSTANCE_ID, "an EC2 instance id (i-...) or its ARN"),
-    "s3": (S3_BUCKET, "an S3 bucket name or its ARN"),
-    "rds": (RDS_IDENTIFIER, "an RDS instance identifier or its ARN"),
-    "lambda": (LAMBDA_NAME, "a Lambda function name or its ARN"),
-}
-
-
 def resource_id_problem(resource_type: str, resource_id: str) -> str | None:
     """Why ``resource_id`` cannot name a resource of ``resource_type``, or None.
 
-    EC2, S3, RDS and Lambda resources are named by their own id or by an ARN of their own
+    A registered type's resources are named by their own id or by an ARN of their own
     service; any other type only by an ARN."""
+    from tally.resource_types import BY_KEY  # with the first resource id, not every request
+
     hidden = hidden_char_problem(resource_id)
     if hidden:
         return hidden
     if resource_id.startswith("arn:"):
         service = arn_service(resource_id)
-        if resource_type in _PLAIN_ID and service not in (None, resource_type):
+        if resource_type in BY_KEY and service not in (None, resource_type):
             return f"a {resource_type} resource needs an ARN of the {resource_type} service"
         return arn_problem(resource_id)
-    plain = _PLAIN_ID.get(resource_type)
-    if plain is None:
+    known = BY_KEY.get(resource_type)
+    if known is None:
         return f"a {resource_type} resource is named by its ARN"
-    pattern, what = plain
-    return None if pattern.fullmatch(resource_id) else f"not {what}"
+    return None if known.ids.plain.fullmatch(resource_id) else f"not {known.ids.plain_hint}"
 
 
 # --- cost centres ----------------------------------------------------------------------

@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tally.allocation import OwnerTagRule, allocate, merge_lines
-from tally.models import ORG, CostLine, CostRecord, MonthlyRollup
-from tally.reports import month_days, month_of
+from tally.calendar import month_days, month_of, previous_month, previous_month_start
+from tally.models import ORG, CostLine, CostRecord, Metric, MonthlyRollup
 from tally.rollups import compute_rollup
 from tally.sources import CostFetch, CostSource
 from tally.store import Stores
@@ -30,7 +30,7 @@ def restatement_window(
 ) -> tuple[date, date]:
     """[start, today): the last ``days`` days, extended back to the earliest day still marked
     estimated, but never before the first day of the previous month."""
-    floor = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    floor = previous_month_start(today)
     start = today - timedelta(days=days)
     for d in estimated:
         if floor <= d < start:
@@ -79,7 +79,7 @@ def ingest_days(
     source: str,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
-    metric: str = "effective",
+    metric: Metric = Metric.EFFECTIVE,
 ) -> IngestResult:
     """Replace the records of each day in ``days`` with the allocation of ``lines``."""
     day_list = sorted(set(days))
@@ -171,7 +171,7 @@ FORECAST_HISTORY_MONTHS = 2  # this month and the two before: a 28-day window, r
 
 
 def _series(
-    rollups: list[MonthlyRollup], currency: str, metric: str, until: date
+    rollups: list[MonthlyRollup], currency: str, metric: Metric, until: date
 ) -> tuple[dict[date, Decimal], dict[date, dict[str, Decimal]]]:
     """The daily usage and the other charges per day and category, up to ``until``.
 
@@ -190,18 +190,18 @@ def _series(
             if day > until:
                 continue
             other = {
-                category: split.metric(metric)
+                category: split.amount(metric)
                 for category, split in section.daily_by_category.get(d, {}).items()
-                if category != USAGE and split.metric(metric) != 0
+                if category != USAGE and split.amount(metric) != 0
             }
-            usage[day] = amounts.metric(metric) - sum(other.values(), Decimal(0))
+            usage[day] = amounts.amount(metric) - sum(other.values(), Decimal(0))
             if other:
                 charges[day] = other
     return usage, charges
 
 
 def refresh_forecasts(
-    stores: Stores, owners: Iterable[str] = (), *, now: datetime, metric: str = "effective"
+    stores: Stores, owners: Iterable[str] = (), *, now: datetime, metric: Metric = Metric.EFFECTIVE
 ) -> None:
     """Forecast this month's end and the next 30 days, per currency, from the daily figures up
     to yesterday (``now`` is the run's time, never the wall clock); stored on this month's
@@ -212,11 +212,13 @@ def refresh_forecasts(
     last month gets a roll-up with no sections that carries the new month's forecast ("no
     costs yet"); one whose last month was empty gets none, so nobody who left keeps getting
     empty months."""
-    from tally.forecast import forecast  # only the ingest job pays for the statistics
+    # Only the ingest job pays for the statistics.
+    from tally.forecast import Forecast
+    from tally.forecast.projection import forecast
 
     as_of = now.date() - timedelta(days=1)
     month = month_of(now.date())
-    previous = month_of(now.date().replace(day=1) - timedelta(days=1))
+    previous = previous_month(month)
     first = month_of(now.date().replace(day=1) - timedelta(days=32 * FORECAST_HISTORY_MONTHS))
     everyone = set(owners) | {r.owner for r in stores.rollups.of_month(previous) if r.sections}
     for owner in sorted(everyone):
@@ -232,14 +234,14 @@ def refresh_forecasts(
             (date.fromisoformat(d) for r in history for s in r.sections.values() for d in s.daily),
             default=as_of,
         )
-        forecasts: dict[str, object] = {}
+        forecasts: dict[str, Forecast] = {}
         for currency in sorted(set(current.sections) | set(last.sections if last else ())):
             usage, charges = _series(history, currency, metric, as_of)
             day = start
             while day <= as_of:
                 usage.setdefault(day, Decimal(0))
                 day += timedelta(days=1)
-            forecasts[currency] = forecast(usage, as_of=as_of, charges=charges).to_dict()
+            forecasts[currency] = forecast(usage, as_of=as_of, charges=charges)
         stores.rollups.put(replace(current, forecast=forecasts or None))
 
 
@@ -252,7 +254,7 @@ def run_source(
     rule: OwnerTagRule,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
-    metric: str = "effective",
+    metric: Metric = Metric.EFFECTIVE,
 ) -> tuple[IngestResult, CostFetch]:
     """Read ``[start, end)`` from ``source`` and replace exactly the days it covered.
 

@@ -9,9 +9,8 @@ on (``TALLY_REQUIRE_ADMIN_MFA``). The answer comes from the pool itself (``Admin
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -29,10 +28,13 @@ class MfaDirectory(Protocol):
     def has_totp(self, username: str) -> bool: ...
 
 
-def admin_mfa_required(env: dict[str, str] | None = None) -> bool:
+def admin_mfa_required(env: Mapping[str, str | None]) -> bool:
     """The setting, off unless the deployment says ``true`` (CDK sets it from
-    ``requireAdminMfa``); anything but true or false is a configuration error."""
-    raw = (env if env is not None else os.environ).get(REQUIRE_ADMIN_MFA_VARIABLE, "false")
+    ``requireAdminMfa``); anything but true or false is a configuration error. The API reads
+    it through its settings (``api.settings.ApiSettings``)."""
+    raw = env.get(REQUIRE_ADMIN_MFA_VARIABLE)
+    if raw is None:
+        raw = "false"
     value = raw.strip().lower()
     if value not in ("true", "false"):
         raise ValueError(f"{REQUIRE_ADMIN_MFA_VARIABLE} must be 'true' or 'false', not {raw!r}")

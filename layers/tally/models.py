@@ -6,9 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from tally.calendar import month_of
 from tally.identity import Role
+
+if TYPE_CHECKING:  # for the annotation only: the forecast types load with a forecast
+    from tally.forecast import Forecast
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Budget:
         if self.history:
             return self.history
         current = BudgetTerms(
-            self.created_at.strftime("%Y-%m"),
+            month_of(self.created_at.date()),
             self.monthly_limit,
             self.alert_threshold,
             self.currency,
@@ -88,6 +92,15 @@ class Budget:
     def effective_from(self) -> str:
         """The month the current terms took effect."""
         return self.changes[-1].effective_from
+
+
+class Metric(StrEnum):
+    """Which cost a figure uses: ``billed`` (what the invoice says, FOCUS BilledCost) or
+    ``effective`` (amortized: upfront fees spread over the days they cover, FOCUS
+    EffectiveCost). One organisation-wide setting chooses the one budgets are judged by."""
+
+    BILLED = "billed"
+    EFFECTIVE = "effective"
 
 
 class BudgetStatus(StrEnum):
@@ -137,9 +150,12 @@ class CostRecord:
     allocation: str  # assignment | tag | unallocated
     share_pct: Decimal = Decimal("100")
 
+    def amount(self, metric: Metric) -> Decimal:
+        return self.effective_cost if metric == Metric.EFFECTIVE else self.billed_cost
+
     @property
     def billing_period(self) -> str:
-        return self.day.strftime("%Y-%m")
+        return month_of(self.day)
 
 
 @dataclass(frozen=True)
@@ -150,8 +166,8 @@ class Amounts:
     def __add__(self, other: Amounts) -> Amounts:
         return Amounts(self.billed + other.billed, self.effective + other.effective)
 
-    def metric(self, name: str) -> Decimal:
-        return self.effective if name == "effective" else self.billed
+    def amount(self, metric: Metric) -> Decimal:
+        return self.effective if metric == Metric.EFFECTIVE else self.billed
 
 
 ZERO_AMOUNTS = Amounts(Decimal("0"), Decimal("0"))
@@ -192,7 +208,7 @@ class MonthlyRollup:
     estimated: bool
     record_count: int
     updated_at: datetime
-    forecast: dict[str, object] | None = None  # currency -> forecast, by the forecasting step
+    forecast: dict[str, Forecast] | None = None  # currency -> forecast, by the forecasting step
     # Changes to a closed month's total after it closed: [{at, currency, old, new}].
     restatements: list[dict[str, object]] = field(default_factory=list)
     # ISO days with any estimated figure: the ingest keeps re-reading them until final.

@@ -11,20 +11,14 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
-ARN_RE = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)$")
-KNOWN_TYPES = ("ec2", "s3", "rds", "lambda")
+from tally.resource_types import BY_KEY, RESOURCE_TYPES
 
-# Cost Explorer's SERVICE values and FOCUS ServiceName values -> resource type.
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:(.+)$")
+
+# Cost Explorer's SERVICE values and FOCUS ServiceName values -> resource type: the registry's
+# types, and services whose resources are assigned by ARN only (no existence check).
 SERVICE_TYPES = {
-    "amazonec2": "ec2",
-    "amazon elastic compute cloud - compute": "ec2",
-    "ec2 - other": "ec2",
-    "amazons3": "s3",
-    "amazon simple storage service": "s3",
-    "amazonrds": "rds",
-    "amazon relational database service": "rds",
-    "awslambda": "lambda",
-    "aws lambda": "lambda",
+    **{name: t.key for t in RESOURCE_TYPES for name in t.service_names},
     "amazondynamodb": "dynamodb",
     "amazon dynamodb": "dynamodb",
 }
@@ -50,11 +44,12 @@ def match_key(resource_type: str, resource_id: str) -> str:
     parsed = parse_arn(resource_id)
     if parsed:
         service, name = parsed
-        rtype = resource_type if resource_type in KNOWN_TYPES else service
+        rtype = resource_type if resource_type in BY_KEY else service
         return f"{rtype}:{name}"
     rid = resource_id.strip()
-    if rid.startswith("i-"):
-        return f"ec2:{rid}"
+    for known in BY_KEY.values():
+        if known.id_prefix and rid.startswith(known.id_prefix):
+            return f"{known.key}:{rid}"
     return f"{resource_type}:{rid}"
 
 
@@ -80,12 +75,27 @@ def require_org_account(resource_id: str, org_accounts: Collection[str]) -> None
         )
 
 
+def require_existing(catalog: ResourceCatalog, resource_type: str, resource_id: str) -> None:
+    """Refuse a resource the account does not hold (422 on resourceId): an assignment or a
+    claim of something that does not exist would only ever collect other people's costs."""
+    from tally.errors import Invalid
+    from tally.resource_types import BY_KEY
+
+    if not catalog.exists(resource_type, resource_id):
+        raise Invalid.field(
+            "resourceId",
+            f"no {resource_type} resource '{resource_id}' in this AWS account"
+            if resource_type in BY_KEY
+            else "resources of this type are accepted by ARN (arn:aws:...)",
+        )
+
+
 class ResourceCatalog(Protocol):
     def exists(self, resource_type: str, resource_id: str) -> bool:
         """Whether the resource exists in the account (unknown types: a well-formed ARN)."""
 
     def owner_tag(self, resource_type: str, resource_id: str, key: str) -> str | None:
-        """The value of the resource's ``key`` tag (EC2, S3, RDS, Lambda), or None: untagged,
+        """The value of the resource's ``key`` tag (a registered type), or None: untagged,
         missing, or a type whose tags are not read."""
 
 
@@ -108,53 +118,26 @@ class AwsResourceCatalog:
         from botocore.exceptions import ClientError, ParamValidationError
 
         parsed = parse_arn(resource_id)
+        known = BY_KEY.get(resource_type)
+        if known is None:
+            return parsed is not None
         name = parsed[1] if parsed else resource_id.strip()
         try:
-            if resource_type == "ec2":
-                found = self._client("ec2").describe_instances(InstanceIds=[name])
-                return any(r["Instances"] for r in found.get("Reservations", []))
-            if resource_type == "s3":
-                self._client("s3").head_bucket(Bucket=name)
-                return True
-            if resource_type == "rds":
-                self._client("rds").describe_db_instances(DBInstanceIdentifier=name)
-                return True
-            if resource_type == "lambda":
-                self._client("lambda").get_function(FunctionName=resource_id.strip())
-                return True
+            return known.exists(self._client(known.client), name, resource_id.strip())
         except (ClientError, ParamValidationError):
             # Not found, malformed, or in another account: none of them is ours to assign.
             return False
-        return parsed is not None
 
     def owner_tag(self, resource_type: str, resource_id: str, key: str) -> str | None:
         from botocore.exceptions import ClientError, ParamValidationError
 
+        known = BY_KEY.get(resource_type)
+        if known is None:
+            return None
         parsed = parse_arn(resource_id)
         name = parsed[1] if parsed else resource_id.strip()
-        tags: dict[str, str] = {}
         try:
-            if resource_type == "ec2":
-                found = self._client("ec2").describe_instances(InstanceIds=[name])
-                tags = {
-                    t["Key"]: t["Value"]
-                    for r in found.get("Reservations", [])
-                    for i in r.get("Instances", [])
-                    for t in i.get("Tags", [])
-                }
-            elif resource_type == "s3":
-                found = self._client("s3").get_bucket_tagging(Bucket=name)
-                tags = {t["Key"]: t["Value"] for t in found.get("TagSet", [])}
-            elif resource_type == "rds":
-                found = self._client("rds").describe_db_instances(DBInstanceIdentifier=name)
-                tags = {
-                    t["Key"]: t["Value"]
-                    for db in found.get("DBInstances", [])
-                    for t in db.get("TagList", [])
-                }
-            elif resource_type == "lambda":
-                found = self._client("lambda").get_function(FunctionName=resource_id.strip())
-                tags = dict(found.get("Tags") or {})
+            tags = known.owner_tags(self._client(known.client), name, resource_id.strip())
         except (ClientError, ParamValidationError):
             # No tag set (S3 answers NoSuchTagSet), not found, or not ours: no owner by tag.
             return None

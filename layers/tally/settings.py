@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, Self, cast
 
 from tally.paging import PageKeys
 from tally.tables import ALL_TABLES
@@ -136,3 +137,57 @@ def _secrets(region: str, endpoint_url: str | None) -> Any:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+Environment = Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class FunctionSettings(Settings):
+    """One function's settings: the shared ``Settings`` plus the variables only that function
+    reads. A subclass names them in ``variables`` and parses them in ``parse``, which sees
+    exactly those names (None when unset), so a variable it forgot to declare reads as unset
+    in its tests too. ``load()`` is the function's ``get_settings``.
+    """
+
+    variables: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parse(cls, env: Environment) -> dict[str, Any]:
+        """The function's own fields from ``env``; a missing or bad value raises
+        ``ConfigurationError`` naming its variable."""
+        return {}
+
+    @classmethod
+    def from_env(cls) -> Self:
+        """Read afresh, uncached (``load`` is what a function calls)."""
+        return cls._build(Settings.from_env(), _own_variables(cls, os.environ))
+
+    @classmethod
+    def _build(cls, shared: Settings, own: Environment) -> Self:
+        values = {f.name: getattr(shared, f.name) for f in fields(Settings)}
+        return cls(**values, **cls.parse(own))
+
+    @classmethod
+    def load(cls) -> Self:
+        """Parsed on the container's first call (its cold start), then kept. Read again only
+        when the shared settings were reloaded or one of ``variables`` changed: tests and the
+        local stack set some after import, and reading and comparing a few variables costs a
+        few microseconds a call. In Lambda the environment never changes: it parses once."""
+        shared = get_settings()
+        own = _own_variables(cls, os.environ)
+        key = tuple(own.values())
+        kept = _loaded.get(cls)
+        if kept is not None and kept[0] is shared and kept[1] == key:
+            return cast(Self, kept[2])
+        loaded = cls._build(shared, own)
+        _loaded[cls] = (shared, key, loaded)
+        return loaded
+
+
+# Per settings class: the shared settings and the own variables it was parsed from, and it.
+_loaded: dict[type[FunctionSettings], tuple[Settings, tuple[str | None, ...], Settings]] = {}
+
+
+def _own_variables(cls: type[FunctionSettings], env: Mapping[str, str]) -> dict[str, str | None]:
+    return {name: env.get(name) for name in cls.variables}

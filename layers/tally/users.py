@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from tally.errors import Invalid
 from tally.identity import Caller, Role
 from tally.models import UserProfile
-from tally.store.interfaces import UserDirectory
+from tally.store.users import UserDirectory
 from tally.tables import ADMIN_GROUP
 
 

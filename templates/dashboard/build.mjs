@@ -21,9 +21,7 @@ async function writeHtml(result) {
   const css = outputs.find((name) => name.endsWith(".css"));
   if (!js || !css) throw new Error(`expected one .js and one .css output, got ${outputs}`);
   const template = await readFile(join(src, "index.html"), "utf8");
-  const html = template
-    .replaceAll("{{app.js}}", `assets/${js}`)
-    .replaceAll("{{app.css}}", `assets/${css}`);
+  const html = template.replaceAll("{{app.js}}", `assets/${js}`).replaceAll("{{app.css}}", `assets/${css}`);
   await writeFile(join(out, "index.html"), html);
   await copyFile(join(src, "favicon.svg"), join(out, "favicon.svg"));
 }

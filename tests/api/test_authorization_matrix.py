@@ -135,11 +135,11 @@ def pending_claim(w: World) -> str:
     """Bob's pending claim of alice's instance (instance 0, assigned to her)."""
     from api import context
     from tally import claims
+    from tally.view import View
 
     made = claims.create_claim(
-        BOB,
+        View(BOB, context.stores(), context.today()),
         claims.ClaimRequest("ec2", w.demo.instance_ids[0]),
-        stores=context.stores(),
         catalog=context.resource_catalog(),
         policy=claims.ClaimPolicy(org_accounts=frozenset({"123456789012"})),
     )

@@ -17,6 +17,7 @@ from tally.allocation import OwnerTagRule
 from tally.clock import fixed_clock
 from tally.ingest import ingest_days
 from tally.models import CostLine
+from tally.view import View
 from tests.conftest import ADMIN, ALICE
 from tests.harness import Api
 
@@ -62,9 +63,8 @@ def on(request: pytest.FixtureRequest, api: Api, monkeypatch: pytest.MonkeyPatch
     now = datetime.combine(today, time(0, 30), UTC)
     ingest_days(lines, days, stores=api.stores, rule=OwnerTagRule(), source="t", now=now)
     budgets.create_budget(
-        ADMIN,
+        View(ADMIN, api.stores, today),
         budgets.BudgetRequest("u-alice", LIMIT, 80, effective_from=month_of(start)),
-        stores=api.stores,
         clock=fixed_clock(now),
     )
     return today

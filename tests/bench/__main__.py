@@ -84,6 +84,7 @@ def moto_tables() -> Iterator[Any]:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": "us-east-1",
             "TALLY_PAGE_TOKEN_SECRET": "bench",
+            "TALLY_APP_CLIENT_IDS": "test-client",  # the ``aud`` of tests/api/events.py
         }
     )
     for spec in ALL_TABLES:
@@ -390,11 +391,12 @@ def _owner_series(stores: Any, owners: list[str], *, metric: str, end: date) -> 
     """Each owner's daily usage and other charges, split as the ingest's forecast splits them;
     days without a record before ``end`` (exclusive: the first day not read) cost zero."""
     from tally.ingest import _series
+    from tally.models import Metric
 
     series: dict[str, DemoSeries] = {}
     for owner in owners:
         rollups = stores.rollups.months(owner, "2000-01", "2999-12")
-        usage, charges = _series(rollups, "USD", metric, date.max)
+        usage, charges = _series(rollups, "USD", Metric(metric), date.max)
         day = min([*usage, *charges], default=end)
         while day < end:
             usage.setdefault(day, Decimal(0))
@@ -414,7 +416,7 @@ def _as_usage(usage: dict[date, Decimal], charges: dict[date, dict[str, Decimal]
 def _backtest(series: dict[str, DemoSeries], *, split: bool, model: Any) -> dict[str, list[Any]]:
     """Each owner's backtest cases; ``split``: usage and charges apart, as the ingest feeds
     the forecast, otherwise every charge inside the daily series (the old input)."""
-    from tally.forecast import backtest_month_end
+    from tally.forecast.backtest import backtest_month_end
 
     cases: dict[str, list[Any]] = {}
     for owner, (usage, charges) in series.items():
@@ -429,7 +431,7 @@ def _backtest(series: dict[str, DemoSeries], *, split: bool, model: Any) -> dict
 
 
 def _print_backtest(name: str, series: dict[str, DemoSeries]) -> None:
-    from tally.forecast import BacktestSummary
+    from tally.forecast.backtest import BacktestSummary
 
     runs = (
         ("usage + expected charges, chosen model", True, "auto"),

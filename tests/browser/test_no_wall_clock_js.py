@@ -62,3 +62,14 @@ def test_only_the_session_module_reads_the_browser_clock() -> None:
         "Only auth.js (token expiry) may read the browser's clock; take the business date "
         f"from the API (format.js knownToday(), ctx.today()): {offenders}"
     )
+
+
+def test_the_dashboards_unit_tests_pass_explicit_dates() -> None:
+    tests = sorted((SRC.parent / "test").glob("*.test.js"))
+    assert tests, f"no dashboard unit tests beside {SRC}"
+    offenders = {
+        path.name: reads
+        for path in tests
+        if (reads := wall_clock_reads(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}, f"the dashboard's tests read the clock: {offenders}"

@@ -26,6 +26,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from infra.local.client import local_stack_process, sign_in
+from tally.store import keys
 from tests.focus_files import METRIC_COLUMNS, ONE_PER_ORIGIN, daily_charges, focus_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,8 +180,8 @@ def _records(stack: dict[str, Any], owner: str, first: date, last: date) -> list
     items, kwargs = (
         [],
         {
-            "KeyConditionExpression": Key("pk").eq(f"OWNER#{owner}")
-            & Key("sk").between(first.isoformat(), f"{last.isoformat()}#~")
+            "KeyConditionExpression": Key("pk").eq(keys.owner(owner))
+            & Key("sk").between(*keys.cost_days(first, last))
         },
     )
     while True:

@@ -12,8 +12,10 @@ from tally import assignments, reports
 from tally.assignments import AssignRequest
 from tally.clock import Clock, fixed_clock
 from tally.errors import Conflict, Invalid, NotFound
+from tally.identity import Caller
 from tally.models import CostRecord
 from tally.store import Stores, memory_stores
+from tally.view import View
 from tests.conftest import ADMIN, ALICE, BOB, profile
 
 
@@ -24,6 +26,11 @@ class AnyResource:
 
 def at(day: date) -> Clock:
     return fixed_clock(datetime.combine(day, time(15, 30), tzinfo=UTC))
+
+
+def on(day: date, caller: Caller, stores: Stores) -> View:
+    """``caller``'s request on ``day``."""
+    return View(caller, stores, day)
 
 
 @pytest.fixture
@@ -38,15 +45,14 @@ def assign(
     stores: Stores, day: date, *, start: date | None = None, user: str = "u-alice", rid: str = "i-1"
 ) -> assignments.Assignment:
     return assignments.assign_resource(
-        ADMIN,
+        on(day, ADMIN, stores),
         AssignRequest(user, "ec2", rid, effective_from=start),
-        stores=stores,
         catalog=AnyResource(),
         clock=at(day),
     )
 
 
-def test_starts_on_the_day_of_the_request_by_the_clock_given(stores: Stores) -> None:
+def test_starts_on_the_day_of_the_request(stores: Stores) -> None:
     made = assign(stores, date(2028, 2, 29))
     assert (made.effective_from, made.effective_to) == (date(2028, 2, 29), None)
     assert stores.assignments.get(made.assignment_id) == made
@@ -78,7 +84,7 @@ def test_start_may_be_backdated_or_planned_within_bounds(
 def test_removing_ends_it_today_and_keeps_the_record(stores: Stores) -> None:
     made = assign(stores, date(2026, 11, 1), start=date(2026, 10, 1))
     ended = assignments.unassign_resource(
-        ALICE, made.assignment_id, stores=stores, clock=at(date(2026, 11, 15))
+        on(date(2026, 11, 15), ALICE, stores), made.assignment_id, clock=at(date(2026, 11, 15))
     )
     assert (ended.effective_from, ended.effective_to) == (date(2026, 10, 1), date(2026, 11, 15))
     assert ended.in_force(date(2026, 11, 14)) and not ended.in_force(date(2026, 11, 15))
@@ -86,7 +92,7 @@ def test_removing_ends_it_today_and_keeps_the_record(stores: Stores) -> None:
     assert stores.assignments.list_for_user("u-alice", 10).items == []
     with pytest.raises(NotFound):
         assignments.unassign_resource(
-            ALICE, made.assignment_id, stores=stores, clock=at(date(2026, 11, 16))
+            on(date(2026, 11, 16), ALICE, stores), made.assignment_id, clock=at(date(2026, 11, 16))
         )
     actions = [e.action for e in stores.audit.list_for_user("u-alice", 10).items]
     assert sorted(actions) == ["assignment.created", "assignment.ended"]
@@ -95,7 +101,7 @@ def test_removing_ends_it_today_and_keeps_the_record(stores: Stores) -> None:
 def test_removing_a_planned_assignment_means_it_was_never_in_force(stores: Stores) -> None:
     made = assign(stores, date(2026, 11, 20), start=date(2026, 12, 1))
     ended = assignments.unassign_resource(
-        ADMIN, made.assignment_id, stores=stores, clock=at(date(2026, 11, 20))
+        on(date(2026, 11, 20), ADMIN, stores), made.assignment_id, clock=at(date(2026, 11, 20))
     )
     assert ended.effective_to == date(2026, 12, 1)
     assert not any(ended.in_force(date(2026, 11, 20) + timedelta(days=n)) for n in range(400))
@@ -106,7 +112,7 @@ def test_removing_a_planned_assignment_means_it_was_never_in_force(stores: Store
 def test_a_handover_on_the_same_day_and_a_backdated_one(stores: Stores) -> None:
     alice = assign(stores, date(2026, 10, 1))
     assignments.unassign_resource(
-        ADMIN, alice.assignment_id, stores=stores, clock=at(date(2026, 10, 10))
+        on(date(2026, 10, 10), ADMIN, stores), alice.assignment_id, clock=at(date(2026, 10, 10))
     )
     with pytest.raises(Conflict) as refused:
         assign(stores, date(2026, 10, 10), start=date(2026, 10, 9), user="u-bob")
@@ -119,7 +125,7 @@ def test_someone_else_cannot_end_it(stores: Stores) -> None:
     made = assign(stores, date(2026, 11, 1))
     with pytest.raises(NotFound):
         assignments.unassign_resource(
-            BOB, made.assignment_id, stores=stores, clock=at(made.effective_from)
+            on(made.effective_from, BOB, stores), made.assignment_id, clock=at(made.effective_from)
         )
     assert stores.assignments.get(made.assignment_id) == made
 
@@ -159,7 +165,7 @@ def test_resource_list_costs_the_last_30_complete_days(stores: Stores, today: da
     # Today's figure is partial (a day's costs arrive a day or two later): never counted.
     stores.costs.replace_day(today, [record(today, "500")])
     page = assignments.list_user_resources(
-        ALICE, "u-alice", stores=stores, limit=10, start_key=None, today=today
+        on(today, ALICE, stores), "u-alice", limit=10, start_key=None
     )
     current, later = page.items
     assert current.cost is not None and not current.scheduled

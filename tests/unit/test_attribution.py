@@ -8,8 +8,9 @@ from decimal import Decimal
 from tally import reports
 from tally.allocation import OwnerTagRule
 from tally.ingest import ingest_days
-from tally.models import Amounts, CostLine, ResourceCost
+from tally.models import Amounts, CostLine, Metric, ResourceCost
 from tally.store import Stores, memory_stores
+from tally.view import View
 from tests.conftest import ADMIN, ALICE, profile
 
 NOW = datetime(2026, 11, 20, 1, tzinfo=UTC)
@@ -17,14 +18,7 @@ NOW = datetime(2026, 11, 20, 1, tzinfo=UTC)
 
 def org_month(stores: Stores, month: str, today: date) -> reports.OrgMonth:
     return reports.all_users(
-        ADMIN,
-        stores=stores,
-        month=month,
-        today=today,
-        limit=10,
-        start_key=None,
-        metric="billed",
-        default_currency="USD",
+        View(ADMIN, stores, today, Metric.BILLED, "USD"), month=month, limit=10, start_key=None
     )
 
 
@@ -85,15 +79,17 @@ def cost(rid: str, amount: str) -> ResourceCost:
 def test_coverage_rounds_half_up_and_is_none_when_credits_net_to_zero() -> None:
     # 2/3 owned: 66.666...% -> 66.7; 0.05% rounds up to 0.1
     assert reports.attribution(
-        Decimal(3), Decimal(1), [], "billed", costs=True
+        Decimal(3), Decimal(1), [], Metric.BILLED, costs=True
     ).coverage == Decimal("66.7")
     assert reports.attribution(
-        Decimal(2000), Decimal("1999"), [], "billed", costs=True
+        Decimal(2000), Decimal("1999"), [], Metric.BILLED, costs=True
     ).coverage == Decimal("0.1")
-    netted = reports.attribution(Decimal(0), Decimal(5), [cost("b", "5")], "billed", costs=True)
+    netted = reports.attribution(
+        Decimal(0), Decimal(5), [cost("b", "5")], Metric.BILLED, costs=True
+    )
     assert netted.coverage is None and netted.owned == Decimal(-5)
     # ties broken by id, so the list is stable between loads
     tied = reports.attribution(
-        Decimal(10), Decimal(2), [cost("b", "1"), cost("a", "1")], "billed", costs=True
+        Decimal(10), Decimal(2), [cost("b", "1"), cost("a", "1")], Metric.BILLED, costs=True
     )
     assert [r.resource_id for r in tied.top_unowned] == ["a", "b"]

@@ -10,9 +10,11 @@ import pytest
 from tally import budgets, reports
 from tally.allocation import OwnerTagRule
 from tally.errors import Conflict, Forbidden, Invalid, NotFound
+from tally.identity import Caller
 from tally.ingest import ingest_days
-from tally.models import Budget, BudgetStatus, CostLine
+from tally.models import Budget, BudgetStatus, CostLine, Metric
 from tally.store import Stores, memory_stores
+from tally.view import View
 from tests.conftest import ADMIN, ALICE, BOB, profile
 
 TODAY = date(2026, 11, 20)
@@ -25,6 +27,11 @@ def stores() -> Stores:
     for c in (ALICE, BOB, ADMIN):
         s.users.put(profile(c))
     return s
+
+
+def on(caller: Caller, stores: Stores) -> View:
+    """The request ``caller`` makes on TODAY, in billed cost."""
+    return View(caller, stores, TODAY, Metric.BILLED, "USD")
 
 
 def b(limit: str, threshold: int = 80) -> Budget:
@@ -51,16 +58,14 @@ def test_status(spent: str, limit: str, threshold: int, status: BudgetStatus) ->
 def test_budget_lifecycle_and_access(stores: Stores) -> None:
     req = budgets.BudgetRequest("u-alice", Decimal("100"), 80)
     with pytest.raises(Forbidden):
-        budgets.create_budget(BOB, req, stores=stores)
-    created = budgets.create_budget(ALICE, req, stores=stores)
+        budgets.create_budget(on(BOB, stores), req)
+    created = budgets.create_budget(on(ALICE, stores), req)
     with pytest.raises(Conflict):
-        budgets.create_budget(ADMIN, req, stores=stores)
+        budgets.create_budget(on(ADMIN, stores), req)
     with pytest.raises(NotFound):  # someone else's budget id: not found, not forbidden
-        budgets.update_budget(
-            BOB, created.budget_id, budgets.BudgetChanges(Decimal(1)), stores=stores
-        )
+        budgets.update_budget(on(BOB, stores), created.budget_id, budgets.BudgetChanges(Decimal(1)))
     updated = budgets.update_budget(
-        ADMIN, created.budget_id, budgets.BudgetChanges(alert_threshold=50), stores=stores
+        on(ADMIN, stores), created.budget_id, budgets.BudgetChanges(alert_threshold=50)
     )
     assert (updated.monthly_limit, updated.alert_threshold, updated.version) == (
         Decimal(100),
@@ -69,20 +74,19 @@ def test_budget_lifecycle_and_access(stores: Stores) -> None:
     )
     with pytest.raises(Conflict):
         budgets.update_budget(
-            ALICE,
+            on(ALICE, stores),
             created.budget_id,
             budgets.BudgetChanges(Decimal(5)),
-            stores=stores,
             expected_version=1,
         )
-    assert budgets.get_budget(ALICE, "u-alice", stores=stores).alert_threshold == 50
+    assert budgets.get_budget(on(ALICE, stores), "u-alice").alert_threshold == 50
     with pytest.raises(NotFound):
-        budgets.get_budget(BOB, "u-bob", stores=stores)
+        budgets.get_budget(on(BOB, stores), "u-bob")
 
 
 def test_budget_for_unknown_user_is_invalid(stores: Stores) -> None:
     with pytest.raises(Invalid) as err:
-        budgets.create_budget(ADMIN, budgets.BudgetRequest("u-ghost", Decimal(1)), stores=stores)
+        budgets.create_budget(on(ADMIN, stores), budgets.BudgetRequest("u-ghost", Decimal(1)))
     assert err.value.errors[0].field == "userId"
 
 
@@ -99,14 +103,7 @@ def seed_costs(stores: Stores) -> None:
 def test_cost_report_zero_fills_and_spans_months(stores: Stores) -> None:
     seed_costs(stores)
     r = reports.cost_report(
-        ALICE,
-        "u-alice",
-        stores=stores,
-        start=date(2026, 10, 30),
-        end=date(2026, 11, 3),
-        today=TODAY,
-        metric="billed",
-        default_currency="USD",
+        on(ALICE, stores), "u-alice", start=date(2026, 10, 30), end=date(2026, 11, 3)
     )
     assert [(d.isoformat(), a) for d, a in r.daily] == [
         ("2026-10-30", 0),
@@ -122,16 +119,7 @@ def test_cost_report_zero_fills_and_spans_months(stores: Stores) -> None:
 
 
 def test_cost_report_default_and_bad_ranges(stores: Stores) -> None:
-    r = reports.cost_report(
-        ALICE,
-        "u-alice",
-        stores=stores,
-        start=None,
-        end=None,
-        today=TODAY,
-        metric="billed",
-        default_currency="USD",
-    )
+    r = reports.cost_report(on(ALICE, stores), "u-alice", start=None, end=None)
     # The last 30 complete days: today never has data yet.
     assert (r.start, r.end, len(r.daily)) == (date(2026, 10, 21), date(2026, 11, 19), 30)
     for start, end in [
@@ -139,33 +127,20 @@ def test_cost_report_default_and_bad_ranges(stores: Stores) -> None:
         (date(2025, 1, 1), date(2026, 1, 2)),
     ]:
         with pytest.raises(Invalid):
-            reports.cost_report(
-                ALICE,
-                "u-alice",
-                stores=stores,
-                start=start,
-                end=end,
-                today=TODAY,
-                metric="billed",
-                default_currency="USD",
-            )
+            reports.cost_report(on(ALICE, stores), "u-alice", start=start, end=end)
 
 
 def test_summary_against_budget(stores: Stores) -> None:
     seed_costs(stores)
-    s0 = reports.month_summary(
-        ALICE, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
-    )
+    s0 = reports.month_summary(on(ALICE, stores), "u-alice")
     assert (
         s0.budget is None
         and s0.status is None
         and s0.remaining is None
         and s0.total == Decimal("31.5")
     )
-    budgets.create_budget(ALICE, budgets.BudgetRequest("u-alice", Decimal("40"), 75), stores=stores)
-    s = reports.month_summary(
-        ALICE, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
-    )
+    budgets.create_budget(on(ALICE, stores), budgets.BudgetRequest("u-alice", Decimal("40"), 75))
+    s = reports.month_summary(on(ALICE, stores), "u-alice")
     assert (s.remaining, s.remaining_pct, s.percent_used, s.status) == (
         Decimal("8.5"),
         Decimal("21.3"),
@@ -174,56 +149,27 @@ def test_summary_against_budget(stores: Stores) -> None:
     )
     assert [d.resource_id for d in s.top_drivers] == ["i-1", "bucket-1"]
     with pytest.raises(Forbidden):
-        reports.month_summary(
-            BOB, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
-        )
+        reports.month_summary(on(BOB, stores), "u-alice")
 
 
 def test_summary_with_budget_in_another_currency_says_so(stores: Stores) -> None:
     seed_costs(stores)
     budgets.create_budget(
-        ALICE, budgets.BudgetRequest("u-alice", Decimal("40"), 75, "EUR"), stores=stores
+        on(ALICE, stores), budgets.BudgetRequest("u-alice", Decimal("40"), 75, "EUR")
     )
-    s = reports.month_summary(
-        ALICE, "u-alice", stores=stores, today=TODAY, metric="billed", default_currency="USD"
-    )
+    s = reports.month_summary(on(ALICE, stores), "u-alice")
     assert s.currency_mismatch and s.status is None and s.other_currencies[0].currency == "USD"
 
 
 def test_all_users_is_admin_only_and_pages(stores: Stores) -> None:
     seed_costs(stores)
     with pytest.raises(Forbidden):
-        reports.all_users(
-            ALICE,
-            stores=stores,
-            month="2026-11",
-            today=TODAY,
-            limit=10,
-            start_key=None,
-            metric="billed",
-            default_currency="USD",
-        )
-    first = reports.all_users(
-        ADMIN,
-        stores=stores,
-        month="2026-11",
-        today=TODAY,
-        limit=2,
-        start_key=None,
-        metric="billed",
-        default_currency="USD",
-    )
+        reports.all_users(on(ALICE, stores), month="2026-11", limit=10, start_key=None)
+    first = reports.all_users(on(ADMIN, stores), month="2026-11", limit=2, start_key=None)
     assert [r.user.username for r in first.users.items] == ["admin", "alice"]
     assert first.org_total == Decimal("31.5") and first.unallocated == 0
     rest = reports.all_users(
-        ADMIN,
-        stores=stores,
-        month="2026-11",
-        today=TODAY,
-        limit=2,
-        start_key=first.users.next_key,
-        metric="billed",
-        default_currency="USD",
+        on(ADMIN, stores), month="2026-11", limit=2, start_key=first.users.next_key
     )
     assert [r.user.username for r in rest.users.items] == ["bob"] and rest.users.next_key is None
 
@@ -233,14 +179,7 @@ def test_cost_lines_filter_sort_search_and_page(stores: Stores) -> None:
 
     def lines(**kw):  # type: ignore[no-untyped-def]
         return reports.cost_lines(
-            ALICE,
-            "u-alice",
-            stores=stores,
-            start=date(2026, 10, 31),
-            end=date(2026, 11, 19),
-            today=TODAY,
-            metric="billed",
-            **kw,
+            on(ALICE, stores), "u-alice", start=date(2026, 10, 31), end=date(2026, 11, 19), **kw
         )
 
     everything = lines()
@@ -256,15 +195,7 @@ def test_cost_lines_filter_sort_search_and_page(stores: Stores) -> None:
     assert len(seen) == len(set(seen)) == 8 and rest.next_offset is None
     with pytest.raises(Invalid):
         reports.cost_lines(
-            ALICE,
-            "u-alice",
-            stores=stores,
-            start=date(2026, 1, 1),
-            end=date(2026, 6, 1),
-            today=TODAY,
-            metric="billed",
+            on(ALICE, stores), "u-alice", start=date(2026, 1, 1), end=date(2026, 6, 1)
         )
     with pytest.raises(Forbidden):
-        reports.cost_lines(
-            BOB, "u-alice", stores=stores, start=None, end=None, today=TODAY, metric="billed"
-        )
+        reports.cost_lines(on(BOB, stores), "u-alice", start=None, end=None)

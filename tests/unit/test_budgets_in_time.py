@@ -14,6 +14,7 @@ import pytest
 from tally import budgets, reports
 from tally.clock import fixed_clock
 from tally.errors import Invalid
+from tally.identity import Caller
 from tally.models import (
     ORG,
     UNALLOCATED,
@@ -21,10 +22,12 @@ from tally.models import (
     Budget,
     BudgetStatus,
     BudgetTerms,
+    Metric,
     MonthlyRollup,
     RollupSection,
 )
 from tally.store import Stores, memory_stores
+from tally.view import View
 from tests.conftest import ADMIN, ALICE, BOB, profile
 
 
@@ -38,6 +41,11 @@ def stores() -> Stores:
 
 def at(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=UTC)
+
+
+def on(stores: Stores, today: date, caller: Caller = ADMIN) -> View:
+    """``caller``'s request on ``today``, in amortized cost."""
+    return View(caller, stores, today, Metric.EFFECTIVE, "USD")
 
 
 def put_month(
@@ -79,9 +87,8 @@ def create(
     user: str = "u-alice",
 ) -> Budget:
     return budgets.create_budget(
-        ADMIN,
+        on(stores, today),
         budgets.BudgetRequest(user, Decimal(limit), 80, effective_from=effective_from),
-        stores=stores,
         clock=fixed_clock(at(today)),
     )
 
@@ -90,31 +97,19 @@ def change(
     stores: Stores, budget: Budget, limit: str, today: date, effective_from: str | None = None
 ) -> Budget:
     return budgets.update_budget(
-        ADMIN,
+        on(stores, today),
         budget.budget_id,
         budgets.BudgetChanges(Decimal(limit), effective_from=effective_from),
-        stores=stores,
         clock=fixed_clock(at(today)),
     )
 
 
 def summary(stores: Stores, today: date, user: str = "u-alice") -> reports.Summary:
-    return reports.month_summary(
-        ADMIN, user, stores=stores, today=today, metric="effective", default_currency="USD"
-    )
+    return reports.month_summary(on(stores, today), user)
 
 
 def org(stores: Stores, month: str, today: date) -> reports.OrgMonth:
-    return reports.all_users(
-        ADMIN,
-        stores=stores,
-        month=month,
-        today=today,
-        limit=10,
-        start_key=None,
-        metric="effective",
-        default_currency="USD",
-    )
+    return reports.all_users(on(stores, today), month=month, limit=10, start_key=None)
 
 
 def row(view: reports.OrgMonth, username: str) -> reports.UserMonth:
@@ -162,7 +157,7 @@ def test_budget_stored_before_history_counts_from_its_creation_month() -> None:
         (date(2028, 3, 1), "2028-03"),
     ],
 )
-def test_a_new_budget_takes_effect_in_the_clocks_month(
+def test_a_new_budget_takes_effect_in_the_month_of_the_request(
     stores: Stores, today: date, month: str
 ) -> None:
     budget = create(stores, "100", today)
@@ -219,10 +214,9 @@ def test_a_backdated_change_replaces_the_changes_from_its_month_on(stores: Store
 def test_a_threshold_only_change_keeps_the_current_limit(stores: Stores) -> None:
     budget = create(stores, "100", date(2026, 10, 2))
     budget = budgets.update_budget(
-        ALICE,
+        on(stores, date(2026, 11, 1), ALICE),
         budget.budget_id,
         budgets.BudgetChanges(alert_threshold=50),
-        stores=stores,
         clock=fixed_clock(at(date(2026, 11, 1))),
     )
     assert [(t.effective_from, t.monthly_limit, t.alert_threshold) for t in budget.history] == [
@@ -385,7 +379,9 @@ def test_previous_month_with_estimated_days_is_not_final(stores: Stores) -> None
 
 def test_a_forecast_only_rollup_has_no_costs_yet_but_keeps_its_forecast(stores: Stores) -> None:
     create(stores, "100", date(2026, 12, 1))
-    forecast: dict[str, object] = {"USD": {"model": "mean", "asOf": "2026-11-30"}}
+    from tally.forecast.projection import forecast as project
+
+    forecast = {"USD": project({date(2026, 11, 30): Decimal(5)}, as_of=date(2026, 11, 30))}
     stores.rollups.put(
         MonthlyRollup("u-alice", "2026-12", {}, False, 0, at(date(2026, 12, 1)), forecast)
     )
@@ -396,9 +392,8 @@ def test_a_forecast_only_rollup_has_no_costs_yet_but_keeps_its_forecast(stores: 
 
 def test_a_budget_in_another_currency_is_not_compared_last_month_either(stores: Stores) -> None:
     budgets.create_budget(
-        ADMIN,
+        on(stores, date(2026, 11, 2)),
         budgets.BudgetRequest("u-alice", Decimal(10), 80, "EUR", effective_from="2026-10"),
-        stores=stores,
         clock=fixed_clock(at(date(2026, 11, 2))),
     )
     put_month(stores, "u-alice", "2026-10", "50")

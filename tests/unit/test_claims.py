@@ -16,7 +16,8 @@ from tally.ingest import ingest_days
 from tally.models import Claim, ClaimStatus, CostLine
 from tally.store import Stores, memory_stores
 from tally.tables import USER_GROUP
-from tests.conftest import ADMIN, ALICE, BOB, profile
+from tally.view import View
+from tests.conftest import ADMIN, ALICE, BOB, PINNED_TODAY, profile
 
 CAROL = Caller("u-carol", "carol", "carol@example.com", frozenset({USER_GROUP}))
 CAROLS = "i-0carol"
@@ -52,6 +53,11 @@ def at(day: date) -> Clock:
     return fixed_clock(datetime.combine(day, time(9, 0), tzinfo=UTC))
 
 
+def on(caller: Caller, s: Stores, day: date = PINNED_TODAY) -> View:
+    """``caller``'s request on ``day``."""
+    return View(caller, s, day)
+
+
 @pytest.fixture
 def s() -> Stores:
     stores = memory_stores()
@@ -75,9 +81,8 @@ def claim(
     notifier: Notes | None = None,
 ) -> Claim:
     return claims.create_claim(
-        who,
+        on(who, s, day),
         claims.ClaimRequest("ec2", rid, Decimal(share)),
-        stores=s,
         catalog=CATALOG,
         policy=policy,
         notifier=notifier,
@@ -130,7 +135,10 @@ def test_acceptance_bob_claims_carols_tagged_instance(s: Stores) -> None:
 
     # When carol approves on the 15th, the next ingest moves the cost from the 15th on
     approved = claims.approve_claim(
-        CAROL, pending.claim_id, stores=s, notifier=notes, clock=at(date(2026, 11, 15))
+        on(CAROL, s, date(2026, 11, 15)),
+        pending.claim_id,
+        notifier=notes,
+        clock=at(date(2026, 11, 15)),
     )
     assert approved.status is ClaimStatus.APPROVED and approved.decided_by == "u-carol"
     assert notes.decided == [approved]
@@ -148,9 +156,13 @@ def test_acceptance_bob_claims_carols_tagged_instance(s: Stores) -> None:
 
     # And it is decided once; every step is in the audit log
     with pytest.raises(Conflict):
-        claims.approve_claim(CAROL, pending.claim_id, stores=s, clock=at(date(2026, 11, 16)))
+        claims.approve_claim(
+            on(CAROL, s, date(2026, 11, 16)), pending.claim_id, clock=at(date(2026, 11, 16))
+        )
     with pytest.raises(Conflict):
-        claims.reject_claim(ADMIN, pending.claim_id, stores=s, clock=at(date(2026, 11, 16)))
+        claims.reject_claim(
+            on(ADMIN, s, date(2026, 11, 16)), pending.claim_id, clock=at(date(2026, 11, 16))
+        )
     actions = [e.action for e in s.audit.list_for_user("u-bob", 10).items]
     assert actions[:3] == ["claim.approved", "assignment.created", "claim.created"]
 
@@ -158,13 +170,17 @@ def test_acceptance_bob_claims_carols_tagged_instance(s: Stores) -> None:
 def test_a_rejected_claim_changes_nothing_ever(s: Stores) -> None:
     first, last = date(2026, 11, 1), date(2026, 11, 19)
     pending = claim(s, BOB)
-    rejected = claims.reject_claim(CAROL, pending.claim_id, stores=s, clock=at(date(2026, 11, 12)))
+    rejected = claims.reject_claim(
+        on(CAROL, s, date(2026, 11, 12)), pending.claim_id, clock=at(date(2026, 11, 12))
+    )
     assert rejected.status is ClaimStatus.REJECTED and rejected.assignment_id is None
     ingest(s, first, last)
     assert set(owners_by_day(s, first, last).values()) == {"u-carol"}
     assert s.assignments.all() == []
     with pytest.raises(Conflict):
-        claims.approve_claim(CAROL, pending.claim_id, stores=s, clock=at(date(2026, 11, 13)))
+        claims.approve_claim(
+            on(CAROL, s, date(2026, 11, 13)), pending.claim_id, clock=at(date(2026, 11, 13))
+        )
     assert s.assignments.all() == []
     assert s.audit.list_for_user("u-bob", 10).items[0].action == "claim.rejected"
 
@@ -172,9 +188,8 @@ def test_a_rejected_claim_changes_nothing_ever(s: Stores) -> None:
 def test_an_admins_assignment_is_not_blocked_by_a_pending_claim(s: Stores) -> None:
     claim(s, BOB)
     made = assignments.assign_resource(
-        ADMIN,
+        on(ADMIN, s, date(2026, 11, 11)),
         assignments.AssignRequest("u-alice", "ec2", CAROLS),
-        stores=s,
         catalog=CATALOG,
         clock=at(date(2026, 11, 11)),
     )
@@ -186,31 +201,36 @@ def test_an_admins_assignment_is_not_blocked_by_a_pending_claim(s: Stores) -> No
 def test_who_sees_and_who_decides(s: Stores) -> None:
     pending = claim(s, BOB)
     # The claimant sees it but may not decide it; a stranger does not see it at all.
-    assert claims.get_claim(BOB, pending.claim_id, stores=s) == pending
+    assert claims.get_claim(on(BOB, s), pending.claim_id) == pending
     with pytest.raises(Forbidden):
-        claims.approve_claim(BOB, pending.claim_id, stores=s, clock=at(date(2026, 11, 11)))
+        claims.approve_claim(
+            on(BOB, s, date(2026, 11, 11)), pending.claim_id, clock=at(date(2026, 11, 11))
+        )
     with pytest.raises(NotFound):
-        claims.approve_claim(ALICE, pending.claim_id, stores=s, clock=at(date(2026, 11, 11)))
+        claims.approve_claim(
+            on(ALICE, s, date(2026, 11, 11)), pending.claim_id, clock=at(date(2026, 11, 11))
+        )
     with pytest.raises(NotFound):
-        claims.reject_claim(ALICE, "no-such-claim", stores=s)
+        claims.reject_claim(on(ALICE, s), "no-such-claim")
     # Lists: bob's own, carol's queue, the admin's queue of every pending claim.
     assert [
-        c.claim_id
-        for c in claims.list_claims(BOB, "mine", stores=s, limit=10, start_key=None).items
+        c.claim_id for c in claims.list_claims(on(BOB, s), "mine", limit=10, start_key=None).items
     ] == [pending.claim_id]
-    assert claims.list_claims(BOB, "to-approve", stores=s, limit=10, start_key=None).items == []
+    assert claims.list_claims(on(BOB, s), "to-approve", limit=10, start_key=None).items == []
     assert [
         c.claim_id
-        for c in claims.list_claims(CAROL, "to-approve", stores=s, limit=10, start_key=None).items
+        for c in claims.list_claims(on(CAROL, s), "to-approve", limit=10, start_key=None).items
     ] == [pending.claim_id]
     assert [
         c.claim_id
-        for c in claims.list_claims(ADMIN, "to-approve", stores=s, limit=10, start_key=None).items
+        for c in claims.list_claims(on(ADMIN, s), "to-approve", limit=10, start_key=None).items
     ] == [pending.claim_id]
     # An admin decides any claim; decided, it leaves every queue.
-    claims.reject_claim(ADMIN, pending.claim_id, stores=s, clock=at(date(2026, 11, 11)))
+    claims.reject_claim(
+        on(ADMIN, s, date(2026, 11, 11)), pending.claim_id, clock=at(date(2026, 11, 11))
+    )
     for who in (CAROL, ADMIN):
-        assert claims.list_claims(who, "to-approve", stores=s, limit=10, start_key=None).items == []
+        assert claims.list_claims(on(who, s), "to-approve", limit=10, start_key=None).items == []
 
 
 def test_unowned_resource_is_held_or_accepted_by_the_setting(s: Stores) -> None:
@@ -236,15 +256,16 @@ def test_unowned_resource_is_held_or_accepted_by_the_setting(s: Stores) -> None:
 def test_an_assignment_owner_approves_and_their_share_ends_from_that_day(s: Stores) -> None:
     # Carol holds 100% by assignment since 1 November; bob claims 40%.
     carol = assignments.assign_resource(
-        ADMIN,
+        on(ADMIN, s, date(2026, 11, 1)),
         assignments.AssignRequest("u-carol", "ec2", "i-0shared", effective_from=date(2026, 11, 1)),
-        stores=s,
         catalog=CATALOG,
         clock=at(date(2026, 11, 1)),
     )
     pending = claim(s, BOB, "i-0shared", share="40")
     assert pending.approver_ids == ("u-carol",)
-    claims.approve_claim(CAROL, pending.claim_id, stores=s, clock=at(date(2026, 11, 30)))
+    claims.approve_claim(
+        on(CAROL, s, date(2026, 11, 30)), pending.claim_id, clock=at(date(2026, 11, 30))
+    )
     ended = s.assignments.get(carol.assignment_id)
     assert ended is not None and ended.effective_to == date(2026, 11, 30)
     now = {a.user_id: a for a in s.assignments.for_resource("ec2", "i-0shared")}
@@ -256,25 +277,20 @@ def test_claims_of_other_accounts_are_refused(s: Stores) -> None:
     other = "arn:aws:lambda:us-east-1:999999999999:function:theirs"
     with pytest.raises(Invalid) as refused:
         claims.create_claim(
-            BOB,
-            claims.ClaimRequest("lambda", other),
-            stores=s,
-            catalog=CATALOG,
-            policy=POLICY,
+            on(BOB, s), claims.ClaimRequest("lambda", other), catalog=CATALOG, policy=POLICY
         )
     assert refused.value.errors[0].field == "resourceId"
     with pytest.raises(Invalid):
         assignments.assign_resource(
-            ADMIN,
+            on(ADMIN, s),
             assignments.AssignRequest("u-bob", "sqs", "arn:aws:sqs:us-east-1:999999999999:q"),
-            stores=s,
             catalog=CATALOG,
             org_accounts=POLICY.org_accounts,
         )
     ours = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:ours"
     assert (
         claims.create_claim(
-            BOB, claims.ClaimRequest("lambda", ours), stores=s, catalog=CATALOG, policy=POLICY
+            on(BOB, s), claims.ClaimRequest("lambda", ours), catalog=CATALOG, policy=POLICY
         ).status
         is ClaimStatus.PENDING
     )
@@ -282,7 +298,7 @@ def test_claims_of_other_accounts_are_refused(s: Stores) -> None:
 
 def test_a_claim_of_a_resource_one_already_has_is_a_conflict(s: Stores) -> None:
     assignments.assign_resource(
-        ADMIN, assignments.AssignRequest("u-bob", "ec2", "i-0bobs"), stores=s, catalog=CATALOG
+        on(ADMIN, s), assignments.AssignRequest("u-bob", "ec2", "i-0bobs"), catalog=CATALOG
     )
     with pytest.raises(Conflict):
         claim(s, BOB, "i-0bobs")

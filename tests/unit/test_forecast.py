@@ -11,14 +11,12 @@ from decimal import Decimal
 
 import pytest
 
-from tally.forecast import (
-    Forecast,
-    backtest_month_end,
-    forecast,
-    select_model,
-    student_t_cdf,
-    student_t_quantile,
-)
+from tally.forecast import Forecast
+from tally.forecast.backtest import backtest_month_end
+from tally.forecast.fitting import select_model
+from tally.forecast.projection import forecast
+from tally.forecast.stats import student_t_cdf, student_t_quantile
+from tally.store.codec import forecast_from_doc, forecast_to_doc
 
 START = date(2026, 1, 1)
 CENT = Decimal("0.01")
@@ -191,7 +189,8 @@ def test_every_amount_is_a_decimal_in_cents() -> None:
     for amount in all_amounts(result):
         assert isinstance(amount, Decimal)
         assert amount.as_tuple().exponent == -2
-    json.dumps(result.to_dict())  # storable as is
+    stored = forecast_to_doc({"USD": result})
+    assert forecast_from_doc(json.loads(json.dumps(stored))) == {"USD": result}  # storable
 
 
 # -- model choice -----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Forecasts that survive one-off charges, and the forecast of a new month from its 1st.
 
 Usage is fitted; tax, purchases, credits and refunds count as posted and, when they recur,
-are expected once more (the rule is in ``tally.forecast``'s docstring). Expected figures are
-worked out here by hand from the series the tests build.
+are expected once more (the rule is in ``tally.forecast.projection``'s docstring). Expected
+figures are worked out here by hand from the series the tests build.
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
 from tally.allocation import OwnerTagRule
-from tally.forecast import Forecast, expected_charges, forecast
+from tally.forecast import Forecast
+from tally.forecast.projection import expected_charges, forecast
 from tally.identity import Role
 from tally.ingest import ingest_days, refresh_forecasts
-from tally.models import ORG, UNALLOCATED, CostLine, UserProfile
+from tally.models import ORG, UNALLOCATED, CostLine, Metric, UserProfile
 from tally.reports import month_summary
 from tally.sources.focus import FocusSource
 from tally.store import Stores, memory_stores
+from tally.view import View
 from tests.conftest import ALICE, BOB, profile
 from tests.demo_org import USERS, demo_export, demo_stores, ingest_export
 from tests.focus_files import FOCUS_SAMPLE, TEAMS, needs_focus_sample, shared_sample
@@ -68,7 +70,7 @@ def before(series: Mapping[date, T], as_of: date) -> dict[date, T]:
     return {d: v for d, v in series.items() if d <= as_of}
 
 
-def stored_forecast(stores: Stores, owner: str, month: str) -> Any:
+def stored_forecast(stores: Stores, owner: str, month: str) -> Forecast:
     """The forecast the ingest stored on ``owner``'s roll-up of ``month``, in USD."""
     rollup = stores.rollups.get(owner, month)
     assert rollup is not None and rollup.forecast is not None
@@ -308,28 +310,21 @@ def test_on_the_1st_everyone_with_costs_last_month_has_this_months_forecast(
         december = stores.rollups.get(owner, "2026-12")
         assert december is not None and december.sections == {} and december.forecast
         fc = stored_forecast(stores, owner, "2026-12")
-        assert fc["asOf"] == "2026-11-30"
-        end = fc["monthEnd"]
-        assert end["month"] == "2026-12" and end["daysRemaining"] == 31
-        assert Decimal(end["actualToDate"]) == 0
+        assert fc.as_of == date(2026, 11, 30)
+        end = fc.month_end
+        assert end.month == "2026-12" and end.days_remaining == 31
+        assert end.actual_to_date == 0
         # Tax follows usage: November's 20 over 30 days of it, December has 31.
         tax = (Decimal(20) * 31 / 30).quantize(CENT) if owner in (UNALLOCATED, ORG) else 0
-        assert Decimal(end["expectedCharges"]) == tax
-        assert Decimal(end["projectedTotal"]) == 31 * daily + tax
-        assert len(fc["daily"]) == 31
+        assert end.expected_charges == tax
+        assert end.projected_total == 31 * daily + tax
+        assert len(fc.daily) == 31
     # Bob's costs stopped in September: no December roll-up is made up for him.
     assert stores.rollups.get("u-bob", "2026-12") is None
 
-    summary = month_summary(
-        ALICE,
-        "u-alice",
-        stores=stores,
-        today=date(2026, 12, 1),
-        metric="effective",
-        default_currency="USD",
-    )
+    summary = month_summary(View(ALICE, stores, date(2026, 12, 1), Metric.EFFECTIVE), "u-alice")
     assert summary.no_costs_yet and summary.total == 0
-    assert summary.forecast is not None and summary.forecast["asOf"] == "2026-11-30"
+    assert summary.forecast is not None and summary.forecast.as_of == date(2026, 11, 30)
 
     # The 2nd: the 1st's costs are in; the roll-up gets its figures and keeps a forecast.
     window = [date(2026, 12, 1)]
@@ -341,7 +336,7 @@ def test_on_the_1st_everyone_with_costs_last_month_has_this_months_forecast(
     )
     december = stores.rollups.get("u-alice", "2026-12")
     assert december is not None and december.sections["USD"].totals.billed == 10
-    assert stored_forecast(stores, "u-alice", "2026-12")["asOf"] == "2026-12-01"
+    assert stored_forecast(stores, "u-alice", "2026-12").as_of == date(2026, 12, 1)
 
 
 def test_an_empty_month_does_not_beget_another(stores: Stores) -> None:
@@ -385,7 +380,7 @@ def test_a_rollup_stored_before_the_split_counts_as_usage() -> None:
     del doc["daily_by_category"]  # an item written before the field existed
     old = MonthlyRollup(UNALLOCATED, "2026-10", {"USD": section_from_doc(doc)}, False, 1, NOW)
     assert old.sections["USD"].daily_by_category == {}
-    usage, charges = _series([old], "USD", "billed", date(2026, 10, 31))
+    usage, charges = _series([old], "USD", Metric.BILLED, date(2026, 10, 31))
     assert usage == {date(2026, 10, 5): Decimal("12.5")} and charges == {}
 
 
@@ -402,16 +397,16 @@ def test_demo_projections_at_day_10_are_close(month: date) -> None:
     cut = month + timedelta(days=10)  # the run of the 11th: actuals to the 10th
     ingest_export(stores, export, start, cut)
     projected = {
-        owner: stored_forecast(stores, owner, month.strftime("%Y-%m"))["monthEnd"]
+        owner: stored_forecast(stores, owner, month.strftime("%Y-%m")).month_end
         for owner in (*USERS, UNALLOCATED, ORG)
     }
     ingest_export(stores, export, cut, end)
     for owner, end_of_month in projected.items():
         actual = stored_total(stores, owner, month.strftime("%Y-%m"))
-        point = Decimal(end_of_month["projectedTotal"])
+        point = end_of_month.projected_total
         assert abs(point - actual) / actual < Decimal("0.08"), owner
-        assert Decimal(end_of_month["lower80"]) < point < Decimal(end_of_month["upper80"])
-        assert Decimal(end_of_month["upper80"]) < actual * Decimal("1.25"), owner
+        assert end_of_month.lower80 < point < end_of_month.upper80
+        assert end_of_month.upper80 < actual * Decimal("1.25"), owner
 
 
 @needs_focus_sample
@@ -438,21 +433,17 @@ def test_focus_sample_at_day_10_has_a_bounded_interval(
         stores=stores,
         rule=OwnerTagRule(),
         now=now,
-        metric=metric,
+        metric=Metric(metric),
     )
     actual = shared_sample().totals(column, key="Owner")
     for team in TEAMS:
         fc = stored_forecast(stores, team, "2026-05")
-        end = {
-            k: Decimal(v)
-            for k, v in fc["monthEnd"].items()
-            if k in ("actualToDate", "projectedTotal", "lower80", "upper80")
-        }
+        end = fc.month_end
         month = actual[team]
-        assert end["actualToDate"] < end["lower80"] < end["projectedTotal"] < end["upper80"]
-        assert end["upper80"] < 2 * month, team  # was 12 times
-        assert abs(end["projectedTotal"] - month) / month < Decimal(tolerance), team
-        assert all(Decimal(p["amount"]) > 0 for p in fc["daily"])  # was 0.00 every day
+        assert end.actual_to_date < end.lower80 < end.projected_total < end.upper80
+        assert end.upper80 < 2 * month, team  # was 12 times
+        assert abs(end.projected_total - month) / month < Decimal(tolerance), team
+        assert all(p.amount > 0 for p in fc.daily)  # was 0.00 every day
 
 
 @needs_focus_sample
@@ -474,8 +465,8 @@ def test_focus_sample_forecast_for_june_from_its_1st() -> None:
         june = stores.rollups.get(team, "2026-06")
         assert june is not None and june.sections == {}
         fc = stored_forecast(stores, team, "2026-06")
-        assert fc["monthEnd"]["month"] == "2026-06" and fc["monthEnd"]["daysRemaining"] == 30
-        first, *rest = (Decimal(p["amount"]) for p in fc["daily"])
+        assert fc.month_end.month == "2026-06" and fc.month_end.days_remaining == 30
+        first, *rest = (p.amount for p in fc.daily)
         # May's storage was billed for the month on the 1st: June's 1st is expected to be too.
         assert first > 5 * max(rest)
 
@@ -499,24 +490,24 @@ def test_project_export_purchase_and_tax_through_the_focus_source(tmp_path: Path
             stores=stores,
             rule=OwnerTagRule(),
             now=datetime.combine(end, time(1), tzinfo=UTC),
-            metric="billed",
+            metric=Metric.BILLED,
         )
 
     run_until(date(2026, 5, 11))
     actual = export.totals("BilledCost", key="Owner")
-    platform = stored_forecast(stores, "team-platform", "2026-05")["monthEnd"]
+    platform = stored_forecast(stores, "team-platform", "2026-05").month_end
     # The purchase is in the actuals once and nowhere in the forecast rest.
-    assert Decimal(platform["actualToDate"]) > 365
-    assert Decimal(platform["forecastRemainder"]) < 365
+    assert platform.actual_to_date > 365
+    assert platform.forecast_remainder < 365
     month = actual["team-platform"]
-    assert abs(Decimal(platform["projectedTotal"]) - month) / month < Decimal("0.05")
-    assert Decimal(platform["upper80"]) < month * Decimal("1.1")
+    assert abs(platform.projected_total - month) / month < Decimal("0.05")
+    assert platform.upper80 < month * Decimal("1.1")
 
     run_until(date(2026, 6, 1))
     june = stores.rollups.get(UNALLOCATED, "2026-06")
     assert june is not None and june.sections == {}
-    end = stored_forecast(stores, UNALLOCATED, "2026-06")["monthEnd"]
+    end = stored_forecast(stores, UNALLOCATED, "2026-06").month_end
     # Tax was charged in April and May: June expects it once, though nothing is posted yet.
-    assert Decimal(end["actualToDate"]) == 0 and set(end["expectedByCategory"]) == {"Tax"}
+    assert end.actual_to_date == 0 and set(end.expected_by_category) == {"Tax"}
     may_tax = export.totals("BilledCost", key="ChargeCategory")["Tax"]
-    assert abs(Decimal(end["expectedCharges"]) - may_tax) < may_tax * Decimal("0.1")
+    assert abs(end.expected_charges - may_tax) < may_tax * Decimal("0.1")

@@ -10,8 +10,9 @@ import pytest
 from tally.allocation import OwnerTagRule
 from tally.clock import Clock, fixed_clock
 from tally.ingest import ingest_days, restatement_window
-from tally.models import ORG, UNALLOCATED, CostLine
+from tally.models import ORG, UNALLOCATED, CostLine, Metric
 from tally.store import Stores, memory_stores
+from tally.view import View
 from tests.conftest import ADMIN, ALICE, BOB, profile
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -145,19 +146,15 @@ def test_forecast_lands_on_this_months_rollup_and_in_the_summary(stores: Stores)
     rollup = stores.rollups.get("u-alice", "2026-11")
     assert rollup is not None and rollup.forecast is not None
     fc = rollup.forecast["USD"]
-    assert fc["asOf"] == "2026-11-19" and len(fc["daily"]) == 30
+    assert fc.as_of == date(2026, 11, 19) and len(fc.daily) == 30
     summary = reports.month_summary(
-        ALICE,
-        "u-alice",
-        stores=stores,
-        today=date(2026, 11, 20),
-        metric="billed",
-        default_currency="USD",
+        View(ALICE, stores, date(2026, 11, 20), Metric.BILLED, "USD"), "u-alice"
     )
-    end = summary.forecast["monthEnd"]  # type: ignore[index]
-    assert Decimal(end["actualToDate"]) == summary.total
-    assert Decimal(end["lower80"]) <= Decimal(end["projectedTotal"]) <= Decimal(end["upper80"])
-    assert Decimal(end["projectedTotal"]) > summary.total
+    assert summary.forecast is not None
+    end = summary.forecast.month_end
+    assert end.actual_to_date == summary.total
+    assert end.lower80 <= end.projected_total <= end.upper80
+    assert end.projected_total > summary.total
 
 
 class AnyResource:
@@ -190,7 +187,7 @@ def test_a_month_spanning_an_ownership_change_splits_exactly(stores: Stores) -> 
         kind = "ec2" if rid == "i-1" else "rds"
         request = assignments.AssignRequest(who, kind, rid, share_pct=Decimal(share))
         made = assignments.assign_resource(
-            ADMIN, request, stores=stores, catalog=AnyResource(), clock=at(day)
+            View(ADMIN, stores, day), request, catalog=AnyResource(), clock=at(day)
         )
         return made.assignment_id
 
@@ -211,7 +208,7 @@ def test_a_month_spanning_an_ownership_change_splits_exactly(stores: Stores) -> 
         ]
 
     first_run = alices_days(before_change)
-    assignments.unassign_resource(ADMIN, alice_i1, stores=stores, clock=at(change))
+    assignments.unassign_resource(View(ADMIN, stores, change), alice_i1, clock=at(change))
     assign("u-bob", "i-1", "100", change)
     ingest(stores, lines, october, datetime(2026, 11, 1, 1, tzinfo=UTC))
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from api import context, convert
-from api.lazy import lazy_module
+from api.lazy import reports
+from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import AllUsersOut, IsoMonth
-from tally.paging import decode_token, encode_token
-
-if TYPE_CHECKING:
-    from tally import reports
-else:  # loaded when one of these routes first runs, not on every cold start
-    reports = lazy_module("tally.reports")
+from tally.calendar import month_of
 
 router = Router()
 
@@ -38,20 +34,12 @@ def all_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     nextToken: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> AllUsersOut:
-    caller = context.current_caller(router)
-    cfg = context.settings()
-    chosen = month or reports.month_of(context.today())
-    scope = f"all-users:{caller.user_id}:{chosen}"
+    chosen = month or month_of(context.today())
+    pages = page_cursor(router, "all-users", chosen)
     result = reports.all_users(
-        caller,
-        stores=context.stores(),
+        context.view(router),
         month=chosen,
-        today=context.today(),
         limit=limit,
-        start_key=decode_token(nextToken, secret=cfg.page_token_secret, scope=scope),
-        metric=cfg.budget_metric,
-        default_currency=cfg.default_currency,
+        start_key=pages.read_token(nextToken),
     )
-    return convert.all_users_out(
-        result, encode_token(result.users.next_key, secret=cfg.page_token_secret, scope=scope)
-    )
+    return convert.all_users_out(result, pages.next_token(result.users.next_key))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -10,18 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
 from api import context, convert
-from api.lazy import lazy_module
+from api.lazy import assignments, claims
+from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import AssignmentOut, AssignResourceIn, ClaimOut, ResourceListOut, UserId
-from tally.access import require_user_access
-from tally.errors import FieldError, Invalid
-from tally.identity import Caller
-from tally.paging import decode_token, encode_token
-
-if TYPE_CHECKING:
-    from tally import assignments
-else:  # loaded when one of these routes first runs, not on every cold start
-    assignments = lazy_module("tally.assignments")
 
 router = Router()
 
@@ -45,12 +37,8 @@ router = Router()
     tags=["assignments"],
 )
 def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
-    caller = context.current_caller(router)
-    if not caller.is_admin:
-        require_user_access(caller, body.user_id)
-        return _claim_instead(caller, body)
-    created = assignments.assign_resource(
-        caller,
+    made = claims.assign_or_claim(
+        context.view(router),
         assignments.AssignRequest(
             user_id=body.user_id,
             resource_type=body.resource_type,
@@ -59,41 +47,14 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
             share_pct=body.share_pct,
             effective_from=body.effective_from,
         ),
-        stores=context.stores(),
-        catalog=context.resource_catalog(),
-        user_source=context.user_source(),
-        org_accounts=context.org_accounts(router),
-    )
-    return _json(201, convert.assignment_out(created))
-
-
-def _claim_instead(caller: Caller, body: AssignResourceIn) -> Response[Any]:
-    """A user's own assignment is a claim: nobody takes a colleague's resource unasked."""
-    from tally import claims
-
-    admin_only = [
-        FieldError(name, "only admins set this; a claim takes effect on the day it is approved")
-        for name, value in (
-            ("costCenter", body.cost_center),
-            ("effectiveFrom", body.effective_from),
-        )
-        if value is not None
-    ]
-    if admin_only:
-        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in admin_only), errors=admin_only)
-    claim = claims.create_claim(
-        caller,
-        claims.ClaimRequest(body.resource_type, body.resource_id, body.share_pct),
-        stores=context.stores(),
         catalog=context.resource_catalog(),
         policy=context.claim_policy(router),
+        user_source=context.user_source(),
         notifier=context.claim_notifier(),
     )
-    if claim.assignment_id is None:
-        return _json(202, convert.claim_out(claim))
-    created = context.stores().assignments.get(claim.assignment_id)
-    assert created is not None  # written before the claim that names it
-    return _json(201, convert.assignment_out(created))
+    if isinstance(made, claims.Claim):
+        return _json(202, convert.claim_out(made))
+    return _json(201, convert.assignment_out(made))
 
 
 def _json(status: int, model: BaseModel) -> Response[Any]:
@@ -118,22 +79,17 @@ def list_resources(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     nextToken: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> ResourceListOut:
-    caller = context.current_caller(router)
-    secret = context.settings().page_token_secret
-    scope = f"resources:{caller.user_id}:{userId}"
+    pages = page_cursor(router, "resources", userId)
     page = assignments.list_user_resources(
-        caller,
+        context.view(router),
         userId,
-        stores=context.stores(),
         limit=limit,
-        start_key=decode_token(nextToken, secret=secret, scope=scope),
-        metric=context.settings().budget_metric,
-        today=context.today(),
+        start_key=pages.read_token(nextToken),
     )
     return ResourceListOut(
         metric=context.settings().budget_metric,
         items=[convert.assigned_resource_out(r) for r in page.items],
-        next_token=encode_token(page.next_key, secret=secret, scope=scope),
+        next_token=pages.next_token(page.next_key),
     )
 
 
@@ -150,7 +106,5 @@ def list_resources(
 def unassign(
     assignmentId: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> Response[None]:
-    assignments.unassign_resource(
-        context.current_caller(router), assignmentId, stores=context.stores()
-    )
+    assignments.unassign_resource(context.view(router), assignmentId)
     return Response(status_code=204)

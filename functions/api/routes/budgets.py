@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from api import context, convert
-from api.lazy import lazy_module
+from api.lazy import budgets
 from api.problems import responses
 from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, UserId
 from tally.errors import Invalid
-
-if TYPE_CHECKING:
-    from tally import budgets
-else:  # loaded when one of these routes first runs, not on every cold start
-    budgets = lazy_module("tally.budgets")
 
 router = Router()
 
@@ -42,7 +37,7 @@ def _with_etag(budget: BudgetOut, status: int = 200) -> Response[str]:
 )
 def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
     created = budgets.create_budget(
-        context.current_caller(router),
+        context.view(router),
         budgets.BudgetRequest(
             user_id=body.user_id,
             monthly_limit=body.monthly_limit,
@@ -50,7 +45,6 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
             currency=body.currency,
             effective_from=body.effective_from,
         ),
-        stores=context.stores(),
         user_source=context.user_source(),
     )
     return _with_etag(convert.budget_out(created), 201)
@@ -63,7 +57,7 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
     tags=["budgets"],
 )
 def get_budget(userId: Annotated[UserId, Path()]) -> Response[str]:
-    found = budgets.get_budget(context.current_caller(router), userId, stores=context.stores())
+    found = budgets.get_budget(context.view(router), userId)
     return _with_etag(convert.budget_out(found))
 
 
@@ -94,17 +88,14 @@ def update_budget(
     budgetId: Annotated[str, Path(min_length=1, max_length=64)],
     body: Annotated[BudgetUpdateIn, Body()],
 ) -> Response[str]:
-    if body.monthly_limit is None and body.alert_threshold is None and body.effective_from is None:
-        raise Invalid.field("body", "give monthlyLimit, alertThreshold, effectiveFrom or several")
     updated = budgets.update_budget(
-        context.current_caller(router),
+        context.view(router),
         budgetId,
         budgets.BudgetChanges(
             monthly_limit=body.monthly_limit,
             alert_threshold=body.alert_threshold,
             effective_from=body.effective_from,
         ),
-        stores=context.stores(),
         expected_version=_if_match(),
     )
     return _with_etag(convert.budget_out(updated))

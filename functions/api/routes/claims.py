@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from api import context, convert
-from api.lazy import lazy_module
+from api.lazy import claims
+from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import ClaimIn, ClaimListOut, ClaimOut
-from tally.paging import decode_token, encode_token
-
-if TYPE_CHECKING:
-    from tally import claims
-else:  # loaded when one of these routes first runs, not on every cold start
-    claims = lazy_module("tally.claims")
 
 router = Router()
 
@@ -39,14 +34,13 @@ ClaimId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
 )
 def create_claim(body: Annotated[ClaimIn, Body()]) -> ClaimOut:
     claim = claims.create_claim(
-        context.current_caller(router),
+        context.view(router),
         claims.ClaimRequest(
             resource_type=body.resource_type,
             resource_id=body.resource_id,
             share_pct=body.share_pct,
-            note=body.note or None,
+            note=body.note,
         ),
-        stores=context.stores(),
         catalog=context.resource_catalog(),
         policy=context.claim_policy(router),
         notifier=context.claim_notifier(),
@@ -67,20 +61,18 @@ def list_claims(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     nextToken: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> ClaimListOut:
-    caller = context.current_caller(router)
-    secret = context.settings().page_token_secret
-    scope = f"claims:{view}:{caller.user_id}"
+    # Each view is a listing of its own (scope "claims:<view>:<caller>", as tokens carry it).
+    pages = page_cursor(router, f"claims:{view}")
     page = claims.list_claims(
-        caller,
+        context.view(router),
         view,
-        stores=context.stores(),
         limit=limit,
-        start_key=decode_token(nextToken, secret=secret, scope=scope),
+        start_key=pages.read_token(nextToken),
     )
     return ClaimListOut(
         view=view,
         items=[convert.claim_out(c) for c in page.items],
-        next_token=encode_token(page.next_key, secret=secret, scope=scope),
+        next_token=pages.next_token(page.next_key),
     )
 
 
@@ -96,12 +88,7 @@ def list_claims(
     tags=["claims"],
 )
 def approve_claim(claimId: ClaimId) -> ClaimOut:
-    claim = claims.approve_claim(
-        context.current_caller(router),
-        claimId,
-        stores=context.stores(),
-        notifier=context.claim_notifier(),
-    )
+    claim = claims.approve_claim(context.view(router), claimId, notifier=context.claim_notifier())
     return convert.claim_out(claim)
 
 
@@ -115,10 +102,5 @@ def approve_claim(claimId: ClaimId) -> ClaimOut:
     tags=["claims"],
 )
 def reject_claim(claimId: ClaimId) -> ClaimOut:
-    claim = claims.reject_claim(
-        context.current_caller(router),
-        claimId,
-        stores=context.stores(),
-        notifier=context.claim_notifier(),
-    )
+    claim = claims.reject_claim(context.view(router), claimId, notifier=context.claim_notifier())
     return convert.claim_out(claim)

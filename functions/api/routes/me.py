@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from api import context
 from api.problems import responses
-from api.schemas import MeOut
+from api.schemas import LimitsOut, MeOut, PermissionsOut, ResourceTypeOut
 
 router = Router()
 
@@ -17,6 +18,9 @@ router = Router()
 def me() -> MeOut:
     caller = context.current_caller(router)
     # The dashboard calls /me first: this keeps the user directory in step with Cognito.
+    from tally.access import permissions_of
+    from tally.reports import MAX_LINES_RANGE_DAYS, MAX_RANGE_DAYS
+    from tally.resource_types import RESOURCE_TYPES
     from tally.users import remember_caller
 
     profile = remember_caller(caller, context.stores().users)
@@ -29,6 +33,12 @@ def me() -> MeOut:
         today=context.today().isoformat(),
         budget_metric=context.settings().budget_metric,
         mfa_setup_required=caller.admin_needs_mfa,
+        permissions=PermissionsOut.model_validate(asdict(permissions_of(caller))),
+        limits=LimitsOut(cost_lines_max_days=MAX_LINES_RANGE_DAYS, costs_max_days=MAX_RANGE_DAYS),
+        resource_types=[
+            ResourceTypeOut(key=t.key, name=t.display_name, service_names=list(t.service_names))
+            for t in RESOURCE_TYPES
+        ],
     )
 
 

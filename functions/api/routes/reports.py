@@ -1,41 +1,26 @@
-"""Cost reports and summaries, read from roll-ups."""
+"""An owner's costs, month summary and cost lines (the lines are read from the cost records;
+the rest from roll-ups)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from api import context, convert
-from api.lazy import lazy_module
+from api.lazy import reports
+from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import CostLinesOut, CostsOut, SearchText, SummaryOut, UserId
-from tally.errors import Invalid
-from tally.paging import decode_token, encode_token
-
-if TYPE_CHECKING:
-    from tally import reports
-else:  # loaded when one of these routes first runs, not on every cold start
-    reports = lazy_module("tally.reports")
 
 router = Router()
 
 
 def owner_costs(owner: str, start: date | None, end: date | None) -> CostsOut:
     """An owner's costs over a range: a user's here, the organisation's in ``organisation``."""
-    cfg = context.settings()
-    report = reports.cost_report(
-        context.current_caller(router),
-        owner,
-        stores=context.stores(),
-        start=start,
-        end=end,
-        today=context.today(),
-        metric=cfg.budget_metric,
-        default_currency=cfg.default_currency,
-    )
+    report = reports.cost_report(context.view(router), owner, start=start, end=end)
     return convert.costs_out(report)
 
 
@@ -51,33 +36,20 @@ def owner_cost_lines(
 ) -> CostLinesOut:
     """A page of an owner's cost lines; the page token is bound to the caller, the owner and
     every filter, so it cannot be replayed against another listing."""
-    caller = context.current_caller(router)
-    cfg = context.settings()
-    scope = f"cost-lines:{caller.user_id}:{owner}:{start}:{end}:{service}:{q}:{sort}"
-    start_key = decode_token(next_token, secret=cfg.page_token_secret, scope=scope) or {}
-    offset = start_key.get("offset", 0)
-    if not isinstance(offset, int) or offset < 0:
-        raise Invalid.field("nextToken", "the page token is not valid")
+    pages = page_cursor(router, "cost-lines", owner, start, end, service, q, sort)
+    offset = pages.read_offset(next_token)
     page = reports.cost_lines(
-        caller,
+        context.view(router),
         owner,
-        stores=context.stores(),
         start=start,
         end=end,
-        today=context.today(),
-        metric=cfg.budget_metric,
         service=service,
         search=q,
         sort=sort,
         limit=limit,
         offset=offset,
     )
-    token = encode_token(
-        {"offset": page.next_offset} if page.next_offset is not None else None,
-        secret=cfg.page_token_secret,
-        scope=scope,
-    )
-    return convert.cost_lines_out(page, token)
+    return convert.cost_lines_out(page, pages.next_offset_token(page.next_offset))
 
 
 @router.get(
@@ -109,15 +81,7 @@ def costs(
     tags=["reports"],
 )
 def summary(userId: Annotated[UserId, Path()]) -> SummaryOut:
-    cfg = context.settings()
-    result = reports.month_summary(
-        context.current_caller(router),
-        userId,
-        stores=context.stores(),
-        today=context.today(),
-        metric=cfg.budget_metric,
-        default_currency=cfg.default_currency,
-    )
+    result = reports.month_summary(context.view(router), userId)
     return convert.summary_out(result)
 
 

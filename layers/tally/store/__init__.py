@@ -1,22 +1,33 @@
-"""Data access. Interfaces in ``interfaces``; DynamoDB (pynamodb) in ``dynamodb``; in-memory
-fakes in ``memory``. pynamodb items never leave this package."""
+"""Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
+``costs``, ``rollups``, ``audit``, ``claims``), each holding its interface (a Protocol), its
+pynamodb items, the mapping between domain models and items, its DynamoDB store and its
+in-memory fake. Key formats live in ``keys``; the keyed base items in ``base``. pynamodb items
+never leave this package.
+
+``Stores`` has one field per aggregate, named as its module; the module provides
+``dynamodb_store(settings)`` and ``memory_store(audit)``, which the two factories below find
+by that name (tests/store/test_registry.py checks each returns the field's type).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tally.settings import Settings
-    from tally.store.interfaces import (
-        AssignmentStore,
-        AuditLog,
-        BudgetStore,
-        ClaimStore,
-        CostStore,
-        RollupStore,
-        UserDirectory,
-    )
+    from tally.store.assignments import AssignmentStore
+    from tally.store.audit import AuditLog
+    from tally.store.budgets import BudgetStore
+    from tally.store.claims import ClaimStore
+    from tally.store.costs import CostStore
+    from tally.store.rollups import RollupStore
+    from tally.store.users import UserDirectory
+
+# Page keys (``start_key``/``Page.next_key``) are opaque dicts; the API signs them into tokens.
+PageKey = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -30,30 +41,23 @@ class Stores:
     claims: ClaimStore
 
 
-def dynamodb_stores(settings: Settings) -> Stores:
-    from tally.store import dynamodb as d
+def aggregates() -> list[str]:
+    """The stored aggregates: ``Stores``' fields, each the name of its module here."""
+    return [f.name for f in dataclasses.fields(Stores)]
 
-    return Stores(
-        users=d.DynamoUserDirectory(settings),
-        assignments=d.DynamoAssignmentStore(settings),
-        budgets=d.DynamoBudgetStore(settings),
-        costs=d.DynamoCostStore(settings),
-        rollups=d.DynamoRollupStore(settings),
-        audit=d.DynamoAuditLog(settings),
-        claims=d.DynamoClaimStore(settings),
-    )
+
+def _module(aggregate: str) -> Any:
+    # Imported on first use, not with this package: the API's cold start stays free of pynamodb.
+    return importlib.import_module(f"{__name__}.{aggregate}")
+
+
+def dynamodb_stores(settings: Settings) -> Stores:
+    return Stores(**{name: _module(name).dynamodb_store(settings) for name in aggregates()})
 
 
 def memory_stores() -> Stores:
-    from tally.store import memory as m
+    from tally.store.audit import MemoryAuditLog
 
-    audit = m.MemoryAuditLog()
-    return Stores(
-        users=m.MemoryUserDirectory(),
-        assignments=m.MemoryAssignmentStore(audit),
-        budgets=m.MemoryBudgetStore(audit),
-        costs=m.MemoryCostStore(),
-        rollups=m.MemoryRollupStore(),
-        audit=audit,
-        claims=m.MemoryClaimStore(audit),
-    )
+    # One log for every fake, as the DynamoDB stores write theirs into one table.
+    audit = MemoryAuditLog()
+    return Stores(**{name: _module(name).memory_store(audit) for name in aggregates()})

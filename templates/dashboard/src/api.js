@@ -7,8 +7,7 @@ import { learnToday } from "./format.js";
 
 export class ApiError extends Error {
   constructor(status, problem = {}) {
-    const message =
-      problem.detail || problem.title || (status ? `The API answered ${status}.` : "Request failed.");
+    const message = problem.detail || problem.title || (status ? `The API answered ${status}.` : "Request failed.");
     super(message);
     this.status = status;
     this.problem = problem;
@@ -67,8 +66,7 @@ export function createApi(config, auth) {
       }
     }
     const type = response.headers.get("Content-Type") || "";
-    const payload =
-      response.status === 204 || !/json/.test(type) ? null : await response.json().catch(() => null);
+    const payload = response.status === 204 || !/json/.test(type) ? null : await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, payload || {});
     if (payload && typeof payload === "object") learnToday(payload.today);
     return raw ? { data: payload, response } : payload;

@@ -41,6 +41,9 @@ function groupsOf(claims) {
   return typeof raw === "string" && raw ? raw.split(/[ ,]+/) : [];
 }
 
+// The group every ordinary user is in (tally.tables.USER_GROUP).
+const USERS_GROUP = "users";
+
 const TOTP = "SOFTWARE_TOKEN_MFA";
 
 /** The link an authenticator app understands (what a QR code would hold), for `secret`. */
@@ -129,7 +132,9 @@ export function createAuth(config, { storage = window.sessionStorage } = {}) {
     }
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const code = String(answer.__type || answer.code || "UnknownError").split("#").pop();
+      const code = String(answer.__type || answer.code || "UnknownError")
+        .split("#")
+        .pop();
       throw new AuthError(code, friendlyMessage(code, answer.message || answer.Message));
     }
     return answer;
@@ -224,14 +229,15 @@ export function createAuth(config, { storage = window.sessionStorage } = {}) {
     /** Who is signed in, from the ID token's claims. */
     user() {
       if (!session) return null;
+      // Identity only: what the caller may do comes from the API (GET /api/me's permissions).
       const claims = decodeJwt(session.idToken);
-      const groups = groupsOf(claims);
       return {
         userId: claims.sub,
         username: claims["cognito:username"] || session.username,
         email: claims.email || null,
-        groups,
-        isAdmin: groups.includes("admins"),
+        // Not a permission: whether to ask GET /api/me before the first screen. Anyone in a
+        // group besides the plain users' may be offered more than their own data.
+        askFirst: groupsOf(claims).some((group) => group !== USERS_GROUP),
       };
     },
 
@@ -359,9 +365,7 @@ export function createAuth(config, { storage = window.sessionStorage } = {}) {
       const current = session;
       if (current && config.revokeTokenOnSignOut) {
         // Invalidate the refresh token server-side too; signing out locally must not wait.
-        cognito("RevokeToken", { ClientId: config.clientId, Token: current.refreshToken }).catch(
-          () => {},
-        );
+        cognito("RevokeToken", { ClientId: config.clientId, Token: current.refreshToken }).catch(() => {});
       }
       end("signed-out");
     },

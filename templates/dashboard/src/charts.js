@@ -296,10 +296,7 @@ export function trendChart(canvas, { days, actual, forecast, lower, upper, pace,
               const label = context.dataset.label;
               if (label === "Forecast, 80% interval") {
                 const low = lower[context.dataIndex];
-                return ` 80% interval: ${moneyNumber(low, currency)} – ${moneyNumber(
-                  context.parsed.y,
-                  currency,
-                )}`;
+                return ` 80% interval: ${moneyNumber(low, currency)} – ${moneyNumber(context.parsed.y, currency)}`;
               }
               return ` ${label}: ${moneyNumber(context.parsed.y, currency)}`;
             },

@@ -26,10 +26,7 @@ export async function loadConfig() {
     region: raw.region,
     userPoolId: raw.userPoolId,
     clientId: raw.clientId,
-    cognitoEndpoint: (raw.cognitoEndpoint || `https://cognito-idp.${raw.region}.amazonaws.com/`).replace(
-      /\/?$/,
-      "/",
-    ),
+    cognitoEndpoint: (raw.cognitoEndpoint || `https://cognito-idp.${raw.region}.amazonaws.com/`).replace(/\/?$/, "/"),
     // moto (the local stack) has no RevokeToken; AWS does.
     revokeTokenOnSignOut: raw.revokeTokenOnSignOut !== false,
   });

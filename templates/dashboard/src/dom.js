@@ -61,9 +61,7 @@ export function skeleton(lines = 3, label = "Loading") {
   return h(
     "div",
     { class: "skeleton", role: "status", "aria-label": label },
-    Array.from({ length: lines }, (_, i) =>
-      h("span", { class: `skeleton-line${i === lines - 1 ? " short" : ""}` }),
-    ),
+    Array.from({ length: lines }, (_, i) => h("span", { class: `skeleton-line${i === lines - 1 ? " short" : ""}` })),
   );
 }
 

@@ -2,7 +2,10 @@
 // rounded for display by Intl with the string itself (exact decimal rounding, half away from
 // zero), never through a binary float, so the card shows exactly the API's figure in cents.
 
-const locale = () => navigator.language || "en-US";
+import { firstDay, monthOf, parseDay } from "./calendar.js";
+
+// `globalThis`: Node (the unit tests) has no navigator before version 21.
+const locale = () => globalThis.navigator?.language || "en-US";
 const moneyFormats = new Map();
 
 function moneyFormat(currency) {
@@ -45,21 +48,6 @@ export function toNumber(value) {
   return value ? Number(value.amount) : 0;
 }
 
-// Dates are UTC calendar days, as the API counts them.
-export function parseDay(iso) {
-  return new Date(`${iso}T00:00:00Z`);
-}
-
-export function isoDay(date) {
-  return date.toISOString().slice(0, 10);
-}
-
-export function addDays(iso, days) {
-  const date = parseDay(iso);
-  date.setUTCDate(date.getUTCDate() + days);
-  return isoDay(date);
-}
-
 // Which day it is comes from the API (GET /api/me's `today`, repeated on the summary and the
 // all-users answers), never from the browser's clock: the local stack can pin a business date,
 // and a laptop's clock or time zone must not move a figure to another day or month.
@@ -75,30 +63,8 @@ export function knownToday() {
   return businessDate;
 }
 
-export function monthStart(iso) {
-  return `${iso.slice(0, 7)}-01`;
-}
-
-export function daysInMonth(iso) {
-  const date = parseDay(monthStart(iso));
-  date.setUTCMonth(date.getUTCMonth() + 1, 0);
-  return date.getUTCDate();
-}
-
-export function monthEnd(iso) {
-  return `${iso.slice(0, 7)}-${String(daysInMonth(iso)).padStart(2, "0")}`;
-}
-
-export function dayRange(start, end) {
-  const days = [];
-  for (let day = start; day <= end; day = addDays(day, 1)) days.push(day);
-  return days;
-}
-
 export function shortDay(iso) {
-  return new Intl.DateTimeFormat(locale(), { month: "short", day: "numeric", timeZone: "UTC" }).format(
-    parseDay(iso),
-  );
+  return new Intl.DateTimeFormat(locale(), { month: "short", day: "numeric", timeZone: "UTC" }).format(parseDay(iso));
 }
 
 export function longDay(iso) {
@@ -120,22 +86,20 @@ const LAST_MONTH_SHOWN_DAYS = 7;
  * only for the current month, in its first week or while last month is provisional.
  */
 export function showLastMonth({ previousMonth: previous, month, today, noCostsYet }) {
-  if (!previous || !today || month !== today.slice(0, 7)) return false;
+  if (!previous || !today || month !== monthOf(today)) return false;
   return noCostsYet === true || !previous.final || Number(today.slice(8, 10)) <= LAST_MONTH_SHOWN_DAYS;
 }
 
 /** "2026-11" -> "November 2026". */
 export function monthName(month) {
   return new Intl.DateTimeFormat(locale(), { month: "long", year: "numeric", timeZone: "UTC" }).format(
-    parseDay(`${month}-01`),
+    parseDay(firstDay(month)),
   );
 }
 
 export function dateTime(iso) {
   if (!iso) return "—";
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(
-    new Date(iso),
-  );
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }
 
 /** The plan's words for the budget status; never shown by colour alone. */
@@ -152,8 +116,7 @@ export const STATUS_ICON = { under: "✓", warning: "!", over: "✕", pending: "
 /** Which cost every figure uses (GET /api/me's budgetMetric, the answers' `metric`). */
 export const METRIC_TEXT = { effective: "Amortized cost", billed: "Billed cost" };
 export const METRIC_HINT = {
-  effective:
-    "Amortized (effective) cost: Savings Plan and Reserved Instance fees are spread over the days they cover.",
+  effective: "Amortized (effective) cost: Savings Plan and Reserved Instance fees are spread over the days they cover.",
   billed: "Billed (unblended) cost: what AWS invoices, on the day it is charged.",
 };
 

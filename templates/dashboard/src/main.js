@@ -7,6 +7,7 @@ import { createAuth } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { announce, h, replace } from "./dom.js";
 import { knownToday } from "./format.js";
+import { resourceTypes } from "./resource-types.js";
 import { adminView } from "./views/admin.js";
 import { budgetView } from "./views/budget.js";
 import { claimsView } from "./views/claims.js";
@@ -18,15 +19,18 @@ import { signInView } from "./views/signin.js";
 
 const ROUTES = {
   dashboard: { title: "Dashboard", render: dashboardView, perUser: true },
-  resources: { title: "Resources", render: resourcesView, perUser: true },
-  costs: { title: "Costs", render: costsView, perUser: true },
+  resources: { title: "Resources", render: resourcesView, perUser: true, usesMe: true },
+  costs: { title: "Costs", render: costsView, perUser: true, usesMe: true },
   budget: { title: "Budget", render: budgetView, perUser: true },
-  claims: { title: "Claims", render: claimsView },
-  admin: { title: "All users", render: adminView, adminOnly: true },
+  claims: { title: "Claims", render: claimsView, usesMe: true },
+  admin: { title: "All users", render: adminView, needs: "viewAllUsers" },
   security: { title: "Security", render: securityView },
 };
 
 const app = document.getElementById("app");
+
+// Before GET /api/me has answered: one's own data only (the API checks every call anyway).
+const NO_PERMISSIONS = { viewAllUsers: false, manageAssignments: false, decideAnyClaim: false };
 
 function parseHash() {
   const raw = window.location.hash.replace(/^#\/?/, "");
@@ -62,11 +66,7 @@ function fatal(message, detail) {
         { class: "signin-card", role: "alert" },
         h("h1", {}, message),
         h("p", { class: "lead" }, detail),
-        h(
-          "button",
-          { type: "button", class: "button primary", onclick: () => window.location.reload() },
-          "Retry",
-        ),
+        h("button", { type: "button", class: "button primary", onclick: () => window.location.reload() }, "Retry"),
       ),
     ),
   );
@@ -84,19 +84,33 @@ async function start() {
   const auth = createAuth(config);
   const api = createApi(config, auth);
   const ctx = { config, auth, api, usernames: new Map() };
-  // GET /api/me once per session (again after a failure): who the API thinks we are, the
-  // business date and the budget metric.
+  // GET /api/me once per page (again after a failure): who the API thinks we are and what we
+  // may do, the business date, the budget metric, the API's limits and resource types.
   let me = null;
+  let lastMe = null; // its answer, once it came
   ctx.me = () => {
-    me ??= api.me().catch((error) => {
-      me = null;
-      throw error;
-    });
+    me ??= api.me().then(
+      (who) => {
+        lastMe = who;
+        onMe();
+        return who;
+      },
+      (error) => {
+        me = null;
+        throw error;
+      },
+    );
     return me;
   };
   ctx.forgetMe = () => {
     me = null;
   };
+  /** What the caller may do (GET /api/me's `permissions`). */
+  ctx.can = () => lastMe?.permissions || NO_PERMISSIONS;
+  /** The API's limits (GET /api/me's `limits`), or null before /me has answered. */
+  ctx.limits = () => lastMe?.limits || null;
+  /** The resource types the API knows by name (GET /api/me's `resourceTypes`). */
+  ctx.types = () => resourceTypes(lastMe?.resourceTypes);
   /** The API's business date: known from an earlier answer, else asked of /me. */
   ctx.today = () => (knownToday() ? Promise.resolve(knownToday()) : ctx.me().then((who) => who.today));
   let current = null; // the route being shown: {controller}
@@ -112,22 +126,29 @@ async function start() {
   }
 
   auth.onEnd((reason) => {
-    me = null; // the next person to sign in is asked about afresh
+    // The next person to sign in is asked about afresh.
+    me = null;
+    lastMe = null;
     // After signing out the next person starts at their own home page; after an expiry the
     // same person comes back to where they were.
     if (reason !== "expired") {
       window.history.replaceState(null, "", window.location.pathname + window.location.search);
     }
-    showSignIn(
-      reason === "expired"
-        ? "Your session has expired. Please sign in again."
-        : "You have signed out.",
-    );
+    showSignIn(reason === "expired" ? "Your session has expired. Please sign in again." : "You have signed out.");
   });
 
+  // The shell shows what the caller may do: built again if a fresh /me answer says otherwise.
+  function onMe() {
+    if (shell && shellShows() !== shell.shows) {
+      shell = null;
+      render(false);
+    }
+  }
+
   function buildShell(user) {
+    const can = ctx.can();
     const links = Object.entries(ROUTES)
-      .filter(([, route]) => !route.adminOnly || user.isAdmin)
+      .filter(([, route]) => !route.needs || can[route.needs])
       .map(([name, route]) => h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, route.title)));
     const main = h("main", { id: "main", tabindex: "-1" });
     const nav = h("nav", { class: "nav", "aria-label": "Main" }, h("ul", {}, links));
@@ -137,7 +158,7 @@ async function start() {
       h(
         "div",
         { class: "topbar-inner" },
-        h("a", { href: user.isAdmin ? "#/admin" : "#/dashboard", class: "brand-link", "aria-label": "Tally home" }, brand()),
+        h("a", { href: homeHash(), class: "brand-link", "aria-label": "Tally home" }, brand()),
         nav,
         h(
           "div",
@@ -148,29 +169,43 @@ async function start() {
             h("span", { class: "visually-hidden" }, "Signed in as "),
             h("span", { class: "who-name", dataset: { testid: "signed-in-user" } }, user.username),
             " ",
-            user.isAdmin ? h("span", { class: "role-badge" }, "admin") : null,
+            lastMe?.role === "admin" ? h("span", { class: "role-badge" }, "admin") : null,
           ),
-          h(
-            "button",
-            { type: "button", class: "button small", onclick: () => auth.signOut() },
-            "Sign out",
-          ),
+          h("button", { type: "button", class: "button small", onclick: () => auth.signOut() }, "Sign out"),
         ),
       ),
     );
     replace(app, header, main);
     app.removeAttribute("aria-busy");
-    return { main, nav };
+    return { main, nav, shows: shellShows() };
   }
 
-  function render(focus) {
+  function shellShows() {
+    return JSON.stringify([lastMe?.role === "admin", ctx.can()]);
+  }
+
+  function homeHash() {
+    return ctx.can().viewAllUsers ? "#/admin" : "#/dashboard";
+  }
+
+  let rendering = 0;
+  async function render(focus) {
     const user = auth.user();
     if (!user) return;
+    // Pages that need a permission, resource types or the API's limits wait for /me; the
+    // dashboard does not (its first chart never waits for /me).
+    const next = ROUTES[parseHash().name];
+    if (next && (next.usesMe || next.needs) && !lastMe) {
+      const mine = ++rendering;
+      await ctx.me().catch(() => null);
+      if (mine !== rendering || !auth.signedIn) return;
+    }
+    rendering += 1;
     if (!shell) shell = buildShell(user);
     const { name, params } = parseHash();
     const route = ROUTES[name];
     if (!route) {
-      window.location.replace(user.isAdmin ? "#/admin" : "#/dashboard");
+      window.location.replace(homeHash());
       return;
     }
     if (current) current.controller.abort();
@@ -178,7 +213,8 @@ async function start() {
     current = { controller };
 
     // Whose data: one's own, or (admins) anyone's from the All users view.
-    const wanted = route.perUser && user.isAdmin ? params.get("user") : null;
+    const can = ctx.can();
+    const wanted = route.perUser && can.viewAllUsers ? params.get("user") : null;
     const subject =
       wanted && wanted !== user.userId
         ? { userId: wanted, username: params.get("name") || wanted, isSelf: false }
@@ -194,9 +230,9 @@ async function start() {
 
     const container = h("div", { class: "view", dataset: { view: name } });
     replace(shell.main, container);
-    const view = { ctx, user, subject, params, container, signal: controller.signal, routeHref };
+    const view = { ctx, user, can, subject, params, container, signal: controller.signal, routeHref };
     let ready;
-    if (route.adminOnly && !user.isAdmin) {
+    if (route.needs && !can[route.needs]) {
       ready = notAllowed(view);
     } else {
       ready = Promise.resolve(route.render(view)).catch(() => {});
@@ -229,11 +265,7 @@ async function start() {
         "div",
         { class: "card", role: "alert", dataset: { testid: "not-allowed" } },
         h("p", { class: "state-title" }, "You do not have access to this page."),
-        h(
-          "p",
-          {},
-          `Only administrators can see every user's costs. You are signed in as ${view.user.username}.`,
-        ),
+        h("p", {}, `Only administrators can see every user's costs. You are signed in as ${view.user.username}.`),
         h("a", { class: "button", href: "#/dashboard" }, "Go to your dashboard"),
       ),
     );
@@ -241,18 +273,18 @@ async function start() {
   }
 
   async function enter(fromSignIn) {
-    // An admin the API requires two-step sign-in of (GET /api/me says so) sets it up first:
-    // for admins /me comes before the first screen, a round trip that users do not wait for.
-    if (auth.user().isAdmin) {
-      const who = await ctx.me().catch(() => null);
-      if (who && who.mfaSetupRequired && parseHash().name !== "security") {
-        window.location.replace("#/security");
-        return; // the hashchange renders it
-      }
+    // What the caller may do decides an admin's first screen (their home page, or setting up
+    // two-step sign-in first): for them GET /api/me comes before it, a round trip that users,
+    // whose first screen is the same whatever /me says, do not wait for.
+    const who = auth.user().askFirst ? await ctx.me().catch(() => null) : null;
+    // An admin the API requires two-step sign-in of sets it up first.
+    if (who && who.mfaSetupRequired && parseHash().name !== "security") {
+      window.location.replace("#/security");
+      return; // the hashchange renders it
     }
     // Keep a deep link the user came with (a bookmark of #/costs); otherwise their home page.
     if (!ROUTES[parseHash().name]) {
-      window.location.replace(auth.user().isAdmin ? "#/admin" : "#/dashboard");
+      window.location.replace(homeHash());
       return; // the hashchange renders it
     }
     render(fromSignIn);

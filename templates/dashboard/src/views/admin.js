@@ -3,10 +3,21 @@
 // first load asks for the API's current month (the business date is the API's, not the
 // browser's); in the first days of a month last month's results stand beside the new one.
 
+import { monthOf } from "../calendar.js";
 import { emptyState, errorState, h, openDialog, replace, skeleton } from "../dom.js";
-import { METRIC_HINT, knownToday, longDay, metricText, money, monthName, percent, serviceName, showLastMonth } from "../format.js";
+import {
+  METRIC_HINT,
+  knownToday,
+  longDay,
+  metricText,
+  money,
+  monthName,
+  percent,
+  serviceName,
+  showLastMonth,
+} from "../format.js";
 import { pageHead, sortableHeader, statusBadge, tableSkeleton } from "./common.js";
-import { assignForm, resourceTypeOf } from "./resources.js";
+import { assignForm } from "./resources.js";
 
 const PAGE_SIZE = 50;
 const STATUS_ORDER = { over: 3, warning: 2, under: 1 };
@@ -41,29 +52,52 @@ export function adminView(view) {
   const { api } = ctx;
   const known = knownToday();
   // null: the API's current month (its answer names it).
-  const state = { month: null, rows: [], nextToken: null, sort: { key: "total", dir: "desc" }, data: null, assigned: new Set() };
+  const state = {
+    month: null,
+    rows: [],
+    nextToken: null,
+    sort: { key: "total", dir: "desc" },
+    data: null,
+    assigned: new Set(),
+  };
 
   const monthInput = h("input", { type: "month", id: "admin-month", "aria-describedby": "admin-month-hint" });
   if (known) {
-    monthInput.value = known.slice(0, 7);
-    monthInput.max = known.slice(0, 7);
+    monthInput.value = monthOf(known);
+    monthInput.max = monthOf(known);
   }
   const picker = h(
     "div",
     { class: "month-picker" },
-    h("div", { class: "field" }, h("label", { for: "admin-month" }, "Month"), monthInput, h("p", { class: "visually-hidden", id: "admin-month-hint" }, "Choose the month to show")),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "admin-month" }, "Month"),
+      monthInput,
+      h("p", { class: "visually-hidden", id: "admin-month-hint" }, "Choose the month to show"),
+    ),
   );
 
   const figures = h("div", { class: "org-figures", "aria-live": "polite" });
   // The largest resources no one owns, each one click from the assign form.
-  const unowned = h("section", { class: "card span-12", "aria-labelledby": "unowned-title", dataset: { testid: "unowned" }, hidden: true });
+  const unowned = h("section", {
+    class: "card span-12",
+    "aria-labelledby": "unowned-title",
+    dataset: { testid: "unowned" },
+    hidden: true,
+  });
   const table = h("table", { dataset: { testid: "all-users" } });
   const foot = h("p", { role: "status" });
   const more = h("button", { type: "button", class: "button", hidden: true }, "Load more users");
   const card = h(
     "section",
     { class: "card span-12", "aria-labelledby": "users-title" },
-    h("div", { class: "card-head" }, h("h2", { id: "users-title" }, "Users"), h("p", {}, "Select a column heading to sort")),
+    h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: "users-title" }, "Users"),
+      h("p", {}, "Select a column heading to sort"),
+    ),
     h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "All users" }, table),
     h("div", { class: "table-foot" }, foot, more),
   );
@@ -79,7 +113,12 @@ export function adminView(view) {
     return h(
       "section",
       { class: "card", "aria-label": label },
-      h("dl", { class: "figure", dataset: { figure: key } }, h("dt", {}, label), h("dd", { dataset: { value: key } }, value)),
+      h(
+        "dl",
+        { class: "figure", dataset: { figure: key } },
+        h("dt", {}, label),
+        h("dd", { dataset: { value: key } }, value),
+      ),
       note ? h("p", { class: "chart-note" }, note) : null,
     );
   }
@@ -104,7 +143,13 @@ export function adminView(view) {
     const metric = metricText(data.metric);
     const totalNote = [
       monthName(data.month),
-      metric ? h("span", { class: "metric", title: METRIC_HINT[data.metric], dataset: { testid: "metric" } }, metric.toLowerCase()) : null,
+      metric
+        ? h(
+            "span",
+            { class: "metric", title: METRIC_HINT[data.metric], dataset: { testid: "metric" } },
+            metric.toLowerCase(),
+          )
+        : null,
       data.estimated ? "estimated" : null,
     ]
       .filter(Boolean)
@@ -116,7 +161,9 @@ export function adminView(view) {
         ? figure(
             "This month",
             "No costs yet",
-            data.firstCostsExpected ? `The first are expected on ${longDay(data.firstCostsExpected)}.` : "They appear after the next daily import.",
+            data.firstCostsExpected
+              ? `The first are expected on ${longDay(data.firstCostsExpected)}.`
+              : "They appear after the next daily import.",
             "no-costs-yet",
           )
         : null,
@@ -128,12 +175,21 @@ export function adminView(view) {
             "previous-org-total",
           )
         : null,
-      empty ? null : figure("Unallocated", money(data.unallocated), "Cost no assignment or owner tag gives to a user", "unallocated"),
+      empty
+        ? null
+        : figure(
+            "Unallocated",
+            money(data.unallocated),
+            "Cost no assignment or owner tag gives to a user",
+            "unallocated",
+          ),
       !empty && data.attribution && data.attribution.coverage !== null ? coverageFigure(data.attribution) : null,
       figure(
         "Over or near budget",
         `${over} over · ${warning} near`,
-        empty && previous ? `In ${monthName(previous.month)}, ${state.rows.length} users listed` : `${state.rows.length} users listed`,
+        empty && previous
+          ? `In ${monthName(previous.month)}, ${state.rows.length} users listed`
+          : `${state.rows.length} users listed`,
         "alerts",
       ),
     );
@@ -147,7 +203,12 @@ export function adminView(view) {
     return h(
       "section",
       { class: "card", "aria-label": "Attribution coverage", dataset: { testid: "coverage" } },
-      h("dl", { class: "figure", dataset: { figure: "coverage" } }, h("dt", {}, "Attribution coverage"), h("dd", { dataset: { value: "coverage" } }, percent(attribution.coverage))),
+      h(
+        "dl",
+        { class: "figure", dataset: { figure: "coverage" } },
+        h("dt", {}, "Attribution coverage"),
+        h("dd", { dataset: { value: "coverage" } }, percent(attribution.coverage)),
+      ),
       h(
         "div",
         {
@@ -174,13 +235,21 @@ export function adminView(view) {
         h(
           "div",
           {},
-          h("p", { class: "dialog-lead" }, `${serviceName(resource.service)} · ${money(resource.cost)} this month, owned by no one.`),
+          h(
+            "p",
+            { class: "dialog-lead" },
+            `${serviceName(resource.service)} · ${money(resource.cost)} this month, owned by no one.`,
+          ),
           assignForm({
             api,
+            types: ctx.types(),
             subject,
             signal,
             bare: true,
-            prefill: { resourceType: resourceTypeOf(resource.resourceId, resource.service), resourceId: resource.resourceId },
+            prefill: {
+              resourceType: ctx.types().typeOf(resource.resourceId, resource.service),
+              resourceId: resource.resourceId,
+            },
             onAssigned: () => {
               close(true);
               // The figures change with the next import; say so where the row was.
@@ -188,7 +257,11 @@ export function adminView(view) {
               showUnowned(state.data);
             },
           }),
-          h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "button", onclick: () => close(false) }, "Cancel")),
+          h(
+            "div",
+            { class: "dialog-actions" },
+            h("button", { type: "button", class: "button", onclick: () => close(false) }, "Cancel"),
+          ),
         ),
     });
     // The user to give it to is the one choice left: start there.
@@ -201,7 +274,12 @@ export function adminView(view) {
     if (!top.length) return;
     replace(
       unowned,
-      h("div", { class: "card-head" }, h("h2", { id: "unowned-title" }, "Largest unowned resources"), h("p", {}, `${monthName(data.month)} · no assignment or owner tag`)),
+      h(
+        "div",
+        { class: "card-head" },
+        h("h2", { id: "unowned-title" }, "Largest unowned resources"),
+        h("p", {}, `${monthName(data.month)} · no assignment or owner tag`),
+      ),
       h(
         "div",
         { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Largest unowned resources" },
@@ -209,7 +287,18 @@ export function adminView(view) {
           "table",
           {},
           h("caption", { class: "visually-hidden" }, "The month's largest resources that no one owns"),
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Resource"), h("th", { scope: "col" }, "Service"), h("th", { scope: "col", class: "num" }, "Cost this month"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              h("th", { scope: "col" }, "Resource"),
+              h("th", { scope: "col" }, "Service"),
+              h("th", { scope: "col", class: "num" }, "Cost this month"),
+              h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+            ),
+          ),
           h(
             "tbody",
             {},
@@ -224,8 +313,21 @@ export function adminView(view) {
                   "td",
                   {},
                   state.assigned.has(r.resourceId)
-                    ? h("span", { class: "muted", dataset: { testid: "assigned-note" } }, "Assigned · from the next import")
-                    : h("button", { type: "button", class: "button small", "aria-label": `Assign ${r.resourceId}`, onclick: () => openAssign(r) }, "Assign"),
+                    ? h(
+                        "span",
+                        { class: "muted", dataset: { testid: "assigned-note" } },
+                        "Assigned · from the next import",
+                      )
+                    : h(
+                        "button",
+                        {
+                          type: "button",
+                          class: "button small",
+                          "aria-label": `Assign ${r.resourceId}`,
+                          onclick: () => openAssign(r),
+                        },
+                        "Assign",
+                      ),
                 ),
               ),
             ),
@@ -236,7 +338,15 @@ export function adminView(view) {
   }
 
   function onSort(key) {
-    state.sort = { key, dir: state.sort.key === key && state.sort.dir === "desc" ? "asc" : key === "user" && state.sort.key !== key ? "asc" : "desc" };
+    state.sort = {
+      key,
+      dir:
+        state.sort.key === key && state.sort.dir === "desc"
+          ? "asc"
+          : key === "user" && state.sort.key !== key
+            ? "asc"
+            : "desc",
+    };
     showTable();
     table.querySelector(`button[data-sort="${key}"]`)?.focus();
   }
@@ -274,20 +384,48 @@ export function adminView(view) {
               ? h(
                   "td",
                   { class: "last-month-cell", dataset: { value: "previous" } },
-                  previous ? [money(previous.total), " ", statusBadge(previous.budget ? previous.status : null, { compact: true })] : "—",
+                  previous
+                    ? [
+                        money(previous.total),
+                        " ",
+                        statusBadge(previous.budget ? previous.status : null, { compact: true }),
+                      ]
+                    : "—",
                 )
               : null,
             h(
               "td",
               {},
-              h("a", { class: "button small", href: routeHref("dashboard", subject), "aria-label": `View ${row.username}'s dashboard` }, "View dashboard"),
+              h(
+                "a",
+                {
+                  class: "button small",
+                  href: routeHref("dashboard", subject),
+                  "aria-label": `View ${row.username}'s dashboard`,
+                },
+                "View dashboard",
+              ),
             ),
           );
         })
-      : [h("tr", {}, h("td", { colspan: String(columns().length) }, emptyState("No users yet.", "Users appear here after their first sign-in or the daily sync.")))];
+      : [
+          h(
+            "tr",
+            {},
+            h(
+              "td",
+              { colspan: String(columns().length) },
+              emptyState("No users yet.", "Users appear here after their first sign-in or the daily sync."),
+            ),
+          ),
+        ];
     replace(
       table,
-      h("caption", { class: "visually-hidden" }, `Users in ${monthName(state.month)}, sorted by ${COLUMNS.find((c) => c.key === key).label.toLowerCase()}`),
+      h(
+        "caption",
+        { class: "visually-hidden" },
+        `Users in ${monthName(state.month)}, sorted by ${COLUMNS.find((c) => c.key === key).label.toLowerCase()}`,
+      ),
       sortableHeader(columns(), state.sort, onSort),
       h("tbody", {}, body),
     );
@@ -301,13 +439,24 @@ export function adminView(view) {
     if (!append) {
       state.rows = [];
       state.nextToken = null;
-      replace(figures, [0, 1, 2].map(() => h("section", { class: "card" }, skeleton(2, "Loading organisation figures"))));
-      replace(table, sortableHeader(columns(), state.sort, () => {}), tableSkeleton(columns().length, 5));
+      replace(
+        figures,
+        [0, 1, 2].map(() => h("section", { class: "card" }, skeleton(2, "Loading organisation figures"))),
+      );
+      replace(
+        table,
+        sortableHeader(columns(), state.sort, () => {}),
+        tableSkeleton(columns().length, 5),
+      );
       table.setAttribute("aria-busy", "true");
     }
     more.disabled = true;
     try {
-      const data = await api.allUsers({ month: state.month, limit: PAGE_SIZE, nextToken: append ? state.nextToken : null });
+      const data = await api.allUsers({
+        month: state.month,
+        limit: PAGE_SIZE,
+        nextToken: append ? state.nextToken : null,
+      });
       if (signal.aborted || mine !== loadId) return;
       state.rows = state.rows.concat(data.users);
       state.nextToken = data.nextToken;
@@ -318,7 +467,7 @@ export function adminView(view) {
         monthInput.value = data.month;
         monthInput.max = data.month;
       }
-      if (knownToday()) monthInput.max = knownToday().slice(0, 7);
+      if (knownToday()) monthInput.max = monthOf(knownToday());
       showFigures(data);
       showUnowned(data);
       showTable();
@@ -329,7 +478,22 @@ export function adminView(view) {
       } else {
         replace(figures);
         unowned.hidden = true;
-        replace(table, h("tbody", {}, h("tr", {}, h("td", {}, errorState(error, () => load(false), "the users")))));
+        replace(
+          table,
+          h(
+            "tbody",
+            {},
+            h(
+              "tr",
+              {},
+              h(
+                "td",
+                {},
+                errorState(error, () => load(false), "the users"),
+              ),
+            ),
+          ),
+        );
       }
     } finally {
       if (mine === loadId) table.removeAttribute("aria-busy");

@@ -39,7 +39,12 @@ export function openBudgetModal({ api, subject, summary }) {
       value: existing ? existing.monthlyLimit.amount : "",
     }),
   });
-  const prefixed = h("div", { class: "input-prefix" }, h("span", { "aria-hidden": "true" }, currencySymbol(currency)), limit.control);
+  const prefixed = h(
+    "div",
+    { class: "input-prefix" },
+    h("span", { "aria-hidden": "true" }, currencySymbol(currency)),
+    limit.control,
+  );
   limit.element.insertBefore(prefixed, limit.element.querySelector(".field-hint"));
 
   const startThreshold = existing ? existing.alertThreshold : 80;
@@ -183,8 +188,16 @@ function renderBudget(body, summary, { onEdit }) {
         "div",
         { class: "state state-empty", dataset: { testid: "no-budget" } },
         h("p", { class: "state-title" }, "No budget yet."),
-        h("p", { class: "state-text" }, `Set a monthly limit to be alerted before costs run over. This month so far: ${money(summary.total)}.`),
-        h("button", { type: "button", class: "button primary", onclick: onEdit, dataset: { testid: "edit-budget" } }, "Set a budget"),
+        h(
+          "p",
+          { class: "state-text" },
+          `Set a monthly limit to be alerted before costs run over. This month so far: ${money(summary.total)}.`,
+        ),
+        h(
+          "button",
+          { type: "button", class: "button primary", onclick: onEdit, dataset: { testid: "edit-budget" } },
+          "Set a budget",
+        ),
       ),
     );
     return;
@@ -195,18 +208,39 @@ function renderBudget(body, summary, { onEdit }) {
     h(
       "dl",
       { class: "budget-facts", dataset: { testid: "budget-facts" } },
-      h("div", { class: "figure" }, h("dt", {}, "Monthly limit"), h("dd", { dataset: { value: "limit" } }, money(budget.monthlyLimit))),
+      h(
+        "div",
+        { class: "figure" },
+        h("dt", {}, "Monthly limit"),
+        h("dd", { dataset: { value: "limit" } }, money(budget.monthlyLimit)),
+      ),
       h(
         "div",
         { class: "figure" },
         h("dt", {}, "Alert threshold"),
-        h("dd", { dataset: { value: "threshold" } }, `${budget.alertThreshold}%`, h("small", {}, ` (${money({ amount: alertAt.toFixed(2), currency: budget.monthlyLimit.currency })})`)),
+        h(
+          "dd",
+          { dataset: { value: "threshold" } },
+          `${budget.alertThreshold}%`,
+          h("small", {}, ` (${money({ amount: alertAt.toFixed(2), currency: budget.monthlyLimit.currency })})`),
+        ),
       ),
       h(
         "div",
         { class: "figure" },
         h("dt", {}, "This month so far"),
-        h("dd", {}, money(summary.total), h("small", {}, summary.percentUsed !== null && summary.percentUsed !== undefined ? ` (${percent(summary.percentUsed)})` : "")),
+        h(
+          "dd",
+          {},
+          money(summary.total),
+          h(
+            "small",
+            {},
+            summary.percentUsed !== null && summary.percentUsed !== undefined
+              ? ` (${percent(summary.percentUsed)})`
+              : "",
+          ),
+        ),
       ),
     ),
     h(
@@ -216,7 +250,16 @@ function renderBudget(body, summary, { onEdit }) {
       // An empty month (the 1st) has nothing to judge yet: not "under budget".
       statusBadge(summary.noCostsYet ? "pending" : summary.status, { compact: true }),
       metricText(summary.metric)
-        ? h("span", { class: "muted" }, " · compared with ", h("span", { class: "metric", title: METRIC_HINT[summary.metric], dataset: { testid: "metric" } }, metricText(summary.metric).toLowerCase()))
+        ? h(
+            "span",
+            { class: "muted" },
+            " · compared with ",
+            h(
+              "span",
+              { class: "metric", title: METRIC_HINT[summary.metric], dataset: { testid: "metric" } },
+              metricText(summary.metric).toLowerCase(),
+            ),
+          )
         : null,
     ),
     h(
@@ -224,14 +267,26 @@ function renderBudget(body, summary, { onEdit }) {
       { class: "muted" },
       "Your status is Under Budget below the threshold, Approaching Limit from the threshold, and Over Budget once this month's costs reach the limit. A zero limit means any spending is over budget.",
     ),
-    h("div", { class: "summary-actions" }, h("button", { type: "button", class: "button primary", onclick: onEdit, dataset: { testid: "edit-budget" } }, "Edit budget")),
+    h(
+      "div",
+      { class: "summary-actions" },
+      h(
+        "button",
+        { type: "button", class: "button primary", onclick: onEdit, dataset: { testid: "edit-budget" } },
+        "Edit budget",
+      ),
+    ),
   );
 }
 
 export function budgetView(view) {
   const { ctx, subject, container, signal } = view;
   const card = loadingCard({ title: "Monthly budget", className: "span-12", bodyClass: "budget-body", lines: 5 });
-  replace(container, pageHead(view, "Budget", "The monthly limit and when to be alerted."), h("div", { class: "grid" }, card.element));
+  replace(
+    container,
+    pageHead(view, "Budget", "The monthly limit and when to be alerted."),
+    h("div", { class: "grid" }, card.element),
+  );
 
   const show = (body, summary) =>
     renderBudget(body, summary, {

@@ -7,7 +7,6 @@ import { dateTime } from "../format.js";
 import { pageHead, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
-const TYPE_NAMES = { ec2: "EC2 instance", s3: "S3 bucket", rds: "RDS database", lambda: "Lambda function" };
 // Shown with the budget badges' colours and an icon, so never by colour alone.
 const STATUS = {
   pending: { text: "Pending", icon: "…", look: "pending" },
@@ -25,12 +24,12 @@ function claimStatus(status) {
   );
 }
 
-function resourceCell(claim) {
+function resourceCell(claim, types) {
   return h(
     "td",
     { class: "id" },
     claim.resourceId,
-    h("div", { class: "muted" }, h("small", {}, TYPE_NAMES[claim.resourceType] || claim.resourceType)),
+    h("div", { class: "muted" }, h("small", {}, types.name(claim.resourceType))),
   );
 }
 
@@ -42,7 +41,11 @@ function header(labels) {
       "tr",
       {},
       labels.map(([label, cls]) =>
-        h("th", { scope: "col", class: cls || null }, label === "Actions" ? h("span", { class: "visually-hidden" }, label) : label),
+        h(
+          "th",
+          { scope: "col", class: cls || null },
+          label === "Actions" ? h("span", { class: "visually-hidden" }, label) : label,
+        ),
       ),
     ),
   );
@@ -51,7 +54,13 @@ function header(labels) {
 /** A list of claims that loads itself, page by page ({view} of GET /billing/claims). */
 function claimList({ api, signal, viewName, title, subtitle, labels, row, empty, testid }) {
   const tbody = h("tbody", {});
-  const table = h("table", { dataset: { testid } }, h("caption", { class: "visually-hidden" }, title), header(labels), tbody);
+  const table = h(
+    "table",
+    { dataset: { testid } },
+    h("caption", { class: "visually-hidden" }, title),
+    header(labels),
+    tbody,
+  );
   const status = h("p", { class: "table-foot-status", role: "status" });
   const more = h("button", { type: "button", class: "button", hidden: true }, "Load more");
   const foot = h("div", { class: "table-foot" }, status, more);
@@ -75,7 +84,9 @@ function claimList({ api, signal, viewName, title, subtitle, labels, row, empty,
     );
     more.hidden = !nextToken;
     foot.hidden = !items.length && !status.textContent;
-    status.textContent = items.length ? `${items.length} claim${items.length === 1 ? "" : "s"}${nextToken ? " so far" : ""}.` : "";
+    status.textContent = items.length
+      ? `${items.length} claim${items.length === 1 ? "" : "s"}${nextToken ? " so far" : ""}.`
+      : "";
   }
 
   async function load(append) {
@@ -95,7 +106,19 @@ function claimList({ api, signal, viewName, title, subtitle, labels, row, empty,
     } catch (error) {
       if (signal.aborted) return;
       if (append) status.textContent = `Could not load more: ${error.message}`;
-      else replace(tbody, h("tr", {}, h("td", { colspan: String(labels.length) }, errorState(error, () => load(false), "the claims"))));
+      else
+        replace(
+          tbody,
+          h(
+            "tr",
+            {},
+            h(
+              "td",
+              { colspan: String(labels.length) },
+              errorState(error, () => load(false), "the claims"),
+            ),
+          ),
+        );
     } finally {
       table.removeAttribute("aria-busy");
       more.disabled = false;
@@ -120,12 +143,18 @@ function claimList({ api, signal, viewName, title, subtitle, labels, row, empty,
   return list;
 }
 
-function claimForm({ api, onClaimed }) {
+function claimForm({ api, types, onClaimed }) {
   const type = field({
     label: "Resource type",
     name: "resourceType",
-    hint: "ec2, s3, rds or lambda; another service by its ARN",
-    control: h("input", { type: "text", name: "resourceType", list: "claim-resource-types", autocomplete: "off", value: "ec2" }),
+    hint: `${types.keysInWords()}; another service by its ARN`,
+    control: h("input", {
+      type: "text",
+      name: "resourceType",
+      list: "claim-resource-types",
+      autocomplete: "off",
+      value: types.list[0]?.key || "",
+    }),
   });
   const resourceId = field({
     label: "Resource ID or ARN",
@@ -200,7 +229,11 @@ function claimForm({ api, onClaimed }) {
     share.element,
     note.element,
     h("div", { class: "actions" }, submit),
-    h("datalist", { id: "claim-resource-types" }, Object.keys(TYPE_NAMES).map((t) => h("option", { value: t }, TYPE_NAMES[t]))),
+    h(
+      "datalist",
+      { id: "claim-resource-types" },
+      types.list.map((t) => h("option", { value: t.key }, t.name)),
+    ),
   );
   return h(
     "section",
@@ -218,13 +251,15 @@ function claimForm({ api, onClaimed }) {
 }
 
 export function claimsView(view) {
-  const { ctx, user, container, signal } = view;
+  const { ctx, user, can, container, signal } = view;
+  const types = ctx.types();
   const { api } = ctx;
   // Names for the ids claims carry: the admin knows every user; anyone knows themselves.
   const names = ctx.usernames;
   names.set(user.userId, user.username);
   // A user who is not an admin knows colleagues only by the id the claim carries.
-  const who = (claim) => (claim.claimantId === user.userId ? "You" : claim.claimantName || names.get(claim.claimantId) || claim.claimantId);
+  const who = (claim) =>
+    claim.claimantId === user.userId ? "You" : claim.claimantName || names.get(claim.claimantId) || claim.claimantId;
   const whoCell = (claim) => {
     const name = who(claim);
     return h("td", {}, name === claim.claimantId ? h("span", { class: "id-text", title: "User id" }, name) : name);
@@ -266,14 +301,14 @@ export function claimsView(view) {
     viewName: "to-approve",
     testid: "claims-to-approve",
     title: "Waiting for me",
-    subtitle: user.isAdmin ? "Every pending claim" : "Claims of resources you own",
+    subtitle: can.decideAnyClaim ? "Every pending claim" : "Claims of resources you own",
     labels: [["Resource"], ["Share", "num"], ["Claimed by"], ["Note"], ["Claimed"], ["Status"], ["Actions"]],
     empty: ["Nothing waits for you.", "Claims of resources you own appear here for you to decide."],
     row: (claim, list) =>
       h(
         "tr",
         { dataset: { claim: claim.claimId, resource: claim.resourceId } },
-        resourceCell(claim),
+        resourceCell(claim, types),
         h("td", { class: "num" }, `${Number(claim.sharePct)}%`),
         whoCell(claim),
         h("td", { class: "note" }, claim.note || "—"),
@@ -284,8 +319,26 @@ export function claimsView(view) {
           { class: "row-actions" },
           claim.status === "pending"
             ? [
-                h("button", { type: "button", class: "button small primary", "aria-label": `Approve the claim of ${claim.resourceId}`, onclick: decide(list, claim, true) }, "Approve"),
-                h("button", { type: "button", class: "button small", "aria-label": `Reject the claim of ${claim.resourceId}`, onclick: decide(list, claim, false) }, "Reject"),
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "button small primary",
+                    "aria-label": `Approve the claim of ${claim.resourceId}`,
+                    onclick: decide(list, claim, true),
+                  },
+                  "Approve",
+                ),
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "button small",
+                    "aria-label": `Reject the claim of ${claim.resourceId}`,
+                    onclick: decide(list, claim, false),
+                  },
+                  "Reject",
+                ),
               ]
             : h("small", { class: "muted" }, dateTime(claim.decidedAt)),
         ),
@@ -305,7 +358,7 @@ export function claimsView(view) {
       h(
         "tr",
         { dataset: { claim: claim.claimId, resource: claim.resourceId } },
-        resourceCell(claim),
+        resourceCell(claim, types),
         h("td", { class: "num" }, `${Number(claim.sharePct)}%`),
         h("td", { class: "note" }, claim.note || "—"),
         h("td", {}, dateTime(claim.createdAt)),
@@ -317,12 +370,18 @@ export function claimsView(view) {
   replace(
     container,
     pageHead(view, "Claims", "Ask for a resource you use, and decide the claims of resources you own."),
-    h("div", { class: "grid" }, waiting.element, mine.element, claimForm({ api, onClaimed: () => mine.load(false) })),
+    h(
+      "div",
+      { class: "grid" },
+      waiting.element,
+      mine.element,
+      claimForm({ api, types, onClaimed: () => mine.load(false) }),
+    ),
   );
 
   // An admin decides anyone's claims: put names to the ids first (one page of the directory).
   const named =
-    user.isAdmin && names.size < 2
+    can.viewAllUsers && names.size < 2
       ? api
           .allUsers({ limit: 100 })
           .then((page) => {

@@ -70,7 +70,10 @@ export function loadingCard({ title, subtitle, className = "", bodyClass = "", l
         show(body, data);
       } catch (error) {
         if (signal && signal.aborted) return;
-        replace(body, errorState(error, () => card.run(load, show, signal, what), what));
+        replace(
+          body,
+          errorState(error, () => card.run(load, show, signal, what), what),
+        );
       } finally {
         element.removeAttribute("aria-busy");
       }

@@ -5,11 +5,11 @@
 // (today never has figures yet), counted from the API's business date.
 
 import { emptyState, errorState, field, h, replace } from "../dom.js";
-import { METRIC_HINT, addDays, longDay, metricText, money, serviceName } from "../format.js";
+import { addDays, daysFrom } from "../calendar.js";
+import { METRIC_HINT, longDay, metricText, money, serviceName } from "../format.js";
 import { pageHead, sortableHeader, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 20;
-const MAX_DAYS = 92; // the API's bound for cost lines
 const DEFAULT_DAYS = 30;
 const SEARCH_DELAY_MS = 300;
 
@@ -28,10 +28,6 @@ const COLUMNS = [
   { key: "cost", label: "Cost", numeric: true, sortable: true },
 ];
 
-function daysBetween(start, end) {
-  return Math.round((Date.parse(end) - Date.parse(start)) / 86400000) + 1;
-}
-
 export function costsView(view) {
   const { ctx, subject, container, signal } = view;
   const { api } = ctx;
@@ -48,7 +44,13 @@ export function costsView(view) {
   const serviceSelect = h("select", { name: "service" }, h("option", { value: "" }, "All services"));
   const fromInput = h("input", { type: "date", name: "from" });
   const toInput = h("input", { type: "date", name: "to" });
-  const searchInput = h("input", { type: "search", name: "q", placeholder: "Resource ID or service", autocomplete: "off", spellcheck: "false" });
+  const searchInput = h("input", {
+    type: "search",
+    name: "q",
+    placeholder: "Resource ID or service",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
   const sortSelect = h(
     "select",
     { name: "sort" },
@@ -80,7 +82,12 @@ export function costsView(view) {
   const card = h(
     "section",
     { class: "card span-12", "aria-labelledby": "lines-title" },
-    h("div", { class: "card-head" }, h("h2", { id: "lines-title" }, "Daily cost lines"), h("p", { class: "card-subtitle" }, "One line per day, service and resource")),
+    h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: "lines-title" }, "Daily cost lines"),
+      h("p", { class: "card-subtitle" }, "One line per day, service and resource"),
+    ),
     filters,
     tableBox,
     h("div", { class: "table-foot" }, summary, h("div", { class: "pager" }, prev, pageLabel, next)),
@@ -88,7 +95,13 @@ export function costsView(view) {
 
   replace(
     container,
-    pageHead(view, "Costs", subject.isSelf ? "Every cost line of your resources, day by day." : `Every cost line of ${subject.username}'s resources, day by day.`),
+    pageHead(
+      view,
+      "Costs",
+      subject.isSelf
+        ? "Every cost line of your resources, day by day."
+        : `Every cost line of ${subject.username}'s resources, day by day.`,
+    ),
     h("div", { class: "grid" }, card),
   );
 
@@ -115,12 +128,33 @@ export function costsView(view) {
     const rows = data.lines.map((line) =>
       h(
         "tr",
-        { dataset: { date: line.date, service: line.service, resource: line.resourceId || "", amount: line.cost.amount } },
+        {
+          dataset: {
+            date: line.date,
+            service: line.service,
+            resource: line.resourceId || "",
+            amount: line.cost.amount,
+          },
+        },
         h("td", {}, h("time", { datetime: line.date }, longDay(line.date))),
         h("td", {}, serviceName(line.service)),
         h("td", { class: "id" }, line.resourceId || h("span", { class: "muted" }, "—")),
-        h("td", {}, line.chargeCategory, line.allocation === "assignment" && Number(line.sharePct) < 100 ? h("small", { class: "muted" }, ` · ${Number(line.sharePct)}% share`) : null),
-        h("td", { class: "num" }, money(line.cost), line.estimated ? [" ", h("span", { class: "tag", title: "Estimated: AWS may still restate it" }, "est.")] : null),
+        h(
+          "td",
+          {},
+          line.chargeCategory,
+          line.allocation === "assignment" && Number(line.sharePct) < 100
+            ? h("small", { class: "muted" }, ` · ${Number(line.sharePct)}% share`)
+            : null,
+        ),
+        h(
+          "td",
+          { class: "num" },
+          money(line.cost),
+          line.estimated
+            ? [" ", h("span", { class: "tag", title: "Estimated: AWS may still restate it" }, "est.")]
+            : null,
+        ),
       ),
     );
     const body = rows.length
@@ -136,13 +170,20 @@ export function costsView(view) {
               { colspan: String(COLUMNS.length) },
               state.service || state.q
                 ? emptyState("No lines match.", "Change the service, the dates or the search.")
-                : emptyState("No costs in this date range.", "Costs appear the day after they are incurred, once the daily import has run."),
+                : emptyState(
+                    "No costs in this date range.",
+                    "Costs appear the day after they are incurred, once the daily import has run.",
+                  ),
             ),
           ),
         );
     replace(
       table,
-      h("caption", { class: "visually-hidden" }, `Cost lines from ${longDay(data.startDate)} to ${longDay(data.endDate)}, ${SORTS[state.sort].label.toLowerCase()}`),
+      h(
+        "caption",
+        { class: "visually-hidden" },
+        `Cost lines from ${longDay(data.startDate)} to ${longDay(data.endDate)}, ${SORTS[state.sort].label.toLowerCase()}`,
+      ),
       sortableHeader(COLUMNS, SORTS[state.sort], onHeaderSort),
       body,
     );
@@ -160,7 +201,11 @@ export function costsView(view) {
   let loadId = 0;
   async function load() {
     const mine = ++loadId;
-    replace(table, sortableHeader(COLUMNS, SORTS[state.sort], () => {}), tableSkeleton(COLUMNS.length, 8));
+    replace(
+      table,
+      sortableHeader(COLUMNS, SORTS[state.sort], () => {}),
+      tableSkeleton(COLUMNS.length, 8),
+    );
     table.setAttribute("aria-busy", "true");
     summary.textContent = "Loading cost lines…";
     prev.disabled = true;
@@ -195,7 +240,11 @@ export function costsView(view) {
       for (const [name, message] of named) fields[name].setError(message);
       replace(
         table,
-        h("tbody", {}, h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, load, "the cost lines")))),
+        h(
+          "tbody",
+          {},
+          h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, load, "the cost lines"))),
+        ),
       );
       summary.textContent = "";
     } finally {
@@ -223,8 +272,10 @@ export function costsView(view) {
       toField.setError("The end is before the start.");
       return;
     }
-    if (daysBetween(start, end) > MAX_DAYS) {
-      toField.setError(`Choose at most ${MAX_DAYS} days.`);
+    // The API's bound for cost lines (GET /api/me's limits); the API checks it too.
+    const maxDays = ctx.limits()?.costLinesMaxDays;
+    if (maxDays && daysFrom(start, end) + 1 > maxDays) {
+      toField.setError(`Choose at most ${maxDays} days.`);
       return;
     }
     state.start = start;
@@ -263,7 +314,11 @@ export function costsView(view) {
 
   // The page and its heading are up before the first await (the router focuses the heading).
   async function begin() {
-    replace(table, sortableHeader(COLUMNS, SORTS[state.sort], () => {}), tableSkeleton(COLUMNS.length, 8));
+    replace(
+      table,
+      sortableHeader(COLUMNS, SORTS[state.sort], () => {}),
+      tableSkeleton(COLUMNS.length, 8),
+    );
     table.setAttribute("aria-busy", "true");
     let today;
     try {
@@ -271,7 +326,14 @@ export function costsView(view) {
     } catch (error) {
       if (!signal.aborted) {
         table.removeAttribute("aria-busy");
-        replace(table, h("tbody", {}, h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, begin, "the cost lines")))));
+        replace(
+          table,
+          h(
+            "tbody",
+            {},
+            h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, begin, "the cost lines"))),
+          ),
+        );
       }
       return;
     }

@@ -7,28 +7,23 @@
 
 import { doughnutChart, trendChart } from "../charts.js";
 import { emptyState, h, replace } from "../dom.js";
+import { firstDay, monthOf } from "../calendar.js";
 import {
   METRIC_HINT,
-  addDays,
   dateTime,
-  dayRange,
-  daysInMonth,
   knownToday,
   longDay,
   metricText,
   money,
   moneyNumber,
-  monthEnd,
   monthName,
-  monthStart,
   percent,
   serviceName,
   showLastMonth,
 } from "../format.js";
+import { trendSeries } from "../trend.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
-
-const TREND_DAYS = 30;
 
 function figure(label, value, key, extra = null) {
   return h(
@@ -118,11 +113,7 @@ function lastMonth(previous) {
       { class: "last-month-figures" },
       figure("Total", money(previous.total), "previous-total"),
       figure("Budget", budget ? money(budget.monthlyLimit) : "Not set", "previous-budget"),
-      figure(
-        "Result",
-        budget ? statusBadge(previous.status, { compact: true }) : "No budget",
-        "previous-status",
-      ),
+      figure("Result", budget ? statusBadge(previous.status, { compact: true }) : "No budget", "previous-status"),
       figure(
         "Against the budget",
         difference,
@@ -181,12 +172,22 @@ function renderSummary(body, summary, { onEditBudget }) {
         { dataset: { testid: "projection" } },
         "Month-end projection: ",
         h("strong", { dataset: { value: "projection" } }, money(forecast.monthEnd)),
-        h("span", { class: "muted" }, ` (80% likely between ${money(forecast.monthEndLower80)} and ${money(forecast.monthEndUpper80)})`),
+        h(
+          "span",
+          { class: "muted" },
+          ` (80% likely between ${money(forecast.monthEndLower80)} and ${money(forecast.monthEndUpper80)})`,
+        ),
         above ? h("span", { class: "tag" }, "above budget") : null,
       ),
     );
   } else {
-    notes.push(h("li", { dataset: { testid: "projection" } }, "Month-end projection: not available yet (it needs a few days of costs)."));
+    notes.push(
+      h(
+        "li",
+        { dataset: { testid: "projection" } },
+        "Month-end projection: not available yet (it needs a few days of costs).",
+      ),
+    );
   }
   if (summary.estimated || Number(summary.total.amount) !== 0) {
     notes.push(
@@ -202,7 +203,11 @@ function renderSummary(body, summary, { onEditBudget }) {
   if (summary.lastUpdated) notes.push(h("li", {}, `Last updated ${dateTime(summary.lastUpdated)}.`));
   if (summary.currencyMismatch) {
     notes.push(
-      h("li", { role: "note" }, `The budget is in ${budget.monthlyLimit.currency} but costs are billed in ${currency}: they cannot be compared.`),
+      h(
+        "li",
+        { role: "note" },
+        `The budget is in ${budget.monthlyLimit.currency} but costs are billed in ${currency}: they cannot be compared.`,
+      ),
     );
   }
   for (const other of summary.otherCurrencies || []) {
@@ -210,7 +215,11 @@ function renderSummary(body, summary, { onEditBudget }) {
   }
   for (const change of summary.restatements || []) {
     notes.push(
-      h("li", {}, `${monthName(change.month)} was restated by AWS: ${money(change.previous)} → ${money(change.current)}.`),
+      h(
+        "li",
+        {},
+        `${monthName(change.month)} was restated by AWS: ${money(change.previous)} → ${money(change.current)}.`,
+      ),
     );
   }
 
@@ -233,7 +242,11 @@ function renderSummary(body, summary, { onEditBudget }) {
   );
   if (!budget) {
     body.prepend(
-      h("p", { class: "notice", dataset: { testid: "no-budget" } }, "No budget yet: set one to get alerts before costs run over."),
+      h(
+        "p",
+        { class: "notice", dataset: { testid: "no-budget" } },
+        "No budget yet: set one to get alerts before costs run over.",
+      ),
     );
   }
 }
@@ -244,7 +257,12 @@ function summarySubtitle(slot, summary) {
   replace(
     slot,
     monthName(summary.month),
-    metric ? [" · ", h("span", { class: "metric", title: METRIC_HINT[summary.metric], dataset: { testid: "metric" } }, metric)] : null,
+    metric
+      ? [
+          " · ",
+          h("span", { class: "metric", title: METRIC_HINT[summary.metric], dataset: { testid: "metric" } }, metric),
+        ]
+      : null,
   );
 }
 
@@ -259,7 +277,7 @@ function renderDoughnut(body, costs, signal) {
         "div",
         { class: "chart-box" },
         emptyState(
-          `No costs for ${monthName(costs.startDate.slice(0, 7))} yet.`,
+          `No costs for ${monthName(monthOf(costs.startDate))} yet.`,
           "Costs appear a day or two after they are incurred, once the daily import has run.",
         ),
       ),
@@ -298,50 +316,14 @@ function renderDoughnut(body, costs, signal) {
   replace(body, h("div", { class: "doughnut-layout" }, h("div", { class: "chart-box" }, canvas), legend));
   if (credits.length) {
     body.append(
-      h("p", { class: "chart-note" }, `Credits not drawn: ${credits.map((s) => `${serviceName(s.service)} ${money(s.cost)}`).join(", ")}.`),
+      h(
+        "p",
+        { class: "chart-note" },
+        `Credits not drawn: ${credits.map((s) => `${serviceName(s.service)} ${money(s.cost)}`).join(", ")}.`,
+      ),
     );
   }
   return signal.aborted ? null : doughnutChart(canvas, { items, currency });
-}
-
-/** The trend's series, aligned by day: actuals up to the last day with figures, then forecast. */
-export function trendSeries(costs, summary, today) {
-  const forecast = summary.forecast;
-  const byDay = new Map(costs.daily.map((d) => [d.date, Number(d.cost.amount)]));
-  // The last day with actual figures: the forecast says; otherwise the last non-zero day.
-  let lastActual = forecast ? forecast.asOf : null;
-  if (!lastActual) {
-    const spent = costs.daily.filter((d) => Number(d.cost.amount) !== 0).map((d) => d.date);
-    lastActual = spent.length ? spent[spent.length - 1] : addDays(today, -1);
-  }
-  if (lastActual > today) lastActual = today;
-  let firstActual = addDays(lastActual, -(TREND_DAYS - 1));
-  if (firstActual < costs.startDate) firstActual = costs.startDate;
-  const forecastByDay = new Map((forecast ? forecast.daily : []).map((p) => [p.date, p]));
-  const end = forecast ? monthEnd(today) : lastActual;
-  const days = dayRange(firstActual, end > lastActual ? end : lastActual);
-  const limit = summary.budget && !summary.currencyMismatch ? Number(summary.budget.monthlyLimit.amount) : null;
-  const series = { days, actual: [], forecast: [], lower: [], upper: [], pace: [] };
-  for (const day of days) {
-    const isActual = day <= lastActual;
-    const point = forecastByDay.get(day);
-    series.actual.push(isActual ? (byDay.get(day) ?? 0) : null);
-    // The forecast line starts at the last actual point, so the two lines join.
-    if (day === lastActual && forecast) {
-      const value = byDay.get(day) ?? 0;
-      series.forecast.push(value);
-      series.lower.push(value);
-      series.upper.push(value);
-    } else {
-      series.forecast.push(!isActual && point ? Number(point.expected.amount) : null);
-      series.lower.push(!isActual && point ? Number(point.lower80.amount) : null);
-      series.upper.push(!isActual && point ? Number(point.upper80.amount) : null);
-    }
-    series.pace.push(limit !== null ? Math.round((limit / daysInMonth(day)) * 100) / 100 : null);
-  }
-  series.lastActual = lastActual;
-  series.actualTotal = series.actual.reduce((sum, v) => sum + (v || 0), 0);
-  return series;
 }
 
 function dataTable(series, currency) {
@@ -351,7 +333,11 @@ function dataTable(series, currency) {
       {},
       h("th", { scope: "row" }, longDay(day)),
       h("td", { class: "num" }, series.actual[i] !== null ? moneyNumber(series.actual[i], currency) : "—"),
-      h("td", { class: "num" }, series.forecast[i] !== null && series.actual[i] === null ? moneyNumber(series.forecast[i], currency) : "—"),
+      h(
+        "td",
+        { class: "num" },
+        series.forecast[i] !== null && series.actual[i] === null ? moneyNumber(series.forecast[i], currency) : "—",
+      ),
       h("td", { class: "num" }, series.pace[i] !== null ? moneyNumber(series.pace[i], currency) : "—"),
     ),
   );
@@ -365,7 +351,18 @@ function dataTable(series, currency) {
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Day"), h("th", { scope: "col", class: "num" }, "Actual"), h("th", { scope: "col", class: "num" }, "Forecast"), h("th", { scope: "col", class: "num" }, "Budget pace"))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Day"),
+            h("th", { scope: "col", class: "num" }, "Actual"),
+            h("th", { scope: "col", class: "num" }, "Forecast"),
+            h("th", { scope: "col", class: "num" }, "Budget pace"),
+          ),
+        ),
         h("tbody", {}, rows),
       ),
     ),
@@ -378,7 +375,11 @@ function renderTrend(body, [costs, summary, today], signal) {
   if (series.actualTotal === 0 && !summary.forecast) {
     replace(
       body,
-      h("div", { class: "chart-box" }, emptyState("No spending in the last 30 days.", "The trend appears once costs have been imported.")),
+      h(
+        "div",
+        { class: "chart-box" },
+        emptyState("No spending in the last 30 days.", "The trend appears once costs have been imported."),
+      ),
     );
     return null;
   }
@@ -408,12 +409,28 @@ function renderDrivers(body, summary) {
         "table",
         {},
         h("caption", { class: "visually-hidden" }, "The resources that cost the most this month"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Resource"), h("th", { scope: "col" }, "Service"), h("th", { scope: "col", class: "num" }, "This month"))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Resource"),
+            h("th", { scope: "col" }, "Service"),
+            h("th", { scope: "col", class: "num" }, "This month"),
+          ),
+        ),
         h(
           "tbody",
           {},
           summary.topDrivers.map((d) =>
-            h("tr", {}, h("td", { class: "id" }, d.resourceId), h("td", {}, serviceName(d.service)), h("td", { class: "num" }, money(d.cost))),
+            h(
+              "tr",
+              {},
+              h("td", { class: "id" }, d.resourceId),
+              h("td", {}, serviceName(d.service)),
+              h("td", { class: "num" }, money(d.cost)),
+            ),
           ),
         ),
       ),
@@ -436,18 +453,33 @@ export function dashboardView(view) {
   const today = () =>
     knownToday()
       ? Promise.resolve(knownToday())
-      : summaryPromise.then((summary) => summary.today || ctx.today(), () => ctx.today());
+      : summaryPromise.then(
+          (summary) => summary.today || ctx.today(),
+          () => ctx.today(),
+        );
   const loadMonth = () =>
-    (monthPromise = today().then((day) => api.costs(subject.userId, monthStart(day), day)));
+    (monthPromise = today().then((day) => api.costs(subject.userId, firstDay(monthOf(day)), day)));
   const loadTrend = () => (trendPromise = api.costs(subject.userId));
   loadSummary();
   loadTrend();
   loadMonth();
 
-  const monthSlot = h("span", {}, known ? monthName(known.slice(0, 7)) : "this month");
-  const summaryCard = loadingCard({ title: "This month", subtitle: known ? monthName(known.slice(0, 7)) : "", className: "span-12", bodyClass: "summary-body", lines: 6, id: "summary-title" });
+  const monthSlot = h("span", {}, known ? monthName(monthOf(known)) : "this month");
+  const summaryCard = loadingCard({
+    title: "This month",
+    subtitle: known ? monthName(monthOf(known)) : "",
+    className: "span-12",
+    bodyClass: "summary-body",
+    lines: 6,
+    id: "summary-title",
+  });
   const doughnutCard = loadingCard({ title: "This month by service", className: "span-5", lines: 8 });
-  const trendCard = loadingCard({ title: "Daily spending", subtitle: "Last 30 days, forecast to the month's end", className: "span-7", lines: 8 });
+  const trendCard = loadingCard({
+    title: "Daily spending",
+    subtitle: "Last 30 days, forecast to the month's end",
+    className: "span-7",
+    lines: 8,
+  });
   const driversCard = loadingCard({ title: "Top resources this month", className: "span-12", lines: 4 });
   // Chart boxes keep their height while loading: nothing below moves when the charts arrive.
   doughnutCard.body.classList.add("chart-body");
@@ -492,7 +524,12 @@ export function dashboardView(view) {
   const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));
 
   const runSummary = () =>
-    summaryCard.run(retrying(loadSummary, () => summaryPromise), showSummary, signal, "the summary");
+    summaryCard.run(
+      retrying(loadSummary, () => summaryPromise),
+      showSummary,
+      signal,
+      "the summary",
+    );
   const runTrend = () =>
     trendCard.run(
       retrying(
@@ -520,8 +557,18 @@ export function dashboardView(view) {
 
   return Promise.all([
     runSummary(),
-    doughnutCard.run(retrying(loadMonth, () => monthPromise), showDoughnut, signal, "costs by service"),
+    doughnutCard.run(
+      retrying(loadMonth, () => monthPromise),
+      showDoughnut,
+      signal,
+      "costs by service",
+    ),
     runTrend(),
-    driversCard.run(retrying(loadSummary, () => summaryPromise), renderDrivers, signal, "top resources"),
+    driversCard.run(
+      retrying(loadSummary, () => summaryPromise),
+      renderDrivers,
+      signal,
+      "top resources",
+    ),
   ]);
 }

@@ -7,11 +7,6 @@ import { pageHead, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
 const COLUMNS = ["Type", "Resource", "Cost center", "Share", "Daily cost", "Last 30 days", "Actions"];
-const TYPE_NAMES = { ec2: "EC2 instance", s3: "S3 bucket", rds: "RDS database", lambda: "Lambda function" };
-
-function typeName(type) {
-  return TYPE_NAMES[type] || type;
-}
 
 function header() {
   return h(
@@ -21,22 +16,14 @@ function header() {
       "tr",
       {},
       COLUMNS.map((label, i) =>
-        h("th", { scope: "col", class: i >= 3 && i <= 5 ? "num" : null }, i === 6 ? h("span", { class: "visually-hidden" }, label) : label),
+        h(
+          "th",
+          { scope: "col", class: i >= 3 && i <= 5 ? "num" : null },
+          i === 6 ? h("span", { class: "visually-hidden" }, label) : label,
+        ),
       ),
     ),
   );
-}
-
-const TYPE_OF_SERVICE = { AmazonEC2: "ec2", AmazonS3: "s3", AmazonRDS: "rds", AWSLambda: "lambda" };
-
-/**
- * The type to assign a resource as, from its id and the service it is billed under: an ARN
- * of EC2, S3, RDS or Lambda names its own type; any other ARN is assigned as "other".
- */
-export function resourceTypeOf(resourceId, service) {
-  const arn = /^arn:[^:]+:([^:]+):/.exec(resourceId);
-  if (arn) return TYPE_NAMES[arn[1]] ? arn[1] : "other";
-  return TYPE_OF_SERVICE[service] || "other";
 }
 
 /**
@@ -45,19 +32,35 @@ export function resourceTypeOf(resourceId, service) {
  * `prefill` ({resourceType, resourceId}) fills it in; `bare` leaves out the card around it
  * (for a dialog).
  */
-export function assignForm({ api, subject, onAssigned, signal, prefill = null, self = false, bare = false }) {
-  const userSelect = h("select", { name: "userId", disabled: self }, h("option", { value: subject.userId }, subject.username));
+export function assignForm({ api, types, subject, onAssigned, signal, prefill = null, self = false, bare = false }) {
+  const userSelect = h(
+    "select",
+    { name: "userId", disabled: self },
+    h("option", { value: subject.userId }, subject.username),
+  );
   const user = field({ label: "User", name: "userId", control: userSelect });
   const type = field({
     label: "Resource type",
     name: "resourceType",
-    hint: "ec2, s3, rds or lambda; another service by its ARN",
-    control: h("input", { type: "text", name: "resourceType", list: "resource-types", autocomplete: "off", value: prefill?.resourceType || "ec2" }),
+    hint: `${types.keysInWords()}; another service by its ARN`,
+    control: h("input", {
+      type: "text",
+      name: "resourceType",
+      list: "resource-types",
+      autocomplete: "off",
+      value: prefill?.resourceType || types.list[0]?.key || "",
+    }),
   });
   const resourceId = field({
     label: "Resource ID or ARN",
     name: "resourceId",
-    control: h("input", { type: "text", name: "resourceId", autocomplete: "off", spellcheck: "false", value: prefill?.resourceId || "" }),
+    control: h("input", {
+      type: "text",
+      name: "resourceId",
+      autocomplete: "off",
+      spellcheck: "false",
+      value: prefill?.resourceId || "",
+    }),
   });
   const costCenter = field({
     label: "Cost center (optional)",
@@ -79,7 +82,11 @@ export function assignForm({ api, subject, onAssigned, signal, prefill = null, s
     .then((page) => {
       if (signal.aborted) return;
       const options = page.users.map((u) =>
-        h("option", { value: u.userId, selected: u.userId === subject.userId }, `${u.username}${u.email ? ` (${u.email})` : ""}`),
+        h(
+          "option",
+          { value: u.userId, selected: u.userId === subject.userId },
+          `${u.username}${u.email ? ` (${u.email})` : ""}`,
+        ),
       );
       if (options.length) replace(userSelect, options);
     })
@@ -147,7 +154,11 @@ export function assignForm({ api, subject, onAssigned, signal, prefill = null, s
     self ? null : costCenter.element,
     share.element,
     h("div", { class: "actions" }, submit),
-    h("datalist", { id: "resource-types" }, Object.keys(TYPE_NAMES).map((t) => h("option", { value: t }, TYPE_NAMES[t]))),
+    h(
+      "datalist",
+      { id: "resource-types" },
+      types.list.map((t) => h("option", { value: t.key }, t.name)),
+    ),
   );
   if (self) form.classList.add("assign-form-self");
   if (bare) return h("div", {}, formError, form, done);
@@ -167,7 +178,8 @@ export function assignForm({ api, subject, onAssigned, signal, prefill = null, s
 }
 
 export function resourcesView(view) {
-  const { ctx, user, subject, container, signal } = view;
+  const { ctx, can, subject, container, signal } = view;
+  const types = ctx.types();
   const { api } = ctx;
   const tbody = h("tbody", {});
   const status = h("p", { class: "table-foot-status", role: "status" });
@@ -179,16 +191,29 @@ export function resourcesView(view) {
     header(),
     tbody,
   );
-  const tableBox = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Assigned resources" }, table);
+  const tableBox = h(
+    "div",
+    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Assigned resources" },
+    table,
+  );
   const body = h("div", { class: "card-body" }, tableBox, h("div", { class: "table-foot" }, status, more));
   const costNote = h("p", {}, "Costs use the latest imported day and the last 30 days");
-  const card = h("section", { class: "card span-12", "aria-labelledby": "resources-title" }, h("div", { class: "card-head" }, h("h2", { id: "resources-title" }, "Assigned resources"), costNote), body);
+  const card = h(
+    "section",
+    { class: "card span-12", "aria-labelledby": "resources-title" },
+    h("div", { class: "card-head" }, h("h2", { id: "resources-title" }, "Assigned resources"), costNote),
+    body,
+  );
   // Which cost these are: the deployment's budget metric, from GET /api/me.
   ctx
     .me()
     .then((me) => {
       const metric = metricText(me.budgetMetric);
-      if (metric && !signal.aborted) costNote.append(" · ", h("span", { class: "metric", title: METRIC_HINT[me.budgetMetric], dataset: { testid: "metric" } }, metric));
+      if (metric && !signal.aborted)
+        costNote.append(
+          " · ",
+          h("span", { class: "metric", title: METRIC_HINT[me.budgetMetric], dataset: { testid: "metric" } }, metric),
+        );
     })
     .catch(() => {});
 
@@ -237,7 +262,7 @@ export function resourcesView(view) {
     const tr = h(
       "tr",
       { dataset: { assignment: item.assignmentId, resource: item.resourceId } },
-      h("td", {}, typeName(item.resourceType)),
+      h("td", {}, types.name(item.resourceType)),
       h("td", { class: "id" }, item.resourceId),
       h("td", {}, item.costCenter || "—"),
       h("td", { class: "num" }, `${Number(item.sharePct)}%`),
@@ -265,7 +290,9 @@ export function resourcesView(view) {
             { colspan: String(COLUMNS.length) },
             emptyState(
               "No resources assigned yet.",
-              user.isAdmin ? "Assign one with the form below." : "Ask for one with the form below, or tag your resources with your owner tag.",
+              can.manageAssignments
+                ? "Assign one with the form below."
+                : "Ask for one with the form below, or tag your resources with your owner tag.",
             ),
           ),
         ),
@@ -274,7 +301,8 @@ export function resourcesView(view) {
       replace(tbody, items.map(row));
     }
     more.hidden = !nextToken;
-    if (items.length) status.textContent = `${items.length} resource${items.length === 1 ? "" : "s"}${nextToken ? " so far" : ""}.`;
+    if (items.length)
+      status.textContent = `${items.length} resource${items.length === 1 ? "" : "s"}${nextToken ? " so far" : ""}.`;
   }
 
   async function load(append) {
@@ -296,7 +324,18 @@ export function resourcesView(view) {
       if (append) {
         status.textContent = `Could not load more: ${error.message}`;
       } else {
-        replace(tbody, h("tr", {}, h("td", { colspan: String(COLUMNS.length) }, errorState(error, () => load(false), "the resources"))));
+        replace(
+          tbody,
+          h(
+            "tr",
+            {},
+            h(
+              "td",
+              { colspan: String(COLUMNS.length) },
+              errorState(error, () => load(false), "the resources"),
+            ),
+          ),
+        );
       }
     } finally {
       table.removeAttribute("aria-busy");
@@ -307,17 +346,24 @@ export function resourcesView(view) {
 
   replace(
     container,
-    pageHead(view, "Resources", subject.isSelf ? "The AWS resources assigned to you and what they cost." : `The AWS resources assigned to ${subject.username}.`),
+    pageHead(
+      view,
+      "Resources",
+      subject.isSelf
+        ? "The AWS resources assigned to you and what they cost."
+        : `The AWS resources assigned to ${subject.username}.`,
+    ),
     h(
       "div",
       { class: "grid" },
       card,
-      user.isAdmin || subject.isSelf
+      can.manageAssignments || subject.isSelf
         ? assignForm({
             api,
+            types,
             subject,
             signal,
-            self: !user.isAdmin,
+            self: !can.manageAssignments,
             onAssigned: (body, result) => {
               if (body.userId === subject.userId && !result.claim) load(false);
             },

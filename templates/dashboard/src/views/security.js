@@ -11,11 +11,7 @@ export async function securityView(view) {
   const notice = h("div", {});
   replace(
     container,
-    h(
-      "div",
-      { class: "page-head" },
-      h("div", {}, h("h1", {}, "Security"), h("p", {}, "How you sign in to Tally.")),
-    ),
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Security"), h("p", {}, "How you sign in to Tally."))),
     notice,
     h(
       "section",
@@ -36,11 +32,7 @@ export async function securityView(view) {
             "div",
             { class: "card", role: "alert", dataset: { testid: "mfa-required" } },
             h("p", { class: "state-title" }, "Administrators need two-step sign-in."),
-            h(
-              "p",
-              {},
-              "Turn it on below to use the administrator pages. Until then you can see only your own data.",
-            ),
+            h("p", {}, "Turn it on below to use the administrator pages. Until then you can see only your own data."),
           ),
         );
       }
@@ -98,7 +90,9 @@ export async function securityView(view) {
         children: [setupSteps(secret, user.username)],
         async submitCode(code) {
           await ctx.auth.confirmTotp(code);
-          ctx.forgetMe?.(); // the API's answer about this admin has changed
+          // The API's answer about this admin has changed: ask again (the menu follows it).
+          ctx.forgetMe?.();
+          ctx.me().catch(() => {});
           replace(notice);
           showOn();
           announce("Two-step sign-in is on.");

@@ -6,21 +6,11 @@ import { field, h, replace } from "../dom.js";
 import { codeForm, setupSteps } from "./totp.js";
 
 function card(...children) {
-  return h(
-    "main",
-    { id: "main", class: "signin", tabindex: "-1" },
-    h("div", { class: "signin-card" }, children),
-  );
+  return h("main", { id: "main", class: "signin", tabindex: "-1" }, h("div", { class: "signin-card" }, children));
 }
 
 function brandHeading(text) {
-  return h(
-    "h1",
-    {},
-    h("img", { class: "brand-mark", src: "favicon.svg", alt: "", width: 26, height: 26 }),
-    " ",
-    text,
-  );
+  return h("h1", {}, h("img", { class: "brand-mark", src: "favicon.svg", alt: "", width: 26, height: 26 }), " ", text);
 }
 
 export function signInView({ auth, message, onSignedIn }) {

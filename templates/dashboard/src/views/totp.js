@@ -6,11 +6,7 @@ import { otpauthUri } from "../auth.js";
 import { field, h } from "../dom.js";
 
 const CODE = /^\d{6}$/;
-const CODE_REFUSALS = new Set([
-  "CodeMismatchException",
-  "EnableSoftwareTokenMFAException",
-  "ExpiredCodeException",
-]);
+const CODE_REFUSALS = new Set(["CodeMismatchException", "EnableSoftwareTokenMFAException", "ExpiredCodeException"]);
 
 /** The 6-digit code input, as phones and password managers recognise it. */
 export function codeField(label = "6-digit code from your authenticator app") {
@@ -88,8 +84,18 @@ export function setupSteps(secret, account) {
     h(
       "li",
       {},
-      h("p", {}, "Add Tally to an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password): "),
-      h("p", {}, "on this device, ", h("a", { href: uri, dataset: { testid: "totp-link" } }, "open the app with this link"), "; or enter this key in the app by hand:"),
+      h(
+        "p",
+        {},
+        "Add Tally to an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password): ",
+      ),
+      h(
+        "p",
+        {},
+        "on this device, ",
+        h("a", { href: uri, dataset: { testid: "totp-link" } }, "open the app with this link"),
+        "; or enter this key in the app by hand:",
+      ),
       h("p", {}, h("code", { class: "totp-secret", dataset: { testid: "totp-secret" } }, secret)),
       h(
         "details",

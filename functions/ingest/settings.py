@@ -1,0 +1,73 @@
+"""The ingest function's settings: the shared ones (``tally.settings``) plus where its costs
+come from and where its results go.
+
+Read through ``IngestSettings.load()``: parsed on the first invocation of a container and
+kept (``tally.settings.FunctionSettings``); a missing or bad value fails the run with a
+``ConfigurationError`` naming the variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
+
+from tally.ingest import DEFAULT_RESTATEMENT_DAYS
+from tally.settings import ConfigurationError, Environment, FunctionSettings
+from tally.sources.selection import SOURCE_KINDS, SourceKind
+
+COST_SOURCE = "TALLY_COST_SOURCE"
+EXPORT_BUCKET = "TALLY_EXPORT_BUCKET"
+EXPORT_PREFIX = "TALLY_EXPORT_PREFIX"
+RESTATEMENT_DAYS = "TALLY_RESTATEMENT_DAYS"
+USER_POOL_ID = "TALLY_USER_POOL_ID"
+EVENT_BUS_NAME = "TALLY_EVENT_BUS_NAME"
+
+
+@dataclass(frozen=True)
+class IngestSettings(FunctionSettings):
+    # cost-explorer | focus (every file under export_prefix in export_bucket)
+    cost_source: SourceKind = "cost-explorer"
+    # Where FOCUS exports land; also where an event's file is read when it names no bucket.
+    export_bucket: str | None = None
+    export_prefix: str = ""
+    # A scheduled run re-reads this many days back (and every day still estimated).
+    restatement_days: int = DEFAULT_RESTATEMENT_DAYS
+    # The directory synced into the users table before each run; None: no sync.
+    user_pool_id: str | None = None
+    # Where CostsIngested is announced; None: not announced.
+    event_bus_name: str | None = None
+
+    variables: ClassVar[tuple[str, ...]] = (
+        COST_SOURCE,
+        EXPORT_BUCKET,
+        EXPORT_PREFIX,
+        RESTATEMENT_DAYS,
+        USER_POOL_ID,
+        EVENT_BUS_NAME,
+    )
+
+    @classmethod
+    def parse(cls, env: Environment) -> dict[str, Any]:
+        source = env[COST_SOURCE] or "cost-explorer"
+        if source not in SOURCE_KINDS:
+            raise ConfigurationError(f"{COST_SOURCE} must be one of {', '.join(SOURCE_KINDS)}")
+        bucket = env[EXPORT_BUCKET] or None
+        if source == "focus" and not bucket:
+            raise ConfigurationError(f"{COST_SOURCE}=focus needs {EXPORT_BUCKET}")
+        raw_days = env[RESTATEMENT_DAYS] or str(DEFAULT_RESTATEMENT_DAYS)
+        try:
+            days = int(raw_days)
+        except ValueError:
+            days = 0
+        if days < 1:
+            raise ConfigurationError(
+                f"{RESTATEMENT_DAYS} must be a whole number of days, at least 1: {raw_days!r}"
+            )
+        return {
+            "cost_source": cast(SourceKind, source),
+            "export_bucket": bucket,
+            "export_prefix": env[EXPORT_PREFIX] or "",
+            "restatement_days": days,
+            "user_pool_id": env[USER_POOL_ID] or None,
+            "event_bus_name": env[EVENT_BUS_NAME] or None,
+        }

@@ -1,0 +1,66 @@
+"""The read side: what users and admins are shown of costs and budgets.
+
+- ``costs``: an owner's costs over a date range (``cost_report``), from roll-ups;
+- ``summary``: a user's month against their budget (``month_summary``), from roll-ups;
+- ``org_month``: the admin's month of every user and the organisation (``all_users``), from
+  roll-ups;
+- ``lines``: the cost lines of the details table (``cost_lines``): the one read model that
+  reads the cost records themselves (a bounded range, Queries on one owner's partition);
+- ``currency`` (the currency a view is shown in) and ``periods`` (date ranges, when a month's
+  figures are expected and final) serve them all.
+
+The roll-up read models make a constant number of DynamoDB calls whatever the amount of
+data. Month arithmetic lives in ``tally.calendar``. The names below are the package's public
+face (the API loads ``tally.reports`` lazily and calls these).
+"""
+
+from tally.reports.costs import CostReport, cost_report
+from tally.reports.currency import Money, pick_currency
+from tally.reports.lines import LINE_SORTS, MAX_LINES_RANGE_DAYS, CostLinesPage, cost_lines
+from tally.reports.org_month import (
+    Attribution,
+    OrgMonth,
+    OrgPreviousMonth,
+    UserMonth,
+    UserPreviousMonth,
+    all_users,
+    attribution,
+)
+from tally.reports.periods import (
+    COST_DELAY_DAYS,
+    DEFAULT_RANGE_DAYS,
+    MAX_RANGE_DAYS,
+    first_costs_expected,
+    month_is_final,
+    resolve_range,
+)
+from tally.reports.summary import MonthBudget, MonthResult, Summary, judge, month_summary
+
+__all__ = [
+    "COST_DELAY_DAYS",
+    "DEFAULT_RANGE_DAYS",
+    "LINE_SORTS",
+    "MAX_LINES_RANGE_DAYS",
+    "MAX_RANGE_DAYS",
+    "Attribution",
+    "CostLinesPage",
+    "CostReport",
+    "Money",
+    "MonthBudget",
+    "MonthResult",
+    "OrgMonth",
+    "OrgPreviousMonth",
+    "Summary",
+    "UserMonth",
+    "UserPreviousMonth",
+    "all_users",
+    "attribution",
+    "cost_lines",
+    "cost_report",
+    "first_costs_expected",
+    "judge",
+    "month_is_final",
+    "month_summary",
+    "pick_currency",
+    "resolve_range",
+]

@@ -1,0 +1,46 @@
+"""The currency a view is shown in, and the totals billed in the others.
+
+Currencies are never added together: a view picks one, and what was billed in any other is
+shown beside it (``other_currencies``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tally.models import Budget, BudgetTerms, Metric, MonthlyRollup
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+def pick_currency(
+    rollups: list[MonthlyRollup], budget: Budget | BudgetTerms | None, default: str
+) -> str:
+    """The currency a view is shown in: the budget's, else the default, else the one billed."""
+    if budget is not None:
+        return budget.currency
+    seen = {c for r in rollups for c in r.sections}
+    if default in seen or not seen:
+        return default
+    return sorted(seen)[0]
+
+
+def other_currencies(
+    rollups: list[MonthlyRollup], shown: str, metric: Metric, days: set[str] | None = None
+) -> list[Money]:
+    """Totals billed in other currencies than ``shown`` (on ``days``, ISO, if given): shown
+    beside, never added in."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for r in rollups:
+        for cur, s in r.sections.items():
+            if cur == shown:
+                continue
+            for d, a in s.daily.items():
+                if days is None or d in days:
+                    sums[cur] += a.amount(metric)
+    return [Money(v, c) for c, v in sorted(sums.items())]

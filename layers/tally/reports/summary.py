@@ -1,0 +1,192 @@
+"""A user's month: this month's figures against the budget in force this month, last month's
+result against its own, the top cost drivers and the forecast. Read from roll-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from tally.access import require_user_access
+from tally.budgets import budget_for_month, budget_status
+from tally.calendar import month_of, previous_month
+from tally.models import Budget, BudgetStatus, BudgetTerms, Metric, MonthlyRollup, ResourceCost
+from tally.reports.currency import Money, other_currencies, pick_currency
+from tally.reports.periods import first_costs_expected, has_costs, month_is_final
+from tally.view import View
+
+if TYPE_CHECKING:
+    from tally.forecast import Forecast
+
+TOP_DRIVERS = 5
+
+
+@dataclass(frozen=True)
+class MonthBudget:
+    """The budget a month is judged by: the user's budget (its id and version, to edit it)
+    with the terms in force that month (``budget_for_month``)."""
+
+    budget_id: str
+    version: int
+    terms: BudgetTerms
+
+
+def month_budget(budget: Budget | None, month: str) -> MonthBudget | None:
+    terms = budget_for_month(budget, month)
+    if budget is None or terms is None:
+        return None
+    return MonthBudget(budget.budget_id, budget.version, terms)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    remaining: Decimal | None = None
+    remaining_pct: Decimal | None = None
+    percent_used: Decimal | None = None
+    status: BudgetStatus | None = None
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def judge(total: Decimal, terms: BudgetTerms) -> Verdict:
+    remaining = terms.monthly_limit - total
+    if terms.monthly_limit == 0:  # a zero budget has no share to speak of
+        return Verdict(remaining, None, None, budget_status(total, terms))
+    return Verdict(
+        remaining,
+        _pct(remaining, terms.monthly_limit),
+        _pct(total, terms.monthly_limit),
+        budget_status(total, terms),
+    )
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """A month's total against the budget in force during it (the previous month, shown
+    beside this one while this one has no or few figures)."""
+
+    month: str
+    currency: str
+    total: Decimal
+    budget: MonthBudget | None
+    status: BudgetStatus | None
+    percent_used: Decimal | None
+    remaining: Decimal | None
+    final: bool  # false while its last day may still arrive or any day is estimated
+
+
+@dataclass(frozen=True)
+class Summary:
+    user_id: str
+    month: str
+    today: date
+    currency: str
+    metric: Metric
+    total: Decimal
+    budget: MonthBudget | None  # the budget in force this month
+    remaining: Decimal | None
+    remaining_pct: Decimal | None
+    percent_used: Decimal | None
+    status: BudgetStatus | None
+    top_drivers: list[ResourceCost]
+    estimated: bool
+    updated_at: object | None
+    forecast: Forecast | None
+    no_costs_yet: bool = False
+    first_costs_expected: date | None = None
+    previous_month: MonthResult | None = None
+    restatements: list[dict[str, object]] = field(default_factory=list)
+    other_currencies: list[Money] = field(default_factory=list)
+    currency_mismatch: bool = False
+
+
+def _forecast_for(rollup: MonthlyRollup | None, currency: str) -> Forecast | None:
+    return (rollup.forecast or {}).get(currency) if rollup else None
+
+
+def _month_result(
+    view: View, month: str, rollup: MonthlyRollup | None, budget: Budget | None
+) -> MonthResult | None:
+    in_force = month_budget(budget, month)
+    if in_force is None and not has_costs(rollup):
+        return None
+    terms = in_force.terms if in_force else None
+    rollups = [rollup] if rollup else []
+    currency = pick_currency(rollups, terms, view.currency)
+    # A budget in a currency the user was not billed in cannot be compared: show what was
+    # billed, without a verdict.
+    comparable = rollup is None or not rollup.sections or currency in rollup.sections
+    if not comparable:
+        currency = pick_currency(rollups, None, view.currency)
+    section = rollup.section(currency) if rollup else None
+    total = section.totals.amount(view.metric) if section else Decimal(0)
+    verdict = judge(total, terms) if terms is not None and comparable else Verdict()
+    return MonthResult(
+        month=month,
+        currency=currency,
+        total=total,
+        budget=in_force,
+        status=verdict.status,
+        percent_used=verdict.percent_used,
+        remaining=verdict.remaining,
+        final=month_is_final(month, rollup, view.today),
+    )
+
+
+def month_summary(view: View, user_id: str) -> Summary:
+    """This month's figures against the budget in force this month, and last month's result
+    against its own: one Query and one GetItem, whatever the data.
+
+    Until this month's first costs arrive (``no_costs_yet``) there is no verdict: status,
+    share used and remaining are None, and ``first_costs_expected`` says when to look again.
+    """
+    require_user_access(view.caller, user_id)
+    today, metric = view.today, view.metric
+    month = month_of(today)
+    previous = previous_month(month)
+    # One Query for this month and the last (its result and late restatements are shown).
+    both = {r.month: r for r in view.stores.rollups.months(user_id, previous, month)}
+    rollup = both.get(month)
+    stored = view.stores.budgets.get_for_user(user_id)  # its history holds every month's terms
+    budget = month_budget(stored, month)
+    terms = budget.terms if budget else None
+    rollups = [rollup] if rollup else []
+    currency = pick_currency(rollups, terms, view.currency)
+    section = rollup.section(currency) if rollup else None
+    total = section.totals.amount(metric) if section else Decimal(0)
+    no_costs_yet = not has_costs(rollup)
+    # A budget in a currency the user is not billed in cannot be compared: say so, do not guess.
+    mismatch = bool(terms and not no_costs_yet and section is None)
+    verdict = Verdict()
+    if terms is not None and not mismatch and not no_costs_yet:
+        verdict = judge(total, terms)
+    drivers = sorted(
+        section.top_resources if section else [],
+        key=lambda r: (-r.amounts.amount(metric), r.resource_id),
+    )[:TOP_DRIVERS]
+    return Summary(
+        user_id=user_id,
+        month=month,
+        today=today,
+        currency=currency,
+        metric=metric,
+        total=total,
+        budget=budget,
+        remaining=verdict.remaining,
+        remaining_pct=verdict.remaining_pct,
+        percent_used=verdict.percent_used,
+        status=verdict.status,
+        top_drivers=drivers,
+        estimated=bool(rollup and rollup.estimated),
+        updated_at=rollup.updated_at if rollup else None,
+        forecast=_forecast_for(rollup, currency),
+        no_costs_yet=no_costs_yet,
+        first_costs_expected=first_costs_expected(month, today) if no_costs_yet else None,
+        previous_month=_month_result(view, previous, both.get(previous), stored),
+        restatements=[x for r in both.values() for x in r.restatements],
+        other_currencies=other_currencies(rollups, currency, metric),
+        currency_mismatch=mismatch,
+    )

@@ -1,0 +1,110 @@
+"""What every aggregate's store module builds on: the keyed base items, binding items to
+their tables, the DynamoDB store base (transactions, pages) and the in-memory pager.
+
+Table names and the endpoint are bound at run time (``bind_items``), never at import, so
+tests and tools can import the store modules without AWS settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, ClassVar, TypeVar
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from tally import tables
+from tally.models import Page
+from tally.settings import Settings
+from tally.store import PageKey
+
+T = TypeVar("T")
+
+
+class StoredItem(Model):
+    """Base of every item. A concrete item names its table (``spec``); ``bind_items`` gives it
+    a Meta of its own for that table. Declaring ``spec`` is all it takes to be bound."""
+
+    spec: ClassVar[tables.TableSpec]
+
+    class Meta:
+        table_name = "unbound"
+        region = "us-east-1"
+
+
+class PartitionItem(StoredItem):
+    """An item of a table keyed by ``pk`` alone (key formats: ``tally.store.keys``)."""
+
+    pk = UnicodeAttribute(hash_key=True)
+
+
+class KeyedItem(PartitionItem):
+    """An item of a table keyed by ``pk`` and ``sk`` (key formats: ``tally.store.keys``)."""
+
+    sk = UnicodeAttribute(range_key=True)
+
+
+def _bound_items(base: type[StoredItem] = StoredItem) -> Iterator[type[StoredItem]]:
+    for item in base.__subclasses__():
+        if "spec" in vars(item):
+            yield item
+        yield from _bound_items(item)
+
+
+def bind_items(settings: Settings) -> None:
+    """Point every item class imported so far at its physical table (and at the emulator,
+    locally). A store module imports every item it writes, so its store finds them bound."""
+    for item in _bound_items():
+        # A Meta of its own per class: the items share StoredItem's otherwise.
+        item.Meta = type(  # type: ignore[misc,assignment]
+            "Meta",
+            (item.Meta,),
+            {
+                "table_name": settings.table_names[item.spec.key],
+                "region": settings.region,
+                "host": settings.aws_endpoint_url,
+            },
+        )
+        item._connection = None  # drop a connection bound to a previous table or endpoint
+
+
+class DynamoStore:
+    """Base of the DynamoDB stores: binds the items, opens transactions."""
+
+    def __init__(self, settings: Settings) -> None:
+        bind_items(settings)
+        self._settings = settings
+
+    def _tx(self) -> TransactWrite:
+        return TransactWrite(
+            connection=Connection(
+                region=self._settings.region, host=self._settings.aws_endpoint_url
+            )
+        )
+
+
+def cancel_codes(error: TransactWriteError) -> list[str | None]:
+    """The cancellation reason of each write of a failed transaction, in pynamodb's order."""
+    return [r.code if r else None for r in (error.cancellation_reasons or [])]
+
+
+def page(items: list[T], iterator: Any) -> Page[T]:
+    """A page of a pynamodb query: the next key is where DynamoDB stopped."""
+    return Page(items=items, next_key=iterator.last_evaluated_key)
+
+
+def paginate(
+    items: list[T], limit: int, start_key: PageKey | None, key_of: Callable[[T], Hashable]
+) -> Page[T]:
+    """The in-memory stores' pages of an ordered list: the key is the last item's
+    ``key_of``, which must be unique in the list."""
+    start = 0
+    if start_key is not None:
+        after = start_key["after"]
+        start = next((n + 1 for n, i in enumerate(items) if key_of(i) == after), len(items))
+    chunk = items[start : start + limit]
+    more = start + limit < len(items)
+    return Page(items=chunk, next_key={"after": key_of(chunk[-1])} if more and chunk else None)

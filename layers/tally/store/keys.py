@@ -1,0 +1,88 @@
+"""Every key the stores write, in one place: partition (pk) and sort (sk) keys and the values
+of index keys that have a format.
+
+The strings are the stored data: changing one orphans every item already written with it
+(tests/store/test_keys.py pins each against the literal it has always been). Index keys that
+are a plain id (``listed_user``, ``claimant``, ``approver``, ``owner``, ``day``, ``month``)
+need no format and are written as the id.
+
+| table       | pk                     | sk                                 |
+| ----------- | ---------------------- | ---------------------------------- |
+| users       | USER#<user>            | PROFILE                            |
+| assignments | ASSIGNMENT#<id>        | ASSIGNMENT                         |
+|             | RES#<resource key>     | USER#<user> (guard), #SHARES       |
+| budgets     | USER#<user>            | (none)                             |
+|             | BUDGET#<id>            | (none)                             |
+| costs       | OWNER#<owner>          | <YYYY-MM-DD>#<line id>             |
+| rollups     | OWNER#<owner>          | MONTH#<YYYY-MM>                    |
+| claims      | CLAIM#<id>             | CLAIM, APPROVER#<user>             |
+| audit       | USER#<subject user>    | <ISO time>#<unique id>             |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Prefixed:
+    """A key that is a fixed prefix and an id: ``user("u-1") == "USER#u-1"``."""
+
+    prefix: str
+
+    def __call__(self, entity_id: str) -> str:
+        return f"{self.prefix}{entity_id}"
+
+    def id_of(self, key: str) -> str:
+        """The id a key was built from."""
+        return key.removeprefix(self.prefix)
+
+
+# A user's partition (users, budgets, audit), and a guard's sort key (assignments).
+user = Prefixed("USER#")
+assignment = Prefixed("ASSIGNMENT#")
+# The partition of a resource's guards and share counter, by the resource's ``match_key``.
+resource = Prefixed("RES#")
+budget = Prefixed("BUDGET#")
+# The partition of an owner's cost lines and roll-ups (a user, ORG or UNALLOCATED).
+owner = Prefixed("OWNER#")
+month = Prefixed("MONTH#")  # of YYYY-MM
+claim = Prefixed("CLAIM#")
+approver = Prefixed("APPROVER#")
+
+PROFILE = "PROFILE"
+ASSIGNMENT = "ASSIGNMENT"
+SHARES = "#SHARES"
+CLAIM = "CLAIM"
+# Constant partitions of sparse indexes: the whole user directory, the admins' claim queue.
+DIRECTORY = "ALL"
+PENDING = "PENDING"
+# Sorts after every line id's first character: "<day>#~" closes a day's lines in a BETWEEN.
+_LAST = "~"
+
+
+def cost_line(day: date, line_id: str) -> str:
+    return f"{day.isoformat()}#{line_id}"
+
+
+def cost_days(first: date, last: date) -> tuple[str, str]:
+    """The sort-key bounds (for BETWEEN) of every cost line from ``first`` to ``last``
+    inclusive."""
+    return first.isoformat(), f"{last.isoformat()}#{_LAST}"
+
+
+def sort_name(username: str, user_id: str) -> str:
+    """The directory index's sort key: by name, then id (unique)."""
+    return f"{username.lower()}#{user_id}"
+
+
+def timed(at: datetime, unique: str) -> str:
+    """``<ISO time>#<unique>``: sorts by time and never collides. The assignments' and claims'
+    index sort keys (unique = the entity id) and the audit log's sort key (a random id)."""
+    return f"{at.isoformat()}#{unique}"
+
+
+def time_of(key: str) -> datetime:
+    """The time a ``timed`` key was built from."""
+    return datetime.fromisoformat(key.split("#")[0])

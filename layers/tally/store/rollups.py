@@ -1,0 +1,168 @@
+"""Monthly roll-ups: a month's figures per owner (a user, ORG or UNALLOCATED), written whole by
+the ingest and read by the reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from tally import tables
+from tally.models import MonthlyRollup
+from tally.settings import Settings
+from tally.store import codec, keys
+from tally.store.attributes import DecimalJSONAttribute
+from tally.store.audit import MemoryAuditLog
+from tally.store.base import DynamoStore, KeyedItem
+
+
+class RollupStore(Protocol):
+    def put(self, rollup: MonthlyRollup) -> None: ...
+    def get(self, owner: str, month: str) -> MonthlyRollup | None: ...
+    def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]: ...
+    def get_many_months(
+        self, owners: Sequence[str], months: Sequence[str]
+    ) -> dict[tuple[str, str], MonthlyRollup]:
+        """Roll-ups of every (owner, month) pair, by (owner, month), in one batch read."""
+
+    def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
+        """Roll-ups of ``owner`` for months ``first``..``last`` inclusive, in one query."""
+
+    def of_month(self, month: str) -> list[MonthlyRollup]:
+        """Every owner's roll-up of a month (by-month index): for the ingest job's ORG total."""
+
+
+class RollupMonthIndex(GlobalSecondaryIndex["RollupItem"]):
+    class Meta:
+        index_name = tables.ROLLUPS.indexes[0].name
+        projection = AllProjection()
+
+    month = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class RollupItem(KeyedItem):
+    """pk OWNER#<owner>, sk MONTH#<YYYY-MM>: a month's figures for a user, ORG or UNALLOCATED."""
+
+    spec = tables.ROLLUPS
+
+    owner = UnicodeAttribute()
+    month = UnicodeAttribute()
+    sections = DecimalJSONAttribute()
+    estimated = BooleanAttribute()
+    record_count = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+    forecast = DecimalJSONAttribute(null=True)
+    restatements = DecimalJSONAttribute(null=True)
+    estimated_days = DecimalJSONAttribute(null=True)
+    by_month = RollupMonthIndex()
+
+
+def _rollup(i: RollupItem) -> MonthlyRollup:
+    return MonthlyRollup(
+        owner=i.owner,
+        month=i.month,
+        sections={cur: codec.section_from_doc(doc) for cur, doc in i.sections.items()},
+        estimated=i.estimated,
+        record_count=int(i.record_count),
+        updated_at=i.updated_at,
+        forecast=codec.forecast_from_doc(i.forecast),
+        restatements=i.restatements or [],
+        estimated_days=i.estimated_days or [],
+    )
+
+
+def _rollup_item(rollup: MonthlyRollup) -> RollupItem:
+    return RollupItem(
+        pk=keys.owner(rollup.owner),
+        sk=keys.month(rollup.month),
+        owner=rollup.owner,
+        month=rollup.month,
+        sections={cur: codec.section_to_doc(s) for cur, s in rollup.sections.items()},
+        estimated=rollup.estimated,
+        record_count=rollup.record_count,
+        updated_at=rollup.updated_at,
+        forecast=codec.forecast_to_doc(rollup.forecast),
+        restatements=rollup.restatements or None,
+        estimated_days=rollup.estimated_days or None,
+    )
+
+
+class DynamoRollupStore(DynamoStore):
+    def put(self, rollup: MonthlyRollup) -> None:
+        # A whole-item put of recomputed values: a retry writes the same item again.
+        _rollup_item(rollup).save()
+
+    def get(self, owner: str, month: str) -> MonthlyRollup | None:
+        try:
+            return _rollup(RollupItem.get(keys.owner(owner), keys.month(month)))
+        except RollupItem.DoesNotExist:
+            return None
+
+    def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]:
+        found = self.get_many_months(owners, [month])
+        return {owner: rollup for (owner, _), rollup in found.items()}
+
+    def get_many_months(
+        self, owners: Sequence[str], months: Sequence[str]
+    ) -> dict[tuple[str, str], MonthlyRollup]:
+        # One BatchGetItem takes keys of several months (pynamodb splits past 100 keys).
+        ids = [
+            (keys.owner(o), keys.month(m))
+            for o in dict.fromkeys(owners)
+            for m in dict.fromkeys(months)
+        ]
+        found = RollupItem.batch_get(ids) if ids else []
+        return {(r.owner, r.month): _rollup(r) for r in found}
+
+    def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
+        condition = RollupItem.sk.between(keys.month(first), keys.month(last))
+        return [_rollup(i) for i in RollupItem.query(keys.owner(owner), condition)]
+
+    def of_month(self, month: str) -> list[MonthlyRollup]:
+        return [_rollup(i) for i in RollupItem.by_month.query(month)]
+
+
+class MemoryRollupStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], MonthlyRollup] = {}
+
+    def put(self, rollup: MonthlyRollup) -> None:
+        # Roll-ups are frozen and never mutated after they are built: no copy needed.
+        self.items[(rollup.owner, rollup.month)] = rollup
+
+    def get(self, owner: str, month: str) -> MonthlyRollup | None:
+        return self.items.get((owner, month))
+
+    def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]:
+        return {o: self.items[(o, month)] for o in owners if (o, month) in self.items}
+
+    def get_many_months(
+        self, owners: Sequence[str], months: Sequence[str]
+    ) -> dict[tuple[str, str], MonthlyRollup]:
+        pairs = [(o, m) for o in owners for m in months]
+        return {p: self.items[p] for p in pairs if p in self.items}
+
+    def of_month(self, month: str) -> list[MonthlyRollup]:
+        return sorted((r for (_, m), r in self.items.items() if m == month), key=lambda r: r.owner)
+
+    def months(self, owner: str, first: str, last: str) -> list[MonthlyRollup]:
+        return sorted(
+            (r for (o, m), r in self.items.items() if o == owner and first <= m <= last),
+            key=lambda r: r.month,
+        )
+
+
+def dynamodb_store(settings: Settings) -> RollupStore:
+    return DynamoRollupStore(settings)
+
+
+def memory_store(audit: MemoryAuditLog) -> RollupStore:
+    return MemoryRollupStore()

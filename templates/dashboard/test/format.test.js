@@ -1,0 +1,72 @@
+// Formatting of the API's values, in one locale (en-US) so the expected text is fixed.
+
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+
+import {
+  learnToday,
+  knownToday,
+  money,
+  monthName,
+  percent,
+  serviceName,
+  shortDay,
+  showLastMonth,
+  statusText,
+} from "../src/format.js";
+
+before(() => {
+  Object.defineProperty(globalThis, "navigator", { value: { language: "en-US" }, configurable: true });
+});
+
+test("money rounds the API's decimal string half away from zero, never through a float", () => {
+  assert.equal(money({ amount: "850", currency: "USD" }), "$850.00");
+  assert.equal(money({ amount: "784.27049", currency: "USD" }), "$784.27");
+  assert.equal(money({ amount: "0.125", currency: "USD" }), "$0.13");
+  // 1.005 is 1.00499999... as a binary float.
+  assert.equal(money({ amount: "1.005", currency: "USD" }), "$1.01");
+  assert.equal(money({ amount: "-2.5", currency: "EUR" }), "-€2.50");
+  assert.equal(money(null), "—");
+});
+
+test("percent keeps one decimal at most", () => {
+  assert.equal(percent("15.0"), "15%");
+  assert.equal(percent("15.25"), "15.3%");
+  assert.equal(percent(null), "—");
+});
+
+test("days and months are named in UTC", () => {
+  assert.equal(shortDay("2027-01-01"), "Jan 1");
+  assert.equal(shortDay("2028-02-29"), "Feb 29");
+  assert.equal(monthName("2026-11"), "November 2026");
+  assert.equal(monthName("2028-03"), "March 2028");
+});
+
+test("the business date is learned from the API's answers only", () => {
+  learnToday("not a date");
+  assert.equal(knownToday(), null);
+  learnToday("2026-11-20");
+  assert.equal(knownToday(), "2026-11-20");
+});
+
+test("last month stands beside the current one in its first week or while provisional", () => {
+  const final = { final: true };
+  const provisional = { final: false };
+  const shown = (today, previousMonth, month = today.slice(0, 7)) => showLastMonth({ previousMonth, month, today });
+  assert.equal(shown("2026-12-01", final), true);
+  assert.equal(shown("2026-12-07", final), true);
+  assert.equal(shown("2026-12-08", final), false);
+  assert.equal(shown("2026-12-15", provisional), true);
+  assert.equal(shown("2027-01-01", final), true);
+  // Another month than today's, or no previous month: never.
+  assert.equal(shown("2026-12-01", final, "2026-11"), false);
+  assert.equal(shown("2026-12-01", null), false);
+  assert.equal(showLastMonth({ previousMonth: final, month: "2026-12", today: "2026-12-20", noCostsYet: true }), true);
+});
+
+test("status and service names", () => {
+  assert.equal(statusText("over"), "Over Budget");
+  assert.equal(statusText(null), "No budget");
+  assert.equal(serviceName("AmazonEC2"), "EC2");
+  assert.equal(serviceName("Amazon Bedrock"), "Amazon Bedrock");
+});

@@ -1,0 +1,60 @@
+"""The cost record store contract, run against DynamoDB (moto) and the in-memory fake alike
+(the ``stores`` fixture, tests/store/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tally.models import CostRecord
+from tally.store import Stores
+from tests.conftest import NOW
+
+
+def record(
+    owner: str, day: date, line: str, billed: str, *, service: str = "AmazonEC2"
+) -> CostRecord:
+    return CostRecord(
+        owner=owner,
+        day=day,
+        line_id=line,
+        service=service,
+        resource_id="i-0abc",
+        usage_quantity=Decimal("1.5"),
+        usage_unit="Hrs",
+        billed_cost=Decimal(billed),
+        effective_cost=Decimal(billed),
+        currency="USD",
+        charge_category="Usage",
+        estimated=False,
+        source="test",
+        fetched_at=NOW,
+        allocation="assignment",
+    )
+
+
+class TestCosts:
+    def test_replace_day_replaces_the_whole_set(self, stores: Stores) -> None:
+        d = date(2026, 11, 3)
+        stores.costs.replace_day(
+            d, [record("u-alice", d, "l1", "1.10"), record("u-bob", d, "l2", "2")]
+        )
+        owners = stores.costs.replace_day(d, [record("u-alice", d, "l1", "1.25")])
+        assert owners == {"u-alice", "u-bob"}
+        assert [r.billed_cost for r in stores.costs.for_owner("u-alice", d, d + timedelta(1))] == [
+            Decimal("1.25")
+        ]
+        assert stores.costs.for_owner("u-bob", d, d + timedelta(1)) == []
+
+    def test_for_owner_range_is_end_exclusive(self, stores: Stores) -> None:
+        days = [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)]
+        for d in days:
+            stores.costs.replace_day(d, [record("u-alice", d, "l", "1")])
+        got = stores.costs.for_owner("u-alice", date(2026, 11, 1), date(2026, 11, 2))
+        assert [r.day for r in got] == [date(2026, 11, 1)]
+
+    def test_money_keeps_every_digit(self, stores: Stores) -> None:
+        d = date(2026, 11, 3)
+        stores.costs.replace_day(d, [record("u-alice", d, "l", "0.1234567891")])
+        (got,) = stores.costs.for_owner("u-alice", d, d + timedelta(1))
+        assert got.billed_cost == Decimal("0.1234567891")

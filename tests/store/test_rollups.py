@@ -1,0 +1,58 @@
+"""The roll-up store contract, run against DynamoDB (moto) and the in-memory fake alike
+(the ``stores`` fixture, tests/store/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tally.models import Amounts, MonthlyRollup, ResourceCost, RollupSection
+from tally.store import Stores
+from tests.conftest import NOW
+
+
+class TestRollups:
+    def rollup(self, owner: str, month: str, total: str) -> MonthlyRollup:
+        a = Amounts(Decimal(total), Decimal(total))
+        section = RollupSection(
+            totals=a,
+            by_service={"AmazonEC2": a},
+            by_category={"Usage": a},
+            daily={f"{month}-01": a},
+            daily_by_service={f"{month}-01": {"AmazonEC2": a}},
+            top_resources=[ResourceCost("i-0abc", "AmazonEC2", a)],
+            daily_by_category={
+                f"{month}-01": {"Usage": a, "Tax": Amounts(Decimal("0.05"), Decimal("0.05"))}
+            },
+        )
+        return MonthlyRollup(owner, month, {"USD": section}, False, 1, NOW)
+
+    def test_round_trip_and_queries(self, stores: Stores) -> None:
+        for month, total in [("2026-09", "1"), ("2026-10", "2.5"), ("2026-11", "3.333")]:
+            stores.rollups.put(self.rollup("u-alice", month, total))
+        stores.rollups.put(self.rollup("u-bob", "2026-11", "7"))
+        got = stores.rollups.get("u-alice", "2026-11")
+        assert got == self.rollup("u-alice", "2026-11", "3.333")
+        assert [r.month for r in stores.rollups.months("u-alice", "2026-10", "2026-11")] == [
+            "2026-10",
+            "2026-11",
+        ]
+        assert set(stores.rollups.get_many(["u-alice", "u-bob", "u-x"], "2026-11")) == {
+            "u-alice",
+            "u-bob",
+        }
+        assert {r.owner for r in stores.rollups.of_month("2026-11")} == {"u-alice", "u-bob"}
+        both = stores.rollups.get_many_months(["u-alice", "u-bob", "u-x"], ["2026-11", "2026-10"])
+        assert set(both) == {("u-alice", "2026-11"), ("u-alice", "2026-10"), ("u-bob", "2026-11")}
+        assert both[("u-alice", "2026-10")] == self.rollup("u-alice", "2026-10", "2.5")
+        assert stores.rollups.get_many_months([], ["2026-11"]) == {}
+
+    def test_a_month_with_no_costs_yet_keeps_its_forecast(self, stores: Stores) -> None:
+        # On the 1st the ingest stores the new month's forecast before any cost has arrived.
+        from tally.forecast.projection import forecast as project
+
+        history = {date(2026, 11, 1) + timedelta(days=n): Decimal(n % 7) for n in range(30)}
+        forecast = {"USD": project(history, as_of=date(2026, 11, 30))}
+        empty = MonthlyRollup("u-alice", "2026-12", {}, False, 0, NOW, forecast=forecast)
+        stores.rollups.put(empty)
+        assert stores.rollups.get("u-alice", "2026-12") == empty
