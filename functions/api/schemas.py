@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -114,6 +115,16 @@ Threshold = Annotated[int, Field(ge=0, le=100, strict=True)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 # Years 2000-2999: no AWS bill is older, and no month arithmetic nears the calendar's end.
 IsoMonth = Annotated[str, StringConstraints(pattern=r"^2\d{3}-(0[1-9]|1[0-2])$")]
+
+# Query parameters several routes share, declared once so their limits cannot drift apart
+# between the user's, the organisation's and the unallocated listings.
+StartDate = Annotated[date | None, Query()]
+EndDate = Annotated[date | None, Query()]
+ServiceFilter = Annotated[SearchText | None, Query(min_length=1, max_length=128)]
+LineSearch = Annotated[SearchText | None, Query(min_length=1, max_length=256)]
+LineSort = Annotated[Literal["-cost", "cost", "-date", "date"], Query()]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+NextToken = Annotated[str | None, Query(max_length=4096)]
 
 
 def _iso_day_text(value: object) -> object:

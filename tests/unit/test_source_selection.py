@@ -106,3 +106,53 @@ def test_cost_explorer_is_read_with_the_owner_tag_and_a_client_of_its_own(s3: An
     ((service, options),) = clients.made
     assert service == "ce"
     assert options["config"].retries["mode"] == "standard"
+
+
+def test_botocore_sends_each_cost_explorer_request_once() -> None:
+    """The source's own backoff is the only retry: botocore retrying too would multiply the
+    attempts, each a billed request. Against a server that always throttles, one request."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[str] = []
+
+    class Throttling(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+            self.send_response(400)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Throttling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+
+        def client(service: str, **options: Any) -> Any:
+            return boto3.client(
+                service,
+                region_name="us-east-1",
+                endpoint_url=endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                **options,
+            )
+
+        source = select_source("cost-explorer", client, owner_tag_key="Owner")
+        assert isinstance(source, CostExplorerSource)
+        with pytest.raises(Exception, match="Throttling"):
+            source._client.get_cost_and_usage(
+                TimePeriod={"Start": "2026-01-01", "End": "2026-01-02"},
+                Granularity="DAILY",
+                Metrics=["UnblendedCost"],
+            )
+    finally:
+        server.shutdown()
+    assert len(received) == 1

@@ -11,7 +11,7 @@ from api import context, convert
 from api.lazy import reports
 from api.paging import page_cursor
 from api.problems import responses
-from api.schemas import AllUsersOut, IsoMonth
+from api.schemas import AllUsersOut, IsoMonth, NextToken, PageLimit
 from tally.calendar import month_of
 
 router = Router()
@@ -31,8 +31,8 @@ router = Router()
 )
 def all_users(
     month: Annotated[IsoMonth | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+    limit: PageLimit = 50,
+    nextToken: NextToken = None,
 ) -> AllUsersOut:
     chosen = month or month_of(context.today())
     pages = page_cursor(router, "all-users", chosen)

@@ -6,14 +6,22 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel
 
 from api import context, convert
 from api.lazy import assignments, claims
 from api.paging import page_cursor
 from api.problems import responses
-from api.schemas import AssignmentOut, AssignResourceIn, ClaimOut, ResourceListOut, UserId
+from api.schemas import (
+    AssignmentOut,
+    AssignResourceIn,
+    ClaimOut,
+    NextToken,
+    PageLimit,
+    ResourceListOut,
+    UserId,
+)
 
 router = Router()
 
@@ -76,8 +84,8 @@ def _json(status: int, model: BaseModel) -> Response[Any]:
 )
 def list_resources(
     userId: Annotated[UserId, Path()],
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+    limit: PageLimit = 50,
+    nextToken: NextToken = None,
 ) -> ResourceListOut:
     pages = page_cursor(router, "resources", userId)
     page = assignments.list_user_resources(

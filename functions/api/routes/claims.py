@@ -11,7 +11,7 @@ from api import context, convert
 from api.lazy import claims
 from api.paging import page_cursor
 from api.problems import responses
-from api.schemas import ClaimIn, ClaimListOut, ClaimOut
+from api.schemas import ClaimIn, ClaimListOut, ClaimOut, NextToken, PageLimit
 
 router = Router()
 
@@ -58,8 +58,8 @@ def create_claim(body: Annotated[ClaimIn, Body()]) -> ClaimOut:
 )
 def list_claims(
     view: Annotated[Literal["mine", "to-approve"], Query()] = "mine",
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+    limit: PageLimit = 50,
+    nextToken: NextToken = None,
 ) -> ClaimListOut:
     # Each view is a listing of its own (scope "claims:<view>:<caller>", as tokens carry it).
     pages = page_cursor(router, f"claims:{view}")

@@ -7,16 +7,22 @@ user's, so a total here always agrees with its lines. A user path never reaches 
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from api import context
 from api.problems import responses
 from api.routes.reports import owner_cost_lines, owner_costs
-from api.schemas import CostLinesOut, CostsOut, SearchText
+from api.schemas import (
+    CostLinesOut,
+    CostsOut,
+    EndDate,
+    LineSearch,
+    LineSort,
+    NextToken,
+    PageLimit,
+    ServiceFilter,
+    StartDate,
+)
 from tally.models import ORG, UNALLOCATED
 
 router = Router()
@@ -42,8 +48,8 @@ def _register(name: str, owner: str) -> None:
         middlewares=[context.admins_only],
     )
     def costs(
-        startDate: Annotated[date | None, Query()] = None,
-        endDate: Annotated[date | None, Query()] = None,
+        startDate: StartDate = None,
+        endDate: EndDate = None,
     ) -> CostsOut:
         return owner_costs(owner, startDate, endDate)
 
@@ -61,13 +67,13 @@ def _register(name: str, owner: str) -> None:
         middlewares=[context.admins_only],
     )
     def cost_lines(
-        startDate: Annotated[date | None, Query()] = None,
-        endDate: Annotated[date | None, Query()] = None,
-        service: Annotated[SearchText | None, Query(min_length=1, max_length=128)] = None,
-        q: Annotated[SearchText | None, Query(min_length=1, max_length=256)] = None,
-        sort: Annotated[Literal["-cost", "cost", "-date", "date"], Query()] = "-cost",
-        limit: Annotated[int, Query(ge=1, le=100)] = 50,
-        nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+        startDate: StartDate = None,
+        endDate: EndDate = None,
+        service: ServiceFilter = None,
+        q: LineSearch = None,
+        sort: LineSort = "-cost",
+        limit: PageLimit = 50,
+        nextToken: NextToken = None,
     ) -> CostLinesOut:
         return owner_cost_lines(owner, startDate, endDate, service, q, sort, limit, nextToken)
 

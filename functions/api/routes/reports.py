@@ -4,16 +4,28 @@ the rest from roll-ups)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from api import context, convert
 from api.lazy import reports
 from api.paging import page_cursor
 from api.problems import responses
-from api.schemas import CostLinesOut, CostsOut, SearchText, SummaryOut, UserId
+from api.schemas import (
+    CostLinesOut,
+    CostsOut,
+    EndDate,
+    LineSearch,
+    LineSort,
+    NextToken,
+    PageLimit,
+    ServiceFilter,
+    StartDate,
+    SummaryOut,
+    UserId,
+)
 
 router = Router()
 
@@ -64,8 +76,8 @@ def owner_cost_lines(
 )
 def costs(
     userId: Annotated[UserId, Path()],
-    startDate: Annotated[date | None, Query()] = None,
-    endDate: Annotated[date | None, Query()] = None,
+    startDate: StartDate = None,
+    endDate: EndDate = None,
 ) -> CostsOut:
     return owner_costs(userId, startDate, endDate)
 
@@ -96,12 +108,12 @@ def summary(userId: Annotated[UserId, Path()]) -> SummaryOut:
 )
 def cost_lines(
     userId: Annotated[UserId, Path()],
-    startDate: Annotated[date | None, Query()] = None,
-    endDate: Annotated[date | None, Query()] = None,
-    service: Annotated[SearchText | None, Query(min_length=1, max_length=128)] = None,
-    q: Annotated[SearchText | None, Query(min_length=1, max_length=256)] = None,
-    sort: Annotated[Literal["-cost", "cost", "-date", "date"], Query()] = "-cost",
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+    startDate: StartDate = None,
+    endDate: EndDate = None,
+    service: ServiceFilter = None,
+    q: LineSearch = None,
+    sort: LineSort = "-cost",
+    limit: PageLimit = 50,
+    nextToken: NextToken = None,
 ) -> CostLinesOut:
     return owner_cost_lines(userId, startDate, endDate, service, q, sort, limit, nextToken)

@@ -60,6 +60,8 @@ def select_source(
 
     from tally.sources.cost_explorer import CostExplorerSource
 
-    # The source backs off itself (full jitter); botocore's own retries would multiply it.
-    ce = client("ce", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    # The source backs off itself (full jitter); botocore's own retries would multiply it, and
+    # each Cost Explorer request is billed. One attempt in all: botocore's ``max_attempts``
+    # counts retries after the first, ``total_max_attempts`` the attempts themselves.
+    ce = client("ce", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
     return CostExplorerSource(ce, owner_tag_key=owner_tag_key)
