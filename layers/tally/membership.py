@@ -25,6 +25,27 @@ from tally.tables import ADMIN_GROUP
 CONFIRMED_FOR_SECONDS = 300.0
 
 
+class BriefYes:
+    """A yes remembered for ``confirmed_for`` seconds per key; a no is never remembered, so
+    rights taken away are gone on the next check and rights given are there at once. Used for
+    the pool's answers the API asks on every request (admins group, TOTP)."""
+
+    def __init__(self, monotonic: Callable[[], float], confirmed_for: float) -> None:
+        self._monotonic = monotonic  # a cache's age, not a business date
+        self._confirmed_for = confirmed_for
+        self._confirmed: dict[str, float] = {}
+
+    def ask(self, key: str, check: Callable[[], bool]) -> bool:
+        seen = self._confirmed.get(key)
+        if seen is not None and self._monotonic() - seen < self._confirmed_for:
+            return True
+        if check():
+            self._confirmed[key] = self._monotonic()
+            return True
+        self._confirmed.pop(key, None)
+        return False
+
+
 class AdminMembership(Protocol):
     def is_admin(self, username: str) -> bool: ...
 
@@ -43,19 +64,10 @@ class CognitoAdminMembership:
     ) -> None:
         self._client = client
         self._pool = user_pool_id
-        self._monotonic = monotonic  # a cache's age, not a business date
-        self._confirmed_for = confirmed_for
-        self._confirmed: dict[str, float] = {}
+        self._yes = BriefYes(monotonic, confirmed_for)
 
     def is_admin(self, username: str) -> bool:
-        seen = self._confirmed.get(username)
-        if seen is not None and self._monotonic() - seen < self._confirmed_for:
-            return True
-        if ADMIN_GROUP in self._groups(username):
-            self._confirmed[username] = self._monotonic()
-            return True
-        self._confirmed.pop(username, None)
-        return False
+        return self._yes.ask(username, lambda: ADMIN_GROUP in self._groups(username))
 
     def _groups(self, username: str) -> set[str]:
         groups: set[str] = set()

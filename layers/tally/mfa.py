@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from tally.identity import Caller
+from tally.membership import BriefYes
 from tally.tables import ADMIN_GROUP
 
 REQUIRE_ADMIN_MFA_VARIABLE = "TALLY_REQUIRE_ADMIN_MFA"
@@ -54,20 +55,14 @@ class CognitoMfaDirectory:
     ) -> None:
         self._client = client
         self._pool = user_pool_id
-        self._monotonic = monotonic  # a cache's age, not a business date
-        self._confirmed_for = confirmed_for
-        self._confirmed: dict[str, float] = {}
+        self._yes = BriefYes(monotonic, confirmed_for)
 
     def has_totp(self, username: str) -> bool:
-        seen = self._confirmed.get(username)
-        if seen is not None and self._monotonic() - seen < self._confirmed_for:
-            return True
+        return self._yes.ask(username, lambda: self._totp_on(username))
+
+    def _totp_on(self, username: str) -> bool:
         user = self._client.admin_get_user(UserPoolId=self._pool, Username=username)
-        if TOTP in (user.get("UserMFASettingList") or []):
-            self._confirmed[username] = self._monotonic()
-            return True
-        self._confirmed.pop(username, None)
-        return False
+        return TOTP in (user.get("UserMFASettingList") or [])
 
 
 def enforce_admin_mfa(caller: Caller, directory: MfaDirectory | None) -> Caller:
