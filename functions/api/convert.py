@@ -11,7 +11,8 @@ from tally.money import format_amount
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
     from tally.assignments import AssignedResource
     from tally.forecast import Forecast
-    from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric
+    from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
+    from tally.preferences import UserPreferences
     from tally.reports import (
         Attribution,
         CostLinesPage,
@@ -303,4 +304,28 @@ def claim_out(c: Claim) -> s.ClaimOut:
         decided_at=c.decided_at.isoformat() if c.decided_at else None,
         decided_by=c.decided_by,
         assignment_id=c.assignment_id,
+    )
+
+
+def notification_out(n: Notification) -> s.NotificationOut:
+    return s.NotificationOut(
+        id=n.notification_id,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        link=n.link,
+        created_at=n.created_at.isoformat(),
+        read=n.read,
+        read_at=n.read_at.isoformat() if n.read_at else None,
+    )
+
+
+def preferences_out(p: UserPreferences) -> s.PreferencesOut:
+    prefs = p.preferences
+    return s.PreferencesOut(
+        email_alerts=prefs.email_alerts,
+        digest=prefs.digest.value,  # type: ignore[arg-type]
+        alert_threshold=p.alert_threshold,
+        updated_at=prefs.updated_at.isoformat() if prefs.updated_at else None,
+        version=p.version,
     )

@@ -21,7 +21,17 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from api import context
 from api.problems import problem
-from api.routes import admin, assignments, budgets, claims, me, organisation, reports
+from api.routes import (
+    admin,
+    assignments,
+    budgets,
+    claims,
+    me,
+    notifications,
+    organisation,
+    preferences,
+    reports,
+)
 from api.settings import dashboard_origin
 from tally import access
 from tally.errors import (
@@ -84,6 +94,8 @@ app.include_router(admin.router, prefix="/api/billing")
 app.include_router(organisation.router, prefix="/api/billing")
 app.include_router(claims.router, prefix="/api/billing")
 app.include_router(me.router, prefix="/api")
+app.include_router(notifications.router, prefix="/api")
+app.include_router(preferences.router, prefix="/api")
 
 
 def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Response[Any]:

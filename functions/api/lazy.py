@@ -30,11 +30,21 @@ def lazy_module(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
-    from tally import assignments, budgets, claims, reports
+    from tally import assignments, budgets, claims, notifications, preferences, reports
 else:
     assignments = lazy_module("tally.assignments")
     budgets = lazy_module("tally.budgets")
     claims = lazy_module("tally.claims")
+    notifications = lazy_module("tally.notifications")
+    preferences = lazy_module("tally.preferences")
     reports = lazy_module("tally.reports")
 
-__all__ = ["assignments", "budgets", "claims", "lazy_module", "reports"]
+__all__ = [
+    "assignments",
+    "budgets",
+    "claims",
+    "lazy_module",
+    "notifications",
+    "preferences",
+    "reports",
+]

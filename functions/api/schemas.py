@@ -642,6 +642,65 @@ class ClaimListOut(Out):
     next_token: str | None
 
 
+# --- notifications and preferences ------------------------------------------------------
+
+
+class NotificationOut(Out):
+    id: str = Field(description="stable per notification: what the read and unread routes take")
+    kind: str = Field(
+        description="what it is about: threshold, exceeded, forecast, restatement, "
+        "admin-exceeded, claim, ..."
+    )
+    title: str
+    body: str
+    link: str | None = Field(description='the dashboard page it is about, e.g. "#/budget"')
+    created_at: str
+    read: bool
+    read_at: str | None
+
+
+class NotificationListOut(Out):
+    items: list[NotificationOut] = Field(description="the caller's notifications, newest first")
+    unread_count: int = Field(description="how many of all the caller's notifications are unread")
+    next_token: str | None
+
+
+class ReadAllOut(Out):
+    updated: int = Field(description="how many notifications this marked read")
+    unread_count: int
+
+
+Digest = Literal["off", "daily", "weekly"]
+
+
+class PreferencesIn(ApiModel):
+    email_alerts: Annotated[bool, Field(strict=True)] | None = Field(
+        default=None, description="send budget alerts by email"
+    )
+    digest: Digest | None = Field(default=None, description="the cost digest email's cadence")
+    alert_threshold: Threshold | None = Field(
+        default=None,
+        description="percent of the monthly limit that alerts: your budget's threshold, changed "
+        "from the current month on (a budget change, in its history); needs a budget",
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> PreferencesIn:
+        if self.email_alerts is None and self.digest is None and self.alert_threshold is None:
+            raise ValueError("give emailAlerts, digest, alertThreshold or several")
+        return self
+
+
+class PreferencesOut(Out):
+    email_alerts: bool
+    digest: Digest
+    alert_threshold: int | None = Field(
+        description="your budget's threshold in force this month; null without a budget"
+    )
+    updated_at: str | None = Field(description="null while the defaults hold")
+    version: str = Field(description="the ETag's value: send it back in If-Match to change them")
+
+
 class FieldErrorOut(BaseModel):
     field: str
     message: str

@@ -167,7 +167,11 @@ class Api(Construct):
             "API Gateway invokes this function synchronously and returns its errors to the "
             "caller; a dead-letter queue only ever receives asynchronous invocations.",
         )
-        data.grant(self.function, Access.READ_WRITE, ["users", "assignments", "budgets", "claims"])
+        data.grant(
+            self.function,
+            Access.READ_WRITE,
+            ["users", "assignments", "budgets", "claims", "notifications", "preferences"],
+        )
         # Append-only: no route reads, changes or deletes an audit entry.
         data.grant(self.function, Access.APPEND, ["audit"])
         data.grant(self.function, Access.READ, ["costs", "rollups"])

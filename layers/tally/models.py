@@ -261,3 +261,58 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_key: dict[str, object] | None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """An in-app notification of one user. ``notification_id`` is the producer's idempotency
+    key (``f"{period}#{level}"`` for an alert), unique per user: adding it twice keeps one."""
+
+    notification_id: str
+    user_id: str
+    kind: str  # threshold | exceeded | forecast | restatement | admin-exceeded | claim | ...
+    title: str
+    body: str
+    link: str | None  # a dashboard route such as "#/budget"
+    created_at: datetime
+    read_at: datetime | None = None
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+class DigestCadence(StrEnum):
+    OFF = "off"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A user's notification preferences; ``version`` is for optimistic locking (0: never
+    stored), as a budget's."""
+
+    user_id: str
+    email_alerts: bool = True
+    digest: DigestCadence = DigestCadence.OFF
+    updated_at: datetime | None = None
+    version: int = 0
+
+
+class LedgerState(StrEnum):
+    CLAIMED = "claimed"  # an evaluation is sending it
+    SENT = "sent"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One (user, period, level) of the alert ledger: claimed or sent, with the budget terms
+    it was judged by (``tally.alerts.SentLevel``) and the SES message id once sent."""
+
+    level: str
+    limit: Decimal
+    threshold: int
+    state: LedgerState
+    message_id: str | None
+    at: datetime  # when it was claimed, then when it was marked sent

@@ -81,6 +81,28 @@ CLAIMS = TableSpec(
     ),
 )
 
+# In-app notifications (pk USER#<user>, sk NOTE#<notification id>: the id is the producer's
+# idempotency key, so a conditional put adds each once). Listed newest first by "by-created";
+# "unread" is sparse (only unread items carry unread_user), so the unread count is a keys-only
+# Query of that user's unread items, exact whatever marks or TTL deletions happen. Notifications
+# expire 90 days after they were created.
+NOTIFICATIONS = TableSpec(
+    key="notifications",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(
+        IndexSpec("by-created", hash_key="listed_user", range_key="created"),
+        IndexSpec("unread", hash_key="unread_user", range_key="created", projection="KEYS_ONLY"),
+    ),
+    ttl_attribute="expires",
+)
+# One item per user (pk USER#<user>), versioned like a budget.
+PREFERENCES = TableSpec(key="preferences", hash_key="pk")
+# The alert ledger (pk USER#<user>, sk ALERT#<YYYY-MM>#<level>): which levels of a budget period
+# were claimed or sent, for exactly-once alerts. Kept about 400 days (TTL), past a year's
+# comparisons; a restore matters (a lost ledger re-sends alerts), so it keeps PITR.
+ALERTS = TableSpec(key="alerts", hash_key="pk", range_key="sk", ttl_attribute="expires")
+
 # Powertools idempotency records of the ingest job: ephemeral, so TTL and no PITR.
 IDEMPOTENCY = TableSpec(
     key="idempotency", hash_key="id", ttl_attribute="expiration", holds_billing_data=False
@@ -95,6 +117,9 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     AUDIT,
     IDEMPOTENCY,
     CLAIMS,
+    NOTIFICATIONS,
+    PREFERENCES,
+    ALERTS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

@@ -127,6 +127,26 @@ MATRIX: dict[tuple[str, str], Row] = {
         for what in ("costs", "cost-lines")
     },
     ("GET", "/api/me"): Row(lambda w: ("/api/me", {}), 401, 200, 200, 200),
+    # Notifications and preferences are the caller's own: nobody, admins included, can name
+    # another user's (their notification ids are 404, as missing ones).
+    ("GET", "/api/notifications"): Row(lambda w: ("/api/notifications", {}), 401, 200, 200, 200),
+    ("POST", "/api/notifications/read-all"): Row(
+        lambda w: ("/api/notifications/read-all", {}), 401, 200, 200, 200
+    ),
+    **{
+        ("POST", f"/api/notifications/{{notificationId}}/{mark}"): Row(
+            lambda w, mark=mark: (f"/api/notifications/{alice_notification(w)}/{mark}", {}),
+            401,
+            200,
+            404,
+            404,
+        )
+        for mark in ("read", "unread")
+    },
+    ("GET", "/api/preferences"): Row(lambda w: ("/api/preferences", {}), 401, 200, 200, 200),
+    ("PUT", "/api/preferences"): Row(
+        lambda w: ("/api/preferences", body({"digest": "daily"})), 401, 200, 200, 200
+    ),
     ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
 }
 
@@ -144,6 +164,27 @@ def pending_claim(w: World) -> str:
         policy=claims.ClaimPolicy(org_accounts=frozenset({"123456789012"})),
     )
     return made.claim_id
+
+
+def alice_notification(w: World) -> str:
+    """An unread notification of alice's; its id as a path segment ("#" percent-encoded)."""
+    from datetime import UTC, datetime
+
+    from api import context
+    from tally.models import Notification
+
+    context.stores().notifications.add(
+        Notification(
+            notification_id="2026-11#threshold",
+            user_id="u-alice",
+            kind="threshold",
+            title="You have used 80% of your November AWS budget",
+            body="$80.00 of $100.00",
+            link="#/budget",
+            created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+        )
+    )
+    return "2026-11%23threshold"
 
 
 # For the budget-creation row the data belongs to bob: the owner is bob, the other is alice.
@@ -187,6 +228,8 @@ def _state(api: Api) -> tuple[object, ...]:
     return (
         sorted(a.assignment_id for a in s.assignments.all()),
         [s.budgets.get_for_user(u) for u in ("u-alice", "u-bob")],
+        [s.preferences.get(u) for u in ("u-alice", "u-bob", "u-admin")],
+        s.notifications.list("u-alice", limit=100, start_key=None).items,
     )
 
 

@@ -36,6 +36,8 @@ EXPECTED_TABLE_ACCESS = {
         "assignments": READ | WRITE,
         "budgets": READ | WRITE,
         "claims": READ | WRITE,
+        "notifications": READ | WRITE,
+        "preferences": READ | WRITE,
         "audit": {"dynamodb:PutItem"},
         "costs": READ,
         "rollups": READ,

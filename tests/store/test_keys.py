@@ -32,6 +32,9 @@ AT = datetime(2026, 11, 20, 12, 0, 5, 123456, tzinfo=UTC)
         (keys.approver("u-bob"), "APPROVER#u-bob"),
         (keys.PENDING, "PENDING"),
         (keys.timed(AT, "a1"), "2026-11-20T12:00:05.123456+00:00#a1"),
+        (keys.notification("2026-11#threshold"), "NOTE#2026-11#threshold"),
+        (keys.alert("2026-11", "threshold"), "ALERT#2026-11#threshold"),
+        (keys.alert_period("2026-11"), "ALERT#2026-11#"),
     ],
 )
 def test_each_key_is_the_string_it_always_was(built: str, literal: str) -> None:
@@ -43,7 +46,7 @@ def test_a_guard_sorts_under_the_user_prefix() -> None:
 
 
 PREFIXED = [keys.user, keys.assignment, keys.resource, keys.budget, keys.owner, keys.month]
-PREFIXED += [keys.claim, keys.approver]
+PREFIXED += [keys.claim, keys.approver, keys.notification]
 
 
 @pytest.mark.parametrize("key", PREFIXED, ids=lambda k: k.prefix)
@@ -72,6 +75,12 @@ def test_the_cost_day_bounds_take_every_line_of_the_first_and_last_day_only() ->
     assert all(first <= k <= last for k in inside)
     assert not any(first <= k <= last for k in outside)
     assert (first, last) == ("2026-02-28", "2026-03-01#~")
+
+
+def test_a_period_prefix_takes_only_its_own_period() -> None:
+    prefix = keys.alert_period("2026-1")
+    assert keys.alert("2026-1", "exceeded").startswith(prefix)
+    assert not keys.alert("2026-11", "exceeded").startswith(prefix)
 
 
 def test_timed_keys_sort_by_time() -> None:

@@ -1,5 +1,6 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
-``costs``, ``rollups``, ``audit``, ``claims``), each holding its interface (a Protocol), its
+``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
+``alert_ledger``), each holding its interface (a Protocol), its
 pynamodb items, the mapping between domain models and items, its DynamoDB store and its
 in-memory fake. Key formats live in ``keys``; the keyed base items in ``base``. pynamodb items
 never leave this package.
@@ -18,11 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tally.settings import Settings
+    from tally.store.alert_ledger import AlertLedger
     from tally.store.assignments import AssignmentStore
     from tally.store.audit import AuditLog
     from tally.store.budgets import BudgetStore
     from tally.store.claims import ClaimStore
     from tally.store.costs import CostStore
+    from tally.store.notifications import NotificationStore
+    from tally.store.preferences import PreferenceStore
     from tally.store.rollups import RollupStore
     from tally.store.users import UserDirectory
 
@@ -39,6 +43,9 @@ class Stores:
     rollups: RollupStore
     audit: AuditLog
     claims: ClaimStore
+    notifications: NotificationStore
+    preferences: PreferenceStore
+    alert_ledger: AlertLedger
 
 
 def aggregates() -> list[str]:

@@ -17,6 +17,9 @@ need no format and are written as the id.
 | rollups     | OWNER#<owner>          | MONTH#<YYYY-MM>                    |
 | claims      | CLAIM#<id>             | CLAIM, APPROVER#<user>             |
 | audit       | USER#<subject user>    | <ISO time>#<unique id>             |
+| notifications | USER#<user>          | NOTE#<notification id>             |
+| preferences | USER#<user>            | (none)                             |
+| alerts      | USER#<user>            | ALERT#<YYYY-MM>#<level>            |
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ owner = Prefixed("OWNER#")
 month = Prefixed("MONTH#")  # of YYYY-MM
 claim = Prefixed("CLAIM#")
 approver = Prefixed("APPROVER#")
+
+notification = Prefixed("NOTE#")
 
 PROFILE = "PROFILE"
 ASSIGNMENT = "ASSIGNMENT"
@@ -86,3 +91,13 @@ def timed(at: datetime, unique: str) -> str:
 def time_of(key: str) -> datetime:
     """The time a ``timed`` key was built from."""
     return datetime.fromisoformat(key.split("#")[0])
+
+
+def alert(period: str, level: str) -> str:
+    """The alert ledger's sort key of a (budget period, level)."""
+    return f"{alert_period(period)}{level}"
+
+
+def alert_period(period: str) -> str:
+    """The prefix (for begins_with) of every alert ledger entry of a budget period."""
+    return f"ALERT#{period}#"
