@@ -46,8 +46,9 @@ synth: $(STAMP)
 	$(PY) app.py
 
 ## make screenshots: refresh docs/screenshots/ (light and dark) from the browser tests' demo on
-## their pinned dates (2026-11-25; the first days of a month on 2026-12-01). `make test` takes the
-## same pictures into a temporary folder, so it never changes the tree.
+## their pinned dates (2026-11-25; the first days of a month on 2026-12-01), and every email
+## (email-<kind>-desktop|phone.png and its text part). `make test` takes the same pictures into
+## a temporary folder, so it never changes the tree.
 screenshots: $(STAMP)
 	TALLY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -k screenshots -q -p no:cacheprovider
 

@@ -5,9 +5,9 @@ of this repository, under ``python/`` (Lambda puts ``/opt/python`` on ``sys.path
 are chosen for the function's runtime and architecture, not the machine's, so an arm64
 Python 3.14 layer builds the same way on an x86 laptop with Python 3.11.
 
-Two layers are built so: ``SHARED_LAYER`` (the ``tally`` package and ``requirements.txt``, on
-every function) and ``INGEST_LAYER`` (``requirements-ingest.txt``: pyarrow for Parquet FOCUS
-exports, too big for the functions that do not read them).
+Two layers are built so: ``SHARED_LAYER`` (the ``tally`` package, ``requirements.txt`` and the
+email templates, on every function) and ``INGEST_LAYER`` (``requirements-ingest.txt``: pyarrow
+for Parquet FOCUS exports, too big for the functions that do not read them).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ PACKAGE_DIR = LAYERS_DIR / "tally"
 REQUIREMENTS = ROOT / "requirements.txt"
 INGEST_REQUIREMENTS = ROOT / "requirements-ingest.txt"
 FUNCTIONS_DIR = ROOT / "functions"
+EMAIL_TEMPLATES_DIR = ROOT / "templates" / "email"
 
 # Lambda's Python 3.14 runs on Amazon Linux 2023 (glibc 2.34). pip does not widen a
 # manylinux_2_x platform to older glibc versions by itself, and some wheels (cryptography)
@@ -49,14 +50,23 @@ SKIPPED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """What goes into one layer: ``requirements`` installed by pip, and ``package`` (a folder
-    of this repository) copied next to them when given."""
+    """What goes into one layer: ``requirements`` installed by pip, ``package`` (a folder
+    of this repository) copied next to them when given, and ``folders``: (path in the
+    layer, folder of this repository) copied beside ``python/``, which Lambda mounts at
+    ``/opt/<path>``."""
 
     requirements: Path
     package: Path | None = None
+    folders: tuple[tuple[str, Path], ...] = ()
 
 
-SHARED_LAYER = LayerSpec(requirements=REQUIREMENTS, package=PACKAGE_DIR)
+# The email templates at /opt/templates/email: where tally.email.render looks from
+# /opt/python/tally/email/ when TALLY_TEMPLATES_DIR is unset (its docstring).
+SHARED_LAYER = LayerSpec(
+    requirements=REQUIREMENTS,
+    package=PACKAGE_DIR,
+    folders=(("templates/email", EMAIL_TEMPLATES_DIR),),
+)
 INGEST_LAYER = LayerSpec(requirements=INGEST_REQUIREMENTS)
 
 
@@ -95,6 +105,10 @@ def layer_asset_hash(spec: LayerSpec) -> str:
     if spec.package is not None:
         for path in _package_files(spec.package):
             digest.update(str(path.relative_to(spec.package.parent)).encode())
+            digest.update(path.read_bytes())
+    for target, folder in spec.folders:
+        for path in _package_files(folder):
+            digest.update(f"{target}/{path.relative_to(folder)}".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -150,6 +164,8 @@ def build_layer(output_dir: Path, spec: LayerSpec) -> None:
         shutil.copytree(
             spec.package, site / spec.package.name, ignore=shutil.ignore_patterns(*SKIPPED_NAMES)
         )
+    for target, folder in spec.folders:
+        shutil.copytree(folder, output_dir / target, ignore=shutil.ignore_patterns(*SKIPPED_NAMES))
 
 
 @jsii.implements(ILocalBundling)

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from constructs import Node
 
 from infra.constructs.lambda_factory import log_retention
+from tally.sources.selection import SOURCE_KINDS as COST_SOURCES
 
-COST_SOURCES = ("cost-explorer", "focus")
 BUDGET_METRICS = ("billed", "effective")
 CLAIM_UNOWNED = ("hold", "accept")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -10,6 +10,8 @@ from tally.tables import ADMIN_GROUP, USER_GROUP
 # SNS topics are named "<stack or prefix>-<key>".
 ADMIN_ALERTS_TOPIC = "admin-alerts"
 OPERATIONS_TOPIC = "operations"
+# SES bounces and complaints for the alerts function (deployed only: moto's SES sends none).
+EMAIL_FEEDBACK_TOPIC = "email-feedback"
 
 # Cognito: the password policy the issue asks for (at least 12 characters, all four classes).
 PASSWORD_MIN_LENGTH = 12

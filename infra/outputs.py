@@ -23,6 +23,12 @@ INGEST_FUNCTION_NAME = "IngestFunctionName"
 INGEST_DEAD_LETTER_QUEUE_URL = "IngestDeadLetterQueueUrl"
 MONITORING_DASHBOARD_NAME = "MonitoringDashboardName"
 PAGE_TOKEN_SECRET_ARN = "PageTokenSecretArn"  # noqa: S105 - an output id, not a secret
+ALERTS_FUNCTION_NAME = "AlertsFunctionName"
+ALERTS_QUEUE_URL = "AlertsQueueUrl"
+ALERTS_DEAD_LETTER_QUEUE_URL = "AlertsDeadLetterQueueUrl"
+ALERTS_FAN_OUT_DEAD_LETTER_QUEUE_URL = "AlertsFanOutDeadLetterQueueUrl"
+SES_CONFIGURATION_SET = "SesConfigurationSetName"
+UNSUBSCRIBE_SECRET_ARN = "UnsubscribeSecretArn"  # noqa: S105 - an output id, not a secret
 
 
 def table_name(spec: TableSpec) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Stack, Tags
 from constructs import Construct
 
 from infra import outputs
 from infra.config import TallyConfig
+from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.dashboard import Dashboard
@@ -19,7 +20,7 @@ from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
 from infra.constructs.lambda_factory import FunctionRuntime
 from infra.constructs.messaging import Messaging
-from infra.constructs.monitoring import Monitoring
+from infra.constructs.monitoring import MetricAlarm, Monitoring
 from infra.constructs.storage import Storage
 from infra.names import METRICS_NAMESPACE
 from tally.tables import ALL_TABLES
@@ -113,17 +114,52 @@ class TallyStack(Stack):
             cost_source=config.cost_source,
             restatement_days=config.restatement_days,
         )
+        alerts = Alerts(
+            self,
+            "Alerts",
+            runtime=runtime,
+            data=data,
+            events=domain_events,
+            messaging=messaging,
+            dashboard_url=f"{dashboard.origin}/",
+            api_url=api.url,
+        )
+        # The API seals webhook URLs and verifies unsubscribe links with the alerts' key and
+        # secret. (No TALLY_API_URL for the API: its own URL would make the function depend
+        # on the deployment that depends on it.)
+        for name, value in alerts.environment.items():
+            api.function.add_environment(name, value)
+        alerts.grant_secrets(api.function, seal=True)
         monitoring = Monitoring(
             self,
             "Monitoring",
             alarm_topic=messaging.operations,
-            functions={"api": api.function, "ingest": ingest.function},
+            functions={"api": api.function, "ingest": ingest.function, "alerts": alerts.function},
             rest_api=api.rest_api,
             dead_letter_queues={
                 "ingest": ingest.dead_letter_queue,
                 "email-delivery": messaging.delivery_failures,
+                "alerts": alerts.dead_letter_queue,
+                "alerts-fan-out": alerts.fan_out_dead_letter_queue,
             },
             tables=data.tables,
+            metric_alarms={
+                "alerts-emails-deferred": MetricAlarm(
+                    alerts.metric("EmailsDeferred", period=Duration.days(1)),
+                    "Alert emails were deferred in the last day (the per-run cap was reached "
+                    "or SES refused them); they go out with the next runs, oldest first.",
+                )
+            },
+            metric_graphs={
+                "Alert emails (per hour)": [
+                    alerts.metric(name, period=Duration.hours(1))
+                    for name in ("EmailsSent", "EmailsDeferred", "EmailsFailed", "DigestsSent")
+                ],
+                "Alerts: users and other channels (per hour)": [
+                    alerts.metric(name, period=Duration.hours(1))
+                    for name in ("AlertsEvaluatedUsers", "AdminAlerts", "WebhooksFailed")
+                ],
+            },
         )
 
         self._output(outputs.API_URL, api.url, "Base URL of the API (paths start with /api)")
@@ -161,6 +197,28 @@ class TallyStack(Stack):
             outputs.INGEST_DEAD_LETTER_QUEUE_URL,
             ingest.dead_letter_queue.queue_url,
             "Failed ingest runs",
+        )
+        self._output(outputs.ALERTS_FUNCTION_NAME, alerts.function.function_name, "Alerts function")
+        self._output(outputs.ALERTS_QUEUE_URL, alerts.queue.queue_url, "Alerts fan-out queue")
+        self._output(
+            outputs.ALERTS_DEAD_LETTER_QUEUE_URL,
+            alerts.dead_letter_queue.queue_url,
+            "Alert events that failed after every retry",
+        )
+        self._output(
+            outputs.ALERTS_FAN_OUT_DEAD_LETTER_QUEUE_URL,
+            alerts.fan_out_dead_letter_queue.queue_url,
+            "Users the alerts fan-out could not evaluate",
+        )
+        self._output(
+            outputs.SES_CONFIGURATION_SET,
+            alerts.configuration_set.configuration_set_name,
+            "SES configuration set of alert emails (bounces and complaints)",
+        )
+        self._output(
+            outputs.UNSUBSCRIBE_SECRET_ARN,
+            alerts.unsubscribe_secret.secret_arn,
+            "Unsubscribe link keys (rotating them: docs/deploy.md)",
         )
         self._output(
             outputs.MONITORING_DASHBOARD_NAME,

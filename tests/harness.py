@@ -58,7 +58,10 @@ class Api:
             **(out.get("headers") or {}),
             **{k: v[-1] for k, v in (out.get("multiValueHeaders") or {}).items()},
         }
-        body = json.loads(out["body"]) if out.get("body") else None
+        text = out.get("body")
+        # JSON and problem+json are read; a page (the unsubscribe link's HTML) stays text.
+        is_json = "json" in headers.get("Content-Type", "application/json")
+        body = (json.loads(text) if is_json else text) if text else None
         return Reply(out["statusCode"], headers, body)
 
 

@@ -322,10 +322,20 @@ def notification_out(n: Notification) -> s.NotificationOut:
 
 def preferences_out(p: UserPreferences) -> s.PreferencesOut:
     prefs = p.preferences
+    hook, stopped = prefs.webhook, prefs.email_suppressed
     return s.PreferencesOut(
         email_alerts=prefs.email_alerts,
         digest=prefs.digest.value,  # type: ignore[arg-type]
         alert_threshold=p.alert_threshold,
+        # The hint only: the URL itself is a credential (anyone holding it can post).
+        webhook=s.WebhookOut(hint=hook.hint, flavour=hook.flavour) if hook else None,
+        email_suppressed=s.EmailSuppressedOut(
+            reason=stopped.reason,  # type: ignore[arg-type]
+            since=stopped.at.isoformat(),
+            address=stopped.address,
+        )
+        if stopped
+        else None,
         updated_at=prefs.updated_at.isoformat() if prefs.updated_at else None,
         version=p.version,
     )

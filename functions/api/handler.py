@@ -31,6 +31,7 @@ from api.routes import (
     organisation,
     preferences,
     reports,
+    unsubscribe,
 )
 from api.settings import dashboard_origin
 from tally import access
@@ -96,6 +97,12 @@ app.include_router(claims.router, prefix="/api/billing")
 app.include_router(me.router, prefix="/api")
 app.include_router(notifications.router, prefix="/api")
 app.include_router(preferences.router, prefix="/api")
+app.include_router(unsubscribe.router, prefix="/api")
+
+# The only paths served without a Cognito identity: the digest's unsubscribe link, which a
+# mail client follows with the signed token it carries (RFC 8058). The gateway exposes exactly
+# these without its authorizer (infra/constructs/api.py, infra/local/gateway.py).
+PUBLIC_PATHS = frozenset({"/api" + unsubscribe.PATH})
 
 
 def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Response[Any]:
@@ -109,7 +116,12 @@ def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Respo
 
     The caller is worked out here once (token, app client, admin membership, MFA) and kept in
     the routing context, which Powertools clears after every request: routes, ``admins_only``
-    and ``context.view`` read it with ``context.current_caller``."""
+    and ``context.view`` read it with ``context.current_caller``.
+
+    ``PUBLIC_PATHS`` run without a caller: their token is their authorisation, and
+    ``context.view`` still refuses them (no caller in the context)."""
+    if app.current_event.path in PUBLIC_PATHS:
+        return next_middleware(app)
     caller = context.identify(app)
     app.append_context(caller=caller)
     user_id = (app.context.get("_route_args") or {}).get("userId")

@@ -30,7 +30,15 @@ def lazy_module(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
-    from tally import assignments, budgets, claims, notifications, preferences, reports
+    from tally import (
+        assignments,
+        budgets,
+        claims,
+        notifications,
+        preferences,
+        reports,
+        unsubscribe,
+    )
 else:
     assignments = lazy_module("tally.assignments")
     budgets = lazy_module("tally.budgets")
@@ -38,6 +46,7 @@ else:
     notifications = lazy_module("tally.notifications")
     preferences = lazy_module("tally.preferences")
     reports = lazy_module("tally.reports")
+    unsubscribe = lazy_module("tally.unsubscribe")
 
 __all__ = [
     "assignments",
@@ -47,4 +56,5 @@ __all__ = [
     "notifications",
     "preferences",
     "reports",
+    "unsubscribe",
 ]

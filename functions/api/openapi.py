@@ -6,7 +6,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-DESCRIPTION = """Tally's billing API. Every route needs a Cognito ID token in `Authorization`.
+DESCRIPTION = """Tally's billing API. Every route needs a Cognito ID token in `Authorization`,
+except the digest's unsubscribe link (`/api/unsubscribe`), which its signed token authorises.
 A user sees and changes only their own data; members of the `admins` group see everyone's.
 Amounts are decimal strings with a currency. Errors are RFC 9457 `application/problem+json`.
 List endpoints take `limit` (1-100) and return an opaque `nextToken`, valid only for the

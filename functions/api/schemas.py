@@ -673,6 +673,16 @@ class ReadAllOut(Out):
 Digest = Literal["off", "daily", "weekly"]
 
 
+# Slack's and Teams' incoming webhook URLs are well under this; longer is not a webhook.
+MAX_WEBHOOK_URL = 2048
+WebhookUrl = Annotated[
+    str,
+    Field(strict=True),
+    StringConstraints(min_length=1, max_length=MAX_WEBHOOK_URL),
+    AfterValidator(_plain),
+]
+
+
 class PreferencesIn(ApiModel):
     email_alerts: Annotated[bool, Field(strict=True)] | None = Field(
         default=None, description="send budget alerts by email"
@@ -683,12 +693,62 @@ class PreferencesIn(ApiModel):
         description="percent of the monthly limit that alerts: your budget's threshold, changed "
         "from the current month on (a budget change, in its history); needs a budget",
     )
+    webhook_url: WebhookUrl | None = Field(
+        default=None,
+        description="a Slack or Teams incoming webhook (https, a public host) that receives your "
+        "alerts; null removes it. Stored encrypted and never shown again in full",
+    )
+    email_suppressed: None = Field(
+        default=None,
+        description="null: email me again. After a permanent bounce or a spam complaint Tally "
+        "stops emailing that address until you say your mailbox is fixed",
+    )
+
+    @field_validator("email_suppressed", mode="before")
+    @classmethod
+    def _only_null(cls, value: object) -> object:
+        if value is not None:
+            raise ValueError("only null, to have email sent again once your mailbox is fixed")
+        return value
 
     @model_validator(mode="after")
     def _changes_something(self) -> PreferencesIn:
-        if self.email_alerts is None and self.digest is None and self.alert_threshold is None:
-            raise ValueError("give emailAlerts, digest, alertThreshold or several")
+        given = {"webhook_url", "email_suppressed"} & self.model_fields_set
+        if (
+            self.email_alerts is None
+            and self.digest is None
+            and self.alert_threshold is None
+            and not given
+        ):
+            raise ValueError(
+                "give emailAlerts, digest, alertThreshold, webhookUrl, emailSuppressed or several"
+            )
         return self
+
+    @property
+    def removes_webhook(self) -> bool:
+        return "webhook_url" in self.model_fields_set and self.webhook_url is None
+
+    @property
+    def resumes_email(self) -> bool:
+        return "email_suppressed" in self.model_fields_set
+
+
+class WebhookOut(Out):
+    hint: str = Field(
+        description="enough to recognise it, never the URL: scheme, host and its last four "
+        'characters, e.g. "https://hooks.slack.com/…/x9Qa"'
+    )
+    flavour: str = Field(description="the message format used: slack, teams or generic")
+
+
+class EmailSuppressedOut(Out):
+    reason: Literal["bounce", "complaint"] = Field(
+        description="bounce: the mail server refused the address for good; complaint: a message "
+        "was reported as spam"
+    )
+    since: str
+    address: str = Field(description="the address Tally stopped emailing")
 
 
 class PreferencesOut(Out):
@@ -697,8 +757,17 @@ class PreferencesOut(Out):
     alert_threshold: int | None = Field(
         description="your budget's threshold in force this month; null without a budget"
     )
+    webhook: WebhookOut | None = Field(description="your chat webhook; null without one")
+    email_suppressed: EmailSuppressedOut | None = Field(
+        description="set while Tally has stopped emailing you (a bounce or a complaint); alerts "
+        "still appear in the app. Send emailSuppressed: null to resume"
+    )
     updated_at: str | None = Field(description="null while the defaults hold")
     version: str = Field(description="the ETag's value: send it back in If-Match to change them")
+
+
+class UnsubscribeOut(Out):
+    digest: Digest = Field(description="the digest's cadence now: off")
 
 
 class FieldErrorOut(BaseModel):

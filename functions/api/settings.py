@@ -18,6 +18,9 @@ from tally.settings import ConfigurationError, Environment, FunctionSettings
 APP_CLIENT_IDS = "TALLY_APP_CLIENT_IDS"
 USER_POOL_ID = "TALLY_USER_POOL_ID"
 DASHBOARD_ORIGIN = "TALLY_DASHBOARD_ORIGIN"
+WEBHOOK_KEY_ID = "TALLY_WEBHOOK_KEY_ID"
+WEBHOOK_ALLOW_LOOPBACK = "TALLY_WEBHOOK_ALLOW_LOOPBACK"
+UNSUBSCRIBE_SECRET_ID = "TALLY_UNSUBSCRIBE_SECRET_ID"  # noqa: S105 - a variable name
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,23 @@ class ApiSettings(FunctionSettings):
     require_admin_mfa: bool = False
     # The dashboard's origin, the only one CORS lets in; None: no CORS headers.
     dashboard_origin: str | None = None
+    # The KMS key that seals webhook URLs (id or ARN). Only the webhook routes need it: they
+    # fail loudly without it (api.channels), the rest of the API does not.
+    webhook_key_id: str | None = None
+    # The local stack's own webhook receiver is on 127.0.0.1; never set in AWS.
+    webhook_allow_loopback: bool = False
+    # The Secrets Manager secret of the unsubscribe links' HMAC keys ({"current": ...}), the
+    # one the alerts function signs with. Only the unsubscribe routes need it.
+    unsubscribe_secret_id: str | None = None
 
     variables: ClassVar[tuple[str, ...]] = (
         APP_CLIENT_IDS,
         USER_POOL_ID,
         REQUIRE_ADMIN_MFA,
         DASHBOARD_ORIGIN,
+        WEBHOOK_KEY_ID,
+        WEBHOOK_ALLOW_LOOPBACK,
+        UNSUBSCRIBE_SECRET_ID,
     )
 
     @classmethod
@@ -52,11 +66,17 @@ class ApiSettings(FunctionSettings):
         pool = env[USER_POOL_ID] or None
         if require_mfa and not pool:
             raise ConfigurationError(f"{REQUIRE_ADMIN_MFA} needs {USER_POOL_ID}")
+        loopback = (env[WEBHOOK_ALLOW_LOOPBACK] or "false").strip().lower()
+        if loopback not in ("true", "false"):
+            raise ConfigurationError(f"{WEBHOOK_ALLOW_LOOPBACK} must be 'true' or 'false'")
         return {
             "app_client_ids": ids,
             "user_pool_id": pool,
             "require_admin_mfa": require_mfa,
             "dashboard_origin": dashboard_origin(env),
+            "webhook_key_id": env[WEBHOOK_KEY_ID] or None,
+            "webhook_allow_loopback": loopback == "true",
+            "unsubscribe_secret_id": env[UNSUBSCRIBE_SECRET_ID] or None,
         }
 
 

@@ -1,8 +1,11 @@
-"""The HTTPS API: API Gateway REST in front of the API function, Cognito on every method.
+"""The HTTPS API: API Gateway REST in front of the API function, Cognito on every method but
+one.
 
 Everything under ``/api/{proxy+}`` goes to one function (Powertools routes inside it); the
 gateway authenticates, validates, throttles, logs, and answers its own errors in the same
-problem+json shape the function uses.
+problem+json shape the function uses. ``/api/unsubscribe`` (GET, POST) is the exception: the
+digest's one-click unsubscribe link, followed from a mail client without a Cognito token and
+authorised by the signed token it carries (``api.handler.PUBLIC_PATHS``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from infra.constructs.lambda_factory import FunctionRuntime, log_retention
 from tally.resource_types import RESOURCE_TYPES
 
 STAGE_NAME = "prod"
+# The public resource under /api and the methods it has (api.routes.unsubscribe).
+UNSUBSCRIBE_RESOURCE = "unsubscribe"
+UNSUBSCRIBE_METHODS = ("GET", "POST")
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
 
@@ -249,7 +255,8 @@ class Api(Construct):
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
-        proxy = self.rest_api.root.add_resource("api").add_resource("{proxy+}")
+        api_root = self.rest_api.root.add_resource("api")
+        proxy = api_root.add_resource("{proxy+}")
         proxy.add_method(
             "ANY",
             apigateway.LambdaIntegration(self.function, proxy=True),
@@ -261,6 +268,25 @@ class Api(Construct):
                 "method.request.header.Authorization": True,
             },
         )
+        # A literal resource wins over {proxy+} for its own path, so only these two methods
+        # of this one path skip the authorizer; any other method on it is API Gateway's 404.
+        # The function answers a missing or bad token itself (422 on token), with a page.
+        unsubscribe = api_root.add_resource(UNSUBSCRIBE_RESOURCE)
+        for method in UNSUBSCRIBE_METHODS:
+            public = unsubscribe.add_method(
+                method,
+                apigateway.LambdaIntegration(self.function, proxy=True),
+                authorization_type=apigateway.AuthorizationType.NONE,
+            )
+            reason = (
+                "The digest's one-click unsubscribe link (RFC 8058) is followed from a mail "
+                "client, which has no Cognito token: a signed, expiring, user-bound token in "
+                "the link authorises it instead, verified by the function before anything "
+                "changes; it can only turn that user's digest off. Every other method and "
+                "path keeps the Cognito authorizer."
+            )
+            nag.acknowledge(public, "AwsSolutions-APIG4", reason)
+            nag.acknowledge(public, "AwsSolutions-COG4", reason)
 
         cors_headers = {"Access-Control-Allow-Origin": f"'{allowed_origin}'", "Vary": "'Origin'"}
         for gateway_problem in GATEWAY_PROBLEMS:

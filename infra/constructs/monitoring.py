@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigateway
@@ -21,6 +22,16 @@ API_SERVER_ERROR_RATE = 0.01
 API_LATENCY_P90_MS = 3000
 
 
+@dataclass(frozen=True)
+class MetricAlarm:
+    """An alarm on one of the functions' own metrics: raised when the metric reaches
+    ``threshold`` in ``metric``'s period."""
+
+    metric: cloudwatch.IMetric
+    description: str
+    threshold: float = 1
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -32,6 +43,8 @@ class Monitoring(Construct):
         rest_api: apigateway.RestApi,
         dead_letter_queues: Mapping[str, sqs.IQueue],
         tables: Mapping[str, dynamodb.ITableV2],
+        metric_alarms: Mapping[str, MetricAlarm] | None = None,
+        metric_graphs: Mapping[str, Sequence[cloudwatch.IMetric]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
@@ -78,6 +91,8 @@ class Monitoring(Construct):
                 threshold=1,
                 description=f"Messages wait in the {name} dead-letter queue.",
             )
+        for name, spec in (metric_alarms or {}).items():
+            self._alarm(name, spec.metric, threshold=spec.threshold, description=spec.description)
         for key, table in tables.items():
             self._alarm(
                 f"table-{key}-throttles",
@@ -178,6 +193,11 @@ class Monitoring(Construct):
                 ],
             ),
         )
+        # The functions' own metrics (the alerts' emails and messages), one graph per title.
+        if metric_graphs:
+            self.dashboard.add_widgets(
+                *(_graph(title, list(metrics)) for title, metrics in metric_graphs.items())
+            )
 
     def _alarm(
         self,

@@ -34,6 +34,8 @@ from infra.names import (
     PASSWORD_MIN_LENGTH,
     TEMPORARY_PASSWORD_VALIDITY_DAYS,
 )
+from tally.events import COSTS_INGESTED
+from tally.events import SOURCE as EVENT_SOURCE
 from tally.identity import check_group_name
 from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, TableSpec, create_table_request
 
@@ -41,6 +43,11 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_AWS_PORT = 5000
 DEFAULT_PREFIX = "tally-local"
 SENDER_EMAIL = "tally@example.com"
+# The alerts function's per-run email cap, as deployed (TALLY_ALERT_EMAIL_CAP).
+ALERT_EMAIL_CAP = 500
+# Deliveries of one message before it moves to its dead-letter queue: the first and two
+# retries, as the EventBridge rule and the SQS event source retry in AWS.
+MAX_RECEIVES = 3
 # moto's fake credentials; they only ever reach the moto server.
 FAKE_ACCESS_KEY = "testing"
 FAKE_SECRET_KEY = "testing"  # noqa: S105 - not a secret, moto's documented placeholder
@@ -182,6 +189,16 @@ class LocalAws:
     operations_topic_arn: str
     event_bus_name: str
     page_token_secret_id: str  # ARN of the secret holding the page-token keys
+    # The alerts function's wiring (infra/local/alerts.py routes it): the rule on the bus
+    # delivers CostsIngested to ``alerts_events_queue_url``; the fan-out goes through
+    # ``alerts_queue_url``; each has a dead-letter queue.
+    alerts_events_queue_url: str
+    alerts_events_dlq_url: str
+    alerts_queue_url: str
+    alerts_dlq_url: str
+    ses_configuration_set: str
+    webhook_key_id: str  # ARN of the KMS key sealing webhook URLs
+    unsubscribe_secret_id: str  # ARN of the secret holding the unsubscribe signing keys
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.endpoint_url, self.region)
@@ -190,8 +207,11 @@ class LocalAws:
     def jwks_url(self) -> str:
         return f"{self.endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
 
-    def handler_env(self) -> dict[str, str]:
-        """Environment for the handlers: the Settings variables plus fake credentials."""
+    def handler_env(self, gateway_url: str | None = None) -> dict[str, str]:
+        """Environment for the handlers: the Settings variables plus fake credentials.
+
+        ``gateway_url`` (the local gateway's origin, known once it is bound) gives the links
+        the alerts put in their messages: the dashboard and the unsubscribe endpoint."""
         env = {
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
@@ -211,6 +231,18 @@ class LocalAws:
             "TALLY_ADMIN_TOPIC_ARN": self.admin_topic_arn,
             "TALLY_OPERATIONS_TOPIC_ARN": self.operations_topic_arn,
             "TALLY_EVENT_BUS_NAME": self.event_bus_name,
+            "TALLY_SES_CONFIGURATION_SET": self.ses_configuration_set,
+            "TALLY_WEBHOOK_KEY_ID": self.webhook_key_id,
+            "TALLY_UNSUBSCRIBE_SECRET_ID": self.unsubscribe_secret_id,
+            "TALLY_ALERTS_QUEUE_URL": self.alerts_queue_url,
+            "TALLY_ALERT_EMAIL_CAP": str(ALERT_EMAIL_CAP),
+            # The stack runs its own webhook receiver at http://127.0.0.1:<port>/webhooks/...;
+            # only here may a webhook URL be plain http on a loopback address.
+            "TALLY_WEBHOOK_ALLOW_LOOPBACK": "true",
+            # Not the handlers': where the local routing (infra/local/alerts.py) polls.
+            "TALLY_LOCAL_ALERTS_EVENTS_QUEUE_URL": self.alerts_events_queue_url,
+            "TALLY_LOCAL_ALERTS_EVENTS_DLQ_URL": self.alerts_events_dlq_url,
+            "TALLY_LOCAL_ALERTS_DLQ_URL": self.alerts_dlq_url,
             # Costs come from FOCUS files in the export bucket, as with AWS Data Exports.
             "TALLY_COST_SOURCE": "focus",
             "TALLY_EXPORT_PREFIX": "focus/",
@@ -218,6 +250,10 @@ class LocalAws:
             # No X-Ray daemon on a laptop.
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
+        if gateway_url is not None:
+            base = gateway_url.rstrip("/")
+            env["TALLY_DASHBOARD_URL"] = f"{base}/"
+            env["TALLY_API_URL"] = f"{base}/api"
         for spec in ALL_TABLES:
             env[spec.env_var] = self.table_names[spec.key]
         return env
@@ -237,6 +273,13 @@ class LocalAws:
             operations_topic_arn=env["TALLY_OPERATIONS_TOPIC_ARN"],
             event_bus_name=env["TALLY_EVENT_BUS_NAME"],
             page_token_secret_id=env["TALLY_PAGE_TOKEN_SECRET_ID"],
+            alerts_events_queue_url=env["TALLY_LOCAL_ALERTS_EVENTS_QUEUE_URL"],
+            alerts_events_dlq_url=env["TALLY_LOCAL_ALERTS_EVENTS_DLQ_URL"],
+            alerts_queue_url=env["TALLY_ALERTS_QUEUE_URL"],
+            alerts_dlq_url=env["TALLY_LOCAL_ALERTS_DLQ_URL"],
+            ses_configuration_set=env["TALLY_SES_CONFIGURATION_SET"],
+            webhook_key_id=env["TALLY_WEBHOOK_KEY_ID"],
+            unsubscribe_secret_id=env["TALLY_UNSUBSCRIBE_SECRET_ID"],
         )
 
 
@@ -312,7 +355,31 @@ def provision(
     operations_topic_arn = sns.create_topic(Name=f"{prefix}-{OPERATIONS_TOPIC}")["TopicArn"]
 
     event_bus_name = prefix
-    client("events").create_event_bus(Name=event_bus_name)
+    events = client("events")
+    events.create_event_bus(Name=event_bus_name)
+
+    sqs = client("sqs")
+    events_queue_url, events_dlq_url = create_queue_pair(sqs, f"{prefix}-alerts-events")
+    alerts_queue_url, alerts_dlq_url = create_queue_pair(sqs, f"{prefix}-alerts")
+    # The rule the CDK stack points at the alerts function: locally its target is a queue
+    # (moto delivers rule targets to SQS), which the stack's worker reads and invokes from.
+    rule = f"{prefix}-costs-ingested"
+    events.put_rule(
+        Name=rule,
+        EventBusName=event_bus_name,
+        EventPattern=json.dumps({"source": [EVENT_SOURCE], "detail-type": [COSTS_INGESTED]}),
+    )
+    events.put_targets(
+        Rule=rule,
+        EventBusName=event_bus_name,
+        Targets=[{"Id": "alerts", "Arn": queue_arn(sqs, events_queue_url)}],
+    )
+
+    ses_configuration_set = f"{prefix}-email"
+    client("sesv2").create_configuration_set(ConfigurationSetName=ses_configuration_set)
+    webhook_key_id = client("kms").create_key(Description="Tally: chat webhook URLs")[
+        "KeyMetadata"
+    ]["Arn"]
 
     return LocalAws(
         endpoint_url=endpoint_url,
@@ -326,18 +393,50 @@ def provision(
         operations_topic_arn=operations_topic_arn,
         event_bus_name=event_bus_name,
         page_token_secret_id=create_page_token_secret(client("secretsmanager"), prefix),
+        alerts_events_queue_url=events_queue_url,
+        alerts_events_dlq_url=events_dlq_url,
+        alerts_queue_url=alerts_queue_url,
+        alerts_dlq_url=alerts_dlq_url,
+        ses_configuration_set=ses_configuration_set,
+        webhook_key_id=webhook_key_id,
+        unsubscribe_secret_id=create_signing_secret(
+            client("secretsmanager"),
+            f"{prefix}-unsubscribe-keys",
+            "Tally: HMAC keys for unsubscribe links",
+        ),
     )
+
+
+def queue_arn(sqs: Any, queue_url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def create_queue_pair(sqs: Any, name: str) -> tuple[str, str]:
+    """A queue and its dead-letter queue: a message received ``MAX_RECEIVES`` times without
+    being deleted moves there (moto applies the redrive policy as SQS does)."""
+    dlq_url = str(sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"])
+    redrive = {"deadLetterTargetArn": queue_arn(sqs, dlq_url), "maxReceiveCount": MAX_RECEIVES}
+    queue_url = str(
+        sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": json.dumps(redrive)})[
+            "QueueUrl"
+        ]
+    )
+    return queue_url, dlq_url
 
 
 def create_page_token_secret(secretsmanager: Any, prefix: str) -> str:
     """The secret the API reads its page-token keys from, shaped as the CDK one (JSON with a
     "current" key), so the local API reads Secrets Manager exactly as it does in AWS."""
-    value = json.dumps({"current": secrets.token_urlsafe(48)})
-    created = secretsmanager.create_secret(
-        Name=f"{prefix}-page-token-keys",
-        Description="Tally: HMAC keys for pagination tokens",
-        SecretString=value,
+    return create_signing_secret(
+        secretsmanager, f"{prefix}-page-token-keys", "Tally: HMAC keys for pagination tokens"
     )
+
+
+def create_signing_secret(secretsmanager: Any, name: str, description: str) -> str:
+    """A secret of HMAC keys shaped as the CDK ones (JSON with a "current" key)."""
+    value = json.dumps({"current": secrets.token_urlsafe(48)})
+    created = secretsmanager.create_secret(Name=name, Description=description, SecretString=value)
     return str(created["ARN"])
 
 

@@ -3,7 +3,11 @@
 ``/api/*``: the Authorization header's Cognito ID token is verified, the request becomes a REST
 proxy event for the resource ``/api/{proxy+}`` with the claims under
 ``requestContext.authorizer.claims``, and the same handler Lambda runs is called in-process.
-``/outbox`` lists the emails sent through SES; ``/config.json`` is the dashboard's runtime
+``/api/unsubscribe`` (GET, POST) is public, as in AWS: no token is asked for, and the event
+carries no authorizer (the link's signed token authorises it, in the function).
+``/outbox`` lists the emails sent through SES, the SNS messages and the webhook deliveries
+(``/outbox.json`` the same as JSON); ``POST /webhooks/<name>`` is a webhook receiver that
+records what it takes; ``/config.json`` is the dashboard's runtime
 configuration (what CDK deploys beside the site in AWS); any other path is a file of the
 dashboard, served with the dashboard's Content-Security-Policy.
 Gateway-made errors are problem+json, and no exception reaches the client as a stack trace.
@@ -30,7 +34,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.aws import PortInUse, port_in_use_message
-from infra.local.outbox import SentEmail, render_outbox, sent_emails
+from infra.local.outbox import (
+    Outbox,
+    WebhookDelivery,
+    WebhookInbox,
+    collect_outbox,
+    render_outbox,
+)
 from infra.local.tokens import (
     LIST_CLAIMS_COMMA,
     CognitoTokenVerifier,
@@ -46,6 +56,8 @@ log = logging.getLogger("tally.local.gateway")
 DEFAULT_PORT = 8080
 API_PREFIX = "/api"
 PROXY_RESOURCE = "/api/{proxy+}"
+# The resources without the authorizer (infra/constructs/api.py), with their methods.
+PUBLIC_RESOURCES = {"/api/unsubscribe": frozenset({"GET", "POST"})}
 MAX_BODY_BYTES = 1024 * 1024
 # API Gateway's REST API quotas: a URL of at most 8,192 characters, and 10,240 bytes of
 # request line and header values together. Beyond them it answers 414 and 431 itself.
@@ -61,7 +73,12 @@ CORS_MAX_AGE_SECONDS = 3600
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
 Handler = Callable[[dict[str, Any], Any], Any]
-Outbox = Callable[[], list[SentEmail]]
+OutboxSource = Callable[[], Outbox]
+# Waits up to the given seconds for the alerts to settle; True once they have.
+WaitIdle = Callable[[float], bool]
+
+WEBHOOKS_PREFIX = "/webhooks/"
+MAX_WAIT_SECONDS = 60.0
 
 CONFIG_PATH = "/config.json"
 PLACEHOLDER_PAGE = (
@@ -155,7 +172,9 @@ class LocalGateway:
         stage: str = "local",
         max_body_bytes: int = MAX_BODY_BYTES,
         list_claims: str = LIST_CLAIMS_COMMA,
-        outbox: Outbox = sent_emails,
+        outbox: OutboxSource | None = None,
+        webhooks: WebhookInbox | None = None,
+        wait_idle: WaitIdle | None = None,
         cors_origin: str | None = None,
         access_log: bool = True,
         site_config: Mapping[str, Any] | None = None,
@@ -167,7 +186,9 @@ class LocalGateway:
         self.stage = stage
         self.max_body_bytes = max_body_bytes
         self.list_claims = list_claims
-        self.outbox = outbox
+        self.webhooks = webhooks if webhooks is not None else WebhookInbox()
+        self.outbox = outbox or (lambda: collect_outbox(self.webhooks))
+        self.wait_idle = wait_idle
         self.access_log = access_log
         self.site_config = site_config
         self.content_security_policy = content_security_policy
@@ -263,13 +284,15 @@ class LocalGateway:
         target: str,
         headers: list[tuple[str, str]],
         body: bytes | None,
-        claims: Mapping[str, Any],
+        claims: Mapping[str, Any] | None,
         source_ip: str,
         protocol: str,
     ) -> dict[str, Any]:
-        """A REST API Lambda proxy event for ``/api/{proxy+}``, as API Gateway builds one."""
+        """A REST API Lambda proxy event for ``/api/{proxy+}``, as API Gateway builds one; for
+        a public resource (``claims`` None) the event of that resource, with no authorizer."""
         split = urlsplit(target)
         path = unquote(split.path)
+        resource = path if claims is None else PROXY_RESOURCE
         single_headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
         for name, value in headers:
@@ -292,20 +315,20 @@ class LocalGateway:
         now = system_now()  # when the request arrived (real time, like API Gateway's stamp)
         lower_headers = {name.lower(): value for name, value in single_headers.items()}
         return {
-            "resource": PROXY_RESOURCE,
+            "resource": resource,
             "path": path,
             "httpMethod": method,
             "headers": single_headers or None,
             "multiValueHeaders": multi_headers or None,
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": {"proxy": path[len(API_PREFIX) + 1 :]},
+            "pathParameters": None if claims is None else {"proxy": path[len(API_PREFIX) + 1 :]},
             "stageVariables": None,
             "requestContext": {
                 "accountId": LOCAL_ACCOUNT_ID,
                 "apiId": "local",
                 "resourceId": "local",
-                "resourcePath": PROXY_RESOURCE,
+                "resourcePath": resource,
                 "httpMethod": method,
                 "extendedRequestId": request_id,
                 "requestId": request_id,
@@ -332,7 +355,9 @@ class LocalGateway:
                     "userArn": None,
                     "accessKey": None,
                 },
-                "authorizer": {"claims": render_claims(claims, self.list_claims)},
+                "authorizer": None
+                if claims is None
+                else {"claims": render_claims(claims, self.list_claims)},
             },
             # Without binary media types API Gateway hands text bodies to Lambda as they came.
             "body": body.decode("utf-8", errors="replace") if body else None,
@@ -455,14 +480,41 @@ class LocalGateway:
             candidate = candidate / "index.html"
         return candidate if candidate.is_file() else None
 
-    def outbox_reply(self, as_json: bool) -> _Reply:
-        emails = self.outbox()
+    def outbox_reply(self, as_json: bool, query: str = "") -> _Reply:
+        """The outbox; ``?wait=SECONDS`` first waits (up to a minute) for the alerts to settle,
+        and the JSON's ``idle`` says whether they had."""
+        idle = None
+        raw_wait = dict(parse_qsl(query)).get("wait")
+        if raw_wait is not None:
+            try:
+                seconds = min(max(float(raw_wait), 0.0), MAX_WAIT_SECONDS)
+            except ValueError:
+                return self.problem_reply(400, "wait must be a number of seconds")
+            idle = self.wait_idle(seconds) if self.wait_idle is not None else True
+        outbox = self.outbox()
         if as_json:
-            body = json.dumps([sent.as_json() for sent in emails]).encode()
+            body = json.dumps({**outbox.as_json(), "idle": idle}).encode()
             return _Reply(200, body, [("Content-Type", "application/json")])
-        return _Reply(
-            200, render_outbox(emails).encode(), [("Content-Type", "text/html; charset=utf-8")]
+        page = render_outbox(outbox, receiver_url=f"{self.url}{WEBHOOKS_PREFIX}me")
+        return _Reply(200, page.encode(), [("Content-Type", "text/html; charset=utf-8")])
+
+    def webhook_reply(self, name: str, body: bytes, content_type: str, query: str) -> _Reply:
+        """The local webhook receiver: records the delivery and answers 200 "ok" as Slack does,
+        or the status ``?status=NNN`` asks for (to see how a failing receiver is handled)."""
+        status = 200
+        raw_status = dict(parse_qsl(query)).get("status", "")
+        if raw_status.isdigit() and 200 <= int(raw_status) <= 599:
+            status = int(raw_status)
+        self.webhooks.record(
+            WebhookDelivery(
+                name=name,
+                received_at=system_now(),
+                content_type=content_type,
+                body=body.decode("utf-8", errors="replace"),
+                status=status,
+            )
         )
+        return _Reply(status, b"ok", [("Content-Type", "text/plain")])
 
 
 class _Server(ThreadingHTTPServer):
@@ -543,16 +595,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return None
 
     def _route(self, gateway: LocalGateway) -> _Reply:
-        path = urlsplit(self.path).path
+        split = urlsplit(self.path)
+        path = split.path
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             return self._api(gateway, path)
+        if path.startswith(WEBHOOKS_PREFIX) and self.command == "POST":
+            return self._webhook(gateway, path[len(WEBHOOKS_PREFIX) :], split.query)
         if self.command not in ("GET", "HEAD"):
             self.close_connection = True  # the body, if any, is left unread
             return gateway.problem_reply(405, f"{self.command} is not allowed on {path}")
         if path in ("/outbox", "/outbox/"):
-            return gateway.outbox_reply(as_json=False)
+            return gateway.outbox_reply(as_json=False, query=split.query)
         if path == "/outbox.json":
-            return gateway.outbox_reply(as_json=True)
+            return gateway.outbox_reply(as_json=True, query=split.query)
         if path == CONFIG_PATH:
             config = gateway.config_reply()
             if config is not None:
@@ -567,7 +622,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if len(path) <= len(API_PREFIX) + 1:
             self.close_connection = self._has_body()
             return gateway.problem_reply(404, f"no API resource at {path}")
-        claims = gateway.authorize(self.headers.get("Authorization"))
+        public = PUBLIC_RESOURCES.get(path)
+        claims: dict[str, Any] | _Reply | None
+        if public is None:
+            claims = gateway.authorize(self.headers.get("Authorization"))
+        elif self.command in public:
+            claims = None  # no authorizer on it: a token sent along is not even read
+        else:
+            # API Gateway's answer for a method its resource lacks (Missing Authentication
+            # Token, which the deployed API's gateway responses turn into this 404).
+            claims = gateway.problem_reply(404, "No such resource.")
         if isinstance(claims, _Reply):
             self.close_connection = self._has_body()
             return claims
@@ -585,6 +649,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             protocol=self.request_version,
         )
         return gateway.invoke(event)
+
+    def _webhook(self, gateway: LocalGateway, name: str, query: str) -> _Reply:
+        if not name or "/" in name or len(name) > 64:
+            self.close_connection = self._has_body()
+            return gateway.problem_reply(404, "a webhook receiver is /webhooks/<name>")
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            self.close_connection = True
+            return gateway.problem_reply(403, "the webhook receiver takes loopback callers only")
+        body = self._read_body(gateway)
+        if isinstance(body, _Reply):
+            self.close_connection = True
+            return body
+        return gateway.webhook_reply(name, body, self.headers.get("Content-Type", ""), query)
 
     def _has_body(self) -> bool:
         length = self.headers.get("Content-Length", "0").strip()

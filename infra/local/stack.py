@@ -16,10 +16,12 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from infra.dashboard_site import SITE_DIR, content_security_policy, runtime_config
+from infra.local.alerts import AlertsRouter, load_alerts_handler
 from infra.local.aws import (
     DEFAULT_AWS_PORT,
     DEFAULT_PREFIX,
@@ -33,6 +35,7 @@ from infra.local.aws import (
     use_fake_credentials,
 )
 from infra.local.gateway import DEFAULT_PORT, PROBLEM_JSON, Handler, LocalGateway, problem
+from infra.local.outbox import Outbox, collect_outbox
 from infra.local.tokens import LIST_CLAIMS_COMMA, CognitoTokenVerifier
 from tally.clock import TODAY_VARIABLE, pinned_today, utc_today
 
@@ -84,6 +87,10 @@ def load_api_handler() -> Handler:
         return _missing_api_handler
     handler: Handler = module.lambda_handler
     return handler
+
+
+def _outbox(gateway: LocalGateway, alerts: AlertsRouter) -> Outbox:
+    return collect_outbox(gateway.webhooks, dead_letters=alerts.dead_letters())
 
 
 def default_seed() -> Seed | None:
@@ -178,6 +185,8 @@ def sign_in_instructions(local_json: Mapping[str, Any], path: Path | None = None
     lines = [
         f"Tally is running: dashboard {local_json['dashboard_url']}  API {local_json['api_url']}",
         f"  outbox {local_json.get('outbox_url', '')}  AWS (moto) {local_json['aws_endpoint_url']}",
+        f"  a webhook URL for your preferences: {local_json['dashboard_url']}webhooks/<any-name>"
+        " (the stack's own receiver; what it takes is on the outbox)",
         f"Today is {local_json['today']}: "
         + (
             f"pinned ({TODAY_VARIABLE}); the daily ingest is off, `make ingest` runs it by hand"
@@ -224,8 +233,15 @@ class LocalStack:
     env: dict[str, str]  # what the handlers run with (also in os.environ)
     local_json: dict[str, Any]
     local_json_path: Path | None
+    alerts: AlertsRouter | None = None  # None: the alerts function does not exist yet
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until every event and fan-out message sent so far has been handled."""
+        return self.alerts.wait_idle(timeout) if self.alerts is not None else True
 
     def stop(self) -> None:
+        if self.alerts is not None:
+            self.alerts.stop()
         self.gateway.stop()
         self.moto.stop()
         if self.local_json_path is not None:
@@ -244,6 +260,7 @@ def start_local_stack(
     list_claims: str = LIST_CLAIMS_COMMA,
     access_log: bool = True,
     today: date | None = None,
+    alerts_handler: Handler | bool = True,
 ) -> LocalStack:
     """Start moto, create the resources, seed, start the gateway, then write ``local.json``.
 
@@ -254,6 +271,8 @@ def start_local_stack(
     (``templates/dashboard/dist``) when present; ``local_json_path=None`` writes no file.
     ``today`` pins the business date (else ``TALLY_TODAY`` does, if set); the handler
     environment carries it, so the API, the demo and ``make ingest`` all run on it.
+    ``alerts_handler=True`` routes the alerts function's events (``infra.local.alerts``) to
+    ``alerts.handler.lambda_handler`` once it exists; a callable replaces it, False routes none.
     """
     pinned = today or pinned_today()
     ensure_port_free(port, "TALLY_PORT")
@@ -265,6 +284,7 @@ def start_local_stack(
     use_fake_credentials()
     moto = start_moto(aws_port)
     gateway: LocalGateway | None = None
+    alerts: AlertsRouter | None = None
     try:
         aws = provision(moto.endpoint_url, prefix=prefix)
         if static_dir is True:
@@ -285,7 +305,7 @@ def start_local_stack(
             # The browser signs in at moto directly, as it signs in at Cognito in AWS.
             content_security_policy=content_security_policy([aws.endpoint_url]),
         )
-        env = {**aws.handler_env(), "TALLY_DASHBOARD_ORIGIN": gateway.url}
+        env = {**aws.handler_env(gateway.url), "TALLY_DASHBOARD_ORIGIN": gateway.url}
         if pinned is not None:
             env[TODAY_VARIABLE] = pinned.isoformat()
         os.environ.update(env)
@@ -294,6 +314,12 @@ def start_local_stack(
         users = [_as_local_user(u) for u in (seed_fn(dict(env)) or [])] if seed_fn else []
 
         gateway.handler = handler or load_api_handler()
+        route_to = load_alerts_handler() if alerts_handler is True else alerts_handler or None
+        if route_to is not None:
+            # After the seed: an event its ingest announced waits in the queue until now.
+            alerts = AlertsRouter(aws, route_to).start()
+            gateway.wait_idle = alerts.wait_idle
+            gateway.outbox = partial(_outbox, gateway, alerts)
         gateway.start()
         local_json = build_local_json(
             gateway_url=gateway.url, aws=aws, users=users, today=utc_today(), env=env
@@ -301,8 +327,10 @@ def start_local_stack(
         if local_json_path is not None:
             write_local_json(local_json_path, local_json)
     except BaseException:
+        if alerts is not None:
+            alerts.stop()
         if gateway is not None:
             gateway.stop()
         moto.stop()
         raise
-    return LocalStack(moto, aws, gateway, users, env, local_json, local_json_path)
+    return LocalStack(moto, aws, gateway, users, env, local_json, local_json_path, alerts)

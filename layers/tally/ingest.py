@@ -167,7 +167,7 @@ def organisation_records(
     return records
 
 
-FORECAST_HISTORY_MONTHS = 2  # this month and the two before: a 28-day window, recurring charges
+FORECAST_HISTORY_MONTHS = 3  # this month and the three before: a 28-day window, recurring charges
 
 
 def _series(
@@ -219,7 +219,9 @@ def refresh_forecasts(
     as_of = now.date() - timedelta(days=1)
     month = month_of(now.date())
     previous = previous_month(month)
-    first = month_of(now.date().replace(day=1) - timedelta(days=32 * FORECAST_HISTORY_MONTHS))
+    first = month
+    for _ in range(FORECAST_HISTORY_MONTHS):
+        first = previous_month(first)
     everyone = set(owners) | {r.owner for r in stores.rollups.of_month(previous) if r.sections}
     for owner in sorted(everyone):
         history = stores.rollups.months(owner, first, month)

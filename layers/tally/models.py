@@ -289,6 +289,32 @@ class DigestCadence(StrEnum):
 
 
 @dataclass(frozen=True)
+class StoredWebhook:
+    """A user's chat webhook as stored: the URL sealed (``tally.notify`` SecretBox, bound to
+    the user), never in clear; ``hint`` is all the API ever shows of it."""
+
+    ciphertext: str
+    hint: str  # scheme://host/…last 4 characters, e.g. "https://hooks.slack.com/…/x9Qa"
+    flavour: str  # slack | teams | generic: the payload format, from the host
+
+
+@dataclass(frozen=True)
+class EmailSuppression:
+    """Email to ``address`` stopped after a permanent bounce or a complaint (SES feedback).
+
+    It holds while the user's email is that address: a user whose address changed is
+    emailed again at the new one; otherwise only the user lifts it (preferences)."""
+
+    address: str
+    reason: str  # bounce | complaint
+    at: datetime
+
+    def covers(self, address: str | None) -> bool:
+        """Whether email to ``address`` is stopped by this suppression."""
+        return address is not None and address.strip().lower() == self.address.strip().lower()
+
+
+@dataclass(frozen=True)
 class Preferences:
     """A user's notification preferences; ``version`` is for optimistic locking (0: never
     stored), as a budget's."""
@@ -298,11 +324,14 @@ class Preferences:
     digest: DigestCadence = DigestCadence.OFF
     updated_at: datetime | None = None
     version: int = 0
+    webhook: StoredWebhook | None = None
+    email_suppressed: EmailSuppression | None = None
 
 
 class LedgerState(StrEnum):
     CLAIMED = "claimed"  # an evaluation is sending it
     SENT = "sent"
+    DEFERRED = "deferred"  # a failed send or over the run's cap: a later run sends it
 
 
 @dataclass(frozen=True)
@@ -315,4 +344,17 @@ class LedgerEntry:
     threshold: int
     state: LedgerState
     message_id: str | None
-    at: datetime  # when it was claimed, then when it was marked sent
+    at: datetime  # when it was claimed, deferred, then when it was marked sent
+    attempts: int = 1  # claims since it was last free: a stale claim is taken over once
+    due_at: datetime | None = None  # while deferred (or claimed again): its first deferral
+
+
+@dataclass(frozen=True)
+class DeferredAlert:
+    """A ledger entry waiting for a later run (``AlertLedger.deferred``), oldest first."""
+
+    user_id: str
+    period: str  # YYYY-MM, a digest's YYYY-MM-DD or YYYY-Www
+    level: str
+    due_at: datetime  # when it was first deferred
+    reason: str

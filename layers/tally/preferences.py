@@ -8,20 +8,44 @@ not read or change anyone else's.
 
 The version a client sends back (If-Match) covers both halves, ``"<preferences>.<budget>"``:
 a threshold changed on the budget screen since the read is a conflict here too.
+
+A chat webhook URL is checked (https, a public host after DNS: ``tally.notify.webhooks``),
+sealed for the user (``SecretBox``, KMS in AWS) and stored with a hint; nothing reads it back
+in clear but the code that posts to it. An email suppression (a permanent bounce or a
+complaint, ``tally.email_feedback``) is lifted only by the user asking for email again
+(``resume_email``): the address had failed, and only its owner knows it is fixed. Turning
+email alerts on does not lift it; a changed email address is not covered by it.
 """
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from tally import budgets
 from tally.calendar import month_of
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, Invalid
-from tally.models import Budget, DigestCadence, Preferences
+from tally.models import Budget, DigestCadence, Preferences, StoredWebhook
+from tally.notify.ports import ChatMessage, SecretBox, SendFailed, WebhookPoster, WebhookRefused
 from tally.view import View
 
 ALERT_THRESHOLD_FIELD = "alertThreshold"
+WEBHOOK_FIELD = "webhookUrl"
+
+Resolver = Callable[..., Any]  # socket.getaddrinfo's shape
+
+
+@dataclass(frozen=True)
+class WebhookGuard:
+    """What setting a webhook URL needs: where it is sealed, and how its host is checked
+    (``allow_loopback`` only for the local stack's own receiver)."""
+
+    secrets: SecretBox
+    allow_loopback: bool = False
+    resolve: Resolver = socket.getaddrinfo
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,19 @@ class PreferenceChanges:
     email_alerts: bool | None = None
     digest: DigestCadence | None = None
     alert_threshold: int | None = None
+    webhook_url: str | None = None  # set this chat webhook (checked, then sealed)
+    remove_webhook: bool = False
+    resume_email: bool = False  # lift the email suppression: the user fixed their mailbox
+
+    @property
+    def touches_preferences(self) -> bool:
+        return (
+            self.email_alerts is not None
+            or self.digest is not None
+            or self.webhook_url is not None
+            or self.remove_webhook
+            or self.resume_email
+        )
 
 
 @dataclass(frozen=True)
@@ -67,22 +104,49 @@ def get_preferences(view: View) -> UserPreferences:
     return _read(view)[2]
 
 
+def _webhook(url: str, user_id: str, guard: WebhookGuard | None) -> StoredWebhook:
+    if guard is None:
+        raise ValueError("setting a webhook needs a WebhookGuard")
+    from tally.notify.webhooks import flavour_of, hint_of, validate_webhook_url
+
+    try:
+        checked = validate_webhook_url(
+            url, allow_loopback=guard.allow_loopback, resolve=guard.resolve
+        )
+    except WebhookRefused as error:
+        raise Invalid.field(WEBHOOK_FIELD, error.reason) from None
+    return StoredWebhook(
+        ciphertext=guard.secrets.seal(checked, user_id=user_id),
+        hint=hint_of(checked),
+        flavour=flavour_of(checked),
+    )
+
+
 def update_preferences(
     view: View,
     changes: PreferenceChanges,
     *,
     expected_version: str | None = None,
     clock: Clock = utc_now,
+    webhooks: WebhookGuard | None = None,
 ) -> UserPreferences:
     """Change the caller's preferences; with ``expected_version`` (If-Match) a stale client
     gets a conflict. A threshold change is a budget change from this month on; without a
-    budget there is no threshold to change (422 on ``alertThreshold``).
+    budget there is no threshold to change (422 on ``alertThreshold``). A webhook URL that is
+    not allowed is 422 on ``webhookUrl``, before anything is written.
 
     The two halves are written one after the other, the budget first: a conflict on the
     second leaves the first applied, and the client's retry (same values) is harmless."""
     preferences, budget, current = _read(view)
     if expected_version is not None and expected_version != current.version:
         raise Conflict("your preferences were changed since you read them; reload and retry")
+    if changes.webhook_url is not None and changes.remove_webhook:
+        raise Invalid.field(WEBHOOK_FIELD, "set a webhook or remove it, not both")
+    webhook = preferences.webhook
+    if changes.remove_webhook:
+        webhook = None
+    elif changes.webhook_url is not None:
+        webhook = _webhook(changes.webhook_url, view.caller.user_id, webhooks)
     if changes.alert_threshold is not None and changes.alert_threshold != current.alert_threshold:
         if budget is None:
             raise Invalid.field(
@@ -96,7 +160,7 @@ def update_preferences(
             expected_version=budget.version,
             clock=clock,
         )
-    if changes.email_alerts is not None or changes.digest is not None:
+    if changes.touches_preferences:
         view.stores.preferences.put(
             replace(
                 preferences,
@@ -104,7 +168,37 @@ def update_preferences(
                 if changes.email_alerts is None
                 else changes.email_alerts,
                 digest=preferences.digest if changes.digest is None else changes.digest,
+                webhook=webhook,
+                email_suppressed=None if changes.resume_email else preferences.email_suppressed,
                 updated_at=clock(),
             )
         )
     return get_preferences(view)
+
+
+TEST_MESSAGE = ChatMessage(
+    title="Tally is connected",
+    text="This is a test message from Tally. Budget alerts will arrive here.",
+    link=None,
+    level="test",
+)
+
+
+def send_test_webhook(
+    view: View, *, secrets: SecretBox, poster: WebhookPoster, link: str | None = None
+) -> None:
+    """Post a sample message to the caller's webhook. No webhook set: a conflict (409); a
+    refused URL or a failed delivery: 422 on ``webhookUrl`` with the reason (the failure is
+    the webhook's, not ours, so never a 5xx)."""
+    stored = view.stores.preferences.get(view.caller.user_id)
+    if stored is None or stored.webhook is None:
+        raise Conflict("you have no webhook to test: set webhookUrl first")
+    url = secrets.open(stored.webhook.ciphertext, user_id=view.caller.user_id)
+    try:
+        poster.post(url, replace(TEST_MESSAGE, link=link))
+    except WebhookRefused as error:
+        raise Invalid.field(WEBHOOK_FIELD, error.reason) from None
+    except SendFailed as error:
+        raise Invalid.field(
+            WEBHOOK_FIELD, f"the webhook did not take the test message: {error.reason}"
+        ) from None

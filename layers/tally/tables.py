@@ -96,12 +96,31 @@ NOTIFICATIONS = TableSpec(
     ),
     ttl_attribute="expires",
 )
-# One item per user (pk USER#<user>), versioned like a budget.
-PREFERENCES = TableSpec(key="preferences", hash_key="pk")
+# One item per user (pk USER#<user>), versioned like a budget. "by-digest" is sparse: only an
+# item whose digest is not off carries digest_listed (its cadence), so the digest run reads the
+# subscribers of a cadence with a keys-only Query, never a Scan of everyone's preferences.
+PREFERENCES = TableSpec(
+    key="preferences",
+    hash_key="pk",
+    indexes=(
+        IndexSpec(
+            "by-digest", hash_key="digest_listed", range_key="user_id", projection="KEYS_ONLY"
+        ),
+    ),
+)
 # The alert ledger (pk USER#<user>, sk ALERT#<YYYY-MM>#<level>): which levels of a budget period
 # were claimed or sent, for exactly-once alerts. Kept about 400 days (TTL), past a year's
 # comparisons; a restore matters (a lost ledger re-sends alerts), so it keeps PITR.
-ALERTS = TableSpec(key="alerts", hash_key="pk", range_key="sk", ttl_attribute="expires")
+# "deferred" is sparse: only a deferred entry carries ``deferred`` (a constant) and
+# ``deferred_order`` (first due time, then the entry), so the drain reads them oldest first
+# without a Scan. The table also holds one send-slot counter per run (pk RUN#<run id>).
+ALERTS = TableSpec(
+    key="alerts",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("deferred", hash_key="deferred", range_key="deferred_order"),),
+    ttl_attribute="expires",
+)
 
 # Powertools idempotency records of the ingest job: ephemeral, so TTL and no PITR.
 IDEMPOTENCY = TableSpec(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tally.identity import Caller
+from tests.api.conftest import FakeChannels
 from tests.conftest import ADMIN, ALICE, BOB
 from tests.harness import Api, World
 
@@ -147,6 +148,24 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/preferences"): Row(
         lambda w: ("/api/preferences", body({"digest": "daily"})), 401, 200, 200, 200
     ),
+    # Alice has a webhook; bob and the admin have none of their own (409), and nobody can test
+    # anyone else's.
+    ("POST", "/api/preferences/webhook/test"): Row(
+        lambda w: (alice_webhook("/api/preferences/webhook/test"), {}), 401, 204, 409, 409
+    ),
+    # Public: the signed token in the link authorises, whoever follows it (signed in or not),
+    # and only for the token's user (alice here). GET changes nothing; POST turns her digest
+    # off. Altered, expired and missing tokens: test_unsubscribe_tokens below.
+    **{
+        (method, "/api/unsubscribe"): Row(
+            lambda w: (f"/api/unsubscribe?token={alice_unsubscribe_token()}", {}),
+            200,
+            200,
+            200,
+            200,
+        )
+        for method in ("GET", "POST")
+    },
     ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
 }
 
@@ -187,6 +206,31 @@ def alice_notification(w: World) -> str:
     return "2026-11%23threshold"
 
 
+def alice_webhook(url: str) -> str:
+    """Alice's webhook, sealed by the fake box the matrix runs with (``fake_channels``)."""
+    from api import channels, context
+    from tally.models import Preferences, StoredWebhook
+
+    sealed = channels.secret_box().seal(
+        "https://hooks.slack.com/services/T/B/x9Qa", user_id="u-alice"
+    )
+    context.stores().preferences.put(
+        Preferences(
+            "u-alice", webhook=StoredWebhook(sealed, "https://hooks.slack.com/…/x9Qa", "slack")
+        )
+    )
+    return url
+
+
+def alice_unsubscribe_token() -> str:
+    from urllib.parse import quote
+
+    from api import channels
+    from tally.clock import utc_now
+
+    return quote(channels.unsubscribe_signer().sign("u-alice", now=utc_now()), safe="")
+
+
 # For the budget-creation row the data belongs to bob: the owner is bob, the other is alice.
 OWNER_OVERRIDE = {("POST", "/api/billing/budgets"): (BOB, ALICE)}
 
@@ -205,7 +249,9 @@ def test_every_route_has_a_row() -> None:
 
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
 @pytest.mark.parametrize("who", ["anonymous", "owner", "other", "admin"])
-def test_matrix(api: Api, world: World, route: tuple[str, str], who: str) -> None:
+def test_matrix(
+    api: Api, world: World, fake_channels: FakeChannels, route: tuple[str, str], who: str
+) -> None:
     row = MATRIX[route]
     owner, other = OWNER_OVERRIDE.get(route, (ALICE, BOB))
     callers: dict[str, Caller | None] = {
@@ -231,6 +277,42 @@ def _state(api: Api) -> tuple[object, ...]:
         [s.preferences.get(u) for u in ("u-alice", "u-bob", "u-admin")],
         s.notifications.list("u-alice", limit=100, start_key=None).items,
     )
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("who", ["anonymous", "owner", "other", "admin"])
+def test_unsubscribe_tokens(api: Api, fake_channels: FakeChannels, method: str, who: str) -> None:
+    """Whoever calls, signed in or not: an altered, expired or missing token is refused on
+    ``token`` and changes nothing; another user's token acts for that user only."""
+    from dataclasses import replace
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    from tally.clock import utc_now
+    from tally.models import DigestCadence, Preferences
+
+    caller = {"anonymous": None, "owner": ALICE, "other": BOB, "admin": ADMIN}[who]
+    for user in ("u-alice", "u-bob"):
+        api.stores.preferences.put(Preferences(user, digest=DigestCadence.DAILY))
+    now = utc_now()
+    good = fake_channels.signer.sign("u-alice", now=now)
+    for token in (
+        good[:-2] + ("xy" if not good.endswith("xy") else "yz"),
+        fake_channels.signer.sign("u-alice", now=now - timedelta(days=30, seconds=1)),
+        None,
+    ):
+        before = _state(api)
+        target = "/api/unsubscribe" + (f"?token={quote(token, safe='')}" if token else "")
+        reply = api.call(method, target, caller)
+        assert reply.status == 422, reply.body
+        assert [e["field"] for e in reply.problem["errors"]] == ["token"]
+        assert _state(api) == before
+    reply = api.call(method, f"/api/unsubscribe?token={quote(good, safe='')}", caller)
+    assert reply.status == 200
+    alice, bob = (api.stores.preferences.get(u) for u in ("u-alice", "u-bob"))
+    assert alice is not None and bob is not None
+    assert alice.digest is (DigestCadence.OFF if method == "POST" else DigestCadence.DAILY)
+    assert bob == replace(bob, digest=DigestCadence.DAILY)  # whoever the caller was
 
 
 def test_other_users_id_gets_the_same_refusal_whether_it_exists_or_not(api: Api) -> None:

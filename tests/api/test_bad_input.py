@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import FakeChannels
 from tests.conftest import ADMIN, ALICE
 from tests.harness import Api, World
 
@@ -486,6 +487,57 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
         None,
     ),
     ("DELETE", "/api/preferences", {}, 405, None),
+    # the webhook: https to a public host only (after DNS: tests/api/conftest.py fakes it)
+    *[
+        ("PUT", "/api/preferences", {"body": {"webhookUrl": hook}}, 422, "webhookUrl")
+        for hook in (
+            "http://hooks.slack.com/services/T0/B0/x",
+            "https://127.0.0.1/hook",
+            "https://10.0.0.1/hook",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::1]/hook",
+            "https://intranet.example.com/hook",  # a public name for 10.1.2.3
+            "https://no-such-host.invalid/hook",
+            "https://user:secret@hooks.slack.com/services/x",
+            "javascript:alert(1)",
+            "hooks.slack.com/services/x",
+            "https://hooks.slack.com/" + "x" * 2048,
+            "https://hooks.slack.com/\u200bx",
+            "",
+            123,
+            True,
+            ["https://hooks.slack.com/services/x"],
+            {"url": "https://hooks.slack.com/services/x"},
+        )
+    ],
+    (
+        "PUT",
+        "/api/preferences",
+        {"body": {"webhookUrl": "https://10.0.0.1/x", "digest": "daily"}},
+        422,
+        "webhookUrl",
+    ),
+    ("PUT", "/api/preferences", {"body": {"emailSuppressed": False}}, 422, "emailSuppressed"),
+    (
+        "PUT",
+        "/api/preferences",
+        {"body": {"emailSuppressed": {"reason": "bounce"}}},
+        422,
+        "emailSuppressed",
+    ),
+    ("PUT", "/api/preferences", {"body": {"webhook": None}}, 422, "webhook"),
+    # the admin has no webhook to test
+    ("POST", "/api/preferences/webhook/test", {}, 409, None),
+    ("GET", "/api/preferences/webhook/test", {}, 405, None),
+    # the unsubscribe link (public; its token decides)
+    ("GET", "/api/unsubscribe", {}, 422, "token"),
+    ("POST", "/api/unsubscribe", {}, 422, "token"),
+    ("GET", "/api/unsubscribe?token=", {}, 422, "token"),
+    ("GET", "/api/unsubscribe?token=" + "x" * 1025, {}, 422, "token"),
+    ("POST", "/api/unsubscribe?token=forged", {}, 422, "token"),
+    ("POST", "/api/unsubscribe?token=%00%ff", {}, 422, "token"),
+    ("DELETE", "/api/unsubscribe?token=x", {}, 405, None),
+    ("PUT", "/api/unsubscribe?token=x", {"body": {"digest": "off"}}, 405, None),
     # routing
     ("PATCH", "/api/billing/budgets/x", {}, 405, None),
     ("DELETE", "/api/billing/all-users", {}, 405, None),
@@ -511,6 +563,7 @@ def _state(api: Api) -> tuple[object, ...]:
 def test_bad_input_is_refused_cleanly(
     api: Api,
     world: World,
+    fake_channels: FakeChannels,
     method: str,
     url: str,
     kwargs: dict[str, Any],

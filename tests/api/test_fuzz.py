@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from api.openapi import document
+from tests.api.conftest import FakeChannels
 from tests.conftest import ADMIN, ALICE
 from tests.harness import Api, World
 
@@ -123,7 +124,12 @@ OPERATIONS = _operations()
     ("method", "path", "op"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS]
 )
 def test_no_parameter_value_makes_a_5xx(
-    api: Api, world: World, method: str, path: str, op: dict[str, Any]
+    api: Api,
+    world: World,
+    fake_channels: FakeChannels,
+    method: str,
+    path: str,
+    op: dict[str, Any],
 ) -> None:
     params = op.get("parameters", [])
     base_path = {p["name"]: _plausible(p["name"], world) for p in params if p["in"] == "path"}

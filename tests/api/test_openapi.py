@@ -20,7 +20,16 @@ def test_committed_api_reference_is_current() -> None:
 def test_every_operation_documents_its_problems() -> None:
     from api.openapi import document
 
+    public = []
     for path, ops in document()["paths"].items():
         for method, op in ops.items():
-            assert {"401", "422"} <= set(op["responses"]), (method, path)
+            assert "422" in op["responses"], (method, path)
+            assert "application/problem+json" in op["responses"]["422"]["content"]
+            if op.get("security") == [{}]:  # no sign-in: never a 401
+                assert "401" not in op["responses"], (method, path)
+                public.append((method.upper(), path))
+                continue
+            assert "401" in op["responses"], (method, path)
             assert "application/problem+json" in op["responses"]["401"]["content"]
+    # Only the digest's unsubscribe link is public (api.handler.PUBLIC_PATHS).
+    assert sorted(public) == [("GET", "/api/unsubscribe"), ("POST", "/api/unsubscribe")]

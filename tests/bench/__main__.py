@@ -3,7 +3,8 @@ machine; times are stated with what they ran on.
 
 Sections: API cold start; DynamoDB calls per request; Cost Explorer requests per daily run;
 DynamoDB writes per 1,000 records; ingest throughput from a FOCUS file; forecast backtest;
-dashboard (when Chromium is installed).
+alert evaluation for 10,000 users and emails rendered per second; dashboard (when Chromium is
+installed).
 """
 
 from __future__ import annotations
@@ -522,6 +523,31 @@ def forecast_backtest() -> None:
         )
 
 
+# --- alerts ------------------------------------------------------------------------------
+
+ALERT_USERS = 10_000
+
+
+def alert_evaluation(users: int = ALERT_USERS) -> None:
+    heading(f"Alert evaluation: {users:,} users with budgets, 2026-11-20 (tests/bench/alerts.py)")
+    from tests.bench import alerts
+
+    try:
+        import tally.alerts.evaluate  # noqa: F401
+    except ImportError:
+        row("evaluation", "skipped: layers/tally/alerts/evaluate.py is not there yet")
+    else:
+        for label, value in alerts.evaluation_in_memory(users):
+            row(label, value)
+        sample = alerts.DYNAMODB_SAMPLE
+        heading(f"Alert evaluation on moto's DynamoDB: requests per user ({sample} of the mix)")
+        for label, value in alerts.dynamodb_requests(sample, moto_tables, counting_dynamodb):
+            row(label, value)
+    heading("Emails rendered per second (tally.email.render, every kind)")
+    for label, value in alerts.emails_per_second():
+        row(label, value)
+
+
 # --- dashboard ---------------------------------------------------------------------------
 
 
@@ -554,6 +580,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "dynamodb-writes": dynamodb_writes,
     "ingest": lambda: ingest_throughput(10_000, 50),
     "forecast": forecast_backtest,
+    "alerts": alert_evaluation,
     "dashboard": dashboard,
 }
 

@@ -1,6 +1,7 @@
-"""The dashboard reads the browser's clock in one module only: ``auth.js``, for token expiry,
-which follows real time. Which day it is comes from the API (``GET /api/me``'s ``today``),
-so a pinned local stack and a browser in another time zone show the same month.
+"""The dashboard reads the browser's clock in two modules only: ``auth.js``, for token expiry,
+which follows real time, and ``clock.js``, whose "now" for "3 hours ago" is moved onto the
+API's business date. Which day it is comes from the API (``GET /api/me``'s ``today``), so a
+pinned local stack and a browser in another time zone show the same month.
 
 A static check of the sources (no browser needed), beside the browser tests it protects.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "templates" / "dashboard" / "src"
-THE_CLOCK_MODULE = "auth.js"
+THE_CLOCK_MODULES = {"auth.js", "clock.js"}
 
 # `new Date()`, `new Date` (no parentheses) and `Date.now()`: the wall clock. `new Date(iso)`
 # parses a value and is fine.
@@ -49,18 +50,18 @@ def test_the_check_finds_wall_clock_reads(source: str, found: bool) -> None:
     assert bool(wall_clock_reads(source)) is found
 
 
-def test_only_the_session_module_reads_the_browser_clock() -> None:
+def test_only_the_clock_modules_read_the_browser_clock() -> None:
     modules = sorted(SRC.rglob("*.js"))
     assert modules, f"no dashboard sources under {SRC}"
     offenders = {
         str(path.relative_to(SRC)): reads
         for path in modules
-        if path.name != THE_CLOCK_MODULE
+        if path.name not in THE_CLOCK_MODULES
         and (reads := wall_clock_reads(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}, (
-        "Only auth.js (token expiry) may read the browser's clock; take the business date "
-        f"from the API (format.js knownToday(), ctx.today()): {offenders}"
+        "Only auth.js (token expiry) and clock.js (businessNow) may read the browser's clock; "
+        f"take the business date from the API (format.js knownToday(), ctx.today()): {offenders}"
     )
 
 

@@ -36,11 +36,32 @@ def test_every_method_but_preflight_uses_the_cognito_authorizer(synth: Synthesiz
     assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
 
     methods = synth.resources("AWS::ApiGateway::Method").values()
-    guarded = [m["Properties"] for m in methods if m["Properties"]["HttpMethod"] != "OPTIONS"]
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    unsubscribe = {k for k, r in resources.items() if r["Properties"]["PathPart"] == "unsubscribe"}
+    assert len(unsubscribe) == 1
+
+    def public(m: dict) -> bool:
+        return m["ResourceId"] in [{"Ref": r} for r in unsubscribe]
+
+    guarded = [
+        m["Properties"]
+        for m in methods
+        if m["Properties"]["HttpMethod"] != "OPTIONS" and not public(m["Properties"])
+    ]
     assert guarded, "the API has no methods"
     for method in guarded:
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert method["AuthorizerId"] == {"Ref": authorizer_id}
+    # The one exception: the digest's unsubscribe link (its signed token authorises it).
+    open_methods = [
+        m["Properties"]
+        for m in methods
+        if m["Properties"]["HttpMethod"] != "OPTIONS" and public(m["Properties"])
+    ]
+    assert sorted(m["HttpMethod"] for m in open_methods) == ["GET", "POST"]
+    for method in open_methods:
+        assert method["AuthorizationType"] == "NONE" and "AuthorizerId" not in method
+        assert method["Integration"]["Type"] == "AWS_PROXY"
 
 
 def test_preflight_is_a_mock_limited_to_the_dashboard_origin(synth: Synthesized) -> None:
@@ -88,7 +109,7 @@ def test_api_proxy_reaches_the_api_function_with_validation(synth: Synthesized) 
     paths = {
         r["Properties"]["PathPart"] for r in synth.resources("AWS::ApiGateway::Resource").values()
     }
-    assert paths == {"api", "{proxy+}"}
+    assert paths == {"api", "{proxy+}", "unsubscribe"}
 
 
 def test_stage_logs_traces_and_throttles(synth: Synthesized) -> None:

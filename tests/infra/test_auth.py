@@ -7,7 +7,7 @@ from aws_cdk.assertions import Match
 
 from infra import nag, outputs
 from infra.local import aws as local_aws
-from infra.names import ADMIN_ALERTS_TOPIC, OPERATIONS_TOPIC
+from infra.names import ADMIN_ALERTS_TOPIC, EMAIL_FEEDBACK_TOPIC, OPERATIONS_TOPIC
 from tally.tables import ADMIN_GROUP, USER_GROUP
 from tests.infra.conftest import VARIANT_CONTEXT, Synthesized, synthesize
 
@@ -91,8 +91,13 @@ def test_sender_identity_comes_from_context(variant: Synthesized) -> None:
 def test_topic_names_end_like_the_local_stacks(synth: Synthesized) -> None:
     names = {t["Properties"]["TopicName"] for t in synth.resources("AWS::SNS::Topic").values()}
     stack = synth.stack.stack_name
-    # infra.names is what the local stack appends to its prefix, too.
-    assert names == {f"{stack}-{ADMIN_ALERTS_TOPIC}", f"{stack}-{OPERATIONS_TOPIC}"}
+    # infra.names is what the local stack appends to its prefix, too (moto's SES sends no
+    # feedback, so the local stack has no feedback topic).
+    assert names == {
+        f"{stack}-{ADMIN_ALERTS_TOPIC}",
+        f"{stack}-{OPERATIONS_TOPIC}",
+        f"{stack}-{EMAIL_FEEDBACK_TOPIC}",
+    }
 
 
 def _api_function(synth: Synthesized) -> dict:

@@ -114,3 +114,43 @@ def test_build_layer_installs_the_spec_requirements(
     assert command[command.index("--requirement") + 1] == str(requirements)
     assert command[command.index("--target") + 1] == str(tmp_path / "out" / "python")
     assert (tmp_path / "out" / "python" / "tally" / "__init__.py").exists() == with_package
+
+
+def test_folders_are_part_of_the_asset_hash(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "a.html").write_text("<p>one</p>")
+    spec = LayerSpec(requirements=requirements, folders=(("templates/email", templates),))
+    before = bundling.layer_asset_hash(spec)
+    assert bundling.layer_asset_hash(LayerSpec(requirements=requirements)) != before
+    (templates / "a.html").write_text("<p>two</p>")
+    assert bundling.layer_asset_hash(spec) != before
+    moved = LayerSpec(requirements=requirements, folders=(("templates/mail", templates),))
+    assert bundling.layer_asset_hash(moved) != bundling.layer_asset_hash(spec)
+
+
+def test_the_shared_layer_carries_the_email_templates_where_render_finds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tally.email import render
+
+    monkeypatch.setattr(
+        bundling.subprocess,
+        "run",
+        lambda command, **_: subprocess.CompletedProcess(command, 0, "", ""),
+    )
+    layer = tmp_path / "opt"  # Lambda mounts the layer at /opt
+    bundling.build_layer(layer, bundling.SHARED_LAYER)
+
+    # render finds its templates three folders above its module: from the layer's copy of
+    # tally/email/render.py that is <layer>/templates/email, with TALLY_TEMPLATES_DIR unset.
+    in_layer = layer / "python" / "tally" / "email" / "render.py"
+    assert in_layer.exists()
+    found = in_layer.resolve().parents[3] / "templates" / "email"
+    assert found == layer / "templates" / "email"
+    assert render.DEFAULT_TEMPLATES_DIR.relative_to(bundling.ROOT) == Path("templates/email")
+    shipped = sorted(p.name for p in found.iterdir())
+    assert shipped == sorted(p.name for p in bundling.EMAIL_TEMPLATES_DIR.iterdir())
+    assert {"threshold.html", "threshold.txt", "digest.html", "digest.txt"} <= set(shipped)

@@ -15,7 +15,10 @@ from tests.infra.conftest import PINNED_IN_SHELL, VARIANT_CONTEXT, Synthesized
 FUNCTIONS = {
     outputs.API_FUNCTION_NAME: "api.handler.lambda_handler",
     outputs.INGEST_FUNCTION_NAME: "ingest.handler.lambda_handler",
+    outputs.ALERTS_FUNCTION_NAME: "alerts.handler.lambda_handler",
 }
+# The functions that look users up in the Cognito pool (the alerts read the users table).
+POOL_READERS = (outputs.API_FUNCTION_NAME, outputs.INGEST_FUNCTION_NAME)
 
 
 def _function(synth: Synthesized, output_id: str) -> dict:
@@ -97,7 +100,11 @@ def test_shared_environment(synth: Synthesized, output_id: str) -> None:
     assert variables["TALLY_OWNER_TAG_KEY"] == "Owner"
     assert variables["TALLY_BUDGET_METRIC"] == "effective"
     assert variables["TALLY_DEFAULT_CURRENCY"] == "USD"
-    assert variables["TALLY_USER_POOL_ID"] == {"Ref": synth.output_target(outputs.USER_POOL_ID)}
+    if output_id in POOL_READERS:
+        pool = {"Ref": synth.output_target(outputs.USER_POOL_ID)}
+        assert variables["TALLY_USER_POOL_ID"] == pool
+    else:
+        assert "TALLY_USER_POOL_ID" not in variables
 
 
 def test_page_token_key_is_generated(synth: Synthesized) -> None:

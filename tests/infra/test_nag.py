@@ -70,16 +70,19 @@ def test_only_the_expected_rules_are_acknowledged(synth: Synthesized) -> None:
     assert rules == {
         "AwsSolutions-IAM5",  # X-Ray, Cost Explorer, resource validation, exports, invoke
         "AwsSolutions-IAM4",  # API Gateway's account-wide CloudWatch role
-        "AwsSolutions-SMG4",  # page-token key rotation
+        "AwsSolutions-SMG4",  # page-token and unsubscribe key rotation
         "AwsSolutions-COG2",  # MFA optional (requireMfa)
         "AwsSolutions-COG8",  # Cognito Plus tier
         "AwsSolutions-APIG3",  # WAF off (enableWaf)
+        "AwsSolutions-APIG4",  # the public unsubscribe link (its signed token authorises)
+        "AwsSolutions-COG4",  # the same two methods
         "AwsSolutions-CFR1",  # geo restriction
         "AwsSolutions-CFR2",  # CloudFront WAF
         "AwsSolutions-CFR4",  # default certificate (dashboardDomain)
         "AwsSolutions-SQS3",  # the SNS dead-letter queue
         "Serverless-SQSRedrivePolicy",  # dead-letter queues
         "Serverless-LambdaDLQ",  # the synchronously invoked API function
+        "Serverless-LambdaEventSourceMappingDestination",  # SQS: the queue's redrive policy
         "Serverless-LambdaLatestVersion",  # CDK's BucketDeployment handler (dashboard)
         "Serverless-LambdaTracing",  # the same handler
         "AwsSolutions-L1",  # the same handler

@@ -12,8 +12,7 @@ from tests.infra.conftest import Synthesized
 
 
 def _secret(synth: Synthesized) -> str:
-    (secret,) = synth.resources("AWS::SecretsManager::Secret", include_cdk_deployment=True)
-    return secret
+    return synth.output_target(outputs.PAGE_TOKEN_SECRET_ARN)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -45,15 +44,17 @@ def test_only_the_api_is_told_where_the_keys_are(synth: Synthesized) -> None:
 
 def test_only_the_api_role_reads_the_secret(synth: Synthesized) -> None:
     secret = _secret(synth)
-    readers = set()
+    # IAM merges the API's two GetSecretValue grants into one statement.
+    unsubscribe = f"<{synth.output_target(outputs.UNSUBSCRIBE_SECRET_ARN)}>"
+    readers: set[str] = set()
     for policy in synth.resources("AWS::IAM::Policy", include_cdk_deployment=True).values():
         document = policy["Properties"]["PolicyDocument"]
         for statement in document["Statement"]:
             actions = _as_list(statement["Action"])
             resources = [flatten_reference(r) for r in _as_list(statement["Resource"])]
-            if any(a.startswith("secretsmanager:") for a in actions) or f"<{secret}>" in resources:
+            if f"<{secret}>" in resources:
                 assert actions == ["secretsmanager:GetSecretValue"]
-                assert resources == [f"<{secret}>"]
+                assert set(resources) <= {f"<{secret}>", unsubscribe}
                 readers.update(r["Ref"] for r in policy["Properties"]["Roles"])
     api_role = synth.properties(synth.output_target(outputs.API_FUNCTION_NAME))["Role"]
     assert readers == {api_role["Fn::GetAtt"][0]}
@@ -61,5 +62,7 @@ def test_only_the_api_role_reads_the_secret(synth: Synthesized) -> None:
     assert not synth.resources("AWS::SecretsManager::ResourcePolicy")
 
 
-def test_the_secret_arn_is_an_output(synth: Synthesized) -> None:
-    assert synth.output_target(outputs.PAGE_TOKEN_SECRET_ARN) == _secret(synth)
+def test_the_secrets_are_the_page_token_and_unsubscribe_keys(synth: Synthesized) -> None:
+    assert sorted(synth.resources("AWS::SecretsManager::Secret", include_cdk_deployment=True)) == (
+        sorted([_secret(synth), synth.output_target(outputs.UNSUBSCRIBE_SECRET_ARN)])
+    )

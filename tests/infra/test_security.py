@@ -65,9 +65,13 @@ def test_exports_expire_and_accept_data_exports(synth: Synthesized) -> None:
 
 def test_topics_are_kms_encrypted_and_ssl_only(synth: Synthesized) -> None:
     topics = synth.resources("AWS::SNS::Topic")
-    assert len(topics) == 2
-    ((key_id, key),) = synth.resources("AWS::KMS::Key").items()
-    assert key["Properties"]["EnableKeyRotation"] is True
+    assert len(topics) == 3  # admin alerts, operations, email feedback
+    key_id = synth.properties(synth.output_target(outputs.ADMIN_ALERTS_TOPIC_ARN))[
+        "KmsMasterKeyId"
+    ]["Fn::GetAtt"][0]
+    key = synth.json["Resources"][key_id]
+    for other_key in synth.resources("AWS::KMS::Key").values():
+        assert other_key["Properties"]["EnableKeyRotation"] is True
     for logical_id, topic in topics.items():
         assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
         policy = _policy_of(synth, "AWS::SNS::TopicPolicy", "Topics", logical_id)
@@ -88,7 +92,7 @@ def test_queues_are_encrypted_and_ssl_only(synth: Synthesized) -> None:
 
 def test_every_log_group_has_a_retention(synth: Synthesized) -> None:
     groups = synth.resources("AWS::Logs::LogGroup")
-    assert len(groups) == 4  # two functions, API access logs, the dashboard's upload
+    assert len(groups) == 5  # three functions, API access logs, the dashboard's upload
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == 90
 

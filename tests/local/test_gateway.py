@@ -303,6 +303,36 @@ def test_malformed_proxy_response_is_502(
     assert response.problem["status"] == 502
 
 
+def test_only_the_unsubscribe_link_passes_without_a_token(
+    gateway: LocalGateway, handler: FakeHandler
+) -> None:
+    """As in AWS (infra/constructs/api.py): GET and POST /api/unsubscribe have no authorizer;
+    a token sent along is not read, and the event carries no claims."""
+    page = call(gateway.url, "GET", "/api/unsubscribe?token=abc")
+    one_click = call(
+        gateway.url,
+        "POST",
+        "/api/unsubscribe?token=abc",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Bearer not-a-jwt",
+        },
+        body=b"List-Unsubscribe=One-Click",
+    )
+    assert (page.status, one_click.status) == (200, 200)
+    assert [e["httpMethod"] for e in handler.events] == ["GET", "POST"]
+    for event in handler.events:
+        assert event["requestContext"]["authorizer"] is None
+        assert event["resource"] == "/api/unsubscribe"
+        assert event["queryStringParameters"] == {"token": "abc"}
+    assert handler.events[1]["body"] == "List-Unsubscribe=One-Click"
+    # Its other methods and every other path still need a token.
+    assert call(gateway.url, "PUT", "/api/unsubscribe?token=abc").status == 404
+    for path in ("/api/unsubscribe/x", "/api/unsubscribe-all", "/api/preferences"):
+        assert call(gateway.url, "GET", path).status == 401
+    assert len(handler.events) == 2
+
+
 # -- CORS, static files, outbox ---------------------------------------------------------------
 
 
@@ -415,7 +445,7 @@ def test_outbox_lists_sent_emails_newest_first(gateway: LocalGateway, local_aws:
         )
 
     page = call(gateway.url, "GET", "/outbox")
-    listing = call(gateway.url, "GET", "/outbox.json").json()
+    listing = call(gateway.url, "GET", "/outbox.json").json()["emails"]
 
     assert page.status == 200
     text = page.body.decode()

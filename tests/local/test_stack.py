@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
+from infra.local.aws import (
+    ADMIN_ROLE,
+    MAX_RECEIVES,
+    USER_ROLE,
+    LocalAws,
+    LocalUser,
+    add_user,
+)
 from infra.local.client import load_local_json, local_stack_process, sign_in
 from infra.local.stack import LocalStack, sign_in_instructions, start_local_stack
+from tally import events
 from tally import settings as settings_module
 from tally.paging import PageKeys
 from tally.settings import Settings
@@ -55,9 +63,18 @@ def restore_environ() -> Iterator[None]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, restore_environ: None) -> Iterator[tuple[LocalStack, FakeHandler]]:
+def alerts_handler() -> FakeHandler:
+    """Stands in for ``alerts.handler.lambda_handler`` behind the stack's alerts routing."""
+    return FakeHandler(answer=lambda event: {"users": 0})
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, restore_environ: None, alerts_handler: FakeHandler
+) -> Iterator[tuple[LocalStack, FakeHandler]]:
     handler = FakeHandler()
     running = start_local_stack(
+        alerts_handler=alerts_handler,
         port=0,
         aws_port=0,
         handler=handler,
@@ -94,6 +111,20 @@ def test_local_json_holds_the_contract(stack: tuple[LocalStack, FakeHandler]) ->
         assert set(user) == {"username", "password", "role", "user_id"}
     assert data["outbox_url"] == f"{base}/outbox"
     assert set(data["tables"]) == set(running.aws.table_names)
+    # Issue 11 added nothing: the alerts' resources travel in "env" only.
+    assert set(data) - CONTRACT_KEYS == {
+        "outbox_url",
+        "outbox_json_url",
+        "jwks_url",
+        "tables",
+        "exports_bucket",
+        "sender_email",
+        "admin_topic_arn",
+        "operations_topic_arn",
+        "event_bus_name",
+        "env",
+        "pid",
+    }
 
 
 def test_a_signed_in_user_reaches_the_handler(stack: tuple[LocalStack, FakeHandler]) -> None:
@@ -120,6 +151,70 @@ def test_handler_environment_is_exported(stack: tuple[LocalStack, FakeHandler]) 
     assert LocalAws.from_env(running.env) == running.aws
     assert running.env["TALLY_DASHBOARD_ORIGIN"] == running.gateway.url
     assert running.local_json["env"] == running.env
+
+
+def test_the_alerts_environment_points_at_the_running_stack(
+    stack: tuple[LocalStack, FakeHandler],
+) -> None:
+    running, _ = stack
+    env, aws = running.env, running.aws
+
+    assert env["TALLY_API_URL"] == f"{running.gateway.url}/api"
+    assert env["TALLY_DASHBOARD_URL"] == f"{running.gateway.url}/"
+    assert env["TALLY_WEBHOOK_ALLOW_LOOPBACK"] == "true"
+    assert int(env["TALLY_ALERT_EMAIL_CAP"]) > 0
+    key = aws.client("kms").describe_key(KeyId=env["TALLY_WEBHOOK_KEY_ID"])["KeyMetadata"]
+    assert key["Enabled"] is True
+    secret = aws.client("secretsmanager").get_secret_value(
+        SecretId=env["TALLY_UNSUBSCRIBE_SECRET_ID"]
+    )
+    assert set(json.loads(secret["SecretString"])) == {"current"}
+    configuration_set = aws.client("sesv2").get_configuration_set(
+        ConfigurationSetName=env["TALLY_SES_CONFIGURATION_SET"]
+    )
+    assert configuration_set["ConfigurationSetName"] == env["TALLY_SES_CONFIGURATION_SET"]
+    queue = aws.client("sqs").get_queue_attributes(
+        QueueUrl=env["TALLY_ALERTS_QUEUE_URL"], AttributeNames=["RedrivePolicy"]
+    )
+    assert "deadLetterTargetArn" in queue["Attributes"]["RedrivePolicy"]
+
+
+def test_an_ingest_event_on_the_bus_reaches_the_stacks_alerts_function(
+    stack: tuple[LocalStack, FakeHandler], alerts_handler: FakeHandler
+) -> None:
+    running, _ = stack
+    detail = {"months": ["2026-11"], "days": ["2026-11-19"], "restatements": 0}
+    events.publish(
+        running.aws.client("events"), running.aws.event_bus_name, events.COSTS_INGESTED, detail
+    )
+
+    assert running.wait_idle(10)
+    [event] = alerts_handler.events
+    assert (event["source"], event["detail-type"]) == (events.SOURCE, events.COSTS_INGESTED)
+    assert event["detail"] == detail
+    assert alerts_handler.contexts[0].function_name == "tally-local-alerts"
+
+
+def test_an_event_the_alerts_function_keeps_failing_on_shows_on_the_outbox(
+    stack: tuple[LocalStack, FakeHandler], alerts_handler: FakeHandler
+) -> None:
+    running, _ = stack
+
+    def fail(event: dict[str, object]) -> object:
+        raise RuntimeError("the alerts table is missing")
+
+    alerts_handler.answer = fail
+    events.publish(
+        running.aws.client("events"), running.aws.event_bus_name, events.COSTS_INGESTED, {"a": 1}
+    )
+
+    outbox = call(running.gateway.url, "GET", "/outbox.json?wait=20").json()
+    page = call(running.gateway.url, "GET", "/outbox").body.decode()
+
+    assert outbox["idle"] is True
+    assert outbox["deadLetters"] == 1
+    assert len(alerts_handler.events) == MAX_RECEIVES
+    assert "wait in a dead-letter queue" in page
 
 
 def test_page_token_keys_come_from_the_local_secrets_manager(
@@ -252,6 +347,19 @@ def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
         assert unauthenticated.status == 401
         assert signed_in.status == 200
         assert signed_in.json()["today"] == "2026-11-25"
+
+        # The demo's ingest announced CostsIngested before its budgets existed; the stack's
+        # alerts routing evaluates it once they do (one invocation: a small organisation).
+        outbox = call(base, "GET", "/outbox.json?wait=60").json()
+        assert outbox["idle"] is True and outbox["deadLetters"] == 0
+        assert any(
+            e["to"] == ["alice@example.com"] and e["subject"].startswith("You have used ")
+            for e in outbox["emails"]
+        )
+        ids = {u["username"]: u["user_id"] for u in data["users"]}
+        assert {"level": "exceeded", "userId": ids["bob"], "period": "2026-11"} in [
+            m["attributes"] for m in outbox["sns"]
+        ]
 
     assert stack.process.returncode == 0, log.read_text()
     assert not local_json.exists()

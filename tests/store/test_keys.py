@@ -35,6 +35,13 @@ AT = datetime(2026, 11, 20, 12, 0, 5, 123456, tzinfo=UTC)
         (keys.notification("2026-11#threshold"), "NOTE#2026-11#threshold"),
         (keys.alert("2026-11", "threshold"), "ALERT#2026-11#threshold"),
         (keys.alert_period("2026-11"), "ALERT#2026-11#"),
+        (keys.DEFERRED, "DEFERRED"),
+        (keys.run("evt-1"), "RUN#evt-1"),
+        (keys.RUN_SLOTS, "SLOTS"),
+        (
+            keys.deferred_order(AT, "u-alice", "2026-11", "threshold"),
+            "2026-11-20T12:00:05.123456Z#u-alice#2026-11#threshold",
+        ),
     ],
 )
 def test_each_key_is_the_string_it_always_was(built: str, literal: str) -> None:
@@ -87,3 +94,26 @@ def test_timed_keys_sort_by_time() -> None:
     earlier = keys.timed(AT, "zzz")
     later = keys.timed(AT + timedelta(seconds=1), "aaa")
     assert earlier < later
+
+
+@pytest.mark.parametrize(
+    ("period", "level"),
+    [
+        ("2026-11", "threshold"),
+        ("2026-W48", "digest"),
+        ("2026-10", "restated#USD#2026-11-03T00:00:00Z"),
+    ],
+)
+def test_an_alert_key_reads_back(period: str, level: str) -> None:
+    assert keys.alert_of(keys.alert(period, level)) == (period, level)
+
+
+def test_deferred_order_sorts_by_time_whatever_the_zone_or_fraction() -> None:
+    earlier = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+    later = datetime(2026, 11, 20, 13, 0, 0, 1, tzinfo=timezone(timedelta(hours=1)))
+    assert keys.deferred_order(earlier, "u-b", "p", "l") < keys.deferred_order(
+        later + timedelta(hours=1), "u-a", "p", "l"
+    )
+    assert keys.deferred_order(later, "u-a", "p", "l") > keys.deferred_order(
+        earlier, "u-b", "p", "l"
+    )

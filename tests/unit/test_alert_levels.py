@@ -12,6 +12,7 @@ from tally.alerts import (
     AlertRules,
     MonthFigures,
     SentLevel,
+    covered,
     due_levels,
     estimated_since,
     forecast_has_enough_days,
@@ -279,3 +280,13 @@ def test_estimated_since():
     assert estimated_since(_rollup(estimated_days=["2026-11-20", "2026-11-07"])) == date(
         2026, 11, 7
     )
+
+
+def test_crossing_both_lines_at_once_tells_only_the_louder_one() -> None:
+    both = due_levels(figures("1200"), terms(), (), today=date(2026, 11, 20))
+    assert [a.level for a in both] == [AlertLevel.THRESHOLD, AlertLevel.EXCEEDED]
+    assert covered(both) == {AlertLevel.THRESHOLD}
+    one = due_levels(figures("850"), terms(), (), today=date(2026, 11, 20))
+    assert covered(one) == frozenset()
+    later = due_levels(figures("1200"), terms(), {AlertLevel.THRESHOLD}, today=date(2026, 11, 20))
+    assert covered(later) == frozenset()

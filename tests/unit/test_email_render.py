@@ -307,7 +307,10 @@ def test_a_zero_budget_reads_as_any_spend_and_fills_the_bar() -> None:
     assert "Used" not in email.text and "Projected" not in email.text
     assert "Top cost drivers" not in email.text
     assert "drivers below" not in email.text and "drivers below" not in email.html
-    assert "It is the last day of the month." in email.text
+    assert "November 2026 is over." in email.text  # days_left 0: the month has ended
+    # Not "past its budget of $0.00": a zero budget says what it means.
+    assert "$0.00." not in email.text and "is zero, so any spending is over it" in email.text
+    assert "is zero, so any spending is over it" in email.html
 
 
 def test_the_bar_is_empty_without_spend_and_partial_on_the_way() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from alerts.settings import AlertsSettings
 from api.settings import ApiSettings
 from ingest.settings import IngestSettings
 from tally.settings import ConfigurationError, FunctionSettings, Settings, get_settings
@@ -37,7 +38,29 @@ def test_api_defaults_with_only_the_app_clients() -> None:
         "user_pool_id": None,
         "require_admin_mfa": False,
         "dashboard_origin": None,
+        "webhook_key_id": None,
+        "webhook_allow_loopback": False,
+        "unsubscribe_secret_id": None,
     }
+
+
+def test_api_webhook_and_unsubscribe_settings() -> None:
+    parsed = ApiSettings.parse(
+        own(
+            ApiSettings,
+            TALLY_APP_CLIENT_IDS="web",
+            TALLY_WEBHOOK_KEY_ID="arn:aws:kms:us-east-1:123456789012:key/k",
+            TALLY_WEBHOOK_ALLOW_LOOPBACK="TRUE",
+            TALLY_UNSUBSCRIBE_SECRET_ID="arn:aws:secretsmanager:us-east-1:123456789012:secret:u",
+        )
+    )
+    assert parsed["webhook_key_id"] == "arn:aws:kms:us-east-1:123456789012:key/k"
+    assert parsed["webhook_allow_loopback"] is True
+    assert parsed["unsubscribe_secret_id"].endswith(":secret:u")
+    with pytest.raises(ConfigurationError, match="TALLY_WEBHOOK_ALLOW_LOOPBACK"):
+        ApiSettings.parse(
+            own(ApiSettings, TALLY_APP_CLIENT_IDS="web", TALLY_WEBHOOK_ALLOW_LOOPBACK="yes")
+        )
 
 
 @pytest.mark.parametrize("value", [None, "", " , "])
@@ -169,3 +192,88 @@ def test_ingest_reads_every_variable() -> None:
 def test_ingest_refuses_a_bad_value_by_name(values: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         IngestSettings.parse(own(IngestSettings, **values))
+
+
+# -- the alerts -----------------------------------------------------------------------------
+
+ALERTS_REQUIRED = {
+    "TALLY_SENDER_EMAIL": "Tally <alerts@example.com>",
+    "TALLY_ADMIN_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:tally-admin-alerts",
+    "TALLY_WEBHOOK_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/k",
+    "TALLY_UNSUBSCRIBE_SECRET_ID": "unsubscribe-keys",
+}
+
+
+def test_alerts_defaults_with_only_the_required() -> None:
+    parsed = AlertsSettings.parse(own(AlertsSettings, **ALERTS_REQUIRED))
+    assert parsed == {
+        "sender_email": "Tally <alerts@example.com>",
+        "configuration_set": None,
+        "admin_topic_arn": ALERTS_REQUIRED["TALLY_ADMIN_TOPIC_ARN"],
+        "dashboard_url": "http://127.0.0.1:8080/",
+        "api_url": "http://127.0.0.1:8080/api",
+        "email_cap": 500,
+        "grace_days": 0,
+        "forecast_bound": "point",
+        "webhook_key_id": ALERTS_REQUIRED["TALLY_WEBHOOK_KEY_ID"],
+        "unsubscribe_secret_id": "unsubscribe-keys",
+        "webhook_allow_loopback": False,
+        "queue_url": None,
+        "fanout_min_users": 200,
+    }
+
+
+def test_alerts_read_every_variable(shared: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        **ALERTS_REQUIRED,
+        "TALLY_SES_CONFIGURATION_SET": "tally-alerts",
+        "TALLY_DASHBOARD_URL": "https://tally.example.org/",
+        "TALLY_API_URL": "https://api.example.org/prod/api/",
+        "TALLY_ALERT_EMAIL_CAP": "40",
+        "TALLY_ALERT_GRACE_DAYS": "2",
+        "TALLY_FORECAST_BOUND": "lower80",
+        "TALLY_WEBHOOK_ALLOW_LOOPBACK": "true",
+        "TALLY_ALERTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/fan-out",
+        "TALLY_ALERTS_FANOUT_MIN_USERS": "50",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings = AlertsSettings.load()
+    assert settings.api_url == "https://api.example.org/prod/api"  # links append "/unsubscribe"
+    assert (settings.queue_url, settings.fanout_min_users) == (
+        values["TALLY_ALERTS_QUEUE_URL"],
+        50,
+    )
+    evaluation = settings.alert_settings()
+    assert (evaluation.email_cap, evaluation.rules.grace_days) == (40, 2)
+    assert evaluation.rules.forecast_bound == "lower80"
+    assert evaluation.metric.value == shared.budget_metric
+    assert evaluation.dashboard_url == "https://tally.example.org/"
+    channels = settings.notify_settings()
+    assert channels.configuration_set == "tally-alerts"
+    assert channels.webhook_allow_loopback is True
+    assert channels.unsubscribe_secret_id == "unsubscribe-keys"
+    assert channels.region == shared.region
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"TALLY_SENDER_EMAIL": ""}, "TALLY_SENDER_EMAIL"),
+        ({"TALLY_SENDER_EMAIL": "alerts"}, "TALLY_SENDER_EMAIL"),
+        ({"TALLY_ADMIN_TOPIC_ARN": ""}, "TALLY_ADMIN_TOPIC_ARN"),
+        ({"TALLY_WEBHOOK_KEY_ID": ""}, "TALLY_WEBHOOK_KEY_ID"),
+        ({"TALLY_UNSUBSCRIBE_SECRET_ID": ""}, "TALLY_UNSUBSCRIBE_SECRET_ID"),
+        ({"TALLY_ALERT_EMAIL_CAP": "0"}, "TALLY_ALERT_EMAIL_CAP"),
+        ({"TALLY_ALERT_EMAIL_CAP": "many"}, "TALLY_ALERT_EMAIL_CAP"),
+        ({"TALLY_ALERT_GRACE_DAYS": "-1"}, "TALLY_ALERT_GRACE_DAYS"),
+        ({"TALLY_FORECAST_BOUND": "upper80"}, "TALLY_FORECAST_BOUND"),
+        ({"TALLY_WEBHOOK_ALLOW_LOOPBACK": "maybe"}, "TALLY_WEBHOOK_ALLOW_LOOPBACK"),
+        ({"TALLY_ALERTS_FANOUT_MIN_USERS": "0"}, "TALLY_ALERTS_FANOUT_MIN_USERS"),
+        ({"TALLY_DASHBOARD_URL": "tally.example.org"}, "TALLY_DASHBOARD_URL"),
+        ({"TALLY_API_URL": "ftp://api"}, "TALLY_API_URL"),
+    ],
+)
+def test_alerts_refuse_a_bad_value_by_name(values: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        AlertsSettings.parse(own(AlertsSettings, **{**ALERTS_REQUIRED, **values}))

@@ -1,4 +1,5 @@
-"""The caller's notification preferences: email alerts, digest, and the alert threshold."""
+"""The caller's notification preferences: email alerts, digest, the alert threshold and the
+chat webhook (set, removed, tested)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from api import context, convert
+from api import channels, context, convert
 from api.lazy import preferences
 from api.problems import responses
 from api.schemas import PreferencesIn, PreferencesOut
@@ -58,8 +59,11 @@ def get_preferences() -> Response[str]:
     summary="Change my notification preferences",
     description="Give any of the fields; the others stay. `alertThreshold` changes the "
     "caller's budget from the current month on (it is the budget's threshold, kept in one "
-    "place) and needs a budget (422 without one). Send If-Match with the ETag of your read to "
-    "refuse to overwrite a newer change, this one's or the budget's (409 Conflict).",
+    "place) and needs a budget (422 without one). `webhookUrl` must be https on a public host "
+    "(a private, loopback or link-local address, after DNS, is 422 on `webhookUrl`); null "
+    "removes it. `emailSuppressed: null` resumes email after a bounce or a complaint. Send "
+    "If-Match with the ETag of your read to refuse to overwrite a newer change, this one's or "
+    "the budget's (409 Conflict).",
     responses=responses(200, PreferencesOut, 409),
     tags=["preferences"],
 )
@@ -70,7 +74,31 @@ def update_preferences(body: Annotated[PreferencesIn, Body()]) -> Response[str]:
             email_alerts=body.email_alerts,
             digest=DigestCadence(body.digest) if body.digest is not None else None,
             alert_threshold=body.alert_threshold,
+            webhook_url=body.webhook_url,
+            remove_webhook=body.removes_webhook,
+            resume_email=body.resumes_email,
         ),
         expected_version=_if_match(),
+        # Only a new URL needs the key and the DNS check.
+        webhooks=channels.webhook_guard() if body.webhook_url is not None else None,
     )
     return _with_etag(convert.preferences_out(updated))
+
+
+@router.post(
+    "/preferences/webhook/test",
+    status_code=204,
+    summary="Send a test message to my webhook",
+    description="Posts a sample message to the caller's chat webhook. 409 without a webhook; "
+    "422 on `webhookUrl`, with the reason, when the webhook refuses it or cannot be reached.",
+    responses=responses(204, None, 409),
+    tags=["preferences"],
+)
+def test_webhook() -> Response[None]:
+    preferences.send_test_webhook(
+        context.view(router),
+        secrets=channels.secret_box(),
+        poster=channels.webhook_poster(),
+        link=channels.dashboard_url(),
+    )
+    return Response(status_code=204)

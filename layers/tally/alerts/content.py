@@ -118,7 +118,10 @@ def _texts(alert: DueAlert, left: int) -> tuple[str, str]:
 
     month, label = month_name(alert.period), month_label(alert.period)
     spent, limit = money(alert.spent), money(alert.limit)
-    remaining = f"{left} day{'' if left == 1 else 's'} left in the month"
+    # Late figures can cross a line of a month already over (``LATE_FIGURES_DAYS``).
+    remaining = (
+        f"{left} day{'' if left == 1 else 's'} left in the month" if left else "the month is over"
+    )
     if alert.level is AlertLevel.FORECAST:
         assert alert.projection is not None  # the forecast level is due only with one
         projection = money(alert.projection)

@@ -9,7 +9,7 @@ sent level is never due again, whatever the spend does, unless a raised budget r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -235,6 +235,17 @@ def due_levels(
             )
         )
     return due
+
+
+def covered(due: Sequence[DueAlert]) -> frozenset[AlertLevel]:
+    """Of the levels due together, those the louder one already tells: a threshold crossed in
+    the same run as the limit itself is said by the over-budget alert alone (two emails a
+    minute apart, "85%" then "over", is noise). A covered level is recorded as sent, not sent,
+    so it does not come later either."""
+    levels = {alert.level for alert in due}
+    if AlertLevel.EXCEEDED in levels and AlertLevel.THRESHOLD in levels:
+        return frozenset({AlertLevel.THRESHOLD})
+    return frozenset()
 
 
 def _raised(sent: SentLevel, terms: BudgetTerms) -> bool:

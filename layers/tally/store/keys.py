@@ -19,13 +19,14 @@ need no format and are written as the id.
 | audit       | USER#<subject user>    | <ISO time>#<unique id>             |
 | notifications | USER#<user>          | NOTE#<notification id>             |
 | preferences | USER#<user>            | (none)                             |
-| alerts      | USER#<user>            | ALERT#<YYYY-MM>#<level>            |
+| alerts      | USER#<user>            | ALERT#<period>#<level>             |
+|             | RUN#<run id>           | SLOTS (a run's email counter)      |
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ claim = Prefixed("CLAIM#")
 approver = Prefixed("APPROVER#")
 
 notification = Prefixed("NOTE#")
+run = Prefixed("RUN#")  # an alert evaluation run's send-slot counter
 
 PROFILE = "PROFILE"
 ASSIGNMENT = "ASSIGNMENT"
@@ -63,6 +65,8 @@ CLAIM = "CLAIM"
 # Constant partitions of sparse indexes: the whole user directory, the admins' claim queue.
 DIRECTORY = "ALL"
 PENDING = "PENDING"
+DEFERRED = "DEFERRED"  # the alert ledger's deferred entries
+RUN_SLOTS = "SLOTS"
 # Sorts after every line id's first character: "<day>#~" closes a day's lines in a BETWEEN.
 _LAST = "~"
 
@@ -101,3 +105,16 @@ def alert(period: str, level: str) -> str:
 def alert_period(period: str) -> str:
     """The prefix (for begins_with) of every alert ledger entry of a budget period."""
     return f"ALERT#{period}#"
+
+
+def alert_of(sort_key: str) -> tuple[str, str]:
+    """The (period, level) an ``alert`` sort key was built from (a level may hold ``#``, a
+    period never does)."""
+    period, level = sort_key.removeprefix("ALERT#").split("#", 1)
+    return period, level
+
+
+def deferred_order(due_at: datetime, user_id: str, period: str, level: str) -> str:
+    """The deferred index's sort key: by first deferral time, then the entry (unique)."""
+    # One fixed width in UTC, so the strings sort as the times do.
+    return f"{due_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{user_id}#{period}#{level}"

@@ -110,5 +110,23 @@ export function createApi(config, auth) {
     unassign: (assignmentId) => request("DELETE", `/billing/unassign/${enc(assignmentId)}`),
     allUsers: ({ month, limit, nextToken } = {}) =>
       request("GET", "/billing/all-users", { query: { month, limit, nextToken } }),
+    // The caller's own in-app notifications ({items, unreadCount, nextToken}); ids hold "#".
+    notifications: ({ limit, nextToken } = {}) => request("GET", "/notifications", { query: { limit, nextToken } }),
+    markNotification: (id, read) => request("POST", `/notifications/${enc(id)}/${read ? "read" : "unread"}`),
+    markAllNotificationsRead: () => request("POST", "/notifications/read-all"),
+    // Preferences change with If-Match, like a budget: {preferences, etag} both ways.
+    async preferences() {
+      const { data, response } = await request("GET", "/preferences", { raw: true });
+      return { preferences: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
+    async updatePreferences(changes, etag) {
+      const { data, response } = await request("PUT", "/preferences", {
+        body: changes,
+        headers: etag ? { "If-Match": etag } : {},
+        raw: true,
+      });
+      return { preferences: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
+    testWebhook: () => request("POST", "/preferences/webhook/test"),
   };
 }

@@ -1,20 +1,26 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
-// (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security; ?user=<id>&name=<name>
-// when an admin looks at someone else's data). Hash routes need no server rewrite on S3/CloudFront.
+// (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
+// #/notifications; ?user=<id>&name=<name> when an admin looks at someone else's data). Hash
+// routes need no server rewrite on S3/CloudFront. The header's bell shows the caller's own
+// notifications on every page.
 
 import { createApi } from "./api.js";
 import { createAuth } from "./auth.js";
+import { createBell } from "./bell.js";
 import { loadConfig } from "./config.js";
 import { announce, h, replace } from "./dom.js";
 import { knownToday } from "./format.js";
+import { createInbox } from "./inbox.js";
 import { resourceTypes } from "./resource-types.js";
 import { adminView } from "./views/admin.js";
 import { budgetView } from "./views/budget.js";
 import { claimsView } from "./views/claims.js";
 import { costsView } from "./views/costs.js";
 import { dashboardView } from "./views/dashboard.js";
+import { notificationsView } from "./views/notifications.js";
 import { resourcesView } from "./views/resources.js";
 import { securityView } from "./views/security.js";
+import { settingsView } from "./views/settings.js";
 import { signInView } from "./views/signin.js";
 
 const ROUTES = {
@@ -25,6 +31,9 @@ const ROUTES = {
   claims: { title: "Claims", render: claimsView, usesMe: true },
   admin: { title: "All users", render: adminView, needs: "viewAllUsers" },
   security: { title: "Security", render: securityView },
+  settings: { title: "Settings", render: settingsView },
+  // Reached from the bell ("See all"), not from the menu.
+  notifications: { title: "Notifications", render: notificationsView, inMenu: false },
 };
 
 const app = document.getElementById("app");
@@ -116,10 +125,16 @@ async function start() {
   let current = null; // the route being shown: {controller}
   let shell = null;
 
+  // The shell goes (sign-out, or rebuilt for what /me says): its bell stops asking.
+  function dropShell() {
+    shell?.bell.stop();
+    shell = null;
+  }
+
   function showSignIn(message) {
     if (current) current.controller.abort();
     current = null;
-    shell = null;
+    dropShell();
     document.title = "Sign in · Tally";
     replace(app, signInView({ auth, message, onSignedIn: () => enter(true) }));
     app.removeAttribute("aria-busy");
@@ -140,7 +155,7 @@ async function start() {
   // The shell shows what the caller may do: built again if a fresh /me answer says otherwise.
   function onMe() {
     if (shell && shellShows() !== shell.shows) {
-      shell = null;
+      dropShell();
       render(false);
     }
   }
@@ -148,10 +163,12 @@ async function start() {
   function buildShell(user) {
     const can = ctx.can();
     const links = Object.entries(ROUTES)
-      .filter(([, route]) => !route.needs || can[route.needs])
+      .filter(([, route]) => route.inMenu !== false && (!route.needs || can[route.needs]))
       .map(([name, route]) => h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, route.title)));
     const main = h("main", { id: "main", tabindex: "-1" });
     const nav = h("nav", { class: "nav", "aria-label": "Main" }, h("ul", {}, links));
+    ctx.inbox = createInbox(api);
+    const bell = createBell({ inbox: ctx.inbox, announce, today: ctx.today });
     const header = h(
       "header",
       { class: "topbar" },
@@ -163,6 +180,7 @@ async function start() {
         h(
           "div",
           { class: "account" },
+          bell.element,
           h(
             "span",
             { class: "who" },
@@ -177,7 +195,7 @@ async function start() {
     );
     replace(app, header, main);
     app.removeAttribute("aria-busy");
-    return { main, nav, shows: shellShows() };
+    return { main, nav, bell, shows: shellShows() };
   }
 
   function shellShows() {
@@ -248,8 +266,12 @@ async function start() {
     // GET /api/me keeps the user directory in step with Cognito; it waits until the first
     // screen has its data (the dashboard learns the date from its summary), so it never
     // delays the first chart.
+    // The bell's count follows the person from page to page (and each minute, see bell.js),
+    // asked once the page has its data for the same reason.
+    const { bell } = shell;
     ready.finally(() => {
       if (auth.signedIn) ctx.me().catch(() => {});
+      if (auth.signedIn && shell?.bell === bell) bell.refresh();
     });
   }
 
