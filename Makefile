@@ -28,9 +28,10 @@ run: $(STAMP)
 ingest: $(STAMP)
 	$(PY) -m infra.local.ingest $(if $(START),--start $(START)) $(if $(END),--end $(END)) $(if $(FOCUS),--focus $(FOCUS))
 
-## make test: lint, types, synth and every test
+## make test: lint, types, synth and every test, on two workers: each file on one, and the
+## files of an xdist_group (the browser tests, the infra tests) together (tests/conftest.py)
 test: $(STAMP) lint synth
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -47,10 +48,12 @@ synth: $(STAMP)
 
 ## make screenshots: refresh docs/screenshots/ (light and dark) from the browser tests' demo on
 ## their pinned dates (2026-11-25; the first days of a month on 2026-12-01), and every email
-## (email-<kind>-desktop|phone.png and its text part). `make test` takes the same pictures into
-## a temporary folder, so it never changes the tree.
+## (email-<kind>-desktop|phone.png and its text part), and the pages of a sample invoice
+## (invoice-page-<n>.png, drawn by PDFium). `make test` takes the same pictures into a temporary
+## folder, so it never changes the tree.
 screenshots: $(STAMP)
 	TALLY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -k screenshots -q -p no:cacheprovider
+	$(PY) -m tests.invoice_samples $(CURDIR)/docs/screenshots
 
 ## make bench: figures, not tests
 bench: $(STAMP)

@@ -29,6 +29,10 @@ ALERTS_DEAD_LETTER_QUEUE_URL = "AlertsDeadLetterQueueUrl"
 ALERTS_FAN_OUT_DEAD_LETTER_QUEUE_URL = "AlertsFanOutDeadLetterQueueUrl"
 SES_CONFIGURATION_SET = "SesConfigurationSetName"
 UNSUBSCRIBE_SECRET_ARN = "UnsubscribeSecretArn"  # noqa: S105 - an output id, not a secret
+REPORTS_FUNCTION_NAME = "ReportsFunctionName"
+REPORTS_QUEUE_URL = "ReportsQueueUrl"
+REPORTS_DEAD_LETTER_QUEUE_URL = "ReportsDeadLetterQueueUrl"
+REPORTS_JOBS_DEAD_LETTER_QUEUE_URL = "ReportsJobsDeadLetterQueueUrl"
 
 
 def table_name(spec: TableSpec) -> str:

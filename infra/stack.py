@@ -21,6 +21,7 @@ from infra.constructs.ingest import Ingest
 from infra.constructs.lambda_factory import FunctionRuntime
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
+from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
 from infra.names import METRICS_NAMESPACE
 from tally.tables import ALL_TABLES
@@ -130,17 +131,41 @@ class TallyStack(Stack):
         for name, value in alerts.environment.items():
             api.function.add_environment(name, value)
         alerts.grant_secrets(api.function, seal=True)
+        reports = Reports(
+            self,
+            "Reports",
+            runtime=runtime,
+            data=data,
+            events=domain_events,
+            messaging=messaging,
+            bucket=storage.exports,
+            configuration_set_name=alerts.configuration_set.configuration_set_name,
+            dashboard_url=f"{dashboard.origin}/",
+        )
+        # The API queues export and invoice jobs and pre-signs links to their files.
+        for name, value in reports.api_environment().items():
+            api.function.add_environment(name, value)
+        api_role = api.function.role
+        assert api_role is not None  # every function has its own role (FunctionRuntime)
+        reports.grant_api(api_role, data)
         monitoring = Monitoring(
             self,
             "Monitoring",
             alarm_topic=messaging.operations,
-            functions={"api": api.function, "ingest": ingest.function, "alerts": alerts.function},
+            functions={
+                "api": api.function,
+                "ingest": ingest.function,
+                "alerts": alerts.function,
+                "reports": reports.function,
+            },
             rest_api=api.rest_api,
             dead_letter_queues={
                 "ingest": ingest.dead_letter_queue,
                 "email-delivery": messaging.delivery_failures,
                 "alerts": alerts.dead_letter_queue,
                 "alerts-fan-out": alerts.fan_out_dead_letter_queue,
+                "reports": reports.dead_letter_queue,
+                "reports-jobs": reports.jobs_dead_letter_queue,
             },
             tables=data.tables,
             metric_alarms={
@@ -219,6 +244,20 @@ class TallyStack(Stack):
             outputs.UNSUBSCRIBE_SECRET_ARN,
             alerts.unsubscribe_secret.secret_arn,
             "Unsubscribe link keys (rotating them: docs/deploy.md)",
+        )
+        self._output(
+            outputs.REPORTS_FUNCTION_NAME, reports.function.function_name, "Reports function"
+        )
+        self._output(outputs.REPORTS_QUEUE_URL, reports.queue.queue_url, "Export and invoice jobs")
+        self._output(
+            outputs.REPORTS_DEAD_LETTER_QUEUE_URL,
+            reports.dead_letter_queue.queue_url,
+            "Reports events (recommendations refresh) that failed after every retry",
+        )
+        self._output(
+            outputs.REPORTS_JOBS_DEAD_LETTER_QUEUE_URL,
+            reports.jobs_dead_letter_queue.queue_url,
+            "Export and invoice job messages the reports function could not take",
         )
         self._output(
             outputs.MONITORING_DASHBOARD_NAME,

@@ -37,6 +37,34 @@ def _read_botocore_models_once() -> None:
 
 _read_botocore_models_once()
 
+
+# Folders whose tests share one xdist worker under ``--dist loadgroup`` (``make test``): their
+# session fixtures are costly and start once per worker that runs any of them (the browser
+# tests' demo stack and Chromium; the infra tests' three CDK synths).
+ONE_WORKER_FOLDERS = {"tests/browser/": "browser", "tests/infra/": "infra"}
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With ``--dist loadgroup``: the tests of a folder in ``ONE_WORKER_FOLDERS`` go to one
+    worker together, and any other test goes with its file, as with ``--dist loadfile`` (so a
+    module's fixtures, its moto or its local stack, are set up once).
+
+    By path, not by ``xdist_group`` marks: xdist 3.8 names a marked test's group by setting
+    ``item._nodeid``, which pytest 9 no longer reads, so its own loadgroup hands every test
+    out alone, to either worker, marked or not."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FolderOrFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path: str = super()._split_scope(nodeid)
+            return next((g for f, g in ONE_WORKER_FOLDERS.items() if path.startswith(f)), path)
+
+    return FolderOrFile(config, log)  # type: ignore[arg-type]
+
+
 TEST_SECRET = "test-page-token-secret"
 PINNED_TODAY = date(2026, 11, 20)
 
@@ -69,8 +97,9 @@ def create_tables(client: object, prefix: str = "tally-test") -> None:
 
 @pytest.fixture(scope="module")
 def moto_module() -> Iterator[None]:
-    """One in-process moto per test module (run with xdist's --dist loadfile, so a module's
-    emulator never meets another module's local-stack server in the same worker)."""
+    """One in-process moto per test module (a file's tests run together on one xdist worker,
+    see ``pytest_xdist_make_scheduler``, so a module's emulator never meets another module's
+    local-stack server in the same worker)."""
     from moto import mock_aws
 
     with (

@@ -9,6 +9,7 @@ Read through ``AlertsSettings.load()``: parsed on the first invocation of a cont
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from tally.alerts.levels import FORECAST_BOUNDS, ForecastBound
@@ -31,11 +32,15 @@ UNSUBSCRIBE_SECRET_ID = "TALLY_UNSUBSCRIBE_SECRET_ID"  # noqa: S105 - a variable
 WEBHOOK_ALLOW_LOOPBACK = "TALLY_WEBHOOK_ALLOW_LOOPBACK"
 ALERTS_QUEUE_URL = "TALLY_ALERTS_QUEUE_URL"
 FANOUT_MIN_USERS = "TALLY_ALERTS_FANOUT_MIN_USERS"
+ANOMALY_MIN_IMPACT = "TALLY_ANOMALY_MIN_IMPACT"
+ANOMALY_LOOKBACK_DAYS = "TALLY_ANOMALY_LOOKBACK_DAYS"
 
 DEFAULT_EMAIL_CAP = 500
 DEFAULT_FANOUT_MIN_USERS = 200
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8080/"
 DEFAULT_API_URL = "http://127.0.0.1:8080/api"
+DEFAULT_ANOMALY_MIN_IMPACT = "10.00"
+DEFAULT_ANOMALY_LOOKBACK_DAYS = 14
 
 
 def _whole(env: Environment, name: str, default: int, *, least: int) -> int:
@@ -46,6 +51,17 @@ def _whole(env: Environment, name: str, default: int, *, least: int) -> int:
         value = least - 1
     if value < least:
         raise ConfigurationError(f"{name} must be a whole number, at least {least}: {raw!r}")
+    return value
+
+
+def _amount(env: Environment, name: str, default: str) -> Decimal:
+    raw = (env[name] or default).strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise ConfigurationError(f"{name} must be an amount, at least 0: {raw!r}")
     return value
 
 
@@ -90,6 +106,10 @@ class AlertsSettings(FunctionSettings):
     queue_url: str | None = None
     # From this many candidate users on, a run fans out through the queue.
     fanout_min_users: int = DEFAULT_FANOUT_MIN_USERS
+    # Anomalies: the least excess over the usual that is told (in the costs' currency), and
+    # how many days back each run judges (a first run after a long ingest finds recent ones).
+    anomaly_min_impact: Decimal = Decimal(DEFAULT_ANOMALY_MIN_IMPACT)
+    anomaly_lookback_days: int = DEFAULT_ANOMALY_LOOKBACK_DAYS
 
     variables: ClassVar[tuple[str, ...]] = (
         SENDER_EMAIL,
@@ -105,6 +125,8 @@ class AlertsSettings(FunctionSettings):
         WEBHOOK_ALLOW_LOOPBACK,
         ALERTS_QUEUE_URL,
         FANOUT_MIN_USERS,
+        ANOMALY_MIN_IMPACT,
+        ANOMALY_LOOKBACK_DAYS,
     )
 
     @classmethod
@@ -137,6 +159,10 @@ class AlertsSettings(FunctionSettings):
             "webhook_allow_loopback": _flag(env, WEBHOOK_ALLOW_LOOPBACK),
             "queue_url": env[ALERTS_QUEUE_URL] or None,
             "fanout_min_users": _whole(env, FANOUT_MIN_USERS, DEFAULT_FANOUT_MIN_USERS, least=1),
+            "anomaly_min_impact": _amount(env, ANOMALY_MIN_IMPACT, DEFAULT_ANOMALY_MIN_IMPACT),
+            "anomaly_lookback_days": _whole(
+                env, ANOMALY_LOOKBACK_DAYS, DEFAULT_ANOMALY_LOOKBACK_DAYS, least=1
+            ),
         }
 
     def notify_settings(self) -> NotifySettings:
@@ -158,6 +184,7 @@ class AlertsSettings(FunctionSettings):
         """What the evaluation is told (``tally.alerts.evaluate.AlertSettings``)."""
         from tally.alerts.evaluate import AlertSettings
         from tally.alerts.levels import AlertRules
+        from tally.anomalies.model import AnomalyRules
         from tally.models import Metric
 
         return AlertSettings(
@@ -166,4 +193,9 @@ class AlertsSettings(FunctionSettings):
             email_cap=self.email_cap,
             dashboard_url=self.dashboard_url,
             api_url=self.api_url,
+            anomalies=AnomalyRules(
+                min_impact=self.anomaly_min_impact,
+                lookback_days=self.anomaly_lookback_days,
+                metric=Metric(self.budget_metric),
+            ),
         )

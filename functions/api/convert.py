@@ -9,10 +9,12 @@ from api import schemas as s
 from tally.money import format_amount
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
+    from tally.anomalies.model import Anomaly
     from tally.assignments import AssignedResource
     from tally.forecast import Forecast
     from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
     from tally.preferences import UserPreferences
+    from tally.recommendations import RecommendationList
     from tally.reports import (
         Attribution,
         CostLinesPage,
@@ -338,4 +340,139 @@ def preferences_out(p: UserPreferences) -> s.PreferencesOut:
         else None,
         updated_at=prefs.updated_at.isoformat() if prefs.updated_at else None,
         version=p.version,
+    )
+
+
+# --- exports and invoices (issue 12: routes/exports.py) -------------------------------------
+
+if TYPE_CHECKING:
+    from api.downloads import Link
+    from tally.models import ReportJob
+
+
+def export_out(job: ReportJob, link: Link | None) -> s.ExportOut:
+    return s.ExportOut(
+        export_id=job.job_id,
+        kind=job.params.get("kind", "costs"),  # type: ignore[arg-type]
+        status=str(job.status),  # type: ignore[arg-type]
+        created_at=job.created_at.isoformat(),
+        url=link.url if link else None,
+        expires_at=link.expires_at.isoformat() if link else None,
+        rows=job.rows,
+        error=job.error,
+    )
+
+
+def _flag(value: str | None) -> bool | None:
+    return None if value is None else value == "true"
+
+
+def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
+    return s.InvoiceOut(
+        invoice_id=job.job_id,
+        status=str(job.status),  # type: ignore[arg-type]
+        created_at=job.created_at.isoformat(),
+        url=link.url if link else None,
+        expires_at=link.expires_at.isoformat() if link else None,
+        invoice_number=job.details.get("invoiceNumber"),
+        provisional=_flag(job.details.get("provisional")),
+        emailed=_flag(job.details.get("emailed")),
+        error=job.error,
+    )
+
+
+# --- month over month (H4: reports/changes) ----------------------------------------------
+
+if TYPE_CHECKING:
+    from tally.reports import MonthOverMonth
+
+
+def month_over_month_out(m: MonthOverMonth) -> s.MonthOverMonthOut:
+    return s.MonthOverMonthOut(
+        user_id=m.user_id,
+        month=m.month,
+        previous_month=m.previous_month,
+        currency=m.currency,
+        metric=m.metric,  # type: ignore[arg-type]
+        estimated=m.estimated,
+        days_compared=m.days_compared,
+        current_total=format_amount(m.current_total),
+        previous_same_days_total=format_amount(m.previous_same_days_total),
+        previous_total=format_amount(m.previous_total),
+        services=[
+            s.ServiceChangeOut(
+                service=c.service,
+                current=format_amount(c.current),
+                previous_same_days=format_amount(c.previous_same_days),
+                previous=format_amount(c.previous),
+                change=format_amount(c.change),
+                change_pct=None if c.change_pct is None else format(c.change_pct, "f"),
+            )
+            for c in m.services
+        ],
+        waterfall=s.WaterfallOut(
+            start=format_amount(m.waterfall.start),
+            end=format_amount(m.waterfall.end),
+            steps=[
+                s.WaterfallStepOut(
+                    kind=step.kind,  # type: ignore[arg-type]
+                    label=step.label,
+                    amount=format_amount(step.amount),
+                    service=step.service,
+                    resource_id=step.resource_id,
+                )
+                for step in m.waterfall.steps
+            ],
+        ),
+    )
+
+
+# --- savings recommendations (issue 12) -------------------------------------------------
+
+
+def recommendation_list_out(r: RecommendationList) -> s.RecommendationListOut:
+    from tally.models import UNALLOCATED
+
+    return s.RecommendationListOut(
+        currency=r.currency,
+        total_monthly_saving=format_amount(r.total_monthly_saving),
+        items=[
+            s.RecommendationOut(
+                recommendation_id=i.recommendation_id,
+                user_id=None if i.owner == UNALLOCATED else i.owner,
+                kind=i.kind,  # type: ignore[arg-type]
+                resource_id=i.resource_id,
+                resource_type=i.resource_type,
+                service=i.service,
+                title=i.title,
+                detail=i.detail,
+                monthly_saving=format_amount(i.monthly_saving),
+                currency=i.currency,
+                evidence=i.evidence,
+                detected_at=i.detected_at.isoformat(),
+            )
+            for i in r.items
+        ],
+    )
+
+
+# --- anomalies (issue 12, H5) ----------------------------------------------------------
+
+
+def anomaly_out(a: Anomaly) -> s.AnomalyOut:
+    return s.AnomalyOut(
+        anomaly_id=a.anomaly_id,
+        user_id=a.user_id,
+        day=a.day.isoformat(),
+        service=a.service,
+        resource_id=a.resource_id,
+        usage_unit=a.usage_unit,
+        expected=format_amount(a.expected),
+        actual=format_amount(a.actual),
+        impact=format_amount(a.impact),
+        currency=a.currency,
+        score=float(a.score),
+        status=a.status.value,  # type: ignore[arg-type]
+        detected_at=a.detected_at.isoformat(),
+        updated_at=a.updated_at.isoformat(),
     )

@@ -23,13 +23,16 @@ from api import context
 from api.problems import problem
 from api.routes import (
     admin,
+    anomalies,
     assignments,
     budgets,
     claims,
+    exports,
     me,
     notifications,
     organisation,
     preferences,
+    recommendations,
     reports,
     unsubscribe,
 )
@@ -98,6 +101,9 @@ app.include_router(me.router, prefix="/api")
 app.include_router(notifications.router, prefix="/api")
 app.include_router(preferences.router, prefix="/api")
 app.include_router(unsubscribe.router, prefix="/api")
+app.include_router(exports.router, prefix="/api")
+app.include_router(recommendations.router, prefix="/api")
+app.include_router(anomalies.router, prefix="/api")
 
 # The only paths served without a Cognito identity: the digest's unsubscribe link, which a
 # mail client follows with the signed token it carries (RFC 8058). The gateway exposes exactly

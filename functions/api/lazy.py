@@ -36,25 +36,31 @@ if TYPE_CHECKING:
         claims,
         notifications,
         preferences,
+        recommendations,
         reports,
         unsubscribe,
     )
+    from tally.anomalies import use_cases as anomalies
 else:
+    anomalies = lazy_module("tally.anomalies.use_cases")
     assignments = lazy_module("tally.assignments")
     budgets = lazy_module("tally.budgets")
     claims = lazy_module("tally.claims")
     notifications = lazy_module("tally.notifications")
     preferences = lazy_module("tally.preferences")
+    recommendations = lazy_module("tally.recommendations")
     reports = lazy_module("tally.reports")
     unsubscribe = lazy_module("tally.unsubscribe")
 
 __all__ = [
+    "anomalies",
     "assignments",
     "budgets",
     "claims",
     "lazy_module",
     "notifications",
     "preferences",
+    "recommendations",
     "reports",
     "unsubscribe",
 ]

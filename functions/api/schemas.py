@@ -784,3 +784,239 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldErrorOut] | None = None
+
+
+# --- exports and invoices (issue 12: reports function, routes/exports.py) -------------------
+
+ExportKind = Literal["costs", "all-users"]
+JobState = Literal["pending", "ready", "failed"]
+# A job's id (a UUID the API made); anything else matches no job.
+JobId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+# Whose costs an export holds: a user, or (admins only, as the costs routes) the
+# organisation's "ORG" or the "UNALLOCATED" figures.
+ExportOwnerId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@+-]+$")
+]
+ResourceFilter = Annotated[
+    str, StringConstraints(min_length=1, max_length=2048, pattern=r"^\S+$"), AfterValidator(_plain)
+]
+ServiceName = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_plain)
+]
+
+
+class ExportIn(ApiModel):
+    kind: ExportKind = Field(
+        description="costs: one row per cost line of a user (default: you); all-users (admins): "
+        "one row per user and service, with the unallocated costs and a TOTAL row"
+    )
+    start_date: Day = Field(description="first day (YYYY-MM-DD, UTC), inclusive")
+    end_date: Day = Field(
+        description="last day, inclusive; at most 366 days after startDate, not after yesterday"
+    )
+    user_id: ExportOwnerId | None = Field(
+        default=None,
+        description="costs only: whose lines (default: you; another user's needs admin, as do "
+        "ORG and UNALLOCATED)",
+    )
+    service: ServiceName | None = None
+    resource_id: ResourceFilter | None = None
+    search: SearchText | None = None
+
+
+class InvoiceIn(ApiModel):
+    user_id: UserId | None = Field(
+        default=None, description="whose invoice (default: you when costCenter is not given)"
+    )
+    cost_center: CostCenter | None = Field(
+        default=None, description="a cost centre's invoice instead of a user's (admins only)"
+    )
+    month: IsoMonth = Field(description="the billing month, YYYY-MM; not a future month")
+    email: bool = Field(
+        default=False,
+        strict=True,
+        description="also email the PDF (to the invoiced user; a cost centre's to you)",
+    )
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> InvoiceIn:
+        if self.user_id is not None and self.cost_center is not None:
+            raise ValueError("give userId or costCenter, not both")
+        return self
+
+
+class ExportCreatedOut(Out):
+    export_id: str
+    status: JobState
+    kind: ExportKind
+    created_at: str
+
+
+class ExportOut(Out):
+    export_id: str
+    kind: ExportKind
+    status: JobState
+    created_at: str
+    url: str | None = Field(
+        default=None,
+        description="when ready: a pre-signed download link of the CSV, made for this request",
+    )
+    expires_at: str | None = Field(default=None, description="when the link stops working")
+    rows: int | None = Field(default=None, description="data rows in the file, when ready")
+    error: str | None = Field(default=None, description="why it failed, when failed")
+
+
+class InvoiceCreatedOut(Out):
+    invoice_id: str
+    status: JobState
+    created_at: str
+
+
+class InvoiceOut(Out):
+    invoice_id: str
+    status: JobState
+    created_at: str
+    url: str | None = Field(
+        default=None, description="when ready: a pre-signed download link of the PDF"
+    )
+    expires_at: str | None = None
+    invoice_number: str | None = Field(
+        default=None, description="stable for a user and month; a revision suffix after a change"
+    )
+    provisional: bool | None = Field(
+        default=None, description="true while the month's costs can still change"
+    )
+    emailed: bool | None = None
+    error: str | None = None
+
+
+# --- month over month (H4: reports/changes) ----------------------------------------------
+
+StepKind = Literal[
+    "restatement", "removed", "new", "usage", "rate", "changed", "credits", "refunds", "other"
+]
+
+
+class ServiceChangeOut(Out):
+    service: str
+    current: str = Field(description="decimal string: the month (to date), in `currency`")
+    previous_same_days: str = Field(
+        description="decimal string: the previous month over the same day numbers"
+    )
+    previous: str = Field(description="decimal string: all of the previous month")
+    change: str = Field(description="decimal string: current - previousSameDays")
+    change_pct: str | None = Field(
+        description="decimal string, percent of |previousSameDays|; null when it is 0"
+    )
+
+
+class WaterfallStepOut(Out):
+    kind: StepKind
+    label: str = Field(description='the resource id, "<service> (no resource)", or a summary')
+    amount: str = Field(description="decimal string, in `currency`; negative lowers the bill")
+    service: str | None = Field(default=None, description="null for summary steps")
+    resource_id: str | None = Field(default=None, description="null without a resource")
+
+
+class WaterfallOut(Out):
+    start: str = Field(description="decimal string: the previous month as first reported")
+    end: str = Field(description="decimal string: equals currentTotal")
+    steps: list[WaterfallStepOut] = Field(
+        description="in the order of `kind` above; they add up exactly to end - start"
+    )
+
+
+class MonthOverMonthOut(Out):
+    user_id: str
+    month: str = Field(description="YYYY-MM")
+    previous_month: str = Field(description="YYYY-MM")
+    currency: str = Field(description="every amount's currency (others are not added in)")
+    metric: Literal["billed", "effective"]
+    estimated: bool
+    days_compared: int = Field(
+        description="days of `month` compared: all of a past month; of the current month, "
+        "up to the last day with costs (at most yesterday)"
+    )
+    current_total: str
+    previous_same_days_total: str
+    previous_total: str
+    services: list[ServiceChangeOut]
+    waterfall: WaterfallOut
+
+
+# --- savings recommendations (issue 12) -------------------------------------------------
+
+RecommendationKind = Literal[
+    "idle-ec2",
+    "idle-rds",
+    "unattached-ebs",
+    "unassociated-eip",
+    "idle-lambda",
+    "gp2-to-gp3",
+    "previous-generation",
+    "old-snapshot",
+    "s3-no-lifecycle",
+]
+
+
+class RecommendationOut(Out):
+    recommendation_id: str = Field(description="stable for the same rule, resource and owner")
+    user_id: str | None = Field(description="its owner; null for a resource nobody owns")
+    kind: RecommendationKind
+    resource_id: str
+    resource_type: str = Field(
+        description="ec2 | ebs-volume | elastic-ip | ebs-snapshot | rds | lambda | s3"
+    )
+    service: str
+    title: str
+    detail: str = Field(description="what to do, and how the saving is estimated")
+    monthly_saving: str = Field(
+        description="decimal string: the owner's share of the estimated monthly saving"
+    )
+    currency: str
+    evidence: dict[str, str] = Field(description="what the rule saw, and the price's basis")
+    detected_at: str = Field(description="when a refresh first found it")
+
+
+class RecommendationListOut(Out):
+    currency: str = Field(description="the organisation's default currency")
+    total_monthly_saving: str = Field(
+        description="the items in `currency` added up; items in another currency are listed "
+        "but never converted into it"
+    )
+    items: list[RecommendationOut] = Field(description="ranked by saving, highest first")
+
+
+# --- anomalies (issue 12, H5) ----------------------------------------------------------
+
+AnomalyStatusName = Literal["open", "acknowledged", "resolved"]
+
+
+class AnomalyStatusIn(ApiModel):
+    status: Literal["acknowledged", "resolved"] = Field(
+        description="acknowledged: seen, expected or being handled; resolved: over"
+    )
+
+
+class AnomalyOut(Out):
+    anomaly_id: str = Field(description="safe in a URL path as it is")
+    user_id: str
+    day: str = Field(description="YYYY-MM-DD: the episode's first anomalous day")
+    service: str
+    resource_id: str | None = Field(
+        description="the resource behind most of the excess; null: lines without a resource"
+    )
+    usage_unit: str | None = Field(description="the root cause's usage unit that day, if any")
+    expected: str = Field(description="decimal string: what the days were expected to cost")
+    actual: str = Field(description="decimal string: what they cost")
+    impact: str = Field(description="decimal string: actual - expected")
+    currency: str
+    score: float = Field(description="how unusual: the excess in robust standard deviations")
+    status: AnomalyStatusName
+    detected_at: str
+    updated_at: str
+
+
+class AnomalyListOut(Out):
+    items: list[AnomalyOut]
+    next_token: str | None = None

@@ -273,7 +273,11 @@ class Alerts(Construct):
         sender_identity_arn: str,
         configuration_set_arn: str,
     ) -> None:
-        data.grant(self.function, Access.READ_WRITE, ["alerts", "notifications", "preferences"])
+        data.grant(
+            self.function,
+            Access.READ_WRITE,
+            ["alerts", "notifications", "preferences", "anomalies"],
+        )
         data.grant(self.function, Access.READ, ["users", "budgets", "rollups", "costs"])
         statements = [
             # SESv2 SendEmail authorises against the sender identity and the configuration set.

@@ -34,7 +34,7 @@ STAGE_NAME = "prod"
 UNSUBSCRIBE_RESOURCE = "unsubscribe"
 UNSUBSCRIBE_METHODS = ("GET", "POST")
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match"]
-CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,9 @@ class Api(Construct):
         )
         # Append-only: no route reads, changes or deletes an audit entry.
         data.grant(self.function, Access.APPEND, ["audit"])
-        data.grant(self.function, Access.READ, ["costs", "rollups"])
+        data.grant(self.function, Access.READ, ["costs", "rollups", "recommendations"])
+        # Anomalies: listed, and their status changed (acknowledged, resolved).
+        data.grant(self.function, Access.READ_WRITE, ["anomalies"])
         # Only the API signs page tokens; GetSecretValue alone, not CDK's grant_read (which
         # adds DescribeSecret).
         api_function.role.add_to_principal_policy(

@@ -7,8 +7,10 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from reports.settings import REPORTS_PREFIX
 
 ACCESS_LOG_RETENTION = Duration.days(365)
+REPORT_RETENTION_DAYS = 7
 # AWS Data Exports and the legacy Cost and Usage Report deliver through these principals.
 EXPORT_DELIVERY_PRINCIPALS = ("bcm-data-exports.amazonaws.com", "billingreports.amazonaws.com")
 
@@ -48,7 +50,15 @@ class Storage(Construct):
                     id="expire-exports",
                     expiration=Duration.days(export_retention_days),
                     abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
+                ),
+                # Exports and invoices the reports function wrote: fetched through links that
+                # live minutes, asked for again at will; a week covers a late download.
+                s3.LifecycleRule(
+                    id="expire-reports",
+                    prefix=REPORTS_PREFIX,
+                    expiration=Duration.days(REPORT_RETENTION_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -6,6 +6,8 @@ then read the actual URLs from that file. TALLY_TODAY=YYYY-MM-DD (``make run TOD
 pins the business date; the daily schedule is then off (the date never turns over).
 TALLY_LOCAL_DEMO=off starts without the demo organisation (no users, no costs): for tests
 that bring their own people and costs, in a few seconds instead of half a minute.
+TALLY_LOCAL_PARENT_PID (set by ``infra.local.client``): stop when that process is gone, so a
+stack a test run started never outlives it, however the run ended.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def _port(variable: str, default: int) -> int:
     if not raw.isdigit() or not 0 <= int(raw) < 65536:
         raise SystemExit(f"{variable} must be a port number (0 for any free port), not {raw!r}")
     return int(raw)
+
+
+def _parent_gone(variable: str = "TALLY_LOCAL_PARENT_PID") -> bool:
+    """Whether the process that asked for this stack has ended (never, when none is named):
+    an orphan is re-parented, so its parent id stops being the one it was started by."""
+    raw = os.environ.get(variable, "").strip()
+    return raw.isdigit() and os.getppid() != int(raw)
 
 
 def main() -> int:
@@ -69,7 +78,9 @@ def main() -> int:
         # In slices: a signal the kernel hands to another thread (the stack has several) runs
         # its Python handler only once the main thread executes bytecode again.
         while not stopping.wait(0.5):
-            pass
+            if _parent_gone():
+                print("The process that started the local stack has ended.", flush=True)
+                break
     finally:
         print("Stopping the local stack...", flush=True)
         if schedule is not None:

@@ -199,6 +199,13 @@ class LocalAws:
     ses_configuration_set: str
     webhook_key_id: str  # ARN of the KMS key sealing webhook URLs
     unsubscribe_secret_id: str  # ARN of the secret holding the unsubscribe signing keys
+    # The reports function's wiring (infra/local/reports.py): export and invoice jobs come
+    # through ``reports_queue_url``; a second rule on the bus delivers CostsIngested to
+    # ``reports_events_queue_url``. Each has a dead-letter queue.
+    reports_queue_url: str = ""
+    reports_dlq_url: str = ""
+    reports_events_queue_url: str = ""
+    reports_events_dlq_url: str = ""
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.endpoint_url, self.region)
@@ -236,6 +243,13 @@ class LocalAws:
             "TALLY_UNSUBSCRIBE_SECRET_ID": self.unsubscribe_secret_id,
             "TALLY_ALERTS_QUEUE_URL": self.alerts_queue_url,
             "TALLY_ALERT_EMAIL_CAP": str(ALERT_EMAIL_CAP),
+            # Exports and invoices: the API queues jobs, the reports function writes the
+            # files under reports/ of the exports bucket.
+            "TALLY_REPORTS_QUEUE_URL": self.reports_queue_url,
+            "TALLY_REPORTS_BUCKET": self.exports_bucket,
+            "TALLY_LOCAL_REPORTS_DLQ_URL": self.reports_dlq_url,
+            "TALLY_LOCAL_REPORTS_EVENTS_QUEUE_URL": self.reports_events_queue_url,
+            "TALLY_LOCAL_REPORTS_EVENTS_DLQ_URL": self.reports_events_dlq_url,
             # The stack runs its own webhook receiver at http://127.0.0.1:<port>/webhooks/...;
             # only here may a webhook URL be plain http on a loopback address.
             "TALLY_WEBHOOK_ALLOW_LOOPBACK": "true",
@@ -254,6 +268,8 @@ class LocalAws:
             base = gateway_url.rstrip("/")
             env["TALLY_DASHBOARD_URL"] = f"{base}/"
             env["TALLY_API_URL"] = f"{base}/api"
+            # Download links point at the gateway, which checks their expiry (moto does not).
+            env["TALLY_S3_PUBLIC_ENDPOINT_URL"] = f"{base}/s3"
         for spec in ALL_TABLES:
             env[spec.env_var] = self.table_names[spec.key]
         return env
@@ -280,6 +296,10 @@ class LocalAws:
             ses_configuration_set=env["TALLY_SES_CONFIGURATION_SET"],
             webhook_key_id=env["TALLY_WEBHOOK_KEY_ID"],
             unsubscribe_secret_id=env["TALLY_UNSUBSCRIBE_SECRET_ID"],
+            reports_queue_url=env.get("TALLY_REPORTS_QUEUE_URL", ""),
+            reports_dlq_url=env.get("TALLY_LOCAL_REPORTS_DLQ_URL", ""),
+            reports_events_queue_url=env.get("TALLY_LOCAL_REPORTS_EVENTS_QUEUE_URL", ""),
+            reports_events_dlq_url=env.get("TALLY_LOCAL_REPORTS_EVENTS_DLQ_URL", ""),
         )
 
 
@@ -375,6 +395,21 @@ def provision(
         Targets=[{"Id": "alerts", "Arn": queue_arn(sqs, events_queue_url)}],
     )
 
+    reports_queue_url, reports_dlq_url = create_queue_pair(sqs, f"{prefix}-reports")
+    reports_events_url, reports_events_dlq_url = create_queue_pair(sqs, f"{prefix}-reports-events")
+    # The reports function's own rule on CostsIngested (a second one, as in the CDK stack).
+    reports_rule = f"{prefix}-costs-ingested-reports"
+    events.put_rule(
+        Name=reports_rule,
+        EventBusName=event_bus_name,
+        EventPattern=json.dumps({"source": [EVENT_SOURCE], "detail-type": [COSTS_INGESTED]}),
+    )
+    events.put_targets(
+        Rule=reports_rule,
+        EventBusName=event_bus_name,
+        Targets=[{"Id": "reports", "Arn": queue_arn(sqs, reports_events_url)}],
+    )
+
     ses_configuration_set = f"{prefix}-email"
     client("sesv2").create_configuration_set(ConfigurationSetName=ses_configuration_set)
     webhook_key_id = client("kms").create_key(Description="Tally: chat webhook URLs")[
@@ -404,6 +439,10 @@ def provision(
             f"{prefix}-unsubscribe-keys",
             "Tally: HMAC keys for unsubscribe links",
         ),
+        reports_queue_url=reports_queue_url,
+        reports_dlq_url=reports_dlq_url,
+        reports_events_queue_url=reports_events_url,
+        reports_events_dlq_url=reports_events_dlq_url,
     )
 
 

@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -104,6 +104,11 @@ def local_stack_process(
     Yields once ``local_json_path`` is written; interrupts the stack (Ctrl-C) on exit. A
     subprocess, not a thread: ``moto.mock_aws`` in any other test of the same process wipes
     every moto backend, the server's included.
+
+    The stack runs in a session (and process group) of its own, and is stopped through that
+    group: a signal meant for the stack never reaches the caller's group (a pytest worker and
+    its Playwright driver, whose Ctrl-C handler closes Chromium), and nothing the stack left
+    behind outlives it.
     """
     run_env = {
         **os.environ,
@@ -111,6 +116,9 @@ def local_stack_process(
         "TALLY_PORT": "0",
         "TALLY_AWS_PORT": "0",
         "TALLY_LOCAL_JSON": str(local_json_path),
+        # In a session of its own a Ctrl-C at the terminal no longer reaches the stack: it
+        # stops by itself when this process is gone (infra/local/__main__.py).
+        "TALLY_LOCAL_PARENT_PID": str(os.getpid()),
         "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("layers", "functions", ".")),
     }
     if today is not None:
@@ -123,6 +131,7 @@ def local_stack_process(
             env=run_env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + timeout
@@ -137,10 +146,21 @@ def local_stack_process(
                 time.sleep(0.1)
             yield StackProcess(load_local_json(local_json_path), process)
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    """Ctrl-C to the stack's process group, then SIGKILL to it after ``grace`` seconds.
+
+    Only while the leader is not yet reaped: until then its pid, which is the group's id,
+    cannot have been given to another process."""
+    if process.poll() is not None:
+        return
+    with suppress(ProcessLookupError):  # the group's last process exited just now
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -18,10 +18,13 @@ by the same budget, shows the three levels.
 from __future__ import annotations
 
 import logging
+import math
+import random
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.demo_costs import DemoResource, generate_focus_csv
@@ -99,8 +102,8 @@ def _create(aws: LocalAws, item: Planned) -> tuple[str, str]:
             InstanceType="t3.medium",
             TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
         )["Instances"][0]["InstanceId"]
-        if item.pattern == "idle":
-            ec2.stop_instances(InstanceIds=[instance])
+        # The idle instance stays running: a stopped one is not idle by its metrics, and
+        # the recommendations find it by near-zero CPU and network (publish_demo_metrics).
         return instance, f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{instance}"
     if item.kind == "s3":
         aws.client("s3").create_bucket(Bucket=item.name)
@@ -141,6 +144,113 @@ def _empty_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("index.py", "def handler(event, context):\n    return None\n")
     return buffer.getvalue()
+
+
+# CloudWatch, as AWS would have published it for the demo's resources: hourly points for the
+# days the idle rules read (tally.recommendations.rules), ending the day before "today".
+METRIC_DAYS = 14
+MB = 1024 * 1024
+_PUT_BATCH = 500  # datums per PutMetricData call (AWS allows 1,000)
+
+
+def _daytime(hour: int) -> float:
+    """0 at night, 1 at 14:00 UTC: the rhythm of a working day."""
+    return max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 0.0
+
+
+def _datum(
+    name: str, dimension: str, resource: str, at: datetime, value: float, unit: str
+) -> dict[str, Any]:
+    return {
+        "MetricName": name,
+        "Dimensions": [{"Name": dimension, "Value": resource}],
+        "Timestamp": at,
+        "Value": round(value, 3),
+        "Unit": unit,
+    }
+
+
+def _hour_metrics(item: Planned, resource: str, at: datetime) -> list[tuple[str, dict[str, Any]]]:
+    rng = random.Random(f"metrics/{item.name}/{at.isoformat()}")
+    busy = _daytime(at.hour)
+    if item.kind == "ec2":
+        if item.pattern == "idle":
+            cpu = rng.uniform(0.2, 1.5)
+            net_in, net_out = rng.uniform(2e3, 2e4), rng.uniform(2e3, 2e4)
+        else:
+            cpu = 20 + 50 * busy * rng.uniform(0.85, 1.0)
+            net_in = (5 + 35 * busy) * MB * rng.uniform(0.8, 1.2)
+            net_out = (3 + 20 * busy) * MB * rng.uniform(0.8, 1.2)
+        return [
+            ("AWS/EC2", _datum("CPUUtilization", "InstanceId", resource, at, cpu, "Percent")),
+            ("AWS/EC2", _datum("NetworkIn", "InstanceId", resource, at, net_in, "Bytes")),
+            ("AWS/EC2", _datum("NetworkOut", "InstanceId", resource, at, net_out, "Bytes")),
+        ]
+    if item.kind == "rds":
+        connections = round(3 + 30 * busy * rng.uniform(0.7, 1.0))
+        return [
+            (
+                "AWS/RDS",
+                _datum(
+                    "DatabaseConnections",
+                    "DBInstanceIdentifier",
+                    item.name,
+                    at,
+                    connections,
+                    "Count",
+                ),
+            )
+        ]
+    if item.kind == "lambda":
+        if item.name == "nightly-cleanup":
+            calls = 1 if at.hour == 2 else 0
+        else:
+            calls = round(5 + 150 * busy * rng.uniform(0.6, 1.0))
+        # Lambda publishes no point for an hour without invocations.
+        return (
+            [("AWS/Lambda", _datum("Invocations", "FunctionName", item.name, at, calls, "Count"))]
+            if calls
+            else []
+        )
+    return []
+
+
+def demo_metric_data(
+    created: Mapping[str, str], *, today: date, days: int = METRIC_DAYS
+) -> list[tuple[str, dict[str, Any]]]:
+    """(namespace, MetricDatum) for every demo resource in ``created`` (plan name -> the id
+    ``_create`` returned): busy instances run at 20-70% CPU with a daily rhythm and move
+    hundreds of MB a day, the idle one (pattern "idle") idles under 2% and a few KB; both
+    databases have connections; bob-image-resize is invoked through the day and
+    nightly-cleanup once a night. Deterministic: the same hour gives the same points."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for item in PLAN:
+        if item.name not in created:
+            continue
+        for n in range(days, 0, -1):
+            day = today - timedelta(days=n)
+            for hour in range(24):
+                at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+                out += _hour_metrics(item, created[item.name], at)
+    return out
+
+
+def publish_demo_metrics(
+    cloudwatch: Any, created: Mapping[str, str], *, today: date, days: int = METRIC_DAYS
+) -> int:
+    """Put ``demo_metric_data`` into CloudWatch (the emulator); returns the datums put.
+    Timestamps are real datetimes of the business calendar, before "today"; the
+    recommendations read them back for the same window, whatever the wall clock says."""
+    data = demo_metric_data(created, today=today, days=days)
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
+    for namespace, datum in data:
+        by_namespace.setdefault(namespace, []).append(datum)
+    for namespace, datums in by_namespace.items():
+        for start in range(0, len(datums), _PUT_BATCH):
+            cloudwatch.put_metric_data(
+                Namespace=namespace, MetricData=datums[start : start + _PUT_BATCH]
+            )
+    return len(data)
 
 
 SERVICES = {
@@ -202,6 +312,8 @@ def budget_limit(spent: Decimal, level: Decimal) -> Decimal:
 class Demo:
     users: list[LocalUser]
     resources: list[DemoResource]
+    # plan name -> the id CloudWatch names it by: what publish_demo_metrics takes to add a day
+    metric_ids: dict[str, str] = field(default_factory=dict)
 
 
 _DEMO: Demo | None = None  # what the daily schedule regenerates the export from
@@ -253,9 +365,11 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
         )
 
     created: dict[str, str] = {}
+    resource_ids: dict[str, str] = {}  # plan name -> the id it was created with
     for item in PLAN:
         assign_id, arn = _create(aws, item)
         created[item.name] = arn
+        resource_ids[item.name] = assign_id
         for username, share in item.assigned:
             assignments.assign_resource(
                 view(today),
@@ -270,6 +384,7 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                 catalog=catalog,
             )
 
+    publish_demo_metrics(aws.client("cloudwatch"), resource_ids, today=today)
     resources = demo_resources(created)
     key = write_demo_export(aws, resources, today=today)
     run_job(Job(history_start, today, aws.exports_bucket, key))
@@ -287,6 +402,6 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                 effective_from=month_of(history_start),
             ),
         )
-    _DEMO = Demo(users, resources)
+    _DEMO = Demo(users, resources, resource_ids)
     log.info("demo organisation ready: %d users, %d resources", len(users), len(PLAN))
     return users

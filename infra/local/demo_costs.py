@@ -67,7 +67,7 @@ def daily_amount(resource: DemoResource, day: date, spike_day: date, seed: int =
     keeps its cost when the export is rewritten a day later (only the spike follows the end)."""
     base = resource.daily_cost
     if resource.pattern == "idle":
-        # A stopped instance still pays for its EBS volume: small, flat, never zero.
+        # A forgotten instance idling at its on-demand price: flat, no weekday rhythm.
         return _cents(base)
     factor = Decimal("1")
     if resource.pattern == "weekday" and day.weekday() >= 5:

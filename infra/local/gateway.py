@@ -5,6 +5,8 @@ proxy event for the resource ``/api/{proxy+}`` with the claims under
 ``requestContext.authorizer.claims``, and the same handler Lambda runs is called in-process.
 ``/api/unsubscribe`` (GET, POST) is public, as in AWS: no token is asked for, and the event
 carries no authorizer (the link's signed token authorises it, in the function).
+``/s3/<bucket>/<key>`` answers pre-signed download links (``infra.local.s3_links``: expiry and
+signature checked, as S3 does and moto does not).
 ``/outbox`` lists the emails sent through SES, the SNS messages and the webhook deliveries
 (``/outbox.json`` the same as JSON); ``POST /webhooks/<name>`` is a webhook receiver that
 records what it takes; ``/config.json`` is the dashboard's runtime
@@ -41,6 +43,8 @@ from infra.local.outbox import (
     collect_outbox,
     render_outbox,
 )
+from infra.local.s3_links import PREFIX as S3_PREFIX
+from infra.local.s3_links import S3Links
 from infra.local.tokens import (
     LIST_CLAIMS_COMMA,
     CognitoTokenVerifier,
@@ -67,7 +71,7 @@ LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 PROBLEM_JSON = "application/problem+json"
 # The preflight answer of the CDK API (infra/constructs/api.py, defaultCorsPreflightOptions).
 CORS_ALLOW_HEADERS = "Authorization,Content-Type,If-Match"
-CORS_ALLOW_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
+CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 CORS_MAX_AGE_SECONDS = 3600
 # Computed by the gateway from what it actually writes; a handler's value would be wrong.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -192,6 +196,8 @@ class LocalGateway:
         self.access_log = access_log
         self.site_config = site_config
         self.content_security_policy = content_security_policy
+        # Pre-signed download links of the reports bucket (GET /s3/...); set by the stack.
+        self.s3_links: S3Links | None = None
         if not ipaddress.ip_address(host).is_loopback:
             # moto signs every pool's tokens with a key shipped in its package: anyone who
             # reaches this gateway could forge an admin's token.
@@ -601,6 +607,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._api(gateway, path)
         if path.startswith(WEBHOOKS_PREFIX) and self.command == "POST":
             return self._webhook(gateway, path[len(WEBHOOKS_PREFIX) :], split.query)
+        if path.startswith(S3_PREFIX) and self.command in ("GET", "HEAD") and gateway.s3_links:
+            answer = gateway.s3_links.answer(self.command, self.path, self.headers.get("Host", ""))
+            return _Reply(answer.status, answer.body, answer.headers)
         if self.command not in ("GET", "HEAD"):
             self.close_connection = True  # the body, if any, is left unread
             return gateway.problem_reply(405, f"{self.command} is not allowed on {path}")

@@ -61,17 +61,21 @@ def scheduled_event(now: datetime) -> dict[str, str]:
 
 
 def scheduled_ingest(clock: Clock = utc_now) -> object:
-    """What the schedule runs: refresh the demo export to yesterday, then the ingest handler
-    with a scheduled event (the restatement window)."""
+    """What the schedule runs: refresh the demo export and metrics to yesterday, then the
+    ingest handler with a scheduled event (the restatement window)."""
     import os
 
     from infra.local.aws import LocalAws
-    from infra.local.demo import current_demo, write_demo_export
+    from infra.local.demo import current_demo, publish_demo_metrics, write_demo_export
 
     now = clock()
     demo = current_demo()
     if demo is not None:
-        write_demo_export(LocalAws.from_env(os.environ), demo.resources, today=now.date())
+        aws = LocalAws.from_env(os.environ)
+        write_demo_export(aws, demo.resources, today=now.date())
+        # Yesterday's metrics too, so a stack left running keeps its idle instance idle (the
+        # recommendations judge the 14 days before today).
+        publish_demo_metrics(aws.client("cloudwatch"), demo.metric_ids, today=now.date(), days=1)
     from ingest.handler import lambda_handler
 
     return lambda_handler(scheduled_event(now), _ScheduleContext())

@@ -36,6 +36,8 @@ from infra.local.aws import (
 )
 from infra.local.gateway import DEFAULT_PORT, PROBLEM_JSON, Handler, LocalGateway, problem
 from infra.local.outbox import Outbox, collect_outbox
+from infra.local.reports import ReportsWorker, load_reports_handler
+from infra.local.s3_links import S3Links
 from infra.local.tokens import LIST_CLAIMS_COMMA, CognitoTokenVerifier
 from tally.clock import TODAY_VARIABLE, pinned_today, utc_today
 
@@ -234,12 +236,16 @@ class LocalStack:
     local_json: dict[str, Any]
     local_json_path: Path | None
     alerts: AlertsRouter | None = None  # None: the alerts function does not exist yet
+    reports: ReportsWorker | None = None  # None: the reports function is not routed
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until every event and fan-out message sent so far has been handled."""
-        return self.alerts.wait_idle(timeout) if self.alerts is not None else True
+        """Wait until every event, fan-out message and report job sent so far is handled."""
+        alerts = self.alerts.wait_idle(timeout) if self.alerts is not None else True
+        return alerts and (self.reports.wait_idle(timeout) if self.reports is not None else True)
 
     def stop(self) -> None:
+        if self.reports is not None:
+            self.reports.stop()
         if self.alerts is not None:
             self.alerts.stop()
         self.gateway.stop()
@@ -261,6 +267,7 @@ def start_local_stack(
     access_log: bool = True,
     today: date | None = None,
     alerts_handler: Handler | bool = True,
+    reports_handler: Handler | bool = True,
 ) -> LocalStack:
     """Start moto, create the resources, seed, start the gateway, then write ``local.json``.
 
@@ -273,6 +280,8 @@ def start_local_stack(
     environment carries it, so the API, the demo and ``make ingest`` all run on it.
     ``alerts_handler=True`` routes the alerts function's events (``infra.local.alerts``) to
     ``alerts.handler.lambda_handler`` once it exists; a callable replaces it, False routes none.
+    ``reports_handler`` does the same for the reports function's jobs and events
+    (``infra.local.reports``); the gateway answers the download links either way.
     """
     pinned = today or pinned_today()
     ensure_port_free(port, "TALLY_PORT")
@@ -285,6 +294,7 @@ def start_local_stack(
     moto = start_moto(aws_port)
     gateway: LocalGateway | None = None
     alerts: AlertsRouter | None = None
+    reports: ReportsWorker | None = None
     try:
         aws = provision(moto.endpoint_url, prefix=prefix)
         if static_dir is True:
@@ -320,6 +330,10 @@ def start_local_stack(
             alerts = AlertsRouter(aws, route_to).start()
             gateway.wait_idle = alerts.wait_idle
             gateway.outbox = partial(_outbox, gateway, alerts)
+        reports_to = load_reports_handler() if reports_handler is True else reports_handler or None
+        if reports_to is not None:
+            reports = ReportsWorker(aws, reports_to).start()
+        gateway.s3_links = S3Links(aws.client("s3"), aws.exports_bucket)
         gateway.start()
         local_json = build_local_json(
             gateway_url=gateway.url, aws=aws, users=users, today=utc_today(), env=env
@@ -327,10 +341,12 @@ def start_local_stack(
         if local_json_path is not None:
             write_local_json(local_json_path, local_json)
     except BaseException:
+        if reports is not None:
+            reports.stop()
         if alerts is not None:
             alerts.stop()
         if gateway is not None:
             gateway.stop()
         moto.stop()
         raise
-    return LocalStack(moto, aws, gateway, users, env, local_json, local_json_path, alerts)
+    return LocalStack(moto, aws, gateway, users, env, local_json, local_json_path, alerts, reports)

@@ -358,3 +358,52 @@ class DeferredAlert:
     level: str
     due_at: datetime  # when it was first deferred
     reason: str
+
+
+# --- report jobs (exports and invoices, issue 12) ---------------------------------------
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """A file made in the background for its requester (a CSV export or a PDF invoice): the
+    API creates it pending, the reports function completes or fails it. Kept 30 days."""
+
+    job_id: str
+    kind: str  # export | invoice
+    requester_id: str
+    params: dict[str, str]
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    object_key: str | None = None
+    rows: int | None = None
+    error: str | None = None
+    details: dict[str, str] = field(default_factory=dict)  # e.g. invoiceNumber, provisional
+
+
+# --- savings recommendations (issue 12) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Advice for one owner about one resource: what to do, what it would save a month (the
+    owner's share) and the evidence. ``owner`` is a user id or ``UNALLOCATED``."""
+
+    recommendation_id: str  # stable: kind, resource and owner
+    owner: str
+    kind: str  # idle-ec2 | idle-rds | ... (tally.recommendations.rules.KINDS)
+    resource_id: str
+    resource_type: str
+    service: str
+    title: str
+    detail: str
+    monthly_saving: Decimal
+    currency: str
+    evidence: dict[str, str]
+    detected_at: datetime  # first detected: a refresh that finds it again keeps this

@@ -121,10 +121,41 @@ ALERTS = TableSpec(
     indexes=(IndexSpec("deferred", hash_key="deferred", range_key="deferred_order"),),
     ttl_attribute="expires",
 )
+# Cost anomalies (pk USER#<user>, sk ANOMALY#<first day>#<cause>): one item per episode, kept
+# about 400 days (TTL). Admins list them newest first without a Scan: the whole organisation
+# ("by-org", a constant partition) or one status ("by-status").
+ANOMALIES = TableSpec(
+    key="anomalies",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(
+        IndexSpec("by-org", hash_key="org", range_key="listed"),
+        IndexSpec("by-status", hash_key="status", range_key="listed"),
+    ),
+    ttl_attribute="expires",
+)
 
 # Powertools idempotency records of the ingest job: ephemeral, so TTL and no PITR.
 IDEMPOTENCY = TableSpec(
     key="idempotency", hash_key="id", ttl_attribute="expiration", holds_billing_data=False
+)
+
+# Background report jobs (exports, invoices; pk JOB#<id>, sk JOB): what was asked, by whom,
+# and where the file is once made; they expire 30 days after creation (TTL). The invoice
+# numbers (pk INVOICE#..., never expiring) live here too and must survive a restore or a
+# stack deletion, so the table keeps PITR and is retained like the billing tables.
+REPORTS = TableSpec(key="reports", hash_key="pk", range_key="sk", ttl_attribute="expires")
+
+# Savings recommendations (pk OWNER#<owner>, sk REC#<recommendation id>): each owner's set,
+# replaced whole by every refresh. Every item carries listed = "ALL", so the organisation's
+# listing and the refresh's diff are one Query of the "all" index, never a Scan (a few items
+# per resource at most: one partition holds them). Derived and recomputed daily: no PITR.
+RECOMMENDATIONS = TableSpec(
+    key="recommendations",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("all", hash_key="listed", range_key="sk"),),
+    holds_billing_data=False,
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (
@@ -139,6 +170,9 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     NOTIFICATIONS,
     PREFERENCES,
     ALERTS,
+    ANOMALIES,
+    REPORTS,
+    RECOMMENDATIONS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

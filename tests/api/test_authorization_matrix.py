@@ -113,6 +113,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/billing/user/{userId}/summary"): Row(
         lambda w: ("/api/billing/user/u-alice/summary", {}), 401, 200, 403, 200
     ),
+    ("GET", "/api/billing/user/{userId}/month-over-month"): Row(
+        lambda w: ("/api/billing/user/u-alice/month-over-month?month=2026-10", {}),
+        401,
+        200,
+        403,
+        200,
+    ),
     ("GET", "/api/billing/all-users"): Row(
         lambda w: ("/api/billing/all-users", {}), 401, 403, 403, 200
     ),
@@ -167,7 +174,132 @@ MATRIX: dict[tuple[str, str], Row] = {
         for method in ("GET", "POST")
     },
     ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
+    # Exports and invoices: alice's own, anyone's for the admin; another user's job is 404
+    # (as a budget), whether it exists or not. (reports_queue below: where POSTs are queued.)
+    ("POST", "/api/exports"): Row(
+        lambda w: (
+            "/api/exports",
+            body(
+                {
+                    "kind": "costs",
+                    "startDate": "2026-11-01",
+                    "endDate": "2026-11-19",
+                    "userId": "u-alice",
+                }
+            ),
+        ),
+        401,
+        202,
+        403,
+        202,
+    ),
+    ("GET", "/api/exports/{exportId}"): Row(
+        lambda w: (f"/api/exports/{alice_job('export')}", {}), 401, 200, 404, 200
+    ),
+    ("POST", "/api/invoices"): Row(
+        lambda w: ("/api/invoices", body({"userId": "u-alice", "month": "2026-10"})),
+        401,
+        202,
+        403,
+        202,
+    ),
+    ("GET", "/api/invoices/{invoiceId}"): Row(
+        lambda w: (f"/api/invoices/{alice_job('invoice')}", {}), 401, 200, 404, 200
+    ),
+    # Anomalies: alice's own list (bob asking for hers: 403), anyone's for the admin; another
+    # user's anomaly id is 404, as a missing one.
+    ("GET", "/api/anomalies"): Row(
+        lambda w: ("/api/anomalies?userId=u-alice", {}), 401, 200, 403, 200
+    ),
+    ("PATCH", "/api/anomalies/{anomalyId}"): Row(
+        lambda w: (f"/api/anomalies/{alice_anomaly()}", body({"status": "acknowledged"})),
+        401,
+        200,
+        404,
+        200,
+    ),
+    # Recommendations: alice's own (bob asking for hers: 403), anyone's for the admin.
+    ("GET", "/api/recommendations"): Row(
+        lambda w: ("/api/recommendations?userId=u-alice", {}), 401, 200, 403, 200
+    ),
 }
+
+
+@pytest.fixture(autouse=True)
+def reports_queue(moto_module: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reports queue and bucket the export and invoice routes use, in this module's moto."""
+    import uuid
+
+    import boto3
+
+    from api import downloads
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName=f"matrix-reports-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    monkeypatch.setenv("TALLY_REPORTS_QUEUE_URL", url)
+    monkeypatch.setenv("TALLY_REPORTS_BUCKET", "matrix-exports")
+    downloads._queue.cache_clear()
+    downloads._signer.cache_clear()
+
+
+def alice_job(kind: str) -> str:
+    """A ready export or invoice alice asked for."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from api import context
+    from tally.models import JobStatus, ReportJob
+
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    job_id = str(uuid.uuid4())
+    context.stores().report_jobs.create(
+        ReportJob(
+            job_id=job_id,
+            kind=kind,
+            requester_id="u-alice",
+            params={"kind": "costs", "startDate": "2026-11-01", "endDate": "2026-11-19"}
+            if kind == "export"
+            else {"userId": "u-alice", "month": "2026-10", "email": "false"},
+            status=JobStatus.PENDING,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    context.stores().report_jobs.complete(
+        job_id, object_key=f"reports/{kind}s/u-alice/{job_id}", rows=1, details={}, at=at
+    )
+    return job_id
+
+
+def alice_anomaly() -> str:
+    """An open anomaly of alice's (her notebook's spike)."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from api import context
+    from tally.anomalies.model import Anomaly, AnomalyStatus, anomaly_id, cause_key
+
+    at = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    day = date(2026, 11, 8)
+    cause = cause_key("AmazonEC2", "i-alice", "USD")
+    made = Anomaly(
+        anomaly_id=anomaly_id("u-alice", day, cause),
+        user_id="u-alice",
+        day=day,
+        last_day=day,
+        service="AmazonEC2",
+        resource_id="i-alice",
+        usage_unit="Hrs",
+        currency="USD",
+        expected=Decimal("5.50"),
+        actual=Decimal("33.00"),
+        score=Decimal("40"),
+        status=AnomalyStatus.OPEN,
+        detected_at=at,
+        updated_at=at,
+    )
+    context.stores().anomalies.create(made)
+    return made.anomaly_id
 
 
 def pending_claim(w: World) -> str:
@@ -333,7 +465,9 @@ def test_admin_group_is_matched_exactly(api: Api, groups: str) -> None:
 
 
 @pytest.mark.parametrize("reserved", ["ORG", "UNALLOCATED"])
-@pytest.mark.parametrize("what", ["costs", "cost-lines", "summary", "resources"])
+@pytest.mark.parametrize(
+    "what", ["costs", "cost-lines", "summary", "resources", "month-over-month"]
+)
 def test_organisation_owners_are_not_user_ids(api: Api, reserved: str, what: str) -> None:
     """The organisation's figures have routes of their own; as a user id they are refused
     for everyone, admins included, the same way whatever the caller."""

@@ -14,6 +14,7 @@ LONG = "x" * 10_240
 GOOD_ASSIGN = {"userId": "u-alice", "resourceType": "ec2", "resourceId": "i-0123456789abcdef0"}
 GOOD_CLAIM = {"resourceType": "ec2", "resourceId": "{instance1}"}
 GOOD_BUDGET = {"userId": "u-bob", "monthlyLimit": "10.00", "alertThreshold": 80}
+GOOD_EXPORT = {"kind": "costs", "startDate": "2026-11-01", "endDate": "2026-11-19"}
 
 # (method, url template, kwargs, expected status, failing field or None)
 CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
@@ -434,6 +435,14 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("GET", "/api/billing/user/u-alice/costs?endDate=0001-01-01", {}, 422, "endDate"),
     ("GET", "/api/billing/user/u-alice/cost-lines?startDate=9999-12-31", {}, 422, "startDate"),
     ("GET", "/api/billing/all-users?month=9999-12", {}, 422, "month"),
+    # month over month: a month YYYY-MM, up to the current one (2026-11)
+    *[
+        ("GET", f"/api/billing/user/u-alice/month-over-month?month={bad}", {}, 422, "month")
+        for bad in ["2026-13", "2026-1", "november", "2026-11-01", "", "1999-12", "9999-12"]
+    ],
+    ("GET", "/api/billing/user/u-alice/month-over-month?month=2026-12", {}, 422, "month"),
+    ("GET", "/api/billing/user/u-alice/month-over-month?month=2027-01", {}, 422, "month"),
+    ("GET", "/api/billing/user/ORG/month-over-month", {}, 422, "userId"),
     ("POST", "/api/billing/budgets", {"raw_body": "[" * 1000 + "]" * 1000}, 400, "body"),
     (
         "POST",
@@ -538,6 +547,81 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("POST", "/api/unsubscribe?token=%00%ff", {}, 422, "token"),
     ("DELETE", "/api/unsubscribe?token=x", {}, 405, None),
     ("PUT", "/api/unsubscribe?token=x", {"body": {"digest": "off"}}, 405, None),
+    # exports and invoices (the caller is the admin)
+    ("POST", "/api/exports", {"raw_body": "{not json"}, 400, "body"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "extra": 1}}, 422, "extra"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "kind": "pdf"}}, 422, "kind"),
+    (
+        "POST",
+        "/api/exports",
+        {"body": {**GOOD_EXPORT, "startDate": "2026-13-01"}},
+        422,
+        "startDate",
+    ),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "startDate": 20261101}}, 422, "startDate"),
+    (
+        "POST",
+        "/api/exports",
+        {"body": {"kind": "costs", "startDate": "2026-11-01"}},
+        422,
+        "endDate",
+    ),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "endDate": "2026-10-31"}}, 422, "endDate"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "startDate": "2025-01-01"}}, 422, "endDate"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "userId": LONG}}, 422, "userId"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "search": "a\u0007b"}}, 422, "search"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "resourceId": LONG}}, 422, "resourceId"),
+    (
+        "POST",
+        "/api/exports",
+        {"body": {**GOOD_EXPORT, "kind": "all-users", "userId": "u-alice"}},
+        422,
+        "userId",
+    ),
+    ("GET", "/api/exports/not%20an%20id", {}, 422, "exportId"),
+    ("GET", "/api/exports/00000000-0000-0000-0000-000000000000", {}, 404, None),
+    ("DELETE", "/api/exports/x", {}, 405, None),
+    ("POST", "/api/invoices", {"body": {"month": "2026-13"}}, 422, "month"),
+    ("POST", "/api/invoices", {"body": {"month": "2026-12"}}, 422, "month"),
+    ("POST", "/api/invoices", {"body": {"month": "2026-10", "email": "yes"}}, 422, "email"),
+    ("POST", "/api/invoices", {"body": {"month": "2026-10", "extra": 1}}, 422, "extra"),
+    (
+        "POST",
+        "/api/invoices",
+        {"body": {"month": "2026-10", "costCenter": "=cmd"}},
+        422,
+        "costCenter",
+    ),
+    (
+        "POST",
+        "/api/invoices",
+        {"body": {"month": "2026-10", "userId": "u-alice", "costCenter": "research"}},
+        422,
+        None,
+    ),
+    ("GET", "/api/invoices/x%00", {}, 422, "invoiceId"),
+    # anomalies (the caller is the admin)
+    ("GET", "/api/anomalies?status=closed", {}, 422, "status"),
+    ("GET", "/api/anomalies?userId=" + LONG, {}, 422, "userId"),
+    ("GET", "/api/anomalies?userId=ORG", {}, 422, "userId"),
+    ("GET", "/api/anomalies?limit=0", {}, 422, "limit"),
+    ("GET", "/api/anomalies?nextToken=forged", {}, 422, "nextToken"),
+    ("PATCH", "/api/anomalies/x", {"raw_body": "{not json"}, 400, "body"),
+    ("PATCH", "/api/anomalies/x", {"body": {"status": "open"}}, 422, "status"),
+    ("PATCH", "/api/anomalies/x", {"body": {"status": "closed"}}, 422, "status"),
+    ("PATCH", "/api/anomalies/x", {"body": {}}, 422, "status"),
+    ("PATCH", "/api/anomalies/x", {"body": {"status": "resolved", "extra": 1}}, 422, "extra"),
+    ("PATCH", "/api/anomalies/a%2Fb", {"body": {"status": "resolved"}}, 422, "anomalyId"),
+    ("PATCH", "/api/anomalies/no-such-anomaly", {"body": {"status": "resolved"}}, 404, None),
+    ("DELETE", "/api/anomalies/x", {}, 405, None),
+    # recommendations (the caller is the admin)
+    ("GET", "/api/recommendations?userId=", {}, 422, "userId"),
+    ("GET", "/api/recommendations?userId=" + LONG, {}, 422, "userId"),
+    ("GET", "/api/recommendations?userId=UNALLOCATED", {}, 422, "userId"),
+    ("GET", "/api/recommendations?userId=a%20b", {}, 422, "userId"),
+    ("GET", "/api/recommendations?userId=%00", {}, 422, "userId"),
+    ("POST", "/api/recommendations", {"body": {}}, 405, None),
+    ("DELETE", "/api/recommendations", {}, 405, None),
     # routing
     ("PATCH", "/api/billing/budgets/x", {}, 405, None),
     ("DELETE", "/api/billing/all-users", {}, 405, None),

@@ -3,7 +3,8 @@ machine; times are stated with what they ran on.
 
 Sections: API cold start; DynamoDB calls per request; Cost Explorer requests per daily run;
 DynamoDB writes per 1,000 records; ingest throughput from a FOCUS file; forecast backtest;
-alert evaluation for 10,000 users and emails rendered per second; dashboard (when Chromium is
+alert evaluation for 10,000 users and emails rendered per second; CSV export time and peak
+memory for a 10,000-user month; PDF invoice render time; dashboard (when Chromium is
 installed).
 """
 
@@ -66,6 +67,16 @@ def cold_start(runs: int = 9) -> None:
     row("import boto3 (ms)", f"{boto:.0f}")
     row("import api.handler (ms)", f"{api:.0f}")
     row("ratio api.handler / boto3 (target <= 1.6)", f"{api / boto:.2f}")
+    # The reports function: its cold import, then what an invoice job adds (fpdf2, fonts'
+    # module) and an export job (the CSV writer), each paid only by the job that needs it.
+    reports = statistics.median(_import_ms("reports.handler") for _ in range(runs))
+    invoice = statistics.median(
+        _import_ms("reports.handler, tally.invoices.pdf, fpdf") for _ in range(runs)
+    )
+    export = statistics.median(_import_ms("reports.handler, tally.exports") for _ in range(runs))
+    row("import reports.handler (ms)", f"{reports:.0f}")
+    row("  + an invoice job's modules (fpdf2) (ms)", f"{invoice:.0f}")
+    row("  + an export job's modules (ms)", f"{export:.0f}")
 
 
 # --- moto helpers ------------------------------------------------------------------------
@@ -548,6 +559,30 @@ def alert_evaluation(users: int = ALERT_USERS) -> None:
         row(label, value)
 
 
+# --- exports -----------------------------------------------------------------------------
+
+
+def csv_exports() -> None:
+    heading("CSV exports: time and peak memory (tests/bench/exports.py)")
+    from tests.bench.exports import exports
+
+    for label, value in exports():
+        row(label, value)
+
+
+# --- anomalies ---------------------------------------------------------------------------
+
+
+def anomaly_detection() -> None:
+    heading(
+        "Anomaly detection on synthetic series with planted anomalies (tests/bench/anomalies.py)"
+    )
+    from tests.bench import anomalies
+
+    for label, value in anomalies.run():
+        row(label, value)
+
+
 # --- dashboard ---------------------------------------------------------------------------
 
 
@@ -573,6 +608,17 @@ def dashboard() -> None:
             row(key, value)
 
 
+# --- invoices ------------------------------------------------------------------------------
+
+
+def invoice_rendering() -> None:
+    heading("PDF invoices: render time (tests/bench/invoices.py)")
+    from tests.bench import invoices
+
+    for label, value in invoices.render_times():
+        row(label, value)
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "cold-start": cold_start,
     "dynamodb-calls": dynamodb_calls,
@@ -581,6 +627,9 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "ingest": lambda: ingest_throughput(10_000, 50),
     "forecast": forecast_backtest,
     "alerts": alert_evaluation,
+    "anomalies": anomaly_detection,
+    "exports": csv_exports,
+    "invoices": invoice_rendering,
     "dashboard": dashboard,
 }
 

@@ -21,24 +21,11 @@ import pytest
 from tally.email.formatting import format_money
 from tally.email.model import Driver, EmailContent
 from tally.email.render import render
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.email_samples import KINDS, sample_emails
 
 MAIL_CLIENT = {"width": 700, "height": 900}  # a reading pane beside a message list
 PHONE = {"width": 375, "height": 812}
 SAMPLES = sample_emails()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Opened:

@@ -154,3 +154,12 @@ def test_the_shared_layer_carries_the_email_templates_where_render_finds_them(
     shipped = sorted(p.name for p in found.iterdir())
     assert shipped == sorted(p.name for p in bundling.EMAIL_TEMPLATES_DIR.iterdir())
     assert {"threshold.html", "threshold.txt", "digest.html", "digest.txt"} <= set(shipped)
+    # The invoice layout and fonts, where tally.invoices.pdf looks from the layer's copy.
+    from tally.invoices import pdf
+
+    in_layer = layer / "python" / "tally" / "invoices" / "pdf.py"
+    invoice_dir = in_layer.resolve().parents[3] / "templates" / "invoice"
+    assert pdf.DEFAULT_LAYOUT_DIR.relative_to(bundling.ROOT) == Path("templates/invoice")
+    assert (invoice_dir / "layout.json").is_file()
+    assert (invoice_dir / "fonts" / "DejaVuSans.ttf").is_file()
+    assert (invoice_dir / "fonts" / "LICENSES.md").is_file()

@@ -16,6 +16,7 @@ FUNCTIONS = {
     outputs.API_FUNCTION_NAME: "api.handler.lambda_handler",
     outputs.INGEST_FUNCTION_NAME: "ingest.handler.lambda_handler",
     outputs.ALERTS_FUNCTION_NAME: "alerts.handler.lambda_handler",
+    outputs.REPORTS_FUNCTION_NAME: "reports.handler.lambda_handler",
 }
 # The functions that look users up in the Cognito pool (the alerts read the users table).
 POOL_READERS = (outputs.API_FUNCTION_NAME, outputs.INGEST_FUNCTION_NAME)

@@ -41,6 +41,9 @@ EXPECTED_TABLE_ACCESS = {
         "audit": {"dynamodb:PutItem"},
         "costs": READ,
         "rollups": READ,
+        "anomalies": READ | WRITE,
+        "reports": READ | WRITE,  # export and invoice jobs
+        "recommendations": READ,
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,
@@ -58,7 +61,34 @@ EXPECTED_TABLE_ACCESS = {
         "budgets": READ,
         "rollups": READ,
         "costs": READ,
+        "anomalies": READ | WRITE,
     },
+    outputs.REPORTS_FUNCTION_NAME: {
+        "reports": READ | WRITE,
+        "recommendations": READ | WRITE,
+        "users": READ,
+        "assignments": READ | {"dynamodb:Scan"},
+        "budgets": READ,
+        "costs": READ,
+        "rollups": READ,
+    },
+}
+# The recommendations refresh's read-only calls (infra/constructs/reports.py).
+RECOMMENDATION_READS = {
+    "ec2:DescribeInstances",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeSnapshots",
+    "lambda:ListFunctions",
+    "s3:ListAllMyBuckets",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+}
+REPORT_OBJECTS = {
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
 }
 EXPECTED_OTHER_ACTIONS = {
     outputs.API_FUNCTION_NAME: LOGS
@@ -77,6 +107,8 @@ EXPECTED_OTHER_ACTIONS = {
         "s3:GetBucketTagging",  # a claim reads the owner tag
         "s3:GetBucketLocation",
         "s3:ListBucket",
+        "sqs:SendMessage",  # export and invoice jobs to the reports queue
+        "s3:GetObject",  # pre-signed download links of their files
     },
     outputs.INGEST_FUNCTION_NAME: LOGS
     | XRAY
@@ -108,10 +140,29 @@ EXPECTED_OTHER_ACTIONS = {
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
     },
+    outputs.REPORTS_FUNCTION_NAME: LOGS
+    | XRAY
+    | RECOMMENDATION_READS
+    | REPORT_OBJECTS
+    | {
+        "ses:SendEmail",  # invoices by email
+        "ses:SendRawEmail",
+        "rds:DescribeDBInstances",
+        "s3:GetLifecycleConfiguration",
+        # SendMessage: the dead-letter queue; the rest: the job queue's event source mapping.
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    },
 }
 # Wildcard resources, each acknowledged with its reason in the construct that grants it.
 ALLOWED_WILDCARDS = {
-    "*": XRAY | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},
+    "*": XRAY
+    | RECOMMENDATION_READS
+    | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},
     "arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*": {"rds:DescribeDBInstances"},
     "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*": {
         "lambda:GetFunction",
@@ -121,6 +172,7 @@ ALLOWED_WILDCARDS = {
         "s3:GetBucketLocation",
         "s3:GetBucketTagging",
         "s3:ListBucket",
+        "s3:GetLifecycleConfiguration",  # the recommendations refresh
     },
 }
 
@@ -162,6 +214,8 @@ def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
     allowed = {
         **ALLOWED_WILDCARDS,
         f"<{exports}.Arn>/*": {"s3:GetObject"},
+        # Exports and invoices: the reports function writes them, the API pre-signs links.
+        f"<{exports}.Arn>/reports/*": REPORT_OBJECTS,
         f"<{ingest}.Arn>:*": {"lambda:InvokeFunction"},
     }
     for role, statement in _all_roles_statements(synth):
@@ -258,7 +312,9 @@ def test_the_api_only_appends_to_the_audit_log(synth: Synthesized) -> None:
     }
 
 
-def test_only_the_ingest_scans_and_only_the_assignments(synth: Synthesized) -> None:
+def test_only_the_jobs_scan_and_only_the_assignments(synth: Synthesized) -> None:
+    """The ingest and the reports function (recommendations, cost-center invoices) walk every
+    assignment; the API, on the request path, never scans."""
     assignments = synth.output_target(
         outputs.table_name(next(s for s in ALL_TABLES if s.key == "assignments"))
     )
@@ -270,4 +326,5 @@ def test_only_the_ingest_scans_and_only_the_assignments(synth: Synthesized) -> N
     }
     assert scans == {
         (_role_of(synth, outputs.INGEST_FUNCTION_NAME), f"<{assignments}.Arn>"),
+        (_role_of(synth, outputs.REPORTS_FUNCTION_NAME), f"<{assignments}.Arn>"),
     }

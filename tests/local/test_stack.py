@@ -333,6 +333,9 @@ def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
 
     with local_stack_process(local_json, log_path=log, today=date(2026, 11, 25)) as stack:
+        # In a process group of its own: a signal for the stack's group never reaches the
+        # pytest worker or its Playwright driver (whose Ctrl-C handler closes Chromium).
+        assert os.getpgid(stack.process.pid) == stack.process.pid != os.getpgid(0)
         data = stack.local_json
         assert set(data) >= CONTRACT_KEYS
         assert data["today"] == "2026-11-25"
@@ -424,3 +427,16 @@ def test_make_run_passes_today_on_only_when_given() -> None:
 
     assert recipe("TODAY=2026-11-25").startswith("TALLY_TODAY=2026-11-25 ")
     assert "TALLY_TODAY" not in recipe()
+
+
+def test_a_stack_notices_when_the_process_that_started_it_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infra.local.__main__ import _parent_gone
+
+    monkeypatch.delenv("TALLY_LOCAL_PARENT_PID", raising=False)
+    assert not _parent_gone()  # make run from a terminal: no parent named, never orphaned
+    monkeypatch.setenv("TALLY_LOCAL_PARENT_PID", str(os.getppid()))
+    assert not _parent_gone()
+    monkeypatch.setenv("TALLY_LOCAL_PARENT_PID", str(os.getppid() + 1))
+    assert _parent_gone()

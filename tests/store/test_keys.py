@@ -38,6 +38,11 @@ AT = datetime(2026, 11, 20, 12, 0, 5, 123456, tzinfo=UTC)
         (keys.DEFERRED, "DEFERRED"),
         (keys.run("evt-1"), "RUN#evt-1"),
         (keys.RUN_SLOTS, "SLOTS"),
+        (keys.anomaly_prefix(), "ANOMALY#"),
+        (keys.invoice("user:u-alice", "2026-11"), "INVOICE#user:u-alice#2026-11"),
+        (keys.revision(2), "REV#0002"),
+        (keys.job("e-1"), "JOB#e-1"),
+        (keys.JOB, "JOB"),
         (
             keys.deferred_order(AT, "u-alice", "2026-11", "threshold"),
             "2026-11-20T12:00:05.123456Z#u-alice#2026-11#threshold",

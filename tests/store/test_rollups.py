@@ -9,6 +9,7 @@ from decimal import Decimal
 from tally.models import Amounts, MonthlyRollup, ResourceCost, RollupSection
 from tally.store import Stores
 from tests.conftest import NOW
+from tests.store.conftest import every_page
 
 
 class TestRollups:
@@ -56,3 +57,16 @@ class TestRollups:
         empty = MonthlyRollup("u-alice", "2026-12", {}, False, 0, NOW, forecast=forecast)
         stores.rollups.put(empty)
         assert stores.rollups.get("u-alice", "2026-12") == empty
+
+    def test_a_month_page_by_page_in_owner_order(self, stores: Stores) -> None:
+        # Read so by the all-users export, which merges months by owner: the order matters.
+        for owner in ["u-c", "UNALLOCATED", "ORG", "u-a", "u-b"]:
+            stores.rollups.put(self.rollup(owner, "2026-11", "1"))
+        stores.rollups.put(self.rollup("u-z", "2026-10", "1"))
+        first = stores.rollups.of_month_page("2026-11", limit=2, start_key=None)
+        assert len(first.items) == 2 and first.next_key
+        listed = every_page(
+            lambda key: stores.rollups.of_month_page("2026-11", limit=2, start_key=key)
+        )
+        assert [r.owner for r in listed] == ["ORG", "UNALLOCATED", "u-a", "u-b", "u-c"]
+        assert listed[2] == self.rollup("u-a", "2026-11", "1")

@@ -21,3 +21,11 @@ def test_directory_remove(stores: Stores) -> None:
     stores.users.remove("u-alice")
     stores.users.remove("u-never-there")
     assert stores.users.get("u-alice") is None and stores.users.list(10).items == []
+
+
+def test_directory_reads_many_profiles_at_once(stores: Stores) -> None:
+    for c in (ALICE, BOB):
+        stores.users.put(profile(c))
+    found = stores.users.get_many(["u-bob", "u-nobody", "u-alice", "u-bob"])
+    assert found == {"u-alice": profile(ALICE), "u-bob": profile(BOB)}
+    assert stores.users.get_many([]) == {}

@@ -20,6 +20,7 @@ import pytest
 
 from tally.email.formatting import format_change, format_day, format_money, format_percent
 from tally.email.model import (
+    AnomalyFacts,
     DaySpend,
     Driver,
     EmailContent,
@@ -130,6 +131,25 @@ MESSAGES: dict[str, EmailContent] = {
         currency="USD",
         dashboard_url="https://tally.example.com/#/costs?month=2026-10",
         restatement=Restatement(before=Decimal("1204.33"), after=Decimal("1187.9")),
+    ),
+    "anomaly": EmailContent(
+        kind=EmailKind.ANOMALY,
+        to_name="Ada Lovelace",
+        subject="Unusual spend on AmazonEC2: $55.60 above normal",
+        headline="alice-notebook (AmazonEC2) cost $68.10 on 8 to 9 November 2026, about $12.50 "
+        "expected.",
+        period_label="8 to 9 November 2026",
+        currency="USD",
+        dashboard_url="https://tally.example.com/#/anomalies",
+        settings_url=SETTINGS,
+        anomaly=AnomalyFacts(
+            days_label="8 to 9 November 2026",
+            cause="alice-notebook (AmazonEC2)",
+            usage_unit="Hrs",
+            expected=Decimal("12.5"),
+            actual=Decimal("68.1"),
+            impact=Decimal("55.6"),
+        ),
     ),
 }
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
@@ -220,6 +221,8 @@ def test_alerts_defaults_with_only_the_required() -> None:
         "webhook_allow_loopback": False,
         "queue_url": None,
         "fanout_min_users": 200,
+        "anomaly_min_impact": Decimal("10.00"),
+        "anomaly_lookback_days": 14,
     }
 
 
@@ -235,6 +238,8 @@ def test_alerts_read_every_variable(shared: Settings, monkeypatch: pytest.Monkey
         "TALLY_WEBHOOK_ALLOW_LOOPBACK": "true",
         "TALLY_ALERTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/fan-out",
         "TALLY_ALERTS_FANOUT_MIN_USERS": "50",
+        "TALLY_ANOMALY_MIN_IMPACT": "25.50",
+        "TALLY_ANOMALY_LOOKBACK_DAYS": "30",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -249,6 +254,12 @@ def test_alerts_read_every_variable(shared: Settings, monkeypatch: pytest.Monkey
     assert evaluation.rules.forecast_bound == "lower80"
     assert evaluation.metric.value == shared.budget_metric
     assert evaluation.dashboard_url == "https://tally.example.org/"
+    assert evaluation.anomalies is not None
+    assert (evaluation.anomalies.min_impact, evaluation.anomalies.lookback_days) == (
+        Decimal("25.50"),
+        30,
+    )
+    assert evaluation.anomalies.metric == evaluation.metric
     channels = settings.notify_settings()
     assert channels.configuration_set == "tally-alerts"
     assert channels.webhook_allow_loopback is True
@@ -272,6 +283,9 @@ def test_alerts_read_every_variable(shared: Settings, monkeypatch: pytest.Monkey
         ({"TALLY_ALERTS_FANOUT_MIN_USERS": "0"}, "TALLY_ALERTS_FANOUT_MIN_USERS"),
         ({"TALLY_DASHBOARD_URL": "tally.example.org"}, "TALLY_DASHBOARD_URL"),
         ({"TALLY_API_URL": "ftp://api"}, "TALLY_API_URL"),
+        ({"TALLY_ANOMALY_MIN_IMPACT": "-1"}, "TALLY_ANOMALY_MIN_IMPACT"),
+        ({"TALLY_ANOMALY_MIN_IMPACT": "ten"}, "TALLY_ANOMALY_MIN_IMPACT"),
+        ({"TALLY_ANOMALY_LOOKBACK_DAYS": "0"}, "TALLY_ANOMALY_LOOKBACK_DAYS"),
     ],
 )
 def test_alerts_refuse_a_bad_value_by_name(values: dict[str, str], named: str) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from api import context, convert
 from api.lazy import reports
@@ -17,8 +17,10 @@ from api.schemas import (
     CostLinesOut,
     CostsOut,
     EndDate,
+    IsoMonth,
     LineSearch,
     LineSort,
+    MonthOverMonthOut,
     NextToken,
     PageLimit,
     ServiceFilter,
@@ -117,3 +119,26 @@ def cost_lines(
     nextToken: NextToken = None,
 ) -> CostLinesOut:
     return owner_cost_lines(userId, startDate, endDate, service, q, sort, limit, nextToken)
+
+
+@router.get(
+    "/user/<userId>/month-over-month",
+    summary="A month against the one before by service, and why the bill changed",
+    description="`month` (YYYY-MM, default: the current UTC month; a later month is refused) to "
+    "date against the same day numbers of the previous month (`previousSameDays`, clamped to its "
+    "length: 31 March compares with all of February) and against all of it (`previous`), by "
+    "service. `waterfall` goes from the previous month's total as first reported to this "
+    "month's (`end` = `currentTotal`): restatement, removed and new resources, usage and rate "
+    "changes (split where both months bill one usage unit; otherwise `changed`), credits, "
+    "refunds and other charges; each kind lists its 10 largest resources and folds the rest "
+    "into one step. The steps add up exactly to end - start. Amounts are decimal strings in "
+    "`currency`.",
+    responses=responses(200, MonthOverMonthOut, 403),
+    tags=["reports"],
+)
+def month_over_month(
+    userId: Annotated[UserId, Path()],
+    month: Annotated[IsoMonth | None, Query()] = None,
+) -> MonthOverMonthOut:
+    result = reports.month_over_month(context.view(router), userId, month=month)
+    return convert.month_over_month_out(result)

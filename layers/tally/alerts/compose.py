@@ -18,8 +18,17 @@ from urllib.parse import quote
 from tally.alerts.content import AlertMessage, RestatementMessage, month_label
 from tally.alerts.digest import Digest
 from tally.alerts.levels import AlertLevel
+from tally.anomalies.model import Anomaly
 from tally.email.formatting import format_day, format_money, format_percent
-from tally.email.model import DaySpend, Driver, EmailContent, EmailKind, Figures, Restatement
+from tally.email.model import (
+    AnomalyFacts,
+    DaySpend,
+    Driver,
+    EmailContent,
+    EmailKind,
+    Figures,
+    Restatement,
+)
 from tally.models import DigestCadence, Notification
 from tally.notify.ports import ChatMessage
 from tally.resources import parse_arn
@@ -277,4 +286,84 @@ def digest_chat(digest: Digest, *, links: Links) -> ChatMessage:
     subject, headline, _ = _digest_texts(digest)
     return ChatMessage(
         title=subject, text=headline, link=links.page(DASHBOARD_LINK), level="digest"
+    )
+
+
+# --- anomalies -------------------------------------------------------------------------
+
+ANOMALY_KIND = "anomaly"
+ANOMALIES_LINK = "#/anomalies"
+
+
+def anomaly_notification_id(anomaly: Anomaly) -> str:
+    return _id(ANOMALY_KIND, anomaly.anomaly_id)
+
+
+def _days_label(anomaly: Anomaly) -> str:
+    first, last = anomaly.day, anomaly.last_day
+    if first == last:
+        return f"{first:%A} {first.day} {first:%B} {first.year}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day} to {last.day} {last:%B} {last.year}"
+    return f"{first.day} {first:%B} to {last.day} {last:%B} {last.year}"
+
+
+def _anomaly_cause(anomaly: Anomaly) -> str:
+    if anomaly.resource_id is None:
+        return anomaly.service
+    return _driver_name(anomaly.resource_id, anomaly.service)
+
+
+def _anomaly_texts(anomaly: Anomaly) -> tuple[str, str]:
+    """(subject, headline)."""
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, anomaly.currency)
+
+    return (
+        f"Unusual spend on {anomaly.service}: {money(anomaly.impact)} above normal",
+        f"{_anomaly_cause(anomaly)} cost {money(anomaly.actual)} on {_days_label(anomaly)}, "
+        f"about {money(anomaly.expected)} expected.",
+    )
+
+
+def anomaly_email(anomaly: Anomaly, *, to_name: str, links: Links) -> EmailContent:
+    subject, headline = _anomaly_texts(anomaly)
+    return EmailContent(
+        kind=EmailKind.ANOMALY,
+        to_name=to_name,
+        subject=subject,
+        headline=headline,
+        period_label=_days_label(anomaly),
+        currency=anomaly.currency,
+        dashboard_url=links.page(ANOMALIES_LINK),
+        settings_url=links.settings_url,
+        anomaly=AnomalyFacts(
+            days_label=_days_label(anomaly),
+            cause=_anomaly_cause(anomaly),
+            usage_unit=anomaly.usage_unit,
+            expected=anomaly.expected,
+            actual=anomaly.actual,
+            impact=anomaly.impact,
+        ),
+    )
+
+
+def anomaly_chat(anomaly: Anomaly, *, links: Links) -> ChatMessage:
+    subject, headline = _anomaly_texts(anomaly)
+    return ChatMessage(
+        title=subject, text=headline, link=links.page(ANOMALIES_LINK), level=ANOMALY_KIND
+    )
+
+
+def anomaly_notification(anomaly: Anomaly, *, at: datetime) -> Notification:
+    subject, headline = _anomaly_texts(anomaly)
+    return Notification(
+        notification_id=anomaly_notification_id(anomaly),
+        user_id=anomaly.user_id,
+        kind=ANOMALY_KIND,
+        title=subject,
+        body=headline,
+        link=ANOMALIES_LINK,
+        created_at=at,
     )

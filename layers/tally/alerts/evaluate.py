@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -45,6 +45,9 @@ from tally.alerts.levels import (
     rearm,
 )
 from tally.alerts.restatement import RestatementNotice, pending_restatements
+from tally.anomalies.detect import detect, history_start, judged_days
+from tally.anomalies.episodes import record_findings
+from tally.anomalies.model import Anomaly, AnomalyRules, AnomalyStatus
 from tally.budgets import budget_for_month
 from tally.calendar import month_of, previous_month
 from tally.clock import Clock
@@ -77,6 +80,8 @@ logger = logging.getLogger(__name__)
 # a ledger entry of its own, so a failed publish is retried without re-sending the user's email.
 ADMIN_LEVEL = "exceeded#admins"
 RESTATED = "restated#"  # restatement notices: level restated#<currency>#<at>
+# Anomaly notices: period = the episode's first day (YYYY-MM-DD), level anomaly#<cause>.
+ANOMALY_LEVEL = "anomaly#"
 CAP_REACHED = "over this run's email cap"
 # A deferred message still failing after this long is given up (recorded sent, unsent) rather
 # than retried at the head of the queue for ever.
@@ -96,6 +101,9 @@ class AlertSettings:
     dashboard_url: str = "http://127.0.0.1:8080/"  # links in messages
     api_url: str = "http://127.0.0.1:8080/api"  # f"{api_url}/unsubscribe?token=..."
     stale_after: timedelta = timedelta(minutes=15)
+    # Anomaly detection after each user's budget levels (its metric is ``metric``); None: off
+    # (the alerts function always turns it on: ``AlertsSettings.alert_settings``).
+    anomalies: AnomalyRules | None = None
 
 
 @dataclass
@@ -115,6 +123,7 @@ class RunReport:
     restatements: int = 0
     suppressed: int = 0  # emails not sent to an address that bounced or complained
     given_up: int = 0  # deferred messages that kept failing for GIVE_UP_AFTER
+    anomalies: int = 0  # anomaly episodes found (each told once)
 
     def __iadd__(self, other: RunReport) -> RunReport:
         for f in fields(self):
@@ -230,6 +239,7 @@ class AlertEvaluation:
         window = digest_window(user.preferences.digest, self.today)
         if window is not None:
             report += self._digest(user, window.period, window.cadence)
+        report += self._anomalies(user)
         return report
 
     def drain_deferred(self) -> RunReport:
@@ -261,6 +271,8 @@ class AlertEvaluation:
             elif item.level.startswith(RESTATED):
                 user.rollups = self._rollups(item.user_id, item.period)
                 report += self._restatements(user, item.period)
+            elif item.level.startswith(ANOMALY_LEVEL):
+                report += self._anomaly_retry(user, item.period, item.level)
             elif item.level in _ALERT_LEVELS or item.level == ADMIN_LEVEL:
                 user.rollups = self._rollups(item.user_id, item.period)
                 report += self._judge(user, item.period, only=item.level)
@@ -504,6 +516,98 @@ class AlertEvaluation:
             )
         report.restatements += 1
         return report
+
+    # --- anomalies -------------------------------------------------------------------------
+
+    def _anomalies(self, user: _User) -> RunReport:
+        """Detect the user's anomalies over the look-back window, store each episode once,
+        and tell every episode of the window the ledger has not recorded as told.
+
+        The episode store makes detection idempotent; the ledger (claim -> send -> mark, as
+        for budget alerts) makes the telling exactly-once: a crash after the episode was stored
+        and before it was told leaves no ledger entry (or a stale claim), so the next run tells
+        it; the in-app notification's id is the episode's, so a retry cannot add it twice."""
+        report = RunReport()
+        rules = self.settings.anomalies
+        if rules is None:
+            return report
+        rules = replace(rules, metric=self.settings.metric)
+        records = self.stores.costs.for_owner(
+            user.user_id, history_start(self.today, rules), self.today
+        )
+        findings = detect(records, today=self.today, rules=rules)
+        report.anomalies += len(
+            record_findings(self.stores.anomalies, user.user_id, findings, now=self.clock())
+        )
+        window = judged_days(self.today, rules)
+        episodes = [
+            a
+            for a in self.stores.anomalies.since(user.user_id, window[0])
+            if a.status is not AnomalyStatus.RESOLVED
+        ]
+        stale_before = self._stale_before()
+        ledgers: dict[str, dict[str, LedgerEntry]] = {}
+        for anomaly in episodes:
+            period = anomaly.day.isoformat()
+            if period not in ledgers:
+                ledgers[period] = {
+                    e.level: e
+                    for e in self.stores.alert_ledger.entries(user.user_id, period)
+                    if e.level.startswith(ANOMALY_LEVEL)
+                }
+            previous = ledgers[period].get(ANOMALY_LEVEL + anomaly.cause)
+            if previous is not None and not (
+                previous.state is LedgerState.DEFERRED or is_stale(previous, stale_before)
+            ):
+                continue  # told, or being told
+            report += self._tell_anomaly(user, anomaly, previous)
+        return report
+
+    def _tell_anomaly(
+        self, user: _User, anomaly: Anomaly, previous: LedgerEntry | None
+    ) -> RunReport:
+        report = RunReport()
+        period, level = anomaly.day.isoformat(), ANOMALY_LEVEL + anomaly.cause
+        if self._waits_for_the_cap(previous) or not self._claim(
+            user.user_id, period, level, Decimal(0), 0
+        ):
+            return report
+        first = previous is None or previous.state is not LedgerState.DEFERRED
+        if first:
+            report.notifications += self._notify(
+                compose.anomaly_notification(anomaly, at=self.clock())
+            )
+        if user.preferences.email_alerts:
+            content = compose.anomaly_email(
+                anomaly, to_name=user.profile.username, links=self.links
+            )
+            report += self._email(user, period, level, Decimal(0), 0, content, retry=not first)[0]
+        else:
+            self._mark_sent(user.user_id, period, level, None)
+        if first:
+            report += self._webhook(
+                user.user_id, user.preferences, compose.anomaly_chat(anomaly, links=self.links)
+            )
+        return report
+
+    def _anomaly_retry(self, user: _User, period: str, level: str) -> RunReport:
+        """The drain's retry of a deferred anomaly email; released if the episode is gone
+        or resolved."""
+        ledger = self.stores.alert_ledger
+        cause = level.removeprefix(ANOMALY_LEVEL)
+        anomaly = next(
+            (
+                a
+                for a in self.stores.anomalies.since(user.user_id, date.fromisoformat(period))
+                if a.cause == cause and a.day.isoformat() == period
+            ),
+            None,
+        )
+        previous = next((e for e in ledger.entries(user.user_id, period) if e.level == level), None)
+        if anomaly is None or anomaly.status is AnomalyStatus.RESOLVED:
+            ledger.release(user.user_id, period, level)
+            return RunReport()
+        return self._tell_anomaly(user, anomaly, previous)
 
     # --- digests ---------------------------------------------------------------------------
 

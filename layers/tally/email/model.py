@@ -21,6 +21,7 @@ class EmailKind(StrEnum):
     FORECAST = "forecast"  # the month-end projection is above the limit
     DIGEST = "digest"  # the daily or weekly summary
     RESTATEMENT = "restatement"  # a closed month's total changed
+    ANOMALY = "anomaly"  # a day's spend well above its usual (tally.anomalies)
 
 
 ALERT_KINDS = frozenset({EmailKind.THRESHOLD, EmailKind.EXCEEDED, EmailKind.FORECAST})
@@ -68,6 +69,18 @@ class Restatement:
 
 
 @dataclass(frozen=True)
+class AnomalyFacts:
+    """An anomaly episode: where the money went and how far above the usual."""
+
+    days_label: str  # "Sunday 8 November 2026", or "8 to 9 November 2026"
+    cause: str  # "alice-notebook (AmazonEC2)"
+    usage_unit: str | None
+    expected: Decimal
+    actual: Decimal
+    impact: Decimal
+
+
+@dataclass(frozen=True)
 class EmailContent:
     """One email to one person. Which optional parts a kind needs is checked here, so a
     message that would render with holes cannot be built."""
@@ -86,6 +99,7 @@ class EmailContent:
     days: tuple[DaySpend, ...] = ()  # DIGEST only: the day, or each day of the week
     unsubscribe_url: str | None = None  # DIGEST only: the one-click (RFC 8058) link
     restatement: Restatement | None = None  # RESTATEMENT only
+    anomaly: AnomalyFacts | None = None  # ANOMALY only
 
     def __post_init__(self) -> None:
         if not self.subject.strip():
@@ -102,7 +116,10 @@ class EmailContent:
         restated = self.kind is EmailKind.RESTATEMENT
         if restated != (self.restatement is not None):
             raise ValueError("a restatement notice, and only one, carries a restatement")
-        if not restated and self.figures is None:
+        anomalous = self.kind is EmailKind.ANOMALY
+        if anomalous != (self.anomaly is not None):
+            raise ValueError("an anomaly notice, and only one, carries an anomaly")
+        if not restated and not anomalous and self.figures is None:
             raise ValueError(f"a {self.kind} email needs figures")
         if self.kind is EmailKind.FORECAST and (
             self.figures is None or self.figures.projection is None

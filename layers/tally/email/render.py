@@ -48,6 +48,7 @@ _BADGES = {
     EmailKind.FORECAST: ("Forecast alert", "forecast"),
     EmailKind.DIGEST: ("Summary", "accent"),
     EmailKind.RESTATEMENT: ("Cost update", "accent"),
+    EmailKind.ANOMALY: ("Unusual spend", "warn"),
 }
 
 
@@ -68,6 +69,30 @@ def render(message: EmailContent, *, directory: Path | None = None) -> RenderedE
         html=_charset_first(_inliner().inline(html)),
         text=_tidy_text(text),
         headers=_headers(message),
+    )
+
+
+def render_template(
+    template: str,
+    message: Any,
+    context: dict[str, Any],
+    *,
+    directory: Path | None = None,
+) -> RenderedEmail:
+    """An email that is not an ``EmailContent`` (an invoice's cover note), made as ``render``
+    makes the others: ``<template>.html`` and ``.txt`` with the same filters, inlining and
+    tidying. ``message`` is the templates' ``m``: it has the ``subject``, ``period_label``,
+    ``headline`` and ``to_name`` the base templates show; ``context`` gives ``badge``,
+    ``tone`` and whatever else the template reads."""
+    environment = _environment(str(directory or templates_dir()))
+    values = {"m": message, **context}
+    html = environment.get_template(f"{template}.html").render(values)
+    text = environment.get_template(f"{template}.txt").render(values)
+    return RenderedEmail(
+        subject=one_line(message.subject),
+        html=_charset_first(_inliner().inline(html)),
+        text=_tidy_text(text),
+        headers={},
     )
 
 

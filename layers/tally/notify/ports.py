@@ -36,10 +36,20 @@ class WebhookRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email (an invoice's PDF)."""
+
+    filename: str
+    content_type: str  # "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     to: str
     rendered: RenderedEmail
     tags: Mapping[str, str]  # SES EmailTags: {"userId": ..., "kind": ..., "period": ...}
+    attachments: tuple[Attachment, ...] = ()
 
 
 class EmailSender(Protocol):

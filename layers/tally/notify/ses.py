@@ -40,7 +40,9 @@ def email_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 def mime_message(email: OutgoingEmail, *, sender: str) -> bytes:
     """The multipart/alternative message (text first, so clients prefer the HTML), UTF-8,
-    quoted-printable: inlined CSS makes HTML lines longer than SMTP allows unencoded."""
+    quoted-printable: inlined CSS makes HTML lines longer than SMTP allows unencoded. With
+    attachments, a multipart/mixed message holding that alternative part, then each file
+    (base64)."""
     rendered = email.rendered
     for name, value in (("To", email.to), ("From", sender), *rendered.headers.items()):
         if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
@@ -55,6 +57,12 @@ def mime_message(email: OutgoingEmail, *, sender: str) -> bytes:
         message[name] = value
     message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        # The first one turns the message into multipart/mixed around the alternative part.
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message.as_bytes()
 
 

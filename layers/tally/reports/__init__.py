@@ -4,6 +4,8 @@
 - ``summary``: a user's month against their budget (``month_summary``), from roll-ups;
 - ``org_month``: the admin's month of every user and the organisation (``all_users``), from
   roll-ups;
+- ``changes``: a month against the one before by service, and the waterfall that explains
+  the difference (``month_over_month``), from roll-ups and two months of cost records;
 - ``lines``: the cost lines of the details table (``cost_lines``): the one read model that
   reads the cost records themselves (a bounded range, Queries on one owner's partition);
 - ``currency`` (the currency a view is shown in) and ``periods`` (date ranges, when a month's
@@ -14,6 +16,13 @@ data. Month arithmetic lives in ``tally.calendar``. The names below are the pack
 face (the API loads ``tally.reports`` lazily and calls these).
 """
 
+from tally.reports.changes import (
+    MonthOverMonth,
+    ServiceChange,
+    Waterfall,
+    WaterfallStep,
+    month_over_month,
+)
 from tally.reports.costs import CostReport, cost_report
 from tally.reports.currency import Money, pick_currency
 from tally.reports.lines import LINE_SORTS, MAX_LINES_RANGE_DAYS, CostLinesPage, cost_lines
@@ -47,12 +56,16 @@ __all__ = [
     "CostReport",
     "Money",
     "MonthBudget",
+    "MonthOverMonth",
     "MonthResult",
     "OrgMonth",
     "OrgPreviousMonth",
+    "ServiceChange",
     "Summary",
     "UserMonth",
     "UserPreviousMonth",
+    "Waterfall",
+    "WaterfallStep",
     "all_users",
     "attribution",
     "cost_lines",
@@ -60,6 +73,7 @@ __all__ = [
     "first_costs_expected",
     "judge",
     "month_is_final",
+    "month_over_month",
     "month_summary",
     "pick_currency",
     "resolve_range",

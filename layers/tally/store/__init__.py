@@ -1,9 +1,9 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
-``alert_ledger``), each holding its interface (a Protocol), its
-pynamodb items, the mapping between domain models and items, its DynamoDB store and its
-in-memory fake. Key formats live in ``keys``; the keyed base items in ``base``. pynamodb items
-never leave this package.
+``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``),
+each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
+and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
+base items in ``base``. pynamodb items never leave this package.
 
 ``Stores`` has one field per aggregate, named as its module; the module provides
 ``dynamodb_store(settings)`` and ``memory_store(audit)``, which the two factories below find
@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tally.settings import Settings
     from tally.store.alert_ledger import AlertLedger
+    from tally.store.anomalies import AnomalyStore
     from tally.store.assignments import AssignmentStore
     from tally.store.audit import AuditLog
     from tally.store.budgets import BudgetStore
     from tally.store.claims import ClaimStore
     from tally.store.costs import CostStore
+    from tally.store.invoice_numbers import InvoiceNumberStore
     from tally.store.notifications import NotificationStore
     from tally.store.preferences import PreferenceStore
+    from tally.store.recommendations import RecommendationStore
+    from tally.store.report_jobs import ReportJobStore
     from tally.store.rollups import RollupStore
     from tally.store.users import UserDirectory
 
@@ -46,6 +50,10 @@ class Stores:
     notifications: NotificationStore
     preferences: PreferenceStore
     alert_ledger: AlertLedger
+    anomalies: AnomalyStore
+    report_jobs: ReportJobStore
+    invoice_numbers: InvoiceNumberStore
+    recommendations: RecommendationStore
 
 
 def aggregates() -> list[str]:

@@ -58,10 +58,17 @@ def bind_items(settings: Settings) -> None:
     """Point every item class imported so far at its physical table (and at the emulator,
     locally). A store module imports every item it writes, so its store finds them bound."""
     for item in _bound_items():
-        # A Meta of its own per class: the items share StoredItem's otherwise.
+        # A Meta of its own per class: the items share StoredItem's otherwise. Always derived
+        # from the class's first Meta, never from the last binding's: a chain that grew by one
+        # class per binding made every attribute lookup slower with each store built (tests
+        # build stores per test: setup went from 0.3 s to 6 s over one module).
+        unbound = vars(item).get("_unbound_meta")
+        if unbound is None:
+            unbound = item.Meta
+            item._unbound_meta = unbound  # type: ignore[attr-defined]
         item.Meta = type(  # type: ignore[misc,assignment]
             "Meta",
-            (item.Meta,),
+            (unbound,),
             {
                 "table_name": settings.table_names[item.spec.key],
                 "region": settings.region,

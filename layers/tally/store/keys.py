@@ -20,7 +20,11 @@ need no format and are written as the id.
 | notifications | USER#<user>          | NOTE#<notification id>             |
 | preferences | USER#<user>            | (none)                             |
 | alerts      | USER#<user>            | ALERT#<period>#<level>             |
+| anomalies   | USER#<user>            | ANOMALY#<first day>#<cause>        |
 |             | RUN#<run id>           | SLOTS (a run's email counter)      |
+| recommendations | OWNER#<owner>      | REC#<recommendation id>            |
+| reports     | JOB#<job id>           | JOB                                |
+|             | INVOICE#<subject>#<YYYY-MM> | REV#<nnnn> (an issued revision) |
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ approver = Prefixed("APPROVER#")
 
 notification = Prefixed("NOTE#")
 run = Prefixed("RUN#")  # an alert evaluation run's send-slot counter
+recommendation = Prefixed("REC#")  # under its owner's OWNER#<owner>
+job = Prefixed("JOB#")  # a report job (an export or an invoice)
 
 PROFILE = "PROFILE"
 ASSIGNMENT = "ASSIGNMENT"
@@ -67,6 +73,7 @@ DIRECTORY = "ALL"
 PENDING = "PENDING"
 DEFERRED = "DEFERRED"  # the alert ledger's deferred entries
 RUN_SLOTS = "SLOTS"
+JOB = "JOB"
 # Sorts after every line id's first character: "<day>#~" closes a day's lines in a BETWEEN.
 _LAST = "~"
 
@@ -118,3 +125,22 @@ def deferred_order(due_at: datetime, user_id: str, period: str, level: str) -> s
     """The deferred index's sort key: by first deferral time, then the entry (unique)."""
     # One fixed width in UTC, so the strings sort as the times do.
     return f"{due_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{user_id}#{period}#{level}"
+
+
+REVISION_PREFIX = "REV#"
+
+
+def invoice(subject: str, month: str) -> str:
+    """The partition of a subject's (``user:<id>``, ``cost-center:<name>``) invoice revisions
+    for a month (YYYY-MM)."""
+    return f"INVOICE#{subject}#{month}"
+
+
+def revision(number: int) -> str:
+    """An invoice revision's sort key: four digits, so the last sorts last."""
+    return f"{REVISION_PREFIX}{number:04d}"
+
+
+def anomaly_prefix() -> str:
+    """The prefix of every anomaly episode's sort key (``ANOMALY#<first day>#<cause>``)."""
+    return "ANOMALY#"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from pynamodb.attributes import UnicodeAttribute
@@ -20,6 +21,9 @@ class UserDirectory(Protocol):
     def get(self, user_id: str) -> UserProfile | None: ...
     def put(self, profile: UserProfile) -> None: ...
     def list(self, limit: int, start_key: PageKey | None = None) -> Page[UserProfile]: ...
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, UserProfile]:
+        """The profiles of those of ``user_ids`` that exist, by id, in one batch read."""
+
     def remove(self, user_id: str) -> None:
         """Forget a user (deleted from the pool); their cost records stay."""
 
@@ -73,6 +77,11 @@ class DynamoUserDirectory(DynamoStore):
         it = UserItem.by_name.query(keys.DIRECTORY, limit=limit, last_evaluated_key=start_key)
         return page([_user(i) for i in it], it)
 
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, UserProfile]:
+        ids = [(keys.user(u), keys.PROFILE) for u in dict.fromkeys(user_ids)]
+        # pynamodb splits a BatchGetItem past 100 keys and retries unprocessed ones.
+        return {i.user_id: _user(i) for i in UserItem.batch_get(ids)} if ids else {}
+
     def remove(self, user_id: str) -> None:
         UserItem(pk=keys.user(user_id), sk=keys.PROFILE).delete()
 
@@ -90,6 +99,9 @@ class MemoryUserDirectory:
     def list(self, limit: int, start_key: PageKey | None = None) -> Page[UserProfile]:
         ordered = sorted(self.users.values(), key=lambda u: keys.sort_name(u.username, u.user_id))
         return paginate(ordered, limit, start_key, lambda u: u.user_id)
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, UserProfile]:
+        return {u: self.users[u] for u in user_ids if u in self.users}
 
     def remove(self, user_id: str) -> None:
         self.users.pop(user_id, None)

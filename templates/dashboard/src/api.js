@@ -128,5 +128,18 @@ export function createApi(config, auth) {
       return { preferences: data, etag: response.headers.get("ETag") || `"${data.version}"` };
     },
     testWebhook: () => request("POST", "/preferences/webhook/test"),
+    // Reports (issue 12). Exports and invoices are jobs: POST answers 202 with the id, GET
+    // tells its status and, once ready, a pre-signed link that expires (jobs.js polls it).
+    createExport: (body) => request("POST", "/exports", { body }),
+    exportJob: (exportId) => request("GET", `/exports/${enc(exportId)}`),
+    createInvoice: (body) => request("POST", "/invoices", { body }),
+    invoiceJob: (invoiceId) => request("GET", `/invoices/${enc(invoiceId)}`),
+    monthOverMonth: (userId, month) =>
+      request("GET", `/billing/user/${enc(userId)}/month-over-month`, { query: { month } }),
+    // No userId: one's own, or for an admin the organisation's.
+    anomalies: ({ userId, status, nextToken } = {}) =>
+      request("GET", "/anomalies", { query: { userId, status, nextToken } }),
+    updateAnomaly: (anomalyId, status) => request("PATCH", `/anomalies/${enc(anomalyId)}`, { body: { status } }),
+    recommendations: ({ userId } = {}) => request("GET", "/recommendations", { query: { userId } }),
   };
 }

@@ -1,8 +1,8 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
 // (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
-// #/notifications; ?user=<id>&name=<name> when an admin looks at someone else's data). Hash
-// routes need no server rewrite on S3/CloudFront. The header's bell shows the caller's own
-// notifications on every page.
+// #/notifications, #/changes, #/anomalies, #/savings; ?user=<id>&name=<name> when an admin
+// looks at someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
+// header's bell shows the caller's own notifications on every page.
 
 import { createApi } from "./api.js";
 import { createAuth } from "./auth.js";
@@ -13,12 +13,15 @@ import { knownToday } from "./format.js";
 import { createInbox } from "./inbox.js";
 import { resourceTypes } from "./resource-types.js";
 import { adminView } from "./views/admin.js";
+import { anomaliesView } from "./views/anomalies.js";
 import { budgetView } from "./views/budget.js";
+import { changesView } from "./views/changes.js";
 import { claimsView } from "./views/claims.js";
 import { costsView } from "./views/costs.js";
 import { dashboardView } from "./views/dashboard.js";
 import { notificationsView } from "./views/notifications.js";
 import { resourcesView } from "./views/resources.js";
+import { savingsView } from "./views/savings.js";
 import { securityView } from "./views/security.js";
 import { settingsView } from "./views/settings.js";
 import { signInView } from "./views/signin.js";
@@ -28,6 +31,10 @@ const ROUTES = {
   resources: { title: "Resources", render: resourcesView, perUser: true, usesMe: true },
   costs: { title: "Costs", render: costsView, perUser: true, usesMe: true },
   budget: { title: "Budget", render: budgetView, perUser: true },
+  changes: { title: "Why did my bill change?", render: changesView, perUser: true },
+  // One's own, or for an admin the organisation's (the API decides by the token).
+  anomalies: { title: "Anomalies", render: anomaliesView, usesMe: true },
+  savings: { title: "Savings", render: savingsView, usesMe: true },
   claims: { title: "Claims", render: claimsView, usesMe: true },
   admin: { title: "All users", render: adminView, needs: "viewAllUsers" },
   security: { title: "Security", render: securityView },

@@ -17,6 +17,8 @@ import {
   showLastMonth,
 } from "../format.js";
 import { pageHead, sortableHeader, statusBadge, tableSkeleton } from "./common.js";
+import { jobButton } from "../jobs.js";
+import { exportRange } from "../reports.js";
 import { assignForm } from "./resources.js";
 
 const PAGE_SIZE = 50;
@@ -89,6 +91,20 @@ export function adminView(view) {
   const table = h("table", { dataset: { testid: "all-users" } });
   const foot = h("p", { role: "status" });
   const more = h("button", { type: "button", class: "button", hidden: true }, "Load more users");
+  // Every user's cost per service for the month shown (to yesterday in the current month).
+  const exporter = jobButton({
+    label: "Export all users (CSV)",
+    what: "CSV export",
+    idKey: "exportId",
+    testid: "export-all-users",
+    signal,
+    start: async () => {
+      const range = state.month && exportRange(state.month, knownToday() || (await ctx.today()));
+      if (!range) throw new Error("This month has no complete day of costs yet.");
+      return api.createExport({ kind: "all-users", ...range });
+    },
+    get: (id) => api.exportJob(id),
+  });
   const card = h(
     "section",
     { class: "card span-12", "aria-labelledby": "users-title" },
@@ -100,6 +116,7 @@ export function adminView(view) {
     ),
     h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "All users" }, table),
     h("div", { class: "table-foot" }, foot, more),
+    exporter.element,
   );
 
   replace(

@@ -7,6 +7,7 @@
 import { emptyState, errorState, field, h, replace } from "../dom.js";
 import { addDays, daysFrom } from "../calendar.js";
 import { METRIC_HINT, longDay, metricText, money, serviceName } from "../format.js";
+import { jobButton } from "../jobs.js";
 import { pageHead, sortableHeader, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 20;
@@ -79,6 +80,24 @@ export function costsView(view) {
   const prev = h("button", { type: "button", class: "button small", "aria-label": "Previous page" }, "‹ Previous");
   const pageLabel = h("span", { dataset: { testid: "page-label" } });
   const next = h("button", { type: "button", class: "button small", "aria-label": "Next page" }, "Next ›");
+  // The export takes the range and filters shown (not the sort or the page): every line.
+  const exporter = jobButton({
+    label: "Export CSV",
+    what: "CSV export",
+    idKey: "exportId",
+    testid: "export-csv",
+    signal,
+    start: () =>
+      api.createExport({
+        kind: "costs",
+        startDate: state.start,
+        endDate: state.end,
+        userId: subject.userId,
+        service: state.service || undefined,
+        search: state.q || undefined,
+      }),
+    get: (id) => api.exportJob(id),
+  });
   const card = h(
     "section",
     { class: "card span-12", "aria-labelledby": "lines-title" },
@@ -89,6 +108,7 @@ export function costsView(view) {
       h("p", { class: "card-subtitle" }, "One line per day, service and resource"),
     ),
     filters,
+    exporter.element,
     tableBox,
     h("div", { class: "table-foot" }, summary, h("div", { class: "pager" }, prev, pageLabel, next)),
   );

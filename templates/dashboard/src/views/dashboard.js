@@ -133,7 +133,7 @@ function lastMonth(previous) {
   );
 }
 
-function renderSummary(body, summary, { onEditBudget }) {
+function renderSummary(body, summary, { onEditBudget, changesHref }) {
   const currency = summary.total.currency;
   const budget = summary.budget;
   // An empty month is not "under budget at 0%": there is nothing to judge yet.
@@ -238,6 +238,7 @@ function renderSummary(body, summary, { onEditBudget }) {
         { type: "button", class: "button primary", onclick: onEditBudget, dataset: { testid: "edit-budget" } },
         budget ? "Edit budget" : "Set a budget",
       ),
+      changesHref ? h("a", { class: "button", href: changesHref }, "Why did my bill change?") : null,
     ),
   );
   if (!budget) {
@@ -518,7 +519,10 @@ export function dashboardView(view) {
   const showSummary = (body, summary) => {
     monthSlot.textContent = monthName(summary.month);
     summarySubtitle(summaryCard.element.querySelector(".card-subtitle"), summary);
-    renderSummary(body, summary, { onEditBudget: () => editBudget(summary) });
+    renderSummary(body, summary, {
+      onEditBudget: () => editBudget(summary),
+      changesHref: view.routeHref("changes", subject),
+    });
   };
   const showTrend = (body, data) => keep("trend", renderTrend(body, data, signal));
   const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));

@@ -1,0 +1,223 @@
+"""Exports (CSV) and invoices (PDF): asked for here, made by the reports function.
+
+A POST checks the request (who may export or invoice what, the range or month), stores a
+pending job and sends its id to the reports queue: 202 with the job's id. A GET answers the
+job's state and, once it is ready, a pre-signed link to the file made at that moment (valid
+``TALLY_REPORT_LINK_SECONDS``). A job is its requester's and the admins'; to anyone else it
+does not exist (404), like another user's budget.
+
+If the queue refuses the message the job is marked failed at once and the POST answers 503
+(with Retry-After): the client asks again; no pending job is left that nothing would run.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from api import context, convert, downloads
+from api.problems import problem, responses
+from api.schemas import (
+    ExportCreatedOut,
+    ExportIn,
+    ExportOut,
+    InvoiceCreatedOut,
+    InvoiceIn,
+    InvoiceOut,
+    JobId,
+)
+from tally import access
+from tally.clock import utc_now
+from tally.errors import Invalid, NotFound
+from tally.view import View
+
+if TYPE_CHECKING:
+    from tally.models import ReportJob
+
+router = Router()
+logger = Logger(service="tally-api")
+
+EXPORT = "export"
+INVOICE = "invoice"
+CSV = "text/csv; charset=utf-8"
+PDF = "application/pdf"
+RETRY_AFTER_SECONDS = "30"
+
+
+def _submit(view: View, kind: str, params: dict[str, str | None]) -> ReportJob | Response[str]:
+    """A pending job, stored and queued; or the 503 to answer when the queue refused it."""
+    from tally.models import JobStatus, ReportJob
+
+    queue = downloads.queue()  # a missing TALLY_REPORTS_QUEUE_URL fails before anything is stored
+    now = utc_now()
+    job = ReportJob(
+        job_id=str(uuid.uuid4()),
+        kind=kind,
+        requester_id=view.caller.user_id,
+        params={k: v for k, v in params.items() if v},
+        status=JobStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    view.stores.report_jobs.create(job)
+    try:
+        queue.send(job.job_id)
+    except downloads.QueueUnavailable as error:
+        logger.error(
+            "the reports queue refused a job", extra={"jobId": job.job_id, "error": str(error)}
+        )
+        view.stores.report_jobs.fail(
+            job.job_id, error="the job could not be queued; please ask again", at=utc_now()
+        )
+        reply = problem(503, "reports cannot be queued at the moment; try again shortly")
+        reply.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return reply
+    return job
+
+
+def _created(body: str) -> Response[str]:
+    return Response(status_code=202, content_type="application/json", body=body)
+
+
+def _own_job(view: View, job_id: str, kind: str) -> ReportJob:
+    job = view.stores.report_jobs.get(job_id)
+    if job is None or job.kind != kind or not access.may_see(view.caller, job.requester_id):
+        raise NotFound(f"no {kind} {job_id}")
+    return job
+
+
+def _link(job: ReportJob, *, filename: str, content_type: str) -> downloads.Link | None:
+    if str(job.status) != "ready" or not job.object_key:
+        return None
+    # A header value: nothing but what any file system and Content-Disposition take as is.
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return downloads.signer().link(job.object_key, filename=safe, content_type=content_type)
+
+
+@router.post(
+    "/exports",
+    summary="Ask for a CSV export of costs",
+    description="Answers 202 with the export's id at once; the file is made in the background. "
+    "Poll GET /api/exports/{exportId} until its status is ready (then `url` downloads it) or "
+    "failed. kind costs: a user's cost lines (default: yours; another user's, ORG or "
+    "UNALLOCATED need admin); kind all-users (admins): one row per user and service. "
+    "The file format is in docs/user-guide.md.",
+    responses=responses(202, ExportCreatedOut, 403, 503),
+    tags=["exports"],
+)
+def create_export(body: Annotated[ExportIn, Body()]) -> Response[str]:
+    from tally.exports import ExportRequest, validate_export
+
+    view = context.view(router)
+    request = validate_export(
+        view,
+        ExportRequest(
+            kind=body.kind,
+            start=body.start_date,
+            end=body.end_date,
+            user_id=body.user_id,
+            service=body.service,
+            resource_id=body.resource_id,
+            search=body.search,
+        ),
+    )
+    submitted = _submit(
+        view,
+        EXPORT,
+        {
+            "kind": request.kind,
+            "startDate": request.start.isoformat(),
+            "endDate": request.end.isoformat(),
+            "userId": request.user_id,
+            "service": request.service,
+            "resourceId": request.resource_id,
+            "search": request.search,
+        },
+    )
+    if isinstance(submitted, Response):
+        return submitted
+    out = ExportCreatedOut(
+        export_id=submitted.job_id,
+        status="pending",
+        kind=body.kind,
+        created_at=submitted.created_at.isoformat(),
+    )
+    return _created(out.model_dump_json(by_alias=True))
+
+
+@router.get(
+    "/exports/<exportId>",
+    summary="An export's state, and its download link once ready",
+    description="`url` is a pre-signed link made for this request, valid until `expiresAt` "
+    "(15 minutes by default); ask again for a fresh one. Another user's export is 404.",
+    responses=responses(200, ExportOut, 404),
+    tags=["exports"],
+)
+def get_export(exportId: Annotated[JobId, Path()]) -> ExportOut:
+    job = _own_job(context.view(router), exportId, EXPORT)
+    params = job.params
+    filename = f"tally-{params.get('kind')}-{params.get('startDate')}-{params.get('endDate')}.csv"
+    return convert.export_out(job, _link(job, filename=filename, content_type=CSV))
+
+
+def _invoice_subject(view: View, body: InvoiceIn) -> dict[str, str | None]:
+    """Whose invoice, checked: a user's (yours, or anyone's for an admin) or a cost centre's
+    (admins); not a month after the current one."""
+    if body.cost_center is not None:
+        access.require_admin(view.caller)
+        subject: dict[str, str | None] = {"costCenter": body.cost_center}
+    else:
+        user_id = body.user_id or view.caller.user_id
+        access.require_user_access(view.caller, user_id)
+        subject = {"userId": user_id}
+    today: date = view.today
+    if body.month > f"{today:%Y-%m}":
+        raise Invalid.field("month", "a future month has no costs to invoice")
+    return subject
+
+
+@router.post(
+    "/invoices",
+    summary="Ask for a PDF invoice of a month",
+    description="Answers 202 with the invoice's id at once; the PDF is made in the background "
+    "(poll GET /api/invoices/{invoiceId}). A user's invoice (default: yours; another user's "
+    "needs admin) or a cost centre's (admins). `email: true` also emails the PDF.",
+    responses=responses(202, InvoiceCreatedOut, 403, 503),
+    tags=["exports"],
+)
+def create_invoice(body: Annotated[InvoiceIn, Body()]) -> Response[str]:
+    view = context.view(router)
+    params = {
+        **_invoice_subject(view, body),
+        "month": body.month,
+        "email": "true" if body.email else "false",
+    }
+    submitted = _submit(view, INVOICE, params)
+    if isinstance(submitted, Response):
+        return submitted
+    out = InvoiceCreatedOut(
+        invoice_id=submitted.job_id,
+        status="pending",
+        created_at=submitted.created_at.isoformat(),
+    )
+    return _created(out.model_dump_json(by_alias=True))
+
+
+@router.get(
+    "/invoices/<invoiceId>",
+    summary="An invoice's state, and its download link once ready",
+    description="Like an export: `url` is valid until `expiresAt`. Another user's invoice is 404.",
+    responses=responses(200, InvoiceOut, 404),
+    tags=["exports"],
+)
+def get_invoice(invoiceId: Annotated[JobId, Path()]) -> InvoiceOut:
+    job = _own_job(context.view(router), invoiceId, INVOICE)
+    name = job.details.get("invoiceNumber") or job.params.get("month", "invoice")
+    return convert.invoice_out(job, _link(job, filename=f"invoice-{name}.pdf", content_type=PDF))

@@ -1,0 +1,101 @@
+"""Issued invoice revisions: which content each revision of a subject's month invoice had.
+
+One item per revision (pk INVOICE#<subject>#<YYYY-MM>, sk REV#<nnnn>) in the reports table,
+kept for good (no TTL: an invoice number, once given, is never given to other content). A new
+revision is a conditional put of the next sort key, so two issues racing for revision 2 cannot
+both take it: the loser reads the winner and decides again.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
+
+from tally import tables
+from tally.invoices.model import IssuedRevision
+from tally.settings import Settings
+from tally.store import keys
+from tally.store.audit import MemoryAuditLog
+from tally.store.base import DynamoStore, KeyedItem
+
+_FAILED_CONDITION = "ConditionalCheckFailedException"
+
+
+class InvoiceNumberStore(Protocol):
+    def latest(self, subject: str, month: str) -> IssuedRevision | None:
+        """The last revision issued (a strongly consistent read), None before the first."""
+
+    def claim(self, issued: IssuedRevision) -> bool:
+        """Record ``issued``; False when that revision was already taken (by anyone)."""
+
+
+class InvoiceRevisionItem(KeyedItem):
+    """pk INVOICE#<subject>#<YYYY-MM>, sk REV#<revision, 4 digits>."""
+
+    spec = tables.REPORTS
+
+    revision = NumberAttribute()
+    content_hash = UnicodeAttribute()
+    issued_at = UTCDateTimeAttribute()
+
+
+def _issued(subject: str, month: str, item: InvoiceRevisionItem) -> IssuedRevision:
+    return IssuedRevision(subject, month, int(item.revision), item.content_hash, item.issued_at)
+
+
+class DynamoInvoiceNumberStore(DynamoStore):
+    def latest(self, subject: str, month: str) -> IssuedRevision | None:
+        found = InvoiceRevisionItem.query(
+            keys.invoice(subject, month),
+            InvoiceRevisionItem.sk.startswith(keys.REVISION_PREFIX),
+            scan_index_forward=False,
+            limit=1,
+            consistent_read=True,
+        )
+        item = next(iter(found), None)
+        return _issued(subject, month, item) if item else None
+
+    def claim(self, issued: IssuedRevision) -> bool:
+        item = InvoiceRevisionItem(
+            pk=keys.invoice(issued.subject, issued.month),
+            sk=keys.revision(issued.revision),
+            revision=issued.revision,
+            content_hash=issued.content_hash,
+            issued_at=issued.issued_at,
+        )
+        try:
+            item.save(condition=InvoiceRevisionItem.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == _FAILED_CONDITION:
+                return False
+            raise
+        return True
+
+
+class MemoryInvoiceNumberStore:
+    def __init__(self) -> None:
+        self.revisions: dict[tuple[str, str], dict[int, IssuedRevision]] = {}
+        self._lock = threading.Lock()  # a conditional put is atomic; so is this one
+
+    def latest(self, subject: str, month: str) -> IssuedRevision | None:
+        found = self.revisions.get((subject, month), {})
+        return found[max(found)] if found else None
+
+    def claim(self, issued: IssuedRevision) -> bool:
+        with self._lock:
+            found = self.revisions.setdefault((issued.subject, issued.month), {})
+            if issued.revision in found:
+                return False
+            found[issued.revision] = issued
+            return True
+
+
+def dynamodb_store(settings: Settings) -> InvoiceNumberStore:
+    return DynamoInvoiceNumberStore(settings)
+
+
+def memory_store(audit: MemoryAuditLog) -> InvoiceNumberStore:
+    return MemoryInvoiceNumberStore()
