@@ -68,6 +68,8 @@ class TallyConfig:
     claim_unowned: str = "hold"
     # AWS accounts whose resources users may claim and admins assign; empty: this stack's own.
     org_accounts: tuple[str, ...] = ()
+    # The organisation's name on PDF invoices (the reports function's TALLY_ORG_NAME).
+    org_name: str = "Tally"
 
     @property
     def uses_placeholders(self) -> bool:
@@ -124,6 +126,7 @@ class TallyConfig:
             export_retention_days=get("exportRetentionDays", _positive_int, 400),
             claim_unowned=get("claimUnowned", _one_of(CLAIM_UNOWNED), "hold"),
             org_accounts=get("orgAccounts", _accounts, []),
+            org_name=get("orgName", _text, "Tally"),
         )
 
 

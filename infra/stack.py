@@ -141,6 +141,7 @@ class TallyStack(Stack):
             bucket=storage.exports,
             configuration_set_name=alerts.configuration_set.configuration_set_name,
             dashboard_url=f"{dashboard.origin}/",
+            org_name=config.org_name,
         )
         # The API queues export and invoice jobs and pre-signs links to their files.
         for name, value in reports.api_environment().items():

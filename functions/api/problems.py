@@ -29,6 +29,7 @@ _SLUGS = {
     429: "too-many-requests",
     431: "request-header-fields-too-large",
     500: "internal-error",
+    503: "service-unavailable",
 }
 
 

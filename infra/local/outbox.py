@@ -40,6 +40,8 @@ class SentEmail:
     text: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     date: str | None = None  # the Date header, when the sender set one
+    # Files sent with it (an invoice's PDF): (file name, content type, size in bytes).
+    attachments: tuple[tuple[str, str, int], ...] = ()
 
     def header(self, name: str) -> str | None:
         return next((v for n, v in self.headers if n.lower() == name.lower()), None)
@@ -48,6 +50,10 @@ class SentEmail:
         data = asdict(self)
         data["to"] = list(self.to)
         data["headers"] = {name: value for name, value in self.headers}
+        data["attachments"] = [
+            {"filename": name, "contentType": kind, "bytes": size}
+            for name, kind, size in self.attachments
+        ]
         return data
 
 
@@ -148,6 +154,14 @@ def _raw_email(message: Any) -> SentEmail:
     parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
     text, html_part = _part(parsed, "plain"), _part(parsed, "html")
     headers = tuple((name, str(value)) for name, value in parsed.items())
+    attachments = tuple(
+        (
+            part.get_filename() or "(unnamed)",
+            part.get_content_type(),
+            len(part.get_payload(decode=True) or b""),
+        )
+        for part in (parsed.iter_attachments() if parsed.is_multipart() else ())
+    )
     return SentEmail(
         message.id,
         message.source,
@@ -159,6 +173,7 @@ def _raw_email(message: Any) -> SentEmail:
         text=text,
         headers=headers,
         date=str(parsed["Date"]) if parsed["Date"] else None,
+        attachments=attachments,
     )
 
 
@@ -320,6 +335,11 @@ def _email_article(e: SentEmail) -> str:
         ("Date", e.date or "(no Date header: SES adds one when it sends)"),
         ("List-Unsubscribe", e.header("List-Unsubscribe")),
         ("List-Unsubscribe-Post", e.header("List-Unsubscribe-Post")),
+        (
+            "Attachments",
+            ", ".join(f"{name} ({kind}, {size:,} bytes)" for name, kind, size in e.attachments)
+            or None,
+        ),
     ]
     parts = []
     if e.html is not None:

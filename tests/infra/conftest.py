@@ -40,6 +40,7 @@ VARIANT_CONTEXT = {
     "costSource": "focus",
     "restatementDays": "5",
     "logRetentionDays": "30",
+    "orgName": "Example Org",
 }
 
 

@@ -43,6 +43,13 @@ def test_the_function_has_room_for_large_exports(synth: Synthesized) -> None:
     assert "TALLY_SES_CONFIGURATION_SET" in variables
 
 
+def test_invoices_carry_the_organisation_name_of_the_context(
+    synth: Synthesized, variant: Synthesized
+) -> None:
+    assert _function(synth)["Environment"]["Variables"]["TALLY_ORG_NAME"] == "Tally"
+    assert _function(variant)["Environment"]["Variables"]["TALLY_ORG_NAME"] == "Example Org"
+
+
 def test_the_job_queue_is_encrypted_ssl_only_and_redrives_after_the_last_delivery(
     synth: Synthesized,
 ) -> None:

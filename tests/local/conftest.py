@@ -150,10 +150,11 @@ def call(
     *,
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
+    timeout: float = 10,
 ) -> Response:
     """One request with the path sent exactly as given (no client-side normalisation)."""
     parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()

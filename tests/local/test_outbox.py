@@ -63,6 +63,40 @@ def test_an_email_shows_its_headers_html_and_text_parts(
     assert "href='http://127.0.0.1:8080/api/unsubscribe?token=abc'" in page
 
 
+def test_an_attachment_is_listed_with_its_name_type_and_size(
+    gateway: LocalGateway, local_aws: LocalAws
+) -> None:
+    from tally.notify.ports import Attachment
+
+    marker = uuid.uuid4().hex[:8]
+    sender = SesEmailSender(
+        local_aws.client("sesv2"),
+        sender=local_aws.sender_email,
+        configuration_set=local_aws.ses_configuration_set,
+    )
+    pdf = b"%PDF-1.7 " + marker.encode() * 100
+    message_id = sender.send(
+        OutgoingEmail(
+            to="alice@example.com",
+            rendered=RenderedEmail(
+                subject=f"Invoice {marker}", html="<p>hi</p>", text="hi", headers={}
+            ),
+            tags={"userId": "u-alice"},
+            attachments=(Attachment("INV-1.pdf", "application/pdf", pdf),),
+        )
+    )
+
+    listing = call(gateway.url, "GET", "/outbox.json").json()
+    page = call(gateway.url, "GET", "/outbox").body.decode()
+
+    [sent] = [e for e in listing["emails"] if e["message_id"] == message_id]
+    assert sent["attachments"] == [
+        {"filename": "INV-1.pdf", "contentType": "application/pdf", "bytes": len(pdf)}
+    ]
+    assert sent["text"].strip() == "hi"  # the body is still the message's, not the attachment
+    assert f"INV-1.pdf (application/pdf, {len(pdf):,} bytes)" in page
+
+
 def test_admin_topic_messages_show_their_attributes(
     gateway: LocalGateway, local_aws: LocalAws
 ) -> None:

@@ -208,7 +208,7 @@ def test_an_event_the_alerts_function_keeps_failing_on_shows_on_the_outbox(
         running.aws.client("events"), running.aws.event_bus_name, events.COSTS_INGESTED, {"a": 1}
     )
 
-    outbox = call(running.gateway.url, "GET", "/outbox.json?wait=20").json()
+    outbox = call(running.gateway.url, "GET", "/outbox.json?wait=20", timeout=35).json()
     page = call(running.gateway.url, "GET", "/outbox").body.decode()
 
     assert outbox["idle"] is True
@@ -353,7 +353,8 @@ def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
 
         # The demo's ingest announced CostsIngested before its budgets existed; the stack's
         # alerts routing evaluates it once they do (one invocation: a small organisation).
-        outbox = call(base, "GET", "/outbox.json?wait=60").json()
+        # The server answers when the alerts have settled, within its 60 s: wait as long.
+        outbox = call(base, "GET", "/outbox.json?wait=60", timeout=75).json()
         assert outbox["idle"] is True and outbox["deadLetters"] == 0
         assert any(
             e["to"] == ["alice@example.com"] and e["subject"].startswith("You have used ")
