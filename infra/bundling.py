@@ -6,7 +6,7 @@ are chosen for the function's runtime and architecture, not the machine's, so an
 Python 3.14 layer builds the same way on an x86 laptop with Python 3.11.
 
 Two layers are built so: ``SHARED_LAYER`` (the ``tally`` package, ``requirements.txt``, the
-email templates and the invoice layout, on every function) and ``INGEST_LAYER``
+email templates, the invoice layout and the Cedar policies, on every function) and ``INGEST_LAYER``
 (``requirements-ingest.txt``: pyarrow for Parquet FOCUS exports, too big for the functions
 that do not read them).
 """
@@ -33,6 +33,7 @@ INGEST_REQUIREMENTS = ROOT / "requirements-ingest.txt"
 FUNCTIONS_DIR = ROOT / "functions"
 EMAIL_TEMPLATES_DIR = ROOT / "templates" / "email"
 INVOICE_TEMPLATES_DIR = ROOT / "templates" / "invoice"
+POLICIES_DIR = ROOT / "policies"
 
 # Lambda's Python 3.14 runs on Amazon Linux 2023 (glibc 2.34). pip does not widen a
 # manylinux_2_x platform to older glibc versions by itself, and some wheels (cryptography)
@@ -65,12 +66,15 @@ class LayerSpec:
 # The email templates at /opt/templates/email: where tally.email.render looks from
 # /opt/python/tally/email/ when TALLY_TEMPLATES_DIR is unset (its docstring). The invoice
 # layout and its fonts (about 9 MB) at /opt/templates/invoice, where tally.invoices.pdf looks.
+# The Cedar schema, base policies and role catalog at /opt/policies, where
+# tally.authz.permissions looks.
 SHARED_LAYER = LayerSpec(
     requirements=REQUIREMENTS,
     package=PACKAGE_DIR,
     folders=(
         ("templates/email", EMAIL_TEMPLATES_DIR),
         ("templates/invoice", INVOICE_TEMPLATES_DIR),
+        ("policies", POLICIES_DIR),
     ),
 )
 INGEST_LAYER = LayerSpec(requirements=INGEST_REQUIREMENTS)

@@ -70,6 +70,9 @@ class TallyConfig:
     org_accounts: tuple[str, ...] = ()
     # The organisation's name on PDF invoices (the reports function's TALLY_ORG_NAME).
     org_name: str = "Tally"
+    # Cognito groups named "<prefix><team id>" become teams (the access migration's team
+    # sync); None: teams come from the API and the dashboard only.
+    team_group_prefix: str | None = None
 
     @property
     def uses_placeholders(self) -> bool:
@@ -127,6 +130,7 @@ class TallyConfig:
             claim_unowned=get("claimUnowned", _one_of(CLAIM_UNOWNED), "hold"),
             org_accounts=get("orgAccounts", _accounts, []),
             org_name=get("orgName", _text, "Tally"),
+            team_group_prefix=get("teamGroupPrefix", _optional_text, ""),
         )
 
 

@@ -33,6 +33,7 @@ REPORTS_FUNCTION_NAME = "ReportsFunctionName"
 REPORTS_QUEUE_URL = "ReportsQueueUrl"
 REPORTS_DEAD_LETTER_QUEUE_URL = "ReportsDeadLetterQueueUrl"
 REPORTS_JOBS_DEAD_LETTER_QUEUE_URL = "ReportsJobsDeadLetterQueueUrl"
+ACCESS_MIGRATION_FUNCTION_NAME = "AccessMigrationFunctionName"
 
 
 def table_name(spec: TableSpec) -> str:

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from infra import outputs
 from infra.config import TallyConfig
+from infra.constructs.access import AccessMigration
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
@@ -96,6 +97,18 @@ class TallyStack(Stack):
             log_retention_days=config.log_retention_days,
         )
         auth.enforce_admin_mfa(api.function)
+        # Explicit roles for every user (and the team sync) on each deploy, once the tables
+        # and the pool exist; the API works before it too (profiles never set get defaults).
+        access_migration = AccessMigration(
+            self,
+            "AccessMigration",
+            runtime=runtime,
+            data=data,
+            user_pool=auth.user_pool,
+            team_group_prefix=config.team_group_prefix,
+            execute_after=[data, auth.user_pool],
+            log_retention_days=config.log_retention_days,
+        )
         dashboard.deploy_site(
             api_url=api.url,
             rest_api=api.rest_api,
@@ -158,6 +171,7 @@ class TallyStack(Stack):
                 "ingest": ingest.function,
                 "alerts": alerts.function,
                 "reports": reports.function,
+                "access-migration": access_migration.function,
             },
             rest_api=api.rest_api,
             dead_letter_queues={
@@ -259,6 +273,11 @@ class TallyStack(Stack):
             outputs.REPORTS_JOBS_DEAD_LETTER_QUEUE_URL,
             reports.jobs_dead_letter_queue.queue_url,
             "Export and invoice job messages the reports function could not take",
+        )
+        self._output(
+            outputs.ACCESS_MIGRATION_FUNCTION_NAME,
+            access_migration.function.function_name,
+            "Access migration function (run by a trigger on deploy)",
         )
         self._output(
             outputs.MONITORING_DASHBOARD_NAME,

@@ -110,6 +110,7 @@ def api(aws: Settings, dynamo_stores: Stores) -> Iterator[Api]:
 
     for fn in (
         context.stores,
+        context.access_source,
         context.resource_catalog,
         context.user_source,
         context._boto_session,
@@ -120,6 +121,7 @@ def api(aws: Settings, dynamo_stores: Stores) -> Iterator[Api]:
     yield Api(dynamo_stores, aws)
     for fn in (
         context.stores,
+        context.access_source,
         context.resource_catalog,
         context.user_source,
         context._boto_session,

@@ -173,8 +173,10 @@ def plan_run(
     )
     if not fan_out:
         return {**evaluation.run(users, months).as_dict(), "runId": run_id, "queued": 0}
-    # The drain happens once, here; each queued user is then evaluated on its own.
+    # The drain happens once, here; each queued user is then evaluated on its own. Teams
+    # (their budgets alert their managers) are few beside the users: evaluated here.
     report = evaluation.drain_deferred()
+    report += evaluation.evaluate_teams(months)
     bodies = [
         {"runId": run_id, "userId": user, "months": months, "today": today.isoformat()}
         for user in users

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Collection
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -19,7 +21,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from api.settings import ApiSettings
-from tally.access import require_admin
 from tally.clock import utc_today
 from tally.errors import Unauthenticated
 from tally.identity import Caller, group_name_problem
@@ -181,8 +182,9 @@ def app_client_ids() -> frozenset[str]:
 
 def identify(app: BaseRouter) -> Caller:
     """The verified token's identity, as API Gateway's Cognito authorizer passed it on, with
-    admin rights confirmed with the pool. The handler's deny-by-default middleware calls it
-    once per request; everything else reads its answer with ``current_caller``."""
+    admin rights confirmed with the pool and the request's authorizer bound. The handler's
+    deny-by-default middleware calls it once per request; everything else reads its answer
+    with ``current_caller``."""
     event = app.current_event
     request_context = (event.get("requestContext") or {}) if event else {}
     claims = (request_context.get("authorizer") or {}).get("claims") or {}
@@ -199,9 +201,34 @@ def identify(app: BaseRouter) -> Caller:
     )
     # The token's admins group counts only while the pool still has it (tally.membership).
     caller = confirm_admin(caller, admin_membership())
+    # The path's user is read in the same batch as the caller, when a decision needs them.
+    path_user = (app.context.get("_route_args") or {}).get("userId")
+    prefetch = [path_user] if path_user else []
+    caller = authorize(caller, prefetch=prefetch)
     from tally.mfa import enforce_admin_mfa
 
-    return enforce_admin_mfa(caller, admin_mfa_directory())
+    # After the authorizer is bound: admin is whoever holds admin@org, by a stored grant as much
+    # as by the token's group, and every admin needs two-step sign-in where it is required.
+    checked = enforce_admin_mfa(caller, admin_mfa_directory())
+    return caller if checked is caller else authorize(checked, prefetch=prefetch)
+
+
+@lru_cache(maxsize=1)
+def access_source() -> Any:
+    """Where decisions read the organisation and people's access profiles: the access table,
+    behind a cache that lives as long as the warm container (``TALLY_ACCESS_CACHE_SECONDS``,
+    the longest a revoked role still counts; 0 turns it off). Tests clear it with the stores."""
+    from tally.authz.authorizer import CachedAccessSource
+
+    return CachedAccessSource(stores().access)
+
+
+def authorize(caller: Caller, *, prefetch: Collection[str] = ()) -> Caller:
+    """``caller`` with the request's authorizer bound: its access profile and those of
+    ``prefetch`` (the path's user) are read together, in one batch, on the first decision."""
+    from tally.authz.authorizer import Authorizer
+
+    return replace(caller, authorizer=Authorizer(caller, access_source(), prefetch=prefetch))
 
 
 def current_caller(app: BaseRouter) -> Caller:
@@ -226,13 +253,6 @@ def view(app: BaseRouter) -> View:
         metric=Metric(cfg.budget_metric),
         currency=cfg.default_currency,
     )
-
-
-def admins_only(app: BaseRouter, next_middleware: Any) -> Any:
-    """Route middleware of the admin-only routes: 403 before the route reads its input (a
-    page token would otherwise be judged first); the domain checks again."""
-    require_admin(current_caller(app))
-    return next_middleware(app)
 
 
 def org_accounts(app: BaseRouter) -> frozenset[str]:

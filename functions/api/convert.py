@@ -7,12 +7,17 @@ from typing import TYPE_CHECKING
 
 from api import schemas as s
 from tally.money import format_amount
+from tally.org.model import team_of_owner
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
+    from collections.abc import Mapping
+
     from tally.anomalies.model import Anomaly
     from tally.assignments import AssignedResource
+    from tally.chargeback import Chargeback, ChargebackUnit
     from tally.forecast import Forecast
     from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
+    from tally.org.costs import TeamSummary
     from tally.preferences import UserPreferences
     from tally.recommendations import RecommendationList
     from tally.reports import (
@@ -34,6 +39,7 @@ def assignment_out(a: Assignment) -> s.AssignmentOut:
     return s.AssignmentOut(
         assignment_id=a.assignment_id,
         user_id=a.user_id,
+        team_id=team_of_owner(a.user_id),
         resource_type=a.resource_type,
         resource_id=a.resource_id,
         cost_center=a.cost_center,
@@ -71,6 +77,7 @@ def budget_out(b: Budget) -> s.BudgetOut:
     return s.BudgetOut(
         budget_id=b.budget_id,
         user_id=b.user_id,
+        team_id=team_of_owner(b.user_id),
         monthly_limit=money(b.monthly_limit, b.currency),
         alert_threshold=b.alert_threshold,
         currency=b.currency,
@@ -475,4 +482,55 @@ def anomaly_out(a: Anomaly) -> s.AnomalyOut:
         status=a.status.value,  # type: ignore[arg-type]
         detected_at=a.detected_at.isoformat(),
         updated_at=a.updated_at.isoformat(),
+    )
+
+
+def team_summary_out(t: TeamSummary) -> s.TeamSummaryOut:
+    base = summary_out(t.summary)
+    currency = t.summary.currency
+    return s.TeamSummaryOut(
+        **base.model_dump(),
+        team_id=t.team.team_id,
+        team_name=t.team.name,
+        members=[
+            s.TeamMemberCostOut(
+                user_id=m.user_id, username=m.username, amount=money(m.amount, currency)
+            )
+            for m in t.members
+        ],
+        team_resources=money(t.team_resources, currency),
+        resources=[assignment_out(a) for a in t.resources],
+    )
+
+
+def chargeback_out(c: Chargeback) -> s.ChargebackOut:
+    def amounts(values: Mapping[str, Decimal]) -> list[s.Money]:
+        return [money(values.get(cur, Decimal(0)), cur) for cur in c.currencies]
+
+    def unit(u: ChargebackUnit) -> s.ChargebackUnitOut:
+        figures = [(cur, u.in_currency(cur)) for cur in c.currencies]
+        return s.ChargebackUnitOut(
+            unit_id=u.unit_id,
+            name=u.name,
+            kind=u.kind,  # type: ignore[arg-type]
+            parent_id=u.parent_id,
+            cost_center=u.cost_center,
+            people=u.people,
+            allocated=[money(f.allocated, cur) for cur, f in figures],
+            shared=[money(f.shared, cur) for cur, f in figures],
+            unallocated=[money(f.unallocated, cur) for cur, f in figures],
+            total=[money(f.total, cur) for cur, f in figures],
+        )
+
+    return s.ChargebackOut(
+        month=c.month,
+        group_by=c.group_by.value,  # type: ignore[arg-type]
+        metric=c.metric.value,  # type: ignore[arg-type]
+        currencies=list(c.currencies),
+        rule=c.rule.value,  # type: ignore[arg-type]
+        units=[unit(u) for u in c.units],
+        no_team=unit(c.no_team),
+        unallocated=amounts(c.unallocated),
+        organisation_total=amounts(c.organisation_total),
+        final=c.final,
     )

@@ -19,13 +19,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
-from api import context
+from api import context, permissions
 from api.problems import problem
 from api.routes import (
     admin,
     anomalies,
     assignments,
+    audit,
     budgets,
+    chargeback,
     claims,
     exports,
     me,
@@ -34,10 +36,14 @@ from api.routes import (
     preferences,
     recommendations,
     reports,
+    roles,
+    teams,
     unsubscribe,
+    users,
 )
 from api.settings import dashboard_origin
 from tally import access
+from tally.authz import Target
 from tally.errors import (
     BadRequest,
     Conflict,
@@ -96,6 +102,7 @@ app.include_router(budgets.router, prefix="/api/billing")
 app.include_router(reports.router, prefix="/api/billing")
 app.include_router(admin.router, prefix="/api/billing")
 app.include_router(organisation.router, prefix="/api/billing")
+app.include_router(chargeback.router, prefix="/api/billing")
 app.include_router(claims.router, prefix="/api/billing")
 app.include_router(me.router, prefix="/api")
 app.include_router(notifications.router, prefix="/api")
@@ -104,36 +111,77 @@ app.include_router(unsubscribe.router, prefix="/api")
 app.include_router(exports.router, prefix="/api")
 app.include_router(recommendations.router, prefix="/api")
 app.include_router(anomalies.router, prefix="/api")
+app.include_router(roles.router, prefix="/api")
+app.include_router(teams.router, prefix="/api")
+app.include_router(users.router, prefix="/api")
+app.include_router(audit.router, prefix="/api")
 
 # The only paths served without a Cognito identity: the digest's unsubscribe link, which a
 # mail client follows with the signed token it carries (RFC 8058). The gateway exposes exactly
 # these without its authorizer (infra/constructs/api.py, infra/local/gateway.py).
-PUBLIC_PATHS = frozenset({"/api" + unsubscribe.PATH})
+PUBLIC_PATHS = frozenset(
+    path for (_, path), rule in permissions.ROUTES.items() if rule.on is permissions.On.PUBLIC
+)
 
 
 def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Response[Any]:
-    """Deny by default: no route runs without a verified identity, whatever it forgets.
+    """Deny by default: no route runs without a verified identity and its rule's decision,
+    whatever it forgets.
 
-    A ``userId`` in the path is authorized here too, before the route reads its page token or
-    passes its input to the domain, so another user's id is 403 whatever the token says.
-    (Powertools validates parameters and bodies against the schemas before any middleware:
-    a malformed request is 422 first, which tells nothing about anyone's data.) Admin-only
-    routes declare ``context.admins_only`` for the same reason.
+    Every route names its action and target in ``api.permissions.ROUTES``; a route without
+    one is refused. The rules whose target the request names (the organisation, the caller,
+    the path's ``userId`` or ``teamId``) are decided here, before the route reads its page
+    token or passes its input to the domain, so another user's id is 403 whatever the token
+    says, with the same body whether that user exists or not. The others (the body's subject,
+    an entity's owner) are decided by the domain with the same action. (Powertools validates
+    parameters and bodies against the schemas before any middleware: a malformed request is
+    422 first, which tells nothing about anyone's data.)
 
-    The caller is worked out here once (token, app client, admin membership, MFA) and kept in
-    the routing context, which Powertools clears after every request: routes, ``admins_only``
-    and ``context.view`` read it with ``context.current_caller``.
+    The caller is worked out here once (token, app client, admin membership, MFA, the
+    request's authorizer) and kept in the routing context, which Powertools clears after
+    every request: routes and ``context.view`` read it with ``context.current_caller``.
 
-    ``PUBLIC_PATHS`` run without a caller: their token is their authorisation, and
+    ``PUBLIC`` routes run without a caller: their token is their authorisation, and
     ``context.view`` still refuses them (no caller in the context)."""
-    if app.current_event.path in PUBLIC_PATHS:
+    route = _matched_route(app)
+    rule = permissions.rule_for(route.method, route.openapi_path) if route else None
+    if rule is not None and rule.on is permissions.On.PUBLIC:
         return next_middleware(app)
+    if route is None and app.current_event.path in PUBLIC_PATHS:
+        return next_middleware(app)  # a public path with another method: 405, to anyone
     caller = context.identify(app)
     app.append_context(caller=caller)
-    user_id = (app.context.get("_route_args") or {}).get("userId")
-    if user_id is not None:
-        access.require_user_access(caller, user_id)
+    if route is None:  # no such route: 404 or 405 (``not_found``), to the signed in only
+        return next_middleware(app)
+    if rule is None:
+        raise Forbidden(access.DENIED)
+    target = _target(rule, caller, app.context.get("_route_args") or {})
+    if target is not None:
+        for action in (rule.action, *rule.also):
+            access.require(caller, action, target)
     return next_middleware(app)
+
+
+def _matched_route(app: APIGatewayRestResolver) -> Any:
+    """The registered route the request matched, or None. (For a path nothing matches,
+    Powertools runs the middlewares with a catch-all route of its own around ``not_found``.)"""
+    route = app.context.get("_route")
+    routes = (*app._static_routes, *app._dynamic_routes)
+    return route if route is not None and any(route is r for r in routes) else None
+
+
+def _target(rule: permissions.Rule, caller: Any, args: dict[str, str]) -> Target | None:
+    """What the middleware decides ``rule`` on; None: the domain decides it."""
+    on = permissions.On
+    if rule.on is on.ORG:
+        return Target.org()
+    if rule.on is on.SELF:
+        return Target.user(caller.user_id)
+    if rule.on is on.USER_IN_PATH:
+        return Target.user(args["userId"])
+    if rule.on is on.TEAM_IN_PATH:
+        return Target.team(args["teamId"])
+    return None
 
 
 app.use(middlewares=[require_identity])

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         unsubscribe,
     )
     from tally.anomalies import use_cases as anomalies
+    from tally.org import costs as team_costs
 else:
     anomalies = lazy_module("tally.anomalies.use_cases")
     assignments = lazy_module("tally.assignments")
@@ -50,6 +51,7 @@ else:
     preferences = lazy_module("tally.preferences")
     recommendations = lazy_module("tally.recommendations")
     reports = lazy_module("tally.reports")
+    team_costs = lazy_module("tally.org.costs")
     unsubscribe = lazy_module("tally.unsubscribe")
 
 __all__ = [
@@ -62,5 +64,6 @@ __all__ = [
     "preferences",
     "recommendations",
     "reports",
+    "team_costs",
     "unsubscribe",
 ]

@@ -48,6 +48,13 @@ UserId = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@+-]+$"),
     AfterValidator(_not_reserved),
 ]
+# A team's id (``tally.org.model.SLUG``): what a team's budget, summary and own resources name.
+TeamId = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=40, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+    ),
+]
 ResourceType = Annotated[
     str,
     StringConstraints(
@@ -155,7 +162,14 @@ class _MoneyRejectsBool(ApiModel):
 
 
 class AssignResourceIn(_MoneyRejectsBool):
-    user_id: UserId
+    user_id: UserId | None = Field(
+        default=None, description="the user the resource is assigned to; or teamId"
+    )
+    team_id: TeamId | None = Field(
+        default=None,
+        description="instead of userId: the team (or department) that owns the resource itself, "
+        "beside its members' costs (assignments:write on the team)",
+    )
     resource_type: ResourceType
     resource_id: ResourceId = Field(
         description="EC2: the instance id (i-...) or its ARN; S3: the bucket name or its ARN; "
@@ -175,9 +189,20 @@ class AssignResourceIn(_MoneyRejectsBool):
     def _resource_id_fits_type(cls, value: str, info: ValidationInfo) -> str:
         return check_resource_ref(info.data.get("resource_type"), value)
 
+    @model_validator(mode="after")
+    def _one_owner(self) -> AssignResourceIn:
+        if (self.user_id is None) == (self.team_id is None):
+            raise ValueError("give exactly one of userId and teamId")
+        return self
+
 
 class BudgetIn(_MoneyRejectsBool):
-    user_id: UserId
+    user_id: UserId | None = Field(default=None, description="the user whose budget it is")
+    team_id: TeamId | None = Field(
+        default=None,
+        description="instead of userId: the team (or department) whose budget it is, judged "
+        "on the team's costs (its people once each, and its own resources)",
+    )
     monthly_limit: MoneyIn
     alert_threshold: Threshold = 80
     currency: Currency = "USD"
@@ -187,6 +212,12 @@ class BudgetIn(_MoneyRejectsBool):
         "an earlier month backdates it (each month is judged by the terms in force then); a "
         "later month is refused",
     )
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> BudgetIn:
+        if (self.user_id is None) == (self.team_id is None):
+            raise ValueError("give exactly one of userId and teamId")
+        return self
 
 
 class BudgetUpdateIn(_MoneyRejectsBool):
@@ -223,7 +254,8 @@ class Money(Out):
 
 class AssignmentOut(Out):
     assignment_id: str
-    user_id: str
+    user_id: str = Field(description='the owner: a user id, or "team:<teamId>" for a team')
+    team_id: str | None = Field(default=None, description="the owning team; null for a user")
     resource_type: str
     resource_id: str
     cost_center: str | None
@@ -270,7 +302,8 @@ class BudgetOut(Out):
     """The current terms, and the history of every change, oldest first."""
 
     budget_id: str
-    user_id: str
+    user_id: str = Field(description='the subject: a user id, or "team:<teamId>" for a team')
+    team_id: str | None = Field(default=None, description="the budget's team; null for a user")
     monthly_limit: Money
     alert_threshold: int
     currency: str
@@ -518,6 +551,29 @@ class AllUsersOut(Out):
     next_token: str | None
 
 
+class GrantedPermissionOut(Out):
+    permission: str = Field(
+        description="a permission (policies/roles.json)", examples=["costs:read"]
+    )
+    scope: str = Field(
+        description="where it holds: org, team:<teamId> (the team, the teams under it and their "
+        "members) or self (the caller's own data)",
+        examples=["org"],
+    )
+
+
+class HeldRoleOut(Out):
+    role_id: str = Field(examples=["team-manager"])
+    scope: str = Field(description="org, team:<teamId> or self", examples=["team:payments"])
+    via: Literal["direct", "default", "team", "manager"] = Field(
+        description="given to the caller (direct), the default of someone with no roles set "
+        "(default), through a team they belong to (team), or by managing a team (manager)"
+    )
+    team_id: str | None = Field(
+        default=None, description="the team that gives it (via team or manager)"
+    )
+
+
 class PermissionsOut(Out):
     view_all_users: bool = Field(
         description="every user's and the organisation's figures, and the user directory "
@@ -529,6 +585,14 @@ class PermissionsOut(Out):
     )
     decide_any_claim: bool = Field(
         description="approve or reject any pending claim, not only claims of one's own resources"
+    )
+    granted: list[GrantedPermissionOut] = Field(
+        default_factory=list,
+        description="every permission the caller holds and where, as the policies decide it "
+        "(the self-service ones included, at self): clients show or hide what they offer by these",
+    )
+    roles: list[HeldRoleOut] = Field(
+        default_factory=list, description="the roles that give them, and how the caller holds each"
     )
 
 
@@ -788,7 +852,15 @@ class Problem(BaseModel):
 
 # --- exports and invoices (issue 12: reports function, routes/exports.py) -------------------
 
-ExportKind = Literal["costs", "all-users"]
+ExportKind = Literal["costs", "all-users", "chargeback"]
+ChargebackGroupBy = Literal["team", "department", "costCenter"]
+# A chargeback unit: a team id, a cost center, "(none)" (teams without a department or cost
+# center) or "(no team)".
+ChargebackUnitId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[\w .:/()+-]+$"),
+    AfterValidator(_plain),
+]
 JobState = Literal["pending", "ready", "failed"]
 # A job's id (a UUID the API made); anything else matches no job.
 JobId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
@@ -808,11 +880,28 @@ ServiceName = Annotated[
 class ExportIn(ApiModel):
     kind: ExportKind = Field(
         description="costs: one row per cost line of a user (default: you); all-users (admins): "
-        "one row per user and service, with the unallocated costs and a TOTAL row"
+        "one row per user and service, with the unallocated costs and a TOTAL row; "
+        "chargeback: a month's chargeback per unit (month and groupBy; csv or pdf)"
     )
-    start_date: Day = Field(description="first day (YYYY-MM-DD, UTC), inclusive")
-    end_date: Day = Field(
-        description="last day, inclusive; at most 366 days after startDate, not after yesterday"
+    start_date: Day | None = Field(
+        default=None,
+        description="costs and all-users (required): first day (YYYY-MM-DD, UTC), inclusive",
+    )
+    end_date: Day | None = Field(
+        default=None,
+        description="costs and all-users (required): last day, inclusive; at most 366 days "
+        "after startDate, not after yesterday",
+    )
+    month: IsoMonth | None = Field(default=None, description="chargeback (required): YYYY-MM")
+    group_by: ChargebackGroupBy | None = Field(
+        default=None, description="chargeback (required): team, department or costCenter"
+    )
+    format: Literal["csv", "pdf"] | None = Field(
+        default=None, description="chargeback: csv (default) or pdf (a statement per unit)"
+    )
+    unit: ChargebackUnitId | None = Field(
+        default=None,
+        description="chargeback: one unit only (a team id, or a cost center); default every unit",
     )
     user_id: ExportOwnerId | None = Field(
         default=None,
@@ -822,6 +911,46 @@ class ExportIn(ApiModel):
     service: ServiceName | None = None
     resource_id: ResourceFilter | None = None
     search: SearchText | None = None
+
+
+class ChargebackUnitOut(Out):
+    unit_id: str = Field(
+        description='a team id, a cost center, "(none)" (teams without a department or cost '
+        'center) or "(no team)"'
+    )
+    name: str
+    kind: Literal["team", "department", "costCenter", "none", "noTeam"]
+    parent_id: str | None
+    cost_center: str | None
+    people: int = Field(description="distinct people whose costs (or a share) the unit carries")
+    allocated: list[Money] = Field(
+        description="per currency (in `currencies` order): its people's and its own resources' "
+        "costs from sole assignments and owner tags"
+    )
+    shared: list[Money] = Field(description="per currency: what came through split assignments")
+    unallocated: list[Money] = Field(
+        description="per currency: its part of the unallocated cost (proportional rule)"
+    )
+    total: list[Money]
+
+
+class ChargebackOut(Out):
+    month: str
+    group_by: ChargebackGroupBy
+    metric: Literal["billed", "effective"]
+    currencies: list[str] = Field(description="every amount list follows this order")
+    rule: Literal["proportional", "separate"] = Field(
+        description="how the unallocated cost is treated (TALLY_CHARGEBACK_UNALLOCATED)"
+    )
+    units: list[ChargebackUnitOut]
+    no_team: ChargebackUnitOut = Field(description="people in no team")
+    unallocated: list[Money] = Field(
+        description="per currency: what no unit carries (all of it with the separate rule)"
+    )
+    organisation_total: list[Money] = Field(
+        description="per currency: the units' totals + noTeam + unallocated, to the cent"
+    )
+    final: bool = Field(description="false while AWS may still revise the month")
 
 
 class InvoiceIn(ApiModel):
@@ -1019,4 +1148,206 @@ class AnomalyOut(Out):
 
 class AnomalyListOut(Out):
     items: list[AnomalyOut]
+    next_token: str | None = None
+
+
+# --- team costs (issue 13) ---------------------------------------------------------------
+
+
+class TeamMemberCostOut(Out):
+    user_id: str
+    username: str | None = Field(description="null for someone no longer in the directory")
+    amount: Money = Field(description="the person's month, counted once in the team")
+
+
+class TeamSummaryOut(SummaryOut):
+    """The user summary's figures for a team (``userId`` is ``team:<teamId>``), judged by the
+    team's budget, with whose costs they are."""
+
+    team_id: str
+    team_name: str
+    members: list[TeamMemberCostOut] = Field(
+        description="every person of the team and of the teams under it, once each, highest "
+        "amount first; their amounts plus teamResources make the total"
+    )
+    team_resources: Money = Field(
+        description="the resources assigned to the team and the teams under it themselves"
+    )
+    resources: list[AssignmentOut] = Field(
+        description="the resources assigned to this team itself, not ended (at most 100; "
+        "those of the teams under it are on their own summaries)"
+    )
+
+
+# --- roles, teams, people's roles, effective access, the audit log (issue 13, H2) -----------
+
+# A custom role's id (``tally.org.model.SLUG``, as a team's): in URLs and Cedar entity ids.
+RoleId = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=40, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+    ),
+]
+OrgName = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_plain)]
+RoleDescription = Annotated[str, StringConstraints(max_length=500), AfterValidator(_plain)]
+# A permission's name; which ones exist is the domain's check (422 on "permissions").
+PermissionName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# "org", "self" or "team:<teamId>"; parsed by the domain (422 on "roles.N.scope").
+ScopeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AuditSubject = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=134,
+        pattern=r"^[A-Za-z0-9_.@+:-]+$",
+        description='a user id, "team:<teamId>" or "role:<roleId>": that subject\'s entries only',
+    ),
+]
+
+
+class GrantIn(ApiModel):
+    role_id: RoleId = Field(examples=["finance"])
+    scope: ScopeKey = Field(
+        description="org, self or team:<teamId> (the team, the teams under it and their people)",
+        examples=["org"],
+    )
+
+
+class GrantOut(Out):
+    role_id: str
+    scope: str
+
+
+class RoleIn(ApiModel):
+    role_id: RoleId | None = Field(
+        default=None, description="the new role's id; made from the name when not given"
+    )
+    name: OrgName
+    description: RoleDescription = ""
+    permissions: list[PermissionName] = Field(
+        max_length=64, description="grantable permissions (GET /api/roles lists them)"
+    )
+
+
+class RoleUpdateIn(ApiModel):
+    name: OrgName
+    description: RoleDescription = ""
+    permissions: list[PermissionName] = Field(max_length=64)
+
+
+class RoleOut(Out):
+    role_id: str
+    name: str
+    description: str
+    permissions: list[str]
+    builtin: bool = Field(description="built-in roles cannot be changed or deleted")
+    version: int = Field(description="0 for a built-in role; also the ETag")
+
+
+class PermissionOut(Out):
+    id: str = Field(examples=["costs:read"])
+    description: str
+    read_only: bool
+
+
+class RoleListOut(Out):
+    items: list[RoleOut] = Field(description="the built-in roles, then the custom ones by name")
+    permissions: list[PermissionOut] = Field(description="every grantable permission")
+
+
+class TeamIn(ApiModel):
+    team_id: TeamId | None = Field(
+        default=None, description="the new team's id; made from the name when not given"
+    )
+    name: OrgName
+    kind: Literal["department", "team"] = "team"
+    parent_id: TeamId | None = Field(default=None, description="the team or department above")
+    cost_center: CostCenter | None = None
+    members: list[UserId] = Field(default_factory=list, max_length=5000)
+    managers: list[UserId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="they hold team-manager on the team and the teams under it",
+    )
+    roles: list[GrantIn] = Field(
+        default_factory=list, max_length=50, description="roles every member holds"
+    )
+
+
+class TeamUpdateIn(ApiModel):
+    name: OrgName
+    kind: Literal["department", "team"] = "team"
+    parent_id: TeamId | None = None
+    cost_center: CostCenter | None = None
+    members: list[UserId] = Field(default_factory=list, max_length=5000)
+    managers: list[UserId] = Field(default_factory=list, max_length=100)
+    roles: list[GrantIn] = Field(default_factory=list, max_length=50)
+
+
+class TeamOut(Out):
+    team_id: str
+    name: str
+    kind: Literal["department", "team"]
+    parent_id: str | None
+    cost_center: str | None
+    members: list[str]
+    managers: list[str]
+    roles: list[GrantOut]
+    source: str = Field(description="tally (the API or dashboard) or cognito (a synced group)")
+    version: int
+
+
+class TeamListOut(Out):
+    items: list[TeamOut]
+
+
+class UserRolesIn(ApiModel):
+    roles: list[GrantIn] = Field(max_length=50, description="the person's roles, replaced whole")
+
+
+class UserRolesOut(Out):
+    user_id: str
+    roles: list[GrantOut]
+    explicit: bool = Field(
+        description="false: never set, so these are the defaults (admin at the organisation "
+        "for the admins group, member of self for everyone else)"
+    )
+    version: int = Field(description="also the ETag")
+
+
+class AccessRoleOut(HeldRoleOut):
+    deleted: bool = Field(
+        default=False, description="the role was deleted: the grant stays and gives nothing"
+    )
+
+
+class AccessPermissionOut(Out):
+    permission: str
+    scope: str = Field(description="org, team:<teamId> or self")
+    granted_by: list[HeldRoleOut] = Field(
+        description="the roles whose policies allow it (empty for what everyone may do on "
+        "their own data)"
+    )
+
+
+class AccessOut(Out):
+    user_id: str
+    roles: list[AccessRoleOut]
+    permissions: list[AccessPermissionOut]
+
+
+class AuditEntryOut(Out):
+    at: str = Field(description="ISO 8601, UTC")
+    actor: str = Field(description="who made the change (a user id)")
+    action: str = Field(examples=["roles.assigned", "team.updated", "budget.created"])
+    subject: str = Field(description='a user id, "team:<teamId>" or "role:<roleId>"')
+    entity_id: str
+    details: dict[str, str] = Field(
+        description="for role and team changes: before and after, each a JSON text (null: "
+        "did not exist)"
+    )
+
+
+class AuditListOut(Out):
+    items: list[AuditEntryOut] = Field(description="newest first")
     next_token: str | None = None

@@ -3,7 +3,8 @@
 Events:
 - SQS (``Records[].eventSource == "aws:sqs"``), one record per job ``{"jobId": ...}`` from the
   reports queue: the job (``stores.report_jobs``) is run: an export streams its CSV into a
-  multipart upload at ``reports/exports/<requester>/<jobId>.csv``; an invoice is built, given
+  multipart upload at ``reports/exports/<requester>/<jobId>.csv`` (a chargeback statement:
+  ``.pdf``); an invoice is built, given
   its number, rendered to ``reports/invoices/<requester>/<jobId>.pdf`` and, when asked,
   emailed. The job is then marked ready (or failed, with a short reason: never a trace).
   SQS delivers at least once: a job no longer pending is skipped. A job whose run fails on
@@ -86,6 +87,8 @@ def event_kind(event: Any) -> EventKind:
 def object_key(job: ReportJob) -> str:
     """Where a job's file goes: per requester, so a listing or a grant can follow who asked."""
     folder, suffix = ("exports", "csv") if job.kind == EXPORT else ("invoices", "pdf")
+    if job.kind == EXPORT and job.params.get("format") == "pdf":
+        suffix = "pdf"  # a chargeback statement
     return f"{REPORTS_PREFIX}{folder}/{job.requester_id}/{job.job_id}.{suffix}"
 
 
@@ -141,6 +144,8 @@ def run_export(job: ReportJob, settings: ReportsSettings, *, today: date, now: d
     from tally.models import Metric
 
     params = job.params
+    if params["kind"] == "chargeback":
+        return run_chargeback(job, settings, today=today, now=now)
     request = ExportRequest(
         kind=params["kind"],
         start=date.fromisoformat(params["startDate"]),
@@ -160,6 +165,46 @@ def run_export(job: ReportJob, settings: ReportsSettings, *, today: date, now: d
         return write_export(
             _stores(), request, writer, metric=Metric(settings.budget_metric), today=today, now=now
         )
+
+
+def run_chargeback(job: ReportJob, settings: ReportsSettings, *, today: date, now: datetime) -> int:
+    """A chargeback export: the CSV (its data rows) or the PDF statements (their units)."""
+    from tally.chargeback import GroupBy, build_chargeback, unallocated_rule
+    from tally.models import Metric
+
+    params = job.params
+    report = build_chargeback(
+        _stores(),
+        month=params["month"],
+        group_by=GroupBy(params["groupBy"]),
+        metric=Metric(settings.budget_metric),
+        today=today,
+        rule=unallocated_rule(),
+    )
+    unit = params.get("unit") or None
+    if params.get("format") == "pdf":
+        from tally.chargeback.pdf import render_statement, statement_units
+        from tally.invoices import InvoiceOrg
+
+        pdf = render_statement(report, unit=unit, org=InvoiceOrg.from_env(os.environ))
+        aws_client("s3").put_object(
+            Bucket=settings.reports_bucket,
+            Key=object_key(job),
+            Body=pdf,
+            ContentType=PDF_CONTENT_TYPE,
+        )
+        return len(statement_units(report, unit))
+    from tally.exports import S3MultipartWriter
+    from tally.exports.chargeback_csv import write_chargeback_csv
+
+    writer = S3MultipartWriter(
+        aws_client("s3"),
+        bucket=settings.reports_bucket,
+        key=object_key(job),
+        content_type=CSV_CONTENT_TYPE,
+    )
+    with writer:
+        return write_chargeback_csv(report, writer, now=now, unit=unit)
 
 
 def run_invoice(

@@ -279,6 +279,8 @@ class Alerts(Construct):
             ["alerts", "notifications", "preferences", "anomalies"],
         )
         data.grant(self.function, Access.READ, ["users", "budgets", "rollups", "costs"])
+        # A team budget's alerts go to the team's managers (the team item and the snapshot).
+        data.grant(self.function, Access.READ, ["access"])
         statements = [
             # SESv2 SendEmail authorises against the sender identity and the configuration set.
             iam.PolicyStatement(

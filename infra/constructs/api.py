@@ -34,6 +34,7 @@ STAGE_NAME = "prod"
 UNSUBSCRIBE_RESOURCE = "unsubscribe"
 UNSUBSCRIBE_METHODS = ("GET", "POST")
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match"]
+ACCESS_CACHE_SECONDS = 60
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -164,6 +165,9 @@ class Api(Construct):
                 "TALLY_APP_CLIENT_IDS": ",".join(c.user_pool_client_id for c in app_clients),
                 "TALLY_DASHBOARD_ORIGIN": allowed_origin,
                 "TALLY_PAGE_TOKEN_SECRET_ID": self.page_token_secret.secret_arn,
+                # How long a warm container keeps roles and teams: a revoked role stops
+                # working within this time (the issue allows at most five minutes).
+                "TALLY_ACCESS_CACHE_SECONDS": str(ACCESS_CACHE_SECONDS),
             },
         )
         self.function = api_function.function
@@ -178,8 +182,22 @@ class Api(Construct):
             Access.READ_WRITE,
             ["users", "assignments", "budgets", "claims", "notifications", "preferences"],
         )
-        # Append-only: no route reads, changes or deletes an audit entry.
+        # Append-only: no route changes or deletes an audit entry. Auditors read it: one
+        # subject's entries (the table) or everyone's newest first (the sparse "all" index).
         data.grant(self.function, Access.APPEND, ["audit"])
+        audit = data.tables["audit"].table_arn
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[
+                    audit,
+                    *(f"{audit}/index/{ix.name}" for ix in data.specs["audit"].indexes),
+                ],
+            )
+        )
+        # Teams, roles and grants: every decision reads the snapshot and the profiles (cached
+        # in the warm container for TALLY_ACCESS_CACHE_SECONDS); changes are transactions.
+        data.grant(self.function, Access.READ_WRITE, ["access"])
         data.grant(self.function, Access.READ, ["costs", "rollups", "recommendations"])
         # Anomalies: listed, and their status changed (acknowledged, resolved).
         data.grant(self.function, Access.READ_WRITE, ["anomalies"])

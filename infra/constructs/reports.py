@@ -182,6 +182,8 @@ class Reports(Construct):
     ) -> None:
         data.grant(self.function, Access.READ_WRITE, ["reports", "recommendations"])
         data.grant(self.function, Access.READ, ["users", "budgets", "costs", "rollups"])
+        # Chargeback groups costs by team, department and cost center (the team tree).
+        data.grant(self.function, Access.READ, ["access"])
         # The recommendations refresh and cost-center invoices walk every assignment, as the
         # ingest does (no index by resource or cost center): a job, never a request path.
         data.grant(self.function, Access.READ, ["assignments"], scan=True)

@@ -162,15 +162,19 @@ class LocalUser:
 
     username: str
     password: str
-    role: str  # "admin" | "user"
+    role: str  # "admin" | "user": the Cognito group (finance and auditors are "user")
     user_id: str  # the Cognito ``sub``
+    # What the user holds once the stack is up: (roleId, scope) of their direct grants, and
+    # team-manager for each team they manage (``infra.local.stack.with_roles``).
+    roles: tuple[tuple[str, str], ...] = ()
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "username": self.username,
             "password": self.password,
             "role": self.role,
             "user_id": self.user_id,
+            "roles": [{"roleId": role, "scope": scope} for role, scope in self.roles],
         }
 
 

@@ -13,22 +13,34 @@ limit (warning), bob over, carol comfortably under, dave without a budget. From 
 month they are sized from this month's spend to date; on the 1st and 2nd, when the new month
 has (almost) no costs yet, from last month's complete spend, so last month's result, judged
 by the same budget, shows the three levels.
+
+The organisation (``TEAMS``, ``ROLES``): the department "engineering" with the team "payments"
+under it (alice and bob, managed by dave, cost center CC-100), which also owns a resource of
+its own and has a team budget sized like alice's (warning); the team "data" (dave, managed by
+carol, CC-200); fiona (finance at the organisation) and audrey (auditor). Everyone else gets
+their roles from the access migration the stack runs after the seed, as a deploy does.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.demo_costs import DemoResource, generate_focus_csv
 from tally.calendar import previous_month_start
+from tally.models import AuditEntry
+from tally.org.model import Grant, Scope, Team, TeamKind, team_owner
+
+if TYPE_CHECKING:
+    from tally.store.access import AccessStore
 
 log = logging.getLogger("tally.local")
 
@@ -43,9 +55,41 @@ PEOPLE = [
     ("bob", USER_ROLE),
     ("carol", USER_ROLE),
     ("dave", USER_ROLE),
+    # Not admins in Cognito: their roles are Tally's (ROLES).
+    ("fiona", USER_ROLE),
+    ("audrey", USER_ROLE),
 ]
 # Where each user's spend should sit against their budget (threshold 80%): warning, over, under.
 BUDGET_LEVELS = {"alice": Decimal("0.85"), "bob": Decimal("1.25"), "carol": Decimal("0.40")}
+
+
+@dataclass(frozen=True)
+class DemoTeam:
+    team_id: str
+    name: str
+    kind: TeamKind = TeamKind.TEAM
+    parent_id: str | None = None
+    cost_center: str | None = None
+    members: tuple[str, ...] = ()  # usernames
+    managers: tuple[str, ...] = ()
+
+
+TEAMS = (
+    DemoTeam("engineering", "Engineering", TeamKind.DEPARTMENT),
+    DemoTeam(
+        "payments",
+        "Payments",
+        parent_id="engineering",
+        cost_center="CC-100",
+        members=("alice", "bob"),
+        managers=("dave",),
+    ),
+    DemoTeam("data", "Data", cost_center="CC-200", members=("dave",), managers=("carol",)),
+)
+# Roles given in Tally (username -> (roleId, scope) pairs); the migration gives the others theirs.
+ROLES = {"fiona": (("finance", "org"),), "audrey": (("auditor", "org"),)}
+# Team budgets, like the users': where the team's spend sits against it (warning).
+TEAM_BUDGET_LEVELS = {"payments": Decimal("0.85")}
 # AWS delivers a day's costs a day or two later: before this day of the month, the new month
 # has too little to size a budget from.
 FIRST_SIZING_DAY = 3
@@ -66,6 +110,7 @@ class Planned:
     pattern: str = "weekday"
     assigned: tuple[tuple[str, str], ...] = ()  # (username, share pct)
     owner_tag: str | None = None
+    team: str | None = None  # assigned to this team itself (owner "team:<id>"), whole
 
 
 PLAN = [
@@ -80,11 +125,21 @@ PLAN = [
     Planned("ec2", "carol-web", "21.00", owner_tag="carol"),
     Planned("s3", "tally-demo-carol-assets", "1.60", pattern="flat", owner_tag="carol"),
     Planned("rds", "carol-analytics", "11.00", owner_tag="carol"),
+    # The payments team's own: nobody's personally, in the team's figures and budget.
+    Planned("s3", "tally-demo-payments-ledger", "3.20", pattern="flat", team="payments"),
     # Nobody's: untagged, unassigned, or tagged with someone who is not a user.
     Planned("ec2", "legacy-batch", "8.50"),
     Planned("s3", "tally-demo-orphan-logs", "0.70", pattern="flat"),
     Planned("lambda", "nightly-cleanup", "0.45", owner_tag="former-employee"),
 ]
+
+
+def _cost_center(owner: str, ids: Mapping[str, str]) -> str:
+    """The cost center an assignment carries: its team's, or cc-<username> as before."""
+    team = next((t for t in TEAMS if team_owner(t.team_id) == owner), None)
+    if team is not None:
+        return team.cost_center or f"cc-{team.team_id}"
+    return "cc-" + next(name for name, user_id in ids.items() if user_id == owner)
 
 
 def _create(aws: LocalAws, item: Planned) -> tuple[str, str]:
@@ -308,6 +363,56 @@ def budget_limit(spent: Decimal, level: Decimal) -> Decimal:
     return target.quantize(step, rounding=ROUND_HALF_UP).quantize(Decimal("0.01"))
 
 
+def build_organisation(
+    access: AccessStore, ids: Mapping[str, str], *, actor: str, now: datetime
+) -> None:
+    """The demo's teams (``TEAMS``) and the roles given in Tally (``ROLES``), for the users
+    ``ids`` names (username -> user id), as an admin (``actor``) would make them."""
+    for planned in TEAMS:
+        team = Team(
+            planned.team_id,
+            planned.name,
+            kind=planned.kind,
+            parent_id=planned.parent_id,
+            cost_center=planned.cost_center,
+            members=frozenset(ids[u] for u in planned.members),
+            managers=frozenset(ids[u] for u in planned.managers),
+            created_at=now,
+            updated_at=now,
+        )
+        after = {"teamId": team.team_id, "members": sorted(team.members)}
+        access.save_team(
+            team,
+            previous=None,
+            snapshot=access.snapshot(),
+            audit=AuditEntry(
+                team_owner(team.team_id),
+                now,
+                actor,
+                "team.created",
+                team.team_id,
+                {"before": "null", "after": json.dumps(after)},
+            ),
+        )
+    for username, pairs in ROLES.items():
+        grants = tuple(Grant(role, Scope.parse(scope)) for role, scope in pairs)
+        roles = [{"roleId": role, "scope": scope} for role, scope in pairs]
+        access.set_grants(
+            ids[username],
+            grants,
+            previous=None,
+            snapshot=access.snapshot(),
+            audit=AuditEntry(
+                ids[username],
+                now,
+                actor,
+                "roles.assigned",
+                ids[username],
+                {"before": "null", "after": json.dumps(roles)},
+            ),
+        )
+
+
 @dataclass
 class Demo:
     users: list[LocalUser]
@@ -329,10 +434,12 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     # The handlers and the domain read their settings from the environment, already set.
     from ingest.handler import Job, run_job
     from tally import assignments, budgets
+    from tally.authz.authorizer import Authorizer
     from tally.calendar import month_of
-    from tally.clock import utc_today
+    from tally.clock import utc_now, utc_today
     from tally.identity import Caller
     from tally.models import Metric
+    from tally.org.costs import team_summary
     from tally.reports import month_summary
     from tally.resources import AwsResourceCatalog
     from tally.settings import get_settings
@@ -351,6 +458,9 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     from tally.users import CognitoUserSource, sync_directory
 
     sync_directory(CognitoUserSource(aws.client("cognito-idp"), aws.user_pool_id), stores.users)
+    build_organisation(stores.access, ids, actor=admin.user_id, now=utc_now())
+    # Decided as the API decides, on the organisation just made (its teams' place in it).
+    caller = replace(caller, authorizer=Authorizer(caller, stores.access))
     catalog = AwsResourceCatalog(aws.client)
     today = utc_today()
     history_start = today - timedelta(days=HISTORY_DAYS)
@@ -370,14 +480,17 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
         assign_id, arn = _create(aws, item)
         created[item.name] = arn
         resource_ids[item.name] = assign_id
-        for username, share in item.assigned:
+        owners = [(ids[username], share) for username, share in item.assigned]
+        if item.team:
+            owners.append((team_owner(item.team), "100"))
+        for owner, share in owners:
             assignments.assign_resource(
                 view(today),
                 assignments.AssignRequest(
-                    user_id=ids[username],
+                    user_id=owner,
                     resource_type=item.kind,
                     resource_id=assign_id,
-                    cost_center=f"cc-{username}",
+                    cost_center=_cost_center(owner, ids),
                     share_pct=Decimal(share),
                     effective_from=history_start,
                 ),
@@ -400,6 +513,18 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                 budget_limit(spent, level),
                 budgets.DEFAULT_THRESHOLD,
                 effective_from=month_of(history_start),
+            ),
+        )
+    for team_id, level in TEAM_BUDGET_LEVELS.items():
+        spent = team_summary(view(sizing_day), team_id).summary.total
+        budgets.create_budget(
+            view(today),
+            budgets.BudgetRequest(
+                None,
+                budget_limit(spent, level),
+                budgets.DEFAULT_THRESHOLD,
+                effective_from=month_of(history_start),
+                team_id=team_id,
             ),
         )
     _DEMO = Demo(users, resources, resource_ids)

@@ -14,7 +14,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -114,6 +114,45 @@ def _as_local_user(user: LocalUser | Mapping[str, str]) -> LocalUser:
     )
 
 
+def run_access_migration() -> None:
+    """The access migration of a deploy (``functions/access``): explicit roles for every
+    user of the pool, the team sync when ``TALLY_TEAM_GROUP_PREFIX`` is set, and the audit
+    log's "listed" backfill. Reads the handler environment, already in ``os.environ``."""
+    from access.handler import run_migration
+    from access.settings import AccessMigrationSettings
+
+    result = run_migration(AccessMigrationSettings.from_env())
+    log.info(
+        "access migration: %d users, %d profiles set (%d admins), teams %d created %d updated",
+        result.users,
+        result.profiles_set,
+        result.admins_set,
+        result.teams_created,
+        result.teams_updated,
+    )
+
+
+def with_roles(users: Sequence[LocalUser]) -> list[LocalUser]:
+    """``users`` with the roles they hold now (for ``local.json``): direct grants, and
+    team-manager for each team they manage."""
+    if not users:
+        return []
+    from tally.settings import Settings
+    from tally.store.access import dynamodb_store
+
+    # Read afresh: a test process starts several stacks, each with tables of its own.
+    profiles = dynamodb_store(Settings.from_env()).profiles([u.user_id for u in users])
+    out = []
+    for user in users:
+        profile = profiles.get(user.user_id)
+        roles: list[tuple[str, str]] = []
+        if profile is not None:
+            roles += [(g.role_id, g.scope.key) for g in profile.grants or ()]
+            roles += [("team-manager", f"team:{t}") for t in sorted(profile.manages)]
+        out.append(replace(user, roles=tuple(roles)))
+    return out
+
+
 def build_local_json(
     *,
     gateway_url: str,
@@ -180,6 +219,10 @@ def write_local_json(path: Path, data: Mapping[str, Any]) -> None:
     os.replace(tmp.name, path)
 
 
+def _roles_text(roles: Sequence[Mapping[str, str]]) -> str:
+    return ", ".join(f"{r['roleId']}@{r['scope']}" for r in roles)
+
+
 def sign_in_instructions(local_json: Mapping[str, Any], path: Path | None = None) -> str:
     """How to get an ID token with curl and call the API (printed by ``make run``)."""
     users = local_json["users"]
@@ -200,6 +243,7 @@ def sign_in_instructions(local_json: Mapping[str, Any], path: Path | None = None
         lines.append("Users:")
         lines.extend(
             f"  {u['username']:<10} {u['role']:<6} password {u['password']}  id {u['user_id']}"
+            + (f"  roles {_roles_text(u['roles'])}" if u.get("roles") else "")
             for u in users
         )
         user = next((u for u in users if u["role"] == "user"), users[0])
@@ -237,6 +281,9 @@ class LocalStack:
     local_json_path: Path | None
     alerts: AlertsRouter | None = None  # None: the alerts function does not exist yet
     reports: ReportsWorker | None = None  # None: the reports function is not routed
+    # What ``os.environ`` held before the stack exported ``env`` (None: unset), put back by
+    # ``stop`` so a stopped stack's endpoint does not outlive it in the process.
+    environ_before: dict[str, str | None] = field(default_factory=dict)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every event, fan-out message and report job sent so far is handled."""
@@ -252,6 +299,14 @@ class LocalStack:
         self.moto.stop()
         if self.local_json_path is not None:
             self.local_json_path.unlink(missing_ok=True)
+        for name, value in self.environ_before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        from tally.settings import get_settings
+
+        get_settings.cache_clear()  # parsed from the stack's environment, now gone
 
 
 def start_local_stack(
@@ -318,10 +373,14 @@ def start_local_stack(
         env = {**aws.handler_env(gateway.url), "TALLY_DASHBOARD_ORIGIN": gateway.url}
         if pinned is not None:
             env[TODAY_VARIABLE] = pinned.isoformat()
+        environ_before = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
 
         seed_fn = default_seed() if seed is True else (seed or None)
         users = [_as_local_user(u) for u in (seed_fn(dict(env)) or [])] if seed_fn else []
+        # As a deploy runs it (a CloudFormation trigger): once the users exist.
+        run_access_migration()
+        users = with_roles(users)
 
         gateway.handler = handler or load_api_handler()
         route_to = load_alerts_handler() if alerts_handler is True else alerts_handler or None
@@ -349,4 +408,6 @@ def start_local_stack(
             gateway.stop()
         moto.stop()
         raise
-    return LocalStack(moto, aws, gateway, users, env, local_json, local_json_path, alerts, reports)
+    return LocalStack(
+        moto, aws, gateway, users, env, local_json, local_json_path, alerts, reports, environ_before
+    )

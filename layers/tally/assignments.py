@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from tally.access import may_see, require_user_access
+from tally.access import allows, require
+from tally.authz import Target
 from tally.clock import Clock, utc_now
 from tally.errors import Invalid, NotFound
+from tally.identity import Caller
 from tally.models import Assignment, AuditEntry, CostRecord, Metric, Page
+from tally.org.costs import team_subject
+from tally.org.model import team_of_owner
 from tally.resources import (
     ResourceCatalog,
     line_match_key,
@@ -80,10 +84,17 @@ def assign_resource(
     past takes effect for those days when they are next ingested. With ``org_accounts``, an
     ARN of any other AWS account is refused. ``clock`` stamps the record."""
     caller, stores = view.caller, view.stores
-    require_user_access(caller, request.user_id)
+    # A team's own resource: ``user_id`` is the team's owner id (``team:<id>``).
+    team_id = team_of_owner(request.user_id)
+    if team_id is None:
+        if request.user_id != caller.user_id:  # one's own: the API makes it a claim first
+            require(caller, "assignments:write", Target.user(request.user_id))
+    else:
+        team_subject(view, "assignments:write", team_id)
     if org_accounts is not None:
         require_org_account(request.resource_id, org_accounts)
-    require_known_user(request.user_id, stores.users, user_source)
+    if team_id is None:
+        require_known_user(request.user_id, stores.users, user_source)
     now = clock()
     start = _start(request.effective_from, view.today)
     require_existing(catalog, request.resource_type, request.resource_id)
@@ -120,6 +131,14 @@ def created_audit(assignment: Assignment, *, actor: str, at: datetime, **extra: 
     )
 
 
+def may_end(caller: Caller, owner: str) -> bool:
+    """Whether the caller may end an assignment of ``owner``'s: anyone's with
+    assignments:write on them, and everyone their own (assignments:release)."""
+    if allows(caller, "assignments:write", Target.owner(owner)):
+        return True
+    return owner == caller.user_id and allows(caller, "assignments:release", Target.user(owner))
+
+
 def unassign_resource(view: View, assignment_id: str, *, clock: Clock = utc_now) -> Assignment:
     """End an assignment on the view's ``today`` (``effective_to`` = today, so today's costs
     are no longer its); the record stays for the days it was in force. One that has not
@@ -127,7 +146,7 @@ def unassign_resource(view: View, assignment_id: str, *, clock: Clock = utc_now)
     found. ``clock`` stamps the audit entry."""
     caller, stores = view.caller, view.stores
     assignment = stores.assignments.get(assignment_id)
-    if assignment is None or assignment.ended or not may_see(caller, assignment.user_id):
+    if assignment is None or assignment.ended or not may_end(caller, assignment.user_id):
         raise NotFound("no such assignment")
     now = clock()
     end = max(view.today, assignment.effective_from)
@@ -202,7 +221,7 @@ def list_user_resources(
     """A page of the user's assignments not ended: those in force on the view's ``today`` and
     those starting later (``scheduled``), each with the user's cost of the resource (by the
     view's metric) over the last ``COST_WINDOW_DAYS`` complete days (ending yesterday)."""
-    require_user_access(view.caller, user_id)
+    require(view.caller, "assignments:read", Target.owner(user_id))
     stores, today, metric = view.stores, view.today, view.metric
     page = stores.assignments.list_for_user(user_id, limit, start_key)
     records = (

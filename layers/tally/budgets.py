@@ -14,12 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from tally.access import may_see, require_user_access
+from tally.access import allows, require
+from tally.authz import Target
 from tally.calendar import month_of
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, Invalid, NotFound
 from tally.identity import Caller
 from tally.models import AuditEntry, Budget, BudgetStatus, BudgetTerms
+from tally.org.costs import team_subject
 from tally.users import UserSource, require_known_user
 from tally.view import View
 
@@ -30,11 +32,12 @@ MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 @dataclass(frozen=True)
 class BudgetRequest:
-    user_id: str
+    user_id: str | None  # a user's budget, or (None) the team's of ``team_id``
     monthly_limit: Decimal
     alert_threshold: int = DEFAULT_THRESHOLD
     currency: str = "USD"
     effective_from: str | None = None  # YYYY-MM; default: the current month
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,14 @@ def create_budget(
     """Create ``request.user_id``'s budget, in force from ``request.effective_from`` (default:
     the view's month). ``clock`` stamps the record; the view's ``today`` decides the month."""
     caller, stores = view.caller, view.stores
-    require_user_access(caller, request.user_id)
-    require_known_user(request.user_id, stores.users, user_source)
+    if request.team_id is not None:
+        owner = team_subject(view, "budgets:write", request.team_id)
+    else:
+        if request.user_id is None:
+            raise Invalid.field("userId", "give userId or teamId")
+        require(caller, "budgets:write", Target.user(request.user_id))
+        require_known_user(request.user_id, stores.users, user_source)
+        owner = request.user_id
     now = clock()
     terms = BudgetTerms(
         effective_from=_effective_month(request.effective_from, view.today),
@@ -112,7 +121,7 @@ def create_budget(
     )
     budget = Budget(
         budget_id=str(uuid.uuid4()),
-        user_id=request.user_id,
+        user_id=owner,
         monthly_limit=terms.monthly_limit,
         alert_threshold=terms.alert_threshold,
         currency=terms.currency,
@@ -125,8 +134,15 @@ def create_budget(
     return replace(budget, version=1)
 
 
+def get_team_budget(view: View, team_id: str) -> Budget:
+    budget = view.stores.budgets.get_for_user(team_subject(view, "budgets:read", team_id))
+    if budget is None:
+        raise NotFound("this team has no budget yet")
+    return budget
+
+
 def get_budget(view: View, user_id: str) -> Budget:
-    require_user_access(view.caller, user_id)
+    require(view.caller, "budgets:read", Target.owner(user_id))
     budget = view.stores.budgets.get_for_user(user_id)
     if budget is None:
         raise NotFound("this user has no budget yet")
@@ -151,7 +167,8 @@ def update_budget(
     """
     caller, stores = view.caller, view.stores
     user_id = stores.budgets.user_of(budget_id)
-    if user_id is None or not may_see(caller, user_id):
+    # Target.owner: a team's budget (user_id "team:<id>") is decided on the team.
+    if user_id is None or not allows(caller, "budgets:write", Target.owner(user_id)):
         raise NotFound("no such budget")
     current = stores.budgets.get_for_user(user_id)
     if current is None or current.budget_id != budget_id:

@@ -27,9 +27,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from tally.access import may_see, require_user_access
+from tally.access import allows, require
 from tally.allocation import OwnerTagRule
 from tally.assignments import AssignRequest, assign_resource, created_audit
+from tally.authz import Target
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from tally.identity import Caller
@@ -151,6 +152,7 @@ def create_claim(
     under ``accept``, or an admin's claim) with the caller's assignment from the view's
     ``today``. Who owns the resource is judged on that day; ``clock`` stamps the records."""
     caller, stores, today = view.caller, view.stores, view.today
+    require(caller, "claims:create", Target.user(caller.user_id))
     notifier = notifier or LogNotifier()
     resource_id = request.resource_id.strip()
     require_org_account(resource_id, policy.org_accounts)
@@ -173,7 +175,10 @@ def create_claim(
         approver_ids=tuple(sorted(owners)),
         created_at=now,
     )
-    at_once = caller.is_admin or (not owners and policy.unowned == "accept")
+    # Whoever decides any claim has theirs approved at once.
+    at_once = allows(caller, "claims:decide", Target.org()) or (
+        not owners and policy.unowned == "accept"
+    )
     if at_once:
         # Checked before anything is written: a claim that cannot take effect is not stored.
         assignment = _make_room_and_assign(view, claim, clock=clock)
@@ -208,7 +213,7 @@ def assign_or_claim(
     Returns the assignment when one was made (an admin's, or a claim accepted at once), else
     the pending claim."""
     caller = view.caller
-    if caller.is_admin:
+    if allows(caller, "assignments:write", Target.owner(request.user_id)):
         return assign_resource(
             view,
             request,
@@ -217,7 +222,8 @@ def assign_or_claim(
             clock=clock,
             org_accounts=policy.org_accounts,
         )
-    require_user_access(caller, request.user_id)
+    if request.user_id != caller.user_id:
+        require(caller, "assignments:write", Target.owner(request.user_id))
     admin_only = [
         FieldError(name, "only admins set this; a claim takes effect on the day it is approved")
         for name, value in (
@@ -245,7 +251,9 @@ def assign_or_claim(
 
 
 def _visible(caller: Caller, claim: Claim) -> bool:
-    return may_see(caller, claim.claimant_id) or caller.user_id in claim.approver_ids
+    return caller.user_id in (claim.claimant_id, *claim.approver_ids) or allows(
+        caller, "claims:decide", Target.org()
+    )
 
 
 def get_claim(view: View, claim_id: str) -> Claim:
@@ -256,7 +264,7 @@ def get_claim(view: View, claim_id: str) -> Claim:
 
 
 def _require_decider(caller: Caller, claim: Claim) -> None:
-    if caller.is_admin or caller.user_id in claim.approver_ids:
+    if caller.user_id in claim.approver_ids or allows(caller, "claims:decide", Target.org()):
         return
     raise Forbidden("only the resource's owner or an admin may decide this claim")
 
@@ -406,7 +414,7 @@ def list_claims(view: View, listing: str, *, limit: int, start_key: PageKey | No
     if listing == "mine":
         return stores.claims.list_by_claimant(caller.user_id, limit, start_key)
     if listing == "to-approve":
-        if caller.is_admin:
+        if allows(caller, "claims:decide", Target.org()):
             return stores.claims.list_pending(limit, start_key)
         return stores.claims.list_for_approver(caller.user_id, limit, start_key)
     raise Invalid.field("view", "one of: mine, to-approve")

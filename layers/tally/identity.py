@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tally.tables import ADMIN_GROUP
+
+if TYPE_CHECKING:
+    from tally.authz.authorizer import Authorizer
 
 # API Gateway hands the groups claim to the function as one string: "a,b" (REST, Cognito
 # authorizer) or "[a b]" (HTTP API): a name holding one of these could pass for two groups.
@@ -55,9 +59,16 @@ class Caller:
     # In the admins group, but without the two-step sign-in admins need (tally.mfa): the
     # API treats them as a user until they turn it on.
     admin_needs_mfa: bool = False
+    # The request's policy decisions (``tally.authz``), bound by the API once it has read the
+    # caller's access profile; None where nothing was read (tests, scripts): the token's
+    # groups then give the default roles (``tally.access.authorizer_of``).
+    authorizer: Authorizer | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_admin(self) -> bool:
+        """Holds the admin role at the organisation (the admins group until roles are set)."""
+        if self.authorizer is not None:
+            return self.authorizer.is_admin()
         return ADMIN_GROUP in self.groups  # exact membership, never a substring
 
     @property

@@ -48,6 +48,28 @@ def _accounts(raw: str) -> frozenset[str]:
     return accounts
 
 
+# How long a warm container trusts the access facts it read (TALLY_ACCESS_CACHE_SECONDS):
+# the longest a revoked role keeps working. Five minutes at most, as documented.
+ACCESS_CACHE_SECONDS = 60.0
+ACCESS_CACHE_MAX_SECONDS = 300.0
+
+
+def access_cache_seconds(env: Mapping[str, str] | None = None) -> float:
+    """TALLY_ACCESS_CACHE_SECONDS: 0 (no cache) to 300, 60 when unset."""
+    raw = (env if env is not None else os.environ).get("TALLY_ACCESS_CACHE_SECONDS", "").strip()
+    if not raw:
+        return ACCESS_CACHE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigurationError("TALLY_ACCESS_CACHE_SECONDS must be a number") from None
+    if not 0 <= seconds <= ACCESS_CACHE_MAX_SECONDS:
+        raise ConfigurationError(
+            f"TALLY_ACCESS_CACHE_SECONDS must be between 0 and {ACCESS_CACHE_MAX_SECONDS:.0f}"
+        )
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     region: str
@@ -70,6 +92,8 @@ class Settings:
     claim_unowned: ClaimUnowned = "hold"
     # AWS accounts whose resources may be assigned or claimed; empty: the API's own account.
     org_accounts: frozenset[str] = frozenset()
+    # Seconds the access cache (tally.authz.authorizer.CachedAccessSource) trusts a read.
+    access_cache_seconds: float = ACCESS_CACHE_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -96,6 +120,7 @@ class Settings:
             default_currency=os.environ.get("TALLY_DEFAULT_CURRENCY", "USD"),
             claim_unowned=cast(ClaimUnowned, unowned),
             org_accounts=accounts,
+            access_cache_seconds=access_cache_seconds(),
         )
 
     @property

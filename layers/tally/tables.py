@@ -65,7 +65,15 @@ ROLLUPS = TableSpec(
     range_key="sk",
     indexes=(IndexSpec("by-month", hash_key="month", range_key="pk"),),
 )
-AUDIT = TableSpec(key="audit", hash_key="pk", range_key="sk")
+# The audit log (pk USER#<subject>, sk <ISO time>#<unique id>). Every entry written since the
+# organisation's log was added carries listed = "ALL", so "all" lists the whole log newest first
+# with one Query (entries written before it stay in their subject's partition only).
+AUDIT = TableSpec(
+    key="audit",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("all", hash_key="listed", range_key="sk"),),
+)
 # Claims of resources (pk CLAIM#<id>): the claim item (sk CLAIM) is listed by its claimant and,
 # while pending, in the admins' queue (sparse "pending"); one item per approver (sk
 # APPROVER#<user>, deleted on decision) lists it for that approver. Keys only there: the
@@ -158,6 +166,18 @@ RECOMMENDATIONS = TableSpec(
     holds_billing_data=False,
 )
 
+# Who may do what (pk USER#<user> sk ACCESS: a user's grants, teams and managed teams;
+# TEAM#<id> TEAM; ROLE#<id> ROLE: custom roles; ORG SNAPSHOT: the organisation's roles, team
+# tree and admins, read whole by every decision). "teams" is sparse (only team items carry
+# listed = "TEAM"): the teams in name order without a Scan. Access is what the organisation
+# decided: it keeps PITR and is retained like the billing tables.
+ACCESS = TableSpec(
+    key="access",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("teams", hash_key="listed", range_key="sort_name"),),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -173,6 +193,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     ANOMALIES,
     REPORTS,
     RECOMMENDATIONS,
+    ACCESS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

@@ -103,3 +103,21 @@ def test_with_the_setting_off_admins_need_no_totp(
     monkeypatch.setenv("TALLY_REQUIRE_ADMIN_MFA", "false")
     context.admin_mfa_directory.cache_clear()
     assert api.call("GET", "/api/billing/all-users", ADMIN).status == 200
+
+
+def test_an_admin_by_role_alone_needs_totp_too(api: Api, pool: dict[str, Any]) -> None:
+    """Admin given in Tally (a stored admin@org grant, no admins group in the token) is held to
+    the same two-step sign-in as an admin by group: the role, not the group, makes the admin."""
+    turn_on_totp(pool)
+    pool["client"].admin_create_user(UserPoolId=pool["pool_id"], Username=ALICE.username)
+    body = {"roles": [{"roleId": "admin", "scope": "org"}]}
+    assert api.call("PUT", f"/api/users/{ALICE.user_id}/roles", ADMIN, body=body).status == 200
+    from api import context
+
+    context.access_source().forget()
+    reply = api.call("GET", "/api/billing/all-users", ALICE)
+    assert reply.status == 403
+    assert "two-step sign-in" in reply.problem["detail"]
+    me = api.call("GET", "/api/me", ALICE).body
+    assert me["mfaSetupRequired"] is True
+    assert me["role"] == "user"

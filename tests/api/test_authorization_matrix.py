@@ -6,8 +6,10 @@ fails ``test_every_route_has_a_row``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -134,6 +136,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         for scope in ("organisation", "unallocated")
         for what in ("costs", "cost-lines")
     },
+    # The chargeback covers the whole organisation (costs:read there).
+    ("GET", "/api/billing/organisation/chargeback"): Row(
+        lambda w: ("/api/billing/organisation/chargeback?month=2026-10", {}), 401, 403, 403, 200
+    ),
     ("GET", "/api/me"): Row(lambda w: ("/api/me", {}), 401, 200, 200, 200),
     # Notifications and preferences are the caller's own: nobody, admins included, can name
     # another user's (their notification ids are 404, as missing ones).
@@ -223,6 +229,161 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w: ("/api/recommendations?userId=u-alice", {}), 401, 200, 403, 200
     ),
 }
+
+# A team's budget and month (issue 13): the owner, alice, manages "payments" (bob is only a
+# member, which gives no team budget or team cost); the team and its budget are made first.
+MATRIX.update(
+    {
+        ("GET", "/api/billing/budgets/team/{teamId}"): Row(
+            lambda w: (payments_team("/api/billing/budgets/team/payments"), {}), 401, 200, 403, 200
+        ),
+        ("GET", "/api/billing/team/{teamId}/summary"): Row(
+            lambda w: (payments_team("/api/billing/team/payments/summary"), {}), 401, 200, 403, 200
+        ),
+    }
+)
+
+
+def payments_team(url: str) -> str:
+    """Team "payments" (alice manages it; alice and bob are members) with a budget: ``url``."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from api import context
+    from tally.models import AuditEntry, Budget, BudgetTerms
+    from tally.org.model import Team, team_owner
+
+    stores = context.stores()
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    team = Team(
+        "payments",
+        "Payments",
+        members=frozenset({"u-alice", "u-bob"}),
+        managers=frozenset({"u-alice"}),
+    )
+    previous = stores.access.get_team("payments")
+    if previous is None:
+        audit = AuditEntry(team_owner("payments"), at, "u-admin", "team.created", "payments", {})
+        stores.access.save_team(team, previous=None, snapshot=stores.access.snapshot(), audit=audit)
+    owner = team_owner("payments")
+    if stores.budgets.get_for_user(owner) is None:
+        terms = BudgetTerms("2026-11", Decimal(100), 80, "USD")
+        stores.budgets.create(
+            Budget("b-payments", owner, Decimal(100), 80, "USD", at, at, 0, (terms,)),
+            AuditEntry(owner, at, "u-admin", "budget.created", "b-payments", {}),
+        )
+    return url
+
+
+# Roles, teams, people's roles and the audit log (issue 13): alice is a member of team "data"
+# (bob is not) and the admin made custom role "viewer" first.
+MATRIX.update(
+    {
+        ("GET", "/api/roles"): Row(lambda w: ("/api/roles", {}), 401, 403, 403, 200),
+        ("POST", "/api/roles"): Row(
+            lambda w: ("/api/roles", body({"name": "Made", "permissions": ["costs:read"]})),
+            401,
+            403,
+            403,
+            201,
+        ),
+        ("GET", "/api/roles/{roleId}"): Row(
+            lambda w: (viewer_role("/api/roles/viewer"), {}), 401, 403, 403, 200
+        ),
+        ("PUT", "/api/roles/{roleId}"): Row(
+            lambda w: (
+                viewer_role("/api/roles/viewer"),
+                body({"name": "Viewer", "permissions": ["budgets:read"]}),
+            ),
+            401,
+            403,
+            403,
+            200,
+        ),
+        ("DELETE", "/api/roles/{roleId}"): Row(
+            lambda w: (viewer_role("/api/roles/viewer"), {}), 401, 403, 403, 204
+        ),
+        ("GET", "/api/teams"): Row(lambda w: ("/api/teams", {}), 401, 200, 200, 200),
+        ("POST", "/api/teams"): Row(
+            lambda w: ("/api/teams", body({"name": "Made"})), 401, 403, 403, 201
+        ),
+        ("GET", "/api/teams/{teamId}"): Row(
+            lambda w: (data_team("/api/teams/data"), {}), 401, 200, 403, 200
+        ),
+        ("PUT", "/api/teams/{teamId}"): Row(
+            lambda w: (
+                data_team("/api/teams/data"),
+                body({"name": "Data", "members": ["u-alice"]}),
+            ),
+            401,
+            403,
+            403,
+            200,
+        ),
+        ("DELETE", "/api/teams/{teamId}"): Row(
+            lambda w: (data_team("/api/teams/data"), {}), 401, 403, 403, 204
+        ),
+        ("GET", "/api/users/{userId}/roles"): Row(
+            lambda w: ("/api/users/u-alice/roles", {}), 401, 403, 403, 200
+        ),
+        ("PUT", "/api/users/{userId}/roles"): Row(
+            lambda w: (
+                "/api/users/u-alice/roles",
+                body({"roles": [{"roleId": "member", "scope": "self"}]}),
+            ),
+            401,
+            403,
+            403,
+            200,
+        ),
+        # Someone else's effective access is 404 without roles:read, as a missing user's.
+        ("GET", "/api/users/{userId}/access"): Row(
+            lambda w: ("/api/users/u-alice/access", {}), 401, 200, 404, 200
+        ),
+        ("GET", "/api/audit"): Row(lambda w: ("/api/audit", {}), 401, 403, 403, 200),
+    }
+)
+
+
+def viewer_role(url: str) -> str:
+    """Custom role "viewer" (costs:read), made by the admin: ``url``."""
+    from api import context
+    from tally.org.model import RoleDef
+
+    access = context.stores().access
+    snapshot = access.snapshot()
+    if "viewer" not in snapshot.roles:
+        access.save_role(
+            RoleDef("viewer", "Viewer", "", frozenset({"costs:read"})),
+            previous=None,
+            snapshot=snapshot,
+            audit=_org_audit("role:viewer", "role.created", "viewer"),
+        )
+    return url
+
+
+def data_team(url: str) -> str:
+    """Team "data", alice its one member: ``url``."""
+    from api import context
+    from tally.org.model import Team
+
+    access = context.stores().access
+    if access.get_team("data") is None:
+        access.save_team(
+            Team("data", "Data", members=frozenset({"u-alice"})),
+            previous=None,
+            snapshot=access.snapshot(),
+            audit=_org_audit("team:data", "team.created", "data"),
+        )
+    return url
+
+
+def _org_audit(subject: str, action: str, entity_id: str) -> Any:
+    from datetime import UTC, datetime
+
+    from tally.models import AuditEntry
+
+    return AuditEntry(subject, datetime(2026, 11, 1, tzinfo=UTC), "u-admin", action, entity_id, {})
 
 
 @pytest.fixture(autouse=True)
@@ -476,3 +637,124 @@ def test_organisation_owners_are_not_user_ids(api: Api, reserved: str, what: str
         assert reply.status == 422, reply.body
         assert reply.problem["errors"][0]["field"] == "userId"
         assert reply.problem["errors"][0]["message"].startswith("not a user id")
+
+
+# --- role x scope x route, from the route table ---------------------------------------------
+# A world with teams: alice and bob in "payments", carol in "data". The caller is carol, holding
+# exactly one built-in role at one scope (admin only at the organisation: it cannot be granted
+# elsewhere). Each row's request acts on the data of the row's owner (alice; bob for budget
+# creation): the oracle (tests/authz_oracle.py) says from roles.json and the route table
+# whether carol gets through; the API must agree, refusing with the usual 403 body (404 for an
+# entity addressed by its own id) and changing nothing when it refuses.
+
+CAROL = Caller("u-carol", "carol", "carol@example.com", frozenset({"users"}))
+TEAMS = {"payments": frozenset({"u-alice", "u-bob"}), "data": frozenset({"u-carol"})}
+SCOPES = ("org", "team:payments", "self")
+
+
+def _grants() -> list[tuple[str, str]]:
+    from tests.authz_oracle import catalog
+
+    # Admin last: what it may do (approve the row's claim, end the row's assignment) would
+    # leave nothing for the roles after it to be refused.
+    roles = sorted(catalog()["roles"], key=lambda role: (role == "admin", role))
+    return [
+        (role, scope) for role in roles for scope in SCOPES if role != "admin" or scope == "org"
+    ]
+
+
+class OneGrantSource:
+    """The access store of that world, with carol holding only ``grant``."""
+
+    def __init__(self, role_id: str, scope: str, version: int) -> None:
+        from tally.org.model import AccessProfile, Grant, OrgSnapshot, Scope, TeamKind, TeamNode
+
+        grant = Grant(role_id, Scope.parse(scope))
+        self._snapshot = OrgSnapshot(
+            teams={t: TeamNode(t, t.title(), TeamKind.TEAM, None, None) for t in TEAMS},
+            admins=frozenset({CAROL.user_id}) if role_id == "admin" else frozenset(),
+            version=version,
+        )
+        self._profiles = {
+            user: AccessProfile(
+                user,
+                grants=(grant,) if user == CAROL.user_id else None,
+                teams=frozenset(t for t, people in TEAMS.items() if user in people),
+            )
+            for user in ("u-alice", "u-bob", "u-carol")
+        }
+
+    def snapshot(self) -> Any:
+        return self._snapshot
+
+    def profiles(self, user_ids: Any) -> dict[str, Any]:
+        return {u: self._profiles[u] for u in user_ids if u in self._profiles}
+
+
+# The owner of the entity a row's path names (ENTITY rules), where it is not alice.
+ENTITY_OWNERS: dict[tuple[str, str], str] = {}
+
+
+def _subject(route: tuple[str, str], url: str, kwargs: dict[str, Any]) -> Any:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from api.permissions import ROUTES, On
+    from tests.authz_oracle import Subject
+
+    rule = ROUTES[route]
+    parts = urlsplit(url)
+    if rule.on in (On.USER_IN_PATH, On.TEAM_IN_PATH):
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route[1]))
+        found = re.fullmatch(pattern, parts.path)
+        assert found, (route, url)
+        args = found.groupdict()
+        return Subject.user(args["userId"]) if "userId" in args else Subject.team(args["teamId"])
+    if rule.on is On.BODY_SUBJECT:
+        given = {**dict(parse_qsl(parts.query)), **(kwargs.get("body") or {})}
+        if given.get("teamId"):
+            return Subject.team(given["teamId"])
+        return Subject.user(given["userId"]) if given.get("userId") else None
+    if rule.on is On.ENTITY:
+        return Subject.user(ENTITY_OWNERS.get(route, "u-alice"))
+    return None
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_role_scope_matrix(
+    api: Api,
+    world: World,
+    fake_channels: FakeChannels,
+    monkeypatch: pytest.MonkeyPatch,
+    route: tuple[str, str],
+) -> None:
+    from api import context
+    from api.permissions import ROUTES, On
+    from tally.authz.authorizer import FORBIDDEN, FORBIDDEN_USER
+    from tests.authz_oracle import OrgWorld, expected
+
+    rule = ROUTES[route]
+    org = OrgWorld(parents={t: None for t in TEAMS}, members=TEAMS)
+    wrong = []
+    # One request for every grant (its setup, such as alice's webhook or bob's pending claim,
+    # is made once): what a grant may do is never undone for the next one (admin comes last).
+    url, kwargs = MATRIX[route].request(world)
+    for n, (role, scope) in enumerate(_grants()):
+        source = OneGrantSource(role, scope, version=913_000 + n)
+        # (lru_cached as the real one is: the harness clears it after the test)
+        monkeypatch.setattr(context, "access_source", lru_cache(maxsize=1)(lambda s=source: s))
+        allowed = expected(
+            role, scope, rule, _subject(route, url, kwargs), caller=CAROL.user_id, world=org
+        )
+        refusal = 404 if rule.on is On.ENTITY else 403
+        before = _state(api)
+        reply = api.call(route[0], url, CAROL, **kwargs)
+        if allowed and reply.status in (403, refusal):
+            wrong.append(f"{role}@{scope}: allowed by the table, answered {reply.status}")
+        elif not allowed and reply.status != refusal:
+            wrong.append(f"{role}@{scope}: refused by the table, answered {reply.status}")
+        elif not allowed:
+            assert reply.problem["status"] == refusal
+            if refusal == 403:
+                assert reply.problem["detail"] in (FORBIDDEN, FORBIDDEN_USER), reply.body
+            assert _state(api) == before, f"{role}@{scope}: a refused request changed data"
+    assert not wrong, wrong

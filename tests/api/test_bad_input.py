@@ -15,6 +15,9 @@ GOOD_ASSIGN = {"userId": "u-alice", "resourceType": "ec2", "resourceId": "i-0123
 GOOD_CLAIM = {"resourceType": "ec2", "resourceId": "{instance1}"}
 GOOD_BUDGET = {"userId": "u-bob", "monthlyLimit": "10.00", "alertThreshold": 80}
 GOOD_EXPORT = {"kind": "costs", "startDate": "2026-11-01", "endDate": "2026-11-19"}
+GOOD_ROLE = {"name": "Viewer", "permissions": ["costs:read"]}
+GOOD_TEAM = {"name": "Data", "kind": "team", "members": ["u-alice"]}
+CHARGEBACK_EXPORT = {"kind": "chargeback", "month": "2026-10", "groupBy": "team"}
 
 # (method, url template, kwargs, expected status, failing field or None)
 CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
@@ -258,6 +261,36 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "version": 7}}, 422, "version"),
     ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "userId": "u-alice"}}, 409, None),
     ("POST", "/api/billing/budgets", {"body": {"userId": "u-bob"}}, 422, "monthlyLimit"),
+    # a team's budget: teamId instead of userId, exactly one of them, a slug
+    *[
+        (
+            "POST",
+            "/api/billing/budgets",
+            {"body": {"teamId": bad, "monthlyLimit": "1"}},
+            422,
+            "teamId",
+        )
+        for bad in ["Payments", "pay ments", "-payments", "", LONG, 7, ["payments"]]
+    ],
+    ("POST", "/api/billing/budgets", {"body": {**GOOD_BUDGET, "teamId": "payments"}}, 422, "body"),
+    ("POST", "/api/billing/budgets", {"body": {"monthlyLimit": "1"}}, 422, "body"),
+    ("POST", "/api/billing/budgets", {"body": {"teamId": "ghost", "monthlyLimit": "1"}}, 404, None),
+    ("GET", "/api/billing/budgets/team/Not_A_Team", {}, 422, "teamId"),
+    ("GET", "/api/billing/team/Not_A_Team/summary", {}, 422, "teamId"),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "userId": None, "teamId": "Not A Team"}},
+        422,
+        "teamId",
+    ),
+    (
+        "POST",
+        "/api/billing/assign-resource",
+        {"body": {**GOOD_ASSIGN, "teamId": "payments"}},
+        422,
+        "body",
+    ),
     # effectiveFrom: a month YYYY-MM, this month or earlier (the tests run on 2026-11-20)
     *[
         (
@@ -551,6 +584,24 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("POST", "/api/exports", {"raw_body": "{not json"}, 400, "body"),
     ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "extra": 1}}, 422, "extra"),
     ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "kind": "pdf"}}, 422, "kind"),
+    # the chargeback (JSON and export)
+    ("GET", "/api/billing/organisation/chargeback?month=2026-13", {}, 422, "month"),
+    ("GET", "/api/billing/organisation/chargeback?month=2026-12", {}, 422, "month"),
+    ("GET", "/api/billing/organisation/chargeback?groupBy=person", {}, 422, "groupBy"),
+    ("POST", "/api/exports", {"body": {"kind": "chargeback", "groupBy": "team"}}, 422, "month"),
+    ("POST", "/api/exports", {"body": {"kind": "chargeback", "month": "2026-10"}}, 422, "groupBy"),
+    *(
+        ("POST", "/api/exports", {"body": {**CHARGEBACK_EXPORT, name: value}}, 422, name)
+        for name, value in (
+            ("format", "xlsx"),
+            ("unit", "=cmd"),
+            ("unit", "nobody"),
+            ("month", "2026-12"),
+            ("userId", "u-alice"),
+        )
+    ),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "month": "2026-10"}}, 422, "month"),
+    ("POST", "/api/exports", {"body": {**GOOD_EXPORT, "format": "pdf"}}, 422, "format"),
     (
         "POST",
         "/api/exports",
@@ -622,6 +673,81 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("GET", "/api/recommendations?userId=%00", {}, 422, "userId"),
     ("POST", "/api/recommendations", {"body": {}}, 405, None),
     ("DELETE", "/api/recommendations", {}, 405, None),
+    # roles, teams, people's roles, the audit log (issue 13)
+    ("POST", "/api/roles", {"raw_body": "{not json"}, 400, "body"),
+    ("POST", "/api/roles", {"body": {**GOOD_ROLE, "extra": 1}}, 422, "extra"),
+    ("POST", "/api/roles", {"body": {**GOOD_ROLE, "name": ""}}, 422, "name"),
+    ("POST", "/api/roles", {"body": {**GOOD_ROLE, "name": LONG}}, 422, "name"),
+    ("POST", "/api/roles", {"body": {**GOOD_ROLE, "permissions": ["costs:x"]}}, 422, "permissions"),
+    (
+        "POST",
+        "/api/roles",
+        {"body": {**GOOD_ROLE, "permissions": "costs:read"}},
+        422,
+        "permissions",
+    ),
+    ("POST", "/api/roles", {"body": {**GOOD_ROLE, "roleId": "Bad Id"}}, 422, "roleId"),
+    ("POST", "/api/roles", {"body": {**GOOD_ROLE, "roleId": "finance"}}, 409, None),
+    ("PUT", "/api/roles/finance", {"body": GOOD_ROLE}, 409, None),
+    (
+        "PUT",
+        "/api/roles/viewer",
+        {"body": GOOD_ROLE, "headers": {"If-Match": "v1"}},
+        422,
+        "If-Match",
+    ),
+    ("DELETE", "/api/roles/admin", {}, 409, None),
+    ("GET", "/api/roles/NOT_A_SLUG", {}, 422, "roleId"),
+    ("POST", "/api/teams", {"raw_body": "[]"}, 422, None),
+    ("POST", "/api/teams", {"body": {**GOOD_TEAM, "kind": "squad"}}, 422, "kind"),
+    ("POST", "/api/teams", {"body": {**GOOD_TEAM, "parentId": "ghosts"}}, 422, "parentId"),
+    ("POST", "/api/teams", {"body": {**GOOD_TEAM, "members": ["u-nobody"]}}, 422, "members"),
+    ("POST", "/api/teams", {"body": {**GOOD_TEAM, "managers": [LONG]}}, 422, "managers.0"),
+    ("POST", "/api/teams", {"body": {**GOOD_TEAM, "teamId": "Bad Id"}}, 422, "teamId"),
+    ("POST", "/api/teams", {"body": {**GOOD_TEAM, "costCenter": "=SUM(A1)"}}, 422, "costCenter"),
+    (
+        "POST",
+        "/api/teams",
+        {"body": {**GOOD_TEAM, "roles": [{"roleId": "admin", "scope": "org"}]}},
+        422,
+        "roles.0.roleId",
+    ),
+    (
+        "POST",
+        "/api/teams",
+        {"body": {**GOOD_TEAM, "roles": [{"roleId": "finance", "scope": "nowhere"}]}},
+        422,
+        "roles.0.scope",
+    ),
+    ("GET", "/api/teams/Bad_Id", {}, 422, "teamId"),
+    (
+        "PUT",
+        "/api/users/u-bob/roles",
+        {"body": {"roles": [{"roleId": "admin", "scope": "self"}]}},
+        422,
+        "roles.0.scope",
+    ),
+    (
+        "PUT",
+        "/api/users/u-bob/roles",
+        {"body": {"roles": [{"roleId": "nope", "scope": "org"}]}},
+        422,
+        "roles.0.roleId",
+    ),
+    ("PUT", "/api/users/u-bob/roles", {"body": {"roles": "admin"}}, 422, "roles"),
+    ("PUT", "/api/users/u-bob/roles", {"body": {}}, 422, "roles"),
+    (
+        "PUT",
+        "/api/users/u-bob/roles",
+        {"body": {"roles": []}, "headers": {"If-Match": "x"}},
+        422,
+        "If-Match",
+    ),
+    ("PUT", "/api/users/u-nobody/roles", {"body": {"roles": []}}, 404, None),
+    ("GET", "/api/audit?limit=0", {}, 422, "limit"),
+    ("GET", "/api/audit?limit=101", {}, 422, "limit"),
+    ("GET", "/api/audit?nextToken=forged", {}, 422, "nextToken"),
+    ("GET", "/api/audit?subject=" + "s" * 200, {}, 422, "subject"),
     # routing
     ("PATCH", "/api/billing/budgets/x", {}, 405, None),
     ("DELETE", "/api/billing/all-users", {}, 405, None),
@@ -636,6 +762,8 @@ def _state(api: Api) -> tuple[object, ...]:
         [s.budgets.get_for_user(u) for u in ("u-alice", "u-bob")],
         [len(s.audit.list_for_user(u, 100).items) for u in ("u-alice", "u-bob")],
         s.preferences.get("u-admin"),
+        s.access.snapshot().version,
+        len(s.audit.list_all(100).items),
     )
 
 

@@ -42,7 +42,7 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> CountingPool:
 @pytest.mark.parametrize(
     "url",
     [
-        # admins_only middleware + the route + the use case's view
+        # the route table's ORG rule + the route + the use case's view
         "/api/billing/all-users",
         # a userId in the path (checked by the middleware) + a paged listing
         f"/api/billing/user/{ALICE.user_id}/cost-lines",

@@ -26,6 +26,8 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from infra.local.client import local_stack_process, sign_in
+from infra.local.demo import TEAMS
+from tally.org.model import team_owner
 from tally.store import keys
 from tests.focus_files import METRIC_COLUMNS, ONE_PER_ORIGIN, daily_charges, focus_file
 
@@ -146,6 +148,35 @@ def test_demo_budgets_sit_at_different_levels(stack: dict[str, Any]) -> None:
     assert statuses == ("warning", "over", "under")
 
 
+def test_the_demo_organisation_and_its_team_budget(stack: dict[str, Any]) -> None:
+    # dave manages payments: its month, judged by its budget, sits at warning like alice's
+    status, _, team = call(stack, "GET", "/billing/team/payments/summary", "dave")
+    assert status == 200, team
+    if stack_today(stack).day >= 3:
+        assert team["status"] == "warning"
+        assert Decimal(team["teamResources"]["amount"]) > 0  # the team's own bucket
+    else:
+        assert team["previousMonth"]["status"] == "warning"
+    # carol manages data, not payments; fiona (finance) reads everything and changes nothing
+    assert call(stack, "GET", "/billing/team/payments/summary", "carol")[0] == 403
+    assert call(stack, "GET", "/billing/team/data/summary", "carol")[0] == 200
+    assert call(stack, "GET", "/billing/all-users", "fiona")[0] == 200
+    alice = user_id(stack, "alice")
+    assert call(stack, "GET", f"/billing/budgets/{alice}", "fiona")[0] == 200
+    status, _, body = call(
+        stack, "POST", "/billing/budgets", "fiona", {"userId": alice, "monthlyLimit": "1.00"}
+    )
+    assert status == 403, body
+    # audrey (auditor) reads the audit log, which shows the migration's entries
+    status, _, audit = call(stack, "GET", "/audit?limit=100", "audrey")
+    assert status == 200, audit
+    assert "roles.migrated" in {e["action"] for e in audit["items"]}
+    roles = {u["username"]: u["roles"] for u in stack["users"]}
+    assert roles["fiona"] == [{"roleId": "finance", "scope": "org"}]
+    assert roles["audrey"] == [{"roleId": "auditor", "scope": "org"}]
+    assert {"roleId": "team-manager", "scope": "team:payments"} in roles["dave"]
+
+
 @pytest.mark.parametrize("stack", [FIRST_OF_MONTH], indirect=True, ids=str)
 def test_the_first_of_a_month_explains_the_empty_month(stack: dict[str, Any]) -> None:
     alice = user_id(stack, "alice")
@@ -231,7 +262,17 @@ def test_api_figures_agree_with_the_stored_records(stack: dict[str, Any]) -> Non
         Decimal(0),
     )
     assert Decimal(org["unallocated"]["amount"]) == unallocated
-    assert Decimal(org["organisationTotal"]["amount"]) == grand + unallocated
+    # Issue 13: resources a team owns itself are allocated (to the team), not a person's.
+    teams_own = sum(
+        (
+            Decimal(str(r[cost]))
+            for team in TEAMS
+            for r in _records(stack, team_owner(team.team_id), month_start, today)
+        ),
+        Decimal(0),
+    )
+    assert teams_own > 0 or today == month_start  # the 1st: no day of this month yet
+    assert Decimal(org["organisationTotal"]["amount"]) == grand + teams_own + unallocated
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(

@@ -41,6 +41,7 @@ VARIANT_CONTEXT = {
     "restatementDays": "5",
     "logRetentionDays": "30",
     "orgName": "Example Org",
+    "teamGroupPrefix": "team-",
 }
 
 
@@ -48,10 +49,16 @@ VARIANT_CONTEXT = {
 # and AWS CLI layer, all acknowledged in infra/constructs/dashboard.py; tests of Tally's own
 # functions and roles look past them, and tests/infra/test_dashboard.py checks them.
 CDK_DEPLOYMENT_HANDLER_PREFIX = "CustomCDKBucketDeployment"
+# The same for the provider of CDK's triggers (the access migration's): a Node.js function and
+# its role, which only invoke the migration function (tests/infra/test_access_migration.py).
+CDK_TRIGGER_PROVIDER_PREFIX = "AWSCDKTriggerCustomResourceProvider"
 
 
 def is_cdk_deployment_machinery(logical_id: str) -> bool:
-    return logical_id.startswith(CDK_DEPLOYMENT_HANDLER_PREFIX) or "AwsCliLayer" in logical_id
+    return (
+        logical_id.startswith((CDK_DEPLOYMENT_HANDLER_PREFIX, CDK_TRIGGER_PROVIDER_PREFIX))
+        or "AwsCliLayer" in logical_id
+    )
 
 
 @dataclass(frozen=True)

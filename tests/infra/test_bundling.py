@@ -163,3 +163,34 @@ def test_the_shared_layer_carries_the_email_templates_where_render_finds_them(
     assert (invoice_dir / "layout.json").is_file()
     assert (invoice_dir / "fonts" / "DejaVuSans.ttf").is_file()
     assert (invoice_dir / "fonts" / "LICENSES.md").is_file()
+
+
+def test_the_shared_layer_carries_the_policies_where_the_authorizer_finds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tally.authz import permissions
+
+    monkeypatch.setattr(
+        bundling.subprocess,
+        "run",
+        lambda command, **_: subprocess.CompletedProcess(command, 0, "", ""),
+    )
+    layer = tmp_path / "opt"
+    bundling.build_layer(layer, bundling.SHARED_LAYER)
+
+    # tally.authz.permissions reads policies/ three folders above its module.
+    in_layer = layer / "python" / "tally" / "authz" / "permissions.py"
+    assert in_layer.exists()
+    found = in_layer.resolve().parents[3] / "policies"
+    assert found == layer / "policies"
+    assert permissions.POLICIES_DIR.relative_to(bundling.ROOT) == Path("policies")
+    shipped = {p.name for p in found.iterdir()}
+    assert {"roles.json", "schema.cedarschema", "base.cedar"} <= shipped
+    assert (found / "roles.json").read_bytes() == permissions.ROLES_FILE.read_bytes()
+
+
+def test_cedarpy_ships_in_the_shared_layer() -> None:
+    pins = [
+        line for line in bundling.REQUIREMENTS.read_text().splitlines() if not line.startswith("#")
+    ]
+    assert "cedarpy==4.12.2" in pins

@@ -17,9 +17,14 @@ FUNCTIONS = {
     outputs.INGEST_FUNCTION_NAME: "ingest.handler.lambda_handler",
     outputs.ALERTS_FUNCTION_NAME: "alerts.handler.lambda_handler",
     outputs.REPORTS_FUNCTION_NAME: "reports.handler.lambda_handler",
+    outputs.ACCESS_MIGRATION_FUNCTION_NAME: "access.handler.lambda_handler",
 }
 # The functions that look users up in the Cognito pool (the alerts read the users table).
-POOL_READERS = (outputs.API_FUNCTION_NAME, outputs.INGEST_FUNCTION_NAME)
+POOL_READERS = (
+    outputs.API_FUNCTION_NAME,
+    outputs.INGEST_FUNCTION_NAME,
+    outputs.ACCESS_MIGRATION_FUNCTION_NAME,
+)
 
 
 def _function(synth: Synthesized, output_id: str) -> dict:
@@ -126,6 +131,8 @@ def test_api_environment(synth: Synthesized) -> None:
     assert variables["TALLY_DASHBOARD_ORIGIN"] == {
         "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]
     }
+    # A revoked role stops working within this time (at most five minutes, issue 13).
+    assert 0 < int(variables["TALLY_ACCESS_CACHE_SECONDS"]) <= 300
 
 
 def test_ingest_environment(synth: Synthesized, variant: Synthesized) -> None:

@@ -38,12 +38,14 @@ EXPECTED_TABLE_ACCESS = {
         "claims": READ | WRITE,
         "notifications": READ | WRITE,
         "preferences": READ | WRITE,
-        "audit": {"dynamodb:PutItem"},
+        # Appends, and auditors' reads (a subject's entries, or the "all" index).
+        "audit": {"dynamodb:PutItem", "dynamodb:Query"},
         "costs": READ,
         "rollups": READ,
         "anomalies": READ | WRITE,
         "reports": READ | WRITE,  # export and invoice jobs
         "recommendations": READ,
+        "access": READ | WRITE,  # roles, teams, grants
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,
@@ -62,6 +64,7 @@ EXPECTED_TABLE_ACCESS = {
         "rollups": READ,
         "costs": READ,
         "anomalies": READ | WRITE,
+        "access": READ,  # a team budget's managers
     },
     outputs.REPORTS_FUNCTION_NAME: {
         "reports": READ | WRITE,
@@ -71,6 +74,12 @@ EXPECTED_TABLE_ACCESS = {
         "budgets": READ,
         "costs": READ,
         "rollups": READ,
+        "access": READ,  # chargeback by team, department and cost center
+    },
+    outputs.ACCESS_MIGRATION_FUNCTION_NAME: {
+        "access": READ | WRITE,
+        # Its own audit entries, and "listed" backfilled on older ones (a paged Scan).
+        "audit": {"dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
     },
 }
 # The recommendations refresh's read-only calls (infra/constructs/reports.py).
@@ -157,6 +166,9 @@ EXPECTED_OTHER_ACTIONS = {
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
     },
+    outputs.ACCESS_MIGRATION_FUNCTION_NAME: LOGS
+    | XRAY
+    | {"cognito-idp:ListUsers", "cognito-idp:ListGroups", "cognito-idp:ListUsersInGroup"},
 }
 # Wildcard resources, each acknowledged with its reason in the construct that grants it.
 ALLOWED_WILDCARDS = {
@@ -303,21 +315,25 @@ def _table_grants(synth: Synthesized, output_id: str, table_key: str) -> set[tup
 
 
 def test_the_api_only_appends_to_the_audit_log(synth: Synthesized) -> None:
-    # Issue 9, finding 5: no DeleteItem, UpdateItem or BatchWriteItem on the audit table, and
-    # no read either (no route reads it). The put's "item does not exist" condition is the
-    # code's (tests/store/test_audit_log.py): IAM has no condition key for it.
+    # Issue 9, finding 5: no DeleteItem, UpdateItem or BatchWriteItem on the audit table. The
+    # put's "item does not exist" condition is the code's (tests/store/test_audit_log.py): IAM
+    # has no condition key for it. Issue 13: auditors read it, by Query only (no Scan).
     audit = synth.output_target(outputs.table_name(next(s for s in ALL_TABLES if s.key == "audit")))
     assert _table_grants(synth, outputs.API_FUNCTION_NAME, "audit") == {
-        ("dynamodb:PutItem", f"<{audit}.Arn>")
+        ("dynamodb:PutItem", f"<{audit}.Arn>"),
+        ("dynamodb:Query", f"<{audit}.Arn>"),
+        ("dynamodb:Query", f"<{audit}.Arn>/index/all"),
     }
 
 
-def test_only_the_jobs_scan_and_only_the_assignments(synth: Synthesized) -> None:
+def test_only_the_jobs_scan(synth: Synthesized) -> None:
     """The ingest and the reports function (recommendations, cost-center invoices) walk every
-    assignment; the API, on the request path, never scans."""
+    assignment, the access migration the audit log once (its "listed" backfill); the API, on
+    the request path, never scans."""
     assignments = synth.output_target(
         outputs.table_name(next(s for s in ALL_TABLES if s.key == "assignments"))
     )
+    audit = synth.output_target(outputs.table_name(next(s for s in ALL_TABLES if s.key == "audit")))
     scans = {
         (role, flatten_reference(resource))
         for role, statement in _all_roles_statements(synth)
@@ -327,4 +343,5 @@ def test_only_the_jobs_scan_and_only_the_assignments(synth: Synthesized) -> None
     assert scans == {
         (_role_of(synth, outputs.INGEST_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.REPORTS_FUNCTION_NAME), f"<{assignments}.Arn>"),
+        (_role_of(synth, outputs.ACCESS_MIGRATION_FUNCTION_NAME), f"<{audit}.Arn>"),
     }

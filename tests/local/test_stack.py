@@ -108,7 +108,12 @@ def test_local_json_holds_the_contract(stack: tuple[LocalStack, FakeHandler]) ->
         ("alice", "user"),
     ]
     for user in data["users"]:
-        assert set(user) == {"username", "password", "role", "user_id"}
+        assert set(user) == {"username", "password", "role", "user_id", "roles"}
+    # Issue 13: the roles they hold once the stack's access migration has run.
+    assert [u["roles"] for u in data["users"]] == [
+        [{"roleId": "admin", "scope": "org"}],
+        [{"roleId": "member", "scope": "self"}],
+    ]
     assert data["outbox_url"] == f"{base}/outbox"
     assert set(data["tables"]) == set(running.aws.table_names)
     # Issue 11 added nothing: the alerts' resources travel in "env" only.
@@ -332,7 +337,10 @@ def test_make_run_comes_up_and_stops_cleanly(tmp_path: Path) -> None:
     local_json = tmp_path / "local.json"
     log = tmp_path / "run.log"
 
-    with local_stack_process(local_json, log_path=log, today=date(2026, 11, 25)) as stack:
+    # The demo takes about a minute alone; more on a machine busy with other test workers.
+    with local_stack_process(
+        local_json, log_path=log, today=date(2026, 11, 25), timeout=180
+    ) as stack:
         # In a process group of its own: a signal for the stack's group never reaches the
         # pytest worker or its Playwright driver (whose Ctrl-C handler closes Chromium).
         assert os.getpgid(stack.process.pid) == stack.process.pid != os.getpgid(0)

@@ -18,7 +18,7 @@ import pytest
 
 from alerts.settings import AlertsSettings
 from tally.models import UserProfile
-from tally.settings import ConfigurationError
+from tally.settings import ConfigurationError, get_settings
 from tests.conftest import table_env
 from tests.harness import LambdaContext
 from tests.unit.alert_world import World
@@ -53,6 +53,9 @@ def handler(
 
     for name, value in {**table_env(), **ENV}.items():
         monkeypatch.setenv(name, value)
+    # The fan-out queue is moto's in-process one, whatever endpoint another test left behind.
+    monkeypatch.delenv("TALLY_AWS_ENDPOINT_URL", raising=False)
+    get_settings.cache_clear()  # parsed again from this environment, not an earlier test's
     # A queue per test: moto lives as long as the module.
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName=f"{QUEUE}-{next(_queues)}")["QueueUrl"]
@@ -62,6 +65,7 @@ def handler(
     handler._sqs.cache_clear()
     yield handler
     handler._sqs.cache_clear()
+    get_settings.cache_clear()
 
 
 def crossing(world: World, *users: str) -> None:

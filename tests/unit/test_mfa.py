@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tally.access import require_admin
+from tally.access import require
+from tally.authz import Target
 from tally.errors import Forbidden
 from tally.mfa import CognitoMfaDirectory, admin_mfa_required, enforce_admin_mfa
 from tally.tables import ADMIN_GROUP, USER_GROUP
@@ -34,14 +35,15 @@ def test_an_admin_without_totp_is_treated_as_a_user_and_told_why() -> None:
     assert not caller.is_admin
     assert caller.admin_needs_mfa
     assert ADMIN_GROUP not in caller.groups
-    with pytest.raises(Forbidden, match="two-step sign-in"):
-        require_admin(caller)
+    for action, target in (("users:read", Target.org()), ("costs:read", Target.user("u-bob"))):
+        with pytest.raises(Forbidden, match="two-step sign-in"):
+            require(caller, action, target)
 
 
 def test_an_admin_with_totp_stays_admin() -> None:
     caller = enforce_admin_mfa(ADMIN, CognitoMfaDirectory(Pool({"admin"}), "pool"))
     assert caller == ADMIN
-    require_admin(caller)
+    require(caller, "users:read", Target.org())
 
 
 def test_users_and_a_setting_that_is_off_ask_nothing() -> None:

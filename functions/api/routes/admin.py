@@ -19,7 +19,7 @@ router = Router()
 
 @router.get(
     "/all-users",
-    summary="Every user's month total, budget and status (admins only)",
+    summary="Every user's month total, budget and status (users:read, costs:read)",
     description="Also the organisation's total and its unallocated cost. `month` (YYYY-MM) "
     "defaults to the current UTC month. Each user is judged by the budget in force in that "
     "month (a future month: the current budget, as planned); `previousMonth` gives the month "
@@ -27,7 +27,6 @@ router = Router()
     "days) no status is given. Read from roll-ups: no scan.",
     responses=responses(200, AllUsersOut, 403),
     tags=["admin"],
-    middlewares=[context.admins_only],
 )
 def all_users(
     month: Annotated[IsoMonth | None, Query()] = None,

@@ -22,6 +22,7 @@ from api.schemas import (
     ResourceListOut,
     UserId,
 )
+from tally.org.model import team_owner
 
 router = Router()
 
@@ -45,10 +46,12 @@ router = Router()
     tags=["assignments"],
 )
 def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
+    if body.team_id is not None:
+        return _json(201, convert.assignment_out(_assign_to_team(body, body.team_id)))
     made = claims.assign_or_claim(
         context.view(router),
         assignments.AssignRequest(
-            user_id=body.user_id,
+            user_id=body.user_id or "",
             resource_type=body.resource_type,
             resource_id=body.resource_id,
             cost_center=body.cost_center,
@@ -63,6 +66,24 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
     if isinstance(made, claims.Claim):
         return _json(202, convert.claim_out(made))
     return _json(201, convert.assignment_out(made))
+
+
+def _assign_to_team(body: AssignResourceIn, team_id: str) -> assignments.Assignment:
+    """A team's own resource: assigned by someone with assignments:write on the team (never a
+    claim: a team asks through its managers)."""
+    return assignments.assign_resource(
+        context.view(router),
+        assignments.AssignRequest(
+            user_id=team_owner(team_id),
+            resource_type=body.resource_type,
+            resource_id=body.resource_id,
+            cost_center=body.cost_center,
+            share_pct=body.share_pct,
+            effective_from=body.effective_from,
+        ),
+        catalog=context.resource_catalog(),
+        org_accounts=context.org_accounts(router),
+    )
 
 
 def _json(status: int, model: BaseModel) -> Response[Any]:

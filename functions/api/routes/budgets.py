@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from api import context, convert
 from api.lazy import budgets
 from api.problems import responses
-from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, UserId
+from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, TeamId, UserId
 from tally.errors import Invalid
 
 router = Router()
@@ -29,10 +29,12 @@ def _with_etag(budget: BudgetOut, status: int = 200) -> Response[str]:
 @router.post(
     "/budgets",
     status_code=201,
-    summary="Create a user's monthly budget (one per user)",
+    summary="Create a user's or a team's monthly budget (one per user, one per team)",
     description="The budget holds from `effectiveFrom` (YYYY-MM, default the current month; "
-    "earlier months backdate it). Months before it have no budget.",
-    responses=responses(201, BudgetOut, 403, 409),
+    "earlier months backdate it). Months before it have no budget. Give exactly one of "
+    "`userId` and `teamId` (422 otherwise); a team's budget is judged on the team's costs and "
+    "alerts the team's managers (404 for a team that does not exist).",
+    responses=responses(201, BudgetOut, 403, 404, 409),
     tags=["budgets"],
 )
 def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
@@ -44,10 +46,22 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
             alert_threshold=body.alert_threshold,
             currency=body.currency,
             effective_from=body.effective_from,
+            team_id=body.team_id,
         ),
         user_source=context.user_source(),
     )
     return _with_etag(convert.budget_out(created), 201)
+
+
+@router.get(
+    "/budgets/team/<teamId>",
+    summary="A team's budget",
+    responses=responses(200, BudgetOut, 403, 404),
+    tags=["budgets"],
+)
+def get_team_budget(teamId: Annotated[TeamId, Path()]) -> Response[str]:
+    found = budgets.get_team_budget(context.view(router), teamId)
+    return _with_etag(convert.budget_out(found))
 
 
 @router.get(

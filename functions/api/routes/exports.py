@@ -3,8 +3,9 @@
 A POST checks the request (who may export or invoice what, the range or month), stores a
 pending job and sends its id to the reports queue: 202 with the job's id. A GET answers the
 job's state and, once it is ready, a pre-signed link to the file made at that moment (valid
-``TALLY_REPORT_LINK_SECONDS``). A job is its requester's and the admins'; to anyone else it
-does not exist (404), like another user's budget.
+``TALLY_REPORT_LINK_SECONDS``). A job is its requester's, and readable by whoever reads every
+cost (costs:read at the organisation); to anyone else it does not exist (404), like another
+user's budget.
 
 If the queue refuses the message the job is marked failed at once and the POST answers 503
 (with Retry-After): the client asks again; no pending job is left that nothing would run.
@@ -34,6 +35,7 @@ from api.schemas import (
     JobId,
 )
 from tally import access
+from tally.authz import Target
 from tally.clock import utc_now
 from tally.errors import Invalid, NotFound
 from tally.view import View
@@ -87,9 +89,13 @@ def _created(body: str) -> Response[str]:
 
 
 def _own_job(view: View, job_id: str, kind: str) -> ReportJob:
+    """A job of the caller's, or anyone's for whoever reads every cost; else not found."""
     job = view.stores.report_jobs.get(job_id)
-    if job is None or job.kind != kind or not access.may_see(view.caller, job.requester_id):
-        raise NotFound(f"no {kind} {job_id}")
+    missing = f"no {kind} {job_id}"
+    if job is None or job.kind != kind:
+        raise NotFound(missing)
+    if job.requester_id != view.caller.user_id:
+        access.require(view.caller, "costs:read", Target.org(), not_found=missing)
     return job
 
 
@@ -107,25 +113,34 @@ def _link(job: ReportJob, *, filename: str, content_type: str) -> downloads.Link
     description="Answers 202 with the export's id at once; the file is made in the background. "
     "Poll GET /api/exports/{exportId} until its status is ready (then `url` downloads it) or "
     "failed. kind costs: a user's cost lines (default: yours; another user's, ORG or "
-    "UNALLOCATED need admin); kind all-users (admins): one row per user and service. "
+    "UNALLOCATED need exports:create on them); kind all-users (exports:create and users:read at "
+    "the organisation): one row per user and service; kind chargeback (exports:create and "
+    "costs:read at the organisation): a month's chargeback by `groupBy`, as CSV or as a PDF "
+    "statement per unit (`format`), of every unit or of `unit`. "
     "The file format is in docs/user-guide.md.",
     responses=responses(202, ExportCreatedOut, 403, 503),
     tags=["exports"],
 )
 def create_export(body: Annotated[ExportIn, Body()]) -> Response[str]:
     from tally.exports import ExportRequest, validate_export
+    from tally.exports.request import export_range
 
     view = context.view(router)
+    start, end = export_range(body.kind, body.start_date, body.end_date, body.month)
     request = validate_export(
         view,
         ExportRequest(
             kind=body.kind,
-            start=body.start_date,
-            end=body.end_date,
+            start=start,
+            end=end,
             user_id=body.user_id,
             service=body.service,
             resource_id=body.resource_id,
             search=body.search,
+            month=body.month,
+            group_by=body.group_by,
+            format=body.format or "csv",
+            unit=body.unit,
         ),
     )
     submitted = _submit(
@@ -139,6 +154,10 @@ def create_export(body: Annotated[ExportIn, Body()]) -> Response[str]:
             "service": request.service,
             "resourceId": request.resource_id,
             "search": request.search,
+            "month": request.month,
+            "groupBy": request.group_by,
+            "format": request.format if request.kind == "chargeback" else None,
+            "unit": request.unit,
         },
     )
     if isinstance(submitted, Response):
@@ -163,19 +182,25 @@ def create_export(body: Annotated[ExportIn, Body()]) -> Response[str]:
 def get_export(exportId: Annotated[JobId, Path()]) -> ExportOut:
     job = _own_job(context.view(router), exportId, EXPORT)
     params = job.params
+    if params.get("kind") == "chargeback":
+        pdf = params.get("format") == "pdf"
+        unit = f"-{params['unit']}" if params.get("unit") else ""
+        name = f"tally-chargeback-{params.get('month')}-{params.get('groupBy')}{unit}"
+        filename, content_type = (f"{name}.pdf", PDF) if pdf else (f"{name}.csv", CSV)
+        return convert.export_out(job, _link(job, filename=filename, content_type=content_type))
     filename = f"tally-{params.get('kind')}-{params.get('startDate')}-{params.get('endDate')}.csv"
     return convert.export_out(job, _link(job, filename=filename, content_type=CSV))
 
 
 def _invoice_subject(view: View, body: InvoiceIn) -> dict[str, str | None]:
-    """Whose invoice, checked: a user's (yours, or anyone's for an admin) or a cost centre's
-    (admins); not a month after the current one."""
+    """Whose invoice, checked (exports:create on them): a user's (default yours) or a cost
+    centre's (at the organisation); not a month after the current one."""
     if body.cost_center is not None:
-        access.require_admin(view.caller)
+        access.require(view.caller, "exports:create", Target.org())
         subject: dict[str, str | None] = {"costCenter": body.cost_center}
     else:
         user_id = body.user_id or view.caller.user_id
-        access.require_user_access(view.caller, user_id)
+        access.require(view.caller, "exports:create", Target.user(user_id))
         subject = {"userId": user_id}
     today: date = view.today
     if body.month > f"{today:%Y-%m}":
@@ -188,7 +213,8 @@ def _invoice_subject(view: View, body: InvoiceIn) -> dict[str, str | None]:
     summary="Ask for a PDF invoice of a month",
     description="Answers 202 with the invoice's id at once; the PDF is made in the background "
     "(poll GET /api/invoices/{invoiceId}). A user's invoice (default: yours; another user's "
-    "needs admin) or a cost centre's (admins). `email: true` also emails the PDF.",
+    "needs exports:create on them) or a cost centre's (exports:create at the organisation). "
+    "`email: true` also emails the PDF.",
     responses=responses(202, InvoiceCreatedOut, 403, 503),
     tags=["exports"],
 )

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from api import context
 from api.problems import responses
-from api.schemas import LimitsOut, MeOut, PermissionsOut, ResourceTypeOut
+from api.schemas import (
+    GrantedPermissionOut,
+    HeldRoleOut,
+    LimitsOut,
+    MeOut,
+    PermissionsOut,
+    ResourceTypeOut,
+)
+
+if TYPE_CHECKING:
+    from tally.identity import Caller
 
 router = Router()
 
@@ -18,7 +28,6 @@ router = Router()
 def me() -> MeOut:
     caller = context.current_caller(router)
     # The dashboard calls /me first: this keeps the user directory in step with Cognito.
-    from tally.access import permissions_of
     from tally.reports import MAX_LINES_RANGE_DAYS, MAX_RANGE_DAYS
     from tally.resource_types import RESOURCE_TYPES
     from tally.users import remember_caller
@@ -33,11 +42,35 @@ def me() -> MeOut:
         today=context.today().isoformat(),
         budget_metric=context.settings().budget_metric,
         mfa_setup_required=caller.admin_needs_mfa,
-        permissions=PermissionsOut.model_validate(asdict(permissions_of(caller))),
+        permissions=_permissions(caller),
         limits=LimitsOut(cost_lines_max_days=MAX_LINES_RANGE_DAYS, costs_max_days=MAX_RANGE_DAYS),
         resource_types=[
             ResourceTypeOut(key=t.key, name=t.display_name, service_names=list(t.service_names))
             for t in RESOURCE_TYPES
+        ],
+    )
+
+
+def _permissions(caller: Caller) -> PermissionsOut:
+    """What the caller may do, from the same decisions the API makes on each request."""
+    from tally.access import authorizer_of, permissions_of
+    from tally.authz.permissions import SELF_SERVICE
+
+    lines = authorizer_of(caller).effective_access()
+    granted = {(line.permission, line.scope.key) for line in lines}
+    granted |= {(permission, "self") for permission in SELF_SERVICE}
+    sources = {source for line in lines for source in line.sources}
+    return PermissionsOut(
+        **asdict(permissions_of(caller)),
+        granted=[GrantedPermissionOut(permission=p, scope=s) for p, s in sorted(granted)],
+        roles=[
+            HeldRoleOut(
+                role_id=source.grant.role_id,
+                scope=source.grant.scope.key,
+                via=source.via,
+                team_id=source.team_id,
+            )
+            for source in sorted(sources, key=lambda g: (g.grant.key, g.via, g.team_id or ""))
         ],
     )
 

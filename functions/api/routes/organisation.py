@@ -1,4 +1,5 @@
-"""The organisation's own figures and what nobody owns (admins only), as routes of their own.
+"""The organisation's own figures and what nobody owns (costs:read at the organisation), as
+routes of their own.
 
 They read the same stores the user routes read: the organisation (``ORG``) and the
 unallocated costs (``UNALLOCATED``) are owners in storage, with records and roll-ups like a
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from api import context
 from api.problems import responses
 from api.routes.reports import owner_cost_lines, owner_costs
 from api.schemas import (
@@ -39,13 +39,12 @@ def _register(name: str, owner: str) -> None:
 
     @router.get(
         f"/{name}/costs",
-        summary=f"{_WHAT[name]}: over a date range (admins only)",
+        summary=f"{_WHAT[name]}: over a date range (costs:read at the org)",
         description="As `GET /user/{userId}/costs`: startDate and endDate inclusive, default the "
         "last 30 complete days. `userId` in the answer is "
         f"`{owner}`. The same figures as `/{name}/cost-lines` over the same range.",
         responses=responses(200, CostsOut, 403),
         tags=["admin"],
-        middlewares=[context.admins_only],
     )
     def costs(
         startDate: StartDate = None,
@@ -55,7 +54,7 @@ def _register(name: str, owner: str) -> None:
 
     @router.get(
         f"/{name}/cost-lines",
-        summary=f"{_WHAT[name]}: daily lines, filtered, sorted and paged (admins only)",
+        summary=f"{_WHAT[name]}: daily lines, filtered, sorted, paged (costs:read at the org)",
         description="As `GET /user/{userId}/cost-lines` (at most 92 days). "
         + (
             "Each line is as billed, before allocation (`allocation` is `organisation`)."
@@ -64,7 +63,6 @@ def _register(name: str, owner: str) -> None:
         ),
         responses=responses(200, CostLinesOut, 403),
         tags=["admin"],
-        middlewares=[context.admins_only],
     )
     def cost_lines(
         startDate: StartDate = None,

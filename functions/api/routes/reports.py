@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from api import context, convert
-from api.lazy import reports
+from api.lazy import reports, team_costs
 from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import (
@@ -26,6 +26,8 @@ from api.schemas import (
     ServiceFilter,
     StartDate,
     SummaryOut,
+    TeamId,
+    TeamSummaryOut,
     UserId,
 )
 
@@ -97,6 +99,27 @@ def costs(
 def summary(userId: Annotated[UserId, Path()]) -> SummaryOut:
     result = reports.month_summary(context.view(router), userId)
     return convert.summary_out(result)
+
+
+@router.get(
+    "/team/<teamId>/summary",
+    summary="A team's month against the team's budget, with each person's share",
+    description="The user summary's figures for a team (`userId` is `team:<teamId>`): the "
+    "allocated costs of the people of the team and of every team under it, each person counted "
+    "once however many of those teams they are in, plus the resources assigned to those teams "
+    "themselves (`teamResources`). `month` (YYYY-MM, default the current UTC month; a later "
+    "month is refused) is judged by the team budget's terms in force then. `members` lists "
+    "each person's amount, highest first. Currencies are never added: amounts are in "
+    "`total.currency`, other currencies under `otherCurrencies`.",
+    responses=responses(200, TeamSummaryOut, 403, 404),
+    tags=["reports"],
+)
+def team_summary(
+    teamId: Annotated[TeamId, Path()],
+    month: Annotated[IsoMonth | None, Query()] = None,
+) -> TeamSummaryOut:
+    result = team_costs.team_summary(context.view(router), teamId, month=month)
+    return convert.team_summary_out(result)
 
 
 @router.get(

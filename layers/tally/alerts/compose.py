@@ -10,7 +10,7 @@ budget change re-armed and that fires again under the new terms is news, and get
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
@@ -143,6 +143,43 @@ def alert_notification(
         title=message.subject,
         body=message.headline,
         link=BUDGET_LINK,
+        created_at=at,
+    )
+
+
+# --- team budgets: each of the team's managers is told ----------------------------------
+
+TEAMS_LINK = "#/teams"
+
+
+def team_alert_notification_id(
+    team_id: str, period: str, level: str, limit: Decimal, threshold: int
+) -> str:
+    # Apart from the manager's own budget alerts, which share the period, level and terms.
+    return _id("team", team_id, period, level, _limit_key(limit), threshold)
+
+
+def team_alert_email(
+    message: AlertMessage, *, team_name: str, to_name: str, links: Links
+) -> EmailContent:
+    """A team budget's alert (``message`` made with the team's name) to one of its managers:
+    the alert templates with the team's name."""
+    content = alert_email(message, to_name=to_name, links=links)
+    return replace(content, team_name=team_name, dashboard_url=links.page(TEAMS_LINK))
+
+
+def team_alert_notification(
+    message: AlertMessage, *, team_id: str, user_id: str, threshold: int, at: datetime
+) -> Notification:
+    return Notification(
+        notification_id=team_alert_notification_id(
+            team_id, message.period, message.level.value, message.limit, threshold
+        ),
+        user_id=user_id,
+        kind=message.level.value,
+        title=message.subject,
+        body=message.headline,
+        link=TEAMS_LINK,
         created_at=at,
     )
 

@@ -112,10 +112,15 @@ def top_drivers(
     return tuple(Driver(r.resource_id, r.service, r.amounts.amount(metric)) for r in ranked[:count])
 
 
-def _texts(alert: DueAlert, left: int) -> tuple[str, str]:
+def _texts(alert: DueAlert, left: int, team: str | None = None) -> tuple[str, str]:
+    """Subject and headline, about the reader's own budget, or about ``team``'s (to each of
+    its managers)."""
+
     def money(amount: Decimal) -> str:
         return format_money(amount, alert.currency)
 
+    who, whom = (team, team) if team else ("You", "you")
+    have, are, your = ("has", "is", "its") if team else ("have", "are", "your")
     month, label = month_name(alert.period), month_label(alert.period)
     spent, limit = money(alert.spent), money(alert.limit)
     # Late figures can cross a line of a month already over (``LATE_FIGURES_DAYS``).
@@ -128,22 +133,22 @@ def _texts(alert: DueAlert, left: int) -> tuple[str, str]:
         over = money(alert.projection - alert.limit)
         lead = "At this rate" if alert.projection_bound == "point" else "Even at a low estimate"
         return (
-            f"At this rate you will spend {projection} of your {limit} {month} budget",
-            f"{lead} you will spend {projection} by the end of {label}, "
-            f"{over} over your {limit} budget ({remaining}).",
+            f"At this rate {whom} will spend {projection} of {your} {limit} {month} budget",
+            f"{lead} {whom} will spend {projection} by the end of {label}, "
+            f"{over} over {your} {limit} budget ({remaining}).",
         )
     if alert.limit == 0:
         subject = (
-            f"You are over your {month} AWS budget"
+            f"{who} {are} over {your} {month} AWS budget"
             if alert.level is AlertLevel.EXCEEDED
-            else f"You have started spending against your zero {month} AWS budget"
+            else f"{who} {have} started spending against {your} zero {month} AWS budget"
         )
-        return subject, f"You have spent {spent} in {label}, where your budget is zero."
+        return subject, f"{who} {have} spent {spent} in {label}, where {your} budget is zero."
     if alert.level is AlertLevel.EXCEEDED:
         return (
-            f"You are over your {month} AWS budget",
-            f"You have spent {spent} in {label}: {money(alert.spent - alert.limit)} over "
-            f"your {limit} budget, with {remaining}.",
+            f"{who} {are} over {your} {month} AWS budget",
+            f"{who} {have} spent {spent} in {label}: {money(alert.spent - alert.limit)} over "
+            f"{your} {limit} budget, with {remaining}.",
         )
     # Words round the share down, from the exact figures: 99.996% is not "100%" while the
     # budget is not exceeded (the summary's rounded ``percent`` would say so).
@@ -151,8 +156,8 @@ def _texts(alert: DueAlert, left: int) -> tuple[str, str]:
     whole = share.to_integral_value(rounding=ROUND_DOWN)
     tenth = share.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
     return (
-        f"You have used {whole}% of your {month} AWS budget",
-        f"You have spent {spent} of your {limit} budget for {label} "
+        f"{who} {have} used {whole}% of {your} {month} AWS budget",
+        f"{who} {have} spent {spent} of {your} {limit} budget for {label} "
         f"({format_percent(tenth)}), with {remaining}.",
     )
 
@@ -163,11 +168,13 @@ def alert_message(
     today: date,
     drivers: Sequence[ResourceCost] = (),
     metric: Metric = Metric.EFFECTIVE,
+    team: str | None = None,
 ) -> AlertMessage:
     """The content of ``alert`` on ``today``; ``drivers`` are the month's top resources (the
-    roll-up's ``top_resources``), ranked by ``metric`` and cut to three here."""
+    roll-up's ``top_resources``), ranked by ``metric`` and cut to three here. With ``team``
+    (its name), the alert of a team's budget, as its managers read it."""
     left = days_left(alert.period, today)
-    subject, headline = _texts(alert, left)
+    subject, headline = _texts(alert, left, team)
     return AlertMessage(
         level=alert.level,
         period=alert.period,

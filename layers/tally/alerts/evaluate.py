@@ -20,7 +20,7 @@ without a message id so it is not redone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -71,6 +71,8 @@ from tally.models import (
     UserProfile,
 )
 from tally.notify.ports import Channels, ChatMessage, OutgoingEmail, SendFailed
+from tally.org.costs import team_months, team_scope
+from tally.org.model import Team, team_of_owner, team_owner
 from tally.store import Stores
 from tally.store.alert_ledger import is_stale
 
@@ -142,10 +144,17 @@ class _User:
     preferences: Preferences
     budget: Budget | None
     rollups: dict[str, MonthlyRollup] = field(default_factory=dict)
+    # Whose ledger an email is recorded in: the user's own, or (a team budget's alert to one
+    # of its managers) the team's owner id.
+    ledger_id: str | None = None
 
     @property
     def user_id(self) -> str:
         return self.profile.user_id
+
+    @property
+    def ledger_key(self) -> str:
+        return self.ledger_id or self.profile.user_id
 
     @property
     def suppressed(self) -> bool:
@@ -209,13 +218,16 @@ class AlertEvaluation:
         for cadence in (DigestCadence.DAILY, DigestCadence.WEEKLY):
             if digest_window(cadence, self.today) is not None:
                 users.update(self.stores.preferences.subscribers(cadence))
-        return sorted(users - {ORG, UNALLOCATED})
+        # A team's own resources have roll-ups too: teams are evaluated by ``evaluate_teams``.
+        return sorted(u for u in users - {ORG, UNALLOCATED} if team_of_owner(u) is None)
 
     def run(self, user_ids: Sequence[str], months: Sequence[str]) -> RunReport:
-        """Drain what earlier runs deferred (they waited longest), then evaluate each user."""
+        """Drain what earlier runs deferred (they waited longest), then evaluate each user,
+        then every team with a budget."""
         report = self.drain_deferred()
         for user_id in user_ids:
             report += self.evaluate_user(user_id, months)
+        report += self.evaluate_teams(months)
         return report
 
     # --- one user --------------------------------------------------------------------------
@@ -249,6 +261,9 @@ class AlertEvaluation:
         for item in self.stores.alert_ledger.deferred(limit=max(1, self.settings.email_cap)):
             if self._cap_reached:
                 break
+            if team_of_owner(item.user_id) is not None:
+                report += self._team_retry(item.user_id, item.period, item.level)
+                continue
             user = self._user(item.user_id)
             if user is None:
                 self.stores.alert_ledger.release(item.user_id, item.period, item.level)
@@ -436,6 +451,189 @@ class AlertEvaluation:
         self._mark_sent(user.user_id, period, ADMIN_LEVEL, message_id)
         report.admin_messages += 1
         return report
+
+    # --- team budgets ----------------------------------------------------------------------
+
+    def evaluate_teams(self, months: Sequence[str]) -> RunReport:
+        """The budget levels of every team with a budget, for the judged months of
+        ``months``: told to each of the team's managers (in-app and by email), once per
+        (team, period, level, manager). The teams come from the access store's list (one
+        query), their budgets from one batch read, their figures from one batch read of their
+        people's and own roll-ups each (``tally.org.costs``): no Scan of costs."""
+        report = RunReport()
+        judged = self.judged(months)
+        access = getattr(self.stores, "access", None)
+        if not judged or access is None:
+            return report
+        teams = {t.team_id: t for t in access.list_teams()}
+        budgets = self.stores.budgets.get_many([team_owner(t) for t in sorted(teams)])
+        for owner, budget in sorted(budgets.items()):
+            team_id = team_of_owner(owner)
+            if team_id is not None and team_id in teams:
+                report += self._evaluate_team(teams, team_id, budget, judged)
+        return report
+
+    def _evaluate_team(
+        self,
+        teams: Mapping[str, Team],
+        team_id: str,
+        budget: Budget,
+        periods: Sequence[str],
+        *,
+        only: str | None = None,
+    ) -> RunReport:
+        scope = team_scope(team_id, teams)
+        figures = team_months(self.stores.rollups, scope, periods)
+        managers = self._managers(scope.team, budget)
+        report = RunReport()
+        for period in periods:
+            rollup = figures[period].rollup
+            report += self._judge_team(scope.team, budget, period, rollup, managers, only)
+        return report
+
+    def _managers(self, team: Team, budget: Budget) -> list[_User]:
+        """The team's managers as recipients (each with their own preferences and address),
+        their emails recorded in the team's ledger."""
+        ids = sorted(team.managers)
+        profiles = self.stores.users.get_many(ids) if ids else {}
+        return [
+            _User(
+                profiles[m],
+                self.stores.preferences.get(m) or Preferences(user_id=m),
+                budget,
+                ledger_id=team_owner(team.team_id),
+            )
+            for m in ids
+            if m in profiles
+        ]
+
+    def _judge_team(
+        self,
+        team: Team,
+        budget: Budget,
+        period: str,
+        rollup: MonthlyRollup | None,
+        managers: Sequence[_User],
+        only: str | None,
+    ) -> RunReport:
+        """One period of a team's budget (the figures' month): as ``_judge`` for a user, with
+        a ledger entry per manager (``<level>#<managerId>``, under the team's owner id), so a
+        manager added later is told too and one manager's failed email is retried alone."""
+        report = RunReport()
+        ledger = self.stores.alert_ledger
+        owner = team_owner(team.team_id)
+        terms = budget_for_month(budget, period)
+        entries = {e.level: e for e in ledger.entries(owner, period)}
+        if terms is None:
+            for level, entry in entries.items():
+                if entry.state is LedgerState.DEFERRED:
+                    ledger.release(owner, period, level)  # the budget is gone
+            return report
+        figures = month_figures(rollup, terms, self.settings.metric, period)
+        sent = {
+            SentLevel(AlertLevel(base), e.limit, e.threshold)
+            for level, e in entries.items()
+            if (base := level.split("#", 1)[0]) in _ALERT_LEVELS
+        }
+        rearmed = rearm(sorted(sent, key=str), figures, terms, rules=self.settings.rules)
+        released = {level.value for level in rearmed}
+        for level in [x for x in entries if x.split("#", 1)[0] in released]:
+            ledger.release(owner, period, level)
+            entries.pop(level)
+        section = rollup.section(terms.currency) if rollup is not None else None
+        drivers = section.top_resources if section is not None else []
+        stale_before = self._stale_before()
+        still_due: set[str] = set()
+        for manager in managers:
+            mine = {
+                AlertLevel(level.split("#", 1)[0]): e
+                for level, e in entries.items()
+                if level.endswith("#" + manager.user_id) and level.split("#", 1)[0] in _ALERT_LEVELS
+            }
+            held = {
+                level
+                for level, e in mine.items()
+                if e.state is LedgerState.SENT
+                or (e.state is LedgerState.CLAIMED and not is_stale(e, stale_before))
+            }
+            due = due_levels(figures, terms, held, today=self.today, rules=self.settings.rules)
+            quiet = covered(due)
+            for alert in due:
+                level = f"{alert.level.value}#{manager.user_id}"
+                still_due.add(level)
+                if only is not None and only != level:
+                    continue
+                if alert.level in quiet and mine.get(alert.level) is None:
+                    if self._claim(owner, period, level, alert.limit, alert.threshold):
+                        self._mark_sent(owner, period, level, None)
+                    continue
+                message = alert_message(
+                    alert,
+                    today=self.today,
+                    drivers=drivers,
+                    metric=self.settings.metric,
+                    team=team.name,
+                )
+                report += self._team_alert(team, manager, message, alert.threshold, mine)
+        waiting = entries.get(only) if only is not None else None
+        if waiting is not None and waiting.state is LedgerState.DEFERRED and only not in still_due:
+            ledger.release(owner, period, waiting.level)  # no longer due, or not a manager now
+        return report
+
+    def _team_alert(
+        self,
+        team: Team,
+        manager: _User,
+        message: AlertMessage,
+        threshold: int,
+        mine: Mapping[AlertLevel, LedgerEntry],
+    ) -> RunReport:
+        report = RunReport()
+        owner = manager.ledger_key
+        level = f"{message.level.value}#{manager.user_id}"
+        previous = mine.get(message.level)
+        if self._waits_for_the_cap(previous) or not self._claim(
+            owner, message.period, level, message.limit, threshold
+        ):
+            return report
+        first = previous is None or previous.state is not LedgerState.DEFERRED
+        if first:
+            report.notifications += self._notify(
+                compose.team_alert_notification(
+                    message,
+                    team_id=team.team_id,
+                    user_id=manager.user_id,
+                    threshold=threshold,
+                    at=self.clock(),
+                )
+            )
+        if manager.preferences.email_alerts:
+            content = compose.team_alert_email(
+                message, team_name=team.name, to_name=manager.profile.username, links=self.links
+            )
+            report += self._email(
+                manager, message.period, level, message.limit, threshold, content, retry=not first
+            )[0]
+        else:
+            self._mark_sent(owner, message.period, level, None)
+        return report
+
+    def _team_retry(self, owner: str, period: str, level: str) -> RunReport:
+        """The drain's retry of a team alert's deferred email (released when the team, its
+        budget or the manager is gone)."""
+        access = getattr(self.stores, "access", None)
+        team_id = team_of_owner(owner)
+        budget = self.stores.budgets.get_for_user(owner)
+        if access is None or team_id is None or budget is None:
+            self.stores.alert_ledger.release(owner, period, level)
+            return RunReport()
+        team = access.get_team(team_id)
+        if team is None:
+            self.stores.alert_ledger.release(owner, period, level)
+            return RunReport()
+        teams = {t.team_id: t for t in access.list_teams()}
+        teams[team_id] = team
+        return self._evaluate_team(teams, team_id, budget, [period], only=level)
 
     # --- restatements ----------------------------------------------------------------------
 
@@ -683,13 +881,13 @@ class AlertEvaluation:
         address = user.address
         if address is None:
             report.suppressed += user.suppressed
-            self._mark_sent(user.user_id, period, level, None)
+            self._mark_sent(user.ledger_key, period, level, None)
             return report, True
         if self._cap_reached or not ledger.take_send_slot(
             self.run_id, cap=self.settings.email_cap, at=self.clock()
         ):
             self._cap_reached = True
-            self._defer(user.user_id, period, level, limit, threshold, CAP_REACHED)
+            self._defer(user.ledger_key, period, level, limit, threshold, CAP_REACHED)
             report.emails_deferred += not retry
             return report, False
         email = OutgoingEmail(
@@ -708,10 +906,10 @@ class AlertEvaluation:
                 error.retryable,
                 error.reason,
             )
-            self._defer(user.user_id, period, level, limit, threshold, error.reason)
+            self._defer(user.ledger_key, period, level, limit, threshold, error.reason)
             report.emails_failed += 1
             return report, False
-        self._mark_sent(user.user_id, period, level, message_id)
+        self._mark_sent(user.ledger_key, period, level, message_id)
         report.emails_sent += 1
         return report, True
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tally.access import may_see, require_user_access
+from tally.access import allows, require
 from tally.anomalies.model import Anomaly, AnomalyStatus
+from tally.authz import Target
 from tally.clock import Clock, utc_now
 from tally.errors import NotFound
 from tally.models import Page
@@ -31,10 +32,10 @@ def list_anomalies(
     organisation's; another user's needs an admin (Forbidden otherwise)."""
     store = view.stores.anomalies
     caller = view.caller
-    if user_id is None and caller.is_admin:
+    if user_id is None and allows(caller, "costs:read", Target.org()):
         return store.list_org(status=status, limit=limit, start_key=start_key)
     owner = user_id or caller.user_id
-    require_user_access(caller, owner)
+    require(caller, "costs:read", Target.owner(owner))
     return store.list_user(owner, status=status, limit=limit, start_key=start_key)
 
 
@@ -44,7 +45,7 @@ def update_status(
     """Set the status of an anomaly of the caller's (any, for an admin)."""
     store = view.stores.anomalies
     held = store.get(anomaly_id)
-    if held is None or not may_see(view.caller, held.user_id):
+    if held is None or not allows(view.caller, "anomalies:update", Target.owner(held.user_id)):
         raise NotFound(NO_SUCH)
     if held.status is status:
         return held

@@ -100,6 +100,8 @@ class EmailContent:
     unsubscribe_url: str | None = None  # DIGEST only: the one-click (RFC 8058) link
     restatement: Restatement | None = None  # RESTATEMENT only
     anomaly: AnomalyFacts | None = None  # ANOMALY only
+    # A team budget's alert, sent to each of the team's managers: the team's name.
+    team_name: str | None = None
 
     def __post_init__(self) -> None:
         if not self.subject.strip():

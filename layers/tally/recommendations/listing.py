@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tally.access import require_admin, require_user_access
+from tally.access import allows, require
+from tally.authz import Target
 from tally.models import Recommendation
 from tally.view import View
 
@@ -30,12 +31,11 @@ def list_recommendations(view: View, user_id: str | None) -> RecommendationList:
     admin without ``user_id``: the whole organisation's, including what nobody owns."""
     caller = view.caller
     store = view.stores.recommendations
-    if user_id is None and caller.is_admin:
-        require_admin(caller)  # an admin who still needs two-step sign-in is refused here
+    if user_id is None and allows(caller, "costs:read", Target.org()):
         items = store.all()
     else:
         target = user_id or caller.user_id
-        require_user_access(caller, target)
+        require(caller, "costs:read", Target.owner(target))
         items = store.for_owner(target)
     total = sum((r.monthly_saving for r in items if r.currency == view.currency), Decimal("0.00"))
     return RecommendationList(view.currency, total, ranked(items))

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from tally.access import require_owner_access
+from tally.access import require
+from tally.authz import Target
 from tally.calendar import days_in_month, first_day, last_day, month_of, previous_month
 from tally.errors import Invalid
 from tally.models import CostRecord, Metric, MonthlyRollup
@@ -161,7 +162,7 @@ def month_over_month(view: View, user_id: str, *, month: str | None) -> MonthOve
     """``month`` (default: the current one, to date) against the month before, by service,
     and the waterfall that explains the difference. ``user_id`` is a user's (the organisation's
     and the unallocated owners: admins only, as ``cost_report``)."""
-    require_owner_access(view.caller, user_id)
+    require(view.caller, "costs:read", Target.owner(user_id))
     month = resolve_month(month, view.today)
     previous = previous_month(month)
     metric = view.metric

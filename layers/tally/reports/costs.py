@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tally.access import require_owner_access
+from tally.access import require
+from tally.authz import Target
 from tally.calendar import days, month_of
 from tally.models import Metric
 from tally.reports.currency import Money, other_currencies, pick_currency
@@ -34,7 +35,7 @@ def cost_report(view: View, user_id: str, *, start: date | None, end: date | Non
     """``user_id``'s costs (or the organisation's, or the unallocated ones: admins only) from
     ``start`` to ``end`` inclusive (``resolve_range``'s defaults and bounds), every day of the
     range listed, zero when nothing was spent."""
-    require_owner_access(view.caller, user_id)
+    require(view.caller, "costs:read", Target.owner(user_id))
     start, end = resolve_range(start, end, view.today)
     metric = view.metric
     rollups = view.stores.rollups.months(user_id, month_of(start), month_of(end))  # one Query

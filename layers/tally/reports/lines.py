@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from tally.access import require_owner_access
+from tally.access import require
+from tally.authz import Target
 from tally.errors import Invalid
 from tally.models import CostRecord, Metric
 from tally.reports.periods import resolve_range
@@ -46,7 +47,7 @@ def cost_lines(
 
     Sorting by cost needs every line of the range, so the range is bounded; it is read with
     Queries on the user's partition (never a Scan) and ordered here."""
-    require_owner_access(view.caller, user_id)
+    require(view.caller, "costs:read", Target.owner(user_id))
     start, end = resolve_range(start, end, view.today)
     if (end - start).days + 1 > MAX_LINES_RANGE_DAYS:
         raise Invalid.field("endDate", f"cost lines cover at most {MAX_LINES_RANGE_DAYS} days")

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from tally.access import require_admin
+from tally.access import require
+from tally.authz import Target
 from tally.budgets import budget_for_month, budget_status
 from tally.calendar import previous_month
 from tally.models import (
@@ -111,7 +112,8 @@ def all_users(view: View, *, month: str, limit: int, start_key: PageKey | None) 
     While the organisation has no figures for the month (``no_costs_yet``) no one is judged:
     statuses are None, and the previous month is there to look at instead.
     """
-    require_admin(view.caller)
+    for action in ("users:read", "costs:read"):
+        require(view.caller, action, Target.org())
     stores, today, metric = view.stores, view.today, view.metric
     page = stores.users.list(limit, start_key)
     ids = [u.user_id for u in page.items]

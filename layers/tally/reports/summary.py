@@ -3,12 +3,14 @@ result against its own, the top cost drivers and the forecast. Read from roll-up
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from tally.access import require_user_access
+from tally.access import require
+from tally.authz import Target
 from tally.budgets import budget_for_month, budget_status
 from tally.calendar import month_of, previous_month
 from tally.models import Budget, BudgetStatus, BudgetTerms, Metric, MonthlyRollup, ResourceCost
@@ -143,14 +145,27 @@ def month_summary(view: View, user_id: str) -> Summary:
     Until this month's first costs arrive (``no_costs_yet``) there is no verdict: status,
     share used and remaining are None, and ``first_costs_expected`` says when to look again.
     """
-    require_user_access(view.caller, user_id)
-    today, metric = view.today, view.metric
-    month = month_of(today)
-    previous = previous_month(month)
+    require(view.caller, "costs:read", Target.owner(user_id))
+    month = month_of(view.today)
     # One Query for this month and the last (its result and late restatements are shown).
-    both = {r.month: r for r in view.stores.rollups.months(user_id, previous, month)}
-    rollup = both.get(month)
+    both = {r.month: r for r in view.stores.rollups.months(user_id, previous_month(month), month)}
     stored = view.stores.budgets.get_for_user(user_id)  # its history holds every month's terms
+    return summarize(view, user_id, month, both, stored)
+
+
+def summarize(
+    view: View,
+    owner: str,
+    month: str,
+    both: Mapping[str, MonthlyRollup],
+    stored: Budget | None,
+) -> Summary:
+    """The summary of ``owner``'s ``month`` from the roll-ups of that month and the one before
+    (``both``, by month) and the owner's budget: shared by a user's summary and a team's
+    (``tally.org.costs``), which read them their own way."""
+    today, metric = view.today, view.metric
+    previous = previous_month(month)
+    rollup = both.get(month)
     budget = month_budget(stored, month)
     terms = budget.terms if budget else None
     rollups = [rollup] if rollup else []
@@ -168,7 +183,7 @@ def month_summary(view: View, user_id: str) -> Summary:
         key=lambda r: (-r.amounts.amount(metric), r.resource_id),
     )[:TOP_DRIVERS]
     return Summary(
-        user_id=user_id,
+        user_id=owner,
         month=month,
         today=today,
         currency=currency,

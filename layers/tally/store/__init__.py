@@ -1,6 +1,7 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
-``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``),
+``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
+``access``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tally.settings import Settings
+    from tally.store.access import AccessStore
     from tally.store.alert_ledger import AlertLedger
     from tally.store.anomalies import AnomalyStore
     from tally.store.assignments import AssignmentStore
@@ -54,6 +56,7 @@ class Stores:
     report_jobs: ReportJobStore
     invoice_numbers: InvoiceNumberStore
     recommendations: RecommendationStore
+    access: AccessStore
 
 
 def aggregates() -> list[str]:

@@ -1,5 +1,7 @@
-"""The audit log: who changed what of a user's, when. Append-only; every entry is written in
-the same transaction as the change it records (``append_audit``)."""
+"""The audit log: who changed what of a user's (or of a team, "team:<id>", or a role,
+"role:<id>"), when. Append-only; every entry is written in the same transaction as the change
+it records (``append_audit``). Listed by subject, or the organisation's whole log newest first
+(the "all" index, which every entry written since it exists is in)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import uuid
 from typing import Protocol
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from tally import tables
@@ -22,16 +25,31 @@ class AuditLog(Protocol):
         self, user_id: str, limit: int, start_key: PageKey | None = None
     ) -> Page[AuditEntry]: ...
 
+    def list_all(self, limit: int, start_key: PageKey | None = None) -> Page[AuditEntry]:
+        """The organisation's log, every subject's, newest first."""
+
+
+class EveryEntry(GlobalSecondaryIndex["AuditItem"]):
+    class Meta:
+        index_name = tables.AUDIT.indexes[0].name
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
 
 class AuditItem(KeyedItem):
-    """pk USER#<subject user>, sk <ISO time>#<unique id>: newest first by time."""
+    """pk USER#<subject>, sk <ISO time>#<unique id>: newest first by time."""
 
     spec = tables.AUDIT
 
+    # keys.DIRECTORY ("ALL") on every entry written since the "all" index exists.
+    listed = UnicodeAttribute(null=True)
     actor = UnicodeAttribute()
     action = UnicodeAttribute()
     entity_id = UnicodeAttribute()
     details = DecimalJSONAttribute()
+    every = EveryEntry()
 
 
 def audit_key(entry: AuditEntry, unique: str) -> tuple[str, str]:
@@ -45,6 +63,7 @@ def audit_item(entry: AuditEntry) -> AuditItem:
     return AuditItem(
         pk=pk,
         sk=sk,
+        listed=keys.DIRECTORY,
         actor=entry.actor,
         action=entry.action,
         entity_id=entry.entity_id,
@@ -79,6 +98,12 @@ class DynamoAuditLog(DynamoStore):
         )
         return page([_entry(user_id, i) for i in it], it)
 
+    def list_all(self, limit: int, start_key: PageKey | None = None) -> Page[AuditEntry]:
+        it = AuditItem.every.query(
+            keys.DIRECTORY, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+        return page([_entry(keys.user.id_of(i.pk), i) for i in it], it)
+
 
 class MemoryAuditLog:
     """The log the in-memory stores append to, keyed as in DynamoDB (``audit_key``) with a
@@ -96,6 +121,12 @@ class MemoryAuditLog:
         pk = keys.user(user_id)
         mine = sorted((k for k in self.entries if k[0] == pk), reverse=True)
         listed = paginate(mine, limit, start_key, lambda k: k[1])
+        return Page([self.entries[k] for k in listed.items], listed.next_key)
+
+    def list_all(self, limit: int, start_key: PageKey | None = None) -> Page[AuditEntry]:
+        # By sort key as the index orders them (time, then the unique part), newest first.
+        every = sorted(self.entries, key=lambda k: (k[1], k[0]), reverse=True)
+        listed = paginate(every, limit, start_key, lambda k: f"{k[1]}|{k[0]}")
         return Page([self.entries[k] for k in listed.items], listed.next_key)
 
 

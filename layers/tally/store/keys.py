@@ -25,6 +25,10 @@ need no format and are written as the id.
 | recommendations | OWNER#<owner>      | REC#<recommendation id>            |
 | reports     | JOB#<job id>           | JOB                                |
 |             | INVOICE#<subject>#<YYYY-MM> | REV#<nnnn> (an issued revision) |
+| access      | USER#<user>            | ACCESS (grants, teams, manages)    |
+|             | TEAM#<team id>         | TEAM                               |
+|             | ROLE#<role id>         | ROLE (a custom role)               |
+|             | ORG                    | SNAPSHOT                           |
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ notification = Prefixed("NOTE#")
 run = Prefixed("RUN#")  # an alert evaluation run's send-slot counter
 recommendation = Prefixed("REC#")  # under its owner's OWNER#<owner>
 job = Prefixed("JOB#")  # a report job (an export or an invoice)
+team = Prefixed("TEAM#")  # the access table's team items
+role = Prefixed("ROLE#")  # the access table's custom roles
 
 PROFILE = "PROFILE"
 ASSIGNMENT = "ASSIGNMENT"
@@ -74,6 +80,15 @@ PENDING = "PENDING"
 DEFERRED = "DEFERRED"  # the alert ledger's deferred entries
 RUN_SLOTS = "SLOTS"
 JOB = "JOB"
+# The access table: a user's profile, a team, a custom role, and the organisation's snapshot
+# (one item, pk ORG sk SNAPSHOT). Team items carry TEAMS_LISTED in their "teams" index; every
+# audit entry carries DIRECTORY ("ALL") in the audit log's "all" index.
+ACCESS = "ACCESS"
+TEAM = "TEAM"
+ROLE = "ROLE"
+ORG = "ORG"
+SNAPSHOT = "SNAPSHOT"
+TEAMS_LISTED = "TEAM"
 # Sorts after every line id's first character: "<day>#~" closes a day's lines in a BETWEEN.
 _LAST = "~"
 

@@ -110,6 +110,9 @@ export function createApi(config, auth) {
     unassign: (assignmentId) => request("DELETE", `/billing/unassign/${enc(assignmentId)}`),
     allUsers: ({ month, limit, nextToken } = {}) =>
       request("GET", "/billing/all-users", { query: { month, limit, nextToken } }),
+    // The month's chargeback per team, department or cost center (costs:read at the organisation).
+    chargeback: ({ month, groupBy } = {}) =>
+      request("GET", "/billing/organisation/chargeback", { query: { month, groupBy } }),
     // The caller's own in-app notifications ({items, unreadCount, nextToken}); ids hold "#".
     notifications: ({ limit, nextToken } = {}) => request("GET", "/notifications", { query: { limit, nextToken } }),
     markNotification: (id, read) => request("POST", `/notifications/${enc(id)}/${read ? "read" : "unread"}`),
@@ -141,5 +144,24 @@ export function createApi(config, auth) {
       request("GET", "/anomalies", { query: { userId, status, nextToken } }),
     updateAnomaly: (anomalyId, status) => request("PATCH", `/anomalies/${enc(anomalyId)}`, { body: { status } }),
     recommendations: ({ userId } = {}) => request("GET", "/recommendations", { query: { userId } }),
+    // Organisation and access (issue 13): roles, teams, who holds what, and the audit log.
+    roles: () => request("GET", "/roles"),
+    createRole: (body) => request("POST", "/roles", { body }),
+    updateRole: (roleId, body) => request("PUT", `/roles/${enc(roleId)}`, { body }),
+    deleteRole: (roleId) => request("DELETE", `/roles/${enc(roleId)}`),
+    teams: () => request("GET", "/teams"),
+    team: (teamId) => request("GET", `/teams/${enc(teamId)}`),
+    createTeam: (body) => request("POST", "/teams", { body }),
+    updateTeam: (teamId, body) => request("PUT", `/teams/${enc(teamId)}`, { body }),
+    deleteTeam: (teamId) => request("DELETE", `/teams/${enc(teamId)}`),
+    userRoles: (userId) => request("GET", `/users/${enc(userId)}/roles`),
+    setUserRoles: (userId, roles) => request("PUT", `/users/${enc(userId)}/roles`, { body: { roles } }),
+    userAccess: (userId) => request("GET", `/users/${enc(userId)}/access`),
+    audit: ({ subject, limit, nextToken } = {}) => request("GET", "/audit", { query: { subject, limit, nextToken } }),
+    teamSummary: (teamId) => request("GET", `/billing/team/${enc(teamId)}/summary`),
+    async teamBudget(teamId) {
+      const { data, response } = await request("GET", `/billing/budgets/team/${enc(teamId)}`, { raw: true });
+      return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
   };
 }

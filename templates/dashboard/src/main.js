@@ -1,7 +1,8 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
 // (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
-// #/notifications, #/changes, #/anomalies, #/savings; ?user=<id>&name=<name> when an admin
-// looks at someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
+// #/notifications, #/changes, #/anomalies, #/savings; #/teams, #/teams/<id>, #/roles, #/audit,
+// #/users/<id>/access, #/chargeback, shown by permission; ?user=<id>&name=<name> when an admin looks at
+// someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
 // header's bell shows the caller's own notifications on every page.
 
 import { createApi } from "./api.js";
@@ -25,6 +26,13 @@ import { savingsView } from "./views/savings.js";
 import { securityView } from "./views/security.js";
 import { settingsView } from "./views/settings.js";
 import { signInView } from "./views/signin.js";
+import { createAccess } from "./access.js";
+import { auditView } from "./views/audit.js";
+import { chargebackView } from "./views/chargeback.js";
+import { noAccessPage } from "./views/noaccess.js";
+import { rolesView } from "./views/roles.js";
+import { teamDetailView, teamsView } from "./views/teams.js";
+import { userAccessView } from "./views/user-access.js";
 
 const ROUTES = {
   dashboard: { title: "Dashboard", render: dashboardView, perUser: true },
@@ -37,6 +45,50 @@ const ROUTES = {
   savings: { title: "Savings", render: savingsView, usesMe: true },
   claims: { title: "Claims", render: claimsView, usesMe: true },
   admin: { title: "All users", render: adminView, needs: "viewAllUsers" },
+  // Organisation and access (issue 13): shown by the permissions of GET /api/me (access.js).
+  // `allowed(access, view)` decides; `denied` names the permission the no-access page asks for.
+  teams: {
+    title: "Teams",
+    // A team manager without the organisation's teams sees their own teams under this name.
+    menuTitle: (access) => (access.can("teams:read", "org") ? "Teams" : "My teams"),
+    render: (view) => (view.path.length ? teamDetailView(view) : teamsView(view)),
+    allowed: (access, view) =>
+      view.path.length
+        ? // A team under one of theirs is for the API to judge (a 403 shows the same page).
+          access.canSeeTeam(view.path[0]) || access.teamScoped("teams:read")
+        : access.can("teams:read", "org") || access.teamScoped("teams:read") || access.managedTeams().length > 0,
+    denied: (view) =>
+      view.path.length
+        ? { title: `Team ${view.path[0]}`, permission: "teams:read", scope: `team:${view.path[0]}` }
+        : { permission: "teams:read", scope: "org" },
+  },
+  roles: {
+    title: "Roles",
+    render: rolesView,
+    allowed: (access) => access.can("roles:read", "org"),
+    denied: () => ({ permission: "roles:read" }),
+  },
+  audit: {
+    title: "Audit log",
+    render: auditView,
+    allowed: (access) => access.can("audit:read", "org"),
+    denied: () => ({ permission: "audit:read" }),
+  },
+  // The organisation's chargeback: whoever reads every cost (finance, admins, auditors).
+  chargeback: {
+    title: "Chargeback",
+    render: chargebackView,
+    allowed: (access) => access.can("costs:read", "org"),
+    denied: () => ({ permission: "costs:read", scope: "org" }),
+  },
+  // #/users/<id>/access: a user's roles and effective access (from All users; one's own too).
+  users: {
+    title: "Access",
+    render: userAccessView,
+    inMenu: false,
+    allowed: (access, view) => access.can("roles:read", "org") || view.path[0] === view.user.userId,
+    denied: () => ({ permission: "roles:read" }),
+  },
   security: { title: "Security", render: securityView },
   settings: { title: "Settings", render: settingsView },
   // Reached from the bell ("See all"), not from the menu.
@@ -51,7 +103,9 @@ const NO_PERMISSIONS = { viewAllUsers: false, manageAssignments: false, decideAn
 function parseHash() {
   const raw = window.location.hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
-  return { name: path || "", params: new URLSearchParams(query) };
+  // #/teams/payments: the route "teams" and the rest of the path ["payments"].
+  const [name = "", ...rest] = path.split("/").map((part) => decodeURIComponent(part));
+  return { name, path: rest.filter(Boolean), full: path, params: new URLSearchParams(query) };
 }
 
 export function routeHref(name, subject) {
@@ -123,6 +177,9 @@ async function start() {
   };
   /** What the caller may do (GET /api/me's `permissions`). */
   ctx.can = () => lastMe?.permissions || NO_PERMISSIONS;
+  /** What the caller may do, by permission and scope (GET /api/me's `permissions.granted`);
+   * given the team tree ([{teamId, parentId}]), a team's grant covers the teams under it. */
+  ctx.access = (teams) => createAccess(lastMe, teams);
   /** The API's limits (GET /api/me's `limits`), or null before /me has answered. */
   ctx.limits = () => lastMe?.limits || null;
   /** The resource types the API knows by name (GET /api/me's `resourceTypes`). */
@@ -164,16 +221,38 @@ async function start() {
     if (shell && shellShows() !== shell.shows) {
       dropShell();
       render(false);
+    } else if (shell) {
+      // The menu already shows what /me allows (tests wait for this before reading it).
+      shell.nav.dataset.me = "known";
     }
   }
 
-  function buildShell(user) {
+  /** The menu's links ([[route, title]]) for what the caller may do. */
+  function menu() {
     const can = ctx.can();
-    const links = Object.entries(ROUTES)
-      .filter(([, route]) => route.inMenu !== false && (!route.needs || can[route.needs]))
-      .map(([name, route]) => h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, route.title)));
+    const access = ctx.access();
+    const menuView = { path: [], user: auth.user() || {} };
+    return Object.entries(ROUTES)
+      .filter(
+        ([, route]) =>
+          route.inMenu !== false &&
+          (!route.needs || can[route.needs]) &&
+          (!route.allowed || (access.known && route.allowed(access, menuView))),
+      )
+      .map(([name, route]) => [name, route.menuTitle ? route.menuTitle(access) : route.title]);
+  }
+
+  function buildShell(user) {
+    const access = ctx.access();
+    const links = menu().map(([name, title]) =>
+      h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, title)),
+    );
     const main = h("main", { id: "main", tabindex: "-1" });
-    const nav = h("nav", { class: "nav", "aria-label": "Main" }, h("ul", {}, links));
+    const nav = h(
+      "nav",
+      { class: "nav", "aria-label": "Main", dataset: { me: access.known ? "known" : "pending" } },
+      h("ul", {}, links),
+    );
     ctx.inbox = createInbox(api);
     const bell = createBell({ inbox: ctx.inbox, announce, today: ctx.today });
     const header = h(
@@ -206,7 +285,9 @@ async function start() {
   }
 
   function shellShows() {
-    return JSON.stringify([lastMe?.role === "admin", ctx.can()]);
+    // What the header shows (not every permission /me lists): an answer that changes nothing
+    // there keeps the page, and the focus, where they are.
+    return JSON.stringify([lastMe?.role === "admin", menu()]);
   }
 
   function homeHash() {
@@ -220,14 +301,14 @@ async function start() {
     // Pages that need a permission, resource types or the API's limits wait for /me; the
     // dashboard does not (its first chart never waits for /me).
     const next = ROUTES[parseHash().name];
-    if (next && (next.usesMe || next.needs) && !lastMe) {
+    if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) {
       const mine = ++rendering;
       await ctx.me().catch(() => null);
       if (mine !== rendering || !auth.signedIn) return;
     }
     rendering += 1;
     if (!shell) shell = buildShell(user);
-    const { name, params } = parseHash();
+    const { name, path, full, params } = parseHash();
     const route = ROUTES[name];
     if (!route) {
       window.location.replace(homeHash());
@@ -253,12 +334,14 @@ async function start() {
     }
     document.title = `${route.title}${subject.isSelf ? "" : ` · ${subject.username}`} · Tally`;
 
-    const container = h("div", { class: "view", dataset: { view: name } });
+    const container = h("div", { class: "view", dataset: { view: full } });
     replace(shell.main, container);
-    const view = { ctx, user, can, subject, params, container, signal: controller.signal, routeHref };
+    const view = { ctx, user, can, subject, params, path, container, signal: controller.signal, routeHref };
     let ready;
     if (route.needs && !can[route.needs]) {
       ready = notAllowed(view);
+    } else if (route.allowed && !route.allowed(ctx.access(), view)) {
+      ready = noAccessPage(container, { title: route.title, username: user.username, ...route.denied(view) });
     } else {
       ready = Promise.resolve(route.render(view)).catch(() => {});
     }

@@ -53,6 +53,8 @@ export function adminView(view) {
   const { ctx, container, signal, routeHref } = view;
   const { api } = ctx;
   const known = knownToday();
+  // Roles and effective access of each user (issue 13), for those who may read them.
+  const readsRoles = ctx.access().can("roles:read", "org");
   // null: the API's current month (its answer names it).
   const state = {
     month: null,
@@ -422,6 +424,21 @@ export function adminView(view) {
                 },
                 "View dashboard",
               ),
+              readsRoles
+                ? [
+                    " ",
+                    h(
+                      "a",
+                      {
+                        class: "button small",
+                        href: `#/users/${encodeURIComponent(row.userId)}/access?${new URLSearchParams({ name: row.username })}`,
+                        "aria-label": `${row.username}'s roles and access`,
+                        dataset: { testid: "user-access" },
+                      },
+                      "Roles and access",
+                    ),
+                  ]
+                : null,
             ),
           );
         })

@@ -1,0 +1,143 @@
+"""Every route's action and target: the one table the API's authorization starts from.
+
+The handler's middleware (``handler.require_identity``) finds the matched route's rule here
+and decides the rules whose target the request itself names (``ORG``, ``SELF``,
+``USER_IN_PATH``, ``TEAM_IN_PATH``) before the route runs; a route without a rule is refused.
+The other targets are only known once the domain has read something (the body's subject, an
+entity's owner): the domain decides them with the same action (``tally.access.require``).
+``tests/api/test_route_table.py`` fails when a route has no rule, and the authorization matrix
+(``tests/api/test_authorization_matrix.py``, through ``tests/authz_oracle.py``) tries every
+built-in role at every scope on every row.
+
+Keys are (METHOD, OpenAPI path), as Powertools names a matched route (``Route.openapi_path``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class On(StrEnum):
+    """What a rule's action is decided on."""
+
+    ORG = "org"  # the whole organisation
+    SELF = "self"  # the caller themself
+    USER_IN_PATH = "user-in-path"  # the path's {userId}
+    TEAM_IN_PATH = "team-in-path"  # the path's {teamId}
+    # The request's subject: the body's (or query's) userId / teamId, by default the caller;
+    # decided by the domain once it has read the request.
+    BODY_SUBJECT = "body-subject"
+    # The owner of the entity the path names, known once it is read: decided by the domain,
+    # and someone else's entity is 404 (as a missing one), never 403.
+    ENTITY = "entity"
+    PUBLIC = "public"  # no identity: the request's own signed token authorises it
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    on: On
+    # Further actions needed on the same target (all of them).
+    also: tuple[str, ...] = ()
+    # An action that is enough instead when the target is the caller themself (a member's
+    # own assignment request becomes a claim; anyone may give up their own resource).
+    or_self: str | None = None
+    # ENTITY rules decided at the organisation rather than on the entity's owner (anyone's
+    # claims, anyone's report jobs), besides the caller's own.
+    org_wide: bool = False
+
+
+ACCOUNT = "account:use"  # everyone's, on their own data (policies/roles.json "selfService")
+PUBLIC = Rule("", On.PUBLIC)
+SELF = Rule(ACCOUNT, On.SELF)
+
+ROUTES: dict[tuple[str, str], Rule] = {
+    # Assignments: an assignment for someone else needs assignments:write on them; a member
+    # asking for themselves makes a claim (claims:create on self).
+    ("POST", "/api/billing/assign-resource"): Rule(
+        "assignments:write", On.BODY_SUBJECT, or_self="claims:create"
+    ),
+    ("GET", "/api/billing/user/{userId}/resources"): Rule("assignments:read", On.USER_IN_PATH),
+    ("DELETE", "/api/billing/unassign/{assignmentId}"): Rule(
+        "assignments:write", On.ENTITY, or_self="assignments:release"
+    ),
+    # Claims: anyone may claim for themselves; the resource's owners decide their resources'
+    # claims (the domain knows them), claims:decide at the organisation decides any.
+    ("POST", "/api/billing/claims"): Rule("claims:create", On.SELF),
+    ("GET", "/api/billing/claims"): SELF,
+    ("POST", "/api/billing/claims/{claimId}/approve"): Rule(
+        "claims:decide", On.ENTITY, org_wide=True
+    ),
+    ("POST", "/api/billing/claims/{claimId}/reject"): Rule(
+        "claims:decide", On.ENTITY, org_wide=True
+    ),
+    # Budgets.
+    ("POST", "/api/billing/budgets"): Rule("budgets:write", On.BODY_SUBJECT),
+    ("GET", "/api/billing/budgets/{userId}"): Rule("budgets:read", On.USER_IN_PATH),
+    ("PUT", "/api/billing/budgets/{budgetId}"): Rule("budgets:write", On.ENTITY),
+    # A team's budget and figures (its people once each, and its own resources).
+    ("GET", "/api/billing/budgets/team/{teamId}"): Rule("budgets:read", On.TEAM_IN_PATH),
+    ("GET", "/api/billing/team/{teamId}/summary"): Rule("costs:read", On.TEAM_IN_PATH),
+    # A user's figures.
+    ("GET", "/api/billing/user/{userId}/costs"): Rule("costs:read", On.USER_IN_PATH),
+    ("GET", "/api/billing/user/{userId}/cost-lines"): Rule("costs:read", On.USER_IN_PATH),
+    ("GET", "/api/billing/user/{userId}/summary"): Rule("costs:read", On.USER_IN_PATH),
+    ("GET", "/api/billing/user/{userId}/month-over-month"): Rule("costs:read", On.USER_IN_PATH),
+    # The organisation's figures and the user directory.
+    ("GET", "/api/billing/all-users"): Rule("users:read", On.ORG, also=("costs:read",)),
+    ("GET", "/api/billing/organisation/costs"): Rule("costs:read", On.ORG),
+    ("GET", "/api/billing/organisation/cost-lines"): Rule("costs:read", On.ORG),
+    ("GET", "/api/billing/unallocated/costs"): Rule("costs:read", On.ORG),
+    ("GET", "/api/billing/unallocated/cost-lines"): Rule("costs:read", On.ORG),
+    # The month's chargeback per team, department or cost center: the whole organisation's.
+    ("GET", "/api/billing/organisation/chargeback"): Rule("costs:read", On.ORG),
+    # Reports: an export or invoice of a subject (a user, the organisation, a cost centre);
+    # a job is its requester's, and readable by whoever reads every cost.
+    ("POST", "/api/exports"): Rule("exports:create", On.BODY_SUBJECT),
+    ("GET", "/api/exports/{exportId}"): Rule(
+        "costs:read", On.ENTITY, or_self=ACCOUNT, org_wide=True
+    ),
+    ("POST", "/api/invoices"): Rule("exports:create", On.BODY_SUBJECT),
+    ("GET", "/api/invoices/{invoiceId}"): Rule(
+        "costs:read", On.ENTITY, or_self=ACCOUNT, org_wide=True
+    ),
+    ("GET", "/api/anomalies"): Rule("costs:read", On.BODY_SUBJECT),
+    ("PATCH", "/api/anomalies/{anomalyId}"): Rule("anomalies:update", On.ENTITY),
+    ("GET", "/api/recommendations"): Rule("costs:read", On.BODY_SUBJECT),
+    # Roles, teams, people's roles and the audit log (issue 13). The team list is everyone's:
+    # the domain lists the teams the caller may read. A person's effective access is their
+    # own, or anyone's with roles:read on them (someone else's without it: 404).
+    ("GET", "/api/roles"): Rule("roles:read", On.ORG),
+    ("POST", "/api/roles"): Rule("roles:write", On.ORG),
+    ("GET", "/api/roles/{roleId}"): Rule("roles:read", On.ORG),
+    ("PUT", "/api/roles/{roleId}"): Rule("roles:write", On.ORG),
+    ("DELETE", "/api/roles/{roleId}"): Rule("roles:write", On.ORG),
+    ("GET", "/api/teams"): SELF,
+    ("POST", "/api/teams"): Rule("teams:write", On.ORG),
+    ("GET", "/api/teams/{teamId}"): Rule("teams:read", On.TEAM_IN_PATH),
+    ("PUT", "/api/teams/{teamId}"): Rule("teams:write", On.TEAM_IN_PATH),
+    ("DELETE", "/api/teams/{teamId}"): Rule("teams:write", On.TEAM_IN_PATH),
+    ("GET", "/api/users/{userId}/roles"): Rule("roles:read", On.USER_IN_PATH),
+    ("PUT", "/api/users/{userId}/roles"): Rule("roles:assign", On.USER_IN_PATH),
+    ("GET", "/api/users/{userId}/access"): Rule("roles:read", On.ENTITY, or_self=ACCOUNT),
+    ("GET", "/api/audit"): Rule("audit:read", On.ORG),
+    # The caller's own.
+    ("GET", "/api/me"): SELF,
+    ("GET", "/api/openapi.json"): SELF,
+    ("GET", "/api/notifications"): SELF,
+    ("POST", "/api/notifications/read-all"): SELF,
+    ("POST", "/api/notifications/{notificationId}/read"): SELF,
+    ("POST", "/api/notifications/{notificationId}/unread"): SELF,
+    ("GET", "/api/preferences"): SELF,
+    ("PUT", "/api/preferences"): SELF,
+    ("POST", "/api/preferences/webhook/test"): SELF,
+    # The digest's unsubscribe link (RFC 8058): its signed token is its authorisation.
+    ("GET", "/api/unsubscribe"): PUBLIC,
+    ("POST", "/api/unsubscribe"): PUBLIC,
+}
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    """The rule of the route matched as (``method``, its OpenAPI path); None: refuse."""
+    return ROUTES.get((method.upper(), path))

@@ -1,0 +1,259 @@
+// Chargeback (costs:read at the organisation): a month's costs per team, department or cost
+// center. Each unit's allocated cost, its share of the shared costs (split assignments) and of
+// the unallocated cost, and its total; the rows add up to the organisation's total to the
+// cent (every figure is in cents). Exports: the CSV, or a PDF statement per unit, through the
+// reports jobs (jobs.js).
+
+import { monthOf } from "../calendar.js";
+import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
+import { knownToday, metricText, money, monthName } from "../format.js";
+import { jobButton } from "../jobs.js";
+
+export const GROUPINGS = [
+  ["team", "Team"],
+  ["department", "Department"],
+  ["costCenter", "Cost center"],
+];
+
+const KINDS = {
+  team: "Team",
+  department: "Department",
+  costCenter: "Cost center",
+  none: "—",
+  noTeam: "People in no team",
+};
+
+const COLUMNS = [
+  ["allocated", "Allocated"],
+  ["shared", "Shared"],
+  ["unallocated", "Unallocated"],
+  ["total", "Total"],
+];
+
+/** The amount of `list` (one Money per currency, in `currencies` order) in `currency`. */
+export function amountIn(list, currencies, currency) {
+  const index = currencies.indexOf(currency);
+  return index >= 0 && Array.isArray(list) ? list[index] : null;
+}
+
+/** Exact sum of decimal strings with up to two decimals (the chargeback's cents), as cents. */
+export function cents(amount) {
+  const [whole, frac = ""] = String(amount).replace(/^-/, "").split(".");
+  const value = BigInt(whole || "0") * 100n + BigInt((frac + "00").slice(0, 2));
+  return String(amount).startsWith("-") ? -value : value;
+}
+
+/**
+ * The rows a table shows for `currency`: the units, the "no team" line and, when something is
+ * left unallocated, its line; and whether they add up to the organisation total exactly.
+ */
+export function chargebackRows(data, currency) {
+  const { currencies } = data;
+  const line = (unit) => ({
+    id: unit.unitId,
+    name: unit.name,
+    kind: KINDS[unit.kind] || unit.kind,
+    people: unit.people,
+    ...Object.fromEntries(COLUMNS.map(([key]) => [key, amountIn(unit[key], currencies, currency)])),
+  });
+  const rows = data.units.map(line);
+  const noTeam = line(data.noTeam);
+  if (noTeam.people || cents(noTeam.total?.amount ?? "0") !== 0n) rows.push(noTeam);
+  const left = amountIn(data.unallocated, currencies, currency);
+  if (left && cents(left.amount) !== 0n) {
+    const zero = { amount: "0.00", currency };
+    rows.push({
+      id: "(unallocated)",
+      name: "Unallocated (not charged to a unit)",
+      kind: "—",
+      people: null,
+      allocated: zero,
+      shared: zero,
+      unallocated: left,
+      total: left,
+    });
+  }
+  const total = amountIn(data.organisationTotal, currencies, currency);
+  const sum = rows.reduce((acc, row) => acc + cents(row.total?.amount ?? "0"), 0n);
+  return { rows, total, addsUp: total ? sum === cents(total.amount) : rows.length === 0 };
+}
+
+export function chargebackView(view) {
+  const { ctx, container, signal } = view;
+  const { api } = ctx;
+  const known = knownToday();
+  const state = { month: known ? monthOf(known) : null, groupBy: "team", currency: null, data: null };
+
+  const monthInput = h("input", { type: "month", id: "chargeback-month", name: "month" });
+  if (known) {
+    monthInput.value = state.month;
+    monthInput.max = state.month;
+  }
+  const grouping = h(
+    "select",
+    { id: "chargeback-group", name: "groupBy" },
+    GROUPINGS.map(([value, label]) => h("option", { value }, label)),
+  );
+  const currencyPick = h("select", { id: "chargeback-currency", name: "currency" });
+  const currencyField = h(
+    "div",
+    { class: "field", hidden: true },
+    h("label", { for: "chargeback-currency" }, "Currency"),
+    currencyPick,
+  );
+  const controls = h(
+    "div",
+    { class: "month-picker" },
+    h("div", { class: "field" }, h("label", { for: "chargeback-month" }, "Month"), monthInput),
+    h("div", { class: "field" }, h("label", { for: "chargeback-group" }, "Group by"), grouping),
+    currencyField,
+  );
+  const note = h("p", { class: "muted", dataset: { testid: "chargeback-note" } });
+  const body = h("div", { class: "card-body", "aria-live": "polite" }, skeleton(6, "Loading the chargeback"));
+
+  function exporter(format, label, what) {
+    return jobButton({
+      label,
+      what,
+      idKey: "exportId",
+      testid: `export-chargeback-${format}`,
+      signal,
+      start: () => {
+        if (!state.data) throw new Error("Load a month first.");
+        return api.createExport({ kind: "chargeback", month: state.data.month, groupBy: state.groupBy, format });
+      },
+      get: (id) => api.exportJob(id),
+    });
+  }
+  const csv = exporter("csv", "Export CSV", "CSV export");
+  const pdf = exporter("pdf", "PDF statements", "PDF statements");
+
+  replace(
+    container,
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        {},
+        h("h1", {}, "Chargeback"),
+        h(
+          "p",
+          {},
+          "Each team's, department's or cost center's share of the month: its own costs, its share of shared " +
+            "resources and of what no one owns. The rows add up to the organisation's total.",
+        ),
+      ),
+      controls,
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "chargeback-title" },
+      h("div", { class: "card-head" }, h("h2", { id: "chargeback-title" }, "Units"), note),
+      body,
+      h("div", { class: "job-row" }, csv.element, pdf.element),
+    ),
+  );
+
+  function table(data) {
+    const { rows, total, addsUp } = chargebackRows(data, state.currency);
+    const cell = (value) => h("td", { class: "numeric", dataset: { amount: value ? value.amount : "" } }, money(value));
+    return h(
+      "div",
+      { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Chargeback" },
+      h(
+        "table",
+        { dataset: { testid: "chargeback-table", currency: state.currency, addsUp: String(addsUp) } },
+        h("caption", { class: "visually-hidden" }, `Chargeback for ${monthName(data.month)} in ${state.currency}`),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Unit"),
+            h("th", { scope: "col" }, "Kind"),
+            h("th", { scope: "col", class: "numeric" }, "People"),
+            COLUMNS.map(([, label]) => h("th", { scope: "col", class: "numeric" }, label)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          rows.map((row) =>
+            h(
+              "tr",
+              { dataset: { unit: row.id } },
+              h("th", { scope: "row" }, row.name),
+              h("td", {}, row.kind),
+              h("td", { class: "numeric" }, row.people === null ? "" : String(row.people)),
+              COLUMNS.map(([key]) => cell(row[key])),
+            ),
+          ),
+        ),
+        h(
+          "tfoot",
+          {},
+          h(
+            "tr",
+            { dataset: { unit: "total" } },
+            h("th", { scope: "row", colspan: "6" }, "Organisation total"),
+            cell(total),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function show() {
+    const data = state.data;
+    if (!data.currencies.length) {
+      replace(body, emptyState("No costs for this month.", `Nothing was billed in ${monthName(data.month)} yet.`));
+      note.textContent = "";
+      return;
+    }
+    if (!data.currencies.includes(state.currency)) state.currency = data.currencies[0];
+    replace(currencyPick, ...data.currencies.map((c) => h("option", { value: c, selected: c === state.currency }, c)));
+    currencyField.hidden = data.currencies.length < 2;
+    const rule =
+      data.rule === "proportional"
+        ? "Unallocated cost spread in proportion to each unit's total."
+        : "Unallocated cost kept on its own line.";
+    note.textContent = `${monthName(data.month)} · ${metricText(data.metric)} · ${rule} · ${
+      data.final ? "Final" : "Provisional: AWS may still revise this month"
+    }`;
+    replace(body, table(data));
+  }
+
+  async function load() {
+    replace(body, skeleton(6, "Loading the chargeback"));
+    try {
+      state.data = await api.chargeback({ month: state.month || undefined, groupBy: state.groupBy });
+      if (signal.aborted) return;
+      if (!state.month) {
+        state.month = state.data.month;
+        monthInput.value = state.month;
+        monthInput.max = state.month;
+      }
+      show();
+    } catch (error) {
+      if (signal.aborted) return;
+      replace(body, errorState(error, load, "the chargeback"));
+    }
+  }
+
+  monthInput.addEventListener("change", () => {
+    if (!monthInput.value) return;
+    state.month = monthInput.value;
+    load();
+  });
+  grouping.addEventListener("change", () => {
+    state.groupBy = grouping.value;
+    load();
+  });
+  currencyPick.addEventListener("change", () => {
+    state.currency = currencyPick.value;
+    show();
+  });
+  return load();
+}

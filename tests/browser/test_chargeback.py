@@ -1,0 +1,86 @@
+"""The chargeback screen (#/chargeback) in Chromium against the session's local stack (the demo
+organisation: engineering > payments, data; fiona is finance): for every grouping, the rows'
+totals add up to the organisation total to the cent, and the API's figures are the page's; the
+CSV export's rows add up too. A member sees neither the menu entry nor the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Api, Session
+from tests.browser.test_reports_screens import download, ready_link, show, signed_in
+
+
+def amounts(session: Session, selector: str) -> list[Decimal]:
+    cells = session.page.locator(selector)
+    return [Decimal(str(cells.nth(n).get_attribute("data-amount"))) for n in range(cells.count())]
+
+
+@pytest.mark.parametrize(("label", "group_by"), [
+    ("Team", "team"), ("Department", "department"), ("Cost center", "costCenter"),
+])  # fmt: skip
+def test_the_rows_add_up_to_the_organisation_total(
+    open_page: Any, api: Api, label: str, group_by: str
+) -> None:
+    session = signed_in(open_page, "fiona")
+    show(session, "#/chargeback")
+    page = session.page
+    assert page.locator("nav a[data-route=chargeback]").count() == 1
+    page.select_option("#chargeback-group", label=label)
+    session.wait_idle()
+    table = page.locator("[data-testid=chargeback-table]")
+    table.wait_for()
+    # The last column of each row is its total; the foot holds the organisation's.
+    rows = amounts(session, "[data-testid=chargeback-table] tbody tr td:last-child")
+    (total,) = amounts(session, "[data-testid=chargeback-table] tfoot td:last-child")
+    assert rows and sum(rows, Decimal(0)) == total
+    assert table.get_attribute("data-adds-up") == "true"
+    # Allocated + shared + unallocated = total, on every row.
+    for n in range(page.locator("[data-testid=chargeback-table] tbody tr").count()):
+        row = amounts(
+            session, f"[data-testid=chargeback-table] tbody tr >> nth={n} >> td[data-amount]"
+        )
+        assert row[0] + row[1] + row[2] == row[3]
+    # The page shows the API's answer.
+    currency = str(table.get_attribute("data-currency"))
+    month = page.input_value("#chargeback-month")
+    body = api.get("fiona", f"/billing/organisation/chargeback?month={month}&groupBy={group_by}")
+    index = body["currencies"].index(currency)
+    assert Decimal(body["organisationTotal"][index]["amount"]) == total
+    assert [u["unitId"] for u in body["units"]] == [
+        str(
+            page.locator("[data-testid=chargeback-table] tbody tr")
+            .nth(n)
+            .get_attribute("data-unit")
+        )
+        for n in range(len(body["units"]))
+    ]
+
+
+def test_the_csv_export_adds_up(open_page: Any) -> None:
+    session = signed_in(open_page, "fiona")
+    show(session, "#/chargeback")
+    session.page.locator("[data-testid=chargeback-table]").wait_for()
+    session.page.click("[data-testid=export-chargeback-csv]")
+    text = download(ready_link(session, "export-chargeback-csv")).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    blank = lines.index([])
+    header, body = lines[blank + 1], lines[blank + 2 :]
+    rows = [dict(zip(header, row, strict=True)) for row in body]
+    for total in (r for r in rows if r["unit_id"] == "TOTAL"):
+        mine = [r for r in rows if r["currency"] == total["currency"] and r["unit_id"] != "TOTAL"]
+        assert sum((Decimal(r["total"]) for r in mine), Decimal(0)) == Decimal(total["total"])
+
+
+def test_a_member_has_no_chargeback(open_page: Any) -> None:
+    session = signed_in(open_page, "alice")
+    show(session, "#/chargeback")
+    page = session.page
+    assert page.locator("nav a[data-route=chargeback]").count() == 0
+    assert page.locator("[data-testid=not-allowed]").count() == 1
+    assert page.locator("[data-testid=chargeback-table]").count() == 0
