@@ -145,7 +145,9 @@ Day = Annotated[date, BeforeValidator(_iso_day_text)]
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 class _MoneyRejectsBool(ApiModel):
@@ -244,7 +246,7 @@ class BudgetUpdateIn(_MoneyRejectsBool):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
 class Money(Out):
