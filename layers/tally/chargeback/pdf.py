@@ -23,6 +23,7 @@ from tally.invoices.pdf import (
     _covered,
     _watermark,
     invoice_templates_dir,
+    letterhead,
     load_layout,
     period_label,
 )
@@ -150,23 +151,7 @@ def _page(
     pdf: FPDF, report: Chargeback, unit: ChargebackUnit, org: InvoiceOrg, layout: Layout
 ) -> None:
     text, muted = layout.colour("text"), layout.colour("muted")
-    top = pdf.get_y()
-    if org.logo is not None:
-        pdf.image(str(org.logo), x=pdf.l_margin, y=top, h=layout.raw["logo_height"])
-        pdf.set_y(top + layout.raw["logo_height"] + 2)
-    pdf.set_font(REGULAR, "B", layout.size("org"))
-    pdf.set_text_color(*layout.colour("accent"))
-    pdf.cell(0, 7, org.name, new_x="LMARGIN", new_y="NEXT")
-    after_org = pdf.get_y()
-    pdf.set_xy(pdf.l_margin, top)
-    pdf.set_font(REGULAR, "B", layout.size("title"))
-    pdf.set_text_color(*text)
-    pdf.cell(0, 10, LABELS["title"], align="R", new_x="LMARGIN", new_y="NEXT")
-    if not report.final:
-        pdf.set_font(REGULAR, "B", layout.size("body"))
-        pdf.set_text_color(*layout.colour("provisional"))
-        pdf.cell(0, 5, layout.label("provisional_mark"), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(max(after_org, pdf.get_y()) + 4)
+    letterhead(pdf, org, layout, title=LABELS["title"], provisional=not report.final)
 
     metric = "metric_effective" if report.metric is Metric.EFFECTIVE else "metric_billed"
     facts = [

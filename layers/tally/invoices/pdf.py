@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tally.email.formatting import format_money
-from tally.invoices.model import CurrencySection, Invoice, InvoiceLine
+from tally.invoices.model import CurrencySection, Invoice, InvoiceLine, InvoiceOrg
 from tally.models import Metric
 from tally.settings import ConfigurationError
 
@@ -182,9 +182,12 @@ def _watermark(pdf: FPDF, layout: Layout) -> None:
             pdf.text(x - width / 2, y + layout.size("watermark") * 0.35 / 2, text)
 
 
-def _heading(pdf: FPDF, invoice: Invoice, layout: Layout) -> None:
-    org, subject = invoice.org, invoice.subject
-    text, muted = layout.colour("text"), layout.colour("muted")
+def letterhead(
+    pdf: FPDF, org: InvoiceOrg, layout: Layout, *, title: str, provisional: bool
+) -> None:
+    """The organisation (logo, name) on the left, the document's title (and the PROVISIONAL
+    mark) right-aligned at the top: every Tally PDF opens with it (invoices, chargeback
+    statements)."""
     top = pdf.get_y()
     if org.logo is not None:
         pdf.image(str(org.logo), x=pdf.l_margin, y=top, h=layout.raw["logo_height"])
@@ -192,17 +195,24 @@ def _heading(pdf: FPDF, invoice: Invoice, layout: Layout) -> None:
     pdf.set_font(REGULAR, "B", layout.size("org"))
     pdf.set_text_color(*layout.colour("accent"))
     pdf.cell(0, 7, org.name, new_x="LMARGIN", new_y="NEXT")
-    # The title block, right-aligned at the top.
     after_org = pdf.get_y()
     pdf.set_xy(pdf.l_margin, top)
     pdf.set_font(REGULAR, "B", layout.size("title"))
-    pdf.set_text_color(*text)
-    pdf.cell(0, 10, layout.label("title"), align="R", new_x="LMARGIN", new_y="NEXT")
-    if invoice.provisional:
+    pdf.set_text_color(*layout.colour("text"))
+    pdf.cell(0, 10, title, align="R", new_x="LMARGIN", new_y="NEXT")
+    if provisional:
         pdf.set_font(REGULAR, "B", layout.size("body"))
         pdf.set_text_color(*layout.colour("provisional"))
         pdf.cell(0, 5, layout.label("provisional_mark"), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(after_org, pdf.get_y()) + 4)
+
+
+def _heading(pdf: FPDF, invoice: Invoice, layout: Layout) -> None:
+    subject = invoice.subject
+    text, muted = layout.colour("text"), layout.colour("muted")
+    letterhead(
+        pdf, invoice.org, layout, title=layout.label("title"), provisional=invoice.provisional
+    )
 
     metric = "metric_effective" if invoice.metric is Metric.EFFECTIVE else "metric_billed"
     period = f"{invoice.period_start.day} \N{EN DASH} {_day(invoice.period_end)}"
