@@ -94,6 +94,14 @@ def create_role(view: View, role: RoleInput, *, clock: Clock = utc_now) -> RoleD
     )
 
 
+def _to_change(snapshot: OrgSnapshot, role_id: str, expected_version: int | None) -> RoleDef:
+    """The custom role a change or deletion applies to, as the caller last read it (If-Match)."""
+    current = _custom(snapshot.roles.get(role_id), role_id)
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict("the role was changed by someone else; reload and retry")
+    return current
+
+
 def update_role(
     view: View,
     role_id: str,
@@ -107,9 +115,7 @@ def update_role(
     caller, store = view.caller, view.stores.access
     require(caller, "roles:write", Target.org())
     snapshot = store.snapshot()
-    current = _custom(snapshot.roles.get(role_id), role_id)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict("the role was changed by someone else; reload and retry")
+    current = _to_change(snapshot, role_id, expected_version)
     now = clock()
     changed = RoleDef(
         role_id,
@@ -145,9 +151,7 @@ def delete_role(
     caller, store = view.caller, view.stores.access
     require(caller, "roles:write", Target.org())
     snapshot = store.snapshot()
-    current = _custom(snapshot.roles.get(role_id), role_id)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict("the role was changed by someone else; reload and retry")
+    current = _to_change(snapshot, role_id, expected_version)
     store.delete_role(
         current,
         snapshot=snapshot,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from tally.access import allows, authorizer_of, require
 from tally.authz import Target
@@ -25,6 +26,9 @@ from tally.org.model import Grant, OrgSnapshot, ScopeKind, Team, TeamKind, team_
 from tally.org.snapshots import with_team
 from tally.users import UserSource
 from tally.view import View
+
+if TYPE_CHECKING:
+    from tally.store.access import AccessStore
 
 NO_SUCH_TEAM = "no such team"
 COST_CENTER_MAX = 64
@@ -146,6 +150,16 @@ def create_team(
     )
 
 
+def _to_change(store: AccessStore, team_id: str, expected_version: int | None) -> Team:
+    """The team a change or deletion applies to, as the caller last read it (If-Match)."""
+    current = store.get_team(team_id)
+    if current is None:
+        raise NotFound(NO_SUCH_TEAM)
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict("the team was changed by someone else; reload and retry")
+    return current
+
+
 def update_team(
     view: View,
     team_id: str,
@@ -158,11 +172,7 @@ def update_team(
     """Replace a team's name, kind, parent, cost center, members, managers and roles."""
     caller, store = view.caller, view.stores.access
     require(caller, "teams:write", Target.team(team_id))
-    current = store.get_team(team_id)
-    if current is None:
-        raise NotFound(NO_SUCH_TEAM)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict("the team was changed by someone else; reload and retry")
+    current = _to_change(store, team_id, expected_version)
     snapshot = store.snapshot()
     now = clock()
     draft = replace(
@@ -212,11 +222,7 @@ def delete_team(
     """Delete a team without teams under it (409 otherwise); its people leave it."""
     caller, store = view.caller, view.stores.access
     require(caller, "teams:write", Target.team(team_id))
-    current = store.get_team(team_id)
-    if current is None:
-        raise NotFound(NO_SUCH_TEAM)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict("the team was changed by someone else; reload and retry")
+    current = _to_change(store, team_id, expected_version)
     snapshot = store.snapshot()
     if snapshot.descendants(team_id):
         raise Conflict("teams sit under this one: move or delete them first")
