@@ -8,16 +8,26 @@ Python 3.14 layer builds the same way on an x86 laptop with Python 3.11.
 Two layers are built so: ``SHARED_LAYER`` (the ``tally`` package, ``requirements.txt``, the
 email templates, the invoice layout and the Cedar policies, on every function) and ``INGEST_LAYER``
 (``requirements-ingest.txt``: pyarrow for Parquet FOCUS exports, too big for the functions
-that do not read them).
+that do not read them). The functions' own code (``functions/``) is bundled here too.
+
+Lambda mounts layers at ``/opt`` and the code at ``/var/task`` read-only, so Python cannot cache
+the bytecode it compiles there: without ``.pyc`` files in the bundles, every cold start compiles
+pydantic, Powertools, ``tally`` and ``api`` from source (``import api.handler``: about 1,300 ms
+against 350 ms with bytecode). Bytecode is valid for one Python minor version only, so it is
+compiled by an interpreter of the runtime's version (``find_lambda_python``) when this machine
+has one; without one the bundles carry sources only, as before.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +59,14 @@ RUNTIME_PROVIDED = frozenset(
 # Console scripts and man pages of dependencies: nothing in Lambda runs them.
 UNUSED_DIRS = ("bin", "share")
 SKIPPED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
+# Left out of the functions' bundle besides caches: tests and notes run nowhere in Lambda.
+FUNCTIONS_SKIPPED = (*SKIPPED_NAMES, "tests", "*.md")
+
+# The interpreter that compiles the bundles, when it is not ``python3.14`` on PATH.
+LAMBDA_PYTHON_ENV = "TALLY_LAMBDA_PYTHON"
+# Where Lambda puts each bundle: the paths tracebacks name (compileall's ``-d``).
+LAYER_SITE_ON_LAMBDA = "/opt/python"
+FUNCTIONS_ON_LAMBDA = "/var/task"
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,10 @@ class LayerSpec:
     requirements: Path
     package: Path | None = None
     folders: tuple[tuple[str, Path], ...] = ()
+    # Globs under python/ that pip installs and nothing in Lambda reads; deleted after it.
+    unused: tuple[str, ...] = ()
+    # Top-level packages left as sources: no bytecode for them (see SHARED_LAYER).
+    source_only: tuple[str, ...] = ()
 
 
 # The email templates at /opt/templates/email: where tally.email.render looks from
@@ -68,6 +90,11 @@ class LayerSpec:
 # layout and its fonts (about 9 MB) at /opt/templates/invoice, where tally.invoices.pdf looks.
 # The Cedar schema, base policies and role catalog at /opt/policies, where
 # tally.authz.permissions looks.
+# Bytecode: the ingest function carries this layer and pyarrow's, within Lambda's limit for a
+# function's code and all its layers (250 MB unzipped, 262,144,000 bytes) by under 3 MB before
+# any; bytecode for all of this layer adds about 17 MB. fpdf, fontTools and Pillow (8 MB of it)
+# are imported only while the reports function draws a PDF, never on a request's or an alert's
+# path: they stay sources.
 SHARED_LAYER = LayerSpec(
     requirements=REQUIREMENTS,
     package=PACKAGE_DIR,
@@ -76,8 +103,97 @@ SHARED_LAYER = LayerSpec(
         ("templates/invoice", INVOICE_TEMPLATES_DIR),
         ("policies", POLICIES_DIR),
     ),
+    source_only=("fpdf", "fontTools", "PIL"),
 )
-INGEST_LAYER = LayerSpec(requirements=INGEST_REQUIREMENTS)
+# pyarrow's C++ headers and sources, Cython sources and test suite (10 MB) serve builds of
+# extensions and pyarrow's own tests: the room the shared layer's bytecode needs.
+INGEST_LAYER = LayerSpec(
+    requirements=INGEST_REQUIREMENTS,
+    unused=(
+        "pyarrow/include", "pyarrow/includes", "pyarrow/src", "pyarrow/tests",
+        "pyarrow/conftest.py", "pyarrow/**/*.pyx", "pyarrow/**/*.pxd", "pyarrow/**/*.pxi",
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LambdaPython:
+    """An interpreter of the runtime's Python version (``PYTHON_VERSION``), which compiles
+    the bundles. ``magic`` is its bytecode format (``importlib.util.MAGIC_NUMBER``)."""
+
+    executable: str
+    magic: str
+
+
+_PROBE = (
+    "import importlib.util, sys; "
+    "print('%d.%d' % sys.version_info[:2], importlib.util.MAGIC_NUMBER.hex())"
+)
+
+
+def find_lambda_python() -> LambdaPython | None:
+    """``$TALLY_LAMBDA_PYTHON``, else ``python3.14`` on PATH, else None (no bytecode).
+
+    An interpreter of another version is refused rather than skipped: its bytecode would be
+    ignored by the runtime, and one set on purpose should not be dropped in silence.
+    """
+    configured = os.environ.get(LAMBDA_PYTHON_ENV, "")
+    candidate = configured or shutil.which(f"python{PYTHON_VERSION}")
+    if not candidate:
+        return None
+    executable = shutil.which(candidate)
+    if executable is None:
+        raise RuntimeError(f"{LAMBDA_PYTHON_ENV}={configured} is not an executable")
+    # The interpreter is the one the developer named; its arguments are fixed.
+    probe = subprocess.run(  # noqa: S603
+        [executable, "-I", "-c", _PROBE], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        raise RuntimeError(f"{executable} could not be run to compile the bundles:\n{probe.stderr}")
+    version, magic = probe.stdout.split()
+    if version != PYTHON_VERSION:
+        raise RuntimeError(
+            f"{executable} is Python {version}, the Lambda runtime is Python {PYTHON_VERSION}: "
+            f"bytecode is version-specific. Point {LAMBDA_PYTHON_ENV} at a Python "
+            f"{PYTHON_VERSION} interpreter, or unset it to bundle sources only."
+        )
+    return LambdaPython(executable=executable, magic=magic)
+
+
+def compile_bytecode(
+    python: LambdaPython, directory: Path, *, runtime_path: str, skip: Iterable[str] = ()
+) -> None:
+    """Write ``__pycache__/*.cpython-XY.pyc`` for every module under ``directory``.
+
+    ``unchecked-hash`` pycs: the asset zip does not keep modification times, so timestamp
+    pycs would be judged stale and ignored; the bundle is never edited in place, so checking
+    a source hash on every import would be wasted work. ``runtime_path`` is where Lambda puts
+    ``directory``, the path tracebacks name. ``skip``: top-level names left as sources.
+    """
+    command = [
+        python.executable, "-I", "-m", "compileall", "-q", "-j", "0",
+        "--invalidation-mode", "unchecked-hash", "-d", runtime_path,
+    ]  # fmt: skip
+    if skip:
+        names = "|".join(re.escape(name) for name in sorted(skip))
+        command += ["-x", f"^{re.escape(str(directory))}/({names})(/|\\.py$)"]
+    # Fixed arguments and a folder this module built.
+    result = subprocess.run(  # noqa: S603
+        [*command, str(directory)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{python.executable} could not compile {directory} to bytecode:\n"
+            f"{result.stdout}{result.stderr}"
+        )
+
+
+def _bytecode_marker(python: LambdaPython | None) -> bytes:
+    """What the asset hashes learn of the bytecode: none, or its version and format. The
+    interpreter's path is left out, so every machine with a 3.14 gets the same hash."""
+    if python is None:
+        return b"sources only"
+    return f"bytecode {PYTHON_VERSION} {python.magic} unchecked-hash".encode()
 
 
 def pip_options() -> list[str]:
@@ -101,16 +217,19 @@ def pip_command(target: Path, requirements: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def layer_asset_hash(spec: LayerSpec) -> str:
+def layer_asset_hash(spec: LayerSpec, python: LambdaPython | None = None) -> str:
     """Hash of everything that decides the layer's content.
 
     The asset's source folder is ``layers/``, but the requirements file and the pip options
     live outside it; without them in the hash a dependency bump would not produce a new layer.
     Paths are hashed relative to the repository, so every checkout gets the same hash.
+    ``python``: the interpreter that compiles the layer, if any.
     """
     digest = hashlib.sha256()
     digest.update(Path(__file__).read_bytes())  # how the layer is built is part of the layer
+    digest.update(_bytecode_marker(python))
     digest.update(" ".join(pip_options()).encode())
+    digest.update(repr((spec.unused, spec.source_only)).encode())
     digest.update(spec.requirements.read_bytes())
     if spec.package is not None:
         for path in _package_files(spec.package):
@@ -123,10 +242,24 @@ def layer_asset_hash(spec: LayerSpec) -> str:
     return digest.hexdigest()
 
 
-def _package_files(directory: Path) -> Iterable[Path]:
+def functions_asset_hash(python: LambdaPython | None = None, source: Path = FUNCTIONS_DIR) -> str:
+    """Hash of the functions' bundle: its files (as ``build_functions`` copies them), how it
+    is built and whether it holds bytecode."""
+    digest = hashlib.sha256()
+    digest.update(Path(__file__).read_bytes())
+    digest.update(_bytecode_marker(python))
+    for path in _package_files(source, FUNCTIONS_SKIPPED):
+        digest.update(str(path.relative_to(source)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _package_files(directory: Path, skipped: Iterable[str] = SKIPPED_NAMES) -> Iterable[Path]:
+    """The files ``shutil.copytree`` copies with ``ignore_patterns(*skipped)``."""
+    patterns = tuple(skipped)
     for path in sorted(directory.rglob("*")):
-        skipped = "__pycache__" in path.parts or any(path.match(p) for p in SKIPPED_NAMES)
-        if path.is_file() and not skipped:
+        parts = path.relative_to(directory).parts
+        if path.is_file() and not any(fnmatch.fnmatch(p, g) for p in parts for g in patterns):
             yield path
 
 
@@ -156,7 +289,9 @@ def remove_runtime_provided(site: Path) -> list[str]:
     return removed
 
 
-def build_layer(output_dir: Path, spec: LayerSpec) -> None:
+def build_layer(output_dir: Path, spec: LayerSpec, python: LambdaPython | None = None) -> None:
+    """pip's install of ``spec`` for Lambda, then its package and folders; compiled by
+    ``python`` when given."""
     site = output_dir / "python"
     site.mkdir(parents=True, exist_ok=True)
     # The command is built from fixed arguments and repository paths, never from input.
@@ -170,21 +305,40 @@ def build_layer(output_dir: Path, spec: LayerSpec) -> None:
     remove_runtime_provided(site)
     for name in UNUSED_DIRS:
         shutil.rmtree(site / name, ignore_errors=True)
+    for pattern in spec.unused:
+        for path in sorted(site.glob(pattern), reverse=True):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
     if spec.package is not None:
         shutil.copytree(
             spec.package, site / spec.package.name, ignore=shutil.ignore_patterns(*SKIPPED_NAMES)
         )
     for target, folder in spec.folders:
         shutil.copytree(folder, output_dir / target, ignore=shutil.ignore_patterns(*SKIPPED_NAMES))
+    if python is not None:
+        compile_bytecode(python, site, runtime_path=LAYER_SITE_ON_LAMBDA, skip=spec.source_only)
+
+
+def build_functions(
+    output_dir: Path, python: LambdaPython | None = None, source: Path = FUNCTIONS_DIR
+) -> None:
+    """The functions' code as Lambda runs it from /var/task; compiled by ``python`` if given."""
+    shutil.copytree(
+        source, output_dir, ignore=shutil.ignore_patterns(*FUNCTIONS_SKIPPED), dirs_exist_ok=True
+    )
+    if python is not None:
+        compile_bytecode(python, output_dir, runtime_path=FUNCTIONS_ON_LAMBDA)
 
 
 @jsii.implements(ILocalBundling)
-class LocalLayerBundling:
-    """CDK's local bundling hook: build the layer here and tell CDK not to try Docker."""
+class LocalBundling:
+    """CDK's local bundling hook: ``build(output_dir)`` here and tell CDK not to try Docker."""
 
-    def __init__(self, spec: LayerSpec) -> None:
-        self._spec = spec
+    def __init__(self, build: Callable[[Path], None]) -> None:
+        self._build = build
 
     def try_bundle(self, output_dir: str, *_args: Any, **_options: Any) -> bool:
-        build_layer(Path(output_dir), self._spec)
+        self._build(Path(output_dir))
         return True

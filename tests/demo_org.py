@@ -12,6 +12,7 @@ from tally.allocation import OwnerTagRule
 from tally.identity import Role
 from tally.ingest import IngestResult, run_source
 from tally.models import Assignment, AuditEntry, UserProfile
+from tally.org.model import team_owner
 from tally.sources.focus import FocusSource
 from tally.store import Stores, memory_stores
 
@@ -20,13 +21,16 @@ ARNS = {p.name: f"arn:aws:{p.kind}:us-east-1:123456789012:{p.kind}/{p.name}" for
 
 
 def demo_stores(*, since: date) -> Stores:
-    """Users (their user id is their name) and the plan's assignments, in force from ``since``."""
+    """Users (their user id is their name) and the plan's assignments, in force from ``since``:
+    to people, and to a team for the resources a team holds (the payments team's ledger
+    bucket), as the local stack's demo assigns them."""
     stores = memory_stores()
     at = datetime.combine(since, time(), tzinfo=UTC)
     for name in USERS:
         stores.users.put(UserProfile(name, name, None, Role.USER))
     for item in PLAN:
-        for user, share in item.assigned:
+        owners = [*item.assigned, *([(team_owner(item.team), "100")] if item.team else [])]
+        for user, share in owners:
             assignment = Assignment(
                 f"{item.name}-{user}",
                 user,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from api import schemas as s
 from tally.money import format_amount
-from tally.org.model import team_of_owner
+from tally.org.model import cost_center_of_owner, team_of_owner
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
     from collections.abc import Mapping
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
     from tally.chargeback import Chargeback, ChargebackUnit
     from tally.forecast import Forecast
     from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
-    from tally.org.costs import TeamSummary
+    from tally.org.costs import CostCenterSummary, TeamSummary
     from tally.preferences import UserPreferences
     from tally.recommendations import RecommendationList
     from tally.reports import (
@@ -78,6 +78,7 @@ def budget_out(b: Budget) -> s.BudgetOut:
         budget_id=b.budget_id,
         user_id=b.user_id,
         team_id=team_of_owner(b.user_id),
+        cost_center=cost_center_of_owner(b.user_id),
         monthly_limit=money(b.monthly_limit, b.currency),
         alert_threshold=b.alert_threshold,
         currency=b.currency,
@@ -500,6 +501,24 @@ def team_summary_out(t: TeamSummary) -> s.TeamSummaryOut:
         ],
         team_resources=money(t.team_resources, currency),
         resources=[assignment_out(a) for a in t.resources],
+    )
+
+
+def cost_center_summary_out(c: CostCenterSummary) -> s.CostCenterSummaryOut:
+    base = summary_out(c.summary)
+    currency = c.summary.currency
+    return s.CostCenterSummaryOut(
+        **base.model_dump(),
+        cost_center=c.scope.code,
+        name=c.scope.name,
+        teams=[s.CostCenterTeamOut(team_id=t.team_id, name=t.name) for t in c.scope.teams],
+        members=[
+            s.TeamMemberCostOut(
+                user_id=m.user_id, username=m.username, amount=money(m.amount, currency)
+            )
+            for m in c.members
+        ],
+        team_resources=money(c.team_resources, currency),
     )
 
 

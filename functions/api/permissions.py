@@ -79,6 +79,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # A team's budget and figures (its people once each, and its own resources).
     ("GET", "/api/billing/budgets/team/{teamId}"): Rule("budgets:read", On.TEAM_IN_PATH),
     ("GET", "/api/billing/team/{teamId}/summary"): Rule("costs:read", On.TEAM_IN_PATH),
+    # A cost center's: it spans teams (those that name it), so it is the organisation's.
+    ("GET", "/api/billing/budgets/cost-center/{costCenter}"): Rule("budgets:read", On.ORG),
+    ("GET", "/api/billing/cost-center/{costCenter}/summary"): Rule("costs:read", On.ORG),
     # A user's figures.
     ("GET", "/api/billing/user/{userId}/costs"): Rule("costs:read", On.USER_IN_PATH),
     ("GET", "/api/billing/user/{userId}/cost-lines"): Rule("costs:read", On.USER_IN_PATH),

@@ -12,6 +12,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import (
@@ -81,6 +82,10 @@ def _cost_center(value: str) -> str:
     return value
 
 
+def _percent_decoded(value: object) -> object:
+    return unquote(value) if isinstance(value, str) else value
+
+
 def _currency(value: str) -> str:
     problem = identifiers.currency_problem(value)
     if problem:
@@ -110,6 +115,10 @@ CostCenter = Annotated[
     StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=r"^[\w .:/+-]+$"),
     AfterValidator(_cost_center),
 ]
+# A cost center in a URL path: API Gateway (REST) passes the path still percent-encoded, so
+# a code with a space or a plus ("RD 7", "EU+3") arrives as "RD%207"; decoded, then
+# checked as in a body.
+CostCenterInPath = Annotated[CostCenter, BeforeValidator(_percent_decoded)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
 # Free text a user types to search or filter: no control or invisible characters.
 SearchText = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_plain)]
@@ -205,6 +214,12 @@ class BudgetIn(_MoneyRejectsBool):
         description="instead of userId: the team (or department) whose budget it is, judged "
         "on the team's costs (its people once each, and its own resources)",
     )
+    cost_center: CostCenter | None = Field(
+        default=None,
+        description="instead of userId: the cost center whose budget it is, judged on the "
+        "costs of the teams that name it (their people once each, and their own resources); "
+        "budgets:write at the organisation",
+    )
     monthly_limit: MoneyIn
     alert_threshold: Threshold = 80
     currency: Currency = "USD"
@@ -217,8 +232,8 @@ class BudgetIn(_MoneyRejectsBool):
 
     @model_validator(mode="after")
     def _one_subject(self) -> BudgetIn:
-        if (self.user_id is None) == (self.team_id is None):
-            raise ValueError("give exactly one of userId and teamId")
+        if sum(x is not None for x in (self.user_id, self.team_id, self.cost_center)) != 1:
+            raise ValueError("give exactly one of userId, teamId and costCenter")
         return self
 
 
@@ -304,8 +319,14 @@ class BudgetOut(Out):
     """The current terms, and the history of every change, oldest first."""
 
     budget_id: str
-    user_id: str = Field(description='the subject: a user id, or "team:<teamId>" for a team')
+    user_id: str = Field(
+        description='the subject: a user id, "team:<teamId>" for a team or '
+        '"costcenter:<costCenter>" for a cost center'
+    )
     team_id: str | None = Field(default=None, description="the budget's team; null for a user")
+    cost_center: str | None = Field(
+        default=None, description="the budget's cost center; null for a user or a team"
+    )
     monthly_limit: Money
     alert_threshold: int
     currency: str
@@ -1179,6 +1200,27 @@ class TeamSummaryOut(SummaryOut):
         description="the resources assigned to this team itself, not ended (at most 100; "
         "those of the teams under it are on their own summaries)"
     )
+
+
+class CostCenterTeamOut(Out):
+    team_id: str
+    name: str
+
+
+class CostCenterSummaryOut(SummaryOut):
+    """The user summary's figures for a cost center (``userId`` is
+    ``costcenter:<costCenter>``), judged by its budget, with whose costs they are."""
+
+    cost_center: str
+    name: str = Field(description='how messages name it: "Cost center <costCenter>"')
+    teams: list[CostCenterTeamOut] = Field(
+        description="the teams that name this cost center (not the teams under them), by id"
+    )
+    members: list[TeamMemberCostOut] = Field(
+        description="every person of those teams, once each, highest amount first; their "
+        "amounts plus teamResources make the total"
+    )
+    team_resources: Money = Field(description="the resources assigned to those teams themselves")
 
 
 # --- roles, teams, people's roles, effective access, the audit log (issue 13, H2) -----------

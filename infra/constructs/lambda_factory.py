@@ -1,13 +1,14 @@
 """What every Tally function shares, written once: runtime, architecture, logging, tracing,
-the dependencies layer, the shared environment and one role per function; and how any
-dependencies layer is built (``dependencies_layer``)."""
+the dependencies layer, the code, the shared environment and one role per function; and how
+any dependencies layer is built (``dependencies_layer``). Layers and code carry bytecode when
+this machine has a Python of the runtime's version (infra/bundling.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy
+from aws_cdk import Annotations, AssetHashType, BundlingOptions, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,17 +18,25 @@ from constructs import Construct
 from infra import nag
 from infra.bundling import (
     FUNCTIONS_DIR,
+    LAMBDA_PYTHON_ENV,
     LAYERS_DIR,
+    PYTHON_VERSION,
     SHARED_LAYER,
-    SKIPPED_NAMES,
+    LambdaPython,
     LayerSpec,
-    LocalLayerBundling,
+    LocalBundling,
+    build_functions,
+    build_layer,
+    find_lambda_python,
+    functions_asset_hash,
     layer_asset_hash,
 )
 
 # The newest Python runtime aws-cdk-lib knows; AwsSolutions-L1 accepts nothing older.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# The id of the stack's warning when the bundles go without bytecode.
+NO_BYTECODE_WARNING = "tally:bundles-without-bytecode"
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,12 @@ class FunctionRuntime(Construct):
             description="Tally: the tally package and its third-party dependencies (no boto3)",
         )
         self._environment = dict(environment)
+        python = bytecode_compiler(self)
         self._code = lambda_.Code.from_asset(
-            str(FUNCTIONS_DIR), exclude=[*SKIPPED_NAMES, "**/tests", "**/*.md"]
+            str(FUNCTIONS_DIR),
+            asset_hash_type=AssetHashType.CUSTOM,
+            asset_hash=functions_asset_hash(python),
+            bundling=_local_only(LocalBundling(lambda out: build_functions(out, python))),
         )
 
     def new_function(
@@ -136,6 +149,7 @@ def dependencies_layer(
     scope: Construct, construct_id: str, *, spec: LayerSpec, description: str
 ) -> lambda_.LayerVersion:
     """A layer for the functions' runtime and architecture, built here by pip from ``spec``."""
+    python = bytecode_compiler(scope)
     return lambda_.LayerVersion(
         scope,
         construct_id,
@@ -147,16 +161,35 @@ def dependencies_layer(
             # hash from the spec.
             str(LAYERS_DIR),
             asset_hash_type=AssetHashType.CUSTOM,
-            asset_hash=layer_asset_hash(spec),
-            bundling=BundlingOptions(
-                image=RUNTIME.bundling_image,
-                local=LocalLayerBundling(spec),
-                # Only reached if local bundling is bypassed: say so instead of building a
-                # layer that would silently lack its requirements (they are outside layers/).
-                command=["bash", "-c", "echo 'Tally bundles its layers locally' >&2; exit 1"],
-            ),
+            asset_hash=layer_asset_hash(spec, python),
+            bundling=_local_only(LocalBundling(lambda out: build_layer(out, spec, python))),
         ),
     )
+
+
+def _local_only(local: LocalBundling) -> BundlingOptions:
+    return BundlingOptions(
+        image=RUNTIME.bundling_image,
+        local=local,
+        # Only reached if local bundling is bypassed: say so instead of building a bundle that
+        # would silently lack its requirements (they are outside layers/) or its bytecode.
+        command=["bash", "-c", "echo 'Tally bundles its code and layers locally' >&2; exit 1"],
+    )
+
+
+def bytecode_compiler(scope: Construct) -> LambdaPython | None:
+    """The interpreter that compiles the bundles, or None and one warning on the stack (CDK
+    keeps an identical annotation once, however many bundles ask)."""
+    python = find_lambda_python()
+    if python is None:
+        Annotations.of(Stack.of(scope)).add_warning_v2(
+            NO_BYTECODE_WARNING,
+            f"The Lambda bundles carry no bytecode: no Python {PYTHON_VERSION} was found, so "
+            "every cold start compiles the dependencies and Tally's code from source (about a "
+            f"second on the API). Install Python {PYTHON_VERSION} (python{PYTHON_VERSION} on "
+            f"PATH) or set {LAMBDA_PYTHON_ENV} to one, then deploy again (docs/deploy.md).",
+        )
+    return python
 
 
 _RETENTION = {

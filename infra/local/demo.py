@@ -16,9 +16,10 @@ by the same budget, shows the three levels.
 
 The organisation (``TEAMS``, ``ROLES``): the department "engineering" with the team "payments"
 under it (alice and bob, managed by dave, cost center CC-100), which also owns a resource of
-its own and has a team budget sized like alice's (warning); the team "data" (dave, managed by
-carol, CC-200); fiona (finance at the organisation) and audrey (auditor). Everyone else gets
-their roles from the access migration the stack runs after the seed, as a deploy does.
+its own and has a team budget sized like alice's (warning), and CC-100 a cost center budget
+it is over; the team "data" (dave, managed by carol, CC-200, no budget); fiona (finance at
+the organisation) and audrey (auditor). Everyone else gets their roles from the access
+migration the stack runs after the seed, as a deploy does.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ TEAMS = (
 ROLES = {"fiona": (("finance", "org"),), "audrey": (("auditor", "org"),)}
 # Team budgets, like the users': where the team's spend sits against it (warning).
 TEAM_BUDGET_LEVELS = {"payments": Decimal("0.85")}
+# Cost center budgets, the same way (CC-100 over; CC-200 has none, to be set on the chargeback).
+COST_CENTER_BUDGET_LEVELS = {"CC-100": Decimal("1.25")}
 # AWS delivers a day's costs a day or two later: before this day of the month, the new month
 # has too little to size a budget from.
 FIRST_SIZING_DAY = 3
@@ -439,7 +442,7 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     from tally.clock import utc_now, utc_today
     from tally.identity import Caller
     from tally.models import Metric
-    from tally.org.costs import team_summary
+    from tally.org.costs import cost_center_summary, team_summary
     from tally.reports import month_summary
     from tally.resources import AwsResourceCatalog
     from tally.settings import get_settings
@@ -515,8 +518,8 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                 effective_from=month_of(history_start),
             ),
         )
-    for team_id, level in TEAM_BUDGET_LEVELS.items():
-        spent = team_summary(view(sizing_day), team_id).summary.total
+
+    def group_budget(spent: Decimal, level: Decimal, **subject: str) -> None:
         budgets.create_budget(
             view(today),
             budgets.BudgetRequest(
@@ -524,9 +527,15 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
                 budget_limit(spent, level),
                 budgets.DEFAULT_THRESHOLD,
                 effective_from=month_of(history_start),
-                team_id=team_id,
+                **subject,
             ),
         )
+
+    for team_id, level in TEAM_BUDGET_LEVELS.items():
+        group_budget(team_summary(view(sizing_day), team_id).summary.total, level, team_id=team_id)
+    for code, level in COST_CENTER_BUDGET_LEVELS.items():
+        spent = cost_center_summary(view(sizing_day), code).summary.total
+        group_budget(spent, level, cost_center=code)
     _DEMO = Demo(users, resources, resource_ids)
     log.info("demo organisation ready: %d users, %d resources", len(users), len(PLAN))
     return users

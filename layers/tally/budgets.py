@@ -21,7 +21,7 @@ from tally.clock import Clock, utc_now
 from tally.errors import Conflict, Invalid, NotFound
 from tally.identity import Caller
 from tally.models import AuditEntry, Budget, BudgetStatus, BudgetTerms
-from tally.org.costs import team_subject
+from tally.org.costs import cost_center_subject, team_subject
 from tally.users import UserSource, require_known_user
 from tally.view import View
 
@@ -32,12 +32,13 @@ MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 @dataclass(frozen=True)
 class BudgetRequest:
-    user_id: str | None  # a user's budget, or (None) the team's of ``team_id``
+    user_id: str | None  # a user's budget, or (None) that of ``team_id`` or ``cost_center``
     monthly_limit: Decimal
     alert_threshold: int = DEFAULT_THRESHOLD
     currency: str = "USD"
     effective_from: str | None = None  # YYYY-MM; default: the current month
     team_id: str | None = None
+    cost_center: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,15 @@ def create_budget(
     """Create ``request.user_id``'s budget, in force from ``request.effective_from`` (default:
     the view's month). ``clock`` stamps the record; the view's ``today`` decides the month."""
     caller, stores = view.caller, view.stores
+    subjects = [request.user_id, request.team_id, request.cost_center]
+    if sum(s is not None for s in subjects) != 1:
+        raise Invalid.field("userId", "give exactly one of userId, teamId and costCenter")
     if request.team_id is not None:
         owner = team_subject(view, "budgets:write", request.team_id)
+    elif request.cost_center is not None:
+        owner = cost_center_subject(view, "budgets:write", request.cost_center)
     else:
-        if request.user_id is None:
-            raise Invalid.field("userId", "give userId or teamId")
+        assert request.user_id is not None
         require(caller, "budgets:write", Target.user(request.user_id))
         require_known_user(request.user_id, stores.users, user_source)
         owner = request.user_id
@@ -141,6 +146,13 @@ def get_team_budget(view: View, team_id: str) -> Budget:
     return budget
 
 
+def get_cost_center_budget(view: View, code: str) -> Budget:
+    budget = view.stores.budgets.get_for_user(cost_center_subject(view, "budgets:read", code))
+    if budget is None:
+        raise NotFound("this cost center has no budget yet")
+    return budget
+
+
 def get_budget(view: View, user_id: str) -> Budget:
     require(view.caller, "budgets:read", Target.owner(user_id))
     budget = view.stores.budgets.get_for_user(user_id)
@@ -167,7 +179,8 @@ def update_budget(
     """
     caller, stores = view.caller, view.stores
     user_id = stores.budgets.user_of(budget_id)
-    # Target.owner: a team's budget (user_id "team:<id>") is decided on the team.
+    # Target.owner: a team's budget (user_id "team:<id>") is decided on the team, a cost
+    # center's ("costcenter:<code>") at the organisation.
     if user_id is None or not allows(caller, "budgets:write", Target.owner(user_id)):
         raise NotFound("no such budget")
     current = stores.budgets.get_for_user(user_id)

@@ -225,7 +225,11 @@ def assign_or_claim(
     if request.user_id != caller.user_id:
         require(caller, "assignments:write", Target.owner(request.user_id))
     admin_only = [
-        FieldError(name, "only admins set this; a claim takes effect on the day it is approved")
+        FieldError(
+            name,
+            "only someone who may assign you resources (assignments:write) sets this; "
+            "a claim takes effect on the day it is approved",
+        )
         for name, value in (
             ("costCenter", request.cost_center),
             ("effectiveFrom", request.effective_from),
@@ -266,7 +270,10 @@ def get_claim(view: View, claim_id: str) -> Claim:
 def _require_decider(caller: Caller, claim: Claim) -> None:
     if caller.user_id in claim.approver_ids or allows(caller, "claims:decide", Target.org()):
         return
-    raise Forbidden("only the resource's owner or an admin may decide this claim")
+    raise Forbidden(
+        "only the resource's owner, or someone who decides the organisation's claims "
+        "(claims:decide), may decide this claim"
+    )
 
 
 def _make_room_and_assign(view: View, claim: Claim, *, clock: Clock) -> Assignment:

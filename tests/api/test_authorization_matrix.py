@@ -275,6 +275,59 @@ def payments_team(url: str) -> str:
     return url
 
 
+# A cost center's budget and month: it spans teams, so only the organisation's readers see
+# them. Alice manages "ledger", the team naming CC-100, and still may not (403 as bob).
+MATRIX.update(
+    {
+        ("GET", "/api/billing/budgets/cost-center/{costCenter}"): Row(
+            lambda w: (cost_center("/api/billing/budgets/cost-center/CC-100"), {}),
+            401,
+            403,
+            403,
+            200,
+        ),
+        ("GET", "/api/billing/cost-center/{costCenter}/summary"): Row(
+            lambda w: (cost_center("/api/billing/cost-center/CC-100/summary"), {}),
+            401,
+            403,
+            403,
+            200,
+        ),
+    }
+)
+
+
+def cost_center(url: str) -> str:
+    """Team "ledger" (cost center CC-100; alice manages it) and CC-100's budget: ``url``."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from api import context
+    from tally.models import AuditEntry, Budget, BudgetTerms
+    from tally.org.model import Team, cost_center_owner, team_owner
+
+    stores = context.stores()
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    if stores.access.get_team("ledger") is None:
+        team = Team(
+            "ledger",
+            "Ledger",
+            cost_center="CC-100",
+            members=frozenset({"u-alice"}),
+            managers=frozenset({"u-alice"}),
+        )
+        audit = AuditEntry(team_owner("ledger"), at, "u-admin", "team.created", "ledger", {})
+        stores.access.save_team(team, previous=None, snapshot=stores.access.snapshot(), audit=audit)
+    owner = cost_center_owner("CC-100")
+    if stores.budgets.get_for_user(owner) is None:
+        terms = BudgetTerms("2026-11", Decimal(100), 80, "USD")
+        stores.budgets.create(
+            Budget("b-cc-100", owner, Decimal(100), 80, "USD", at, at, 0, (terms,)),
+            AuditEntry(owner, at, "u-admin", "budget.created", "b-cc-100", {}),
+        )
+    return url
+
+
 # Roles, teams, people's roles and the audit log (issue 13): alice is a member of team "data"
 # (bob is not) and the admin made custom role "viewer" first.
 MATRIX.update(

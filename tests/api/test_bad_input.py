@@ -276,6 +276,49 @@ CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("POST", "/api/billing/budgets", {"body": {"monthlyLimit": "1"}}, 422, "body"),
     ("POST", "/api/billing/budgets", {"body": {"teamId": "ghost", "monthlyLimit": "1"}}, 404, None),
     ("GET", "/api/billing/budgets/team/Not_A_Team", {}, 422, "teamId"),
+    # a cost center's budget: costCenter instead of userId/teamId, as a team's cost center
+    *[
+        (
+            "POST",
+            "/api/billing/budgets",
+            {"body": {"costCenter": bad, "monthlyLimit": "1"}},
+            422,
+            "costCenter",
+        )
+        for bad in ["=SUM(A1)", "@cmd", "", LONG, "cc\u200b1", "CC<1>", 7, ["CC-100"]]
+    ],
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {**GOOD_BUDGET, "costCenter": "CC-100"}},
+        422,
+        "body",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {"teamId": "payments", "costCenter": "CC-100", "monthlyLimit": "1"}},
+        422,
+        "body",
+    ),
+    (
+        "POST",
+        "/api/billing/budgets",
+        {"body": {"costCenter": "CC-404", "monthlyLimit": "1"}},
+        404,
+        None,
+    ),
+    *[
+        ("GET", url.format(bad), {}, 422, "costCenter")
+        for url in (
+            "/api/billing/budgets/cost-center/{}",
+            "/api/billing/cost-center/{}/summary",
+        )
+        for bad in ["=SUM(A1)", "C" * 65, "CC<1>", "%E2%80%8Bcc"]
+    ],
+    ("GET", "/api/billing/budgets/cost-center/CC-404", {}, 404, None),
+    ("GET", "/api/billing/cost-center/CC-404/summary", {}, 404, None),
+    ("GET", "/api/billing/cost-center/CC-404/summary?month=2026-13", {}, 422, "month"),
     ("GET", "/api/billing/team/Not_A_Team/summary", {}, 422, "teamId"),
     (
         "POST",

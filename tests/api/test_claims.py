@@ -91,7 +91,10 @@ def test_acceptance_a_claim_of_carols_instance_waits_for_carol(api: Api, carols:
 
     # Bob cannot approve his own claim (403); alice cannot see it (404).
     url = f"/api/billing/claims/{claim['claimId']}"
-    assert api.call("POST", f"{url}/approve", BOB).status == 403
+    own = api.call("POST", f"{url}/approve", BOB)
+    assert own.status == 403
+    # Roles decide who approves: the refusal names the permission, not "an admin".
+    assert "claims:decide" in own.problem["detail"], own.problem
     assert api.call("POST", f"{url}/approve", ALICE).status == 404
     assert api.call("POST", f"{url}/reject", ALICE).status == 404
 
@@ -198,6 +201,7 @@ def test_unowned_claims_accepted_at_once_by_the_setting(
     )
     assert refused.status == 422
     assert refused.problem["errors"][0]["field"] == "effectiveFrom"
+    assert "assignments:write" in refused.problem["errors"][0]["message"]
 
 
 def test_claim_lists_are_paginated_with_tokens_bound_to_the_view(api: Api) -> None:

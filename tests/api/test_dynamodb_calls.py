@@ -1,5 +1,6 @@
-"""Summary, costs and all-users cost a constant number of DynamoDB calls, whatever the data,
-and nothing on a request path scans."""
+"""Summary, costs and all-users cost a constant number of DynamoDB calls, whatever the data;
+a team's summary, /api/me and a budget whatever the organisation's size; nothing on a request
+path scans."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pynamodb.connection.base import Connection
 
 from tally.allocation import OwnerTagRule
 from tally.clock import utc_now, utc_today
-from tally.identity import Role
+from tally.identity import Caller, Role
 from tally.ingest import ingest_days
 from tally.models import CostLine, UserProfile
 from tests.conftest import ADMIN
@@ -116,3 +117,24 @@ def test_access_reads_are_bounded(api: Api, calls: Counter[str], caller: str) ->
         access = cold - warm
         assert sum(access.values()) <= 2, access
         assert "Scan" not in cold
+
+
+def test_calls_stay_constant_with_organisation_size(api: Api, calls: Counter[str]) -> None:
+    """A team manager's team summary, a member's /api/me and budget, a department manager's
+    summary: the same DynamoDB requests with 5 teams as with 200 (and 40 times the people),
+    with the container's access cache empty and warm. ``make bench`` prints 10 against 1,000."""
+    from api import context
+    from tests.bench import org_scale
+
+    def call(method: str, url: str, caller: Caller | None, body: object) -> int:
+        return api.call(method, url, caller, body=body).status
+
+    small_org = org_scale.seed(5)
+    small = org_scale.measure(call, calls, context.access_source.cache_clear)
+    large_org = org_scale.seed(200)
+    large = org_scale.measure(call, calls, context.access_source.cache_clear)
+    assert large_org.people > 30 * small_org.people
+    assert small == large
+    assert len(large) == 2 * len(org_scale.REQUESTS)
+    for name, ops in large.items():
+        assert "Scan" not in ops, name

@@ -84,3 +84,52 @@ def test_a_member_has_no_chargeback(open_page: Any) -> None:
     assert page.locator("nav a[data-route=chargeback]").count() == 0
     assert page.locator("[data-testid=not-allowed]").count() == 1
     assert page.locator("[data-testid=chargeback-table]").count() == 0
+
+
+def test_cost_center_budgets_beside_the_chargeback(open_page: Any, api: Api) -> None:
+    """Grouped by cost center: each one's budget status (the demo's CC-100 is over its budget,
+    CC-200 has none), read-only for finance; an admin edits CC-100's with the budget form."""
+    session = signed_in(open_page, "fiona")
+    show(session, "#/chargeback")
+    page = session.page
+    page.select_option("#chargeback-group", label="Cost center")
+    session.wait_idle()
+    card = page.locator("[data-testid=cost-center-budgets]")
+    card.locator("tr[data-cost-center=CC-100] [data-value=status]").wait_for()
+    month = page.input_value("#chargeback-month")
+    summary = api.get("fiona", f"/billing/cost-center/CC-100/summary?month={month}")
+    row = card.locator("tr[data-cost-center=CC-100]")
+    status = row.locator("[data-value=status] [data-status]").get_attribute("data-status")
+    assert status == ("pending" if summary["noCostsYet"] else summary["status"])
+    assert summary["status"] in ("over", None)
+    assert (
+        card.locator("tr[data-cost-center=CC-200] [data-value=limit]").inner_text() == "No budget"
+    )
+    assert card.locator("[data-testid=edit-cost-center-budget]").count() == 0  # finance reads
+
+    admin = signed_in(open_page, "admin")
+    show(admin, "#/chargeback")
+    page = admin.page
+    page.select_option("#chargeback-group", label="Cost center")
+    admin.wait_idle()
+    card = page.locator("[data-testid=cost-center-budgets]")
+    assert card.locator("tr[data-cost-center=CC-200] button").inner_text() == "Set a budget"
+    before = api.get("admin", "/billing/budgets/cost-center/CC-100")
+    try:
+        card.locator("tr[data-cost-center=CC-100] button", has_text="Edit budget").click()
+        form = page.locator("[data-testid=budget-form]")
+        form.locator("button[type=submit]:enabled").wait_for()
+        form.locator("input[name=monthlyLimit]").fill("98765")
+        form.locator("button[type=submit]").click()
+        page.get_by_role("dialog").wait_for(state="detached")
+        card.locator("tr[data-cost-center=CC-100] [data-value=limit]", has_text="98,765").wait_for()
+        after = api.get("admin", "/billing/budgets/cost-center/CC-100")
+        assert after["monthlyLimit"]["amount"] == "98765.00"
+        assert after["costCenter"] == "CC-100"
+    finally:
+        api.call(
+            "admin",
+            "PUT",
+            f"/billing/budgets/{before['budgetId']}",
+            {"monthlyLimit": before["monthlyLimit"]["amount"]},
+        )

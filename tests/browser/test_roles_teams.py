@@ -192,3 +192,70 @@ def test_a_team_manager_sees_their_team_and_sets_its_budget(open_page: Any, api:
     assert page.locator("[data-testid=not-allowed]").is_visible()
     status, _, _ = api.call("dave", "GET", "/billing/team/data/summary")
     assert status == 403
+
+
+def test_the_team_form_finds_people_by_a_filter(open_page: Any, api: Api) -> None:
+    """The members and managers are chosen in a filtered list (the chosen first), never a
+    checkbox per user of the organisation; Enter in the filter does not send the form and
+    Escape clears the filter before it closes the dialog."""
+    session = signed_in(open_page, "admin")
+    page = session.page
+    show(session, "#/teams")
+    page.locator("[data-testid=team-tree] [data-team=payments]").wait_for()
+    page.get_by_role("button", name="Edit Payments").click()
+    form = page.locator("[data-testid=team-form]")
+    form.wait_for()
+    members = form.locator("[data-testid=members-list]")
+    shown = members.locator("input[type=checkbox]")
+    # Payments' members, alice and bob, come first.
+    names = members.locator("label").all_inner_texts()
+    assert names[:2] == ["alice", "bob"], names
+    assert shown.nth(0).is_checked() and shown.nth(1).is_checked()
+
+    search = form.get_by_label("Find members")
+    search.fill("CAR")
+    assert members.locator("label").all_inner_texts() == ["carol"]
+    assert "1 person matches" in form.locator("[data-field=members] [aria-live]").inner_text()
+    search.press("ArrowDown")
+    assert page.evaluate("document.activeElement.value") == user_id_of(session.local_json, "carol")
+    page.keyboard.press("Space")
+    search.fill("nobody-by-this-name")
+    search.press("Enter")  # not a submit
+    assert form.is_visible()
+    assert "no one matches" in form.locator("[data-field=members] [aria-live]").inner_text()
+    search.press("Escape")  # clears the filter; the dialog stays
+    assert form.is_visible() and search.input_value() == ""
+    # Chosen by the filter, carol stays chosen and joins the chosen at the top.
+    checked = members.locator("input:checked").evaluate_all("boxes => boxes.map(b => b.value)")
+    assert user_id_of(session.local_json, "carol") in checked
+    session.screenshot("access-team-form")
+    form.get_by_role("button", name="Cancel").click()
+    page.get_by_role("dialog").wait_for(state="detached")
+    # Nothing was saved.
+    team = api.get("admin", "/teams/payments")
+    assert user_id_of(session.local_json, "carol") not in team["members"]
+
+
+def test_the_team_page_links_back_to_the_teams_its_reader_may_list(
+    open_page: Any, api: Api
+) -> None:
+    admin = signed_in(open_page, "admin")
+    show(admin, "#/teams/payments")
+    admin.page.locator("[data-testid=team-figures]").wait_for()
+    assert admin.page.locator("[data-testid=back-to-teams]").inner_text() == "← All teams"
+
+    manager = signed_in(open_page, "dave")
+    show(manager, "#/teams/payments")
+    manager.page.locator("[data-testid=team-figures]").wait_for()
+    back = manager.page.locator("[data-testid=back-to-teams]")
+    assert back.inner_text() == "← My teams"
+    # The team's budget form speaks of the team, not of "your" status.
+    manager.page.locator("[data-testid=edit-team-budget]").click()
+    form = manager.page.locator("[data-testid=budget-form]")
+    form.wait_for()
+    hint = form.locator("[data-field=alertThreshold] .field-hint").inner_text()
+    assert hint.startswith("The team's status turns to Approaching Limit"), hint
+    form.get_by_role("button", name="Cancel").click()
+    manager.page.get_by_role("dialog").wait_for(state="detached")
+    back.click()
+    manager.page.locator("[data-testid=team-tree] [data-team=payments]").wait_for()

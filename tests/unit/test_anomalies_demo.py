@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from tally.alerts.evaluate import AlertEvaluation, AlertSettings
-from tally.anomalies import AnomalyRules, detect
+from tally.anomalies.detect import detect
+from tally.anomalies.model import AnomalyRules
 from tally.notify.memory import memory_channels
 from tally.store import Stores
 from tests.demo_org import ARNS, USERS, demo_export, demo_stores, ingest_export

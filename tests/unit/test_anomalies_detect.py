@@ -9,16 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tally.anomalies import (
-    AnomalyRules,
-    anomaly_id,
-    baseline,
-    cause_key,
-    detect,
-    history_start,
-    judged_days,
-    parse_anomaly_id,
-)
+from tally.anomalies.detect import baseline, detect, history_start, judged_days
+from tally.anomalies.model import AnomalyRules, anomaly_id, cause_key, parse_anomaly_id
 from tally.models import CostRecord, Metric
 
 TODAY = date(2026, 11, 20)

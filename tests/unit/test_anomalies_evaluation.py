@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tally.anomalies import AnomalyRules, AnomalyStatus, detect, history_start
+from tally.anomalies.detect import detect, history_start
 from tally.anomalies.episodes import record_findings
+from tally.anomalies.model import AnomalyRules, AnomalyStatus
 from tally.models import LedgerState
 from tests.unit.alert_world import World, at
 

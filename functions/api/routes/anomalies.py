@@ -32,8 +32,9 @@ AnomalyId = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[A-Za-z
     summary="Cost anomalies, newest first",
     description="Days whose spend on a service (or a large resource) was well above the usual "
     "of the weeks before, each with its root cause and impact; consecutive days of one cause "
-    "are one anomaly. A user's own; `userId` other than the caller's is 403 unless admin. An "
-    "admin without `userId` gets the organisation's. `status` filters.",
+    "are one anomaly. A user's own; `userId` other than the caller's needs costs:read on "
+    "that user (403 otherwise). Without `userId`, whoever reads the organisation's costs "
+    "gets the organisation's. `status` filters.",
     responses=responses(200, AnomalyListOut, 403),
     tags=["anomalies"],
 )
@@ -62,7 +63,8 @@ def list_anomalies(
 @router.patch(
     "/anomalies/<anomalyId>",
     summary="Acknowledge or resolve an anomaly",
-    description="The anomaly's user or an admin; anyone else's id is 404, as a missing one.",
+    description="The anomaly's user or whoever holds anomalies:update on them; anyone "
+    "else's id is 404, as a missing one.",
     responses=responses(200, AnomalyOut, 404),
     tags=["anomalies"],
 )

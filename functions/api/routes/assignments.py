@@ -31,13 +31,14 @@ router = Router()
     "/assign-resource",
     status_code=201,
     summary="Assign an AWS resource (or a share of it) to a user; a user's own becomes a claim",
-    description="Admins assign to anyone (201 with the assignment). A user asking for "
+    description="Whoever holds assignments:write on the person (or team) assigns (201 "
+    "with the assignment). A user asking for "
     "themselves makes a claim instead (see POST /api/billing/claims): 202 with the pending "
     "claim, or 201 with the assignment when the claim was accepted at once (a resource nobody "
-    "owns, where the deployment accepts those); costCenter and effectiveFrom are for admins "
-    "only (422). The resource must exist in the account (EC2 instance, S3 bucket, RDS "
-    "instance, Lambda function); other types are accepted by ARN, and ARNs of AWS accounts "
-    "outside the organisation are refused (422). The assignment is in force from "
+    "owns, where the deployment accepts those); costCenter and effectiveFrom are for those "
+    "who assign (422 on a claim). The resource must exist in the account (EC2 instance, S3 "
+    "bucket, RDS instance, Lambda function); other types are accepted by ARN, and ARNs of AWS "
+    "accounts outside the organisation are refused (422). The assignment is in force from "
     "effectiveFrom (default today; up to 400 days back, 366 ahead): each day's costs go to the "
     "assignments in force that day. A resource's shares add up to at most 100% on every day, "
     "and a new assignment may not start before the day an earlier assignment of the resource "

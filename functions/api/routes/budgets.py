@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from api import context, convert
 from api.lazy import budgets
 from api.problems import responses
-from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, TeamId, UserId
+from api.schemas import BudgetIn, BudgetOut, BudgetUpdateIn, CostCenterInPath, TeamId, UserId
 from tally.errors import Invalid
 
 router = Router()
@@ -29,11 +29,13 @@ def _with_etag(budget: BudgetOut, status: int = 200) -> Response[str]:
 @router.post(
     "/budgets",
     status_code=201,
-    summary="Create a user's or a team's monthly budget (one per user, one per team)",
+    summary="Create a user's, a team's or a cost center's monthly budget (one per subject)",
     description="The budget holds from `effectiveFrom` (YYYY-MM, default the current month; "
     "earlier months backdate it). Months before it have no budget. Give exactly one of "
-    "`userId` and `teamId` (422 otherwise); a team's budget is judged on the team's costs and "
-    "alerts the team's managers (404 for a team that does not exist).",
+    "`userId`, `teamId` and `costCenter` (422 otherwise); a team's budget is judged on the "
+    "team's costs and alerts the team's managers (404 for a team that does not exist); a "
+    "cost center's is judged on the costs of the teams that name it, alerts the managers of "
+    "each of them and needs budgets:write at the organisation (404 when no team names it).",
     responses=responses(201, BudgetOut, 403, 404, 409),
     tags=["budgets"],
 )
@@ -47,6 +49,7 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
             currency=body.currency,
             effective_from=body.effective_from,
             team_id=body.team_id,
+            cost_center=body.cost_center,
         ),
         user_source=context.user_source(),
     )
@@ -61,6 +64,17 @@ def create_budget(body: Annotated[BudgetIn, Body()]) -> Response[str]:
 )
 def get_team_budget(teamId: Annotated[TeamId, Path()]) -> Response[str]:
     found = budgets.get_team_budget(context.view(router), teamId)
+    return _with_etag(convert.budget_out(found))
+
+
+@router.get(
+    "/budgets/cost-center/<costCenter>",
+    summary="A cost center's budget (budgets:read at the organisation)",
+    responses=responses(200, BudgetOut, 403, 404),
+    tags=["budgets"],
+)
+def get_cost_center_budget(costCenter: Annotated[CostCenterInPath, Path()]) -> Response[str]:
+    found = budgets.get_cost_center_budget(context.view(router), costCenter)
     return _with_etag(convert.budget_out(found))
 
 

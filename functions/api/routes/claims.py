@@ -23,9 +23,10 @@ ClaimId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
     status_code=201,
     summary="Claim an AWS resource (or a share of it) for yourself",
     description="A claim of a resource someone else owns (an assignment in force today, or "
-    "its owner tag) waits for that owner or an admin (status pending). A claim of a resource "
-    "nobody owns waits for an admin, or is approved at once where the deployment accepts "
-    "unowned claims (TALLY_CLAIM_UNOWNED=accept); an admin's claim is approved at once. "
+    "its owner tag) waits for that owner or someone with claims:decide (status pending). A "
+    "claim of a resource nobody owns waits for someone with claims:decide, or is approved at "
+    "once where the deployment accepts unowned claims (TALLY_CLAIM_UNOWNED=accept); the claim "
+    "of someone with claims:decide for the organisation is approved at once. "
     "A pending claim changes no allocation; approved, the claimant's assignment is in force "
     "from the day of approval. ARNs of AWS accounts outside the organisation are refused "
     "(422). 409 when the caller already has an assignment of the resource.",
@@ -52,7 +53,8 @@ def create_claim(body: Annotated[ClaimIn, Body()]) -> ClaimOut:
     "/claims",
     summary="Claims: mine, or those waiting for my decision",
     description="view=mine: the caller's claims, any status, newest first. view=to-approve: "
-    "pending claims of resources the caller owns; for an admin, every pending claim.",
+    "pending claims of resources the caller owns; with claims:decide for the organisation, "
+    "every pending claim.",
     responses=responses(200, ClaimListOut),
     tags=["claims"],
 )
@@ -79,7 +81,8 @@ def list_claims(
 @router.post(
     "/claims/<claimId>/approve",
     summary="Approve a pending claim",
-    description="By the resource's owner (an approver of the claim) or an admin. The "
+    description="By the resource's owner (an approver of the claim) or someone with "
+    "claims:decide for the organisation. The "
     "claimant's assignment is in force from today; where the shares would pass 100%, the "
     "other owners' assignments end (or shrink) from today, so earlier days stay theirs. "
     "404 for a claim the caller may not see, 403 for one they may see but not decide (their "
@@ -95,7 +98,8 @@ def approve_claim(claimId: ClaimId) -> ClaimOut:
 @router.post(
     "/claims/<claimId>/reject",
     summary="Reject a pending claim",
-    description="By the resource's owner (an approver of the claim) or an admin; nothing "
+    description="By the resource's owner (an approver of the claim) or someone with "
+    "claims:decide for the organisation; nothing "
     "else changes. 404 for a claim the caller may not see, 403 for one they may see but not "
     "decide (their own), 409 once decided.",
     responses=responses(200, ClaimOut, 403, 409),

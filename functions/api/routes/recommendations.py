@@ -18,10 +18,11 @@ router = Router()
 @router.get(
     "/recommendations",
     summary="Savings recommendations, highest saving first",
-    description="A user's own; `userId` other than the caller's is 403 unless admin. An admin "
-    "without `userId` gets the organisation's, including resources nobody owns (`userId` "
-    "null). Refreshed after each cost ingest and daily. Each saving is the owner's share, "
-    "priced from the resource's own cost lines of the last 30 days where it has some.",
+    description="A user's own; `userId` other than the caller's needs costs:read on that "
+    "user (403 otherwise). Without `userId`, whoever reads the organisation's costs gets the "
+    "organisation's, including resources nobody owns (`userId` null). Refreshed after each "
+    "cost ingest and daily. Each saving is the owner's share, priced from the resource's own "
+    "cost lines of the last 30 days where it has some.",
     responses=responses(200, RecommendationListOut, 403),
     tags=["recommendations"],
 )

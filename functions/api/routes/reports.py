@@ -14,6 +14,8 @@ from api.lazy import reports, team_costs
 from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import (
+    CostCenterInPath,
+    CostCenterSummaryOut,
     CostLinesOut,
     CostsOut,
     EndDate,
@@ -120,6 +122,27 @@ def team_summary(
 ) -> TeamSummaryOut:
     result = team_costs.team_summary(context.view(router), teamId, month=month)
     return convert.team_summary_out(result)
+
+
+@router.get(
+    "/cost-center/<costCenter>/summary",
+    summary="A cost center's month against its budget, with each person's share",
+    description="The team summary's figures for a cost center (`userId` is "
+    "`costcenter:<costCenter>`): the allocated costs of the people of every team that names it "
+    "(not the teams under those: a cost center is not inherited), each person counted once "
+    "however many of those teams they are in, plus the resources assigned to those teams "
+    "themselves (`teamResources`). costs:read at the organisation; 404 when no team names it. "
+    "`month` (YYYY-MM, default the current UTC month; a later month is refused) is judged by "
+    "the cost center budget's terms in force then.",
+    responses=responses(200, CostCenterSummaryOut, 403, 404),
+    tags=["reports"],
+)
+def cost_center_summary(
+    costCenter: Annotated[CostCenterInPath, Path()],
+    month: Annotated[IsoMonth | None, Query()] = None,
+) -> CostCenterSummaryOut:
+    result = team_costs.cost_center_summary(context.view(router), costCenter, month=month)
+    return convert.cost_center_summary_out(result)
 
 
 @router.get(

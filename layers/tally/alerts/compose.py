@@ -9,6 +9,7 @@ budget change re-armed and that fires again under the new terms is news, and get
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,6 +32,7 @@ from tally.email.model import (
 )
 from tally.models import DigestCadence, Notification
 from tally.notify.ports import ChatMessage
+from tally.org.model import TEAM_OWNER_PREFIX, cost_center_of_owner
 from tally.resources import parse_arn
 
 BUDGET_LINK = "#/budget"
@@ -147,9 +149,10 @@ def alert_notification(
     )
 
 
-# --- team budgets: each of the team's managers is told ----------------------------------
+# --- team and cost center budgets: each of its managers is told ---------------------------
 
 TEAMS_LINK = "#/teams"
+CHARGEBACK_LINK = "#/chargeback"  # where cost centers and their budgets are shown
 
 
 def team_alert_notification_id(
@@ -159,27 +162,59 @@ def team_alert_notification_id(
     return _id("team", team_id, period, level, _limit_key(limit), threshold)
 
 
+def cost_center_alert_notification_id(
+    code: str, period: str, level: str, limit: Decimal, threshold: int
+) -> str:
+    # A code may hold characters ``_id`` replaces ("CC 100" and "CC-100" would meet): a digest
+    # of the code itself keeps two cost centers apart.
+    digest = hashlib.sha256(code.encode()).hexdigest()[:12]
+    return _id("costcenter", code, digest, period, level, _limit_key(limit), threshold)
+
+
+def _group_alert_notification_id(
+    owner: str, period: str, level: str, limit: Decimal, threshold: int
+) -> str:
+    code = cost_center_of_owner(owner)
+    if code is not None:
+        return cost_center_alert_notification_id(code, period, level, limit, threshold)
+    return team_alert_notification_id(
+        owner.removeprefix(TEAM_OWNER_PREFIX), period, level, limit, threshold
+    )
+
+
+def _group_link(owner: str) -> str:
+    return CHARGEBACK_LINK if cost_center_of_owner(owner) is not None else TEAMS_LINK
+
+
 def team_alert_email(
-    message: AlertMessage, *, team_name: str, to_name: str, links: Links
+    message: AlertMessage, *, team_name: str, to_name: str, links: Links, owner: str = ""
 ) -> EmailContent:
-    """A team budget's alert (``message`` made with the team's name) to one of its managers:
-    the alert templates with the team's name."""
+    """A team's or a cost center's budget alert (``message`` made with its name) to one of
+    its managers: the alert templates with the team's (or "Cost center <code>") name.
+    ``owner`` (``team:<id>`` or ``costcenter:<code>``) decides where the link points."""
     content = alert_email(message, to_name=to_name, links=links)
-    return replace(content, team_name=team_name, dashboard_url=links.page(TEAMS_LINK))
+    return replace(
+        content,
+        team_name=team_name,
+        cost_center=cost_center_of_owner(owner),
+        dashboard_url=links.page(_group_link(owner)),
+    )
 
 
 def team_alert_notification(
-    message: AlertMessage, *, team_id: str, user_id: str, threshold: int, at: datetime
+    message: AlertMessage, *, owner: str, user_id: str, threshold: int, at: datetime
 ) -> Notification:
+    """The in-app alert of a team's (``owner`` ``team:<id>``) or a cost center's
+    (``costcenter:<code>``) budget to one of its managers."""
     return Notification(
-        notification_id=team_alert_notification_id(
-            team_id, message.period, message.level.value, message.limit, threshold
+        notification_id=_group_alert_notification_id(
+            owner, message.period, message.level.value, message.limit, threshold
         ),
         user_id=user_id,
         kind=message.level.value,
         title=message.subject,
         body=message.headline,
-        link=TEAMS_LINK,
+        link=_group_link(owner),
         created_at=at,
     )
 

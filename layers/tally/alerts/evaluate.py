@@ -71,8 +71,14 @@ from tally.models import (
     UserProfile,
 )
 from tally.notify.ports import Channels, ChatMessage, OutgoingEmail, SendFailed
-from tally.org.costs import team_months, team_scope
-from tally.org.model import Team, team_of_owner, team_owner
+from tally.org.costs import GroupScope, cost_center_scope, team_months, team_scope
+from tally.org.model import (
+    Team,
+    cost_center_of_owner,
+    cost_center_owner,
+    team_of_owner,
+    team_owner,
+)
 from tally.store import Stores
 from tally.store.alert_ledger import is_stale
 
@@ -93,6 +99,26 @@ GIVE_UP_AFTER = timedelta(days=2)
 LATE_FIGURES_DAYS = 3
 USERS_PAGE = 100
 _ALERT_LEVELS = frozenset(level.value for level in AlertLevel)
+
+
+def _is_group(owner: str) -> bool:
+    """Whether ``owner`` is a team's or a cost center's owner id (their budgets alert their
+    managers: ``evaluate_teams``), not a user's."""
+    return team_of_owner(owner) is not None or cost_center_of_owner(owner) is not None
+
+
+def _group_scope(owner: str, teams: Mapping[str, Team]) -> GroupScope | None:
+    """The scope of a team's or a cost center's owner id among ``teams``; None when it names
+    neither, or a team that is gone, or a cost center no team names any more."""
+    team_id, code = team_of_owner(owner), cost_center_of_owner(owner)
+    try:
+        if team_id is not None:
+            return team_scope(team_id, teams)
+        if code is not None:
+            return cost_center_scope(code, teams)
+    except NotFound:
+        return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -219,7 +245,7 @@ class AlertEvaluation:
             if digest_window(cadence, self.today) is not None:
                 users.update(self.stores.preferences.subscribers(cadence))
         # A team's own resources have roll-ups too: teams are evaluated by ``evaluate_teams``.
-        return sorted(u for u in users - {ORG, UNALLOCATED} if team_of_owner(u) is None)
+        return sorted(u for u in users - {ORG, UNALLOCATED} if not _is_group(u))
 
     def run(self, user_ids: Sequence[str], months: Sequence[str]) -> RunReport:
         """Drain what earlier runs deferred (they waited longest), then evaluate each user,
@@ -261,7 +287,7 @@ class AlertEvaluation:
         for item in self.stores.alert_ledger.deferred(limit=max(1, self.settings.email_cap)):
             if self._cap_reached:
                 break
-            if team_of_owner(item.user_id) is not None:
+            if _is_group(item.user_id):
                 report += self._team_retry(item.user_id, item.period, item.level)
                 continue
             user = self._user(item.user_id)
@@ -455,53 +481,56 @@ class AlertEvaluation:
     # --- team budgets ----------------------------------------------------------------------
 
     def evaluate_teams(self, months: Sequence[str]) -> RunReport:
-        """The budget levels of every team with a budget, for the judged months of
-        ``months``: told to each of the team's managers (in-app and by email), once per
-        (team, period, level, manager). The teams come from the access store's list (one
-        query), their budgets from one batch read, their figures from one batch read of their
-        people's and own roll-ups each (``tally.org.costs``): no Scan of costs."""
+        """The budget levels of every team and every cost center with a budget, for the
+        judged months of ``months``: told to each of its managers (a cost center's: the
+        managers of every team naming it, each once) in-app and by email, once per (team or
+        cost center, period, level, manager). The teams come from the access store's list
+        (one query), the budgets from one batch read, the figures from one batch read of
+        their people's and teams' roll-ups each (``tally.org.costs``): no Scan of costs."""
         report = RunReport()
         judged = self.judged(months)
         access = getattr(self.stores, "access", None)
         if not judged or access is None:
             return report
         teams = {t.team_id: t for t in access.list_teams()}
-        budgets = self.stores.budgets.get_many([team_owner(t) for t in sorted(teams)])
+        codes = {t.cost_center for t in teams.values() if t.cost_center}
+        owners = [team_owner(t) for t in sorted(teams)] + [
+            cost_center_owner(c) for c in sorted(codes)
+        ]
+        budgets = self.stores.budgets.get_many(owners)
         for owner, budget in sorted(budgets.items()):
-            team_id = team_of_owner(owner)
-            if team_id is not None and team_id in teams:
-                report += self._evaluate_team(teams, team_id, budget, judged)
+            scope = _group_scope(owner, teams)
+            if scope is not None:
+                report += self._evaluate_group(scope, budget, judged)
         return report
 
-    def _evaluate_team(
+    def _evaluate_group(
         self,
-        teams: Mapping[str, Team],
-        team_id: str,
+        scope: GroupScope,
         budget: Budget,
         periods: Sequence[str],
         *,
         only: str | None = None,
     ) -> RunReport:
-        scope = team_scope(team_id, teams)
         figures = team_months(self.stores.rollups, scope, periods)
-        managers = self._managers(scope.team, budget)
+        managers = self._managers(scope, budget)
         report = RunReport()
         for period in periods:
             rollup = figures[period].rollup
-            report += self._judge_team(scope.team, budget, period, rollup, managers, only)
+            report += self._judge_team(scope, budget, period, rollup, managers, only)
         return report
 
-    def _managers(self, team: Team, budget: Budget) -> list[_User]:
-        """The team's managers as recipients (each with their own preferences and address),
-        their emails recorded in the team's ledger."""
-        ids = sorted(team.managers)
+    def _managers(self, scope: GroupScope, budget: Budget) -> list[_User]:
+        """The group's managers as recipients (each with their own preferences and address),
+        their emails recorded in the group's ledger."""
+        ids = sorted(scope.managers)
         profiles = self.stores.users.get_many(ids) if ids else {}
         return [
             _User(
                 profiles[m],
                 self.stores.preferences.get(m) or Preferences(user_id=m),
                 budget,
-                ledger_id=team_owner(team.team_id),
+                ledger_id=scope.owner,
             )
             for m in ids
             if m in profiles
@@ -509,19 +538,20 @@ class AlertEvaluation:
 
     def _judge_team(
         self,
-        team: Team,
+        scope: GroupScope,
         budget: Budget,
         period: str,
         rollup: MonthlyRollup | None,
         managers: Sequence[_User],
         only: str | None,
     ) -> RunReport:
-        """One period of a team's budget (the figures' month): as ``_judge`` for a user, with
-        a ledger entry per manager (``<level>#<managerId>``, under the team's owner id), so a
-        manager added later is told too and one manager's failed email is retried alone."""
+        """One period of a team's or a cost center's budget (the figures' month): as
+        ``_judge`` for a user, with a ledger entry per manager (``<level>#<managerId>``, under
+        the group's owner id), so a manager added later is told too and one manager's failed
+        email is retried alone."""
         report = RunReport()
         ledger = self.stores.alert_ledger
-        owner = team_owner(team.team_id)
+        owner = scope.owner
         terms = budget_for_month(budget, period)
         entries = {e.level: e for e in ledger.entries(owner, period)}
         if terms is None:
@@ -572,9 +602,9 @@ class AlertEvaluation:
                     today=self.today,
                     drivers=drivers,
                     metric=self.settings.metric,
-                    team=team.name,
+                    team=scope.name,
                 )
-                report += self._team_alert(team, manager, message, alert.threshold, mine)
+                report += self._team_alert(scope, manager, message, alert.threshold, mine)
         waiting = entries.get(only) if only is not None else None
         if waiting is not None and waiting.state is LedgerState.DEFERRED and only not in still_due:
             ledger.release(owner, period, waiting.level)  # no longer due, or not a manager now
@@ -582,7 +612,7 @@ class AlertEvaluation:
 
     def _team_alert(
         self,
-        team: Team,
+        scope: GroupScope,
         manager: _User,
         message: AlertMessage,
         threshold: int,
@@ -601,7 +631,7 @@ class AlertEvaluation:
             report.notifications += self._notify(
                 compose.team_alert_notification(
                     message,
-                    team_id=team.team_id,
+                    owner=scope.owner,
                     user_id=manager.user_id,
                     threshold=threshold,
                     at=self.clock(),
@@ -609,7 +639,11 @@ class AlertEvaluation:
             )
         if manager.preferences.email_alerts:
             content = compose.team_alert_email(
-                message, team_name=team.name, to_name=manager.profile.username, links=self.links
+                message,
+                team_name=scope.name,
+                to_name=manager.profile.username,
+                links=self.links,
+                owner=scope.owner,
             )
             report += self._email(
                 manager, message.period, level, message.limit, threshold, content, retry=not first
@@ -619,21 +653,24 @@ class AlertEvaluation:
         return report
 
     def _team_retry(self, owner: str, period: str, level: str) -> RunReport:
-        """The drain's retry of a team alert's deferred email (released when the team, its
-        budget or the manager is gone)."""
+        """The drain's retry of a team's or a cost center's deferred alert email (released
+        when the team or the cost center, its budget or the manager is gone)."""
         access = getattr(self.stores, "access", None)
-        team_id = team_of_owner(owner)
         budget = self.stores.budgets.get_for_user(owner)
-        if access is None or team_id is None or budget is None:
+        scope = None
+        if access is not None and budget is not None:
+            team_id = team_of_owner(owner)
+            # A team just changed may not be in the list yet: its own read is the latest.
+            team = access.get_team(team_id) if team_id is not None else None
+            if team_id is None or team is not None:
+                teams = {t.team_id: t for t in access.list_teams()}
+                if team is not None:
+                    teams[team.team_id] = team
+                scope = _group_scope(owner, teams)
+        if budget is None or scope is None:
             self.stores.alert_ledger.release(owner, period, level)
             return RunReport()
-        team = access.get_team(team_id)
-        if team is None:
-            self.stores.alert_ledger.release(owner, period, level)
-            return RunReport()
-        teams = {t.team_id: t for t in access.list_teams()}
-        teams[team_id] = team
-        return self._evaluate_team(teams, team_id, budget, [period], only=level)
+        return self._evaluate_group(scope, budget, [period], only=level)
 
     # --- restatements ----------------------------------------------------------------------
 

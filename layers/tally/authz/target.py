@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tally.models import ORG, UNALLOCATED
-from tally.org.model import team_of_owner
+from tally.org.model import cost_center_of_owner, team_of_owner
 
 TargetKind = Literal["org", "team", "user"]
 
@@ -34,9 +34,9 @@ class Target:
     @classmethod
     def owner(cls, owner_id: str) -> Target:
         """The target of an owner id of assignments, costs, roll-ups and budgets: a team
-        ("team:<id>"), the organisation (ORG, and UNALLOCATED, which only the organisation's
-        readers see), else a user."""
-        if owner_id in (ORG, UNALLOCATED):
+        ("team:<id>"), the organisation (ORG, UNALLOCATED, which only the organisation's
+        readers see, and a cost center's "costcenter:<code>", which spans teams), else a user."""
+        if owner_id in (ORG, UNALLOCATED) or cost_center_of_owner(owner_id) is not None:
             return cls.org()
         team = team_of_owner(owner_id)
         return cls.team(team) if team is not None else cls.user(owner_id)

@@ -102,6 +102,8 @@ class EmailContent:
     anomaly: AnomalyFacts | None = None  # ANOMALY only
     # A team budget's alert, sent to each of the team's managers: the team's name.
     team_name: str | None = None
+    # A cost center budget's alert (``team_name`` is then "Cost center <code>"): its code.
+    cost_center: str | None = None
 
     def __post_init__(self) -> None:
         if not self.subject.strip():

@@ -1,11 +1,13 @@
 """A team's costs: the allocated costs of its people plus the resources assigned to the team
-itself (owner ``team_owner(team_id)``), and the same for every team under it.
+itself (owner ``team_owner(team_id)``), and the same for every team under it. A cost center's
+costs are the same sum over the teams that name it (not the teams under those: a cost center
+is a team's own field, never inherited, as in the chargeback).
 
-Counted once: a person in several teams of a subtree (a department's two teams) is one
-person of the subtree, and a team's own resources belong to that one team. So a department's
-total is the cost of the union of its teams' people plus its teams' own resources, never the
-sum of its teams' totals (those may share people). Currencies are never added together: each
-figure is per currency, as in every roll-up.
+Counted once: a person in several teams of a subtree (a department's two teams, or two teams
+of one cost center) is one person of it, and a team's own resources belong to that one team.
+So a department's total is the cost of the union of its teams' people plus its teams' own
+resources, never the sum of its teams' totals (those may share people). Currencies are never
+added together: each figure is per currency, as in every roll-up.
 
 Read from the monthly roll-ups of each owner, never from the cost records and never by Scan:
 one BatchGetItem for every (owner, month) pair of the subtree (DynamoDB takes 100 keys a call,
@@ -36,7 +38,7 @@ from tally.models import (
     ResourceCost,
     RollupSection,
 )
-from tally.org.model import Team, team_owner
+from tally.org.model import Team, cost_center_owner, team_owner
 from tally.rollups import TOP_RESOURCES
 
 if TYPE_CHECKING:
@@ -48,16 +50,32 @@ if TYPE_CHECKING:
 CENT = Decimal("0.01")
 OWN_RESOURCES = 100  # listed on a team summary, in one query
 NO_SUCH_TEAM = "no such team"
+NO_SUCH_COST_CENTER = "no such cost center"
 
 
 @dataclass(frozen=True)
-class TeamScope:
-    """Whose costs a team's figures are: the team and every team under it, the union of their
-    members, and the owner ids of those teams (for the resources assigned to them)."""
+class GroupScope:
+    """Whose costs a group's figures are (a team's or a cost center's): its teams, the union
+    of their members, and the owner ids of those teams (for the resources assigned to them).
+    Its budget, summary and alerts are the same machinery for either kind."""
 
-    team: Team
-    teams: tuple[Team, ...]  # the team first, then every team under it, by id
+    teams: tuple[Team, ...]
     people: frozenset[str]
+
+    @property
+    def owner(self) -> str:
+        """The owner id its budget, alert ledger and combined roll-up are under."""
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        """How messages name it."""
+        raise NotImplementedError
+
+    @property
+    def managers(self) -> frozenset[str]:
+        """Who its budget's alerts go to."""
+        raise NotImplementedError
 
     @property
     def team_owners(self) -> tuple[str, ...]:
@@ -65,8 +83,62 @@ class TeamScope:
 
     @property
     def owners(self) -> list[str]:
-        """Every owner id whose roll-ups make the team's: each person once, each team once."""
+        """Every owner id whose roll-ups make the group's: each person once, each team once."""
         return sorted(self.people) + list(self.team_owners)
+
+
+@dataclass(frozen=True)
+class TeamScope(GroupScope):
+    """A team and every team under it (``teams``: the team first, then the others by id)."""
+
+    team: Team
+
+    @property
+    def owner(self) -> str:
+        return team_owner(self.team.team_id)
+
+    @property
+    def name(self) -> str:
+        return self.team.name
+
+    @property
+    def managers(self) -> frozenset[str]:
+        return self.team.managers  # the team's own: a sub-team's managers budget their own
+
+
+@dataclass(frozen=True)
+class CostCenterScope(GroupScope):
+    """A cost center: the teams that name it (``teams``, by id), however they nest."""
+
+    code: str
+
+    @property
+    def owner(self) -> str:
+        return cost_center_owner(self.code)
+
+    @property
+    def name(self) -> str:
+        return cost_center_name(self.code)
+
+    @property
+    def managers(self) -> frozenset[str]:
+        return frozenset(m for t in self.teams for m in t.managers)
+
+
+def cost_center_name(code: str) -> str:
+    return f"Cost center {code}"
+
+
+def cost_center_scope(code: str, teams: Mapping[str, Team] | Sequence[Team]) -> CostCenterScope:
+    """The scope of cost center ``code`` among ``teams`` (every team): the teams whose own
+    ``cost_center`` is ``code`` (exactly, as the chargeback groups them). ``NotFound`` when no
+    team names it: a cost center exists only through its teams."""
+    every = teams.values() if isinstance(teams, Mapping) else teams
+    named = tuple(sorted((t for t in every if t.cost_center == code), key=lambda t: t.team_id))
+    if not named:
+        raise NotFound(NO_SUCH_COST_CENTER)
+    people = frozenset(p for t in named for p in t.members)
+    return CostCenterScope(teams=named, people=people, code=code)
 
 
 def team_scope(team_id: str, teams: Mapping[str, Team]) -> TeamScope:
@@ -268,10 +340,11 @@ def combine_rollups(
 
 @dataclass(frozen=True)
 class TeamMonth:
-    """A team's figures of one month: the sum (``rollup``, owner ``team:<id>``) and its parts,
-    each person's roll-up and the roll-up of each team's own resources."""
+    """A group's figures of one month: the sum (``rollup``, owner ``team:<id>`` or
+    ``costcenter:<code>``) and its parts, each person's roll-up and the roll-up of each team's
+    own resources."""
 
-    scope: TeamScope
+    scope: GroupScope
     month: str
     rollup: MonthlyRollup | None
     people: Mapping[str, MonthlyRollup] = field(default_factory=dict)
@@ -291,10 +364,10 @@ def owner_amount(rollup: MonthlyRollup | None, currency: str, metric: Metric) ->
 
 
 def team_months(
-    rollups: RollupStore, scope: TeamScope, months: Sequence[str]
+    rollups: RollupStore, scope: GroupScope, months: Sequence[str]
 ) -> dict[str, TeamMonth]:
-    """The team's figures of each of ``months``, from one batch read of every owner's
-    roll-ups (module docstring: the cost of a big team)."""
+    """The group's (a team's or a cost center's) figures of each of ``months``, from one
+    batch read of every owner's roll-ups (module docstring: the cost of a big team)."""
     owners = scope.owners
     found = rollups.get_many_months(owners, months) if owners and months else {}
     team_owners = set(scope.team_owners)
@@ -304,7 +377,7 @@ def team_months(
         out[month] = TeamMonth(
             scope=scope,
             month=month,
-            rollup=combine_rollups(team_owner(scope.team.team_id), month, list(parts.values())),
+            rollup=combine_rollups(scope.owner, month, list(parts.values())),
             people={o: r for o, r in parts.items() if o not in team_owners},
             resources={o: r for o, r in parts.items() if o in team_owners},
         )
@@ -312,7 +385,7 @@ def team_months(
 
 
 def team_totals(
-    rollups: RollupStore, scope: TeamScope, month: str, metric: Metric
+    rollups: RollupStore, scope: GroupScope, month: str, metric: Metric
 ) -> dict[str, Decimal]:
     """The team's total of ``month`` per currency (never summed across currencies)."""
     rollup = team_months(rollups, scope, [month])[month].rollup
@@ -343,11 +416,32 @@ def team_subject(view: View, action: str, team_id: str) -> str:
     return team_owner(require_team(view, action, team_id).team_id)
 
 
+def require_cost_center(view: View, action: str, code: str) -> CostCenterScope:
+    """The scope of cost center ``code`` once the caller may do ``action`` at the organisation
+    (a cost center spans teams, so no team's role reaches it): 403 otherwise, the same whether
+    it exists or not; 404 "no such cost center" when no team names it. One query of the team
+    list (its members are not in the organisation snapshot)."""
+    require(view.caller, action, Target.org())
+    return cost_center_scope(code, view.stores.access.list_teams())  # type: ignore[attr-defined]
+
+
+def cost_center_subject(view: View, action: str, code: str) -> str:
+    """The owner id of cost center ``code`` (``costcenter:<code>``: what its budget is stored
+    under), once the caller may do ``action`` on it (``require_cost_center``)."""
+    return require_cost_center(view, action, code).owner
+
+
 def load_scope(view: View, team: Team) -> TeamScope:
-    """The scope of ``team``: one GetItem of the organisation snapshot, and the team list
-    (one query) only when teams sit under it."""
+    """The scope of ``team``: whether teams sit under it from the organisation snapshot, and
+    the team list (one query) only when some do.
+
+    In the API the snapshot is the one the request's authorization already read (cached in the
+    warm container): it holds the whole team tree, about 100 bytes a team, so reading it again
+    would cost a 1,000-team organisation 120 KB per summary. Elsewhere it is read once."""
     access = view.stores.access  # type: ignore[attr-defined]
-    if not access.snapshot().descendants(team.team_id):
+    authorizer = view.caller.authorizer
+    snapshot = authorizer.snapshot if authorizer is not None else access.snapshot()
+    if not snapshot.descendants(team.team_id):
         return TeamScope(team=team, teams=(team,), people=frozenset(team.members))
     teams = {t.team_id: t for t in access.list_teams()}
     teams[team.team_id] = team
@@ -365,18 +459,27 @@ class MemberAmount:
 
 
 @dataclass(frozen=True)
-class TeamSummary:
-    """The user summary's figures for a team, with whose costs they are: each person's
-    amount (once, however many of the subtree's teams they are in) and the team-owned
-    resources' amount, in the summary's currency and metric."""
+class GroupSummary:
+    """The user summary's figures for a group (a team or a cost center) against its budget,
+    with whose costs they are: each person's amount (once, however many of its teams they are
+    in) and its teams' own resources' amount, in the summary's currency and metric."""
 
-    team: Team
     summary: Summary
     members: list[MemberAmount]
     team_resources: Decimal
+
+
+@dataclass(frozen=True)
+class TeamSummary(GroupSummary):
+    team: Team
     # The resources assigned to this team itself (not ended; the first OWN_RESOURCES): those
     # of the teams under it are on their own summaries, their cost in ``team_resources``.
     resources: list[Assignment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CostCenterSummary(GroupSummary):
+    scope: CostCenterScope
 
 
 def _month_param(month: str | None, today: date) -> str:
@@ -388,18 +491,16 @@ def _month_param(month: str | None, today: date) -> str:
     return month
 
 
-def team_summary(view: View, team_id: str, *, month: str | None = None) -> TeamSummary:
-    """``month``'s (default: this month's) summary of a team against the team's budget:
-    costs:read on the team (its managers, finance, admins; a member reads their own team's)."""
+def _group_summary(view: View, scope: GroupScope, month: str | None) -> GroupSummary:
+    """``month``'s (default: this month's) summary of ``scope`` against its budget."""
     from tally.reports.summary import summarize
 
     wanted = _month_param(month, view.today)
-    scope = load_scope(view, require_team(view, "costs:read", team_id))
     previous = previous_month(wanted)
     both = team_months(view.stores.rollups, scope, [previous, wanted])
     rollups = {m: tm.rollup for m, tm in both.items() if tm.rollup is not None}
-    budget = view.stores.budgets.get_for_user(team_owner(team_id))
-    summary = summarize(view, team_owner(team_id), wanted, rollups, budget)
+    budget = view.stores.budgets.get_for_user(scope.owner)
+    summary = summarize(view, scope.owner, wanted, rollups, budget)
     this = both[wanted]
     names = view.stores.users.get_many(sorted(scope.people)) if scope.people else {}
     members = [
@@ -411,10 +512,35 @@ def team_summary(view: View, team_id: str, *, month: str | None = None) -> TeamS
         for p in sorted(scope.people)
     ]
     members.sort(key=lambda m: (-m.amount, m.user_id))
-    return TeamSummary(
-        team=scope.team,
+    return GroupSummary(
         summary=summary,
         members=members,
         team_resources=this.resources_total(summary.currency, summary.metric),
-        resources=view.stores.assignments.list_for_user(team_owner(team_id), OWN_RESOURCES).items,
+    )
+
+
+def team_summary(view: View, team_id: str, *, month: str | None = None) -> TeamSummary:
+    """``month``'s (default: this month's) summary of a team against the team's budget:
+    costs:read on the team (its managers, finance, admins; a member reads their own team's)."""
+    scope = load_scope(view, require_team(view, "costs:read", team_id))
+    figures = _group_summary(view, scope, month)
+    return TeamSummary(
+        summary=figures.summary,
+        members=figures.members,
+        team_resources=figures.team_resources,
+        team=scope.team,
+        resources=view.stores.assignments.list_for_user(scope.owner, OWN_RESOURCES).items,
+    )
+
+
+def cost_center_summary(view: View, code: str, *, month: str | None = None) -> CostCenterSummary:
+    """``month``'s (default: this month's) summary of a cost center against its budget:
+    costs:read at the organisation (a cost center spans teams: admins, finance, auditors)."""
+    scope = require_cost_center(view, "costs:read", code)
+    figures = _group_summary(view, scope, month)
+    return CostCenterSummary(
+        summary=figures.summary,
+        members=figures.members,
+        team_resources=figures.team_resources,
+        scope=scope,
     )

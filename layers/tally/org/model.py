@@ -28,6 +28,23 @@ def team_of_owner(owner: str) -> str | None:
     return owner.removeprefix(TEAM_OWNER_PREFIX) if owner.startswith(TEAM_OWNER_PREFIX) else None
 
 
+# The owner id of a cost center's budget (a cost center owns no resources and no roll-ups of
+# its own: its figures are those of the teams that name it). Neither a user id (no colon) nor
+# a team's ("team:" prefix) can take this form.
+COST_CENTER_OWNER_PREFIX = "costcenter:"
+
+
+def cost_center_owner(code: str) -> str:
+    return COST_CENTER_OWNER_PREFIX + code
+
+
+def cost_center_of_owner(owner: str) -> str | None:
+    """The cost center code an owner id names, or None."""
+    if owner.startswith(COST_CENTER_OWNER_PREFIX):
+        return owner.removeprefix(COST_CENTER_OWNER_PREFIX)
+    return None
+
+
 class ScopeKind(StrEnum):
     ORG = "org"  # the whole organisation
     TEAM = "team"  # a team and every team under it, with their members

@@ -163,5 +163,12 @@ export function createApi(config, auth) {
       const { data, response } = await request("GET", `/billing/budgets/team/${enc(teamId)}`, { raw: true });
       return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };
     },
+    // A cost center's month and budget (the organisation's: it spans the teams that name it).
+    costCenterSummary: (code, month) =>
+      request("GET", `/billing/cost-center/${enc(code)}/summary`, { query: { month } }),
+    async costCenterBudget(code) {
+      const { data, response } = await request("GET", `/billing/budgets/cost-center/${enc(code)}`, { raw: true });
+      return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
   };
 }

@@ -371,13 +371,17 @@ async function start() {
       h(
         "div",
         { class: "page-head" },
-        h("div", {}, h("h1", {}, "All users"), h("p", {}, "This page is for administrators.")),
+        h("div", {}, h("h1", {}, "All users"), h("p", {}, "This page is for people who read every user's costs.")),
       ),
       h(
         "div",
         { class: "card", role: "alert", dataset: { testid: "not-allowed" } },
         h("p", { class: "state-title" }, "You do not have access to this page."),
-        h("p", {}, `Only administrators can see every user's costs. You are signed in as ${view.user.username}.`),
+        h(
+          "p",
+          {},
+          `It needs access to every user's costs (users:read and costs:read for the organisation). You are signed in as ${view.user.username}.`,
+        ),
         h("a", { class: "button", href: "#/dashboard" }, "Go to your dashboard"),
       ),
     );

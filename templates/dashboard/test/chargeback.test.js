@@ -63,3 +63,38 @@ test("a total that does not add up is reported, and empty lines are left out", (
   );
   assert.equal(addsUp, false);
 });
+
+test("the cost centers of a chargeback are its cost center units, not the (none) unit", async () => {
+  const { costCenterCodes } = await import("../src/views/cost-centers.js");
+  const data = {
+    units: [unit("CC-100", "costCenter", 3, ["1", "0", "0", "1"]), unit("(none)", "none", 1, ["1", "0", "0", "1"])],
+  };
+  assert.deepEqual(costCenterCodes(data), ["CC-100"]);
+  assert.deepEqual(costCenterCodes({ units: [] }), []);
+  assert.deepEqual(costCenterCodes(null), []);
+});
+
+test("a cost center's budget line: no budget, pending, and judged", async () => {
+  const { budgetLine } = await import("../src/views/cost-centers.js");
+  const limit = money("200.00");
+  assert.deepEqual(budgetLine({ budget: null, total: money("5.00"), status: null }), {
+    status: "none",
+    limit: null,
+    spent: money("5.00"),
+    used: null,
+  });
+  const judged = { budget: { monthlyLimit: limit }, total: money("110.00"), status: "warning", percentUsed: "55.0" };
+  assert.deepEqual(budgetLine(judged), { status: "warning", limit, spent: money("110.00"), used: "55.0" });
+  const early = { ...judged, noCostsYet: true, status: null, percentUsed: null };
+  assert.equal(budgetLine(early).status, "pending");
+});
+
+test("the cost center's budget form creates with costCenter, never userId", async () => {
+  const { costCenterBudgetApi } = await import("../src/views/cost-centers.js");
+  const sent = [];
+  const api = { createBudget: async (body) => sent.push(body), costCenterBudget: async (code) => code };
+  const adapted = costCenterBudgetApi(api, "CC 100");
+  await adapted.createBudget({ userId: "CC 100", monthlyLimit: "5", alertThreshold: 80, currency: "USD" });
+  assert.deepEqual(sent, [{ monthlyLimit: "5", alertThreshold: 80, currency: "USD", costCenter: "CC 100" }]);
+  assert.equal(await adapted.budget(), "CC 100");
+});

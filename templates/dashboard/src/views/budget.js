@@ -18,6 +18,16 @@ function currencySymbol(currency) {
 }
 
 /**
+ * Whose status a budget's texts speak of: "Your" on one's own budget, `subject.whose` when the
+ * caller names it (a team's budget: "The team's"), else the person's name ("dana's").
+ */
+export function whoseStatus(subject) {
+  if (subject?.whose) return subject.whose;
+  if (subject?.isSelf === false && subject.username) return `${subject.username}'s`;
+  return "Your";
+}
+
+/**
  * Open the budget modal for `subject`. `summary` (from GET summary) tells whether a budget
  * exists and its currency. Resolves true when a budget was saved.
  */
@@ -60,7 +70,7 @@ export function openBudgetModal({ api, subject, summary }) {
   const threshold = field({
     label: "Alert threshold",
     name: "alertThreshold",
-    hint: "Your status turns to Approaching Limit when this month's costs reach this share of the limit.",
+    hint: `${whoseStatus(subject)} status turns to Approaching Limit when this month's costs reach this share of the limit.`,
     control: slider,
   });
   const output = h("output", { "aria-hidden": "true", dataset: { testid: "threshold-value" } }, `${startThreshold}%`);
@@ -179,7 +189,7 @@ export function openBudgetModal({ api, subject, summary }) {
   });
 }
 
-function renderBudget(body, summary, { onEdit }) {
+function renderBudget(body, summary, { onEdit, whose }) {
   const budget = summary.budget;
   if (!budget) {
     replace(
@@ -265,7 +275,7 @@ function renderBudget(body, summary, { onEdit }) {
     h(
       "p",
       { class: "muted" },
-      "Your status is Under Budget below the threshold, Approaching Limit from the threshold, and Over Budget once this month's costs reach the limit. A zero limit means any spending is over budget.",
+      `${whose} status is Under Budget below the threshold, Approaching Limit from the threshold, and Over Budget once this month's costs reach the limit. A zero limit means any spending is over budget.`,
     ),
     h(
       "div",
@@ -290,6 +300,7 @@ export function budgetView(view) {
 
   const show = (body, summary) =>
     renderBudget(body, summary, {
+      whose: whoseStatus(subject),
       async onEdit() {
         const saved = await openBudgetModal({ api: ctx.api, subject, summary });
         if (saved && !signal.aborted) {

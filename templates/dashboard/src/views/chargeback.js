@@ -8,6 +8,7 @@ import { monthOf } from "../calendar.js";
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
 import { knownToday, metricText, money, monthName } from "../format.js";
 import { jobButton } from "../jobs.js";
+import { costCenterBudgets, costCenterCodes } from "./cost-centers.js";
 
 export const GROUPINGS = [
   ["team", "Team"],
@@ -125,6 +126,8 @@ export function chargebackView(view) {
       get: (id) => api.exportJob(id),
     });
   }
+  // Grouped by cost center: each one's budget status (cost-centers.js), for budgets:read holders.
+  const budgets = h("div", { class: "cost-center-budgets" });
   const csv = exporter("csv", "Export CSV", "CSV export");
   const pdf = exporter("pdf", "PDF statements", "PDF statements");
 
@@ -153,7 +156,25 @@ export function chargebackView(view) {
       body,
       h("div", { class: "job-row" }, csv.element, pdf.element),
     ),
+    budgets,
   );
+
+  function showBudgets(data) {
+    const access = ctx.access?.();
+    const codes = costCenterCodes(data);
+    if (state.groupBy !== "costCenter" || !codes.length || !access?.can("budgets:read", "org")) {
+      replace(budgets);
+      return;
+    }
+    const card = costCenterBudgets({
+      api,
+      codes,
+      month: data.month,
+      writable: access.can("budgets:write", "org"),
+      signal,
+    });
+    replace(budgets, card.element);
+  }
 
   function table(data) {
     const { rows, total, addsUp } = chargebackRows(data, state.currency);
@@ -227,6 +248,7 @@ export function chargebackView(view) {
 
   async function load() {
     replace(body, skeleton(6, "Loading the chargeback"));
+    replace(budgets);
     try {
       state.data = await api.chargeback({ month: state.month || undefined, groupBy: state.groupBy });
       if (signal.aborted) return;
@@ -236,6 +258,7 @@ export function chargebackView(view) {
         monthInput.max = state.month;
       }
       show();
+      showBudgets(state.data);
     } catch (error) {
       if (signal.aborted) return;
       replace(body, errorState(error, load, "the chargeback"));

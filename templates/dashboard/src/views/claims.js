@@ -242,7 +242,7 @@ function claimForm({ api, types, onClaimed }) {
       "div",
       { class: "card-head" },
       h("h2", { id: "claim-title" }, "Claim a resource"),
-      h("p", {}, "Its owner or an administrator approves; nothing changes until then"),
+      h("p", {}, "Its owner, or someone who decides claims (claims:decide), approves; nothing changes until then"),
     ),
     formError,
     form,

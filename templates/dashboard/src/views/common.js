@@ -12,7 +12,7 @@ export function pageHead(view, title, description, ...actions) {
     : h(
         "div",
         { class: "viewing-as", role: "note", dataset: { testid: "viewing-as" } },
-        h("span", {}, "Viewing ", h("strong", {}, subject.username), "'s data as an administrator."),
+        h("span", {}, "Viewing ", h("strong", {}, subject.username), "'s data, with your access to everyone's costs."),
         h("a", { href: "#/admin" }, "← Back to all users"),
       );
   return [

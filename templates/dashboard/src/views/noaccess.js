@@ -44,7 +44,7 @@ export function noAccessPage(container, { title, permission, scope = "org", user
       h(
         "p",
         {},
-        "To get it, ask a Tally administrator (someone with the Admin role) to give you a role that includes it.",
+        "To get it, ask someone who gives roles in Tally (an administrator, or anyone with roles:assign) to give you a role that includes it.",
       ),
       h("a", { class: "button", href: "#/dashboard" }, "Go to your dashboard"),
     ),

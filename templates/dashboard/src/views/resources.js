@@ -169,7 +169,13 @@ export function assignForm({ api, types, subject, onAssigned, signal, prefill = 
       "div",
       { class: "card-head" },
       h("h2", { id: "assign-title" }, self ? "Ask for a resource" : "Assign a resource"),
-      h("p", {}, self ? "Someone else's resource, or one nobody owns, waits for approval" : "Administrators only"),
+      h(
+        "p",
+        {},
+        self
+          ? "Someone else's resource, or one nobody owns, waits for approval"
+          : "For people who assign resources (assignments:write)",
+      ),
     ),
     formError,
     form,

@@ -4,7 +4,18 @@
 // #/teams/<id>: a team's month (GET /api/billing/team/{id}/summary) with its members' costs,
 // and the team's budget, set and changed with the budget routes and `teamId`.
 
-import { announce, confirmDialog, emptyState, errorState, field, h, openDialog, replace, skeleton } from "../dom.js";
+import {
+  announce,
+  confirmDialog,
+  emptyState,
+  errorState,
+  field,
+  h,
+  openDialog,
+  replace,
+  skeleton,
+  uid,
+} from "../dom.js";
 import { money, percent } from "../format.js";
 import { scopeText } from "../access.js";
 import { knownNames } from "./anomalies.js";
@@ -60,11 +71,46 @@ function people(names, ids, testid) {
   );
 }
 
-/** A list of people to choose from, as checkboxes (or ids typed, without the directory). */
+// The people a picker lists before a filter is typed, besides those chosen: an organisation's
+// hundreds of users are found by typing, not by scrolling.
+export const PICKER_SHOWN = 40;
+
+/**
+ * What a people picker shows for `filter` (matched against names and ids, any case): the
+ * chosen first, then the others, each group by name; every chosen match, at most `limit` of
+ * the others. `more`: the matches left out.
+ */
+export function pickerRows(ids, { names, chosen, filter = "", limit = PICKER_SHOWN }) {
+  const needle = filter.trim().toLowerCase();
+  const found = needle
+    ? ids.filter((id) => id.toLowerCase().includes(needle) || nameOf(names, id).toLowerCase().includes(needle))
+    : ids;
+  const byName = (a, b) => nameOf(names, a).localeCompare(nameOf(names, b)) || a.localeCompare(b);
+  const first = found.filter((id) => chosen.has(id)).sort(byName);
+  const others = found.filter((id) => !chosen.has(id)).sort(byName);
+  return {
+    shown: [...first, ...others.slice(0, limit)],
+    matched: found.length,
+    more: Math.max(0, others.length - limit),
+  };
+}
+
+/** How many are chosen and what the list shows, for the picker's live status line. */
+export function pickerStatus({ chosen, matched, more, filter }) {
+  const picked = `${chosen} selected`;
+  if (filter.trim()) {
+    if (!matched) return `${picked} · no one matches “${filter.trim()}”`;
+    return `${picked} · ${matched} ${matched === 1 ? "person matches" : "people match"}${more ? `, ${more} more not shown: type more of the name` : ""}`;
+  }
+  return more ? `${picked} · type a name to find the ${more} others` : picked;
+}
+
+/**
+ * People to choose from (or ids typed, without the directory): a filter field over a list of
+ * checkboxes, the chosen first. The choice lives in a set, so people the filter hides stay
+ * chosen; the order is made afresh when the filter changes, never under the pointer.
+ */
 function peoplePicker({ label, name, names, chosen }) {
-  const ids = [...new Set([...names.keys(), ...chosen])].sort((a, b) =>
-    nameOf(names, a).localeCompare(nameOf(names, b)),
-  );
   const error = h("p", { class: "field-error", dataset: { field: name } });
   if (names.size <= 1) {
     const input = h("input", { type: "text", name, autocomplete: "off", value: [...chosen].join(", ") });
@@ -79,9 +125,76 @@ function peoplePicker({ label, name, names, chosen }) {
       setError: f.setError,
     };
   }
-  const boxes = ids.map((id) =>
-    h("input", { type: "checkbox", name, value: id, id: `${name}-${id}`, checked: chosen.has(id) }),
-  );
+  const selected = new Set(chosen);
+  const ids = [...new Set([...names.keys(), ...chosen])];
+  const listId = uid(`${name}-list`);
+  const statusId = uid(`${name}-status`);
+  const filter = h("input", {
+    type: "search",
+    id: uid(`${name}-filter`),
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "Name or user id",
+    "aria-controls": listId,
+    "aria-describedby": statusId,
+    dataset: { testid: `${name}-filter` },
+  });
+  const status = h("p", { class: "field-hint", id: statusId, "aria-live": "polite" });
+  const list = h("div", { class: "people-grid people-list", id: listId, dataset: { testid: `${name}-list` } });
+  const boxes = new Map();
+
+  function box(id) {
+    if (!boxes.has(id)) {
+      const input = h("input", {
+        type: "checkbox",
+        name,
+        value: id,
+        id: uid(`${name}-person`),
+        checked: selected.has(id),
+        onchange: (event) => {
+          if (event.target.checked) selected.add(id);
+          else selected.delete(id);
+          showStatus();
+        },
+      });
+      boxes.set(id, h("div", { class: "field-check" }, input, h("label", { for: input.id }, nameOf(names, id))));
+    }
+    return boxes.get(id);
+  }
+
+  let rows = { shown: [], matched: 0, more: 0 };
+  function showStatus() {
+    status.textContent = pickerStatus({
+      chosen: selected.size,
+      matched: rows.matched,
+      more: rows.more,
+      filter: filter.value,
+    });
+  }
+  function render() {
+    rows = pickerRows(ids, { names, chosen: selected, filter: filter.value });
+    replace(list, rows.shown.map(box));
+    showStatus();
+  }
+
+  filter.addEventListener("input", render);
+  filter.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      // Enter in the filter must not submit the team form half done.
+      event.preventDefault();
+      list.querySelector("input")?.focus();
+    } else if (event.key === "ArrowDown") {
+      event.preventDefault();
+      list.querySelector("input")?.focus();
+    } else if (event.key === "Escape" && filter.value) {
+      // Clears the filter; the next Escape closes the dialog.
+      event.preventDefault();
+      event.stopPropagation();
+      filter.value = "";
+      render();
+    }
+  });
+  render();
   return {
     element: h(
       "fieldset",
@@ -89,14 +202,15 @@ function peoplePicker({ label, name, names, chosen }) {
       h("legend", {}, label),
       h(
         "div",
-        { class: "people-grid" },
-        boxes.map((box) =>
-          h("div", { class: "field-check" }, box, h("label", { for: box.id }, nameOf(names, box.value))),
-        ),
+        { class: "field picker-filter" },
+        h("label", { for: filter.id }, `Find ${label.toLowerCase()}`),
+        filter,
+        status,
       ),
+      list,
       error,
     ),
-    value: () => boxes.filter((b) => b.checked).map((b) => b.value),
+    value: () => ids.filter((id) => selected.has(id)),
     setError: (message) => {
       error.textContent = message || "";
     },
@@ -451,6 +565,16 @@ export function teamsView(view) {
   return load();
 }
 
+/**
+ * The team page's way back: "All teams" to those who may list every team, else their own
+ * teams (the list shows those: "My teams"); null for whom neither is.
+ */
+export function backToTeams(access) {
+  if (access.can("teams:read", "org")) return { href: "#/teams", text: "← All teams" };
+  if (access.teamScoped("teams:read") || access.managedTeams().length) return { href: "#/teams", text: "← My teams" };
+  return null;
+}
+
 export function teamDetailView(view) {
   const { ctx, user, container, signal } = view;
   const { api } = ctx;
@@ -459,9 +583,10 @@ export function teamDetailView(view) {
   const month = loadingCard({ title: "This month", className: "span-12", lines: 3 });
   const budget = loadingCard({ title: "Team budget", className: "span-5", bodyClass: "budget-body", lines: 4 });
   const members = loadingCard({ title: "Members' costs", className: "span-7", lines: 5 });
+  const back = backToTeams(ctx.access());
   replace(
     container,
-    h("p", {}, h("a", { href: "#/teams" }, "← All teams")),
+    back ? h("p", {}, h("a", { href: back.href, dataset: { testid: "back-to-teams" } }, back.text)) : null,
     head,
     h("div", { class: "grid" }, month.element, budget.element, members.element),
   );
@@ -529,7 +654,11 @@ export function teamDetailView(view) {
         },
         updateBudget: api.updateBudget,
       };
-      const saved = await openBudgetModal({ api: teamApi, subject: { userId: teamId }, summary });
+      const saved = await openBudgetModal({
+        api: teamApi,
+        subject: { userId: teamId, whose: "The team's" },
+        summary,
+      });
       if (saved && !signal.aborted) await load();
     };
     const writable =
