@@ -203,6 +203,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
             {"teamId": "payments", "monthlyLimit": "10.00"},
             Subject.team("payments"),
         ),
+        # A cost center spans teams: decided at the organisation (CC-100 has a budget: 409).
+        Try("/billing/budgets", {"costCenter": "CC-100", "monthlyLimit": "10.00"}, Subject.org()),
     ],
     ("GET", "/api/billing/budgets/{userId}"): lambda s, me: _users(
         s, me, "/billing/budgets/{user}", outside=True
@@ -215,6 +217,12 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("GET", "/api/billing/team/{teamId}/summary"): _teams(
         "/billing/team/{team}/summary", teams=("payments", "data")
+    ),
+    ("GET", "/api/billing/budgets/cost-center/{costCenter}"): _plain(
+        "/billing/budgets/cost-center/CC-100"
+    ),
+    ("GET", "/api/billing/cost-center/{costCenter}/summary"): _plain(
+        "/billing/cost-center/CC-100/summary"
     ),
     ("GET", "/api/billing/user/{userId}/costs"): lambda s, me: _users(
         s, me, "/billing/user/{user}/costs"
