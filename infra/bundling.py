@@ -40,6 +40,7 @@ LAYERS_DIR = ROOT / "layers"
 PACKAGE_DIR = LAYERS_DIR / "tally"
 REQUIREMENTS = ROOT / "requirements.txt"
 INGEST_REQUIREMENTS = ROOT / "requirements-ingest.txt"
+OBSERVABILITY_REQUIREMENTS = ROOT / "requirements-observability.txt"
 FUNCTIONS_DIR = ROOT / "functions"
 EMAIL_TEMPLATES_DIR = ROOT / "templates" / "email"
 INVOICE_TEMPLATES_DIR = ROOT / "templates" / "invoice"
@@ -114,6 +115,9 @@ INGEST_LAYER = LayerSpec(
         "pyarrow/conftest.py", "pyarrow/**/*.pyx", "pyarrow/**/*.pxd", "pyarrow/**/*.pxi",
     ),
 )  # fmt: skip
+# The X-Ray SDK (Powertools' Tracer) and Sentry: every function but the ingest, which has no
+# room left for them beside pyarrow (requirements-observability.txt).
+OBSERVABILITY_LAYER = LayerSpec(requirements=OBSERVABILITY_REQUIREMENTS)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from constructs import Node
 
 from infra.constructs.lambda_factory import log_retention
+from infra.constructs.waf import MIN_RATE_LIMIT as MIN_WAF_RATE_LIMIT
 from tally.sources.selection import SOURCE_KINDS as COST_SOURCES
 
 BUDGET_METRICS = ("billed", "effective")
@@ -24,6 +25,10 @@ CLAIM_UNOWNED = ("hold", "accept")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# A CLOUDFRONT-scope web ACL: global, so its ARN always names us-east-1.
+_CLOUDFRONT_WEB_ACL = re.compile(
+    r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[\w-]+/[\w-]+$"
+)
 # The documented placeholders in cdk.json: fine for `make synth`, useless for a deployment.
 PLACEHOLDER_DOMAIN = "example.com"
 
@@ -73,6 +78,20 @@ class TallyConfig:
     # Cognito groups named "<prefix><team id>" become teams (the access migration's team
     # sync); None: teams come from the API and the dashboard only.
     team_group_prefix: str | None = None
+    # The WAF rate-based rule: requests per client IP per 5 minutes (infra/constructs/waf.py).
+    waf_rate_limit: int = 1000
+    # A CLOUDFRONT-scope web ACL (made in us-east-1) for the dashboard, for stacks outside
+    # us-east-1, which cannot make one themselves; None: the stack's own (in us-east-1) or none.
+    dashboard_web_acl_arn: str | None = None
+    # Error tracking: the Secrets Manager secret holding the Sentry DSN; None: Sentry is off
+    # and never loaded (tally.observability).
+    sentry_dsn_secret_name: str | None = None
+    # Where the alarms' runbook links point: docs/operations.md as the operators read it (a
+    # repository URL); the alarm descriptions append "#<alarm>".
+    runbook_url: str = "docs/operations.md"
+    # The X-Ray SDK in the API function (subsegments per DynamoDB call) at ~100-200 ms of
+    # each cold start; off, Lambda's active tracing still records the function's segment.
+    api_xray_sdk: bool = False
 
     @property
     def uses_placeholders(self) -> bool:
@@ -131,6 +150,11 @@ class TallyConfig:
             org_accounts=get("orgAccounts", _accounts, []),
             org_name=get("orgName", _text, "Tally"),
             team_group_prefix=get("teamGroupPrefix", _optional_text, ""),
+            waf_rate_limit=get("wafRateLimit", _waf_rate_limit, 1000),
+            dashboard_web_acl_arn=get("dashboardWebAclArn", _cloudfront_web_acl, ""),
+            sentry_dsn_secret_name=get("sentryDsnSecretName", _optional_text, ""),
+            runbook_url=get("runbookUrl", _text, "docs/operations.md"),
+            api_xray_sdk=get("apiXraySdk", _bool, False),
         )
 
 
@@ -191,6 +215,23 @@ def _retention(key: str, value: Any) -> int:
     days = _positive_int(key, value)
     log_retention(days)  # raises ValueError for a period CloudWatch Logs does not offer
     return days
+
+
+def _waf_rate_limit(key: str, value: Any) -> int:
+    number = _positive_int(key, value)
+    if number < MIN_WAF_RATE_LIMIT:
+        raise ValueError(f"must be at least {MIN_WAF_RATE_LIMIT} (AWS WAF's lowest rate limit)")
+    return number
+
+
+def _cloudfront_web_acl(key: str, value: Any) -> str | None:
+    text = _optional_text(key, value)
+    if text and not _CLOUDFRONT_WEB_ACL.match(text):
+        raise ValueError(
+            f"{text!r} is not the ARN of a CLOUDFRONT-scope web ACL "
+            "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"
+        )
+    return text
 
 
 def _bool(key: str, value: Any) -> bool:

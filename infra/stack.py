@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Duration, Stack, Tags, Token
 from constructs import Construct
 
 from infra import outputs
 from infra.config import TallyConfig
+from infra.constructs import waf
 from infra.constructs.access import AccessMigration
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
@@ -19,7 +20,7 @@ from infra.constructs.dashboard import Dashboard
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
-from infra.constructs.lambda_factory import FunctionRuntime
+from infra.constructs.lambda_factory import TRACE_DISABLED_VARIABLE, FunctionRuntime
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
 from infra.constructs.reports import Reports
@@ -28,6 +29,9 @@ from infra.names import METRICS_NAMESPACE
 from tally.tables import ALL_TABLES
 
 STACK_ID = "Tally"
+# CloudFront's web ACLs are global resources that AWS WAF keeps in this region only.
+CLOUDFRONT_WAF_REGION = "us-east-1"
+DASHBOARD_WITHOUT_WAF_WARNING = "tally:dashboard-without-waf"
 
 
 class TallyStack(Stack):
@@ -55,6 +59,7 @@ class TallyStack(Stack):
             access_logs=storage.access_logs,
             domain_name=config.dashboard_domain,
             certificate_arn=config.dashboard_certificate_arn,
+            web_acl_arn=self._dashboard_web_acl(config),
         )
         auth = Auth(
             self,
@@ -82,6 +87,7 @@ class TallyStack(Stack):
                 "TALLY_DEFAULT_CURRENCY": config.default_currency,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
+            sentry_dsn_secret_name=config.sentry_dsn_secret_name,
         )
         api = Api(
             self,
@@ -94,9 +100,14 @@ class TallyStack(Stack):
             throttle_rate=config.api_throttle_rate,
             throttle_burst=config.api_throttle_burst,
             enable_waf=config.enable_waf,
+            waf_rate_limit=config.waf_rate_limit,
             log_retention_days=config.log_retention_days,
         )
         auth.enforce_admin_mfa(api.function)
+        # The X-Ray SDK costs the API's cold starts ~100-200 ms (tally.observability): opt-in.
+        api.function.add_environment(
+            TRACE_DISABLED_VARIABLE, "false" if config.api_xray_sdk else "true"
+        )
         # Explicit roles for every user (and the team sync) on each deploy, once the tables
         # and the pool exist; the API works before it too (profiles never set get defaults).
         access_migration = AccessMigration(
@@ -183,6 +194,7 @@ class TallyStack(Stack):
                 "reports-jobs": reports.jobs_dead_letter_queue,
             },
             tables=data.tables,
+            runbook_url=config.runbook_url,
             metric_alarms={
                 "alerts-emails-deferred": MetricAlarm(
                     alerts.metric("EmailsDeferred", period=Duration.days(1)),
@@ -293,3 +305,29 @@ class TallyStack(Stack):
 
     def _output(self, output_id: str, value: str, description: str) -> None:
         CfnOutput(self, output_id, value=value, description=description)
+
+    def _dashboard_web_acl(self, config: TallyConfig) -> str | None:
+        """The CLOUDFRONT-scope web ACL in front of the dashboard: the one the context names,
+        else with ``enableWaf`` the stack's own when it is deployed in us-east-1 (the only
+        region such an ACL can be made in), else none, with a warning saying why."""
+        if config.dashboard_web_acl_arn:
+            return config.dashboard_web_acl_arn
+        if not config.enable_waf:
+            return None
+        if Token.is_unresolved(self.region) or self.region != CLOUDFRONT_WAF_REGION:
+            Annotations.of(self).add_warning_v2(
+                DASHBOARD_WITHOUT_WAF_WARNING,
+                "enableWaf protects the API only: the dashboard's CloudFront web ACL can only "
+                f"be made in {CLOUDFRONT_WAF_REGION}, and this stack is not deployed there. "
+                "Make one there and name it with -c dashboardWebAclArn=... (docs/deploy.md).",
+            )
+            return None
+        acl = waf.web_acl(
+            self,
+            "DashboardWebAcl",
+            waf_scope="CLOUDFRONT",
+            metric_name="tally-dashboard",
+            rate_limit=config.waf_rate_limit,
+            managed_rules=waf.DASHBOARD_MANAGED_RULES,
+        )
+        return acl.attr_arn

@@ -13,8 +13,10 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 
 from access.settings import AccessMigrationSettings
+from tally import observability
 from tally.clock import utc_now
 from tally.org.migration import (
     CognitoGroups,
@@ -23,7 +25,18 @@ from tally.org.migration import (
     migrate_access,
 )
 
-logger = Logger(service="tally-access")
+SERVICE = "tally-access"
+logger = Logger(service=SERVICE)
+metrics = observability.metrics(SERVICE)
+tracer = observability.tracer(SERVICE)
+observability.start_error_tracking(SERVICE)
+# MigrationResult field -> metric: what a deploy changed (all zeros on a second deploy).
+MIGRATION_METRICS = {
+    "AccessProfilesSet": "profiles_set",
+    "AccessAdminsSet": "admins_set",
+    "TeamsCreated": "teams_created",
+    "TeamsUpdated": "teams_updated",
+}
 
 
 def run_migration(settings: AccessMigrationSettings) -> MigrationResult:
@@ -46,8 +59,12 @@ def run_migration(settings: AccessMigrationSettings) -> MigrationResult:
     return replace(result, audit_backfilled=backfill_audit_listing())
 
 
+@metrics.log_metrics
+@tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     counts = asdict(run_migration(AccessMigrationSettings.load()))
+    for name, field in MIGRATION_METRICS.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[field])
     logger.info("access migration done", extra=counts)
     return counts

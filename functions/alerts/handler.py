@@ -22,7 +22,6 @@ message) keeps the email cap per run however many invocations it spreads over.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,11 +29,11 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alerts.settings import AlertsSettings
-from tally import events
+from tally import events, observability
 from tally.clock import utc_now
 
 if TYPE_CHECKING:
@@ -46,12 +45,11 @@ if TYPE_CHECKING:
 
 SERVICE = "tally-alerts"
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = observability.tracer(SERVICE)
 # The stack sets the namespace for every function; the default keeps tests and the local
 # stack's metrics in the same one.
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tally", service=SERVICE
-)
+metrics = observability.metrics(SERVICE)
+observability.start_error_tracking(SERVICE)
 
 # Metric name -> RunReport field. Every run emits all of them, zeros included, so a graph
 # shows quiet runs and the EmailsDeferred alarm sees data.
@@ -163,6 +161,11 @@ def plan_run(
     detail = event.get("detail")
     months = months_of(detail.get("months") if isinstance(detail, Mapping) else None)
     run_id = str(event.get("id") or f"run-{now:%Y%m%dT%H%M%S}")
+    # The run's id on every log line of it (and in its emails' tags): one query finds a run.
+    logger.set_correlation_id(run_id)
+    ingest_run = detail.get("runId") if isinstance(detail, Mapping) else None
+    if ingest_run:
+        logger.append_keys(ingestRunId=str(ingest_run))
     today = now.date()
     evaluation = _evaluation(settings, run_id=run_id, today=today)
     users = evaluation.candidates(months)
@@ -231,6 +234,7 @@ def evaluate_users(event: dict[str, Any], context: Any, settings: AlertsSettings
         nonlocal total
         body = json.loads(record.body)
         run_id, user_id = str(body["runId"]), str(body["userId"])
+        logger.set_correlation_id(run_id)
         today = date.fromisoformat(str(body["today"]))
         key = (run_id, today)
         if key not in evaluations:
@@ -249,6 +253,7 @@ def evaluate_users(event: dict[str, Any], context: Any, settings: AlertsSettings
 
 def drain(settings: AlertsSettings, *, now: datetime) -> dict[str, Any]:
     run_id = f"drain-{now:%Y%m%dT%H}"
+    logger.set_correlation_id(run_id)
     report = _evaluation(settings, run_id=run_id, today=now.date()).drain_deferred()
     return {**report.as_dict(), "runId": run_id}
 
@@ -276,7 +281,7 @@ def _emit(report: Mapping[str, Any]) -> None:
 
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = AlertsSettings.load()  # a bad configuration fails here, before any message
     now = utc_now()

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
-from api import context, permissions
+from api import caching, context, permissions, telemetry
 from api.problems import problem
 from api.routes import (
     admin,
@@ -30,6 +30,7 @@ from api.routes import (
     chargeback,
     claims,
     exports,
+    health,
     me,
     notifications,
     organisation,
@@ -42,7 +43,7 @@ from api.routes import (
     users,
 )
 from api.settings import dashboard_origin
-from tally import access
+from tally import access, observability
 from tally.authz import Target
 from tally.errors import (
     BadRequest,
@@ -55,7 +56,13 @@ from tally.errors import (
     Unauthenticated,
 )
 
-logger = Logger(service="tally-api")
+SERVICE = "tally-api"
+logger = Logger(service=SERVICE)
+metrics = observability.metrics(SERVICE)
+# No X-Ray SDK unless the function's environment asks for it (tally.observability: its cold
+# start cost); Lambda's active tracing records the function's segment either way.
+tracer = observability.tracer(SERVICE)
+observability.start_error_tracking(SERVICE)
 
 # Every body the API takes is a small flat object: these leave room and stop a hostile one
 # (json.loads recurses once per level and raises RecursionError near 1,000).
@@ -92,7 +99,9 @@ app = APIGatewayRestResolver(
     enable_validation=True,
     json_body_deserializer=json_body,
     cors=CORSConfig(
-        allow_origin=_origin, allow_headers=["Authorization", "If-Match"], expose_headers=["ETag"]
+        allow_origin=_origin,
+        allow_headers=["Authorization", "If-Match", "If-None-Match"],
+        expose_headers=["ETag"],
     )
     if _origin
     else None,
@@ -115,10 +124,12 @@ app.include_router(roles.router, prefix="/api")
 app.include_router(teams.router, prefix="/api")
 app.include_router(users.router, prefix="/api")
 app.include_router(audit.router, prefix="/api")
+app.include_router(health.router, prefix="/api")
 
 # The only paths served without a Cognito identity: the digest's unsubscribe link, which a
-# mail client follows with the signed token it carries (RFC 8058). The gateway exposes exactly
-# these without its authorizer (infra/constructs/api.py, infra/local/gateway.py).
+# mail client follows with the signed token it carries (RFC 8058), and the uptime check, which
+# reads nothing. The gateway exposes exactly these without its authorizer
+# (infra/constructs/api.py, infra/local/gateway.py).
 PUBLIC_PATHS = frozenset(
     path for (_, path), rule in permissions.ROUTES.items() if rule.on is permissions.On.PUBLIC
 )
@@ -277,6 +288,11 @@ def _security_headers(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+# Outermost first: the metrics flush after everything (cold start included); the request is
+# timed and counted under its route template whatever it answered.
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+@telemetry.measured(metrics, app)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
-    return _security_headers(app.resolve(event, lambda_context))
+    return _security_headers(caching.conditional(event, app.resolve(event, lambda_context)))

@@ -7,8 +7,9 @@ from functools import lru_cache
 from typing import Any
 
 DESCRIPTION = """Tally's billing API. Every route needs a Cognito ID token in `Authorization`,
-except the digest's unsubscribe link (`/api/unsubscribe`), which its signed token authorises.
-A user sees and changes only their own data; members of the `admins` group see everyone's.
+except the digest's unsubscribe link (`/api/unsubscribe`), which its signed token authorises,
+and the uptime check (`/api/health`), which returns no data. What a caller may see and change
+is decided by their roles (docs/authorization.md): a member sees only their own data.
 Amounts are decimal strings with a currency. Errors are RFC 9457 `application/problem+json`.
 List endpoints take `limit` (1-100) and return an opaque `nextToken`, valid only for the
 caller and listing it came from."""

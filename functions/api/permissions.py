@@ -138,6 +138,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # The digest's unsubscribe link (RFC 8058): its signed token is its authorisation.
     ("GET", "/api/unsubscribe"): PUBLIC,
     ("POST", "/api/unsubscribe"): PUBLIC,
+    # Uptime checks: no identity, no data (status and version only).
+    ("GET", "/api/health"): PUBLIC,
 }
 
 

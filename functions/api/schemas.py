@@ -1395,3 +1395,8 @@ class AuditEntryOut(Out):
 class AuditListOut(Out):
     items: list[AuditEntryOut] = Field(description="newest first")
     next_token: str | None = None
+
+
+class HealthOut(Out):
+    status: Literal["ok"] = Field(description="always ok: the function answered")
+    version: str = Field(description="the deployed code's version (dev on the local stack)")

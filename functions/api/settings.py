@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 # tally.mfa is small, and every first request imports it anyway.
 from tally.mfa import REQUIRE_ADMIN_MFA_VARIABLE as REQUIRE_ADMIN_MFA
 from tally.mfa import admin_mfa_required
+from tally.ratelimit import RateLimit
 from tally.settings import ConfigurationError, Environment, FunctionSettings
 
 APP_CLIENT_IDS = "TALLY_APP_CLIENT_IDS"
@@ -21,6 +22,12 @@ DASHBOARD_ORIGIN = "TALLY_DASHBOARD_ORIGIN"
 WEBHOOK_KEY_ID = "TALLY_WEBHOOK_KEY_ID"
 WEBHOOK_ALLOW_LOOPBACK = "TALLY_WEBHOOK_ALLOW_LOOPBACK"
 UNSUBSCRIBE_SECRET_ID = "TALLY_UNSUBSCRIBE_SECRET_ID"  # noqa: S105 - a variable name
+REPORTS_PER_HOUR = "TALLY_REPORTS_PER_HOUR"
+REPORTS_BURST = "TALLY_REPORTS_BURST"
+# Each user's exports and invoices together (each makes a file in the reports function): a
+# burst of 5, then 10 an hour. docs/deploy.md says how to change them.
+DEFAULT_REPORTS_PER_HOUR = 10
+DEFAULT_REPORTS_BURST = 5
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class ApiSettings(FunctionSettings):
     # The Secrets Manager secret of the unsubscribe links' HMAC keys ({"current": ...}), the
     # one the alerts function signs with. Only the unsubscribe routes need it.
     unsubscribe_secret_id: str | None = None
+    # The per-user limit of the routes that make files (tally.ratelimit, bucket "reports").
+    reports_per_hour: int = DEFAULT_REPORTS_PER_HOUR
+    reports_burst: int = DEFAULT_REPORTS_BURST
 
     variables: ClassVar[tuple[str, ...]] = (
         APP_CLIENT_IDS,
@@ -52,6 +62,8 @@ class ApiSettings(FunctionSettings):
         WEBHOOK_KEY_ID,
         WEBHOOK_ALLOW_LOOPBACK,
         UNSUBSCRIBE_SECRET_ID,
+        REPORTS_PER_HOUR,
+        REPORTS_BURST,
     )
 
     @classmethod
@@ -77,7 +89,22 @@ class ApiSettings(FunctionSettings):
             "webhook_key_id": env[WEBHOOK_KEY_ID] or None,
             "webhook_allow_loopback": loopback == "true",
             "unsubscribe_secret_id": env[UNSUBSCRIBE_SECRET_ID] or None,
+            "reports_per_hour": _count(env, REPORTS_PER_HOUR, DEFAULT_REPORTS_PER_HOUR),
+            "reports_burst": _count(env, REPORTS_BURST, DEFAULT_REPORTS_BURST),
         }
+
+    @property
+    def reports_limit(self) -> RateLimit:
+        return RateLimit("reports", per_hour=self.reports_per_hour, burst=self.reports_burst)
+
+
+def _count(env: Environment, name: str, default: int) -> int:
+    raw = (env[name] or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def dashboard_origin(env: Environment) -> str | None:

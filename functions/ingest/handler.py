@@ -21,21 +21,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 
 from ingest.settings import EXPORT_BUCKET, IngestSettings
-from tally import events
+from tally import events, observability
 from tally.allocation import OwnerTagRule
 from tally.clock import utc_now
-from tally.ingest import DEFAULT_RESTATEMENT_DAYS, restatement_window, run_source
+from tally.ingest import DEFAULT_RESTATEMENT_DAYS, IngestResult, restatement_window, run_source
 from tally.models import Metric
 from tally.store import Stores, dynamodb_stores
 
-logger = Logger(service="tally-ingest")
+SERVICE = "tally-ingest"
+logger = Logger(service=SERVICE)
+metrics = observability.metrics(SERVICE)
+# The ingest function carries no X-Ray SDK and no Sentry: with pyarrow's layer it sits within
+# a few MB of Lambda's size limit (docs/operations.md). Lambda's active tracing still records
+# its segment; its failures raise, so the errors alarm and the dead-letter queue see them.
+tracer = observability.tracer(SERVICE)
 
 MAX_BACKFILL_DAYS = 400
 
@@ -132,16 +139,47 @@ def _sync_users(stores: Stores, pool: str | None) -> None:
     logger.info("user directory synced", extra={"written": written})
 
 
+def lag_seconds(result: IngestResult, *, window_start: date, now: datetime) -> float:
+    """How old the newest costs are once the run is done: from the end of the newest day the
+    source had lines for (or, with none at all, the start of the window it read) to ``now``.
+    Cost Explorer is about a day behind; days more means the source stopped delivering."""
+    newest_end = (result.newest_day or window_start - timedelta(days=1)) + timedelta(days=1)
+    return max(0.0, (now - datetime.combine(newest_end, time(), tzinfo=UTC)).total_seconds())
+
+
+def emit_metrics(
+    result: IngestResult, *, source_requests: int, window_start: date, now: datetime
+) -> None:
+    """The run's figures as metrics (flushed by the Lambda entry's ``log_metrics``)."""
+    for name, value in (
+        ("IngestLines", result.lines),
+        ("IngestRecords", result.records),
+        ("IngestDays", len(result.days)),
+        ("IngestOwners", len(result.owners)),
+        ("IngestRestatements", len(result.restated)),
+        ("SourceRequests", source_requests),
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.add_metric(
+        name="IngestLag",
+        unit=MetricUnit.Seconds,
+        value=lag_seconds(result, window_start=window_start, now=now),
+    )
+
+
 def run_job(
     job: Job,
     *,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """One ingest: the part ``lambda_handler`` and ``make ingest`` share.
 
     ``now`` is the run's moment (the schedule's time for a scheduled run): it decides the
     forecast's "as of" and which months are closed, so a delayed retry computes the same.
+    ``run_id`` (the Lambda entry's correlation id) goes into ``CostsIngested``, so the alert
+    run it starts logs which ingest run it follows.
     """
     from tally.sources.selection import ExportNotFound, select_source
 
@@ -170,7 +208,10 @@ def run_job(
         progress=progress,
         metric=Metric(settings.budget_metric),
     )
+    emit_metrics(result, source_requests=fetch.requests, window_start=job.start, now=now)
     detail = events.costs_ingested(job.as_key(), result, fetch.requests)
+    if run_id:
+        detail["runId"] = run_id
     if settings.event_bus_name:
         events.publish(
             _aws_client("events"), settings.event_bus_name, events.COSTS_INGESTED, detail
@@ -201,7 +242,7 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
     @idempotent_function(
         data_keyword_argument="job_key", persistence_store=persistence, config=config
     )
-    def run(job_key: dict[str, Any], now: str) -> dict[str, Any]:
+    def run(job_key: dict[str, Any], now: str, run_id: str | None = None) -> dict[str, Any]:
         # ``now`` is passed beside the key, not in it: a manual event's window stays its key.
         return run_job(
             Job(
@@ -211,6 +252,7 @@ def _idempotent_runner() -> Callable[..., dict[str, Any]]:
                 job_key.get("focusKey"),
             ),
             now=datetime.fromisoformat(now),
+            run_id=run_id,
         )
 
     run.config = config  # type: ignore[attr-defined]
@@ -243,10 +285,25 @@ def run_moment(event: dict[str, Any]) -> datetime:
     return utc_now()
 
 
-@logger.inject_lambda_context(log_event=True)
+def run_id_of(event: dict[str, Any], context: Any) -> str:
+    """The run's correlation id: the schedule's execution id (the same for its retries), an
+    EventBridge event's id, else this invocation's request id."""
+    return str(
+        event.get("executionId")
+        or event.get("id")
+        or getattr(context, "aws_request_id", None)
+        or "manual"
+    )
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(log_event=True, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = IngestSettings.load()  # a bad configuration fails here, before any work
     event = event or {}
+    run_id = run_id_of(event, context)
+    logger.set_correlation_id(run_id)
     now = run_moment(event)
     today = now.astimezone(UTC).date()
     job = resolve_job(
@@ -257,10 +314,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         export_bucket=settings.export_bucket,
     )
     if event.get("force") is True:
-        return run_job(job, now=now)  # an operator's deliberate re-run
+        return run_job(job, now=now, run_id=run_id)  # an operator's deliberate re-run
     runner = _idempotent_runner()
     runner.config.register_lambda_context(context)  # type: ignore[attr-defined]
     # One delivery = one key: the schedule's execution id (or EventBridge's event id); a
     # manual event without either is deduplicated on its window for the record's lifetime.
     trigger = event.get("executionId") or event.get("id") or "manual"
-    return runner(job_key={**job.as_key(), "trigger": str(trigger)}, now=now.isoformat())
+    return runner(
+        job_key={**job.as_key(), "trigger": str(trigger)}, now=now.isoformat(), run_id=run_id
+    )

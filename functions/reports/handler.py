@@ -29,11 +29,11 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from reports.settings import JOB_MAX_RECEIVES, REPORTS_PREFIX, ReportsSettings
-from tally import events
+from tally import events, observability
 from tally.clock import utc_now
 from tally.errors import TallyError
 
@@ -47,10 +47,11 @@ if TYPE_CHECKING:
 
 SERVICE = "tally-reports"
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tally", service=SERVICE
-)
+tracer = observability.tracer(SERVICE)
+# The stack sets the namespace for every function; the default keeps tests and the local
+# stack's metrics in the same one.
+metrics = observability.metrics(SERVICE)
+observability.start_error_tracking(SERVICE)
 
 EXPORT = "export"
 INVOICE = "invoice"

@@ -1,11 +1,12 @@
 """The HTTPS API: API Gateway REST in front of the API function, Cognito on every method but
-one.
+two public paths.
 
 Everything under ``/api/{proxy+}`` goes to one function (Powertools routes inside it); the
 gateway authenticates, validates, throttles, logs, and answers its own errors in the same
 problem+json shape the function uses. ``/api/unsubscribe`` (GET, POST) is the exception: the
 digest's one-click unsubscribe link, followed from a mail client without a Cognito token and
-authorised by the signed token it carries (``api.handler.PUBLIC_PATHS``).
+authorised by the signed token it carries (``api.handler.PUBLIC_PATHS``); ``GET /api/health``
+is the other, for uptime checks (no data).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from constructs import Construct
 from api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from api.problems import problem
 from infra import nag
+from infra.constructs import waf
 from infra.constructs.data import Access, Data
 from infra.constructs.lambda_factory import FunctionRuntime, log_retention
 from tally.resource_types import RESOURCE_TYPES
@@ -33,7 +35,9 @@ STAGE_NAME = "prod"
 # The public resource under /api and the methods it has (api.routes.unsubscribe).
 UNSUBSCRIBE_RESOURCE = "unsubscribe"
 UNSUBSCRIBE_METHODS = ("GET", "POST")
-CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match"]
+# The uptime check's resource under /api (api.routes.health): GET only, without a token.
+HEALTH_RESOURCE = "health"
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"]
 ACCESS_CACHE_SECONDS = 60
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -121,6 +125,7 @@ class Api(Construct):
         throttle_rate: int,
         throttle_burst: int,
         enable_waf: bool,
+        waf_rate_limit: int,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -201,6 +206,12 @@ class Api(Construct):
         data.grant(self.function, Access.READ, ["costs", "rollups", "recommendations"])
         # Anomalies: listed, and their status changed (acknowledged, resolved).
         data.grant(self.function, Access.READ_WRITE, ["anomalies"])
+        # The per-user rate limits (tally.ratelimit): only conditional UpdateItems, never a read.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"], resources=[data.tables["ratelimits"].table_arn]
+            )
+        )
         # Only the API signs page tokens; GetSecretValue alone, not CDK's grant_read (which
         # adds DescribeSecret).
         api_function.role.add_to_principal_policy(
@@ -288,25 +299,41 @@ class Api(Construct):
                 "method.request.header.Authorization": True,
             },
         )
+
         # A literal resource wins over {proxy+} for its own path, so only these two methods
         # of this one path skip the authorizer; any other method on it is API Gateway's 404.
         # The function answers a missing or bad token itself (422 on token), with a page.
-        unsubscribe = api_root.add_resource(UNSUBSCRIBE_RESOURCE)
-        for method in UNSUBSCRIBE_METHODS:
-            public = unsubscribe.add_method(
+        def public(resource: apigateway.IResource, method: str, reason: str) -> None:
+            """``method`` on ``resource`` without the Cognito authorizer, for ``reason``."""
+            added = resource.add_method(
                 method,
                 apigateway.LambdaIntegration(self.function, proxy=True),
                 authorization_type=apigateway.AuthorizationType.NONE,
             )
-            reason = (
+            nag.acknowledge(added, "AwsSolutions-APIG4", reason)
+            nag.acknowledge(added, "AwsSolutions-COG4", reason)
+
+        unsubscribe = api_root.add_resource(UNSUBSCRIBE_RESOURCE)
+        for method in UNSUBSCRIBE_METHODS:
+            public(
+                unsubscribe,
+                method,
                 "The digest's one-click unsubscribe link (RFC 8058) is followed from a mail "
                 "client, which has no Cognito token: a signed, expiring, user-bound token in "
                 "the link authorises it instead, verified by the function before anything "
                 "changes; it can only turn that user's digest off. Every other method and "
-                "path keeps the Cognito authorizer."
+                "path keeps the Cognito authorizer.",
             )
-            nag.acknowledge(public, "AwsSolutions-APIG4", reason)
-            nag.acknowledge(public, "AwsSolutions-COG4", reason)
+        # Uptime checkers (Route 53 health checks, external monitors) hold no Cognito token.
+        public(
+            api_root.add_resource(HEALTH_RESOURCE),
+            "GET",
+            "The uptime check (GET /api/health) is called by monitors that hold no Cognito "
+            "token; it answers only a fixed status and the code version, reads no table and "
+            "takes no input, so there is nothing to authorise. The stage throttling and the "
+            "WAF rate rule (enableWaf) bound what anonymous callers can cost; every other "
+            "path keeps the Cognito authorizer.",
+        )
 
         cors_headers = {"Access-Control-Allow-Origin": f"'{allowed_origin}'", "Vary": "'Origin'"}
         for gateway_problem in GATEWAY_PROBLEMS:
@@ -326,7 +353,14 @@ class Api(Construct):
             )
 
         if enable_waf:
-            self.web_acl: wafv2.CfnWebACL | None = self._web_acl()
+            self.web_acl: wafv2.CfnWebACL | None = waf.web_acl(
+                self,
+                "WebAcl",
+                waf_scope="REGIONAL",
+                metric_name="tally-api",
+                rate_limit=waf_rate_limit,
+                managed_rules=waf.API_MANAGED_RULES,
+            )
             wafv2.CfnWebACLAssociation(
                 self,
                 "WebAclAssociation",
@@ -374,49 +408,3 @@ class Api(Construct):
             "scoped to this account and region where the service allows it (EC2 "
             "DescribeInstances allows no resource scope; S3 bucket ARNs carry no account).",
         )
-
-    def _web_acl(self) -> wafv2.CfnWebACL:
-        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-            return wafv2.CfnWebACL.RuleProperty(
-                name=name,
-                priority=priority,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=name
-                    )
-                ),
-                visibility_config=_visibility(name),
-            )
-
-        return wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility("tally-api"),
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RatePerIp",
-                    priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            aggregate_key_type="IP", limit=1000, evaluation_window_sec=300
-                        )
-                    ),
-                    visibility_config=_visibility("RatePerIp"),
-                ),
-                managed("AWSManagedRulesAmazonIpReputationList", 1),
-                managed("AWSManagedRulesCommonRuleSet", 2),
-                managed("AWSManagedRulesKnownBadInputsRuleSet", 3),
-            ],
-        )
-
-
-def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True,
-        metric_name=metric_name,
-        sampled_requests_enabled=True,
-    )

@@ -52,6 +52,7 @@ class Dashboard(Construct):
         access_logs: s3.IBucket,
         domain_name: str | None,
         certificate_arn: str | None,
+        web_acl_arn: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -133,6 +134,8 @@ class Dashboard(Construct):
             minimum_protocol_version=(
                 cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if custom_domain else None
             ),
+            # A CLOUDFRONT-scope web ACL (infra/constructs/waf.py), when there is one.
+            web_acl_id=web_acl_arn,
         )
         self.origin = f"https://{domain_name if custom_domain else self.distribution.domain_name}"
         nag.acknowledge(
@@ -142,13 +145,16 @@ class Dashboard(Construct):
             "they work; the static dashboard holds no data, and every API call needs a Cognito "
             "token, so country blocking would add no protection.",
         )
-        nag.acknowledge(
-            self.distribution,
-            "AwsSolutions-CFR2",
-            "The distribution serves only the static dashboard files, which are public by "
-            "nature; the data is behind the API, which gets a regional WAF web ACL when the "
-            "enableWaf context value is true (a CloudFront-scope ACL must live in us-east-1).",
-        )
+        if web_acl_arn is None:
+            nag.acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                "The distribution serves only the static dashboard files, which are public by "
+                "nature; the data is behind the API. AWS WAF is optional (enableWaf): a stack in "
+                "us-east-1 then puts a web ACL in front of this distribution too, a stack "
+                "elsewhere attaches the one named by dashboardWebAclArn (a CloudFront-scope ACL "
+                "can only live in us-east-1; docs/deploy.md).",
+            )
         if not custom_domain:
             nag.acknowledge(
                 self.distribution,

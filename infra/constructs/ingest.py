@@ -84,6 +84,8 @@ class Ingest(Construct):
             timeout=Duration.minutes(10),
             dead_letter_queue=self.dead_letter_queue,
             extra_layers=[self.parquet_layer],
+            # No X-Ray SDK or Sentry: with pyarrow the function is near Lambda's size limit.
+            observability=False,
             environment={
                 "TALLY_COST_SOURCE": cost_source,
                 "TALLY_EXPORT_BUCKET": export_bucket.bucket_name,

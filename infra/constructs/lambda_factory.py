@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 
 from aws_cdk import Annotations, AssetHashType, BundlingOptions, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -20,6 +22,7 @@ from infra.bundling import (
     FUNCTIONS_DIR,
     LAMBDA_PYTHON_ENV,
     LAYERS_DIR,
+    OBSERVABILITY_LAYER,
     PYTHON_VERSION,
     SHARED_LAYER,
     LambdaPython,
@@ -35,6 +38,11 @@ from infra.bundling import (
 # The newest Python runtime aws-cdk-lib knows; AwsSolutions-L1 accepts nothing older.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# Every function's environment names the deployed code's version here.
+VERSION_VARIABLE = "TALLY_VERSION"
+# tally.observability's settings: the X-Ray SDK off (Powertools' own variable), the Sentry DSN.
+TRACE_DISABLED_VARIABLE = "POWERTOOLS_TRACE_DISABLED"
+SENTRY_DSN_SECRET_VARIABLE = "TALLY_SENTRY_DSN_SECRET"  # noqa: S105 - names the secret
 # The id of the stack's warning when the bundles go without bytecode.
 NO_BYTECODE_WARNING = "tally:bundles-without-bytecode"
 
@@ -60,6 +68,7 @@ class FunctionRuntime(Construct):
         *,
         log_retention_days: int,
         environment: Mapping[str, str],
+        sentry_dsn_secret_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._log_retention = log_retention(log_retention_days)
@@ -69,12 +78,28 @@ class FunctionRuntime(Construct):
             spec=SHARED_LAYER,
             description="Tally: the tally package and its third-party dependencies (no boto3)",
         )
-        self._environment = dict(environment)
+        self.observability_layer = dependencies_layer(
+            self,
+            "Observability",
+            spec=OBSERVABILITY_LAYER,
+            description="Tally: the X-Ray SDK and Sentry's, for the functions with room for them",
+        )
+        # Sentry's DSN: only its name is configuration; each function with the layer reads it.
+        self.sentry_dsn_secret = (
+            secretsmanager.Secret.from_secret_name_v2(self, "SentryDsn", sentry_dsn_secret_name)
+            if sentry_dsn_secret_name
+            else None
+        )
         python = bytecode_compiler(self)
+        code_hash = functions_asset_hash(python)
+        # The deployed code's version (the API's ETags, the health route, error reports): it
+        # changes with the functions' code and the shared layer, as their assets do.
+        version = sha256(f"{code_hash} {layer_asset_hash(SHARED_LAYER, python)}".encode())
+        self._environment = {**environment, VERSION_VARIABLE: version.hexdigest()[:12]}
         self._code = lambda_.Code.from_asset(
             str(FUNCTIONS_DIR),
             asset_hash_type=AssetHashType.CUSTOM,
-            asset_hash=functions_asset_hash(python),
+            asset_hash=code_hash,
             bundling=_local_only(LocalBundling(lambda out: build_functions(out, python))),
         )
 
@@ -91,11 +116,14 @@ class FunctionRuntime(Construct):
         environment: Mapping[str, str] | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         extra_layers: Sequence[lambda_.ILayerVersion] = (),
+        observability: bool = True,
     ) -> TallyFunction:
         """A function with its own role and log group; grant it what it needs, nothing else.
 
         Every function gets the shared dependencies layer; ``extra_layers`` come after it, for
-        dependencies only this function needs.
+        dependencies only this function needs. With ``observability`` it gets the X-Ray SDK and
+        Sentry's layer too (and the DSN secret, when configured); without, Powertools' Tracer
+        is told the SDK is absent (Lambda's active tracing still records its segment).
         """
         log_group = logs.LogGroup(
             scope,
@@ -119,7 +147,11 @@ class FunctionRuntime(Construct):
             architecture=ARCHITECTURE,
             handler=handler,
             code=self._code,
-            layers=[self.layer, *extra_layers],
+            layers=[
+                self.layer,
+                *extra_layers,
+                *([self.observability_layer] if observability else []),
+            ],
             role=role,
             memory_size=memory_size,
             timeout=timeout,
@@ -132,9 +164,12 @@ class FunctionRuntime(Construct):
             environment={
                 **self._environment,
                 "POWERTOOLS_SERVICE_NAME": f"tally-{service}",
+                **self._observability_environment(observability),
                 **(environment or {}),
             },
         )
+        if observability and self.sentry_dsn_secret is not None:
+            self.sentry_dsn_secret.grant_read(role)
         nag.acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -143,6 +178,13 @@ class FunctionRuntime(Construct):
             "(tests/infra/test_iam.py checks it).",
         )
         return TallyFunction(function=function, role=role, log_group=log_group)
+
+    def _observability_environment(self, observability: bool) -> dict[str, str]:
+        if not observability:
+            return {TRACE_DISABLED_VARIABLE: "true"}
+        if self.sentry_dsn_secret is None:
+            return {}
+        return {SENTRY_DSN_SECRET_VARIABLE: self.sentry_dsn_secret.secret_name}
 
 
 def dependencies_layer(

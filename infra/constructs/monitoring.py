@@ -1,4 +1,8 @@
-"""Alarms to the operations topic and one CloudWatch dashboard for the whole system."""
+"""Alarms to the operations topic and one CloudWatch dashboard for the whole system.
+
+Every alarm's description ends with its runbook link: ``<runbook_url>#<section>``, a section
+of docs/operations.md (tests/infra/test_monitoring.py checks that each one exists).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,49 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.names import METRICS_NAMESPACE
+
 PERIOD = Duration.minutes(5)
 # 5XXError's average is the share of requests that failed; with few users one failure in a
 # handful of requests is worth a look anyway.
 API_SERVER_ERROR_RATE = 0.01
 API_LATENCY_P90_MS = 3000
+# Cost Explorer is about a day behind; two days without newer costs means the source stopped.
+INGEST_LAG_HOURS = 48
+# The runbook sections shared by alarms of one kind (the others have a section of their own,
+# named like the alarm).
+FUNCTION_THROTTLES_RUNBOOK = "function-throttles"
+TABLE_THROTTLES_RUNBOOK = "table-throttles"
+# The API's own metrics per route (functions/api/telemetry.py) and its service dimension.
+API_SERVICE = "tally-api"
+ROUTE_DIMENSION = "route"
+
+
+def service_metric(
+    service: str, name: str, *, period: Duration, statistic: str = "Sum", label: str | None = None
+) -> cloudwatch.Metric:
+    """One of a function's own metrics (EMF through Powertools: namespace and ``service``)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": f"tally-{service}"},
+        statistic=statistic,
+        period=period,
+        label=label,
+    )
+
+
+def per_route(name: str, statistic: str) -> cloudwatch.MathExpression:
+    """The API's metric ``name`` for every route that has reported it (one line per route
+    template: the dimension's values are found at view time, not listed here)."""
+    schema = f"{{{METRICS_NAMESPACE},{ROUTE_DIMENSION},service}}"
+    query = f'{schema} service="{API_SERVICE}" MetricName="{name}"'
+    return cloudwatch.MathExpression(
+        expression=f"SEARCH('{query}', '{statistic}', {int(PERIOD.to_seconds())})",
+        using_metrics={},
+        label="",
+        period=PERIOD,
+    )
 
 
 @dataclass(frozen=True)
@@ -45,9 +87,11 @@ class Monitoring(Construct):
         tables: Mapping[str, dynamodb.ITableV2],
         metric_alarms: Mapping[str, MetricAlarm] | None = None,
         metric_graphs: Mapping[str, Sequence[cloudwatch.IMetric]] | None = None,
+        runbook_url: str = "docs/operations.md",
     ) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
+        self._runbook_url = runbook_url
         self._action = actions.SnsAction(alarm_topic)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
@@ -63,6 +107,7 @@ class Monitoring(Construct):
                 function.metric_throttles(period=PERIOD, statistic="Sum"),
                 threshold=1,
                 description=f"Lambda throttled the {name} function (account concurrency).",
+                runbook=FUNCTION_THROTTLES_RUNBOOK,
             )
 
         self._alarm(
@@ -91,6 +136,15 @@ class Monitoring(Construct):
                 threshold=1,
                 description=f"Messages wait in the {name} dead-letter queue.",
             )
+        self._alarm(
+            "ingest-lag",
+            service_metric("ingest", "IngestLag", period=Duration.days(1), statistic="Maximum"),
+            threshold=INGEST_LAG_HOURS * 3600,
+            description=(
+                f"The newest costs ingested are over {INGEST_LAG_HOURS} hours old: the cost "
+                "source delivered nothing newer."
+            ),
+        )
         for name, spec in (metric_alarms or {}).items():
             self._alarm(name, spec.metric, threshold=spec.threshold, description=spec.description)
         for key, table in tables.items():
@@ -109,6 +163,7 @@ class Monitoring(Construct):
                 ),
                 threshold=1,
                 description=f"DynamoDB throttled requests to the {key} table.",
+                runbook=TABLE_THROTTLES_RUNBOOK,
             )
 
         self.dashboard = cloudwatch.Dashboard(
@@ -139,6 +194,13 @@ class Monitoring(Construct):
                 ],
             ),
         )
+        # Which routes: the same figures per route template (functions/api/telemetry.py).
+        self.dashboard.add_widgets(
+            # Every request records its latency once: the samples are the requests.
+            _graph("API requests by route", [per_route("Latency", "SampleCount")]),
+            _graph("API server errors by route", [per_route("ServerErrors", "Sum")]),
+            _graph("API latency p90 by route (ms)", [per_route("Latency", "p90")]),
+        )
         self.dashboard.add_widgets(
             _graph(
                 "Invocations",
@@ -160,6 +222,38 @@ class Monitoring(Construct):
                 [
                     f.metric_duration(period=PERIOD, statistic="p90", label=n)
                     for n, f in functions.items()
+                ],
+            ),
+        )
+        day = Duration.days(1)
+        self.dashboard.add_widgets(
+            _graph(
+                "Ingest: cost lines read, records written (per day)",
+                [
+                    service_metric("ingest", "IngestLines", period=day, label="lines"),
+                    service_metric("ingest", "IngestRecords", period=day, label="records"),
+                ],
+            ),
+            _graph(
+                "Ingest lag: age of the newest costs (hours)",
+                [
+                    cloudwatch.MathExpression(
+                        expression="lag / 3600",
+                        using_metrics={
+                            "lag": service_metric(
+                                "ingest", "IngestLag", period=Duration.hours(1), statistic="Maximum"
+                            )
+                        },
+                        label="hours",
+                        period=Duration.hours(1),
+                    )
+                ],
+            ),
+            _graph(
+                "Ingest: owners and restatements (per day)",
+                [
+                    service_metric("ingest", "IngestOwners", period=day, label="owners"),
+                    service_metric("ingest", "IngestRestatements", period=day, label="restated"),
                 ],
             ),
         )
@@ -211,12 +305,13 @@ class Monitoring(Construct):
         ),
         evaluation_periods: int = 1,
         datapoints_to_alarm: int | None = None,
+        runbook: str | None = None,
     ) -> None:
         alarm = cloudwatch.Alarm(
             self,
             _construct_id(name),
             alarm_name=f"{self._prefix}-{name}",
-            alarm_description=description,
+            alarm_description=f"{description} Runbook: {self.runbook(runbook or name)}",
             metric=metric,
             threshold=threshold,
             comparison_operator=comparison,
@@ -228,6 +323,10 @@ class Monitoring(Construct):
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
         self.alarms[name] = alarm
+
+    def runbook(self, section: str) -> str:
+        """The link to a runbook section of docs/operations.md."""
+        return f"{self._runbook_url}#{section}"
 
 
 def _construct_id(name: str) -> str:

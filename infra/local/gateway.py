@@ -3,8 +3,9 @@
 ``/api/*``: the Authorization header's Cognito ID token is verified, the request becomes a REST
 proxy event for the resource ``/api/{proxy+}`` with the claims under
 ``requestContext.authorizer.claims``, and the same handler Lambda runs is called in-process.
-``/api/unsubscribe`` (GET, POST) is public, as in AWS: no token is asked for, and the event
-carries no authorizer (the link's signed token authorises it, in the function).
+``/api/unsubscribe`` (GET, POST) and ``/api/health`` (GET) are public, as in AWS: no token is
+asked for, and the event carries no authorizer (the link's signed token authorises the first,
+in the function; the second tells nothing).
 ``/s3/<bucket>/<key>`` answers pre-signed download links (``infra.local.s3_links``: expiry and
 signature checked, as S3 does and moto does not).
 ``/outbox`` lists the emails sent through SES, the SNS messages and the webhook deliveries
@@ -61,7 +62,10 @@ DEFAULT_PORT = 8080
 API_PREFIX = "/api"
 PROXY_RESOURCE = "/api/{proxy+}"
 # The resources without the authorizer (infra/constructs/api.py), with their methods.
-PUBLIC_RESOURCES = {"/api/unsubscribe": frozenset({"GET", "POST"})}
+PUBLIC_RESOURCES = {
+    "/api/unsubscribe": frozenset({"GET", "POST"}),
+    "/api/health": frozenset({"GET"}),
+}
 MAX_BODY_BYTES = 1024 * 1024
 # API Gateway's REST API quotas: a URL of at most 8,192 characters, and 10,240 bytes of
 # request line and header values together. Beyond them it answers 414 and 431 itself.
@@ -70,7 +74,7 @@ MAX_HEADER_BYTES = 10240
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 PROBLEM_JSON = "application/problem+json"
 # The preflight answer of the CDK API (infra/constructs/api.py, defaultCorsPreflightOptions).
-CORS_ALLOW_HEADERS = "Authorization,Content-Type,If-Match"
+CORS_ALLOW_HEADERS = "Authorization,Content-Type,If-Match,If-None-Match"
 CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 CORS_MAX_AGE_SECONDS = 3600
 # Computed by the gateway from what it actually writes; a handler's value would be wrong.

@@ -42,6 +42,9 @@ def restatement_window(
 class IngestResult:
     days: list[date]
     records: int = 0
+    # The source's lines read, and the newest day that had any (the ingest's lag metric).
+    lines: int = 0
+    newest_day: date | None = None
     owners: set[str] = field(default_factory=set)
     months: set[str] = field(default_factory=set)
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
@@ -87,6 +90,8 @@ def ingest_days(
     by_day: dict[date, list[CostLine]] = defaultdict(list)
     for line in lines:
         by_day[line.day].append(line)
+        result.lines += 1
+    result.newest_day = max(by_day, default=None)
     stray = set(by_day) - set(day_list)
     if stray:
         raise ValueError(f"source returned days outside the window: {sorted(stray)[:3]}")

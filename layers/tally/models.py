@@ -213,6 +213,9 @@ class MonthlyRollup:
     restatements: list[dict[str, object]] = field(default_factory=list)
     # ISO days with any estimated figure: the ingest keeps re-reading them until final.
     estimated_days: list[str] = field(default_factory=list)
+    # What the store read: a digest of the stored item (``RollupStore.versions``); None on a
+    # roll-up not read from a store (or stored before versions were kept). Not a figure.
+    version: str | None = field(default=None, compare=False)
 
     def section(self, currency: str) -> RollupSection | None:
         return self.sections.get(currency)

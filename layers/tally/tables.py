@@ -178,6 +178,19 @@ ACCESS = TableSpec(
     indexes=(IndexSpec("teams", hash_key="listed", range_key="sort_name"),),
 )
 
+# Per-user rate limits of the expensive routes (pk USER#<user>, sk LIMIT#<bucket>): one token
+# bucket item each, taken with one conditional UpdateItem (tally.ratelimit). A bucket is only
+# worth keeping while it is not full again, so its TTL is that moment; a table of its own keeps
+# these hot, throwaway writes out of the tables that keep PITR, and the API's grant to exactly
+# UpdateItem on it.
+RATE_LIMITS = TableSpec(
+    key="ratelimits",
+    hash_key="pk",
+    range_key="sk",
+    ttl_attribute="expires",
+    holds_billing_data=False,
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -194,6 +207,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     REPORTS,
     RECOMMENDATIONS,
     ACCESS,
+    RATE_LIMITS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

@@ -179,6 +179,8 @@ MATRIX: dict[tuple[str, str], Row] = {
         )
         for method in ("GET", "POST")
     },
+    # Public, for uptime checks: the same data-free answer to anyone.
+    ("GET", "/api/health"): Row(lambda w: ("/api/health", {}), 200, 200, 200, 200),
     ("GET", "/api/openapi.json"): Row(lambda w: ("/api/openapi.json", {}), 401, 200, 200, 200),
     # Exports and invoices: alice's own, anyone's for the admin; another user's job is 404
     # (as a budget), whether it exists or not. (reports_queue below: where POSTs are queued.)

@@ -257,3 +257,75 @@ def test_a_ready_invoice_shows_its_number_and_links_the_pdf(api: Api, reports: s
         ]
         assert query["response-content-type"] == ["application/pdf"]
     assert api.call("GET", f"/api/invoices/{invoice_id}", BOB).status == 404
+
+
+# -- the per-user limit of files ------------------------------------------------------------
+
+LIMITED_AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def rate_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The rate limit's (real-time) clock, pinned: set ``[0]`` to move it."""
+    from tally import ratelimit
+
+    now = [LIMITED_AT]
+    monkeypatch.setattr(ratelimit, "system_now", lambda: now[0])
+    return now
+
+
+def _invoice(api: Api, caller: Caller) -> Any:
+    return api.call("POST", "/api/invoices", caller, body={"month": "2026-10"})
+
+
+def test_past_the_limit_a_report_is_429_with_retry_after(
+    api: Api, reports: str, rate_clock: list[datetime]
+) -> None:
+    # Exports and invoices share the limit: a burst of 5, then one every 6 minutes.
+    assert [r.status for r in (_export(api, ALICE) for _ in range(3))] == [202] * 3
+    assert [_invoice(api, ALICE).status for _ in range(2)] == [202] * 2
+    rate_clock[0] = LIMITED_AT + timedelta(seconds=20)
+    for refused in (_export(api, ALICE), _invoice(api, ALICE)):
+        assert refused.status == 429, refused.body
+        assert refused.headers["Retry-After"] == "340"
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.problem["status"] == 429
+        assert refused.problem["type"].endswith("/too-many-requests")
+        assert "5 at once, then 10 per hour" in refused.problem["detail"]
+    # Nothing was stored or queued for the refused ones.
+    assert len(_messages(reports)) == 5
+    rate_clock[0] = LIMITED_AT + timedelta(seconds=360)
+    assert _export(api, ALICE).status == 202
+
+
+def test_one_users_limit_leaves_the_others_alone(
+    api: Api, reports: str, rate_clock: list[datetime]
+) -> None:
+    for _ in range(5):
+        assert _export(api, ALICE).status == 202
+    assert _export(api, ALICE).status == 429
+    assert _export(api, BOB).status == 202
+    assert _export(api, ADMIN, userId="u-alice").status == 202  # the admin's own bucket
+
+
+def test_refused_or_invalid_requests_take_no_token(
+    api: Api, reports: str, rate_clock: list[datetime]
+) -> None:
+    for _ in range(6):
+        assert _export(api, ALICE, userId="u-bob").status == 403
+        assert _export(api, ALICE, startDate="2026-11-19", endDate="2026-11-01").status == 422
+    assert [_export(api, ALICE).status for _ in range(5)] == [202] * 5
+    # Bad input is still 422, not 429, once the limit is used up.
+    assert _export(api, ALICE, startDate="2026-11-19", endDate="2026-11-01").status == 422
+
+
+def test_the_limit_is_a_setting(
+    api: Api, reports: str, rate_clock: list[datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_REPORTS_BURST", "1")
+    monkeypatch.setenv("TALLY_REPORTS_PER_HOUR", "2")
+    assert _export(api, ALICE).status == 202
+    refused = _export(api, ALICE)
+    assert refused.status == 429
+    assert refused.headers["Retry-After"] == "1800"
+    assert "1 at once, then 2 per hour" in refused.problem["detail"]

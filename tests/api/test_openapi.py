@@ -31,5 +31,10 @@ def test_every_operation_documents_its_problems() -> None:
                 continue
             assert "401" in op["responses"], (method, path)
             assert "application/problem+json" in op["responses"]["401"]["content"]
-    # Only the digest's unsubscribe link is public (api.handler.PUBLIC_PATHS).
-    assert sorted(public) == [("GET", "/api/unsubscribe"), ("POST", "/api/unsubscribe")]
+    # Only the digest's unsubscribe link and the uptime check are public
+    # (api.handler.PUBLIC_PATHS).
+    assert sorted(public) == [
+        ("GET", "/api/health"),
+        ("GET", "/api/unsubscribe"),
+        ("POST", "/api/unsubscribe"),
+    ]

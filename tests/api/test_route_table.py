@@ -58,9 +58,13 @@ def test_every_rule_names_known_actions(route: tuple[str, str]) -> None:
         assert rule.on is On.ENTITY
 
 
-def test_public_routes_are_only_the_unsubscribe_link() -> None:
-    public = {path for (_, path), rule in ROUTES.items() if rule.on is On.PUBLIC}
-    assert public == {"/api/unsubscribe"}
+def test_public_routes_are_only_the_unsubscribe_link_and_health() -> None:
+    public = {route for route, rule in ROUTES.items() if rule.on is On.PUBLIC}
+    assert public == {
+        ("GET", "/api/unsubscribe"),
+        ("POST", "/api/unsubscribe"),
+        ("GET", "/api/health"),
+    }
 
 
 def test_a_route_is_looked_up_by_its_method_and_openapi_path() -> None:

@@ -242,7 +242,12 @@ def test_answers_are_not_cached_or_sniffed(
 ) -> None:
     reply = api.call(method, url, caller)
     assert reply.status == status
-    assert reply.headers["Cache-Control"] == "no-store"
+    # Since issue 14 a successful read has an ETag: its reader's browser may keep it and must
+    # revalidate it (api/caching.py); nothing else is kept, and no shared cache keeps either.
+    kept = status == 200
+    assert reply.headers["Cache-Control"] == ("private, no-cache" if kept else "no-store")
+    assert ("ETag" in reply.headers) is kept
+    assert "Authorization" in reply.headers["Vary"]
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
 
 

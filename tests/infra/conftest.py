@@ -28,6 +28,7 @@ INFRA_DIR = Path(__file__).parent
 # Every context value that changes what is built, as the CLI passes them (strings).
 VARIANT_CONTEXT = {
     "enableWaf": "true",
+    "wafRateLimit": "600",
     "requireMfa": "true",
     "cognitoEmailViaSes": "true",
     "apiThrottleRate": "7",
@@ -42,6 +43,9 @@ VARIANT_CONTEXT = {
     "logRetentionDays": "30",
     "orgName": "Example Org",
     "teamGroupPrefix": "team-",
+    "sentryDsnSecretName": "tally/sentry-dsn",
+    "apiXraySdk": "true",
+    "runbookUrl": "https://git.example.org/tally/blob/main/docs/operations.md",
 }
 
 

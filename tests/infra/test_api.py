@@ -37,11 +37,15 @@ def test_every_method_but_preflight_uses_the_cognito_authorizer(synth: Synthesiz
 
     methods = synth.resources("AWS::ApiGateway::Method").values()
     resources = synth.resources("AWS::ApiGateway::Resource")
-    unsubscribe = {k for k, r in resources.items() if r["Properties"]["PathPart"] == "unsubscribe"}
-    assert len(unsubscribe) == 1
+    public_ids = {
+        r["Properties"]["PathPart"]: k
+        for k, r in resources.items()
+        if r["Properties"]["PathPart"] in ("unsubscribe", "health")
+    }
+    assert len(public_ids) == 2
 
     def public(m: dict) -> bool:
-        return m["ResourceId"] in [{"Ref": r} for r in unsubscribe]
+        return m["ResourceId"] in [{"Ref": r} for r in public_ids.values()]
 
     guarded = [
         m["Properties"]
@@ -52,13 +56,20 @@ def test_every_method_but_preflight_uses_the_cognito_authorizer(synth: Synthesiz
     for method in guarded:
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert method["AuthorizerId"] == {"Ref": authorizer_id}
-    # The one exception: the digest's unsubscribe link (its signed token authorises it).
+    # The exceptions: the digest's unsubscribe link (its signed token authorises it) and the
+    # uptime check (no data).
     open_methods = [
         m["Properties"]
         for m in methods
         if m["Properties"]["HttpMethod"] != "OPTIONS" and public(m["Properties"])
     ]
-    assert sorted(m["HttpMethod"] for m in open_methods) == ["GET", "POST"]
+    assert sorted((m["HttpMethod"], m["ResourceId"]["Ref"]) for m in open_methods) == sorted(
+        [
+            ("GET", public_ids["unsubscribe"]),
+            ("POST", public_ids["unsubscribe"]),
+            ("GET", public_ids["health"]),
+        ]
+    )
     for method in open_methods:
         assert method["AuthorizationType"] == "NONE" and "AuthorizerId" not in method
         assert method["Integration"]["Type"] == "AWS_PROXY"
@@ -77,6 +88,8 @@ def test_preflight_is_a_mock_limited_to_the_dashboard_origin(synth: Synthesized)
         headers = method["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == origin
         assert "Authorization" in headers["method.response.header.Access-Control-Allow-Headers"]
+        # The dashboard's conditional reads (api/caching.py) send it.
+        assert "If-None-Match" in headers["method.response.header.Access-Control-Allow-Headers"]
 
 
 def test_api_proxy_reaches_the_api_function_with_validation(synth: Synthesized) -> None:
@@ -109,7 +122,7 @@ def test_api_proxy_reaches_the_api_function_with_validation(synth: Synthesized) 
     paths = {
         r["Properties"]["PathPart"] for r in synth.resources("AWS::ApiGateway::Resource").values()
     }
-    assert paths == {"api", "{proxy+}", "unsubscribe"}
+    assert paths == {"api", "{proxy+}", "unsubscribe", "health"}
 
 
 def test_stage_logs_traces_and_throttles(synth: Synthesized) -> None:
@@ -210,6 +223,13 @@ def test_waf_is_attached_to_the_stage_when_enabled(
     assert acl["Properties"]["Scope"] == "REGIONAL"
     names = {rule["Name"] for rule in acl["Properties"]["Rules"]}
     assert {"RatePerIp", "AWSManagedRulesCommonRuleSet"} <= names
+    (rate,) = [r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerIp"]
+    assert rate["Action"] == {"Block": {}}
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": int(VARIANT_CONTEXT["wafRateLimit"]),
+        "EvaluationWindowSec": 300,
+    }
     (association,) = variant.resources("AWS::WAFv2::WebACLAssociation").values()
     assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
     stage = next(iter(variant.resources("AWS::ApiGateway::Stage")))

@@ -97,9 +97,25 @@ def test_each_layer_has_its_own_requirements() -> None:
     assert bundling.SHARED_LAYER.package == bundling.PACKAGE_DIR
     assert bundling.INGEST_LAYER.requirements.name == "requirements-ingest.txt"
     assert bundling.INGEST_LAYER.package is None  # tally is in the shared layer already
-    assert bundling.layer_asset_hash(bundling.SHARED_LAYER) != bundling.layer_asset_hash(
-        bundling.INGEST_LAYER
-    )
+    assert bundling.OBSERVABILITY_LAYER.requirements.name == "requirements-observability.txt"
+    assert bundling.OBSERVABILITY_LAYER.package is None
+    hashes = {
+        bundling.layer_asset_hash(spec)
+        for spec in (bundling.SHARED_LAYER, bundling.INGEST_LAYER, bundling.OBSERVABILITY_LAYER)
+    }
+    assert len(hashes) == 3
+
+
+def test_the_observability_layer_holds_what_tally_observability_loads() -> None:
+    # Powertools' Tracer imports aws_xray_sdk when built; Sentry is tally.observability's.
+    pinned = {
+        line.split("==")[0]
+        for line in bundling.OBSERVABILITY_LAYER.requirements.read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert pinned == {"aws-xray-sdk", "sentry-sdk"}
+    shared = bundling.SHARED_LAYER.requirements.read_text()
+    assert "aws-xray-sdk" not in shared and "sentry-sdk" not in shared
 
 
 @pytest.mark.parametrize("with_package", [True, False])
@@ -513,7 +529,7 @@ def test_with_an_interpreter_the_stack_does_not_warn_and_its_assets_differ(
     assert len(_bytecode_warnings(sources)) == 1
     # Every bundle is a new asset when bytecode comes or goes.
     assert _asset_keys(compiled).isdisjoint(_asset_keys(sources))
-    assert len(_asset_keys(compiled)) == 3  # the code and two layers
+    assert len(_asset_keys(compiled)) == 4  # the code and three layers
 
 
 def _asset_keys(stack: Stack) -> set[str]:

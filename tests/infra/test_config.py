@@ -21,6 +21,8 @@ def test_defaults_documented_in_cdk_json() -> None:
     assert config.cost_source == "cost-explorer"
     assert config.owner_tag_key == "Owner"
     assert config.enable_waf is False
+    assert config.waf_rate_limit == 1000
+    assert config.dashboard_web_acl_arn is None
     assert config.require_admin_mfa is True  # admins need TOTP unless the operator opts out
     assert config.budget_metric == "effective"
     assert config.restatement_days == 3
@@ -33,6 +35,7 @@ def test_cli_strings_are_coerced() -> None:
     assert config.enable_waf is True
     assert config.require_mfa is True
     assert (config.api_throttle_rate, config.api_throttle_burst) == (7, 9)
+    assert config.waf_rate_limit == 600
     assert config.restatement_days == 5
     assert not config.uses_placeholders
 
@@ -50,6 +53,14 @@ def test_cli_strings_are_coerced() -> None:
         ("logRetentionDays", "42", "logRetentionDays"),
         ("defaultCurrency", "usd", "defaultCurrency"),
         ("dashboardDomain", "tally.example.org", "dashboardCertificateArn"),
+        ("wafRateLimit", "9", "AWS WAF's lowest"),
+        ("wafRateLimit", "lots", "wafRateLimit"),
+        # A regional ACL, or one outside us-east-1, cannot front CloudFront.
+        (
+            "dashboardWebAclArn",
+            "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/tally/0a1b",
+            "CLOUDFRONT-scope",
+        ),
     ],
 )
 def test_mistakes_fail_the_synth_with_the_key(key: str, value: str, message: str) -> None:
@@ -62,3 +73,17 @@ def test_a_missing_required_value_is_named() -> None:
     del context["adminEmail"]
     with pytest.raises(ConfigError, match="adminEmail"):
         TallyConfig.from_context(App(context=context).node)
+
+
+def test_observability_settings() -> None:
+    # Defaults: no Sentry, the runbooks beside the code, the API without the X-Ray SDK.
+    config = _config()
+    assert config.sentry_dsn_secret_name is None
+    assert config.runbook_url == "docs/operations.md"
+    assert config.api_xray_sdk is False
+    variant = _config(**VARIANT_CONTEXT)
+    assert variant.sentry_dsn_secret_name == "tally/sentry-dsn"
+    assert variant.runbook_url.startswith("https://")
+    assert variant.api_xray_sdk is True
+    with pytest.raises(ConfigError, match="apiXraySdk"):
+        _config(apiXraySdk="sometimes")

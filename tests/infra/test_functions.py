@@ -3,6 +3,8 @@ and the environment each function reads."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
@@ -64,10 +66,13 @@ def test_each_function_has_its_own_role(synth: Synthesized) -> None:
 
 
 def _layer_ids(synth: Synthesized) -> dict[str, str]:
-    """Logical IDs of the shared layer and the ingest function's own (pyarrow) layer."""
+    """Logical IDs of the shared layer, the ingest function's own (pyarrow) layer and the
+    observability layer (X-Ray SDK, Sentry) of the other functions."""
+    runtime = synth.stack.node.find_child("Runtime")
     layers = {
-        "shared": synth.stack.node.find_child("Runtime").layer,
+        "shared": runtime.layer,
         "ingest": synth.stack.node.find_child("Ingest").parquet_layer,
+        "observability": runtime.observability_layer,
     }
     return {name: _logical_id(layer) for name, layer in layers.items()}
 
@@ -86,13 +91,84 @@ def test_only_the_ingest_function_has_the_parquet_layer(
     # As sets: CDK sorts a function's layers by construct path (recognizeLayerVersion flag), so
     # their order says nothing; the ingest layer holds only pyarrow, so neither shadows the other.
     ingest_layers = _function(synth, outputs.INGEST_FUNCTION_NAME)["Layers"]
-    assert sorted(ref["Ref"] for ref in ingest_layers) == sorted(layers.values())
-    assert _function(synth, outputs.API_FUNCTION_NAME)["Layers"] == [{"Ref": layers["shared"]}]
+    assert sorted(ref["Ref"] for ref in ingest_layers) == sorted(
+        [layers["shared"], layers["ingest"]]
+    )
+    api_layers = _function(synth, outputs.API_FUNCTION_NAME)["Layers"]
+    assert sorted(ref["Ref"] for ref in api_layers) == sorted(
+        [layers["shared"], layers["observability"]]
+    )
+
+
+@pytest.mark.parametrize("output_id", FUNCTIONS)
+def test_every_function_but_the_ingest_has_the_xray_sdk_and_sentry(
+    synth: Synthesized, output_id: str
+) -> None:
+    # The ingest function (shared + pyarrow layers) is within a few MB of Lambda's 250 MB.
+    function = _function(synth, output_id)
+    has_layer = {"Ref": _layer_ids(synth)["observability"]} in function["Layers"]
+    assert has_layer is (output_id != outputs.INGEST_FUNCTION_NAME)
+    variables = function["Environment"]["Variables"]
+    if not has_layer:  # Powertools' Tracer must not look for the SDK
+        assert variables["POWERTOOLS_TRACE_DISABLED"] == "true"
+
+
+@pytest.mark.parametrize(("variant_name", "disabled"), [("synth", "true"), ("variant", "false")])
+def test_the_api_runs_the_xray_sdk_only_when_asked(
+    request: pytest.FixtureRequest, variant_name: str, disabled: str
+) -> None:
+    synth: Synthesized = request.getfixturevalue(variant_name)
+    variables = _function(synth, outputs.API_FUNCTION_NAME)["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == disabled
+    for output_id in (outputs.ALERTS_FUNCTION_NAME, outputs.REPORTS_FUNCTION_NAME):
+        assert (
+            "POWERTOOLS_TRACE_DISABLED"
+            not in _function(synth, output_id)["Environment"]["Variables"]
+        )
+
+
+def test_without_a_dsn_secret_no_function_knows_of_sentry(synth: Synthesized) -> None:
+    for output_id in FUNCTIONS:
+        assert (
+            "TALLY_SENTRY_DSN_SECRET" not in _function(synth, output_id)["Environment"]["Variables"]
+        )
+    assert "secretsmanager:GetSecretValue" not in json.dumps(
+        [
+            p["Properties"]["PolicyDocument"]
+            for logical_id, p in synth.resources("AWS::IAM::Policy").items()
+            if "SentryDsn" in json.dumps(p)
+        ]
+    )
+
+
+@pytest.mark.parametrize("output_id", FUNCTIONS)
+def test_with_a_dsn_secret_the_functions_with_sentry_name_and_may_read_it(
+    variant: Synthesized, output_id: str
+) -> None:
+    function = _function(variant, output_id)
+    variables = function["Environment"]["Variables"]
+    role = function["Role"]["Fn::GetAtt"][0]
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in variant.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in p["Properties"]["Roles"]
+    ]
+    reads_secret = any(
+        "secretsmanager:GetSecretValue" in json.dumps(s["Action"])
+        and ":secret:tally/sentry-dsn-??????" in json.dumps(s["Resource"])
+        for statements in policies
+        for s in statements
+    )
+    if output_id == outputs.INGEST_FUNCTION_NAME:
+        assert "TALLY_SENTRY_DSN_SECRET" not in variables and not reads_secret
+    else:
+        assert variables["TALLY_SENTRY_DSN_SECRET"] == "tally/sentry-dsn"
+        assert reads_secret
 
 
 def test_layers_are_built_for_the_function_runtime(synth: Synthesized) -> None:
     layers = synth.resources("AWS::Lambda::LayerVersion")
-    assert len(layers) == 2
+    assert len(layers) == 3
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]

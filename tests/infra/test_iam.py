@@ -46,6 +46,8 @@ EXPECTED_TABLE_ACCESS = {
         "reports": READ | WRITE,  # export and invoice jobs
         "recommendations": READ,
         "access": READ | WRITE,  # roles, teams, grants
+        # The per-user rate limits: conditional updates only, never a read (tally.ratelimit).
+        "ratelimits": {"dynamodb:UpdateItem"},
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +76,63 @@ def test_dashboard_shows_api_functions_queues_and_tables(synth: Synthesized) -> 
     for metric in ("5XXError", "Latency", "Invocations", "ApproximateNumberOfMessagesVisible"):
         assert metric in body
     assert "ConsumedReadCapacityUnits" in body
+
+
+# -- runbooks, the functions' own metrics -----------------------------------------------------
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+RUNBOOK = re.compile(r" Runbook: (?P<url>\S+)#(?P<section>[a-z0-9-]+)$")
+
+
+def _sections() -> set[str]:
+    """The anchors of docs/operations.md's sections, as a Markdown renderer makes them."""
+    headings = re.findall(r"^## (.+)$", OPERATIONS.read_text(), flags=re.MULTILINE)
+    return {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_alarm_links_to_its_runbook_section(synth: Synthesized) -> None:
+    sections = _sections()
+    for name, alarm in _alarms(synth).items():
+        found = RUNBOOK.search(alarm["AlarmDescription"])
+        assert found, f"{name} has no runbook link"
+        assert found["url"] == "docs/operations.md", name
+        assert found["section"] in sections, f"{name}: no '## {found['section']}' section"
+
+
+def test_the_runbook_url_is_a_setting(variant: Synthesized) -> None:
+    for name, alarm in _alarms(variant).items():
+        assert (
+            "Runbook: https://git.example.org/tally/blob/main/docs/operations.md#"
+            in alarm["AlarmDescription"]
+        ), name
+
+
+def test_the_ingest_lag_alarm_watches_the_newest_costs_age(synth: Synthesized) -> None:
+    alarm = _alarms(synth)["Tally-ingest-lag"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Tally", "IngestLag")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "tally-ingest"}]
+    assert (alarm["Statistic"], alarm["Period"]) == ("Maximum", 86400)
+    assert alarm["Threshold"] == 48 * 3600
+
+
+def test_dashboard_shows_the_api_per_route_and_the_ingest(synth: Synthesized) -> None:
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for title in (
+        "API requests by route",
+        "API server errors by route",
+        "API latency p90 by route (ms)",
+        "Ingest lag: age of the newest costs (hours)",
+        "Alert emails (per hour)",
+    ):
+        assert title in body
+    # The route dimension's values are searched at view time, not listed at synth.
+    for search in (
+        "MetricName=\\\\\\\"Latency\\\\\\\"', 'SampleCount'",
+        "MetricName=\\\\\\\"Latency\\\\\\\"', 'p90'",
+        "MetricName=\\\\\\\"ServerErrors\\\\\\\"', 'Sum'",
+    ):
+        assert search in body, search
+    assert "{Tally,route,service} service=" in body
+    for metric in ("IngestLines", "IngestRecords", "IngestLag"):
+        assert metric in body

@@ -83,6 +83,7 @@ def table_contents(settings: Settings) -> dict[str, list[dict]]:  # type: ignore
         for item in items:  # when a run happened is not part of what it computed
             item.pop("updated_at", None)
             item.pop("fetched_at", None)
+            item.pop("digest", None)  # a roll-up's version: it covers updated_at too
         out[key] = sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
     return out
 
@@ -309,3 +310,40 @@ def test_a_file_that_is_not_focus_fails_loudly_and_writes_nothing(
     with pytest.raises(ingest.BadJob, match="BilledCost"):
         ingest.lambda_handler(event, LambdaContext())
     assert table_contents(aws) == {"costs": [], "rollups": []}
+
+
+def test_a_run_reports_its_lines_and_lag_as_metrics_and_its_id_in_the_event(
+    ingest: ModuleType, may: FocusFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the run's moment fixed by its schedule, 06:00 on 1 June (the day after the window)
+    event = {
+        "start": "2026-05-01",
+        "end": "2026-06-01",
+        "id": "evt-ingest-1",
+        "scheduledTime": "2026-06-01T06:00:00Z",
+    }
+    ingest.metrics.clear_metrics()  # another test's run_job, called without the Lambda entry
+    capsys.readouterr()
+
+    detail = ingest.lambda_handler(event, LambdaContext())
+
+    # The alert run it starts logs this id beside its own (functions/alerts/handler.py).
+    assert detail["runId"] == "evt-ingest-1"
+    (emf,) = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if '"_aws"' in line and "IngestLines" in line
+    ]
+    # Powertools writes each value as a list of the values added.
+    record = {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in emf.items()}
+    may_rows = [r for r in may.rows() if r["ChargePeriodStart"][:7] == "2026-05"]
+    assert 0 < record["IngestLines"] <= len(may_rows)
+    assert record["IngestDays"] == 31
+    assert record["IngestRecords"] == detail["records"]
+    newest = max(date.fromisoformat(r["ChargePeriodStart"][:10]) for r in may_rows)
+    # From the end of the newest day with costs to the run's moment.
+    expected_hours = (date(2026, 6, 1) - newest).days * 24 - 24 + 6
+    assert record["IngestLag"] == expected_hours * 3600
+    (declared,) = record["_aws"]["CloudWatchMetrics"]
+    assert declared["Namespace"] == "Tally"
+    assert declared["Dimensions"] == [["service"]] and record["service"] == "tally-ingest"

@@ -333,6 +333,17 @@ def test_only_the_unsubscribe_link_passes_without_a_token(
     assert len(handler.events) == 2
 
 
+def test_health_passes_without_a_token(gateway: LocalGateway, handler: FakeHandler) -> None:
+    """As in AWS: GET /api/health has no authorizer (uptime monitors hold no token)."""
+    assert call(gateway.url, "GET", "/api/health").status == 200
+    (event,) = handler.events
+    assert event["requestContext"]["authorizer"] is None
+    assert event["resource"] == "/api/health"
+    assert call(gateway.url, "POST", "/api/health").status == 404
+    assert call(gateway.url, "GET", "/api/health/x").status == 401
+    assert len(handler.events) == 1
+
+
 # -- CORS, static files, outbox ---------------------------------------------------------------
 
 
@@ -510,3 +521,30 @@ def test_the_gateway_listens_on_loopback_only(
 ) -> None:
     with pytest.raises(ValueError, match="loopback"):
         LocalGateway(handler=handler, verifier=None, host=host, port=0)  # type: ignore[arg-type]
+
+
+def test_if_none_match_and_304_pass_through(
+    gateway: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User
+) -> None:
+    """The API's conditional reads (api/caching.py): If-None-Match reaches the handler, and
+    its 304 reaches the browser with the ETag and without a body."""
+    token = tokens_for(local_aws, alice)["IdToken"]
+    handler.answer = lambda event: {
+        "statusCode": 304,
+        "multiValueHeaders": {"ETag": ['"v1"'], "Vary": ["Authorization"]},
+        "body": "",
+    }
+    response = call(
+        gateway.url, "GET", "/api/me", headers={**bearer(token), "If-None-Match": '"v1"'}
+    )
+    assert response.status == 304 and response.body == b""
+    assert response.headers["ETag"] == '"v1"' and response.headers["Vary"] == "Authorization"
+    [event] = handler.events
+    assert event["headers"]["If-None-Match"] == '"v1"'
+    preflight = call(
+        gateway.url,
+        "OPTIONS",
+        "/api/me",
+        headers={"Origin": gateway.url, "Access-Control-Request-Method": "GET"},
+    )
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]

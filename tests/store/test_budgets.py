@@ -67,3 +67,15 @@ class TestBudgets:
         got = stores.budgets.get_for_user("u-alice")
         assert got is not None and got.history == ()
         assert got.changes == (BudgetTerms(NOW.strftime("%Y-%m"), Decimal("100.00"), 80, "USD"),)
+
+
+def test_version_for_user_follows_every_change(stores: Stores) -> None:
+    """Read by the summary's ETag without the budget itself."""
+    assert stores.budgets.version_for_user("u-alice") is None
+    stores.budgets.create(budget(), audit("u-alice"))
+    assert stores.budgets.version_for_user("u-alice") == 1
+    read = stores.budgets.get_for_user("u-alice")
+    assert read is not None
+    stores.budgets.update(replace(read, monthly_limit=Decimal("200")), audit("u-alice"))
+    assert stores.budgets.version_for_user("u-alice") == 2
+    assert stores.budgets.version_for_user("u-bob") is None

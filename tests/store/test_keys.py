@@ -45,6 +45,7 @@ AT = datetime(2026, 11, 20, 12, 0, 5, 123456, tzinfo=UTC)
         (keys.JOB, "JOB"),
         (keys.team("payments"), "TEAM#payments"),
         (keys.role("viewer"), "ROLE#viewer"),
+        (keys.rate_limit("reports"), "LIMIT#reports"),
         (keys.ACCESS, "ACCESS"),
         (keys.TEAM, "TEAM"),
         (keys.ROLE, "ROLE"),

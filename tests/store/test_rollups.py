@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -70,3 +71,46 @@ class TestRollups:
         )
         assert [r.owner for r in listed] == ["ORG", "UNALLOCATED", "u-a", "u-b", "u-c"]
         assert listed[2] == self.rollup("u-a", "2026-11", "1")
+
+    def test_versions_change_with_any_stored_value_and_match_the_read(self, stores: Stores) -> None:
+        # The API's 304 on a summary is decided from ``versions`` alone: they must change with
+        # anything stored (figures, forecast, restatements) and equal what a full read carries.
+        stores.rollups.put(self.rollup("u-alice", "2026-10", "2.5"))
+        stores.rollups.put(self.rollup("u-alice", "2026-11", "3"))
+        stores.rollups.put(self.rollup("u-bob", "2026-11", "3"))
+        first = stores.rollups.versions("u-alice", "2026-10", "2026-12")
+        assert set(first) == {"2026-10", "2026-11"} and None not in first.values()
+        assert first["2026-10"] != first["2026-11"]
+        read = {r.month: r.version for r in stores.rollups.months("u-alice", "2026-10", "2026-11")}
+        assert read == first
+        assert stores.rollups.versions("u-bob", "2026-11", "2026-11")["2026-11"] != first["2026-11"]
+
+        stores.rollups.put(self.rollup("u-alice", "2026-11", "3"))  # the same figures again
+        assert stores.rollups.versions("u-alice", "2026-10", "2026-11") == first
+        changes = [
+            self.rollup("u-alice", "2026-11", "3.01"),
+            replace(self.rollup("u-alice", "2026-11", "3"), estimated=True),
+            replace(self.rollup("u-alice", "2026-11", "3"), updated_at=NOW + timedelta(hours=1)),
+            replace(self.rollup("u-alice", "2026-11", "3"), restatements=[{"month": "2026-11"}]),
+            replace(self.rollup("u-alice", "2026-11", "3"), estimated_days=["2026-11-01"]),
+        ]
+        seen = {first["2026-11"]}
+        for changed in changes:
+            stores.rollups.put(changed)
+            now = stores.rollups.versions("u-alice", "2026-11", "2026-11")["2026-11"]
+            assert now not in seen, changed
+            seen.add(now)
+        assert stores.rollups.versions("u-carol", "2026-10", "2026-11") == {}
+
+
+def test_a_rollup_stored_before_versions_has_none(dynamo_stores: Stores) -> None:
+    """An item written before the digest was kept reads back without a version (the API then
+    computes the summary rather than trusting an unknown version)."""
+    from tally.store.rollups import RollupItem
+
+    dynamo_stores.rollups.put(TestRollups().rollup("u-alice", "2026-11", "3"))
+    item = RollupItem.get("OWNER#u-alice", "MONTH#2026-11")
+    item.update(actions=[RollupItem.digest.remove()])
+    assert dynamo_stores.rollups.versions("u-alice", "2026-11", "2026-11") == {"2026-11": None}
+    got = dynamo_stores.rollups.get("u-alice", "2026-11")
+    assert got is not None and got.version is None

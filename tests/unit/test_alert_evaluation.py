@@ -41,7 +41,12 @@ class TestOnce:
         (email,) = [e for _, e in world.email.sent]
         assert email.to == "u-alice@example.com"
         assert email.rendered.subject == THRESHOLD_85
-        assert email.tags == {"userId": "u-alice", "kind": "threshold", "period": NOV}
+        assert email.tags == {
+            "userId": "u-alice",
+            "kind": "threshold",
+            "period": NOV,
+            "runId": "run-2026-11-20",
+        }
         assert "$85.00" in email.rendered.text and "$100.00" in email.rendered.text
         assert "i-0abc" in email.rendered.text  # the top driver
         assert f"{DASHBOARD}#/budget" in email.rendered.text
@@ -531,7 +536,12 @@ class TestDigests:
         assert email.rendered.subject == (
             "Tally daily: $42.10 on Thu 19 Nov, $72.10 of $1,000.00 in November 2026"
         )
-        assert email.tags == {"userId": "u-alice", "kind": "digest", "period": "2026-11-19"}
+        assert email.tags == {
+            "userId": "u-alice",
+            "kind": "digest",
+            "period": "2026-11-19",
+            "runId": "run-2026-11-20",
+        }
         header = email.rendered.headers["List-Unsubscribe"]
         assert header.startswith(f"<{API}/unsubscribe?token=") and header.endswith(">")
         token = header[len(f"<{API}/unsubscribe?token=") : -1]

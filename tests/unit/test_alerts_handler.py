@@ -154,6 +154,26 @@ def test_a_small_run_is_evaluated_in_the_invocation(
     assert metrics["service"] == handler.SERVICE == "tally-alerts"
 
 
+def test_a_run_logs_under_its_id_and_the_ingest_run_it_follows(
+    handler: ModuleType, world: World
+) -> None:
+    crossing(world, "u-alice")
+    event = ingested("evt-7")
+    event["detail"]["runId"] = "sched-exec-42"  # the ingest run's id (functions/ingest)
+
+    call(handler, event)
+
+    # What every log line of the run carries (Powertools appends them to each line).
+    assert handler.logger.get_correlation_id() == "evt-7"
+    assert handler.logger.get_current_keys()["ingestRunId"] == "sched-exec-42"
+    (email,) = [e for _, e in world.email.sent]
+    assert email.tags["runId"] == "evt-7"
+    # The next invocation starts clean: no key of that run is carried over.
+    call(handler, {"action": "drain"})
+    assert str(handler.logger.get_correlation_id()).startswith("drain-20261120T")
+    assert "ingestRunId" not in handler.logger.get_current_keys()
+
+
 def test_a_large_run_fans_out_one_message_per_user(handler: ModuleType, world: World) -> None:
     users = [f"u-{n:02d}" for n in range(12)]  # two SendMessageBatch calls
     crossing(world, *users)

@@ -42,7 +42,25 @@ def test_api_defaults_with_only_the_app_clients() -> None:
         "webhook_key_id": None,
         "webhook_allow_loopback": False,
         "unsubscribe_secret_id": None,
+        "reports_per_hour": 10,
+        "reports_burst": 5,
     }
+
+
+def test_api_reports_limit_settings() -> None:
+    parsed = ApiSettings.parse(
+        own(
+            ApiSettings,
+            TALLY_APP_CLIENT_IDS="web",
+            TALLY_REPORTS_PER_HOUR="30",
+            TALLY_REPORTS_BURST=" 2 ",
+        )
+    )
+    assert (parsed["reports_per_hour"], parsed["reports_burst"]) == (30, 2)
+    for name in ("TALLY_REPORTS_PER_HOUR", "TALLY_REPORTS_BURST"):
+        for bad in ("0", "-3", "ten", "1.5"):
+            with pytest.raises(ConfigurationError, match=name):
+                ApiSettings.parse(own(ApiSettings, TALLY_APP_CLIENT_IDS="web", **{name: bad}))
 
 
 def test_api_webhook_and_unsubscribe_settings() -> None:

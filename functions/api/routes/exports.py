@@ -9,6 +9,10 @@ user's budget.
 
 If the queue refuses the message the job is marked failed at once and the POST answers 503
 (with Retry-After): the client asks again; no pending job is left that nothing would run.
+
+Making files is the API's most expensive work, so each user's POSTs (exports and invoices
+together) take a token of their "reports" rate limit (``tally.ratelimit``) once the request is
+known to be valid and allowed, just before the job is stored: over it, 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from api.schemas import (
     InvoiceOut,
     JobId,
 )
+from api.settings import ApiSettings
 from tally import access
 from tally.authz import Target
 from tally.clock import utc_now
 from tally.errors import Invalid, NotFound
+from tally.ratelimit import RateLimited, consume
 from tally.view import View
 
 if TYPE_CHECKING:
@@ -53,11 +59,20 @@ PDF = "application/pdf"
 RETRY_AFTER_SECONDS = "30"
 
 
+@router.exception_handler(RateLimited)
+def rate_limited(error: RateLimited) -> Response[str]:
+    reply = problem(429, error.detail, instance=router.current_event.path)
+    reply.headers["Retry-After"] = str(error.retry_after)
+    return reply
+
+
 def _submit(view: View, kind: str, params: dict[str, str | None]) -> ReportJob | Response[str]:
-    """A pending job, stored and queued; or the 503 to answer when the queue refused it."""
+    """A pending job, stored and queued; or the 503 to answer when the queue refused it.
+    Refused (``RateLimited``) when the caller has used up their reports limit."""
     from tally.models import JobStatus, ReportJob
 
     queue = downloads.queue()  # a missing TALLY_REPORTS_QUEUE_URL fails before anything is stored
+    consume(view.stores.rate_limits, ApiSettings.load().reports_limit, view.caller.user_id)
     now = utc_now()
     job = ReportJob(
         job_id=str(uuid.uuid4()),
@@ -117,7 +132,8 @@ def _link(job: ReportJob, *, filename: str, content_type: str) -> downloads.Link
     "the organisation): one row per user and service; kind chargeback (exports:create and "
     "costs:read at the organisation): a month's chargeback by `groupBy`, as CSV or as a PDF "
     "statement per unit (`format`), of every unit or of `unit`. "
-    "The file format is in docs/user-guide.md.",
+    "The file format is in docs/user-guide.md. Each user may ask for 5 files at once, then 10 "
+    "an hour (exports and invoices together; settings): over that, 429 with Retry-After.",
     responses=responses(202, ExportCreatedOut, 403, 503),
     tags=["exports"],
 )
@@ -214,7 +230,8 @@ def _invoice_subject(view: View, body: InvoiceIn) -> dict[str, str | None]:
     description="Answers 202 with the invoice's id at once; the PDF is made in the background "
     "(poll GET /api/invoices/{invoiceId}). A user's invoice (default: yours; another user's "
     "needs exports:create on them) or a cost centre's (exports:create at the organisation). "
-    "`email: true` also emails the PDF.",
+    "`email: true` also emails the PDF. Counts against the caller's limit of files, like an "
+    "export (429 with Retry-After over it).",
     responses=responses(202, InvoiceCreatedOut, 403, 503),
     tags=["exports"],
 )

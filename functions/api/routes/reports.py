@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from api import context, convert
+from api import caching, context, convert
 from api.lazy import reports, team_costs
 from api.paging import page_cursor
 from api.problems import responses
@@ -94,13 +95,25 @@ def costs(
     description="Judged by the budget in force this month. `previousMonth` is last month's "
     "result by last month's budget. In the first days of a month, before its first costs "
     "arrive (AWS delivers a day's costs 24-48 hours later), `noCostsYet` is true, status, "
-    "percentUsed and remaining are null and `firstCostsExpected` says when to look again.",
-    responses=responses(200, SummaryOut, 403),
+    "percentUsed and remaining are null and `firstCostsExpected` says when to look again. "
+    "If-None-Match with the ETag of your last read answers 304, decided from the versions of "
+    "the roll-ups and the budget alone.",
+    responses={**responses(200, SummaryOut, 403), 304: caching.NOT_MODIFIED_DOC},
     tags=["reports"],
 )
-def summary(userId: Annotated[UserId, Path()]) -> SummaryOut:
-    result = reports.month_summary(context.view(router), userId)
-    return convert.summary_out(result)
+def summary(userId: Annotated[UserId, Path()]) -> Response[str]:
+    view = context.view(router)
+    # Only a caller holding an ETag pays for the versions' read (two small requests): a
+    # match is answered with them alone, a miss then reads the figures as anyone does.
+    if caching.if_none_match(router):
+        held = reports.summary_version(view, userId)
+        etag = caching.version_etag(router, held) if held is not None else None
+        if etag is not None and caching.is_fresh(router, etag):
+            return caching.not_modified(etag)
+    result = reports.month_summary(view, userId)
+    # Without a version (a roll-up stored before versions were kept): the handler's body ETag.
+    etag = caching.version_etag(router, result.version) if result.version is not None else None
+    return caching.json_response(convert.summary_out(result), etag)
 
 
 @router.get(

@@ -930,7 +930,13 @@ class AlertEvaluation:
         email = OutgoingEmail(
             to=address,
             rendered=render(content),
-            tags={"userId": user.user_id, "kind": str(content.kind), "period": period},
+            # The run's id: SES events (bounces, deliveries) and the logs of the run meet on it.
+            tags={
+                "userId": user.user_id,
+                "kind": str(content.kind),
+                "period": period,
+                "runId": self.run_id,
+            },
         )
         try:
             message_id = self.channels.email.send(email)

@@ -1,7 +1,8 @@
 """The read side: what users and admins are shown of costs and budgets.
 
 - ``costs``: an owner's costs over a date range (``cost_report``), from roll-ups;
-- ``summary``: a user's month against their budget (``month_summary``), from roll-ups;
+- ``summary``: a user's month against their budget (``month_summary``), from roll-ups, and
+  what it depends on (``summary_version``, for the API's ETag);
 - ``org_month``: the admin's month of every user and the organisation (``all_users``), from
   roll-ups;
 - ``changes``: a month against the one before by service, and the waterfall that explains
@@ -43,7 +44,14 @@ from tally.reports.periods import (
     month_is_final,
     resolve_range,
 )
-from tally.reports.summary import MonthBudget, MonthResult, Summary, judge, month_summary
+from tally.reports.summary import (
+    MonthBudget,
+    MonthResult,
+    Summary,
+    judge,
+    month_summary,
+    summary_version,
+)
 
 __all__ = [
     "COST_DELAY_DAYS",
@@ -77,4 +85,5 @@ __all__ = [
     "month_summary",
     "pick_currency",
     "resolve_range",
+    "summary_version",
 ]

@@ -4,7 +4,7 @@ result against its own, the top cost drivers and the forecast. Read from roll-up
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
@@ -103,6 +103,8 @@ class Summary:
     restatements: list[dict[str, object]] = field(default_factory=list)
     other_currencies: list[Money] = field(default_factory=list)
     currency_mismatch: bool = False
+    # What it was computed from (``summary_version``): the API's ETag. None for a team's.
+    version: str | None = None
 
 
 def _forecast_for(rollup: MonthlyRollup | None, currency: str) -> Forecast | None:
@@ -150,7 +152,33 @@ def month_summary(view: View, user_id: str) -> Summary:
     # One Query for this month and the last (its result and late restatements are shown).
     both = {r.month: r for r in view.stores.rollups.months(user_id, previous_month(month), month)}
     stored = view.stores.budgets.get_for_user(user_id)  # its history holds every month's terms
-    return summarize(view, user_id, month, both, stored)
+    version = _version(
+        view, {m: r.version for m, r in both.items()}, stored.version if stored else None
+    )
+    return replace(summarize(view, user_id, month, both, stored), version=version)
+
+
+def summary_version(view: View, user_id: str) -> str | None:
+    """The version of ``month_summary(view, user_id)``, read without its figures: the versions
+    of this month's and last month's roll-ups (one Query that projects them) and the budget's
+    (one GetItem that projects it). Equal versions, equal summaries: an API can answer "not
+    modified" from this alone. None when a roll-up's version is unknown."""
+    require(view.caller, "costs:read", Target.owner(user_id))
+    month = month_of(view.today)
+    rollups = view.stores.rollups.versions(user_id, previous_month(month), month)
+    return _version(view, rollups, view.stores.budgets.version_for_user(user_id))
+
+
+def _version(view: View, rollups: Mapping[str, str | None], budget: int | None) -> str | None:
+    """Everything a summary shows is a function of these: the roll-ups (figures, forecast,
+    restatements), the budget and its history, the business date (the month, the verdict of
+    last month, when costs are expected) and the view's metric and currency."""
+    if any(v is None for v in rollups.values()):  # stored before versions were kept
+        return None
+    parts = [f"{m}={v}" for m, v in sorted(rollups.items())]
+    return "|".join(
+        [view.today.isoformat(), view.metric.value, view.currency, f"budget={budget}", *parts]
+    )
 
 
 def summarize(

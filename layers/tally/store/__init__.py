@@ -1,7 +1,7 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
-``access``),
+``access``, ``rate_limits``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tally.store.invoice_numbers import InvoiceNumberStore
     from tally.store.notifications import NotificationStore
     from tally.store.preferences import PreferenceStore
+    from tally.store.rate_limits import RateLimitStore
     from tally.store.recommendations import RecommendationStore
     from tally.store.report_jobs import ReportJobStore
     from tally.store.rollups import RollupStore
@@ -57,6 +58,7 @@ class Stores:
     invoice_numbers: InvoiceNumberStore
     recommendations: RecommendationStore
     access: AccessStore
+    rate_limits: RateLimitStore
 
 
 def aggregates() -> list[str]:

@@ -34,6 +34,10 @@ class BudgetStore(Protocol):
         saved budget (version + 1). Raises ``Conflict`` on a stale version."""
 
     def get_for_user(self, user_id: str) -> Budget | None: ...
+    def version_for_user(self, user_id: str) -> int | None:
+        """The version of ``user_id``'s budget (None without one), read without the budget:
+        every change raises it, so it stands for the budget and its history."""
+
     def get_many(self, user_ids: Sequence[str]) -> dict[str, Budget]: ...
     def user_of(self, budget_id: str) -> str | None: ...
 
@@ -162,6 +166,16 @@ class DynamoBudgetStore(DynamoStore):
         except BudgetItem.DoesNotExist:
             return None
 
+    def version_for_user(self, user_id: str) -> int | None:
+        # Consistent, like ``get_for_user``: a reader must see the edit it just made.
+        try:
+            item = BudgetItem.get(
+                keys.user(user_id), consistent_read=True, attributes_to_get=["version"]
+            )
+        except BudgetItem.DoesNotExist:
+            return None
+        return int(item.version or 0)
+
     def get_many(self, user_ids: Sequence[str]) -> dict[str, Budget]:
         pks = [keys.user(u) for u in dict.fromkeys(user_ids)]
         return {b.user_id: _budget(b) for b in BudgetItem.batch_get(pks)} if pks else {}
@@ -198,6 +212,10 @@ class MemoryBudgetStore:
 
     def get_for_user(self, user_id: str) -> Budget | None:
         return self.by_user.get(user_id)
+
+    def version_for_user(self, user_id: str) -> int | None:
+        found = self.by_user.get(user_id)
+        return found.version if found else None
 
     def get_many(self, user_ids: Sequence[str]) -> dict[str, Budget]:
         return {u: self.by_user[u] for u in user_ids if u in self.by_user}

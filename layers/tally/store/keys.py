@@ -29,6 +29,7 @@ need no format and are written as the id.
 |             | TEAM#<team id>         | TEAM                               |
 |             | ROLE#<role id>         | ROLE (a custom role)               |
 |             | ORG                    | SNAPSHOT                           |
+| ratelimits  | USER#<user>            | LIMIT#<bucket name>                |
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ recommendation = Prefixed("REC#")  # under its owner's OWNER#<owner>
 job = Prefixed("JOB#")  # a report job (an export or an invoice)
 team = Prefixed("TEAM#")  # the access table's team items
 role = Prefixed("ROLE#")  # the access table's custom roles
+rate_limit = Prefixed("LIMIT#")  # a user's token bucket of a rate limit, by its name
 
 PROFILE = "PROFILE"
 ASSIGNMENT = "ASSIGNMENT"

@@ -32,7 +32,9 @@ export function createApi(config, auth) {
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         credentials: "omit",
-        cache: "no-store",
+        // A read revalidates what the browser kept (If-None-Match: a 304 reuses it, no
+        // re-download; the API's Cache-Control is private, no-cache); nothing else is kept.
+        cache: method === "GET" ? "no-cache" : "no-store",
       });
     } catch {
       throw new ApiError(0, {
