@@ -179,7 +179,8 @@ ACCESS = TableSpec(
 )
 
 # Per-user rate limits of the expensive routes (pk USER#<user>, sk LIMIT#<bucket>): one token
-# bucket item each, taken with one conditional UpdateItem (tally.ratelimit). A bucket is only
+# bucket item each, taken with conditional UpdateItems and never read first (one, or two inside
+# a burst: tally/store/rate_limits.py). A bucket is only
 # worth keeping while it is not full again, so its TTL is that moment; a table of its own keeps
 # these hot, throwaway writes out of the tables that keep PITR, and the API's grant to exactly
 # UpdateItem on it.

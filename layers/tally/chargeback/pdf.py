@@ -17,11 +17,10 @@ from tally.chargeback.model import Chargeback, ChargebackUnit, GroupBy, Unalloca
 from tally.email.formatting import format_money
 from tally.invoices.model import InvoiceOrg
 from tally.invoices.pdf import (
-    FALLBACK_PREFIX,
     REGULAR,
     Layout,
-    _covered,
     _watermark,
+    add_fonts,
     invoice_templates_dir,
     letterhead,
     load_layout,
@@ -129,21 +128,9 @@ def _document(
     pdf.set_title(f"{LABELS['title']} {report.month}")
     pdf.set_author(org.name)
     pdf.set_creator("Tally")
-    pdf.add_font(REGULAR, "", str(layout.font("regular")))
-    pdf.add_font(REGULAR, "B", str(layout.font("bold")))
     words = [org.name, *LABELS.values(), *RULES.values(), mark]
     words += [f"{u.name}{u.unit_id}{u.parent_id or ''}{u.cost_center or ''}" for u in units]
-    missing = set("".join(words)) - _covered(pdf, REGULAR)
-    fallbacks = []
-    for n, path in enumerate(layout.raw["fonts"]["fallbacks"]):
-        if not missing:
-            break
-        name = f"{FALLBACK_PREFIX}{n}"
-        pdf.add_font(name, "", str(layout.directory / path))
-        fallbacks.append(name)
-        missing -= _covered(pdf, name)
-    if fallbacks:
-        pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    add_fonts(pdf, layout, "".join(words))
     return pdf
 
 

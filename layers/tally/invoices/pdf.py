@@ -149,9 +149,17 @@ def _document(invoice: Invoice, layout: Layout) -> FPDF:
     pdf.set_title(f"{layout.label('title')} {invoice.number or ''}".strip())
     pdf.set_author(org.name)
     pdf.set_creator("Tally")
+    add_fonts(pdf, layout, _texts(invoice, layout))
+    return pdf
+
+
+def add_fonts(pdf: FPDF, layout: Layout, text: str) -> None:
+    """The layout's regular and bold faces, then only the fallback fonts (in the layout's
+    order) needed for the characters of ``text`` the regular face has no glyph for: each is
+    megabytes, and a document embeds what it registers."""
     pdf.add_font(REGULAR, "", str(layout.font("regular")))
     pdf.add_font(REGULAR, "B", str(layout.font("bold")))
-    missing = set(_texts(invoice, layout)) - _covered(pdf, REGULAR)
+    missing = set(text) - _covered(pdf, REGULAR)
     fallbacks = []
     for n, path in enumerate(layout.raw["fonts"]["fallbacks"]):
         if not missing:
@@ -163,7 +171,6 @@ def _document(invoice: Invoice, layout: Layout) -> FPDF:
     if fallbacks:
         # The fallbacks have no bold: a bold heading with a CJK name borrows the regular face.
         pdf.set_fallback_fonts(fallbacks, exact_match=False)
-    return pdf
 
 
 def _covered(pdf: FPDF, font: str) -> set[str]:

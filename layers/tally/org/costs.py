@@ -18,6 +18,7 @@ ten calls).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ NO_SUCH_COST_CENTER = "no such cost center"
 
 
 @dataclass(frozen=True)
-class GroupScope:
+class GroupScope(ABC):
     """Whose costs a group's figures are (a team's or a cost center's): its teams, the union
     of their members, and the owner ids of those teams (for the resources assigned to them).
     Its budget, summary and alerts are the same machinery for either kind."""
@@ -63,19 +64,19 @@ class GroupScope:
     people: frozenset[str]
 
     @property
+    @abstractmethod
     def owner(self) -> str:
         """The owner id its budget, alert ledger and combined roll-up are under."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def name(self) -> str:
         """How messages name it."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def managers(self) -> frozenset[str]:
         """Who its budget's alerts go to."""
-        raise NotImplementedError
 
     @property
     def team_owners(self) -> tuple[str, ...]:

@@ -46,6 +46,20 @@ export function replace(parent, ...children) {
 }
 
 /** Tell screen-reader users what just happened (a polite live region). */
+/** Runs `work` with `button` disabled and saying `busyText`, then gives the button back its
+ * label, whatever `work` did: a second click cannot send the request twice. */
+export async function whileBusy(button, busyText, work) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.textContent = busyText;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
+}
+
 export function announce(message) {
   const region = document.getElementById("announcer");
   if (!region) return;

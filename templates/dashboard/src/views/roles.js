@@ -4,7 +4,18 @@
 // problem's field errors appear next to the field, anything else above the form.
 
 import { isForbidden, noAccessPage } from "./noaccess.js";
-import { announce, confirmDialog, emptyState, errorState, field, h, openDialog, replace, skeleton } from "../dom.js";
+import {
+  announce,
+  confirmDialog,
+  emptyState,
+  errorState,
+  field,
+  h,
+  openDialog,
+  replace,
+  skeleton,
+  whileBusy,
+} from "../dom.js";
 
 const FIELDS = ["name", "roleId", "description", "permissions"];
 
@@ -131,18 +142,15 @@ export function openRoleForm({ api, catalog, role = null }) {
                 .map((b) => b.value),
             };
             if (roleId && roleId.control.value.trim()) body.roleId = roleId.control.value.trim();
-            save.disabled = true;
-            save.textContent = "Saving…";
-            try {
-              const saved = role ? await api.updateRole(role.roleId, body) : await api.createRole(body);
-              announce(`Role ${saved.name} saved.`);
-              close(saved);
-            } catch (error) {
-              showProblem(error);
-            } finally {
-              save.disabled = false;
-              save.textContent = label;
-            }
+            await whileBusy(save, "Saving…", async () => {
+              try {
+                const saved = role ? await api.updateRole(role.roleId, body) : await api.createRole(body);
+                announce(`Role ${saved.name} saved.`);
+                close(saved);
+              } catch (error) {
+                showProblem(error);
+              }
+            });
           },
         },
         formError,

@@ -15,6 +15,7 @@ import {
   replace,
   skeleton,
   uid,
+  whileBusy,
 } from "../dom.js";
 import { money, percent } from "../format.js";
 import { scopeText } from "../access.js";
@@ -365,18 +366,15 @@ export function openTeamForm({ api, team = null, teams, roles, names }) {
                 .map((r) => ({ roleId: r.role.roleId, scope: r.scope.value === "org" ? "org" : `team:${id}` })),
             };
             if (!team) body.teamId = id;
-            save.disabled = true;
-            save.textContent = "Saving…";
-            try {
-              const saved = team ? await api.updateTeam(team.teamId, body) : await api.createTeam(body);
-              announce(`Team ${saved.name} saved.`);
-              close(saved);
-            } catch (error) {
-              showProblem(error);
-            } finally {
-              save.disabled = false;
-              save.textContent = label;
-            }
+            await whileBusy(save, "Saving…", async () => {
+              try {
+                const saved = team ? await api.updateTeam(team.teamId, body) : await api.createTeam(body);
+                announce(`Team ${saved.name} saved.`);
+                close(saved);
+              } catch (error) {
+                showProblem(error);
+              }
+            });
           },
         },
         formError,

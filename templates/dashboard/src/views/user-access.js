@@ -3,7 +3,7 @@
 // access: every permission they hold, where, and which role or team gives it (the policies
 // that decided, as Cedar reports them through GET /api/users/{id}/access).
 
-import { announce, emptyState, errorState, h, replace, skeleton } from "../dom.js";
+import { announce, emptyState, errorState, h, replace, skeleton, whileBusy } from "../dom.js";
 import { scopeText, teamOfScope } from "../access.js";
 import { isForbidden, noAccessPage } from "./noaccess.js";
 
@@ -174,24 +174,21 @@ export function userAccessView(view) {
     );
     save.addEventListener("click", async () => {
       formError.textContent = "";
-      save.disabled = true;
-      save.textContent = "Saving…";
-      try {
-        await api.setUserRoles(
-          userId,
-          state.grants.map(({ roleId, scope }) => ({ roleId, scope })),
-        );
-        announce("Roles saved.");
-        await load();
-      } catch (error) {
-        const fields = Object.entries(error.fieldErrors || {});
-        formError.textContent = fields.length
-          ? fields.map(([name, message]) => `${name}: ${message}`).join(" ")
-          : error.message;
-      } finally {
-        save.disabled = false;
-        save.textContent = "Save roles";
-      }
+      await whileBusy(save, "Saving…", async () => {
+        try {
+          await api.setUserRoles(
+            userId,
+            state.grants.map(({ roleId, scope }) => ({ roleId, scope })),
+          );
+          announce("Roles saved.");
+          await load();
+        } catch (error) {
+          const fields = Object.entries(error.fieldErrors || {});
+          formError.textContent = fields.length
+            ? fields.map(([name, message]) => `${name}: ${message}`).join(" ")
+            : error.message;
+        }
+      });
     });
     replace(
       rolesBody,
