@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from playwright.sync_api import expect
+
 from infra.local.aws import USER_GROUP, aws_client
 from tests.browser.conftest import MID_MONTH, PHONE, Api, Session, user_id_of
 
@@ -294,10 +296,11 @@ def test_empty_states_for_a_user_without_costs_or_budget(open_page: Any) -> None
     page = session.page
     # dave manages a team: his /me is longer and the shell is rebuilt once it answers, so the
     # cards are waited for rather than read at the first idle moment.
-    page.get_by_text(f"No costs for {MID_MONTH:%B %Y} yet.").wait_for(timeout=15_000)
-    page.locator("[data-testid=no-budget]").wait_for(timeout=15_000)
-    assert page.get_by_text(f"No costs for {MID_MONTH:%B %Y} yet.").is_visible()
-    assert page.locator("[data-testid=no-budget]").is_visible()
+    # The shell may rebuild the cards once more after they first appear: ``expect`` retries
+    # until they are visible (and settled) instead of reading one instant.
+    expect(page.get_by_text(f"No costs for {MID_MONTH:%B %Y} yet.")).to_be_visible(timeout=15_000)
+    expect(page.locator("[data-testid=no-budget]")).to_be_visible(timeout=15_000)
+    session.wait_idle()
     assert figure(session, "budget") == "Not set"
     session.go("#/resources")
     session.wait_idle()
