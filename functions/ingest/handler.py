@@ -21,19 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ingest import fanout
+from ingest.fanout import lag_seconds  # noqa: F401  (re-exported: the lag's one definition)
 from ingest.settings import EXPORT_BUCKET, IngestSettings
-from tally import events, observability
+from tally import observability
 from tally.allocation import OwnerTagRule
 from tally.clock import utc_now
-from tally.ingest import DEFAULT_RESTATEMENT_DAYS, IngestResult, restatement_window, run_source
-from tally.models import Metric
+from tally.ingest import DEFAULT_RESTATEMENT_DAYS, restatement_window
 from tally.store import Stores, dynamodb_stores
 
 SERVICE = "tally-ingest"
@@ -117,12 +118,7 @@ def resolve_job(
 
 
 def _aws_client(service: str, **options: Any) -> Any:
-    import boto3
-
-    settings = IngestSettings.load()
-    return boto3.client(
-        service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url, **options
-    )
+    return fanout.aws_client(service, **options)
 
 
 @lru_cache(maxsize=1)
@@ -139,48 +135,28 @@ def _sync_users(stores: Stores, pool: str | None) -> None:
     logger.info("user directory synced", extra={"written": written})
 
 
-def lag_seconds(result: IngestResult, *, window_start: date, now: datetime) -> float:
-    """How old the newest costs are once the run is done: from the end of the newest day the
-    source had lines for (or, with none at all, the start of the window it read) to ``now``.
-    Cost Explorer is about a day behind; days more means the source stopped delivering."""
-    newest_end = (result.newest_day or window_start - timedelta(days=1)) + timedelta(days=1)
-    return max(0.0, (now - datetime.combine(newest_end, time(), tzinfo=UTC)).total_seconds())
-
-
-def emit_metrics(
-    result: IngestResult, *, source_requests: int, window_start: date, now: datetime
-) -> None:
-    """The run's figures as metrics (flushed by the Lambda entry's ``log_metrics``)."""
-    for name, value in (
-        ("IngestLines", result.lines),
-        ("IngestRecords", result.records),
-        ("IngestDays", len(result.days)),
-        ("IngestOwners", len(result.owners)),
-        ("IngestRestatements", len(result.restated)),
-        ("SourceRequests", source_requests),
-    ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    metrics.add_metric(
-        name="IngestLag",
-        unit=MetricUnit.Seconds,
-        value=lag_seconds(result, window_start=window_start, now=now),
-    )
-
-
 def run_job(
     job: Job,
     *,
     now: datetime | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int], None] | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
     """One ingest: the part ``lambda_handler`` and ``make ingest`` share.
 
+    The run fans out (``tally.ingest.fanout``): this invocation reads the source once and
+    partitions the work; workers replace each partition's days and roll-ups; the last one
+    has the organisation's roll-up made and ``CostsIngested`` announced. With the queue
+    configured the answer says what was dispatched; without it every stage runs here, and the
+    answer is the ``CostsIngested`` detail.
+
     ``now`` is the run's moment (the schedule's time for a scheduled run): it decides the
     forecast's "as of" and which months are closed, so a delayed retry computes the same.
-    ``run_id`` (the Lambda entry's correlation id) goes into ``CostsIngested``, so the alert
-    run it starts logs which ingest run it follows.
+    ``run_id`` (the Lambda entry's correlation id) names the run: a re-run under the same id
+    (a retried delivery, or an operator's ``force``) resumes it, redoing only what is not done.
     """
+    from tally.ingest.fanout import InlineDispatch, dispatch_run
+    from tally.ingest.partition import partition_run
     from tally.sources.selection import ExportNotFound, select_source
 
     now = now or utc_now()
@@ -198,27 +174,46 @@ def run_job(
         )
     except ExportNotFound as error:
         raise BadJob(str(error)) from None
-    result, fetch = run_source(
-        source,
-        job.start,
-        job.end,
+    run_id = fanout.safe_run_id(run_id)
+    finished = stores.ingest_runs.get(run_id)
+    if finished is not None and finished.finalized:
+        # The same id again after the run finished: an operator's deliberate re-run (force),
+        # not a resume. A run of its own, so the finished one's state stays as it was.
+        run_id = fanout.safe_run_id(f"{run_id}-{utc_now():%Y%m%dT%H%M%S%f}")
+    worker = fanout.worker(settings, stores, _aws_client)
+    fetch = source.fetch(job.start, job.end)
+    plan = partition_run(
+        fetch,
+        run_id=run_id,
+        job=job.as_key(),
         stores=stores,
+        blobs=worker.blobs,
         rule=OwnerTagRule(key=settings.owner_tag_key, explicit=settings.owner_tag_map),
         now=now,
         progress=progress,
-        metric=Metric(settings.budget_metric),
     )
-    emit_metrics(result, source_requests=fetch.requests, window_start=job.start, now=now)
-    detail = events.costs_ingested(job.as_key(), result, fetch.requests)
-    if run_id:
-        detail["runId"] = run_id
-    if settings.event_bus_name:
-        events.publish(
-            _aws_client("events"), settings.event_bus_name, events.COSTS_INGESTED, detail
-        )
-    # The event carries every day; the log line only how many, to stay one readable line.
-    logger.info("costs ingested", extra={**detail, "days": len(result.days)})
-    return detail
+    for name, value in (
+        ("IngestLines", plan.run.lines),
+        ("SourceRequests", plan.run.source_requests),
+        ("IngestPartitions", len(plan.pending)),
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    dispatch_run(plan.run, plan.pending, worker.dispatch)
+    if isinstance(worker.dispatch, InlineDispatch):
+        finished = stores.ingest_runs.get(run_id)
+        if finished is not None and finished.announced is not None:
+            return dict(finished.announced)
+    summary = {
+        **job.as_key(),
+        "runId": run_id,
+        "partitions": len(plan.run.partitions),
+        "dispatched": len(plan.pending),
+        "lines": plan.run.lines,
+        "records": plan.run.records,
+        "totals": {c: str(v) for c, v in plan.run.totals.items()},
+    }
+    logger.info("ingest run partitioned", extra=summary)
+    return summary
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,8 @@ EXPORT_PREFIX = "TALLY_EXPORT_PREFIX"
 RESTATEMENT_DAYS = "TALLY_RESTATEMENT_DAYS"
 USER_POOL_ID = "TALLY_USER_POOL_ID"
 EVENT_BUS_NAME = "TALLY_EVENT_BUS_NAME"
+INGEST_QUEUE_URL = "TALLY_INGEST_QUEUE_URL"
+INGEST_WORK_BUCKET = "TALLY_INGEST_WORK_BUCKET"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class IngestSettings(FunctionSettings):
     user_pool_id: str | None = None
     # Where CostsIngested is announced; None: not announced.
     event_bus_name: str | None = None
+    # The fan-out: the queue of partitions the workers read and the bucket the stages hand
+    # their work through. Both or neither: without them a run does every stage in this
+    # invocation (tests, tools, a deployment too small to need workers).
+    ingest_queue_url: str | None = None
+    ingest_work_bucket: str | None = None
 
     variables: ClassVar[tuple[str, ...]] = (
         COST_SOURCE,
@@ -44,6 +51,8 @@ class IngestSettings(FunctionSettings):
         RESTATEMENT_DAYS,
         USER_POOL_ID,
         EVENT_BUS_NAME,
+        INGEST_QUEUE_URL,
+        INGEST_WORK_BUCKET,
     )
 
     @classmethod
@@ -63,7 +72,14 @@ class IngestSettings(FunctionSettings):
             raise ConfigurationError(
                 f"{RESTATEMENT_DAYS} must be a whole number of days, at least 1: {raw_days!r}"
             )
+        queue, work = env[INGEST_QUEUE_URL] or None, env[INGEST_WORK_BUCKET] or None
+        if bool(queue) != bool(work):
+            raise ConfigurationError(
+                f"set both {INGEST_QUEUE_URL} and {INGEST_WORK_BUCKET}, or neither"
+            )
         return {
+            "ingest_queue_url": queue,
+            "ingest_work_bucket": work,
             "cost_source": cast(SourceKind, source),
             "export_bucket": bucket,
             "export_prefix": env[EXPORT_PREFIX] or "",

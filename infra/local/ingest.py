@@ -24,20 +24,37 @@ from infra.local.stack import DEFAULT_LOCAL_JSON
 
 
 class ProgressBar:
-    """A one-line bar on stderr: ``[#########.........] 12/30 days``."""
+    """One line on stderr per stage, rewritten in place: ``read 120,000 lines``,
+    ``allocate 12``, ``upload 3``, then ``batches [######....] 10/40``."""
+
+    STAGES = {"read": "lines read", "allocate": "slices allocated", "upload": "partitions written"}
 
     def __init__(self, label: str, width: int = 30) -> None:
         self.label = label
         self.width = width
         self.started = time.monotonic()
+        self._stage: str | None = None
 
-    def __call__(self, done: int, total: int) -> None:
+    def _write(self, text: str, *, stage: str) -> None:
+        if self._stage is not None and stage != self._stage:
+            sys.stderr.write("\n")
+        self._stage = stage
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(f"\r{self.label} {text} {elapsed:5.1f}s")
+        sys.stderr.flush()
+
+    def __call__(self, stage: str, count: int) -> None:
+        self._write(f"{count:,} {self.STAGES.get(stage, stage)}", stage=stage)
+
+    def batches(self, done: int, total: int) -> None:
         filled = self.width * done // max(total, 1)
         bar = "#" * filled + "." * (self.width - filled)
-        elapsed = time.monotonic() - self.started
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} days {elapsed:5.1f}s{end}")
-        sys.stderr.flush()
+        self._write(f"batches [{bar}] {done}/{total}", stage="batches")
+
+    def end(self) -> None:
+        if self._stage is not None:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def load_stack(path: Path) -> dict[str, Any]:
@@ -102,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     print(f"ingesting {job.start} .. {job.end} (end exclusive)", file=sys.stderr)
-    detail = run_job(job, progress=ProgressBar("ingest"))
+    bar = ProgressBar("ingest")
+    detail = run_job(job, progress=bar)
+    if "dispatched" in detail:  # fanned out over the stack's queue: work it, then report
+        detail = finish_run(detail["runId"], bar, stack)
+    bar.end()
     print(
         json.dumps(
             {
@@ -113,6 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     return 0
+
+
+def finish_run(run_id: str, bar: ProgressBar, stack: dict[str, Any]) -> dict[str, Any]:
+    """Work the batches queue until the run is finalized: the worker function's code, as
+    Lambda's event source calls it (``infra.local.ingest_workers``). A running stack's own
+    worker may take some of the messages: the run's state, not this loop, says when it is
+    done. Returns the ``CostsIngested`` detail the run announced."""
+    from infra.local.ingest_workers import drain_run
+
+    return drain_run(run_id, progress=bar.batches, region=stack["region"])
 
 
 def file_window(path: Path) -> tuple[date, date]:

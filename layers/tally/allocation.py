@@ -47,7 +47,7 @@ class OwnerTagRule:
         return table
 
 
-def _line_identity(line: CostLine, tag_value: str | None) -> tuple[str, ...]:
+def line_identity(line: CostLine, tag_value: str | None) -> tuple[str, ...]:
     return (
         line.day.isoformat(),
         line.service,
@@ -63,7 +63,7 @@ def merge_lines(lines: Iterable[CostLine], owner_tag_key: str) -> dict[tuple[str
     """Lines with the same identity (e.g. hourly FOCUS rows of a day) become one."""
     merged: dict[tuple[str, ...], CostLine] = {}
     for line in lines:
-        key = _line_identity(line, line.tags.get(owner_tag_key))
+        key = line_identity(line, line.tags.get(owner_tag_key))
         prev = merged.get(key)
         if prev is None:
             merged[key] = line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from tally.models import (
@@ -48,14 +49,13 @@ class _SectionBuilder:
             self.resources[(r.resource_id, r.service)] += a
 
     def build(self) -> RollupSection:
-        top = sorted(self.resources.items(), key=lambda kv: (-kv[1].billed, kv[0]))
         return RollupSection(
             totals=self.totals,
             by_service=dict(self.by_service),
             by_category=dict(self.by_category),
             daily=dict(self.daily),
             daily_by_service={d: dict(v) for d, v in self.daily_by_service.items()},
-            top_resources=[ResourceCost(rid, svc, a) for (rid, svc), a in top[:TOP_RESOURCES]],
+            top_resources=top_resources(self.resources.items()),
             daily_by_category={d: dict(v) for d, v in self.daily_by_category.items()},
         )
 
@@ -80,3 +80,39 @@ def compute_rollup(
         updated_at=now,
         estimated_days=sorted(estimated_days),
     )
+
+
+class SectionSum:
+    """The sum of several owners' sections of one currency and month: every additive figure
+    (totals, by service, by category, per day). The organisation's roll-up is this sum over
+    every owner (allocated + unallocated == the organisation's, to the cent); its top resources
+    are not a sum of top lists, so they are given to ``build``."""
+
+    def __init__(self) -> None:
+        self._b = _SectionBuilder()
+
+    def add(self, s: RollupSection) -> None:
+        b = self._b
+        b.totals += s.totals
+        for k, a in s.by_service.items():
+            b.by_service[k] += a
+        for k, a in s.by_category.items():
+            b.by_category[k] += a
+        for d, a in s.daily.items():
+            b.daily[d] += a
+        for d, per in s.daily_by_service.items():
+            for k, a in per.items():
+                b.daily_by_service[d][k] += a
+        for d, per in s.daily_by_category.items():
+            for k, a in per.items():
+                b.daily_by_category[d][k] += a
+
+    def build(self, top_resources: list[ResourceCost]) -> RollupSection:
+        return replace(self._b.build(), top_resources=top_resources)
+
+
+def top_resources(amounts: Iterable[tuple[tuple[str, str], Amounts]]) -> list[ResourceCost]:
+    """The roll-up's top resources of (resource id, service) -> amounts: most billed first,
+    ties by id, as ``compute_rollup`` orders them."""
+    top = sorted(amounts, key=lambda kv: (-kv[1].billed, kv[0]))
+    return [ResourceCost(rid, svc, a) for (rid, svc), a in top[:TOP_RESOURCES]]

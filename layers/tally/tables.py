@@ -192,6 +192,17 @@ RATE_LIMITS = TableSpec(
     holds_billing_data=False,
 )
 
+# Fan-out ingest runs (tally.ingest.runs): pk RUN#<run id>, sk RUN (the header) and
+# PART#<partition> (a partition's state). Working state, not billing data: it expires after 14
+# days, like the work bucket's partitions.
+INGEST_RUNS = TableSpec(
+    key="ingestruns",
+    hash_key="pk",
+    range_key="sk",
+    ttl_attribute="expires",
+    holds_billing_data=False,
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -209,6 +220,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     RECOMMENDATIONS,
     ACCESS,
     RATE_LIMITS,
+    INGEST_RUNS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

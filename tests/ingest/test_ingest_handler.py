@@ -329,13 +329,20 @@ def test_a_run_reports_its_lines_and_lag_as_metrics_and_its_id_in_the_event(
 
     # The alert run it starts logs this id beside its own (functions/alerts/handler.py).
     assert detail["runId"] == "evt-ingest-1"
-    (emf,) = [
+    # Two EMF records: the read (the coordinator's, at its end) and the finished run's (the
+    # invocation that finalizes it: here the same one, no queue being configured).
+    emfs = [
         json.loads(line)
         for line in capsys.readouterr().out.splitlines()
-        if '"_aws"' in line and "IngestLines" in line
+        if '"_aws"' in line and '"tally-ingest"' in line
     ]
+    assert len(emfs) == 2
     # Powertools writes each value as a list of the values added.
-    record = {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in emf.items()}
+    record = {
+        k: v[0] if isinstance(v, list) and len(v) == 1 else v
+        for emf in emfs
+        for k, v in emf.items()
+    }
     may_rows = [r for r in may.rows() if r["ChargePeriodStart"][:7] == "2026-05"]
     assert 0 < record["IngestLines"] <= len(may_rows)
     assert record["IngestDays"] == 31

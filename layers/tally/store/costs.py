@@ -26,6 +26,15 @@ class CostStore(Protocol):
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
         """Records of ``owner`` for days in [start, end)."""
 
+    def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
+        """Records of ``owner`` on ``day`` whose line id starts with a prefix from ``low`` to
+        ``high`` inclusive: one slice of a large owner's day (the organisation's)."""
+
+    def apply(self, puts: Iterable[CostRecord], deletes: Iterable[tuple[str, date, str]]) -> int:
+        """Write ``puts`` and delete the records keyed (owner, day, line id) in ``deletes``:
+        exactly the changes a fan-out batch worked out, nothing else. Returns the write
+        requests it took (a BatchWriteItem carries 25)."""
+
 
 class CostDayIndex(GlobalSecondaryIndex["CostRecordItem"]):
     class Meta:
@@ -126,6 +135,25 @@ class DynamoCostStore(DynamoStore):
         condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
         return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
 
+    def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
+        condition = CostRecordItem.sk.between(*keys.cost_line_range(day, low, high))
+        return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
+
+    def apply(self, puts: Iterable[CostRecord], deletes: Iterable[tuple[str, date, str]]) -> int:
+        items = 0
+        with CostRecordItem.batch_write() as batch:
+            for owner, day, line_id in deletes:
+                batch.delete(CostRecordItem(pk=keys.owner(owner), sk=keys.cost_line(day, line_id)))
+                items += 1
+            for record in puts:
+                batch.save(_record_item(record))
+                items += 1
+        return -(-items // BATCH_WRITE_ITEMS)
+
+
+# DynamoDB's BatchWriteItem takes at most 25 puts or deletes per request.
+BATCH_WRITE_ITEMS = 25
+
 
 class MemoryCostStore:
     def __init__(self) -> None:
@@ -156,6 +184,27 @@ class MemoryCostStore:
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
         recs = self.by_owner.get(owner, {})
         return [recs[k] for k in sorted(k for k in recs if start <= k[0] < end)]
+
+    def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
+        recs = self.by_owner.get(owner, {})
+        return [
+            recs[k]
+            for k in sorted(k for k in recs if k[0] == day and low <= k[1][: len(high)] <= high)
+        ]
+
+    def apply(self, puts: Iterable[CostRecord], deletes: Iterable[tuple[str, date, str]]) -> int:
+        items = 0
+        for owner, day, line_id in deletes:
+            items += 1
+            recs = self.by_owner.get(owner, {})
+            recs.pop((day, line_id), None)
+            if not any(k[0] == day for k in recs):
+                self.days.get(day, set()).discard(owner)
+        for r in puts:
+            items += 1
+            self.by_owner.setdefault(r.owner, {})[(r.day, r.line_id)] = r
+            self.days.setdefault(r.day, set()).add(r.owner)
+        return -(-items // BATCH_WRITE_ITEMS)
 
 
 def dynamodb_store(settings: Settings) -> CostStore:

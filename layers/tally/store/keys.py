@@ -105,6 +105,12 @@ def cost_days(first: date, last: date) -> tuple[str, str]:
     return first.isoformat(), f"{last.isoformat()}#{_LAST}"
 
 
+def cost_line_range(day: date, low: str, high: str) -> tuple[str, str]:
+    """The sort-key bounds (for BETWEEN) of the cost lines of ``day`` whose line id starts
+    with a prefix from ``low`` to ``high`` inclusive (line ids are lowercase hex)."""
+    return f"{day.isoformat()}#{low}", f"{day.isoformat()}#{high}{_LAST}"
+
+
 def sort_name(username: str, user_id: str) -> str:
     """The directory index's sort key: by name, then id (unique)."""
     return f"{username.lower()}#{user_id}"

@@ -51,7 +51,7 @@ class IngestResult:
     restated: list[dict[str, object]] = field(default_factory=list)
 
 
-def _restatements(
+def restatement_history(
     old: MonthlyRollup | None, new: MonthlyRollup, *, closed: bool, now: datetime
 ) -> list[dict[str, object]]:
     history = list(old.restatements) if old else []
@@ -124,7 +124,7 @@ def ingest_days(
         for owner in sorted(owners):
             old = stores.rollups.get(owner, month)
             fresh = compute_rollup(owner, month, stores.costs.for_owner(owner, first, nxt), now=now)
-            history = _restatements(old, fresh, closed=month < current_month, now=now)
+            history = restatement_history(old, fresh, closed=month < current_month, now=now)
             if owner != ORG:
                 result.restated.extend(history[len(old.restatements) if old else 0 :])
             stores.rollups.put(
@@ -205,6 +205,51 @@ def _series(
     return usage, charges
 
 
+def forecast_months(now: datetime) -> tuple[str, str]:
+    """The roll-up months a forecast made at ``now`` reads: the first of its history, and
+    this month (the one it is stored on)."""
+    month = month_of(now.date())
+    first = month
+    for _ in range(FORECAST_HISTORY_MONTHS):
+        first = previous_month(first)
+    return first, month
+
+
+def with_forecast(
+    owner: str, history: list[MonthlyRollup], *, now: datetime, metric: Metric = Metric.EFFECTIVE
+) -> MonthlyRollup | None:
+    """This month's roll-up of ``owner`` carrying a fresh forecast, from ``history`` (the
+    owner's roll-ups of ``forecast_months(now)``); None when the owner needs none (no roll-up
+    this month and no costs last month: see ``refresh_forecasts``)."""
+    # Only the ingest job pays for the statistics.
+    from tally.forecast import Forecast
+    from tally.forecast.projection import forecast
+
+    as_of = now.date() - timedelta(days=1)
+    month = month_of(now.date())
+    previous = previous_month(month)
+    current = next((r for r in history if r.month == month), None)
+    last = next((r for r in history if r.month == previous and r.sections), None)
+    if current is None:
+        if last is None:
+            return None
+        current = MonthlyRollup(owner, month, {}, False, 0, now)
+    # A day with no record is a zero-cost day, not a missing one.
+    start = min(
+        (date.fromisoformat(d) for r in history for s in r.sections.values() for d in s.daily),
+        default=as_of,
+    )
+    forecasts: dict[str, Forecast] = {}
+    for currency in sorted(set(current.sections) | set(last.sections if last else ())):
+        usage, charges = _series(history, currency, metric, as_of)
+        day = start
+        while day <= as_of:
+            usage.setdefault(day, Decimal(0))
+            day += timedelta(days=1)
+        forecasts[currency] = forecast(usage, as_of=as_of, charges=charges)
+    return replace(current, forecast=forecasts or None)
+
+
 def refresh_forecasts(
     stores: Stores, owners: Iterable[str] = (), *, now: datetime, metric: Metric = Metric.EFFECTIVE
 ) -> None:
@@ -217,39 +262,15 @@ def refresh_forecasts(
     last month gets a roll-up with no sections that carries the new month's forecast ("no
     costs yet"); one whose last month was empty gets none, so nobody who left keeps getting
     empty months."""
-    # Only the ingest job pays for the statistics.
-    from tally.forecast import Forecast
-    from tally.forecast.projection import forecast
-
-    as_of = now.date() - timedelta(days=1)
-    month = month_of(now.date())
+    first, month = forecast_months(now)
     previous = previous_month(month)
-    first = month
-    for _ in range(FORECAST_HISTORY_MONTHS):
-        first = previous_month(first)
     everyone = set(owners) | {r.owner for r in stores.rollups.of_month(previous) if r.sections}
     for owner in sorted(everyone):
-        history = stores.rollups.months(owner, first, month)
-        current = next((r for r in history if r.month == month), None)
-        last = next((r for r in history if r.month == previous and r.sections), None)
-        if current is None:
-            if last is None:
-                continue
-            current = MonthlyRollup(owner, month, {}, False, 0, now)
-        # A day with no record is a zero-cost day, not a missing one.
-        start = min(
-            (date.fromisoformat(d) for r in history for s in r.sections.values() for d in s.daily),
-            default=as_of,
+        updated = with_forecast(
+            owner, stores.rollups.months(owner, first, month), now=now, metric=metric
         )
-        forecasts: dict[str, Forecast] = {}
-        for currency in sorted(set(current.sections) | set(last.sections if last else ())):
-            usage, charges = _series(history, currency, metric, as_of)
-            day = start
-            while day <= as_of:
-                usage.setdefault(day, Decimal(0))
-                day += timedelta(days=1)
-            forecasts[currency] = forecast(usage, as_of=as_of, charges=charges)
-        stores.rollups.put(replace(current, forecast=forecasts or None))
+        if updated is not None:
+            stores.rollups.put(updated)
 
 
 def run_source(
