@@ -29,6 +29,9 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CLOUDFRONT_WEB_ACL = re.compile(
     r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[\w-]+/[\w-]+$"
 )
+# Lambda's bounds for an SQS event source's MaximumConcurrency.
+MIN_SQS_CONCURRENCY = 2
+MAX_SQS_CONCURRENCY = 1000
 # The documented placeholders in cdk.json: fine for `make synth`, useless for a deployment.
 PLACEHOLDER_DOMAIN = "example.com"
 
@@ -92,6 +95,9 @@ class TallyConfig:
     # The X-Ray SDK in the API function (subsegments per DynamoDB call) at ~100-200 ms of
     # each cold start; off, Lambda's active tracing still records the function's segment.
     api_xray_sdk: bool = False
+    # The ingest fan-out: at most this many worker invocations read the batches queue at once
+    # (the SQS event source's maximum concurrency; infra/constructs/ingest.py).
+    ingest_workers: int = 10
 
     @property
     def uses_placeholders(self) -> bool:
@@ -155,6 +161,7 @@ class TallyConfig:
             sentry_dsn_secret_name=get("sentryDsnSecretName", _optional_text, ""),
             runbook_url=get("runbookUrl", _text, "docs/operations.md"),
             api_xray_sdk=get("apiXraySdk", _bool, False),
+            ingest_workers=get("ingestWorkers", _max_concurrency, 10),
         )
 
 
@@ -208,6 +215,16 @@ def _positive_int(key: str, value: Any) -> int:
     number = int(value)
     if number < 1:
         raise ValueError("must be at least 1")
+    return number
+
+
+def _max_concurrency(key: str, value: Any) -> int:
+    number = _positive_int(key, value)
+    if not MIN_SQS_CONCURRENCY <= number <= MAX_SQS_CONCURRENCY:
+        raise ValueError(
+            f"must be between {MIN_SQS_CONCURRENCY} and {MAX_SQS_CONCURRENCY} "
+            "(the SQS event source's maximum concurrency)"
+        )
     return number
 
 

@@ -135,6 +135,8 @@ class TallyStack(Stack):
             events=domain_events,
             user_pool=auth.user_pool,
             export_bucket=storage.exports,
+            work_bucket=storage.ingest_work,
+            workers=config.ingest_workers,
             schedule_expression=config.schedule_expression,
             cost_source=config.cost_source,
             restatement_days=config.restatement_days,
@@ -180,6 +182,7 @@ class TallyStack(Stack):
             functions={
                 "api": api.function,
                 "ingest": ingest.function,
+                "ingest-worker": ingest.worker,
                 "alerts": alerts.function,
                 "reports": reports.function,
                 "access-migration": access_migration.function,
@@ -187,6 +190,7 @@ class TallyStack(Stack):
             rest_api=api.rest_api,
             dead_letter_queues={
                 "ingest": ingest.dead_letter_queue,
+                "ingest-batches": ingest.batches_dead_letter_queue,
                 "email-delivery": messaging.delivery_failures,
                 "alerts": alerts.dead_letter_queue,
                 "alerts-fan-out": alerts.fan_out_dead_letter_queue,
@@ -194,6 +198,7 @@ class TallyStack(Stack):
                 "reports-jobs": reports.jobs_dead_letter_queue,
             },
             tables=data.tables,
+            work_queues={"ingest-batches": ingest.batches_queue},
             runbook_url=config.runbook_url,
             metric_alarms={
                 "alerts-emails-deferred": MetricAlarm(

@@ -1,17 +1,27 @@
-"""The daily cost ingest: EventBridge Scheduler -> ingest function -> "CostsIngested" event
-on the domain-event bus (``infra.constructs.events``).
+"""The daily cost ingest: EventBridge Scheduler -> ingest function (the coordinator) ->
+batches queue -> worker function -> "CostsIngested" event on the domain-event bus
+(``infra.constructs.events``).
 
-The function fetches the organisation's costs once (Cost Explorer, or a FOCUS export in the
-exports bucket), allocates them to users, replaces each re-read day and recomputes roll-ups.
+The coordinator fetches the organisation's costs once (Cost Explorer, or a FOCUS export in the
+exports bucket), spills the lines to /tmp, writes one partition of owners per object to the work
+bucket, records the run in the ``ingestruns`` table and sends one message per partition. The
+workers replace each owner's days and recompute their roll-ups and forecasts; the worker that
+marks the last partition done sends "finalize" (once: a conditional write), which builds the
+organisation's roll-up and announces the run. Decision: SQS with partial batch failures rather
+than Step Functions (docs/decision_log.md).
+
 Data Exports writes FOCUS as CSV or Parquet; Parquet needs pyarrow, which comes in a layer of
-this function's own (``requirements-ingest.txt``) so the API function stays small.
+the coordinator's own (``requirements-ingest.txt``) so the API function stays small. The
+workers read the coordinator's JSON partitions and need no pyarrow.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack, TimeZone
+from aws_cdk import Duration, Size, Stack, TimeZone
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -36,6 +46,27 @@ SCHEDULED_EVENT = {
 SCHEDULE_RETRY_ATTEMPTS = 3
 SCHEDULE_MAX_EVENT_AGE = Duration.hours(6)
 
+# The coordinator spills the source's lines to /tmp before it partitions them: a large
+# organisation's restatement window does not fit Lambda's default 512 MB.
+COORDINATOR_EPHEMERAL_STORAGE = Size.gibibytes(4)
+WORKER_SERVICE = "ingest-worker"
+WORKER_HANDLER = "ingest.worker.lambda_handler"
+# 1769 MB is one full vCPU: a partition's roll-ups and forecasts are CPU-bound.
+WORKER_MEMORY_MB = 1769
+WORKER_TIMEOUT = Duration.minutes(5)
+# Lambda's guidance for an SQS event source: six times the function's timeout, so a partition
+# is not handed to a second worker while the first still works on it.
+BATCHES_VISIBILITY = Duration.seconds(6 * WORKER_TIMEOUT.to_seconds())
+# A partition that failed this often waits in the dead-letter queue for an operator.
+BATCH_MAX_RECEIVES = 3
+# Up to five partitions per invocation; a failed one is retried alone (ReportBatchItemFailures).
+BATCH_SIZE = 5
+# SQS drops an expired message without moving it to the dead-letter queue (no alarm would
+# tell): keep each as long as its run's working files (the bucket's lifecycle, 14 days).
+BATCHES_RETENTION = Duration.days(14)
+# The working files the functions read and write (the bucket holds nothing else).
+WORK_OBJECTS = "runs/*"
+
 
 class Ingest(Construct):
     def __init__(
@@ -48,6 +79,8 @@ class Ingest(Construct):
         events: Events,
         user_pool: cognito.IUserPool,
         export_bucket: s3.IBucket,
+        work_bucket: s3.IBucket,
+        workers: int,
         schedule_expression: str,
         cost_source: str,
         restatement_days: int,
@@ -66,6 +99,35 @@ class Ingest(Construct):
         nag.acknowledge_dead_letter_queue(
             self.dead_letter_queue, of="the ingest schedule and function", used_by_function=True
         )
+
+        # Partitions a worker failed on BATCH_MAX_RECEIVES times; an alarm watches its depth.
+        self.batches_dead_letter_queue = sqs.Queue(
+            self,
+            "BatchesFailed",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge_dead_letter_queue(
+            self.batches_dead_letter_queue, of="the ingest batches queue", used_by_function=True
+        )
+        self.batches_queue = sqs.Queue(
+            self,
+            "Batches",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=BATCHES_VISIBILITY,
+            retention_period=BATCHES_RETENTION,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=BATCH_MAX_RECEIVES, queue=self.batches_dead_letter_queue
+            ),
+        )
+        self.work_bucket = work_bucket
+        fan_out = {
+            "TALLY_INGEST_QUEUE_URL": self.batches_queue.queue_url,
+            "TALLY_INGEST_WORK_BUCKET": work_bucket.bucket_name,
+            "TALLY_EVENT_BUS_NAME": events.event_bus.event_bus_name,
+        }
 
         self.parquet_layer = dependencies_layer(
             self,
@@ -87,14 +149,55 @@ class Ingest(Construct):
             # No X-Ray SDK or Sentry: with pyarrow the function is near Lambda's size limit.
             observability=False,
             environment={
+                **fan_out,
                 "TALLY_COST_SOURCE": cost_source,
                 "TALLY_EXPORT_BUCKET": export_bucket.bucket_name,
-                "TALLY_EVENT_BUS_NAME": events.event_bus.event_bus_name,
                 "TALLY_USER_POOL_ID": user_pool.user_pool_id,
                 "TALLY_RESTATEMENT_DAYS": str(restatement_days),
             },
         )
         self.function = ingest.function
+        # No ephemeral_storage_size in FunctionRuntime.new_function (yet): set on the resource.
+        coordinator = self.function.node.default_child
+        assert isinstance(coordinator, lambda_.CfnFunction)
+        coordinator.ephemeral_storage = lambda_.CfnFunction.EphemeralStorageProperty(
+            size=int(COORDINATOR_EPHEMERAL_STORAGE.to_mebibytes())
+        )
+
+        worker = runtime.new_function(
+            self,
+            "Worker",
+            handler=WORKER_HANDLER,
+            service=WORKER_SERVICE,
+            description="Tally ingest worker: replace a partition's days, roll up, finalize runs",
+            memory_size=WORKER_MEMORY_MB,
+            timeout=WORKER_TIMEOUT,
+            environment=fan_out,
+        )
+        self.worker = worker.function
+        self.worker.add_event_source(
+            sources.SqsEventSource(
+                self.batches_queue,
+                batch_size=BATCH_SIZE,
+                max_concurrency=workers,
+                report_batch_item_failures=True,
+            )
+        )
+        nag.acknowledge(
+            self.worker,
+            "Serverless-LambdaDLQ",
+            "Only the SQS event source invokes this function, synchronously; a function's "
+            "dead-letter queue only receives asynchronous invocations. A partition that keeps "
+            "failing reaches the batches queue's own dead-letter queue instead.",
+        )
+        nag.acknowledge(
+            self.worker,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "Lambda supports on-failure destinations for stream and Kafka event sources, not "
+            "for SQS: a partition that keeps failing moves to the batches queue's dead-letter "
+            "queue through its redrive policy (maxReceiveCount), which an alarm watches.",
+        )
+        self._grant_fan_out(data, events, coordinator_role=ingest.role, worker_role=worker.role)
 
         # idempotency: Powertools' records that make a retried run a no-op.
         data.grant(self.function, Access.READ_WRITE, ["costs", "rollups", "users", "idempotency"])
@@ -178,4 +281,37 @@ class Ingest(Construct):
             [f"{self.function.function_arn}:*"],
             "CDK's grantInvoke covers the ingest function and its versions and aliases "
             "(<function ARN>:*); it is scoped to this one function.",
+        )
+
+    def _grant_fan_out(
+        self, data: Data, events: Events, *, coordinator_role: iam.Role, worker_role: iam.Role
+    ) -> None:
+        """The fan-out's grants: both functions read and write the run's items and working
+        files and send to the batches queue (the coordinator its partitions, the worker
+        "finalize"); the worker also replaces costs and roll-ups and announces the run."""
+        data.grant(coordinator_role, Access.READ_WRITE, ["ingestruns"])
+        data.grant(worker_role, Access.READ_WRITE, ["costs", "rollups", "ingestruns"])
+        events.grant_publish(self.worker)
+        for role in (coordinator_role, worker_role):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["sqs:SendMessage"], resources=[self.batches_queue.queue_arn]
+                )
+            )
+        objects = self.work_bucket.arn_for_objects(WORK_OBJECTS)
+        work = iam.Policy(
+            self,
+            "WorkObjects",
+            statements=[
+                iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[objects])
+            ],
+        )
+        work.attach_to_role(coordinator_role)
+        work.attach_to_role(worker_role)
+        nag.acknowledge_wildcard_resources(
+            work,
+            [objects],
+            "Each ingest run writes its partitions and results under new keys "
+            "(runs/<run id>/...); the grant covers that prefix of the fan-out's own work "
+            "bucket, get and put only (no list, no delete: the lifecycle rule expires them).",
         )

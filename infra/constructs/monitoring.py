@@ -28,6 +28,11 @@ API_SERVER_ERROR_RATE = 0.01
 API_LATENCY_P90_MS = 3000
 # Cost Explorer is about a day behind; two days without newer costs means the source stopped.
 INGEST_LAG_HOURS = 48
+# The ingest fan-out's workers (infra/constructs/ingest.py) and the period of their alarm: one
+# failed attempt at a partition in an hour is worth a look (a retry may still save it; the
+# dead-letter alarm says when none did).
+INGEST_WORKER_SERVICE = "ingest-worker"
+INGEST_BATCH_FAILURES_PERIOD = Duration.hours(1)
 # The runbook sections shared by alarms of one kind (the others have a section of their own,
 # named like the alarm).
 FUNCTION_THROTTLES_RUNBOOK = "function-throttles"
@@ -85,6 +90,7 @@ class Monitoring(Construct):
         rest_api: apigateway.RestApi,
         dead_letter_queues: Mapping[str, sqs.IQueue],
         tables: Mapping[str, dynamodb.ITableV2],
+        work_queues: Mapping[str, sqs.IQueue] | None = None,
         metric_alarms: Mapping[str, MetricAlarm] | None = None,
         metric_graphs: Mapping[str, Sequence[cloudwatch.IMetric]] | None = None,
         runbook_url: str = "docs/operations.md",
@@ -143,6 +149,17 @@ class Monitoring(Construct):
             description=(
                 f"The newest costs ingested are over {INGEST_LAG_HOURS} hours old: the cost "
                 "source delivered nothing newer."
+            ),
+        )
+        self._alarm(
+            "ingest-batch-failures",
+            service_metric(
+                INGEST_WORKER_SERVICE, "IngestBatchFailures", period=INGEST_BATCH_FAILURES_PERIOD
+            ),
+            threshold=1,
+            description=(
+                "An ingest worker failed on a partition in the last hour; SQS retries it, and "
+                "after 3 attempts it waits in the ingest-batches dead-letter queue."
             ),
         )
         for name, spec in (metric_alarms or {}).items():
@@ -255,6 +272,42 @@ class Monitoring(Construct):
                     service_metric("ingest", "IngestOwners", period=day, label="owners"),
                     service_metric("ingest", "IngestRestatements", period=day, label="restated"),
                 ],
+            ),
+        )
+        hour = Duration.hours(1)
+        self.dashboard.add_widgets(
+            _graph(
+                "Ingest batches: partitions handled and failed attempts (per hour)",
+                [
+                    service_metric(INGEST_WORKER_SERVICE, "IngestBatches", period=hour),
+                    service_metric(INGEST_WORKER_SERVICE, "IngestBatchFailures", period=hour),
+                ],
+            ),
+            _graph(
+                "Ingest batches: records and writes (per hour)",
+                [
+                    service_metric(INGEST_WORKER_SERVICE, "IngestBatchRecords", period=hour),
+                    service_metric(INGEST_WORKER_SERVICE, "IngestBatchWrites", period=hour),
+                ],
+            ),
+            # Waiting messages on the left, the oldest one's age on the right: a queue that
+            # drains slowly shows on both, one the workers stopped reading on the right.
+            cloudwatch.GraphWidget(
+                title="Work queues: messages waiting (left), oldest message's age in s (right)",
+                left=[
+                    q.metric_approximate_number_of_messages_visible(
+                        period=PERIOD, statistic="Maximum", label=n
+                    )
+                    for n, q in (work_queues or {}).items()
+                ],
+                right=[
+                    q.metric_approximate_age_of_oldest_message(
+                        period=PERIOD, statistic="Maximum", label=f"{n} oldest"
+                    )
+                    for n, q in (work_queues or {}).items()
+                ],
+                width=8,
+                height=6,
             ),
         )
         self.dashboard.add_widgets(

@@ -1,5 +1,5 @@
-"""Buckets: the cost exports (FOCUS files from AWS Data Exports) and the access logs of every
-bucket and of the dashboard's CloudFront distribution."""
+"""Buckets: the cost exports (FOCUS files from AWS Data Exports), the ingest fan-out's working
+files, and the access logs of every bucket and of the dashboard's CloudFront distribution."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from reports.settings import REPORTS_PREFIX
 
 ACCESS_LOG_RETENTION = Duration.days(365)
 REPORT_RETENTION_DAYS = 7
+# The ingest fan-out's partitions and partial results (infra/constructs/ingest.py): kept as long
+# as the run's items in the ingestruns table (their TTL), long enough to look into a failed run.
+INGEST_WORK_RETENTION_DAYS = 14
 # AWS Data Exports and the legacy Cost and Usage Report deliver through these principals.
 EXPORT_DELIVERY_PRINCIPALS = ("bcm-data-exports.amazonaws.com", "billingreports.amazonaws.com")
 
@@ -86,3 +89,26 @@ class Storage(Construct):
                     },
                 )
             )
+
+        # The ingest fan-out's working files: runs/<run id>/parts|results|resources/... Each
+        # run writes new keys and nothing is read after the run, so no versioning: the
+        # lifecycle rule is the only delete. Retained on stack deletion like the other buckets
+        # (a non-empty bucket would fail the deletion); it empties itself within 14 days.
+        self.ingest_work = s3.Bucket(
+            self,
+            "IngestWork",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="s3/ingest-work/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-runs",
+                    expiration=Duration.days(INGEST_WORK_RETENTION_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )

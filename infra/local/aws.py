@@ -210,6 +210,12 @@ class LocalAws:
     reports_dlq_url: str = ""
     reports_events_queue_url: str = ""
     reports_events_dlq_url: str = ""
+    # The ingest fan-out (infra/constructs/ingest.py): the coordinator writes partitions to
+    # ``ingest_work_bucket`` and sends one message each to ``ingest_queue_url``, which the
+    # workers read (in threads of the stack's process and of ``make ingest``).
+    ingest_queue_url: str = ""
+    ingest_dlq_url: str = ""
+    ingest_work_bucket: str = ""
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.endpoint_url, self.region)
@@ -254,6 +260,11 @@ class LocalAws:
             "TALLY_LOCAL_REPORTS_DLQ_URL": self.reports_dlq_url,
             "TALLY_LOCAL_REPORTS_EVENTS_QUEUE_URL": self.reports_events_queue_url,
             "TALLY_LOCAL_REPORTS_EVENTS_DLQ_URL": self.reports_events_dlq_url,
+            # The ingest fan-out: both the coordinator and the workers read these (the
+            # ingestruns table comes with the other tables below).
+            "TALLY_INGEST_QUEUE_URL": self.ingest_queue_url,
+            "TALLY_INGEST_WORK_BUCKET": self.ingest_work_bucket,
+            "TALLY_LOCAL_INGEST_DLQ_URL": self.ingest_dlq_url,
             # The stack runs its own webhook receiver at http://127.0.0.1:<port>/webhooks/...;
             # only here may a webhook URL be plain http on a loopback address.
             "TALLY_WEBHOOK_ALLOW_LOOPBACK": "true",
@@ -304,6 +315,9 @@ class LocalAws:
             reports_dlq_url=env.get("TALLY_LOCAL_REPORTS_DLQ_URL", ""),
             reports_events_queue_url=env.get("TALLY_LOCAL_REPORTS_EVENTS_QUEUE_URL", ""),
             reports_events_dlq_url=env.get("TALLY_LOCAL_REPORTS_EVENTS_DLQ_URL", ""),
+            ingest_queue_url=env.get("TALLY_INGEST_QUEUE_URL", ""),
+            ingest_dlq_url=env.get("TALLY_LOCAL_INGEST_DLQ_URL", ""),
+            ingest_work_bucket=env.get("TALLY_INGEST_WORK_BUCKET", ""),
         )
 
 
@@ -370,6 +384,9 @@ def provision(
 
     exports_bucket = f"{prefix}-exports"
     client("s3").create_bucket(Bucket=exports_bucket)
+    # The ingest fan-out's working files; no lifecycle rule: moto would keep it but expire nothing.
+    ingest_work_bucket = f"{prefix}-ingest-work"
+    client("s3").create_bucket(Bucket=ingest_work_bucket)
 
     # SES refuses to send from an unverified identity; moto verifies at once.
     client("ses").verify_email_identity(EmailAddress=sender_email)
@@ -414,6 +431,9 @@ def provision(
         Targets=[{"Id": "reports", "Arn": queue_arn(sqs, reports_events_url)}],
     )
 
+    # The ingest fan-out's partitions (and "finalize"); redriven after MAX_RECEIVES as in AWS.
+    ingest_queue_url, ingest_dlq_url = create_queue_pair(sqs, f"{prefix}-ingest-batches")
+
     ses_configuration_set = f"{prefix}-email"
     client("sesv2").create_configuration_set(ConfigurationSetName=ses_configuration_set)
     webhook_key_id = client("kms").create_key(Description="Tally: chat webhook URLs")[
@@ -447,6 +467,9 @@ def provision(
         reports_dlq_url=reports_dlq_url,
         reports_events_queue_url=reports_events_url,
         reports_events_dlq_url=reports_events_dlq_url,
+        ingest_queue_url=ingest_queue_url,
+        ingest_dlq_url=ingest_dlq_url,
+        ingest_work_bucket=ingest_work_bucket,
     )
 
 

@@ -17,6 +17,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import pytest
 from aws_cdk import App, Environment
 from aws_cdk.assertions import Template
+from constructs import IConstruct
 
 from app import build_app
 from infra import nag
@@ -45,6 +46,7 @@ VARIANT_CONTEXT = {
     "teamGroupPrefix": "team-",
     "sentryDsnSecretName": "tally/sentry-dsn",
     "apiXraySdk": "true",
+    "ingestWorkers": "4",
     "runbookUrl": "https://git.example.org/tally/blob/main/docs/operations.md",
 }
 
@@ -63,6 +65,11 @@ def is_cdk_deployment_machinery(logical_id: str) -> bool:
         logical_id.startswith((CDK_DEPLOYMENT_HANDLER_PREFIX, CDK_TRIGGER_PROVIDER_PREFIX))
         or "AwsCliLayer" in logical_id
     )
+
+
+# The ingest fan-out's worker function has no stack output of its own: tests name it by this
+# key wherever they name the other functions by their output ID (``Synthesized.function_id``).
+INGEST_WORKER = "ingest-worker"
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,17 @@ class Synthesized:
     def output_target(self, output_id: str) -> str:
         """Logical ID of the resource an output refers to."""
         return ref_id(self.json["Outputs"][output_id]["Value"])
+
+    def logical_id(self, construct: IConstruct) -> str:
+        """Logical ID of a construct's CloudFormation resource (its default child's)."""
+        resource = construct.node.default_child or construct
+        return str(self.stack.resolve(resource.logical_id))
+
+    def function_id(self, key: str) -> str:
+        """Logical ID of a function: by its output ID, or ``INGEST_WORKER``."""
+        if key == INGEST_WORKER:
+            return self.logical_id(self.stack.node.find_child("Ingest").worker)
+        return self.output_target(key)
 
 
 def ref_id(value: Any) -> str:

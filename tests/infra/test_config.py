@@ -55,6 +55,10 @@ def test_cli_strings_are_coerced() -> None:
         ("dashboardDomain", "tally.example.org", "dashboardCertificateArn"),
         ("wafRateLimit", "9", "AWS WAF's lowest"),
         ("wafRateLimit", "lots", "wafRateLimit"),
+        # Lambda's SQS event source takes a maximum concurrency of 2 to 1000.
+        ("ingestWorkers", "1", "between 2 and 1000"),
+        ("ingestWorkers", "1001", "between 2 and 1000"),
+        ("ingestWorkers", "many", "ingestWorkers"),
         # A regional ACL, or one outside us-east-1, cannot front CloudFront.
         (
             "dashboardWebAclArn",
@@ -87,3 +91,8 @@ def test_observability_settings() -> None:
     assert variant.api_xray_sdk is True
     with pytest.raises(ConfigError, match="apiXraySdk"):
         _config(apiXraySdk="sometimes")
+
+
+def test_ingest_workers() -> None:
+    assert _config().ingest_workers == 10
+    assert _config(**VARIANT_CONTEXT).ingest_workers == int(VARIANT_CONTEXT["ingestWorkers"])

@@ -12,11 +12,12 @@ from aws_cdk.assertions import Match
 
 from infra import outputs
 from tally.tables import ALL_TABLES
-from tests.infra.conftest import PINNED_IN_SHELL, VARIANT_CONTEXT, Synthesized
+from tests.infra.conftest import INGEST_WORKER, PINNED_IN_SHELL, VARIANT_CONTEXT, Synthesized
 
 FUNCTIONS = {
     outputs.API_FUNCTION_NAME: "api.handler.lambda_handler",
     outputs.INGEST_FUNCTION_NAME: "ingest.handler.lambda_handler",
+    INGEST_WORKER: "ingest.worker.lambda_handler",
     outputs.ALERTS_FUNCTION_NAME: "alerts.handler.lambda_handler",
     outputs.REPORTS_FUNCTION_NAME: "reports.handler.lambda_handler",
     outputs.ACCESS_MIGRATION_FUNCTION_NAME: "access.handler.lambda_handler",
@@ -30,12 +31,12 @@ POOL_READERS = (
 
 
 def _function(synth: Synthesized, output_id: str) -> dict:
-    return synth.properties(synth.output_target(output_id))
+    return synth.properties(synth.function_id(output_id))
 
 
 def test_every_function_is_known(synth: Synthesized) -> None:
     assert sorted(synth.resources("AWS::Lambda::Function")) == sorted(
-        synth.output_target(output_id) for output_id in FUNCTIONS
+        synth.function_id(output_id) for output_id in FUNCTIONS
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from infra import outputs
 from infra.nag import flatten_reference
 from tally.tables import ALL_TABLES
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import INGEST_WORKER, Synthesized
 
 READ = {
     "dynamodb:BatchGetItem",
@@ -55,6 +55,13 @@ EXPECTED_TABLE_ACCESS = {
         "users": READ | WRITE,
         "idempotency": READ | WRITE,
         "assignments": READ | {"dynamodb:Scan"},
+        "ingestruns": READ | WRITE,  # the fan-out's run header and partitions
+    },
+    # The fan-out's worker: each partition's owners' days and roll-ups, the run's state.
+    INGEST_WORKER: {
+        "costs": READ | WRITE,
+        "rollups": READ | WRITE,
+        "ingestruns": READ | WRITE,
     },
     outputs.ALERTS_FUNCTION_NAME: {
         "alerts": READ | WRITE,
@@ -131,7 +138,23 @@ EXPECTED_OTHER_ACTIONS = {
         "events:PutEvents",
         "s3:ListBucket",
         "s3:GetObject",
+        "s3:PutObject",  # the fan-out's partitions, to the work bucket
+        # The dead-letter queue (failed runs) and the batches queue (one message a partition).
         "sqs:SendMessage",
+    },
+    INGEST_WORKER: LOGS
+    | XRAY
+    | {
+        "events:PutEvents",  # CostsIngested, once the run is finalized
+        "s3:GetObject",  # partitions and partial results
+        "s3:PutObject",
+        # SendMessage: "finalize" to the batches queue; the rest: its event source mapping.
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
     },
     outputs.ALERTS_FUNCTION_NAME: LOGS
     | XRAY
@@ -204,7 +227,7 @@ def _statements(synth: Synthesized, role: str) -> list[dict[str, Any]]:
 
 
 def _role_of(synth: Synthesized, output_id: str) -> str:
-    return synth.properties(synth.output_target(output_id))["Role"]["Fn::GetAtt"][0]
+    return synth.properties(synth.function_id(output_id))["Role"]["Fn::GetAtt"][0]
 
 
 def _all_roles_statements(synth: Synthesized) -> list[tuple[str, dict[str, Any]]]:
@@ -225,9 +248,12 @@ def test_no_wildcard_actions(synth: Synthesized) -> None:
 def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
     exports = synth.output_target(outputs.EXPORT_BUCKET)
     ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
+    work = synth.logical_id(synth.stack.node.find_child("Storage").ingest_work)
     allowed = {
         **ALLOWED_WILDCARDS,
         f"<{exports}.Arn>/*": {"s3:GetObject"},
+        # Each ingest run's partitions and results, under runs/<run id>/ of the work bucket.
+        f"<{work}.Arn>/runs/*": {"s3:GetObject", "s3:PutObject"},
         # Exports and invoices: the reports function writes them, the API pre-signs links.
         f"<{exports}.Arn>/reports/*": REPORT_OBJECTS,
         f"<{ingest}.Arn>:*": {"lambda:InvokeFunction"},

@@ -31,7 +31,7 @@ def _policy_of(synth: Synthesized, policy_type: str, key: str, target: str) -> d
 
 def test_every_bucket_is_private_encrypted_and_ssl_only(synth: Synthesized) -> None:
     buckets = synth.resources("AWS::S3::Bucket")
-    assert len(buckets) == 3  # exports, dashboard, access logs
+    assert len(buckets) == 4  # exports, ingest work files, dashboard, access logs
     for logical_id, bucket in buckets.items():
         properties = bucket["Properties"]
         assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -92,8 +92,8 @@ def test_queues_are_encrypted_and_ssl_only(synth: Synthesized) -> None:
 
 def test_every_log_group_has_a_retention(synth: Synthesized) -> None:
     groups = synth.resources("AWS::Logs::LogGroup")
-    # five functions, API access logs, the dashboard's upload, the trigger provider
-    assert len(groups) == 8
+    # six functions, API access logs, the dashboard's upload, the trigger provider
+    assert len(groups) == 9
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == 90
 

@@ -184,6 +184,32 @@ def test_the_alerts_environment_points_at_the_running_stack(
     assert "deadLetterTargetArn" in queue["Attributes"]["RedrivePolicy"]
 
 
+def test_the_ingest_fan_out_environment_points_at_the_running_stack(
+    stack: tuple[LocalStack, FakeHandler],
+) -> None:
+    # Given the stack's handler environment (local.json's "env", what `make ingest` reads),
+    # then the coordinator and the workers find the batches queue, the work bucket and the
+    # runs table in moto, made as the CDK stack makes them.
+    running, _ = stack
+    env, aws = running.env, running.aws
+    assert running.local_json["env"]["TALLY_INGEST_QUEUE_URL"] == aws.ingest_queue_url
+    sqs = aws.client("sqs")
+    redrive = json.loads(
+        sqs.get_queue_attributes(
+            QueueUrl=env["TALLY_INGEST_QUEUE_URL"], AttributeNames=["RedrivePolicy"]
+        )["Attributes"]["RedrivePolicy"]
+    )
+    dead_letters = sqs.get_queue_attributes(
+        QueueUrl=env["TALLY_LOCAL_INGEST_DLQ_URL"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert redrive == {"deadLetterTargetArn": dead_letters, "maxReceiveCount": MAX_RECEIVES}
+    assert env["TALLY_INGEST_QUEUE_URL"].endswith("-ingest-batches")
+    assert env["TALLY_INGEST_WORK_BUCKET"].endswith("-ingest-work")
+    aws.client("s3").head_bucket(Bucket=env["TALLY_INGEST_WORK_BUCKET"])
+    table = aws.client("dynamodb").describe_table(TableName=env["TALLY_TABLE_INGESTRUNS"])
+    assert [k["AttributeName"] for k in table["Table"]["KeySchema"]] == ["pk", "sk"]
+
+
 def test_an_ingest_event_on_the_bus_reaches_the_stacks_alerts_function(
     stack: tuple[LocalStack, FakeHandler], alerts_handler: FakeHandler
 ) -> None:
