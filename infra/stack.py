@@ -255,6 +255,20 @@ class TallyStack(Stack):
             ingest.dead_letter_queue.queue_url,
             "Failed ingest runs",
         )
+        self._output(
+            outputs.INGEST_WORKER_FUNCTION_NAME, ingest.worker.function_name, "Ingest workers"
+        )
+        self._output(
+            outputs.INGEST_BATCHES_QUEUE_URL, ingest.batches_queue.queue_url, "Ingest batches"
+        )
+        self._output(
+            outputs.INGEST_BATCHES_DEAD_LETTER_QUEUE_URL,
+            ingest.batches_dead_letter_queue.queue_url,
+            "Ingest batches that failed three times",
+        )
+        self._output(
+            outputs.INGEST_WORK_BUCKET, ingest.work_bucket.bucket_name, "Ingest runs' partitions"
+        )
         self._output(outputs.ALERTS_FUNCTION_NAME, alerts.function.function_name, "Alerts function")
         self._output(outputs.ALERTS_QUEUE_URL, alerts.queue.queue_url, "Alerts fan-out queue")
         self._output(

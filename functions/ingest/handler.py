@@ -163,6 +163,21 @@ def run_job(
     settings = IngestSettings.load()
     stores = _stores()
     _sync_users(stores, settings.user_pool_id)
+    run_id = fanout.safe_run_id(run_id)
+    earlier = stores.ingest_runs.get(run_id)
+    if earlier is not None and earlier.finalized:
+        # The same id again after the run finished: an operator's deliberate re-run (force),
+        # not a resume. A run of its own, so the finished one's state stays as it was.
+        run_id = fanout.safe_run_id(f"{run_id}-{utc_now():%Y%m%dT%H%M%S%f}")
+    elif earlier is not None:
+        # A resume: the run's own window and moment, whatever the re-run's event said.
+        job = Job(
+            date.fromisoformat(str(earlier.job["start"])),
+            date.fromisoformat(str(earlier.job["end"])),
+            earlier.job.get("focusBucket"),
+            earlier.job.get("focusKey"),
+        )
+        now = earlier.now
     try:
         source = select_source(
             settings.cost_source,
@@ -174,12 +189,6 @@ def run_job(
         )
     except ExportNotFound as error:
         raise BadJob(str(error)) from None
-    run_id = fanout.safe_run_id(run_id)
-    finished = stores.ingest_runs.get(run_id)
-    if finished is not None and finished.finalized:
-        # The same id again after the run finished: an operator's deliberate re-run (force),
-        # not a resume. A run of its own, so the finished one's state stays as it was.
-        run_id = fanout.safe_run_id(f"{run_id}-{utc_now():%Y%m%dT%H%M%S%f}")
     worker = fanout.worker(settings, stores, _aws_client)
     fetch = source.fetch(job.start, job.end)
     plan = partition_run(

@@ -28,6 +28,7 @@ SERVICE = "tally-ingest-worker"
 logger = Logger(service=SERVICE)
 metrics = observability.metrics(SERVICE)
 tracer = observability.tracer(SERVICE)
+observability.start_error_tracking(SERVICE)
 
 
 @lru_cache(maxsize=1)

@@ -141,9 +141,18 @@ def finish_run(run_id: str, bar: ProgressBar, stack: dict[str, Any]) -> dict[str
     Lambda's event source calls it (``infra.local.ingest_workers``). A running stack's own
     worker may take some of the messages: the run's state, not this loop, says when it is
     done. Returns the ``CostsIngested`` detail the run announced."""
+    import boto3
+
     from infra.local.ingest_workers import drain_run
 
-    return drain_run(run_id, progress=bar.batches, region=stack["region"])
+    sqs = boto3.client("sqs", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"])
+    return drain_run(
+        run_id,
+        sqs=sqs,
+        queue_url=stack["env"]["TALLY_INGEST_QUEUE_URL"],
+        region=stack["region"],
+        progress=bar.batches,
+    )
 
 
 def file_window(path: Path) -> tuple[date, date]:

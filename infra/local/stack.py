@@ -35,7 +35,9 @@ from infra.local.aws import (
     use_fake_credentials,
 )
 from infra.local.gateway import DEFAULT_PORT, PROBLEM_JSON, Handler, LocalGateway, problem
+from infra.local.ingest_workers import ingest_worker
 from infra.local.outbox import Outbox, collect_outbox
+from infra.local.queue_worker import QueueWorker
 from infra.local.reports import ReportsWorker, load_reports_handler
 from infra.local.s3_links import S3Links
 from infra.local.tokens import LIST_CLAIMS_COMMA, CognitoTokenVerifier
@@ -281,16 +283,24 @@ class LocalStack:
     local_json_path: Path | None
     alerts: AlertsRouter | None = None  # None: the alerts function does not exist yet
     reports: ReportsWorker | None = None  # None: the reports function is not routed
+    ingest: QueueWorker | None = None  # the ingest fan-out's worker (the batches queue)
     # What ``os.environ`` held before the stack exported ``env`` (None: unset), put back by
     # ``stop`` so a stopped stack's endpoint does not outlive it in the process.
     environ_before: dict[str, str | None] = field(default_factory=dict)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every event, fan-out message and report job sent so far is handled."""
+        ingest = self.ingest.wait_idle(timeout) if self.ingest is not None else True
         alerts = self.alerts.wait_idle(timeout) if self.alerts is not None else True
-        return alerts and (self.reports.wait_idle(timeout) if self.reports is not None else True)
+        return (
+            ingest
+            and alerts
+            and (self.reports.wait_idle(timeout) if self.reports is not None else True)
+        )
 
     def stop(self) -> None:
+        if self.ingest is not None:
+            self.ingest.stop()
         if self.reports is not None:
             self.reports.stop()
         if self.alerts is not None:
@@ -350,6 +360,7 @@ def start_local_stack(
     gateway: LocalGateway | None = None
     alerts: AlertsRouter | None = None
     reports: ReportsWorker | None = None
+    ingest: QueueWorker | None = None
     try:
         aws = provision(moto.endpoint_url, prefix=prefix)
         if static_dir is True:
@@ -392,6 +403,8 @@ def start_local_stack(
         reports_to = load_reports_handler() if reports_handler is True else reports_handler or None
         if reports_to is not None:
             reports = ReportsWorker(aws, reports_to).start()
+        # The daily schedule's ingest fans out over this queue: its batches are done here.
+        ingest = ingest_worker(aws.client("sqs"), aws.ingest_queue_url, region=aws.region).start()
         gateway.s3_links = S3Links(aws.client("s3"), aws.exports_bucket)
         gateway.start()
         local_json = build_local_json(
@@ -400,6 +413,8 @@ def start_local_stack(
         if local_json_path is not None:
             write_local_json(local_json_path, local_json)
     except BaseException:
+        if ingest is not None:
+            ingest.stop()
         if reports is not None:
             reports.stop()
         if alerts is not None:
@@ -409,5 +424,15 @@ def start_local_stack(
         moto.stop()
         raise
     return LocalStack(
-        moto, aws, gateway, users, env, local_json, local_json_path, alerts, reports, environ_before
+        moto,
+        aws,
+        gateway,
+        users,
+        env,
+        local_json,
+        local_json_path,
+        alerts,
+        reports,
+        ingest,
+        environ_before,
     )

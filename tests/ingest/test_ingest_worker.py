@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.local.alerts import failed_ids, sqs_event
+from infra.local.queue_worker import failed_ids, sqs_event
 from tally.identity import Role
 from tally.models import UserProfile
 from tally.settings import Settings
@@ -186,8 +186,12 @@ def test_a_batch_failing_twice_is_retried_alone_and_one_failing_for_good_lands_i
     assert answer["partitions"] == len(run.partitions)
 
 
-def test_a_partition_that_keeps_failing_goes_to_the_dead_letter_queue(
-    fanout_env: dict[str, str], dynamo_stores: Stores, capsys: pytest.CaptureFixture[str]
+def test_a_partition_that_keeps_failing_goes_to_the_dead_letter_queue_and_a_re_run_resumes(
+    fanout_env: dict[str, str],
+    aws: Settings,
+    dynamo_stores: Stores,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from ingest import handler, worker
 
@@ -208,3 +212,16 @@ def test_a_partition_that_keeps_failing_goes_to_the_dead_letter_queue(
     assert after is not None and not after.finalized
     assert after.done == len(run.partitions) - 1
     assert emf_values(out, "IngestDays") == []  # no CostsIngested for an unfinished run
+
+    # The operator re-runs it (the same id, force; the window in the event does not matter):
+    # only the failed partition is written and sent again, and the run finishes.
+    again = handler.lambda_handler(
+        {"start": "2026-05-20", "end": "2026-05-21", "id": "evt-3", "force": True},
+        LambdaContext(),
+    )
+    assert again["runId"] == "evt-3" and again["dispatched"] == 1
+    assert (again["start"], again["end"]) == ("2026-05-01", "2026-06-01")
+    drain(worker, fanout_env["TALLY_INGEST_QUEUE_URL"])
+    assert emf_values(capsys.readouterr().out, "IngestDays") == [31]
+    assert dynamo_stores.ingest_runs.get("evt-3").finalized  # type: ignore[union-attr]
+    assert table_contents(aws) == inline_tables(aws, monkeypatch)

@@ -178,6 +178,7 @@ def test_importing_the_handlers_without_a_dsn_loads_neither_sentry_nor_the_xray_
     loaded = run_python(
         "import sys\n"
         "import api.handler, alerts.handler, reports.handler, ingest.handler, access.handler\n"
+        "import ingest.worker\n"
         "print(sorted(m for m in ('sentry_sdk', 'aws_xray_sdk') if m in sys.modules))"
     )
     assert loaded == "[]"

@@ -73,8 +73,11 @@ class _Partial:
             key = (r.month, currency, rid, svc)
             self.resources[key] = self.resources.get(key, ZERO_AMOUNTS) + a
 
-    def doc(self) -> dict[str, object]:
+    def doc(self, resource_buckets: list[int]) -> dict[str, object]:
         return {
+            # Which resource buckets this partition wrote: the finalize step reads those keys
+            # and lists nothing (the functions may not list the work bucket).
+            "resourceBuckets": resource_buckets,
             "owners": sorted(self.owners),
             "restated": self.restated,
             "sections": [
@@ -157,7 +160,7 @@ def _write_partial(blobs: Blobs, run_id: str, partition: str, partial: _Partial)
         )
     for bucket, rows in sorted(by_bucket.items()):
         blobs.put(resources_key(run_id, bucket, partition), gzip_lines(rows))
-    blobs.put(result_key(run_id, partition), gzip_json(partial.doc()))
+    blobs.put(result_key(run_id, partition), gzip_json(partial.doc(sorted(by_bucket))))
 
 
 def _owners_batch(

@@ -12,9 +12,6 @@ class Blobs(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
-    def keys(self, prefix: str) -> list[str]:
-        """Every key under ``prefix``, in order."""
-
 
 class S3Blobs:
     def __init__(self, client: Any, bucket: str) -> None:
@@ -28,14 +25,6 @@ class S3Blobs:
         body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         return body
 
-    def keys(self, prefix: str) -> list[str]:
-        found: list[str] = []
-        for page in self._s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=prefix
-        ):
-            found.extend(o["Key"] for o in page.get("Contents", []))
-        return sorted(found)
-
 
 class MemoryBlobs:
     def __init__(self) -> None:
@@ -47,9 +36,6 @@ class MemoryBlobs:
     def get(self, key: str) -> bytes:
         return self.objects[key]
 
-    def keys(self, prefix: str) -> list[str]:
-        return sorted(k for k in self.objects if k.startswith(prefix))
-
 
 def part_key(run_id: str, partition: str) -> str:
     return f"runs/{run_id}/parts/{partition}.jsonl.gz"
@@ -59,9 +45,5 @@ def result_key(run_id: str, partition: str) -> str:
     return f"runs/{run_id}/results/{partition}.json.gz"
 
 
-def resources_prefix(run_id: str, bucket: int) -> str:
-    return f"runs/{run_id}/resources/{bucket:03d}/"
-
-
 def resources_key(run_id: str, bucket: int, partition: str) -> str:
-    return f"{resources_prefix(run_id, bucket)}{partition}.jsonl.gz"
+    return f"runs/{run_id}/resources/{bucket:03d}/{partition}.jsonl.gz"

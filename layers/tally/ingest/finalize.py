@@ -19,7 +19,7 @@ from decimal import Decimal
 from tally.calendar import month_of
 from tally.ingest import IngestResult, forecast_months, restatement_history, with_forecast
 from tally.ingest.batch import RESOURCE_BUCKETS
-from tally.ingest.blobs import Blobs, resources_prefix, result_key
+from tally.ingest.blobs import Blobs, resources_key, result_key
 from tally.ingest.codec import gunzip_json, gunzip_lines
 from tally.ingest.runs import IngestRun
 from tally.models import ORG, ZERO_AMOUNTS, Amounts, Metric, MonthlyRollup, ResourceCost
@@ -32,12 +32,15 @@ class RunNotComplete(RuntimeError):
     """Finalize was asked for before every partition was done (retried later)."""
 
 
-def _top_per_bucket(blobs: Blobs, run_id: str) -> dict[tuple[str, str], list[ResourceCost]]:
-    """(month, currency) -> the organisation's top resources, one bucket in memory at a time."""
+def _top_per_bucket(
+    blobs: Blobs, run_id: str, written: dict[int, list[str]]
+) -> dict[tuple[str, str], list[ResourceCost]]:
+    """(month, currency) -> the organisation's top resources, one bucket in memory at a time.
+    ``written``: bucket -> the partitions that wrote resources into it."""
     candidates: dict[tuple[str, str], list[tuple[tuple[str, str], Amounts]]] = defaultdict(list)
     for bucket in range(RESOURCE_BUCKETS):
         sums: dict[tuple[str, str], dict[tuple[str, str], Amounts]] = defaultdict(dict)
-        for key in blobs.keys(resources_prefix(run_id, bucket)):
+        for key in (resources_key(run_id, bucket, p) for p in written.get(bucket, ())):
             for month, currency, rid, svc, billed, effective in gunzip_lines(blobs.get(key)):
                 per = sums[(month, currency)]
                 per[(rid, svc)] = per.get((rid, svc), ZERO_AMOUNTS) + Amounts(
@@ -66,6 +69,7 @@ def finalize_run(
     sums: dict[tuple[str, str], SectionSum] = {}
     estimated: dict[str, set[str]] = defaultdict(set)
     org_delta: dict[str, int] = defaultdict(int)
+    written: dict[int, list[str]] = defaultdict(list)
     result = IngestResult(
         days=list(run.days),
         records=run.records,
@@ -86,7 +90,9 @@ def finalize_run(
             estimated[month] |= set(days)
         for month, n in doc["orgRecords"].items():
             org_delta[month] += n
-    tops = _top_per_bucket(blobs, run_id)
+        for bucket in doc["resourceBuckets"]:
+            written[bucket].append(partition)
+    tops = _top_per_bucket(blobs, run_id, written)
     now = run.now
     current = month_of(now.date())
     for month in run.months:
