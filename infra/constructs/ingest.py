@@ -140,9 +140,11 @@ class Ingest(Construct):
             "Function",
             handler="ingest.handler.lambda_handler",
             service="ingest",
-            description="Tally ingest: fetch, allocate and roll up the organisation's costs",
-            memory_size=1024,
-            # A whole organisation's day of cost lines, paged from Cost Explorer at its rate.
+            description="Tally ingest: read, allocate and partition the organisation's costs",
+            # One full vCPU (Lambda gives 1 at 1,769 MB): reading and allocating is one
+            # CPU-bound thread; its memory stays bounded (spill files in /tmp).
+            memory_size=1769,
+            # A whole organisation's window of cost lines, paged from Cost Explorer at its rate.
             timeout=Duration.minutes(10),
             dead_letter_queue=self.dead_letter_queue,
             extra_layers=[self.parquet_layer],

@@ -3,7 +3,7 @@ machine; times are stated with what they ran on.
 
 Sections: API cold start; DynamoDB calls per request (against data and organisation size);
 Cost Explorer requests per daily run; DynamoDB writes per 1,000 records; ingest throughput
-from a FOCUS file; forecast backtest;
+from a FOCUS file; the fan-out ingest against the single invocation; forecast backtest;
 alert evaluation for 10,000 users and emails rendered per second; CSV export time and peak
 memory for a 10,000-user month; PDF invoice render time; Cedar decision time on a large
 organisation; dashboard (when Chromium is installed).
@@ -693,12 +693,24 @@ def invoice_rendering() -> None:
         row(label, value)
 
 
+def ingest_fanout() -> None:
+    """The fan-out ingest beside the single invocation (tests/bench/fanout.py).
+    ``TALLY_BENCH_USERS`` runs it smaller (the issue's figure is 10,000)."""
+    from tests.bench.fanout import fanout_figures
+
+    users = int(os.environ.get("TALLY_BENCH_USERS") or 10_000)
+    heading(f"Ingest fan-out: a daily run of {users:,} users x 50 resources, both paths")
+    for label, value in fanout_figures(users, 50):
+        row(label, value)
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "cold-start": cold_start,
     "dynamodb-calls": dynamodb_calls,
     "cost-explorer": cost_explorer_requests,
     "dynamodb-writes": dynamodb_writes,
     "ingest": lambda: ingest_throughput(10_000, 50),
+    "fanout": ingest_fanout,
     "forecast": forecast_backtest,
     "alerts": alert_evaluation,
     "anomalies": anomaly_detection,

@@ -58,3 +58,32 @@ class TestCosts:
         stores.costs.replace_day(d, [record("u-alice", d, "l", "0.1234567891")])
         (got,) = stores.costs.for_owner("u-alice", d, d + timedelta(1))
         assert got.billed_cost == Decimal("0.1234567891")
+
+
+class TestFanOutWrites:
+    """What a fan-out batch uses: exactly its changes, and a slice of a large owner's day."""
+
+    def test_apply_writes_the_puts_and_deletes_only_the_keys_named(self, stores: Stores) -> None:
+        d = date(2026, 11, 3)
+        stores.costs.replace_day(
+            d, [record("u-alice", d, "aa1", "1"), record("u-alice", d, "bb2", "2")]
+        )
+        requests = stores.costs.apply(
+            [record("u-alice", d, "cc3", "3"), record("u-bob", d, "aa4", "4")],
+            [("u-alice", d, "aa1"), ("u-alice", d, "zz9")],  # a key that is not there: no-op
+        )
+        assert requests == 1  # four items: one BatchWriteItem
+        nxt = d + timedelta(days=1)
+        assert [r.line_id for r in stores.costs.for_owner("u-alice", d, nxt)] == ["bb2", "cc3"]
+        assert [r.line_id for r in stores.costs.for_owner("u-bob", d, nxt)] == ["aa4"]
+        many = [record("u-carol", d, f"{n:04x}", "1") for n in range(60)]
+        assert stores.costs.apply(many, []) == 3
+
+    def test_lines_between_reads_one_slice_of_line_id_prefixes(self, stores: Stores) -> None:
+        d = date(2026, 11, 3)
+        ids = ["00a", "3fb", "40c", "7fd", "80e", "ffa"]
+        stores.costs.replace_day(d, [record("ORG", d, i, "1") for i in ids])
+        stores.costs.replace_day(d + timedelta(1), [record("ORG", d + timedelta(1), "41x", "1")])
+        got = stores.costs.lines_between("ORG", d, "40", "7f")
+        assert [r.line_id for r in got] == ["40c", "7fd"]
+        assert [r.line_id for r in stores.costs.lines_between("ORG", d, "00", "ff")] == ids

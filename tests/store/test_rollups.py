@@ -114,3 +114,9 @@ def test_a_rollup_stored_before_versions_has_none(dynamo_stores: Stores) -> None
     assert dynamo_stores.rollups.versions("u-alice", "2026-11", "2026-11") == {"2026-11": None}
     got = dynamo_stores.rollups.get("u-alice", "2026-11")
     assert got is not None and got.version is None
+
+
+def test_put_many_puts_every_roll_up_in_batches_of_25(stores: Stores) -> None:
+    rollups = [MonthlyRollup(f"u-{n:02d}", "2026-11", {}, False, 0, NOW) for n in range(30)]
+    assert stores.rollups.put_many(rollups) == 2
+    assert [r.owner for r in stores.rollups.of_month("2026-11")] == [r.owner for r in rollups]

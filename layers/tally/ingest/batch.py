@@ -182,6 +182,11 @@ def _owners_batch(
     history_first, _ = forecast_months(now)
     first_month = min([*run.months, history_first])
     last_month = max([*run.months, current])
+    # The partition's changes, written together at the end: full batches of 25 across owners
+    # (an owner's day of changes is rarely a multiple of 25).
+    puts: list[CostRecord] = []
+    deletes: list[tuple[str, date, str]] = []
+    changed_rollups: list[MonthlyRollup] = []
     for owner in owners:
         stored_rollups = {r.month: r for r in stores.rollups.months(owner, first_month, last_month)}
         rollups = dict(stored_rollups)
@@ -193,11 +198,8 @@ def _owners_batch(
             new_window = {
                 (r.day, r.line_id): r for r in by_owner.get(owner, ()) if month_of(r.day) == month
             }
-            deletes = [(owner, d, line) for d, line in old_window.keys() - new_window.keys()]
-            puts = [r for k, r in new_window.items() if not _unchanged(old_window.get(k), r)]
-            if puts or deletes:
-                outcome.write_requests += stores.costs.apply(puts, deletes)
-                outcome.written += len(puts) + len(deletes)
+            deletes += [(owner, d, line) for d, line in old_window.keys() - new_window.keys()]
+            puts += [r for k, r in new_window.items() if not _unchanged(old_window.get(k), r)]
             merged = [r for r in stored if r.day not in window] + list(new_window.values())
             touched = bool(old_window or new_window)
             if touched:
@@ -223,11 +225,19 @@ def _owners_batch(
             forecasted = with_forecast(owner, history_months, now=now, metric=metric)
             if forecasted is not None:
                 rollups[current] = forecasted
-        for month, rollup in sorted(rollups.items()):
-            if not _same_rollup(stored_rollups.get(month), rollup):
-                stores.rollups.put(rollup)
-                outcome.write_requests += 1
-                outcome.written += 1
+        changed_rollups += [
+            rollup
+            for month, rollup in sorted(rollups.items())
+            if not _same_rollup(stored_rollups.get(month), rollup)
+        ]
+    # Records first, roll-ups after: a failure in between leaves roll-ups behind their records
+    # until the retry, never ahead of them.
+    if puts or deletes:
+        outcome.write_requests += stores.costs.apply(puts, deletes)
+        outcome.written += len(puts) + len(deletes)
+    if changed_rollups:
+        outcome.write_requests += stores.rollups.put_many(changed_rollups)
+        outcome.written += len(changed_rollups)
 
 
 def _org_batch(

@@ -29,6 +29,10 @@ from tally.store.base import DynamoStore, KeyedItem, page
 
 class RollupStore(Protocol):
     def put(self, rollup: MonthlyRollup) -> None: ...
+
+    def put_many(self, rollups: Sequence[MonthlyRollup]) -> int:
+        """Put every roll-up (BatchWriteItem, 25 a request): the write requests it took."""
+
     def get(self, owner: str, month: str) -> MonthlyRollup | None: ...
     def get_many(self, owners: Sequence[str], month: str) -> dict[str, MonthlyRollup]: ...
     def get_many_months(
@@ -126,6 +130,13 @@ class DynamoRollupStore(DynamoStore):
         # A whole-item put of recomputed values: a retry writes the same item again.
         _rollup_item(rollup).save()
 
+    def put_many(self, rollups: Sequence[MonthlyRollup]) -> int:
+        # Whole-item puts, as ``put``: a retried batch writes the same items again.
+        with RollupItem.batch_write() as batch:
+            for rollup in rollups:
+                batch.save(_rollup_item(rollup))
+        return -(-len(rollups) // 25)
+
     def get(self, owner: str, month: str) -> MonthlyRollup | None:
         try:
             return _rollup(RollupItem.get(keys.owner(owner), keys.month(month)))
@@ -189,6 +200,11 @@ class MemoryRollupStore:
             self._changes += 1
             version = f"w{self._changes}"
         self.items[key] = replace(rollup, version=version)
+
+    def put_many(self, rollups: Sequence[MonthlyRollup]) -> int:
+        for rollup in rollups:
+            self.put(rollup)
+        return -(-len(rollups) // 25)
 
     def get(self, owner: str, month: str) -> MonthlyRollup | None:
         return self.items.get((owner, month))
