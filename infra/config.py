@@ -18,13 +18,15 @@ from constructs import Node
 
 from infra.constructs.lambda_factory import log_retention
 from infra.constructs.waf import MIN_RATE_LIMIT as MIN_WAF_RATE_LIMIT
-from tally.sources.selection import SOURCE_KINDS as COST_SOURCES
+from tally.sources.selection import DEPLOYABLE_SOURCE_KINDS as COST_SOURCES
 
 BUDGET_METRICS = ("billed", "effective")
 CLAIM_UNOWNED = ("hold", "accept")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# Athena's lowest BytesScannedCutoffPerQuery: 10 MB.
+MIN_BYTES_SCANNED_CUTOFF = 10_000_000
 # A CLOUDFRONT-scope web ACL: global, so its ARN always names us-east-1.
 _CLOUDFRONT_WEB_ACL = re.compile(
     r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[\w-]+/[\w-]+$"
@@ -98,6 +100,10 @@ class TallyConfig:
     # The ingest fan-out: at most this many worker invocations read the batches queue at once
     # (the SQS event source's maximum concurrency; infra/constructs/ingest.py).
     ingest_workers: int = 10
+    # costSource=athena: the Data Export's data folder in the exports bucket (the prefix that
+    # holds its BILLING_PERIOD=YYYY-MM/ folders), and what one Athena query may scan at most.
+    athena_export_prefix: str = "focus/data/"
+    athena_bytes_scanned_cutoff: int = 10 * 1024**3
 
     @property
     def uses_placeholders(self) -> bool:
@@ -162,6 +168,10 @@ class TallyConfig:
             runbook_url=get("runbookUrl", _text, "docs/operations.md"),
             api_xray_sdk=get("apiXraySdk", _bool, False),
             ingest_workers=get("ingestWorkers", _max_concurrency, 10),
+            athena_export_prefix=get("athenaExportPrefix", _export_prefix, "focus/data/"),
+            athena_bytes_scanned_cutoff=get(
+                "athenaBytesScannedCutoff", _bytes_scanned_cutoff, 10 * 1024**3
+            ),
         )
 
 
@@ -249,6 +259,21 @@ def _cloudfront_web_acl(key: str, value: Any) -> str | None:
             "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"
         )
     return text
+
+
+def _export_prefix(key: str, value: Any) -> str:
+    """A key prefix in the exports bucket, as a folder: ``focus/data/`` (no leading slash)."""
+    text = _text(key, value).strip("/")
+    if not text or "*" in text or "${" in text:
+        raise ValueError(f"{value!r} is not a folder of the exports bucket (focus/data/)")
+    return text + "/"
+
+
+def _bytes_scanned_cutoff(key: str, value: Any) -> int:
+    number = _positive_int(key, value)
+    if number < MIN_BYTES_SCANNED_CUTOFF:
+        raise ValueError(f"must be at least {MIN_BYTES_SCANNED_CUTOFF} (Athena's lowest limit)")
+    return number
 
 
 def _bool(key: str, value: Any) -> bool:

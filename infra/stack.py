@@ -15,6 +15,7 @@ from infra.constructs import waf
 from infra.constructs.access import AccessMigration
 from infra.constructs.alerts import Alerts
 from infra.constructs.api import Api
+from infra.constructs.athena import AthenaExport
 from infra.constructs.auth import Auth
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.data import Data
@@ -141,6 +142,21 @@ class TallyStack(Stack):
             cost_source=config.cost_source,
             restatement_days=config.restatement_days,
         )
+        if config.cost_source == "athena":
+            # The export aggregated by Athena (infra/constructs/athena.py): only when chosen.
+            athena_export = AthenaExport(
+                self,
+                "Athena",
+                export_bucket=storage.exports,
+                export_prefix=config.athena_export_prefix,
+                access_logs=storage.access_logs,
+                bytes_scanned_cutoff=config.athena_bytes_scanned_cutoff,
+            )
+            for name, value in athena_export.environment.items():
+                ingest.function.add_environment(name, value)
+            ingest_role = ingest.function.role
+            assert ingest_role is not None  # every function has its own role (FunctionRuntime)
+            athena_export.grant_query(ingest_role)
         alerts = Alerts(
             self,
             "Alerts",

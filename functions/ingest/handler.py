@@ -186,6 +186,7 @@ def run_job(
             export_bucket=job.focus_bucket or settings.export_bucket,
             export_prefix=settings.export_prefix,
             focus_key=job.focus_key,
+            athena=settings.athena(),
         )
     except ExportNotFound as error:
         raise BadJob(str(error)) from None

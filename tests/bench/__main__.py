@@ -6,7 +6,8 @@ Cost Explorer requests per daily run; DynamoDB writes per 1,000 records; ingest 
 from a FOCUS file; the fan-out ingest against the single invocation; forecast backtest;
 alert evaluation for 10,000 users and emails rendered per second; CSV export time and peak
 memory for a 10,000-user month; PDF invoice render time; Cedar decision time on a large
-organisation; dashboard (when Chromium is installed).
+organisation; dashboard (when Chromium is installed); the FOCUS export read directly against
+the Athena SQL in DuckDB (10,000 users x 50 resources x 30 days; tests/bench/sources.py).
 """
 
 from __future__ import annotations
@@ -704,6 +705,17 @@ def ingest_fanout() -> None:
         row(label, value)
 
 
+# --- cost sources --------------------------------------------------------------------------
+
+
+def cost_sources() -> None:
+    heading("Cost sources: FocusSource against the Athena SQL in DuckDB (tests/bench/sources.py)")
+    from tests.bench import sources
+
+    for label, value in sources.run():
+        row(label, value)
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "cold-start": cold_start,
     "dynamodb-calls": dynamodb_calls,
@@ -718,6 +730,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "invoices": invoice_rendering,
     "authz": authorization,
     "dashboard": dashboard,
+    "sources": cost_sources,
 }
 
 

@@ -44,7 +44,7 @@ def test_cli_strings_are_coerced() -> None:
     ("key", "value", "message"),
     [
         ("senderEmail", "not-an-address", "senderEmail"),
-        ("costSource", "athena", "cost-explorer, focus"),
+        ("costSource", "duckdb", "cost-explorer, focus, athena"),
         ("budgetMetric", "amortized", "billed, effective"),
         ("scheduleExpression", "0 0 * * *", "scheduleExpression"),
         ("enableWaf", "maybe", "enableWaf"),

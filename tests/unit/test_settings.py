@@ -173,6 +173,12 @@ def test_ingest_defaults() -> None:
         "restatement_days": 3,
         "user_pool_id": None,
         "event_bus_name": None,
+        "ingest_queue_url": None,
+        "ingest_work_bucket": None,
+        "athena_database": None,
+        "athena_table": None,
+        "athena_workgroup": None,
+        "athena_output": None,
     }
 
 
@@ -186,6 +192,12 @@ def test_ingest_reads_every_variable() -> None:
             TALLY_RESTATEMENT_DAYS="5",
             TALLY_USER_POOL_ID="us-east-1_pool",
             TALLY_EVENT_BUS_NAME="tally",
+            TALLY_INGEST_QUEUE_URL="https://sqs/batches",
+            TALLY_INGEST_WORK_BUCKET="work",
+            TALLY_ATHENA_DATABASE="db",
+            TALLY_ATHENA_TABLE="focus",
+            TALLY_ATHENA_WORKGROUP="tally",
+            TALLY_ATHENA_OUTPUT="s3://results/tally/",
         )
     )
     assert parsed == {
@@ -195,13 +207,21 @@ def test_ingest_reads_every_variable() -> None:
         "restatement_days": 5,
         "user_pool_id": "us-east-1_pool",
         "event_bus_name": "tally",
+        "ingest_queue_url": "https://sqs/batches",
+        "ingest_work_bucket": "work",
+        "athena_database": "db",
+        "athena_table": "focus",
+        "athena_workgroup": "tally",
+        "athena_output": "s3://results/tally/",
     }
 
 
 @pytest.mark.parametrize(
     ("values", "named"),
     [
-        ({"TALLY_COST_SOURCE": "athena"}, "TALLY_COST_SOURCE"),
+        ({"TALLY_COST_SOURCE": "bigquery"}, "TALLY_COST_SOURCE"),
+        ({"TALLY_COST_SOURCE": "athena"}, "TALLY_ATHENA_DATABASE"),
+        ({"TALLY_INGEST_QUEUE_URL": "https://sqs/batches"}, "TALLY_INGEST_WORK_BUCKET"),
         ({"TALLY_COST_SOURCE": "focus"}, "TALLY_EXPORT_BUCKET"),
         ({"TALLY_RESTATEMENT_DAYS": "three"}, "TALLY_RESTATEMENT_DAYS"),
         ({"TALLY_RESTATEMENT_DAYS": "0"}, "TALLY_RESTATEMENT_DAYS"),

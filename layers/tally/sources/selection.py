@@ -1,7 +1,9 @@
-"""Which source a run reads: Cost Explorer, every file of a FOCUS export, or one named file.
+"""Which source a run reads: Cost Explorer, every file of a FOCUS export, one named file, or
+the export aggregated with SQL (Athena deployed, DuckDB on one machine).
 
 The ingest's settings choose (``TALLY_COST_SOURCE``, ``TALLY_EXPORT_BUCKET``,
-``TALLY_EXPORT_PREFIX``); an event naming a FOCUS file overrides them for that run. Clients
+``TALLY_EXPORT_PREFIX``, ``TALLY_ATHENA_*``); an event naming a FOCUS file overrides them for
+that run. Clients
 come from the caller's factory, so the function, the local stack and tests point them where
 they need.
 """
@@ -9,12 +11,17 @@ they need.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tally.sources import CostSource, CostSourceError
 
-SourceKind = Literal["cost-explorer", "focus"]
-SOURCE_KINDS: tuple[SourceKind, ...] = ("cost-explorer", "focus")
+if TYPE_CHECKING:
+    from tally.sources.athena import AthenaSettings
+
+SourceKind = Literal["cost-explorer", "focus", "athena", "duckdb"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("cost-explorer", "focus", "athena", "duckdb")
+# What a deployment may choose: DuckDB is a development dependency, never in a Lambda package.
+DEPLOYABLE_SOURCE_KINDS: tuple[SourceKind, ...] = ("cost-explorer", "focus", "athena")
 
 # (service, **client options) -> a boto3 client
 ClientFactory = Callable[..., Any]
@@ -44,10 +51,13 @@ def select_source(
     export_bucket: str | None = None,
     export_prefix: str = "",
     focus_key: str | None = None,
+    athena: AthenaSettings | None = None,
 ) -> CostSource:
     """The source of one run. A named FOCUS file (``focus_key`` in ``export_bucket``) wins;
-    otherwise ``kind``: every FOCUS file under ``export_prefix`` (focus), or Cost Explorer
-    for the whole organisation."""
+    otherwise ``kind``: every FOCUS file under ``export_prefix`` (focus), the export's Glue
+    table through Athena (athena, with its ``athena`` settings), the Parquet files under
+    ``export_prefix`` through DuckDB (duckdb, local only), or Cost Explorer for the whole
+    organisation."""
     if focus_key or kind == "focus":
         from tally.sources.focus import FocusSource
 
@@ -56,6 +66,20 @@ def select_source(
         s3 = client("s3")
         keys = [focus_key] if focus_key else latest_exports(s3, export_bucket, export_prefix)
         return FocusSource.from_s3(s3, export_bucket, keys, owner_tag_key=owner_tag_key)
+    if kind == "athena":
+        from tally.sources.athena import AthenaSource
+
+        if athena is None:
+            raise ExportNotFound("an Athena source needs its settings (TALLY_ATHENA_*)")
+        return AthenaSource(client("athena"), client("s3"), athena, owner_tag_key=owner_tag_key)
+    if kind == "duckdb":
+        from tally.sources.duckdb_source import DuckDbSource
+
+        if not export_bucket:
+            raise ExportNotFound("a DuckDB source needs a bucket (TALLY_EXPORT_BUCKET)")
+        return DuckDbSource.from_s3(
+            client("s3"), export_bucket, export_prefix, owner_tag_key=owner_tag_key
+        )
     from botocore.config import Config
 
     from tally.sources.cost_explorer import CostExplorerSource
