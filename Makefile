@@ -66,9 +66,9 @@ screenshots: $(STAMP)
 	TALLY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -k screenshots -q -p no:cacheprovider
 	$(PY) -m tests.invoice_samples $(CURDIR)/docs/screenshots
 
-## make bench: figures, not tests
+## make bench [SECTIONS="fanout sources ..."]: figures, not tests (every section by default)
 bench: $(STAMP)
-	$(PY) -m tests.bench
+	$(PY) -m tests.bench $(SECTIONS)
 
 ## make docs: regenerate docs/openapi.json from the API
 docs: $(STAMP)

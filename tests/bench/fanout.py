@@ -1,4 +1,4 @@
-"""``make bench fanout``: a daily run of an organisation of N users x M resources through the
+"""``make bench SECTIONS=fanout``: a daily run of an organisation of N users x M resources through the
 fan-out path and through the single-invocation path, side by side.
 
 Both run in this process on the in-memory stores behind a counter that turns each store call
