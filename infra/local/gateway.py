@@ -2,7 +2,10 @@
 
 ``/api/*``: the Authorization header's Cognito ID token is verified, the request becomes a REST
 proxy event for the resource ``/api/{proxy+}`` with the claims under
-``requestContext.authorizer.claims``, and the same handler Lambda runs is called in-process.
+``requestContext.authorizer.claims``, and the same handler Lambda runs is called with it: in
+one of a few worker processes that each serve one request at a time, like warm Lambda
+containers (``infra.local.containers``; ``TALLY_LOCAL_CONTAINERS``, 4 by default), and whose
+name the reply carries in the local-only ``X-Tally-Local-Container`` header.
 ``/api/unsubscribe`` (GET, POST) and ``/api/health`` (GET) are public, as in AWS: no token is
 asked for, and the event carries no authorizer (the link's signed token authorises the first,
 in the function; the second tells nothing).
@@ -26,10 +29,9 @@ import json
 import logging
 import mimetypes
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
@@ -37,6 +39,14 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.aws import PortInUse, port_in_use_message
+from infra.local.containers import (
+    LOCAL_ACCOUNT_ID,
+    ContainerCrashed,
+    ContainerPool,
+    ContainerTimedOut,
+    InvocationFailed,
+    LocalLambdaContext,
+)
 from infra.local.outbox import (
     Outbox,
     WebhookDelivery,
@@ -71,12 +81,15 @@ MAX_BODY_BYTES = 1024 * 1024
 # request line and header values together. Beyond them it answers 414 and 431 itself.
 MAX_URL_CHARS = 8192
 MAX_HEADER_BYTES = 10240
-LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 PROBLEM_JSON = "application/problem+json"
 # The preflight answer of the CDK API (infra/constructs/api.py, defaultCorsPreflightOptions).
 CORS_ALLOW_HEADERS = "Authorization,Content-Type,If-Match,If-None-Match"
 CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 CORS_MAX_AGE_SECONDS = 3600
+# Names the container that answered an API request (local only); IN_PROCESS when the handler
+# is a callable run in the gateway's own process, one request at a time.
+CONTAINER_HEADER = "X-Tally-Local-Container"
+IN_PROCESS = "in-process"
 # Computed by the gateway from what it actually writes; a handler's value would be wrong.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -123,28 +136,6 @@ def problem(status: int, detail: str) -> bytes:
     return json.dumps(fallback).encode()
 
 
-@dataclass
-class LocalLambdaContext:
-    """What Lambda passes as ``context``: enough for Powertools' logger and metrics."""
-
-    aws_request_id: str
-    function_name: str = "tally-local-api"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    log_group_name: str = "/aws/lambda/tally-local-api"
-    log_stream_name: str = "local"
-    timeout_seconds: float = 29.0  # API Gateway's integration timeout
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT_ID}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self.started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
-
-
 @dataclass(frozen=True)
 class _Reply:
     status: int
@@ -159,10 +150,13 @@ class _BadProxyResponse(Exception):
 class LocalGateway:
     """The local API Gateway. ``port=0`` picks a free port (see ``.port`` / ``.url``).
 
-    The port is bound on construction and served from ``start()``; ``handler`` and
-    ``cors_origin`` may be replaced in between. ``handler`` is called as Lambda calls it,
-    ``handler(event, context)``, one event at a time: a Lambda container serves one request at
-    a time, and Powertools' resolver keeps the current event on the app object.
+    The port is bound on construction and served from ``start()``; ``handler``,
+    ``containers`` and ``cors_origin`` may be replaced in between. The API runs as Lambda runs
+    it, ``handler(event, context)`` with one event at a time per container (Powertools'
+    resolver keeps the current event on the module's app object): with ``containers`` (a
+    ``ContainerPool``, what the stack uses) in up to N worker processes at once, like N warm
+    Lambda containers; without, ``handler`` is called in this process, one request at a time
+    (a single container: tests hand in fakes that record what they were given).
     ``cors_origin`` defaults to the gateway's own origin, which serves the dashboard locally
     (the deployed API allows the dashboard's origin). ``site_config`` is served as
     ``/config.json`` and ``content_security_policy`` is sent with the dashboard's files; both
@@ -187,8 +181,10 @@ class LocalGateway:
         access_log: bool = True,
         site_config: Mapping[str, Any] | None = None,
         content_security_policy: str | None = None,
+        containers: ContainerPool | None = None,
     ) -> None:
         self.handler = handler
+        self.containers = containers
         self.verifier = verifier
         self.static_dir = Path(static_dir).resolve() if static_dir is not None else None
         self.stage = stage
@@ -245,6 +241,8 @@ class LocalGateway:
             self._thread.join()
             self._thread = None
         self._server.server_close()
+        if self.containers is not None:
+            self.containers.close()
 
     def __enter__(self) -> LocalGateway:
         return self.start()
@@ -377,23 +375,38 @@ class LocalGateway:
     def invoke(self, event: dict[str, Any]) -> _Reply:
         request_id = event["requestContext"]["requestId"]
         context = LocalLambdaContext(aws_request_id=request_id)
+        failed = f"the API handler failed; see the local stack's log (request {request_id})"
+        container = IN_PROCESS
         try:
-            with self._invoke_lock:
-                result = self.handler(event, context)
-        except Exception:
+            if self.containers is not None:
+                result, container = self.containers.invoke(event, context)
+            else:
+                with self._invoke_lock:
+                    result = self.handler(event, context)
+        except InvocationFailed as error:
             # The developer sees the traceback in the local stack's log; the client sees what
             # API Gateway shows for a failed Lambda invocation.
+            log.error("the API handler raised (request %s):\n%s", request_id, error)
+            return self.problem_reply(502, failed)
+        except ContainerCrashed as error:
+            log.error("the API container crashed (request %s): %s", request_id, error)
+            return self.problem_reply(502, f"{failed}: its container ended and is replaced")
+        except ContainerTimedOut as error:
+            log.error("the API handler timed out (request %s): %s", request_id, error)
+            return self.problem_reply(504, f"the API handler did not answer: {error}")
+        except Exception:
             log.exception("the API handler raised (request %s)", request_id)
-            return self.problem_reply(
-                502, f"the API handler failed; see the local stack's log (request {request_id})"
-            )
+            return self.problem_reply(502, failed)
         try:
-            return self._proxy_reply(result)
+            reply = self._proxy_reply(result)
         except _BadProxyResponse as error:
             log.error("malformed Lambda proxy response (request %s): %s", request_id, error)
             return self.problem_reply(
                 502, f"the API handler returned a malformed proxy response: {error}"
             )
+        # Local only (API Gateway sends nothing like it): which container answered, to see
+        # the load spread over them (make load, the gateway's tests).
+        return _Reply(reply.status, reply.body, [*reply.headers, (CONTAINER_HEADER, container)])
 
     @staticmethod
     def _proxy_reply(result: Any) -> _Reply:

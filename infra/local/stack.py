@@ -34,6 +34,7 @@ from infra.local.aws import (
     start_moto,
     use_fake_credentials,
 )
+from infra.local.containers import ContainerPool, containers_setting
 from infra.local.gateway import DEFAULT_PORT, PROBLEM_JSON, Handler, LocalGateway, problem
 from infra.local.ingest_workers import ingest_worker
 from infra.local.outbox import Outbox, collect_outbox
@@ -76,21 +77,25 @@ def _missing_api_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     }
 
 
-def load_api_handler() -> Handler:
-    """``api.handler.lambda_handler``, imported now: it reads its settings at import time.
+def api_containers() -> ContainerPool | None:
+    """The API's warm containers: up to ``TALLY_LOCAL_CONTAINERS`` (4) worker processes, each
+    importing ``api.handler`` when it starts (its cold start: it reads its settings then, from
+    the environment the stack exported), then serving one request at a time.
 
-    Until the module exists the API answers 501, so the rest of the stack can still be used.
-    An error inside an existing module is raised, not hidden.
+    None until the module exists: the API answers 501, so the rest of the stack can still be
+    used. An error inside an existing module is logged with its traceback when the containers
+    start, and fails each request (502), as Lambda's import error does.
     """
     try:
-        module = importlib.import_module(API_HANDLER_MODULE)
+        found = importlib.util.find_spec(API_HANDLER_MODULE) is not None
     except ModuleNotFoundError as error:
         if error.name not in ("api", API_HANDLER_MODULE):
             raise
+        found = False
+    if not found:
         log.warning("%s not found: /api answers 501 until it exists", API_HANDLER_MODULE)
-        return _missing_api_handler
-    handler: Handler = module.lambda_handler
-    return handler
+        return None
+    return ContainerPool(f"{API_HANDLER_MODULE}:lambda_handler", size=containers_setting())
 
 
 def _outbox(gateway: LocalGateway, alerts: AlertsRouter) -> Outbox:
@@ -337,10 +342,12 @@ def start_local_stack(
     """Start moto, create the resources, seed, start the gateway, then write ``local.json``.
 
     The handler environment is put into ``os.environ`` before ``api.handler`` is imported,
-    since the handler reads its settings at cold start. ``handler=None`` loads
-    ``api.handler.lambda_handler``; ``seed=True`` runs ``infra.local.demo.seed(env)`` if that
-    module exists (``False``: no users); ``static_dir=True`` serves the built dashboard
-    (``templates/dashboard/dist``) when present; ``local_json_path=None`` writes no file.
+    since the handler reads its settings at cold start. ``handler=None`` runs
+    ``api.handler.lambda_handler`` in warm containers (``api_containers``, all started and
+    warmed before ``local.json`` is written); a callable is called in this process instead;
+    ``seed=True`` runs ``infra.local.demo.seed(env)`` if that module exists (``False``: no
+    users); ``static_dir=True`` serves the built dashboard (``templates/dashboard/dist``) when
+    present; ``local_json_path=None`` writes no file.
     ``today`` pins the business date (else ``TALLY_TODAY`` does, if set); the handler
     environment carries it, so the API, the demo and ``make ingest`` all run on it.
     ``alerts_handler=True`` routes the alerts function's events (``infra.local.alerts``) to
@@ -386,6 +393,12 @@ def start_local_stack(
             env[TODAY_VARIABLE] = pinned.isoformat()
         environ_before = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
+        warming = None
+        if handler is None:
+            # Started now, with the handler's environment, and warmed while the demo is
+            # seeded: a stack that says it is ready answers its first requests warm.
+            gateway.containers = api_containers()
+            warming = gateway.containers.warm_up() if gateway.containers else None
 
         seed_fn = default_seed() if seed is True else (seed or None)
         users = [_as_local_user(u) for u in (seed_fn(dict(env)) or [])] if seed_fn else []
@@ -393,7 +406,8 @@ def start_local_stack(
         run_access_migration()
         users = with_roles(users)
 
-        gateway.handler = handler or load_api_handler()
+        if handler is not None:
+            gateway.handler = handler  # called in this process, one request at a time
         route_to = load_alerts_handler() if alerts_handler is True else alerts_handler or None
         if route_to is not None:
             # After the seed: an event its ingest announced waits in the queue until now.
@@ -407,6 +421,8 @@ def start_local_stack(
         ingest = ingest_worker(aws.client("sqs"), aws.ingest_queue_url, region=aws.region).start()
         gateway.s3_links = S3Links(aws.client("s3"), aws.exports_bucket)
         gateway.start()
+        if warming is not None:
+            warming.join()
         local_json = build_local_json(
             gateway_url=gateway.url, aws=aws, users=users, today=utc_today(), env=env
         )

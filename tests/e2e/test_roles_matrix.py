@@ -356,7 +356,15 @@ def _person(stack: Stack, name: str, roles: list[dict[str, str]]) -> tuple[str, 
     """A new Cognito user (group "users") given ``roles`` by the admin; (user id, token)."""
     password = f"{name.title()}-Matrix-Pass-1"
     user_id = create_user(stack.aws, name, password, role=USER_ROLE)
-    status, body = stack.call(stack.admin_token, "PUT", f"/users/{user_id}/roles", {"roles": roles})
+    # People are made eight at a time, and the local API answers concurrently (containers):
+    # every access change is checked against the organisation's version, so a change racing
+    # another person's gets 409 "reload and retry" (as two admins at once do in AWS). Retry it.
+    for _ in range(10):
+        status, body = stack.call(
+            stack.admin_token, "PUT", f"/users/{user_id}/roles", {"roles": roles}
+        )
+        if status != 409:
+            break
     assert status == 200, (name, status, body)
     return user_id, sign_in(stack.local_json, name, password)
 

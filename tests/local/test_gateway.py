@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import signal
 import socket
 import time
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jwt
@@ -15,7 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.local.aws import LocalAws, PortInUse, aws_client, start_moto
-from infra.local.gateway import LocalGateway
+from infra.local.containers import (
+    CONTAINERS_VARIABLE,
+    DEFAULT_CONTAINERS,
+    ContainerPool,
+    containers_setting,
+)
+from infra.local.gateway import CONTAINER_HEADER, IN_PROCESS, LocalGateway
 from infra.local.tokens import LIST_CLAIMS_BRACKETS
 from tests.local.conftest import (
     FakeHandler,
@@ -548,3 +558,180 @@ def test_if_none_match_and_304_pass_through(
         headers={"Origin": gateway.url, "Access-Control-Request-Method": "GET"},
     )
     assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+# -- the API in warm containers (worker processes), several at once ------------------------
+
+HANDLERS = "tests.local.container_handlers:lambda_handler"
+
+
+@pytest.fixture
+def pooled(local_aws: LocalAws, handler: FakeHandler) -> Iterator[LocalGateway]:
+    """A gateway whose API runs in up to three containers of the test handlers."""
+    gateway = start_gateway(local_aws, handler, containers=ContainerPool(HANDLERS, size=3))
+    yield gateway
+    gateway.stop()
+
+
+def test_concurrent_requests_are_served_by_several_containers_at_once(
+    pooled: LocalGateway, handler: FakeHandler, local_aws: LocalAws, alice: User, tmp_path: Path
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    path = f"/api/rendezvous?dir={tmp_path}&n=3"
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        responses = list(
+            pool.map(
+                lambda _: call(pooled.url, "GET", path, headers=bearer(token), timeout=30), "abc"
+            )
+        )
+
+    # Each request waited until all three had arrived: they were served at the same time,
+    # each by a container of its own.
+    assert [r.status for r in responses] == [200, 200, 200]
+    assert [r.json()["met"] for r in responses] == [3, 3, 3]
+    assert len({r.json()["pid"] for r in responses}) == 3
+    names = {r.headers[CONTAINER_HEADER] for r in responses}
+    assert names == {"c1", "c2", "c3"}
+    assert pooled.containers is not None
+    assert dict(pooled.containers.invocations) == {"c1": 1, "c2": 1, "c3": 1}
+    assert handler.events == []  # the in-process handler is not used
+
+
+def test_a_warm_container_serves_the_next_request_with_its_deadline(
+    pooled: LocalGateway, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+
+    first = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+    second = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+
+    assert (first.status, second.status) == (200, 200)
+    assert first.headers[CONTAINER_HEADER] == second.headers[CONTAINER_HEADER] == "c1"
+    assert first.json()["pid"] == second.json()["pid"]
+    assert 0 < second.json()["remaining_ms"] <= 29_000
+    assert pooled.containers is not None and pooled.containers.running() == 1
+
+
+def test_warming_up_starts_every_container_before_any_request(
+    pooled: LocalGateway, local_aws: LocalAws, alice: User
+) -> None:
+    assert pooled.containers is not None
+    pooled.containers.warm_up().join()
+
+    assert pooled.containers.running() == 3
+    assert not pooled.containers.invocations  # warming is not an invocation
+    token = tokens_for(local_aws, alice)["IdToken"]
+    response = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+    assert response.status == 200 and response.headers[CONTAINER_HEADER] in {"c1", "c2", "c3"}
+    assert pooled.containers.running() == 3
+
+
+def test_warming_up_a_handler_that_cannot_be_imported_logs_why_and_keeps_none(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = ContainerPool("tests.local.container_handlers:no_such_handler", size=2)
+    try:
+        broken.warm_up().join()
+    finally:
+        broken.close()
+
+    assert broken.running() == 0
+    failures = [r.getMessage() for r in caplog.records if "cannot start" in r.getMessage()]
+    assert len(failures) == 2
+    assert all("AttributeError" in f and "no_such_handler" in f for f in failures)
+
+
+def test_a_container_that_dies_fails_its_request_only_and_is_replaced(
+    pooled: LocalGateway, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    before = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+
+    crashed = call(pooled.url, "GET", "/api/crash", headers=bearer(token))
+    after = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+
+    assert crashed.status == 502
+    assert "its container ended and is replaced" in crashed.problem["detail"]
+    assert after.status == 200
+    assert after.headers[CONTAINER_HEADER] == "c2"  # a new container, under a new name
+    assert after.json()["pid"] != before.json()["pid"]
+
+
+def test_a_container_that_ended_while_idle_is_not_given_a_request(
+    pooled: LocalGateway, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    first = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+    os.kill(first.json()["pid"], signal.SIGKILL)
+    os.waitpid(first.json()["pid"], 0)
+
+    after = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+
+    assert after.status == 200 and after.headers[CONTAINER_HEADER] == "c2"
+
+
+def test_a_handler_error_is_502_and_the_container_stays_warm(
+    pooled: LocalGateway, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+
+    failed = call(pooled.url, "GET", "/api/raise", headers=bearer(token))
+    after = call(pooled.url, "GET", "/api/me", headers=bearer(token))
+
+    assert failed.status == 502
+    assert failed.problem["title"] == "Bad Gateway"
+    assert b"Traceback" not in failed.body and b"hunter2" not in failed.body
+    assert after.status == 200 and after.headers[CONTAINER_HEADER] == "c1"
+
+
+def test_a_handler_that_cannot_be_imported_is_502_for_each_request(
+    local_aws: LocalAws, handler: FakeHandler, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    broken = ContainerPool("tests.local.container_handlers:no_such_handler", size=2)
+
+    with start_gateway(local_aws, handler, containers=broken) as gateway:
+        answers = [call(gateway.url, "GET", "/api/me", headers=bearer(token)) for _ in range(2)]
+
+    assert [a.status for a in answers] == [502, 502]
+    assert all(a.problem["status"] == 502 for a in answers)
+    assert broken.running() == 0  # none is kept: each import failed anew, as in Lambda
+
+
+def test_a_request_over_the_integration_timeout_is_504_and_its_container_stopped(
+    local_aws: LocalAws, handler: FakeHandler, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+    pool = ContainerPool(HANDLERS, size=1, timeout=3.0)
+
+    with start_gateway(local_aws, handler, containers=pool) as gateway:
+        slow = call(gateway.url, "GET", "/api/sleep?seconds=60", headers=bearer(token), timeout=20)
+        after = call(gateway.url, "GET", "/api/me", headers=bearer(token), timeout=20)
+
+    assert slow.status == 504
+    assert slow.problem["detail"] == "the API handler did not answer: container c1 took over 3 s"
+    assert after.status == 200 and after.headers[CONTAINER_HEADER] == "c2"
+
+
+def test_an_in_process_handler_is_named_as_such(
+    gateway: LocalGateway, local_aws: LocalAws, alice: User
+) -> None:
+    token = tokens_for(local_aws, alice)["IdToken"]
+
+    response = call(gateway.url, "GET", "/api/me", headers=bearer(token))
+
+    assert response.headers[CONTAINER_HEADER] == IN_PROCESS
+
+
+@pytest.mark.parametrize(
+    ("raw", "size"), [(None, DEFAULT_CONTAINERS), ("", DEFAULT_CONTAINERS), ("1", 1), ("8", 8)]
+)
+def test_the_number_of_containers_is_a_setting(raw: str | None, size: int) -> None:
+    assert containers_setting({} if raw is None else {CONTAINERS_VARIABLE: raw}) == size
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two", "33"])
+def test_a_bad_number_of_containers_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match=CONTAINERS_VARIABLE):
+        containers_setting({CONTAINERS_VARIABLE: raw})

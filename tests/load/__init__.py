@@ -1,0 +1,1 @@
+"""``make load``: the dashboard's first screen under concurrent users (locust, headless)."""
