@@ -1,5 +1,5 @@
-"""``make bench SECTIONS=fanout``: a daily run of an organisation of N users x M resources through the
-fan-out path and through the single-invocation path, side by side.
+"""``make bench SECTIONS=fanout``: a daily run of an organisation of N users x M resources
+through the fan-out path and through the single-invocation path, side by side.
 
 Both run in this process on the in-memory stores behind a counter that turns each store call
 into the DynamoDB requests it makes in AWS (a Query page per 1 MB read, a BatchWriteItem per 25
