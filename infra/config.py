@@ -104,6 +104,8 @@ class TallyConfig:
     # holds its BILLING_PERIOD=YYYY-MM/ folders), and what one Athena query may scan at most.
     athena_export_prefix: str = "focus/data/"
     athena_bytes_scanned_cutoff: int = 10 * 1024**3
+    # The regions the estate inventory reads (issue 15); empty: the deployment's region.
+    estate_regions: tuple[str, ...] = ()
 
     @property
     def uses_placeholders(self) -> bool:
@@ -172,6 +174,7 @@ class TallyConfig:
             athena_bytes_scanned_cutoff=get(
                 "athenaBytesScannedCutoff", _bytes_scanned_cutoff, 10 * 1024**3
             ),
+            estate_regions=get("estateRegions", _regions, []),
         )
 
 
@@ -285,6 +288,20 @@ def _bool(key: str, value: Any) -> bool:
     if text in ("false", "0", "no", ""):
         return False
     raise ValueError(f"{value!r} is not true or false")
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+def _regions(key: str, value: Any) -> tuple[str, ...]:
+    """AWS regions (us-east-1, eu-west-2, ...): a list, or one comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError("must be a list of AWS regions")
+    regions = tuple(dict.fromkeys(str(r).strip() for r in items if str(r).strip()))
+    if not all(_REGION.match(r) for r in regions):
+        raise ValueError("must be a list of AWS regions such as us-east-1")
+    return regions
 
 
 def _accounts(key: str, value: Any) -> tuple[str, ...]:

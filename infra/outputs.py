@@ -38,6 +38,7 @@ REPORTS_QUEUE_URL = "ReportsQueueUrl"
 REPORTS_DEAD_LETTER_QUEUE_URL = "ReportsDeadLetterQueueUrl"
 REPORTS_JOBS_DEAD_LETTER_QUEUE_URL = "ReportsJobsDeadLetterQueueUrl"
 ACCESS_MIGRATION_FUNCTION_NAME = "AccessMigrationFunctionName"
+INVENTORY_FUNCTION_NAME = "InventoryFunctionName"
 
 
 def table_name(spec: TableSpec) -> str:

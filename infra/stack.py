@@ -21,6 +21,7 @@ from infra.constructs.dashboard import Dashboard
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
+from infra.constructs.inventory import Inventory
 from infra.constructs.lambda_factory import TRACE_DISABLED_VARIABLE, FunctionRuntime
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
@@ -191,6 +192,9 @@ class TallyStack(Stack):
         api_role = api.function.role
         assert api_role is not None  # every function has its own role (FunctionRuntime)
         reports.grant_api(api_role, data)
+        inventory = Inventory(
+            self, "Inventory", runtime=runtime, data=data, regions=config.estate_regions
+        )
         monitoring = Monitoring(
             self,
             "Monitoring",
@@ -202,6 +206,7 @@ class TallyStack(Stack):
                 "alerts": alerts.function,
                 "reports": reports.function,
                 "access-migration": access_migration.function,
+                "inventory": inventory.function,
             },
             rest_api=api.rest_api,
             dead_letter_queues={
@@ -212,6 +217,7 @@ class TallyStack(Stack):
                 "alerts-fan-out": alerts.fan_out_dead_letter_queue,
                 "reports": reports.dead_letter_queue,
                 "reports-jobs": reports.jobs_dead_letter_queue,
+                "inventory": inventory.dead_letter_queue,
             },
             tables=data.tables,
             work_queues={"ingest-batches": ingest.batches_queue},
@@ -284,6 +290,9 @@ class TallyStack(Stack):
         )
         self._output(
             outputs.INGEST_WORK_BUCKET, ingest.work_bucket.bucket_name, "Ingest runs' partitions"
+        )
+        self._output(
+            outputs.INVENTORY_FUNCTION_NAME, inventory.function.function_name, "Estate inventory"
         )
         self._output(outputs.ALERTS_FUNCTION_NAME, alerts.function.function_name, "Alerts function")
         self._output(outputs.ALERTS_QUEUE_URL, alerts.queue.queue_url, "Alerts fan-out queue")

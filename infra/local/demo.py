@@ -427,6 +427,14 @@ class Demo:
 _DEMO: Demo | None = None  # what the daily schedule regenerates the export from
 
 
+def seed_demo_estate(aws: LocalAws, *, today: date) -> None:
+    """The estate the inventory reads (issue 15): functions with metrics, a VPC, IAM users
+    with the CIS findings the views flag (infra/local/estate.py)."""
+    from infra.local.estate import seed_estate
+
+    seed_estate(aws.client, today=today, account=ACCOUNT)
+
+
 def current_demo() -> Demo | None:
     return _DEMO
 
@@ -501,6 +509,7 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
             )
 
     publish_demo_metrics(aws.client("cloudwatch"), resource_ids, today=today)
+    seed_demo_estate(aws, today=today)
     resources = demo_resources(created)
     key = write_demo_export(aws, resources, today=today)
     ingested = run_job(Job(history_start, today, aws.exports_bucket, key))

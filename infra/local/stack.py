@@ -402,6 +402,12 @@ def start_local_stack(
 
         seed_fn = default_seed() if seed is True else (seed or None)
         users = [_as_local_user(u) for u in (seed_fn(dict(env)) or [])] if seed_fn else []
+        if seed_fn is not None:
+            # The estate cache, filled once as the hourly schedule would (moto never fires
+            # it): the demo's estate, or whatever a test's seed made (issue 15).
+            from infra.local.estate import refresh_estate
+
+            refresh_estate()
         # As a deploy runs it (a CloudFormation trigger): once the users exist.
         run_access_migration()
         users = with_roles(users)

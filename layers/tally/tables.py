@@ -203,6 +203,20 @@ INGEST_RUNS = TableSpec(
     holds_billing_data=False,
 )
 
+# The estate inventory's cache (tally.estate; functions/inventory): pk
+# ESTATE#<account>#<region>#<family>, sk <kind>#<name or id>, each item one resource's JSON
+# document and its read_at, so a view of one region and family is one Query. A refresh of
+# (region, family) replaces that partition's set (items no longer read are deleted). Read
+# from AWS again every hour: no PITR; items expire a week after their read (TTL), so a
+# region dropped from the settings leaves nothing behind.
+ESTATE = TableSpec(
+    key="estate",
+    hash_key="pk",
+    range_key="sk",
+    ttl_attribute="expires",
+    holds_billing_data=False,
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -221,6 +235,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     ACCESS,
     RATE_LIMITS,
     INGEST_RUNS,
+    ESTATE,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

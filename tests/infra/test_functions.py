@@ -21,6 +21,7 @@ FUNCTIONS = {
     outputs.ALERTS_FUNCTION_NAME: "alerts.handler.lambda_handler",
     outputs.REPORTS_FUNCTION_NAME: "reports.handler.lambda_handler",
     outputs.ACCESS_MIGRATION_FUNCTION_NAME: "access.handler.lambda_handler",
+    outputs.INVENTORY_FUNCTION_NAME: "inventory.handler.lambda_handler",
 }
 # The functions that look users up in the Cognito pool (the alerts read the users table).
 POOL_READERS = (

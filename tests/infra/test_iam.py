@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from infra import outputs
+from infra.constructs import inventory
 from infra.nag import flatten_reference
 from tally.tables import ALL_TABLES
 from tests.infra.conftest import INGEST_WORKER, Synthesized
@@ -199,12 +200,15 @@ EXPECTED_OTHER_ACTIONS = {
 ALLOWED_WILDCARDS = {
     "*": XRAY
     | RECOMMENDATION_READS
+    | set(inventory.UNSCOPED_ACTIONS)
     | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},
     "arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*": {"rds:DescribeDBInstances"},
     "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*": {
         "lambda:GetFunction",
         "lambda:ListTags",
+        *inventory.FUNCTION_ACTIONS,
     },
+    "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*": set(inventory.USER_ACTIONS),
     "arn:<AWS::Partition>:s3:::*": {
         "s3:GetBucketLocation",
         "s3:GetBucketTagging",
@@ -248,6 +252,7 @@ def test_no_wildcard_actions(synth: Synthesized) -> None:
 def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
     exports = synth.output_target(outputs.EXPORT_BUCKET)
     ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
+    inventory_function = synth.output_target(outputs.INVENTORY_FUNCTION_NAME)
     work = synth.logical_id(synth.stack.node.find_child("Storage").ingest_work)
     allowed = {
         **ALLOWED_WILDCARDS,
@@ -257,6 +262,7 @@ def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
         # Exports and invoices: the reports function writes them, the API pre-signs links.
         f"<{exports}.Arn>/reports/*": REPORT_OBJECTS,
         f"<{ingest}.Arn>:*": {"lambda:InvokeFunction"},
+        f"<{inventory_function}.Arn>:*": {"lambda:InvokeFunction"},
     }
     for role, statement in _all_roles_statements(synth):
         for resource in _as_list(statement["Resource"]):
@@ -310,11 +316,15 @@ def test_reads_cover_exactly_the_spec_indexes(synth: Synthesized, output_id: str
 
 
 def test_schedule_role_only_invokes_the_ingest_function(synth: Synthesized) -> None:
-    (schedule,) = synth.resources("AWS::Scheduler::Schedule").values()
+    ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
+    (schedule,) = [
+        s
+        for s in synth.resources("AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [ingest, "Arn"]}
+    ]
     role = schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
     trust = synth.properties(role)["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "scheduler.amazonaws.com"}]
-    ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
     queue = synth.output_target(outputs.INGEST_DEAD_LETTER_QUEUE_URL)
     grants = {
         (action, flatten_reference(resource))

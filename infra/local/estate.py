@@ -1,0 +1,219 @@
+"""The demo estate: what the inventory finds in the local stack's emulator (issue 15).
+
+Made through the AWS APIs (boto3 against moto), except the ages AWS itself sets (an access
+key's CreateDate, a user's CreateDate and PasswordLastUsed, an access key's last use): no API
+sets those, so ``_age_iam`` writes them on moto's backend objects, which is possible because
+moto runs in this process (``infra/local/aws.py``; in tests, ``mock_aws``). DEMO ONLY: product
+code never fakes a date.
+
+Ages are relative to the business date the stack runs on (``today``), so the findings are the
+same whatever day the demo starts: a console user without MFA, a 200-day-old access key, a
+user unused for 60 days; one erroring, one idle and one busy function; a security group open
+to the world on port 22.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+Client = Callable[[str], Any]
+
+ERRORING = "tally-demo-orders-sync"
+IDLE = "tally-demo-legacy-thumbnails"
+BUSY = "tally-demo-checkout-api"
+FUNCTIONS = (ERRORING, IDLE, BUSY)
+NO_MFA_USER = "demo-console-no-mfa"
+OLD_KEY_USER = "demo-ci-old-key"
+UNUSED_USER = "demo-contractor-unused"
+USERS = (NO_MFA_USER, OLD_KEY_USER, UNUSED_USER)
+OPEN_GROUP = "tally-demo-bastion-ssh"
+METRIC_DAYS = 7  # the window the inventory reads metrics over
+# The emulator's console users' password: nobody signs in with it.
+DEMO_PASSWORD = "Demo-password-1!"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DemoEstate:
+    vpc_id: str
+    public_subnet_id: str
+    private_subnet_id: str
+    open_group_id: str
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def seed_estate(client: Client, *, today: date, account: str) -> DemoEstate:
+    """Create the demo estate through ``client(service)`` (boto3 clients on the emulator)."""
+    _functions(client, today)
+    estate = _network(client)
+    _users(client)
+    _age_iam(account, today)
+    return estate
+
+
+def _functions(client: Client, today: date) -> None:
+    iam, lam = client("iam"), client("lambda")
+    role = iam.create_role(RoleName="tally-demo-estate-role", AssumeRolePolicyDocument="{}")
+    for name, runtime in ((ERRORING, "python3.9"), (IDLE, "nodejs18.x"), (BUSY, "python3.12")):
+        lam.create_function(
+            FunctionName=name,
+            Runtime=runtime,
+            Role=role["Role"]["Arn"],
+            Handler="index.handler",
+            Code={"ZipFile": _zip()},
+            MemorySize=512 if name == BUSY else 128,
+            Tags={"Owner": "alice"} if name == BUSY else {},
+        )
+    lam.put_function_concurrency(FunctionName=BUSY, ReservedConcurrentExecutions=20)
+    # One datum a day for the last METRIC_DAYS days: busy (no errors), erroring (20%); the
+    # idle function gets none, as CloudWatch publishes nothing for a function never invoked.
+    end = datetime.combine(today, time(), tzinfo=UTC)
+    data = []
+    for day in range(1, METRIC_DAYS + 1):
+        at = end - timedelta(days=day) + timedelta(hours=12)
+        for name, invocations, errors in ((BUSY, 5000, 3), (ERRORING, 200, 40)):
+            for metric, value in (("Invocations", invocations), ("Errors", errors)):
+                data.append(
+                    {
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                        "Timestamp": at,
+                        "Value": value,
+                        "Unit": "Count",
+                    }
+                )
+    client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+
+
+def _network(client: Client) -> DemoEstate:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "tally-demo"}])
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.0.0/24")["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    private_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    ec2.associate_route_table(RouteTableId=private_rt, SubnetId=private)
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.s3",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[private_rt],
+    )
+    web = ec2.create_security_group(GroupName="tally-demo-web", Description="web", VpcId=vpc)
+    ec2.authorize_security_group_ingress(
+        GroupId=web["GroupId"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
+    ssh = ec2.create_security_group(GroupName=OPEN_GROUP, Description="bastion", VpcId=vpc)
+    ec2.authorize_security_group_ingress(
+        GroupId=ssh["GroupId"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
+    return DemoEstate(vpc, public, private, ssh["GroupId"])
+
+
+def _users(client: Client) -> None:
+    iam = client("iam")
+    iam.create_group(GroupName="tally-demo-developers")
+    for name in USERS:
+        iam.create_user(UserName=name, Tags=[{"Key": "Owner", "Value": "alice"}])
+        iam.add_user_to_group(GroupName="tally-demo-developers", UserName=name)
+    iam.create_login_profile(UserName=NO_MFA_USER, Password=DEMO_PASSWORD)
+    iam.create_login_profile(UserName=UNUSED_USER, Password=DEMO_PASSWORD)
+    iam.create_access_key(UserName=OLD_KEY_USER)
+    iam.create_access_key(UserName=UNUSED_USER)
+    # moto does not load AWS's managed policies by default: a customer-managed one instead.
+    policy = iam.create_policy(
+        PolicyName="tally-demo-read-buckets",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Action": "s3:ListAllMyBuckets", "Resource": "*"}]}',
+    )
+    iam.attach_user_policy(UserName=OLD_KEY_USER, PolicyArn=policy["Policy"]["Arn"])
+    iam.put_user_policy(
+        UserName=UNUSED_USER,
+        PolicyName="inline-read",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Action": "s3:GetObject", "Resource": "*"}]}',
+    )
+
+
+def _age_iam(account: str, today: date) -> None:
+    """DEMO ONLY: set the dates AWS sets itself, on moto's in-process backend objects."""
+    from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+    backend = iam_backends[account]["aws"]
+    noon = datetime.combine(today, time(12), tzinfo=UTC)
+    for name in USERS:
+        user = backend.users[name]
+        user.create_date = noon - timedelta(days=400)
+        # moto types this attribute None, yet documents setting it (getmoto/moto#5927).
+        user.password_last_used = noon - timedelta(days=2)  # type: ignore[assignment]
+    # NO_MFA_USER keeps its recent password use: its one finding is the missing MFA.
+    old = backend.users[OLD_KEY_USER]
+    for key in old.access_keys:
+        key.create_date = noon - timedelta(days=200)
+        key.last_used = AccessKeyLastUsed(noon - timedelta(days=1), "s3", "us-east-1")
+    unused = backend.users[UNUSED_USER]
+    unused.password_last_used = noon - timedelta(days=60)  # type: ignore[assignment]
+    for key in unused.access_keys:
+        key.create_date = noon - timedelta(days=70)
+        key.last_used = AccessKeyLastUsed(noon - timedelta(days=60), "s3", "us-east-1")
+
+
+def refresh_estate(account: str = "123456789012") -> dict[str, Any]:
+    """One inventory run in this process, with the handler's own code, so the cache is filled
+    when the stack is up (moto never fires the hourly schedule). Reads the environment the
+    stack set for its handlers; the account is moto's default."""
+    from inventory.handler import _clients, run
+    from inventory.settings import (
+        ESTATE_ACCOUNT,
+        ESTATE_REGIONS,
+        ESTATE_ROLE_ARN,
+        InventorySettings,
+    )
+
+    from tally.settings import Settings
+    from tally.store.estate import dynamodb_store
+
+    own = {ESTATE_ACCOUNT: account, ESTATE_REGIONS: None, ESTATE_ROLE_ARN: None}
+    # Read afresh: the environment is the one the stack has just set.
+    settings = InventorySettings._build(Settings.from_env(), own)
+    return run(
+        {"source": "tally.local"},
+        settings,
+        clients=_clients(settings),
+        store=dynamodb_store(settings),
+    )
