@@ -12,6 +12,7 @@ environment the running stack wrote to ``.tally/local.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -120,9 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     print(f"ingesting {job.start} .. {job.end} (end exclusive)", file=sys.stderr)
     bar = ProgressBar("ingest")
-    detail = run_job(job, progress=bar)
-    if "dispatched" in detail:  # fanned out over the stack's queue: work it, then report
-        detail = finish_run(detail["runId"], bar, stack)
+    # The handlers' own output (their metrics are JSON lines on stdout, as in Lambda) goes to
+    # stderr: stdout carries the run's summary alone, for whoever reads it.
+    with contextlib.redirect_stdout(sys.stderr):
+        detail = run_job(job, progress=bar)
+        if "dispatched" in detail:  # fanned out over the stack's queue: work it, then report
+            detail = finish_run(detail["runId"], bar, stack)
     bar.end()
     print(
         json.dumps(

@@ -199,7 +199,10 @@ export function anomaliesView(view) {
     }
   }
 
+  // Only the latest request's answer is shown: answers can arrive out of order.
+  let loadId = 0;
   async function load(append) {
+    const mine = ++loadId;
     problem.textContent = "";
     if (!append) {
       state.items = [];
@@ -213,13 +216,13 @@ export function anomaliesView(view) {
         api.anomalies({ status: state.status || null, nextToken: append ? state.nextToken : null }),
         org ? knownNames(ctx, user) : Promise.resolve(ctx.usernames),
       ]);
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== loadId) return;
       state.names = names;
       state.items = state.items.concat(page.items);
       state.nextToken = page.nextToken || null;
       show();
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== loadId) return;
       if (append) summary.textContent = `Could not load more: ${error.message}`;
       else
         replace(
@@ -227,8 +230,10 @@ export function anomaliesView(view) {
           errorState(error, () => load(false), "the anomalies"),
         );
     } finally {
-      body.removeAttribute("aria-busy");
-      more.disabled = false;
+      if (mine === loadId) {
+        body.removeAttribute("aria-busy");
+        more.disabled = false;
+      }
     }
   }
 

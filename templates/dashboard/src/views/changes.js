@@ -361,9 +361,17 @@ export function changesView(view) {
     );
   }
 
+  // Answers can arrive out of order (the API runs in several containers at once): a month
+  // switched away from never paints over the one asked for last.
+  let loadId = 0;
   function load() {
+    const mine = ++loadId;
     const month = state.month;
-    const data = api.monthOverMonth(subject.userId, month);
+    const asked = api.monthOverMonth(subject.userId, month);
+    const data = asked.then(
+      (answer) => (mine === loadId ? answer : new Promise(() => {})),
+      (error) => (mine === loadId ? Promise.reject(error) : new Promise(() => {})),
+    );
     // One request for the three cards; each shows its part, or the error with Retry.
     const part = () => data;
     data.catch(() => {});

@@ -246,12 +246,17 @@ export function chargebackView(view) {
     replace(body, table(data));
   }
 
+  // The API answers concurrently (several Lambda containers), so an earlier request's answer
+  // may arrive after a later one's: only the latest request's answer is shown.
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     replace(body, skeleton(6, "Loading the chargeback"));
     replace(budgets);
     try {
-      state.data = await api.chargeback({ month: state.month || undefined, groupBy: state.groupBy });
-      if (signal.aborted) return;
+      const data = await api.chargeback({ month: state.month || undefined, groupBy: state.groupBy });
+      if (signal.aborted || mine !== latest) return;
+      state.data = data;
       if (!state.month) {
         state.month = state.data.month;
         monthInput.value = state.month;
@@ -260,7 +265,7 @@ export function chargebackView(view) {
       show();
       showBudgets(state.data);
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== latest) return;
       replace(body, errorState(error, load, "the chargeback"));
     }
   }
