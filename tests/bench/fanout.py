@@ -85,16 +85,15 @@ class _CountingCosts:
 
     def replace_day(self, day: date, records: Any) -> set[str]:
         records = list(records)
-        before = sum(
-            1
-            for owners in [self._inner.days.get(day, set())]
-            for o in owners
-            for k in self._inner.by_owner[o]
-            if k[0] == day
-        )
-        self._c.reads += _pages(before, KEY_BYTES)  # the by-day index, keys only
-        items = before + len(records)  # stale deletes at most before; every record put
-        self._c.batch_writes += -(-len(records) // 25) + -(-max(0, before - len(records)) // 25)
+        old = {
+            (r.owner, r.line_id)
+            for o in self._inner.owners_of(day)
+            for r in self._inner.lines_between(o, day, "00", "ff")
+        }
+        self._c.reads += _pages(len(old), KEY_BYTES)  # the by-day index, keys only
+        # Every record is put again, and the stale ones deleted, in one batch writer.
+        items = len(records) + len(old - {(r.owner, r.line_id) for r in records})
+        self._c.batch_writes += -(-items // 25)
         self._c.items_written += items
         return set(self._inner.replace_day(day, records))
 

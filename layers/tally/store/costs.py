@@ -156,54 +156,81 @@ BATCH_WRITE_ITEMS = 25
 
 
 class MemoryCostStore:
+    """owner -> day -> line-id prefix (two characters) -> line id -> record: reads by owner
+    stay proportional to that owner's days, and a slice of prefixes to that slice (the
+    organisation's day holds one record per line of the whole organisation)."""
+
     def __init__(self) -> None:
-        # owner -> (day, line id) -> record: reads by owner stay proportional to that owner.
-        self.by_owner: dict[str, dict[tuple[date, str], CostRecord]] = {}
-        self.days: dict[date, set[str]] = {}  # day -> owners with records that day
+        self._recs: dict[str, dict[date, dict[str, dict[str, CostRecord]]]] = {}
 
     @property
     def records(self) -> dict[tuple[str, date, str], CostRecord]:
         return {
-            (o, d, line): r for o, recs in self.by_owner.items() for (d, line), r in recs.items()
+            (o, d, line): r
+            for o, days in self._recs.items()
+            for d, buckets in days.items()
+            for bucket in buckets.values()
+            for line, r in bucket.items()
         }
 
+    def day_count(self, owner: str, day: date) -> int:
+        """Records of ``owner`` on ``day`` (for the bench's request model)."""
+        return sum(len(b) for b in self._recs.get(owner, {}).get(day, {}).values())
+
+    def owners_of(self, day: date) -> set[str]:
+        return {o for o, days in self._recs.items() if day in days}
+
+    def _put(self, r: CostRecord) -> None:
+        buckets = self._recs.setdefault(r.owner, {}).setdefault(r.day, {})
+        buckets.setdefault(r.line_id[:2], {})[r.line_id] = r
+
+    def _delete(self, owner: str, day: date, line_id: str) -> None:
+        days = self._recs.get(owner, {})
+        buckets = days.get(day, {})
+        bucket = buckets.get(line_id[:2], {})
+        bucket.pop(line_id, None)
+        if not bucket:
+            buckets.pop(line_id[:2], None)
+        if not buckets:
+            days.pop(day, None)
+
     def replace_day(self, day: date, records: Iterable[CostRecord]) -> set[str]:
-        old_owners = self.days.pop(day, set())
+        old_owners = self.owners_of(day)
         for owner in old_owners:
-            recs = self.by_owner[owner]
-            for key in [k for k in recs if k[0] == day]:
-                del recs[key]
+            self._recs[owner].pop(day, None)
         new_owners: set[str] = set()
         for r in records:
-            self.by_owner.setdefault(r.owner, {})[(r.day, r.line_id)] = r
+            self._put(r)
             new_owners.add(r.owner)
-        if new_owners:
-            self.days[day] = new_owners
         return old_owners | new_owners
 
+    def _day(self, owner: str, day: date) -> list[CostRecord]:
+        buckets = self._recs.get(owner, {}).get(day, {})
+        return [b[line] for p in sorted(buckets) for b in [buckets[p]] for line in sorted(b)]
+
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
-        recs = self.by_owner.get(owner, {})
-        return [recs[k] for k in sorted(k for k in recs if start <= k[0] < end)]
+        days = self._recs.get(owner, {})
+        return [r for d in sorted(d for d in days if start <= d < end) for r in self._day(owner, d)]
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
-        recs = self.by_owner.get(owner, {})
+        buckets = self._recs.get(owner, {}).get(day, {})
         return [
-            recs[k]
-            for k in sorted(k for k in recs if k[0] == day and low <= k[1][: len(high)] <= high)
+            b[line]
+            for p in sorted(buckets)
+            if low[:2] <= p <= high[:2]
+            for b in [buckets[p]]
+            for line in sorted(b)
+            if low <= line[: len(low)] and line[: len(high)] <= high
         ]
 
     def apply(self, puts: Iterable[CostRecord], deletes: Iterable[tuple[str, date, str]]) -> int:
         items = 0
         for owner, day, line_id in deletes:
             items += 1
-            recs = self.by_owner.get(owner, {})
-            recs.pop((day, line_id), None)
-            if not any(k[0] == day for k in recs):
-                self.days.get(day, set()).discard(owner)
+            self._delete(owner, day, line_id)
         for r in puts:
             items += 1
-            self.by_owner.setdefault(r.owner, {})[(r.day, r.line_id)] = r
-            self.days.setdefault(r.day, set()).add(r.owner)
+            self._put(r)
         return -(-items // BATCH_WRITE_ITEMS)
 
 
