@@ -5,13 +5,15 @@ Both run in this process on the in-memory stores behind a counter that turns eac
 into the DynamoDB requests it makes in AWS (a Query page per 1 MB read, a BatchWriteItem per 25
 items, ...). The state before the run is yesterday's run (the restatement window one day
 earlier), so today's run finds two of its three days stored and a few lines restated, as a
-daily run does. Per stage: peak memory above what the stage started with (tracemalloc), CPU
+daily run does. Per stage: peak memory above what the stage started with (tracemalloc; with
+``TALLY_BENCH_TRACE=0`` not traced, so that the CPU seconds the model uses are not inflated), CPU
 seconds here, requests; then the wall time in AWS modelled from them with the latencies below
 and 10 concurrent workers.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import tracemalloc
@@ -237,16 +239,23 @@ class Stage:
     s3: int = 0
 
 
+# tracemalloc makes allocation-heavy code several times slower: a run either measures memory
+# (TALLY_BENCH_TRACE=1, the default) or CPU time for the model (TALLY_BENCH_TRACE=0).
+TRACE = os.environ.get("TALLY_BENCH_TRACE", "1") != "0"
+
+
 def _measure(c: Counted) -> tuple[float, Counted]:
     """Trace from here: what the stage allocates (the stores it reads are already there)."""
-    tracemalloc.start()
+    if TRACE:
+        tracemalloc.start()
     return 0.0, Counted(**vars(c))
 
 
 def _done(stage: Stage, start: tuple[float, Counted], c: Counted, t0: float) -> None:
     current_start, before = start
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = tracemalloc.get_traced_memory()[1] if TRACE else 0
+    if TRACE:
+        tracemalloc.stop()
     stage.peak_mb = max(stage.peak_mb, (peak - current_start) / 1e6)
     stage.cpu_s += time.process_time() - t0
     delta = c.minus(before)
@@ -405,7 +414,12 @@ def fanout_figures(users: int = 10_000, resources: int = 50) -> list[tuple[str, 
         ("partitions (owner batches + organisation slices)", f"{partitions}"),
     ]
     for stage in (read, workers, finalize, single):
-        rows.append((f"{stage.name}: peak memory (MB above its start)", f"{stage.peak_mb:,.0f}"))
+        rows.append(
+            (
+                f"{stage.name}: peak memory (MB above its start)",
+                f"{stage.peak_mb:,.0f}" if TRACE else "not traced (TALLY_BENCH_TRACE=0)",
+            )
+        )
     for label, cc in (("fan-out", total), ("single invocation", c1)):
         rows.append(
             (
@@ -420,15 +434,19 @@ def fanout_figures(users: int = 10_000, resources: int = 50) -> list[tuple[str, 
         rows.append(
             (f"{label}: items written per 1,000 records", f"{cc.items_written * per_k:,.0f}")
         )
+    traced = " (under tracemalloc: several times the real figure)" if TRACE else ""
     rows += [
         (
-            "CPU seconds here: coordinator / largest batch / finalize",
+            "CPU seconds here: coordinator / largest batch / finalize" + traced,
             f"{read.cpu_s:.1f} / {workers.cpu_s:.1f} / {finalize.cpu_s:.1f}",
         ),
-        ("CPU seconds here: single invocation", f"{single.cpu_s:.1f}"),
-        (f"modelled wall time in AWS, fan-out ({WORKERS} workers)", f"{fan_wall / 60:.1f} min"),
+        ("CPU seconds here: single invocation" + traced, f"{single.cpu_s:.1f}"),
         (
-            "modelled wall time in AWS, single invocation",
+            f"modelled wall time in AWS, fan-out ({WORKERS} workers)" + traced,
+            f"{fan_wall / 60:.1f} min",
+        ),
+        (
+            "modelled wall time in AWS, single invocation" + traced,
             f"{single_wall / 60:.1f} min" + (" (over Lambda's 15)" if single_wall > 900 else ""),
         ),
     ]
