@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import math
 import os
 import shutil
 import tempfile
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,7 +37,9 @@ from tally.ingest.runs import (
     ORG_SLOTS,
     OWNERS_PER_PARTITION,
     IngestRun,
+    is_org_partition,
     org_partition,
+    org_slot_range,
     owner_partition,
 )
 from tally.models import ORG, CostLine
@@ -80,8 +83,6 @@ class _SpillFiles:
         return self.root / slot
 
     def rows(self, slot: str) -> Iterator[Any]:
-        import json
-
         path = self.path(slot)
         if not path.exists():
             return
@@ -160,15 +161,16 @@ def _org_ranges(counts: dict[int, int], per_partition: int) -> list[tuple[int, i
     return ranges
 
 
-def _upload(blobs: Blobs, key: str, header: Any, spill: _SpillFiles, slot: str) -> None:
-    """One partition object: its header line, then the spilled rows, compressed on the way."""
+def _upload(blobs: Blobs, key: str, header: Any, paths: Iterable[Path]) -> None:
+    """One partition object: its header line, then the spilled rows of ``paths`` (those that
+    exist), compressed on the way."""
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=5) as out:
         out.write((dumps(header) + "\n").encode())
-        path = spill.path(slot)
-        if path.exists():
-            with open(path, "rb") as rows:
-                shutil.copyfileobj(rows, out)
+        for path in paths:
+            if path.exists():
+                with open(path, "rb") as rows:
+                    shutil.copyfileobj(rows, out)
     blobs.put(key, buffer.getvalue())
 
 
@@ -319,24 +321,15 @@ def _partition(
 
     # 5. Upload what is still to do.
     for n, partition in enumerate(pending):
-        if partition.startswith("u"):
-            header: dict[str, Any] = {"owners": sorted(partition_owners.get(partition, ()))}
-            _upload(blobs, part_key(run_id, partition), header, owners_spill, partition)
+        if is_org_partition(partition):
+            low, high = org_slot_range(partition)
+            slots = range(int(low, 16), int(high, 16) + 1)
+            header: dict[str, Any] = {"slots": [low, high]}
+            paths = [org_spill.path(f"{slot:02x}") for slot in slots]
         else:
-            low, high = (int(x, 16) for x in partition[1:].split("-"))
-            _upload_org(blobs, part_key(run_id, partition), org_spill, low, high)
+            header = {"owners": sorted(partition_owners.get(partition, ()))}
+            paths = [owners_spill.path(partition)]
+        _upload(blobs, part_key(run_id, partition), header, paths)
         if progress is not None:
             progress("upload", n + 1)
     return PartitionPlan(stored, tuple(pending))
-
-
-def _upload_org(blobs: Blobs, key: str, spill: _SpillFiles, low: int, high: int) -> None:
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=5) as out:
-        out.write((dumps({"slots": [f"{low:02x}", f"{high:02x}"]}) + "\n").encode())
-        for slot in range(low, high + 1):
-            path = spill.path(f"{slot:02x}")
-            if path.exists():
-                with open(path, "rb") as rows:
-                    shutil.copyfileobj(rows, out)
-    blobs.put(key, buffer.getvalue())
