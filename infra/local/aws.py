@@ -14,7 +14,7 @@ import secrets
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from threading import Thread
+from threading import Lock, Thread
 from typing import Any
 
 import boto3
@@ -95,6 +95,27 @@ def use_fake_credentials(region: str = DEFAULT_REGION) -> None:
     os.environ["AWS_DEFAULT_REGION"] = region
 
 
+class _OneDynamoDBRequestAtATime:
+    """A WSGI wrapper serving DynamoDB's requests one at a time (other services stay
+    concurrent). moto's TransactWriteItems copies the tables it touches, applies its items one
+    by one and, when one fails, puts the copies back: without this a failed transaction undoes
+    every write that landed in between (a role granted with 200 came back absent under the
+    roles matrix's concurrent requests), and a read in between sees half a transaction. In AWS
+    both are atomic; serialised, moto is too."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if not target.startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            # The body is made inside the call; materialised here, under the lock.
+            return list(self._app(environ, start_response))
+
+
 class MotoServer(ThreadedMotoServer):
     """moto's threaded server, binding its port before ``start`` returns.
 
@@ -117,7 +138,7 @@ class MotoServer(ThreadedMotoServer):
             server = make_server(
                 self._ip_address,
                 self._port,
-                DomainDispatcherApplication(create_backend_app),
+                _OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app)),
                 threaded=True,
                 request_handler=MotoRequestHandler,
                 fd=listener.fileno(),  # werkzeug duplicates it; ours closes on leaving
