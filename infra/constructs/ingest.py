@@ -53,6 +53,7 @@ WORKER_SERVICE = "ingest-worker"
 WORKER_HANDLER = "ingest.worker.lambda_handler"
 # 1769 MB is one full vCPU: a partition's roll-ups and forecasts are CPU-bound.
 WORKER_MEMORY_MB = 1769
+COORDINATOR_MEMORY_MB = 10_240
 WORKER_TIMEOUT = Duration.minutes(5)
 # Lambda's guidance for an SQS event source: six times the function's timeout, so a partition
 # is not handed to a second worker while the first still works on it.
@@ -141,9 +142,11 @@ class Ingest(Construct):
             handler="ingest.handler.lambda_handler",
             service="ingest",
             description="Tally ingest: read, allocate and partition the organisation's costs",
-            # One full vCPU (Lambda gives 1 at 1,769 MB): reading and allocating is one
-            # CPU-bound thread; its memory stays bounded (spill files in /tmp).
-            memory_size=1769,
+            # Six vCPUs (Lambda gives one per 1,769 MB; 10,240 MB is the most): the read is
+            # one thread, the allocation of the spill files then runs in a process per vCPU
+            # (tally.ingest.partition). Memory stays bounded (spill files in /tmp); the size is
+            # bought for the CPUs, for a minute or two a day.
+            memory_size=COORDINATOR_MEMORY_MB,
             # A whole organisation's window of cost lines, paged from Cost Explorer at its rate.
             timeout=Duration.minutes(10),
             dead_letter_queue=self.dead_letter_queue,

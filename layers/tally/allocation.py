@@ -101,6 +101,27 @@ def allocate(
 
     ``assignments`` may hold every assignment ever made, ended ones included: each line is
     allocated by those in force on its day."""
+    return allocate_merged(
+        merge_lines(lines, owner_tag_key),
+        assignments=assignments,
+        tag_owners=tag_owners,
+        owner_tag_key=owner_tag_key,
+        source=source,
+        fetched_at=fetched_at,
+    )
+
+
+def allocate_merged(
+    merged: Mapping[tuple[str, ...], CostLine],
+    *,
+    assignments: Iterable[Assignment],
+    tag_owners: Mapping[str, str],
+    owner_tag_key: str,
+    source: str,
+    fetched_at: datetime,
+) -> list[CostRecord]:
+    """``allocate`` of lines already merged (``merge_lines``): the ingest's partition stage
+    merges a slice once for the allocated and the organisation's records alike."""
     by_resource: dict[str, list[Assignment]] = defaultdict(list)
     for a in assignments:
         by_resource[match_key(a.resource_type, a.resource_id)].append(a)
@@ -108,7 +129,7 @@ def allocate(
         group.sort(key=lambda a: (a.assigned_at, a.assignment_id))
 
     records: list[CostRecord] = []
-    for identity, line in merge_lines(lines, owner_tag_key).items():
+    for identity, line in merged.items():
         portions: list[tuple[str, Decimal, str]] = []  # (owner, share pct, how)
         assigned = (
             [

@@ -142,6 +142,11 @@ def test_both_functions_are_told_the_queue_the_bucket_and_the_runs_table(
 
 def test_the_coordinator_has_room_to_spill_the_lines(synth: Synthesized) -> None:
     assert _coordinator(synth)["EphemeralStorage"] == {"Size": 4096}
+
+
+def test_the_coordinator_has_six_vcpus_for_the_allocation_processes(synth: Synthesized) -> None:
+    # Lambda gives a vCPU per 1,769 MB: 10,240 MB is six, one allocation process each.
+    assert _coordinator(synth)["MemorySize"] == 10_240
     assert "EphemeralStorage" not in _worker(synth)  # Lambda's 512 MB
 
 

@@ -17,7 +17,7 @@ from tally.allocation import OwnerTagRule
 from tally.ingest import IngestResult, run_source
 from tally.ingest.blobs import MemoryBlobs
 from tally.ingest.fanout import InlineDispatch, Worker, dispatch_run
-from tally.ingest.partition import partition_run
+from tally.ingest.partition import PartitionPlan, partition_run
 from tally.ingest.runs import IngestRun
 from tally.models import ORG, UNALLOCATED, CostLine
 from tally.store import Stores
@@ -47,6 +47,7 @@ def single(s: Stores, lines: list[CostLine], now: datetime, start: date, end: da
 class Announced:
     def __init__(self) -> None:
         self.runs: list[tuple[IngestRun, IngestResult]] = []
+        self.plans: list[PartitionPlan] = []
 
     def __call__(self, run: IngestRun, result: IngestResult) -> dict[str, Any]:
         self.runs.append((run, result))
@@ -80,12 +81,20 @@ def fan_out(
         owners_per_partition=owners_per_partition,
         org_records_per_partition=org_records_per_partition,
     )
+    announced.plans.append(plan)
     dispatch_run(plan.run, plan.pending, dispatch)
     return announced
 
 
-@pytest.mark.parametrize(("owners", "org"), [(1, 1), (2, 40), (250, 20_000)])
-def test_a_fan_out_run_stores_what_the_single_run_stores(owners: int, org: int) -> None:
+@pytest.mark.parametrize(
+    ("owners", "org", "processes"), [(1, 1, 1), (2, 40, 1), (2, 40, 3), (250, 20_000, 2)]
+)
+def test_a_fan_out_run_stores_what_the_single_run_stores(
+    owners: int, org: int, processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The allocation in this process, or split between forked ones (as on the vCPUs of the
+    # coordinator): the same records either way.
+    monkeypatch.setenv("TALLY_INGEST_PROCESSES", str(processes))
     lines = data.lines(1)
     a, b = data.stores(), data.stores()
     expected = single(a, lines, data.NOW, data.START, data.END)
@@ -105,6 +114,29 @@ def test_a_fan_out_run_stores_what_the_single_run_stores(owners: int, org: int) 
     assert result.lines == expected.lines and result.newest_day == expected.newest_day
     assert dict(result.totals) == dict(expected.totals)
     assert len(run.partitions) > 1
+    assert len(announced.plans[0].allocation_cpu) == processes
+
+
+def test_an_allocation_process_that_fails_fails_the_run_before_anything_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tally.ingest import partition
+
+    monkeypatch.setenv("TALLY_INGEST_PROCESSES", "2")
+    real = partition.allocate_merged
+
+    def allocate_merged(merged: Any, **kwargs: Any) -> Any:
+        # Forked after this patch: a process fails on the first slice holding such a line.
+        if any(line.resource_id and line.resource_id.endswith("1") for line in merged.values()):
+            raise MemoryError("the process ran out of memory")
+        return real(merged, **kwargs)
+
+    monkeypatch.setattr(partition, "allocate_merged", allocate_merged)
+    s = data.stores()
+    with pytest.raises(RuntimeError, match="MemoryError: the process ran out of memory"):
+        fan_out(s, data.lines(1), data.NOW, data.START, data.END)
+    assert s.ingest_runs.get("run-1") is None
+    assert snapshot(s) == snapshot(data.stores())
 
 
 def test_restated_days_replace_alike_then_nothing_is_rewritten() -> None:
@@ -308,15 +340,16 @@ def test_spill_files_too_large_are_split_again_and_lines_that_merge_stay_togethe
 
     # Files of at most five lines: every file splits, some twice; duplicates still merge.
     monkeypatch.setattr(partition, "CHUNK_LINES", 5)
+    monkeypatch.setenv("TALLY_INGEST_PROCESSES", "1")  # the chunks are counted in this process
     chunks: list[int] = []
-    real = partition.allocate
+    real = partition.merge_lines
 
-    def allocate(lines: Any, **kwargs: Any) -> Any:
+    def merge_lines(lines: Any, tag_key: str) -> Any:
         lines = list(lines)
         chunks.append(len(lines))
-        return real(lines, **kwargs)
+        return real(lines, tag_key)
 
-    monkeypatch.setattr(partition, "allocate", allocate)
+    monkeypatch.setattr(partition, "merge_lines", merge_lines)
     lines = data.lines(4)
     a, b = data.stores(), data.stores()
     single(a, lines, data.NOW, data.START, data.END)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -147,8 +147,17 @@ def organisation_records(
     Stored under the owner ``ORG`` beside the allocated records, so the organisation's cost
     lines are one Query like anyone's, and the day's conservation (ORG == users + unallocated)
     can be checked in storage."""
+    return organisation_records_merged(
+        merge_lines(lines, owner_tag_key), source=source, fetched_at=fetched_at
+    )
+
+
+def organisation_records_merged(
+    merged: Mapping[tuple[str, ...], CostLine], *, source: str, fetched_at: datetime
+) -> list[CostRecord]:
+    """``organisation_records`` of lines already merged (``merge_lines``)."""
     records = []
-    for identity, line in merge_lines(lines, owner_tag_key).items():
+    for identity, line in merged.items():
         line_id = hashlib.sha256("\x1f".join((*identity, ORG)).encode()).hexdigest()[:24]
         records.append(
             CostRecord(

@@ -21,7 +21,8 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
+from decimal import Decimal
 
 from tally.calendar import month_days, month_of, previous_month
 from tally.ingest import forecast_months, restatement_history, with_forecast
@@ -36,7 +37,7 @@ from tally.store.codec import section_to_doc
 # The organisation's per-resource amounts are summed per bucket of resources in the finalize
 # step, so its memory holds one bucket's resources at a time, not the organisation's.
 RESOURCE_BUCKETS = 16
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO = Decimal("0")  # sums start from it, as ``Amounts`` sums do (same digits)
 
 
 def resource_bucket(resource_id: str, service: str) -> int:
@@ -91,20 +92,26 @@ class _Partial:
 
 def _unchanged(old: CostRecord | None, new: CostRecord) -> bool:
     # When it was fetched is not a figure: an unchanged line is not rewritten for it.
-    return old is not None and replace(old, fetched_at=_EPOCH) == replace(new, fetched_at=_EPOCH)
+    return old is not None and replace(new, fetched_at=old.fetched_at) == old
 
 
 def _same_rollup(old: MonthlyRollup | None, new: MonthlyRollup) -> bool:
-    return old is not None and replace(old, updated_at=_EPOCH) == replace(new, updated_at=_EPOCH)
+    return old is not None and replace(new, updated_at=old.updated_at) == old
 
 
 def _resource_amounts(records: Iterable[CostRecord]) -> dict[tuple[str, str, str], Amounts]:
-    amounts: dict[tuple[str, str, str], Amounts] = {}
+    # Summed in place (``Amounts`` is frozen: adding makes a new object per record).
+    sums: dict[tuple[str, str, str], list[Decimal]] = {}
     for r in records:
         if r.resource_id:
             key = (r.currency, r.resource_id, r.service)
-            amounts[key] = amounts.get(key, ZERO_AMOUNTS) + Amounts(r.billed_cost, r.effective_cost)
-    return amounts
+            s = sums.get(key)
+            if s is None:
+                sums[key] = [_ZERO + r.billed_cost, _ZERO + r.effective_cost]
+            else:
+                s[0] += r.billed_cost
+                s[1] += r.effective_cost
+    return {k: Amounts(s[0], s[1]) for k, s in sums.items()}
 
 
 def run_batch(

@@ -18,18 +18,20 @@ import math
 import os
 import shutil
 import tempfile
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from tally.allocation import OwnerTagRule, allocate, line_identity
+from tally.allocation import OwnerTagRule, allocate_merged, line_identity, merge_lines
 from tally.calendar import month_of, previous_month
-from tally.ingest import organisation_records
+from tally.ingest import organisation_records_merged
 from tally.ingest.blobs import Blobs, part_key
 from tally.ingest.codec import dumps, line_of, line_row, record_row
 from tally.ingest.runs import (
@@ -97,12 +99,18 @@ def _identity_slot(line: CostLine, tag_key: str, salt: str, slots: int) -> str:
 
 
 def _chunks(
-    spill: _SpillFiles, scratch: Path, covered: frozenset[date], tag_key: str, depth: int = 0
+    spill: _SpillFiles,
+    scratch: Path,
+    covered: frozenset[date],
+    tag_key: str,
+    depth: int = 0,
+    slots: Iterable[str] | None = None,
 ) -> Iterator[list[CostLine]]:
-    """Every spill file's lines of the covered days, at most ``CHUNK_LINES`` at a time: a file
-    that holds more is split again by another hash of the same identity (lines that merge
-    stay together), so the memory it takes does not grow with the organisation."""
-    for slot in sorted(spill.counts):
+    """The spill files' lines (of ``slots``, or all) of the covered days, at most
+    ``CHUNK_LINES`` at a time: a file that holds more is split again by another hash of the
+    same identity (lines that merge stay together), so the memory it takes does not grow with
+    the organisation."""
+    for slot in sorted(spill.counts) if slots is None else slots:
         if spill.counts[slot] <= CHUNK_LINES or depth >= MAX_SPLITS:
             chunk = [line for line in map(line_of, spill.rows(slot)) if line.day in covered]
             if chunk:
@@ -116,12 +124,138 @@ def _chunks(
         yield from _chunks(finer, scratch, covered, tag_key, depth + 1)
 
 
+def allocation_processes() -> int:
+    """The processes the allocation runs in: the vCPUs this function may use (Lambda gives
+    one per 1,769 MB; ``TALLY_INGEST_PROCESSES`` overrides it, 1 keeps it in-process)."""
+    configured = os.environ.get("TALLY_INGEST_PROCESSES", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Allocated:
+    """What one allocation process made: its spill directories and its counts."""
+
+    owners: Path
+    org: Path
+    partition_owners: dict[str, set[str]]
+    org_counts: dict[int, int]
+    totals: dict[str, Decimal]
+    records: int
+    cpu_seconds: float  # the process's own CPU time for its share
+
+
+@dataclass(frozen=True)
+class _Allocation:
+    """Everything allocation needs, loaded once in the coordinator before it forks: a process
+    allocates its share of the spill files and writes its own spill directories."""
+
+    assignments: list[Any]
+    tag_owners: dict[str, str]
+    tag_key: str
+    source: str
+    now: datetime
+    covered: frozenset[date]
+    owner_count: int
+
+    def run(self, lines: _SpillFiles, slots: list[str], scratch: Path) -> _Allocated:
+        started = time.process_time()
+        owners_spill = _SpillFiles(scratch / "owners")
+        org_spill = _SpillFiles(scratch / "org")
+        partition_owners: dict[str, set[str]] = defaultdict(set)
+        org_counts: dict[int, int] = defaultdict(int)
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        records = 0
+        for chunk in _chunks(lines, scratch / "split", self.covered, self.tag_key, slots=slots):
+            # Merged once for both kinds of record (the identities are the same).
+            merged = merge_lines(chunk, self.tag_key)
+            for r in allocate_merged(
+                merged,
+                assignments=self.assignments,
+                tag_owners=self.tag_owners,
+                owner_tag_key=self.tag_key,
+                source=self.source,
+                fetched_at=self.now,
+            ):
+                partition = owner_partition(r.owner, self.owner_count)
+                partition_owners[partition].add(r.owner)
+                owners_spill.write(partition, record_row(r))
+                totals[r.currency] += r.billed_cost
+                records += 1
+            for r in organisation_records_merged(merged, source=self.source, fetched_at=self.now):
+                org_slot = int(r.line_id[:2], 16)
+                org_spill.write(f"{org_slot:02x}", record_row(r))
+                org_counts[org_slot] += 1
+        owners_spill.close()
+        org_spill.close()
+        return _Allocated(
+            owners_spill.root,
+            org_spill.root,
+            dict(partition_owners),
+            dict(org_counts),
+            dict(totals),
+            records,
+            time.process_time() - started,
+        )
+
+
+def _in_processes(
+    jobs: list[Callable[[], _Allocated]], progress: Callable[[str, int], None] | None
+) -> list[_Allocated]:
+    """Run ``jobs``, each in a forked process (one alone runs here), and return their results
+    in order. Lambda has no /dev/shm, so no ``multiprocessing.Pool`` or ``Queue``: a process
+    and a pipe each, which Lambda allows. A process that fails fails the stage."""
+    if len(jobs) == 1:
+        return [jobs[0]()]
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    running = []
+    for job in jobs:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(job, send), daemon=True)
+        process.start()
+        send.close()
+        running.append((process, receive))
+    results: list[_Allocated] = []
+    failures: list[str] = []
+    for n, (process, receive) in enumerate(running):
+        try:
+            ok, value = receive.recv()
+        except EOFError:
+            ok, value = False, "the allocation process ended without a result"
+        process.join()
+        if ok:
+            results.append(value)
+        else:
+            failures.append(str(value))
+        if progress is not None:
+            progress("allocate", n + 1)
+    if failures:
+        raise RuntimeError(f"allocation failed: {'; '.join(failures)}")
+    return results
+
+
+def _child(job: Callable[[], _Allocated], send: Any) -> None:
+    result: tuple[bool, Any]
+    try:
+        result = (True, job())
+    except BaseException as error:
+        result = (False, f"{type(error).__name__}: {error}")
+    send.send(result)
+    send.close()
+
+
 @dataclass(frozen=True)
 class PartitionPlan:
     """What the partition stage hands on: the run (as stored) and the partitions still to do."""
 
     run: IngestRun
     pending: tuple[str, ...]
+    # CPU seconds of each allocation process (one per vCPU): what the bench models from.
+    allocation_cpu: tuple[float, ...] = ()
 
 
 def _previous_owners(stores: Stores, months: list[str], now: datetime) -> set[str]:
@@ -258,38 +392,37 @@ def _partition(
     for owner in universe:
         partition_owners[owner_partition(owner, owner_count)].add(owner)
 
-    # 3. Allocate each spill file alone; spill its records by owner partition and ORG slot.
-    assignments = stores.assignments.all()
-    tag_owners = rule.resolver(users)
-    owners_spill = _SpillFiles(scratch / "owners")
-    org_spill = _SpillFiles(scratch / "org")
+    # 3. Allocate each spill file alone, in as many processes as the function has vCPUs;
+    # spill the records by owner partition and ORG slot.
+    allocation = _Allocation(
+        assignments=stores.assignments.all(),
+        tag_owners=rule.resolver(users),
+        tag_key=rule.key,
+        source=fetch.source_name,
+        now=now,
+        covered=covered,
+        owner_count=owner_count,
+    )
+    slots = sorted(lines_spill.counts)
+    processes = max(1, min(allocation_processes(), len(slots)))
+    parts = _in_processes(
+        [
+            partial(allocation.run, lines_spill, slots[k::processes], scratch / f"allocate-{k}")
+            for k in range(processes)
+        ],
+        progress,
+    )
     org_counts: dict[int, int] = defaultdict(int)
     totals: dict[str, Decimal] = defaultdict(Decimal)
     records = 0
-    for n, chunk in enumerate(_chunks(lines_spill, scratch / "split", covered, rule.key)):
-        for r in allocate(
-            chunk,
-            assignments=assignments,
-            tag_owners=tag_owners,
-            owner_tag_key=rule.key,
-            source=fetch.source_name,
-            fetched_at=now,
-        ):
-            partition = owner_partition(r.owner, owner_count)
-            partition_owners[partition].add(r.owner)
-            owners_spill.write(partition, record_row(r))
-            totals[r.currency] += r.billed_cost
-            records += 1
-        for r in organisation_records(
-            chunk, owner_tag_key=rule.key, source=fetch.source_name, fetched_at=now
-        ):
-            org_slot = int(r.line_id[:2], 16)
-            org_spill.write(f"{org_slot:02x}", record_row(r))
-            org_counts[org_slot] += 1
-        if progress is not None:
-            progress("allocate", n + 1)
-    owners_spill.close()
-    org_spill.close()
+    for part in parts:
+        for partition, owners in part.partition_owners.items():
+            partition_owners[partition] |= owners
+        for slot, n in part.org_counts.items():
+            org_counts[slot] += n
+        for currency, amount in part.totals.items():
+            totals[currency] += amount
+        records += part.records
 
     # 4. The partitions: a re-run keeps the first attempt's.
     if existing is not None:
@@ -323,13 +456,16 @@ def _partition(
     for n, partition in enumerate(pending):
         if is_org_partition(partition):
             low, high = org_slot_range(partition)
-            slots = range(int(low, 16), int(high, 16) + 1)
             header: dict[str, Any] = {"slots": [low, high]}
-            paths = [org_spill.path(f"{slot:02x}") for slot in slots]
+            paths = [
+                part.org / f"{slot:02x}"
+                for slot in range(int(low, 16), int(high, 16) + 1)
+                for part in parts
+            ]
         else:
             header = {"owners": sorted(partition_owners.get(partition, ()))}
-            paths = [owners_spill.path(partition)]
+            paths = [part.owners / partition for part in parts]
         _upload(blobs, part_key(run_id, partition), header, paths)
         if progress is not None:
             progress("upload", n + 1)
-    return PartitionPlan(stored, tuple(pending))
+    return PartitionPlan(stored, tuple(pending), tuple(p.cpu_seconds for p in parts))
