@@ -34,6 +34,21 @@ def _read_botocore_models_once() -> None:
 
     botocore.loaders.JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
 
+    # Each Session's loader also lists botocore's data folders (hundreds of services) to check
+    # a service name, once per loader: with a Session per test that listing was a third of an
+    # API test's time (cProfile of tests/api/test_authorization_matrix.py). Listed once per
+    # process, by search paths and type, as the folders do not change.
+    listed: dict[tuple[tuple[str, ...], str], object] = {}
+    list_services = botocore.loaders.Loader.list_available_services
+
+    def list_available_services(self: botocore.loaders.Loader, type_name: str) -> object:
+        key = (tuple(self.search_paths), type_name)
+        if key not in listed:
+            listed[key] = list_services(self, type_name)
+        return listed[key]
+
+    botocore.loaders.Loader.list_available_services = list_available_services  # type: ignore[method-assign,assignment]
+
 
 _read_botocore_models_once()
 

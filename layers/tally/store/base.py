@@ -8,10 +8,11 @@ tests and tools can import the store modules without AWS settings.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
+from threading import Lock
 from typing import Any, ClassVar, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -24,6 +25,36 @@ from tally.store import PageKey
 T = TypeVar("T")
 
 
+# One botocore DynamoDB client per endpoint and client settings, for the whole process.
+# pynamodb makes a botocore session and a client per connection: per item class (a dozen
+# tables) and per transaction, each a few tens of milliseconds of a request's or a cold
+# start's time. Clients are thread-safe; pynamodb uses the one it is given (``_client``).
+_CLIENTS: dict[Hashable, Any] = {}
+_CLIENTS_LOCK = Lock()
+
+
+def shared_client(connection: Connection) -> Connection:
+    """``connection`` using the process's client for its endpoint and settings."""
+    if connection._client is not None or connection._extra_headers is not None:
+        return connection  # its own already, or headers only its own client sends
+    key = (
+        connection.region,
+        connection.host,
+        connection._connect_timeout_seconds,
+        connection._read_timeout_seconds,
+        connection._max_pool_connections,
+        connection._max_retry_attempts_exception,
+        repr(connection._retry_configuration),
+        connection._aws_access_key_id,
+    )
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _CLIENTS[key] = connection.client  # made by pynamodb, as it would
+        connection._client = client
+    return connection
+
+
 class StoredItem(Model):
     """Base of every item. A concrete item names its table (``spec``); ``bind_items`` gives it
     a Meta of its own for that table. Declaring ``spec`` is all it takes to be bound."""
@@ -33,6 +64,13 @@ class StoredItem(Model):
     class Meta:
         table_name = "unbound"
         region = "us-east-1"
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        if connection.connection._client is None:
+            shared_client(connection.connection)
+        return connection
 
 
 class PartitionItem(StoredItem):
@@ -87,8 +125,8 @@ class DynamoStore:
 
     def _tx(self) -> TransactWrite:
         return TransactWrite(
-            connection=Connection(
-                region=self._settings.region, host=self._settings.aws_endpoint_url
+            connection=shared_client(
+                Connection(region=self._settings.region, host=self._settings.aws_endpoint_url)
             )
         )
 
