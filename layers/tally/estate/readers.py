@@ -3,9 +3,9 @@ domain models. Every List/Describe is paginated (``clients.pages``) and counted.
 
 Calls per region, for the bench: Lambda is 1 per page of 50 functions plus 2 per function
 (reserved concurrency and tags are not in ListFunctions); the network is one paginated
-Describe per kind (10 kinds); IAM is 1 per page of users plus about 8 per user and 1 per
-access key (GetAccountAuthorizationDetails and the credential report could cut that later);
-metrics are 1 per 250 functions (two queries each, 500 per GetMetricData).
+Describe per kind (10 kinds); IAM is 1 per page of users plus 7 per user and 1 per access
+key; metrics are 1 per 250 functions (two queries each, 500 per GetMetricData).
+``make bench SECTIONS=estate`` measures them (tests/bench/estate.py).
 """
 
 from __future__ import annotations
