@@ -3,8 +3,9 @@ which reads Lambda, the network, IAM users and Lambda metrics into the estate ta
 
 Its role is its own and read-only: exactly the AWS actions its readers call
 (``tally/estate/readers.py``), scoped to ARNs where AWS allows it. The Describe/List actions
-that support no resource-level permission (ec2:Describe*, lambda:ListFunctions,
-iam:ListUsers, cloudwatch:GetMetricData) are on "*" in a policy of their own, acknowledged.
+that support no resource-level permission (ec2:Describe*, lambda:ListFunctions, iam:ListUsers,
+iam:GetAccountAuthorizationDetails, cloudwatch:GetMetricData) are on "*" in a policy of their
+own, acknowledged.
 A cross-account read (``TALLY_ESTATE_ROLE_ARN``) would add sts:AssumeRole on that one role;
 it is not configurable yet.
 """
@@ -53,6 +54,7 @@ UNSCOPED_ACTIONS = (
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcPeeringConnections",
     "ec2:DescribeVpcs",
+    "iam:GetAccountAuthorizationDetails",
     "iam:ListUsers",
     "lambda:ListFunctions",
 )
@@ -137,8 +139,9 @@ class Inventory(Construct):
         nag.acknowledge(
             self.reads,
             "AwsSolutions-IAM5[Resource::*]",
-            "The EC2 Describe calls, lambda:ListFunctions, iam:ListUsers and "
-            "cloudwatch:GetMetricData support no resource-level permissions (AWS Service "
+            "The EC2 Describe calls, lambda:ListFunctions, iam:ListUsers, "
+            "iam:GetAccountAuthorizationDetails and cloudwatch:GetMetricData support no "
+            "resource-level permissions (AWS Service "
             "Authorization Reference); all are read-only, and the role has nothing else on '*'.",
         )
         nag.acknowledge_wildcard_resources(

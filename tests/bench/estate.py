@@ -14,8 +14,10 @@ operation, the cache's records and its DynamoDB requests and write units. moto d
 ListFunctions or ListUsers (it answers every item in one page), so beside the calls moto
 counted stands the number AWS would make at its documented page sizes (``AWS_PAGE``). Seconds
 are moto's in-process answers on this machine, not AWS latency: a modelled AWS time from the
-calls and the assumed latencies below is printed beside them. Figures, never assertions on
-time; ``tests/estate/test_estate_bench.py`` runs it at a small size and checks the calls.
+calls and the assumed latencies below is printed beside them. Last, the IAM reader side by
+side with the one it replaced (every list per user), on the same users: calls, seconds and
+whether both read the same models. Figures, never assertions on time;
+``tests/estate/test_estate_bench.py`` runs it at a small size and checks the calls.
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ ORDER = ("lambda", "metrics", "network", "iam")
 
 # Items per page AWS answers when the caller sets no page size (boto3's paginators set none):
 # ListFunctions 50 (its maximum), ListUsers 100 (MaxItems' default). moto answers one page.
-AWS_PAGE = {"lambda:list_functions": 50, "iam:list_users": 100}
+AWS_PAGE = {
+    "lambda:list_functions": 50,
+    "iam:list_users": 100,
+    "iam:get_account_authorization_details": 100,
+}
 
 # Assumed latencies for the modelled AWS time (typical, not measured): a call made one after
 # another from a Lambda function in the same region (IAM's endpoint is global, in us-east-1).
@@ -309,8 +315,7 @@ class Step:
         return extra
 
     def modelled_seconds(self) -> float:
-        calls = Counter({op: n for op, n in self.calls.items()})
-        calls.update(self.extra_pages())
+        calls = self.calls + self.extra_pages()
         ms = sum(LATENCY_MS[op.split(":")[0]] * n for op, n in calls.items())
         return (ms + LATENCY_MS["dynamodb"] * sum(self.dynamodb.values())) / 1000
 
@@ -393,7 +398,8 @@ def refresh_all(store: Any, regions: tuple[str, ...] = (REGION, EMPTY_REGION)) -
 def formula_calls(made: Made, family: str, functions: int, network_kinds: int = 10) -> int:
     """The calls the decision log's formula predicts, at AWS's page sizes: Lambda 1 per 50
     functions + 2 per function; metrics 1 per 250 functions; the network one call per kind;
-    IAM 1 per 100 users + 7 per user + 1 per access key."""
+    IAM 2 per 100 users (ListUsers, GetAccountAuthorizationDetails) + 3 per user + 1 per
+    access key."""
     if family == "lambda":
         return max(1, math.ceil(functions / 50)) + 2 * functions
     if family == "metrics":
@@ -401,7 +407,53 @@ def formula_calls(made: Made, family: str, functions: int, network_kinds: int = 
     if family == "network":
         return network_kinds
     users = made.size.users
-    return max(1, math.ceil(users / 100)) + 7 * users + made.access_keys
+    return 2 * max(1, math.ceil(users / 100)) + 3 * users + made.access_keys
+
+
+def read_users_one_by_one(clients: Any, region: str) -> list[Any]:
+    """The IAM reader before GetAccountAuthorizationDetails: ListUsers, then every list per
+    user (what a single user's refresh still does), for the comparison."""
+    from tally.estate import readers
+    from tally.estate.clients import pages
+
+    return [
+        readers._user(clients, region, raw)
+        for page in pages(clients, region, "iam", "list_users")
+        for raw in page.get("Users", [])
+    ]
+
+
+def iam_readers_compared(made: Made) -> Rows:
+    """Both IAM readers on the same users: their calls at AWS's page sizes, seconds here and
+    modelled, and whether they read the same models."""
+    from tally.estate import readers
+    from tally.estate.clients import Boto3EstateClients
+
+    read = {}
+    for label, reader in (
+        ("one by one (7 per user)", read_users_one_by_one),
+        ("account read (3 per user)", readers.read_users),
+    ):
+        clients = Boto3EstateClients()
+        started = time.perf_counter()
+        read[label] = reader(clients, REGION)
+        step = Step(
+            "global",
+            "iam",
+            time.perf_counter() - started,
+            len(read[label]),
+            Counter({op: n for (_, op), n in clients.counter.counts.items()}),
+            Counter(),
+            0.0,
+            0,
+        )
+        yield (
+            f"IAM {label}: calls, seconds here / modelled",
+            f"{step.aws_calls:,} ({step.aws_calls / made.size.users:.2f} per user), "
+            f"{step.seconds:.1f} / {step.modelled_seconds():.0f}",
+        )
+    first, second = read.values()
+    yield "IAM readers: the same models (so the same findings)", first == second
 
 
 # ---- the section --------------------------------------------------------------------------
@@ -427,6 +479,7 @@ def run(size: Size, moto_tables: Callable[[], AbstractContextManager[Any]]) -> R
         store = dynamodb_store(settings)
         steps = refresh_all(store)
         yield from report(made, steps)
+        yield from iam_readers_compared(made)
         again = refresh_all(store, regions=(REGION,))
         yield (
             "next run, nothing changed: write units (all rewritten)",

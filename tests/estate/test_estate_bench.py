@@ -40,11 +40,14 @@ def test_the_refresh_makes_the_calls_the_formula_says(aws: Settings) -> None:
     assert (lam.records, iam.records) == (SIZE.functions, SIZE.users)
     # moto answers ListFunctions in one page; AWS pages it by 50.
     assert lam.calls["lambda:list_functions"] == 1 and lam.aws_calls == 3 + 2 * 120
-    assert iam.aws_calls == 1 + 7 * 30 + 24
+    assert iam.aws_calls == 2 + 3 * 30 + 24
 
     rows = dict(bench.report(made, steps))
     assert rows["AWS calls per region at AWS page sizes (IAM: global)"] == {
         "us-east-1": 3 + 2 * 120 + 1 + 10,
         "eu-west-1": 1 + 10,
-        "global": 1 + 7 * 30 + 24,
+        "global": 2 + 3 * 30 + 24,
     }
+    # Both IAM readers on this mix of users (groups, MFA, keys, paths, policies, tags).
+    compared = dict(bench.iam_readers_compared(made))
+    assert compared["IAM readers: the same models (so the same findings)"] is True

@@ -101,6 +101,47 @@ def test_iam_users_and_their_findings(clients: Boto3EstateClients) -> None:
     assert readers.read_user(clients, REGION, "nobody") is None
 
 
+def test_the_account_read_gives_the_models_of_the_one_by_one_read(
+    clients: Boto3EstateClients,
+) -> None:
+    users = readers.read_users(clients, REGION)
+    one_by_one = [readers.read_user(Boto3EstateClients(), REGION, u.name) for u in users]
+    assert users == one_by_one
+    # Groups, policies and tags came from one GetAccountAuthorizationDetails, not per user.
+    counts = clients.counter.counts
+    assert counts[(REGION, "iam:get_account_authorization_details")] == 1
+    for listed in ("groups_for_user", "attached_user_policies", "user_policies", "user_tags"):
+        assert counts[(REGION, f"iam:list_{listed}")] == 0, listed
+    keys = sum(len(u.access_keys) for u in users)
+    assert clients.counter.total == 2 + 3 * len(users) + keys
+
+
+def test_a_user_created_between_the_two_reads_is_read_whole(
+    clients: Boto3EstateClients,
+) -> None:
+    # Given a user created just after GetAccountAuthorizationDetails answered (before ListUsers)
+    iam = boto3.client("iam", region_name=REGION)
+
+    def create_between(**_: object) -> None:
+        iam.create_user(UserName="created-between", Tags=[{"Key": "Owner", "Value": "bob"}])
+        iam.add_user_to_group(GroupName="tally-demo-developers", UserName="created-between")
+
+    clients.client("iam", REGION).meta.events.register(
+        "after-call.iam.GetAccountAuthorizationDetails", create_between
+    )
+    try:
+        # When the account is read
+        users = {u.name: u for u in readers.read_users(clients, REGION)}
+    finally:
+        iam.remove_user_from_group(GroupName="tally-demo-developers", UserName="created-between")
+        iam.delete_user(UserName="created-between")
+    # Then that user has its groups and tags from the per-user lists, the others none
+    late = users["created-between"]
+    assert (late.groups, late.tags) == (("tally-demo-developers",), {"Owner": "bob"})
+    assert clients.counter.counts[(REGION, "iam:list_groups_for_user")] == 1
+    assert clients.counter.counts[(REGION, "iam:list_user_tags")] == 1
+
+
 def test_metrics_in_one_call(clients: Boto3EstateClients) -> None:
     end = datetime.combine(PINNED_TODAY, time(), tzinfo=UTC)
     got = readers.read_function_metrics(

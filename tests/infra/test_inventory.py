@@ -58,6 +58,7 @@ def test_the_role_holds_exactly_the_read_actions(synth: Synthesized) -> None:
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeVpcPeeringConnections",
             "ec2:DescribeVpcs",
+            "iam:GetAccountAuthorizationDetails",
             "iam:ListUsers",
             "lambda:ListFunctions",
             "lambda:GetFunctionConcurrency",
