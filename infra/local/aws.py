@@ -372,36 +372,7 @@ def provision(
     for spec in ALL_TABLES:
         create_table(dynamodb, spec, table_names[spec.key])
 
-    cognito = client("cognito-idp")
-    pool = cognito.create_user_pool(
-        PoolName=f"{prefix}-users",
-        # Sign in with the username; email is an alias (moto stores it but only resolves
-        # usernames in InitiateAuth).
-        AliasAttributes=["email"],
-        AutoVerifiedAttributes=["email"],
-        UsernameConfiguration={"CaseSensitive": False},
-        Policies={"PasswordPolicy": PASSWORD_POLICY},
-        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-        Schema=[
-            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}
-        ],
-        MfaConfiguration=MFA_CONFIGURATION,
-    )["UserPool"]
-    user_pool_id = pool["Id"]
-    cognito.set_user_pool_mfa_config(
-        UserPoolId=user_pool_id,
-        SoftwareTokenMfaConfiguration={"Enabled": True},
-        MfaConfiguration=MFA_CONFIGURATION,
-    )
-    for group, precedence in GROUP_PRECEDENCE.items():
-        create_group(cognito, user_pool_id, group, precedence)
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=user_pool_id,
-        ClientName=f"{prefix}-dashboard",
-        GenerateSecret=False,  # a browser cannot keep a secret
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        PreventUserExistenceErrors="ENABLED",
-    )["UserPoolClient"]["ClientId"]
+    user_pool_id, client_id = provision_user_pool(client("cognito-idp"), prefix)
 
     exports_bucket = f"{prefix}-exports"
     client("s3").create_bucket(Bucket=exports_bucket)
@@ -492,6 +463,41 @@ def provision(
         ingest_dlq_url=ingest_dlq_url,
         ingest_work_bucket=ingest_work_bucket,
     )
+
+
+def provision_user_pool(cognito: Any, prefix: str) -> tuple[str, str]:
+    """The user pool the CDK stack creates (policy, MFA, groups) and the dashboard's app
+    client; returns (user pool id, client id)."""
+    pool = cognito.create_user_pool(
+        PoolName=f"{prefix}-users",
+        # Sign in with the username; email is an alias (moto stores it but only resolves
+        # usernames in InitiateAuth).
+        AliasAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        Policies={"PasswordPolicy": PASSWORD_POLICY},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}
+        ],
+        MfaConfiguration=MFA_CONFIGURATION,
+    )["UserPool"]
+    user_pool_id = pool["Id"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=user_pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration=MFA_CONFIGURATION,
+    )
+    for group, precedence in GROUP_PRECEDENCE.items():
+        create_group(cognito, user_pool_id, group, precedence)
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=user_pool_id,
+        ClientName=f"{prefix}-dashboard",
+        GenerateSecret=False,  # a browser cannot keep a secret
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]["ClientId"]
+    return user_pool_id, client_id
 
 
 def queue_arn(sqs: Any, queue_url: str) -> str:

@@ -145,11 +145,22 @@ def _cost_center(owner: str, ids: Mapping[str, str]) -> str:
     return "cc-" + next(name for name, user_id in ids.items() if user_id == owner)
 
 
-def _create(aws: LocalAws, item: Planned) -> tuple[str, str]:
-    """Create the resource in moto; return (id to assign, ARN the cost export uses)."""
+def demo_image(aws: LocalAws) -> str:
+    """The image the demo's instances run: the first of moto's Amazon images.
+
+    Looked up once per seed, not once per instance: moto answers ``DescribeImages`` with all
+    of its ~1,300 images whatever ``MaxResults`` says, 1.5-3 s a call on this machine (five
+    instances made it a third of the demo's seed)."""
+    images = aws.client("ec2").describe_images(Owners=["amazon"], MaxResults=5)["Images"]
+    return str(images[0]["ImageId"])
+
+
+def _create(aws: LocalAws, item: Planned, *, image: str | None = None) -> tuple[str, str]:
+    """Create the resource in moto; return (id to assign, ARN the cost export uses).
+    ``image``: the instance image (``demo_image``), looked up here when not given."""
     if item.kind == "ec2":
         ec2 = aws.client("ec2")
-        image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+        image = image or demo_image(aws)
         tags = [{"Key": "Name", "Value": item.name}]
         if item.owner_tag:
             tags.append({"Key": "Owner", "Value": item.owner_tag})
@@ -487,8 +498,9 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
 
     created: dict[str, str] = {}
     resource_ids: dict[str, str] = {}  # plan name -> the id it was created with
+    image = demo_image(aws)
     for item in PLAN:
-        assign_id, arn = _create(aws, item)
+        assign_id, arn = _create(aws, item, image=image)
         created[item.name] = arn
         resource_ids[item.name] = assign_id
         owners = [(ids[username], share) for username, share in item.assigned]
