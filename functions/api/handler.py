@@ -29,6 +29,7 @@ from api.routes import (
     budgets,
     chargeback,
     claims,
+    estate,
     exports,
     health,
     me,
@@ -125,6 +126,7 @@ app.include_router(teams.router, prefix="/api")
 app.include_router(users.router, prefix="/api")
 app.include_router(audit.router, prefix="/api")
 app.include_router(health.router, prefix="/api")
+app.include_router(estate.router, prefix="/api")
 
 # The only paths served without a Cognito identity: the digest's unsubscribe link, which a
 # mail client follows with the signed token it carries (RFC 8058), and the uptime check, which

@@ -41,10 +41,12 @@ if TYPE_CHECKING:
         unsubscribe,
     )
     from tally.anomalies import use_cases as anomalies
+    from tally.estate import views as estate
     from tally.org import costs as team_costs
 else:
     anomalies = lazy_module("tally.anomalies.use_cases")
     assignments = lazy_module("tally.assignments")
+    estate = lazy_module("tally.estate.views")
     budgets = lazy_module("tally.budgets")
     claims = lazy_module("tally.claims")
     notifications = lazy_module("tally.notifications")
@@ -59,6 +61,7 @@ __all__ = [
     "assignments",
     "budgets",
     "claims",
+    "estate",
     "lazy_module",
     "notifications",
     "preferences",

@@ -125,6 +125,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/users/{userId}/roles"): Rule("roles:assign", On.USER_IN_PATH),
     ("GET", "/api/users/{userId}/access"): Rule("roles:read", On.ENTITY, or_self=ACCOUNT),
     ("GET", "/api/audit"): Rule("audit:read", On.ORG),
+    # The estate's read views (issue 15): Lambda is everyone's with estate:read (the domain
+    # lists the organisation's at org scope, else the caller's own functions); the network
+    # and IAM users are the organisation's only.
+    ("GET", "/api/estate/lambda"): Rule("estate:read", On.BODY_SUBJECT),
+    ("GET", "/api/estate/lambda/{name}"): Rule("estate:read", On.BODY_SUBJECT),
+    ("GET", "/api/estate/network"): Rule("estate:read", On.ORG),
+    ("GET", "/api/estate/iam/users"): Rule("estate:iam:read", On.ORG),
+    ("GET", "/api/estate/iam/users/{name}"): Rule("estate:iam:read", On.ORG),
     # The caller's own.
     ("GET", "/api/me"): SELF,
     ("GET", "/api/openapi.json"): SELF,

@@ -230,6 +230,20 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/recommendations"): Row(
         lambda w: ("/api/recommendations?userId=u-alice", {}), 401, 200, 403, 200
     ),
+    # The estate (issue 15): a member lists their own functions (none here: an empty list),
+    # a function nobody cached is 404 to everyone with estate:read; the network and IAM
+    # users are the organisation's (estate:read / estate:iam:read at org).
+    ("GET", "/api/estate/lambda"): Row(lambda w: ("/api/estate/lambda", {}), 401, 200, 200, 200),
+    ("GET", "/api/estate/lambda/{name}"): Row(
+        lambda w: ("/api/estate/lambda/nothing-cached", {}), 401, 404, 404, 404
+    ),
+    ("GET", "/api/estate/network"): Row(lambda w: ("/api/estate/network", {}), 401, 403, 403, 200),
+    ("GET", "/api/estate/iam/users"): Row(
+        lambda w: ("/api/estate/iam/users", {}), 401, 403, 403, 200
+    ),
+    ("GET", "/api/estate/iam/users/{name}"): Row(
+        lambda w: ("/api/estate/iam/users/nobody", {}), 401, 403, 403, 404
+    ),
 }
 
 # A team's budget and month (issue 13): the owner, alice, manages "payments" (bob is only a

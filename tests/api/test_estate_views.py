@@ -1,0 +1,284 @@
+"""GET /api/estate/*: the estate's read views answer from the inventory's cache with costs
+and owners; a member sees only their own functions; the network and IAM users are the
+organisation's; each view costs a constant number of DynamoDB requests and no AWS call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from pynamodb.connection.base import Connection
+
+from tally.allocation import OwnerTagRule
+from tally.clock import utc_now, utc_today
+from tally.estate.inventory import (
+    function_record,
+    metrics_record,
+    network_records,
+    scope_of,
+    user_record,
+)
+from tally.estate.models import (
+    AccessKey,
+    FunctionMetrics,
+    IamUser,
+    LambdaFunction,
+    NatGateway,
+    Network,
+    PublicAddress,
+    SecurityGroup,
+    SecurityRule,
+    Vpc,
+)
+from tally.estate.ownership import owners_records, owners_scope
+from tally.ingest import ingest_days
+from tally.models import CostLine
+from tests.conftest import ADMIN, ALICE, BOB
+from tests.harness import Api
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def fn(
+    name: str, tags: dict[str, str] | None = None, runtime: str = "python3.12"
+) -> LambdaFunction:
+    return LambdaFunction(name, arn(name), REGION, runtime, "arm64", 128, 3, "x", None, tags or {})
+
+
+def seed_estate(api: Api, functions: int = 3) -> None:
+    now = utc_now()
+    today = utc_today()
+    store = api.stores.estate
+    names = ["busy", "erroring", "idle"] + [f"extra-{n}" for n in range(functions - 3)]
+    made = [fn("busy", {"Owner": "alice"}), fn("erroring", runtime="python3.9"), fn("idle")]
+    made += [fn(n) for n in names[3:]]
+    store.replace(scope_of(ACCOUNT, REGION, "lambda"), [function_record(f, now) for f in made])
+    start, end = now - timedelta(days=7), now
+    store.replace(
+        scope_of(ACCOUNT, REGION, "metrics"),
+        [
+            metrics_record(FunctionMetrics("busy", start, end, 35000, 3), now),
+            metrics_record(FunctionMetrics("erroring", start, end, 1400, 280), now),
+            metrics_record(FunctionMetrics("idle", start, end, 0, 0), now),
+        ],
+    )
+    world = SecurityRule("tcp", 22, 22, ("0.0.0.0/0",), ())
+    net = Network(
+        vpcs=(Vpc("vpc-1", "10.0.0.0/16", False, "available"),),
+        nat_gateways=(NatGateway("nat-1", "vpc-1", "subnet-1", "available", ("1.2.3.4",)),),
+        addresses=(PublicAddress("5.6.7.8", "eipalloc-1", None, None),),
+        security_groups=(SecurityGroup("sg-1", "bastion", "vpc-1", "ssh", (world,), ()),),
+    )
+    store.replace(scope_of(ACCOUNT, REGION, "network"), network_records(net, now))
+    old = now - timedelta(days=200)
+    users = [
+        IamUser(
+            "no-mfa", "arn:u1", "/", old, now, True, (), (), ("devs",), (), (), {"Owner": "alice"}
+        ),
+        IamUser(
+            "old-key",
+            "arn:u2",
+            "/",
+            old,
+            None,
+            False,
+            (),
+            (AccessKey("AKIA1", "Active", old, now),),
+            (),
+            (),
+            (),
+        ),
+    ]
+    store.replace(scope_of(ACCOUNT, "global", "iam"), [user_record(u, now) for u in users])
+    store.replace(
+        owners_scope(ACCOUNT),
+        owners_records(
+            functions=[(f.arn, f.tags) for f in made],
+            iam_users=[(u.name, u.tags) for u in users],
+            today=today,
+            now=now,
+            assignments=[],
+            tag_owners={"alice": "u-alice"},
+            owner_tag_key="Owner",
+        ),
+    )
+    days = [today - timedelta(days=d) for d in range(1, 61)]
+    lines = (
+        [
+            CostLine(
+                day,
+                "AWSLambda",
+                arn("busy"),
+                Decimal("1.50"),
+                Decimal("1.50"),
+                "USD",
+                Decimal(5000),
+                "Requests",
+                tags={"Owner": "alice"},
+            )
+            for day in days
+        ]
+        + [
+            CostLine(day, "AWSLambda", arn("erroring"), Decimal("0.30"), Decimal("0.30"), "USD")
+            for day in days
+        ]
+        + [
+            CostLine(
+                day,
+                "AmazonEC2",
+                f"arn:aws:ec2:{REGION}:{ACCOUNT}:natgateway/nat-1",
+                Decimal("1.08"),
+                Decimal("1.08"),
+                "USD",
+                Decimal(24),
+                "Hrs",
+            )
+            for day in days
+        ]
+    )
+    ingest_days(lines, days, stores=api.stores, rule=OwnerTagRule(), source="t", now=now)
+
+
+@pytest.fixture
+def estate(api: Api, monkeypatch: pytest.MonkeyPatch) -> Api:
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_REGIONS", REGION)
+    seed_estate(api)
+    return api
+
+
+def test_admin_sees_every_function_with_cost_owner_and_findings(estate: Api) -> None:
+    reply = estate.call("GET", "/api/estate/lambda", ADMIN)
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert body["scope"] == "organisation" and body["readAt"]
+    by_name = {f["name"]: f for f in body["items"]}
+    assert set(by_name) == {"busy", "erroring", "idle"}
+    busy = by_name["busy"]
+    assert busy["ownership"] == {
+        "unowned": False,
+        "owners": [{"userId": "u-alice", "sharePct": "100"}],
+        "actions": [],
+    }
+    assert busy["cost"]["last30Days"] == {"amount": "45.00", "currency": "USD"}
+    assert busy["cost"]["previous30Days"]["amount"] == "45.00"
+    assert len(busy["cost"]["daily"]) == 30
+    # 1.50 a day over 5,000 a day: 300.00 per million
+    assert busy["costPerMillionInvocations"] == {"amount": "300.00", "currency": "USD"}
+    assert by_name["idle"]["ownership"]["unowned"] is True
+    assert by_name["idle"]["ownership"]["actions"] == ["claim", "assign"]
+    codes = {f["name"]: {x["code"] for x in f["findings"]} for f in body["items"]}
+    assert "lambda.erroring" in codes["erroring"]
+    assert "lambda.runtime-deprecated" in codes["erroring"]
+    assert codes["idle"] == {"lambda.idle"}
+
+
+def test_a_member_sees_only_their_own_functions(estate: Api) -> None:
+    mine = estate.call("GET", "/api/estate/lambda", ALICE).body
+    assert mine["scope"] == "own"
+    assert [f["name"] for f in mine["items"]] == ["busy"]
+    # her share of the cost, from her own records
+    assert mine["items"][0]["cost"]["last30Days"]["amount"] == "45.00"
+    assert estate.call("GET", "/api/estate/lambda", BOB).body["items"] == []
+    assert estate.call("GET", "/api/estate/lambda/busy", BOB).status == 404
+    assert estate.call("GET", "/api/estate/lambda/busy", ALICE).status == 200
+    assert estate.call("GET", "/api/estate/lambda/nope", ADMIN).status == 404
+
+
+def test_network_is_the_organisations_with_cost_findings_and_savings(estate: Api) -> None:
+    assert estate.call("GET", "/api/estate/network", ALICE).status == 403
+    reply = estate.call("GET", f"/api/estate/network?region={REGION}", ADMIN)
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert [f["code"] for f in body["findings"]] == ["network.open-to-world"]
+    assert body["cost"]["natGatewayHours"]["last30Days"]["amount"] == "32.40"
+    assert body["cost"]["natGatewayHours"]["usage"] == {"Hrs": "720"}
+    codes = {s["code"] for s in body["savings"]}
+    assert codes == {
+        "network.idle-nat-gateway",
+        "network.unattached-eip",
+        "network.s3-gateway-endpoint",
+    }
+    assert body["natGateways"][0]["gatewayId"] == "nat-1"
+
+
+def test_iam_users_with_findings_and_link(estate: Api) -> None:
+    assert estate.call("GET", "/api/estate/iam/users", ALICE).status == 403
+    body = estate.call("GET", "/api/estate/iam/users", ADMIN).body
+    by_name = {u["name"]: u for u in body["items"]}
+    assert {f["code"] for f in by_name["no-mfa"]["findings"]} == {"iam.console-without-mfa"}
+    assert by_name["no-mfa"]["tallyUserId"] == "u-alice"
+    assert {f["code"] for f in by_name["old-key"]["findings"]} == {"iam.access-key-not-rotated"}
+    assert by_name["old-key"]["accessKeys"][0]["ageDays"] == 200
+    one = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN)
+    assert one.status == 200 and one.body["name"] == "old-key"
+    assert estate.call("GET", "/api/estate/iam/users/nobody", ADMIN).status == 404
+
+
+def test_bad_input_is_a_problem_not_a_500(estate: Api) -> None:
+    reply = estate.call("GET", "/api/estate/lambda?region=eu-west-1", ADMIN)
+    assert reply.status == 422
+    assert reply.body["errors"][0]["field"] == "region"
+    assert estate.call("GET", "/api/estate/lambda?region=nowhere", ADMIN).status == 422
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    seen: Counter[str] = Counter()
+    real = Connection.dispatch
+
+    def counting(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
+        seen[operation_name] += 1
+        return real(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", counting)
+    yield seen
+
+
+VIEWS = (
+    "/api/estate/lambda",
+    "/api/estate/lambda/busy",
+    "/api/estate/network",
+    "/api/estate/iam/users",
+    "/api/estate/iam/users/no-mfa",
+)
+
+
+def measure(api: Api, calls: Counter[str]) -> dict[str, Counter[str]]:
+    out = {}
+    for url in VIEWS:
+        api.call("GET", url, ADMIN)  # the access facts are cached by the warm container
+    for url in VIEWS:
+        calls.clear()
+        assert api.call("GET", url, ADMIN).status == 200
+        out[url] = Counter(calls)
+    return out
+
+
+def test_each_view_costs_constant_dynamodb_requests_and_no_aws_call(
+    api: Api, calls: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import context
+
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_REGIONS", REGION)
+
+    def no_aws(service: str) -> None:
+        raise AssertionError(f"an AWS call to {service} on a view")
+
+    monkeypatch.setattr(context, "aws_client", no_aws)
+    seed_estate(api, functions=3)
+    small = measure(api, calls)
+    seed_estate(api, functions=40)
+    large = measure(api, calls)
+    assert small == large
+    assert all("Scan" not in c for c in large.values())
+    assert sum(large["/api/estate/lambda"].values()) <= 4
