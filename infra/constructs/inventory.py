@@ -120,6 +120,10 @@ class Inventory(Construct):
         self.function = made.function
         self.role = made.role
         data.grant(self.role, Access.READ_WRITE, ["estate"])
+        # Who owns each function and IAM user (tally.estate.ownership): every assignment and
+        # the user directory, read after each full run.
+        data.grant(self.role, Access.READ, ["assignments"], scan=True)
+        data.grant(self.role, Access.READ, ["users"])
 
         function_arns = [
             f"arn:{stack.partition}:lambda:{region}:{stack.account}:function:*"

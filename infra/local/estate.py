@@ -206,6 +206,7 @@ def refresh_estate(account: str = "123456789012") -> dict[str, Any]:
     )
 
     from tally.settings import Settings
+    from tally.store import dynamodb_stores
     from tally.store.estate import dynamodb_store
 
     own = {ESTATE_ACCOUNT: account, ESTATE_REGIONS: None, ESTATE_ROLE_ARN: None}
@@ -216,4 +217,5 @@ def refresh_estate(account: str = "123456789012") -> dict[str, Any]:
         settings,
         clients=_clients(settings),
         store=dynamodb_store(settings),
+        owner_stores=dynamodb_stores(settings),
     )

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from tally.allocation import allocate
 from tally.estate.models import EstateRecord, EstateScope
@@ -146,3 +147,44 @@ def read_iam_links(records: Iterable[EstateRecord]) -> dict[str, str | None]:
         for r in records
         if r.key.startswith("iam-user#")
     }
+
+
+def refresh_owners(
+    store: Any,
+    stores: Any,
+    *,
+    account: str,
+    regions: Iterable[str],
+    owner_tag_key: str,
+    owner_tag_map: Mapping[str, str],
+    today: date,
+    now: datetime,
+) -> int:
+    """Recompute the cached ownership from every cached function (all regions read) and IAM
+    user, the assignments and the user directory; returns the records written. Off the
+    request path only (it reads every assignment and the whole directory)."""
+    from tally.allocation import OwnerTagRule
+    from tally.users import every_user
+
+    functions = []
+    for region in regions:
+        functions += [
+            (r.document["arn"], r.document.get("tags") or {})
+            for r in store.list(EstateScope(account, region, "lambda"))
+        ]
+    users = [
+        (r.document["name"], r.document.get("tags") or {})
+        for r in store.list(EstateScope(account, OWNERS_REGION, "iam"))
+    ]
+    rule = OwnerTagRule(owner_tag_key, dict(owner_tag_map))
+    records = owners_records(
+        functions=functions,
+        iam_users=users,
+        today=today,
+        now=now,
+        assignments=stores.assignments.all(),
+        tag_owners=rule.resolver(every_user(stores.users)),
+        owner_tag_key=owner_tag_key,
+    )
+    store.replace(owners_scope(account), records)
+    return len(records)
