@@ -29,7 +29,9 @@ from infra import nag
 from infra.constructs import waf
 from infra.constructs.data import Access, Data
 from infra.constructs.lambda_factory import FunctionRuntime, log_retention
+from tally.estate.ownership import owners_scope
 from tally.resource_types import RESOURCE_TYPES
+from tally.store.estate import partition_key
 
 STAGE_NAME = "prod"
 # The public resource under /api and the methods it has (api.routes.unsubscribe).
@@ -39,6 +41,9 @@ UNSUBSCRIBE_METHODS = ("GET", "POST")
 HEALTH_RESOURCE = "health"
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"]
 ACCESS_CACHE_SECONDS = 60
+# The estate cache's owners partitions, every account's (ESTATE#<account>#global#owners): the
+# only items the API writes in the estate table.
+OWNERS_PARTITIONS = partition_key(owners_scope("*"))
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -204,6 +209,20 @@ class Api(Construct):
         # in the warm container for TALLY_ACCESS_CACHE_SECONDS); changes are transactions.
         data.grant(self.function, Access.READ_WRITE, ["access"])
         data.grant(self.function, Access.READ, ["costs", "rollups", "recommendations"])
+        # The estate's views read the inventory's cache (tally.estate.views); an assignment's
+        # write recomputes that function's cached owners (tally.estate.ownership), so the API
+        # puts items in the owners partitions only (ESTATE#<account>#global#owners), never in
+        # a family the inventory read from AWS.
+        data.grant(self.function, Access.READ, ["estate"])
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem"],
+                resources=[data.tables["estate"].table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OWNERS_PARTITIONS]}
+                },
+            )
+        )
         # Anomalies: listed, and their status changed (acknowledged, resolved).
         data.grant(self.function, Access.READ_WRITE, ["anomalies"])
         # The per-user rate limits (tally.ratelimit): only conditional UpdateItems, never a read.

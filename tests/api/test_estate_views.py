@@ -282,3 +282,52 @@ def test_each_view_costs_constant_dynamodb_requests_and_no_aws_call(
     assert small == large
     assert all("Scan" not in c for c in large.values())
     assert sum(large["/api/estate/lambda"].values()) <= 4
+
+
+def _deploy(name: str) -> None:
+    """The function in (moto's) Lambda, so an assignment of it passes the resource check."""
+    import boto3
+
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="h.h",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+
+
+def test_an_assignment_shows_in_the_views_at_once(estate: Api) -> None:
+    """No inventory run between: the assignment's write recomputes the function's owners."""
+    _deploy("idle")
+    _deploy("busy")
+    url = "/api/billing/assign-resource"
+    made = estate.call(
+        "POST",
+        url,
+        ADMIN,
+        body={"userId": "u-bob", "resourceType": "lambda", "resourceId": arn("idle")},
+    )
+    assert made.status == 201, made.body
+    idle = estate.call("GET", "/api/estate/lambda/idle", ADMIN).body
+    assert idle["ownership"]["owners"] == [{"userId": "u-bob", "sharePct": "100"}]
+    assert [f["name"] for f in estate.call("GET", "/api/estate/lambda", BOB).body["items"]] == [
+        "idle"
+    ]
+    # busy is alice's by its owner tag: an assignment takes over, its end gives it back
+    taken = estate.call(
+        "POST",
+        url,
+        ADMIN,
+        body={"userId": "u-bob", "resourceType": "lambda", "resourceId": arn("busy")},
+    )
+    assert taken.status == 201, taken.body
+    owners = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body["ownership"]["owners"]
+    assert owners == [{"userId": "u-bob", "sharePct": "100"}]
+    gone = estate.call("DELETE", f"/api/billing/unassign/{taken.body['assignmentId']}", ADMIN)
+    assert gone.status == 204
+    owners = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body["ownership"]["owners"]
+    assert owners == [{"userId": "u-alice", "sharePct": "100"}]
+    assert estate.call("GET", "/api/estate/lambda/busy", BOB).status == 404

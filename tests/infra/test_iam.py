@@ -49,6 +49,9 @@ EXPECTED_TABLE_ACCESS = {
         "access": READ | WRITE,  # roles, teams, grants
         # The per-user rate limits: conditional updates only, never a read (tally.ratelimit).
         "ratelimits": {"dynamodb:UpdateItem"},
+        # The estate views read the inventory's cache; an assignment's write updates the
+        # function's cached owners (PutItem, on the owners partitions only: see below).
+        "estate": READ | {"dynamodb:PutItem"},
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,
@@ -315,6 +318,21 @@ def test_reads_cover_exactly_the_spec_indexes(synth: Synthesized, output_id: str
             assert f"<{table}.Arn>/index/{index.name}" in flat
 
 
+def test_the_api_puts_estate_items_only_in_the_owners_partitions(synth: Synthesized) -> None:
+    from tally import tables
+
+    estate = synth.output_target(outputs.table_name(tables.ESTATE))
+    puts = [
+        s
+        for s in _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+        if "dynamodb:PutItem" in _as_list(s["Action"])
+        and f"<{estate}.Arn>" in {flatten_reference(r) for r in _as_list(s["Resource"])}
+    ]
+    assert [p["Condition"] for p in puts] == [
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ESTATE#*#global#owners"]}}
+    ]
+
+
 def test_schedule_role_only_invokes_the_ingest_function(synth: Synthesized) -> None:
     ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
     (schedule,) = [
@@ -365,9 +383,9 @@ def test_the_api_only_appends_to_the_audit_log(synth: Synthesized) -> None:
 
 
 def test_only_the_jobs_scan(synth: Synthesized) -> None:
-    """The ingest and the reports function (recommendations, cost-center invoices) walk every
-    assignment, the access migration the audit log once (its "listed" backfill); the API, on
-    the request path, never scans."""
+    """The ingest, the reports function (recommendations, cost-center invoices) and the
+    inventory (the estate's owners) walk every assignment, the access migration the audit log
+    once (its "listed" backfill); the API, on the request path, never scans."""
     assignments = synth.output_target(
         outputs.table_name(next(s for s in ALL_TABLES if s.key == "assignments"))
     )
@@ -381,5 +399,6 @@ def test_only_the_jobs_scan(synth: Synthesized) -> None:
     assert scans == {
         (_role_of(synth, outputs.INGEST_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.REPORTS_FUNCTION_NAME), f"<{assignments}.Arn>"),
+        (_role_of(synth, outputs.INVENTORY_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.ACCESS_MIGRATION_FUNCTION_NAME), f"<{audit}.Arn>"),
     }

@@ -10,6 +10,11 @@ on a request path. The inventory run does it after the families it refreshed and
 result under the scope ``(account, "global", "owners")``: one item per resource, key
 ``owner#<match key>`` (a function) or ``iam-user#<name>``. The views read that partition with
 one Query, so a view's DynamoDB requests do not grow with the resources or the owners.
+
+Assignments change between runs: every write of one (assign, unassign, a claim's decision)
+recomputes that function's record at once (``follow_assignment``: the resource's assignments,
+one Query, and the tag owner the run recorded), so the views never wait for the hourly run to
+show a new owner. The run recomputes everything anyway, which heals a missed update.
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ from typing import Any
 from tally.allocation import allocate
 from tally.estate.models import EstateRecord, EstateScope
 from tally.models import UNALLOCATED, Assignment, CostLine
-from tally.resources import line_match_key
+from tally.resources import arn_account, line_match_key, match_key
 
 OWNERS_REGION = "global"
 OWNERS_FAMILY = "owners"
 LAMBDA_SERVICE = "AWSLambda"
 _PROBE = Decimal(100)
+# The tag owner a function's record carries is replayed through the allocation under this
+# stand-in tag (the deployment's own tag key and mapping are not needed to replay it).
+_TAG = "tally:owner"
 
 
 def owners_scope(account: str) -> EstateScope:
@@ -115,11 +123,10 @@ def owners_records(
             tag_owners=tag_owners,
             owner_tag_key=owner_tag_key,
         )
+        value = tags.get(owner_tag_key)
         out.append(
-            EstateRecord(
-                f"owner#{function_key(arn)}",
-                {"owners": {o: str(s) for o, s in sorted(owners.shares.items())}},
-                now,
+            _owner_record(
+                arn, owners, tag_owners.get(value.strip().lower()) if value else None, now
             )
         )
     for name, tags in iam_users:
@@ -127,6 +134,57 @@ def owners_records(
         user = tag_owners.get(value.lower()) if value else None
         out.append(EstateRecord(f"iam-user#{name}", {"user": user, "tag": value}, now))
     return out
+
+
+def _owner_record(arn: str, owners: Owners, tag_owner: str | None, now: datetime) -> EstateRecord:
+    return EstateRecord(
+        f"owner#{function_key(arn)}",
+        {
+            "arn": arn,
+            "owners": {o: str(s) for o, s in sorted(owners.shares.items())},
+            # Who the owner tag names (None: no tag, or nobody it maps to): what an update
+            # between runs falls back on without reading the directory.
+            "tagOwner": tag_owner,
+        },
+        now,
+    )
+
+
+def follow_assignment(
+    store: Any,
+    assignments: Any,
+    resource_type: str,
+    resource_id: str,
+    *,
+    today: date,
+    now: datetime,
+) -> bool:
+    """Recompute one function's cached owners after an assignment of it changed: its
+    assignments not ended (one Query on the resource's partition) and the tag owner the last
+    run recorded, allocated as ``resource_owners`` does. Two requests (GetItem, Query) and one
+    write; False (nothing written) for anything but a Lambda function ARN the inventory has
+    cached (the next full run covers the rest)."""
+    key = match_key(resource_type, resource_id)
+    account = arn_account(resource_id)
+    if not key.startswith("lambda:") or account is None:
+        return False
+    scope = owners_scope(account)
+    cached = store.get(scope, f"owner#{key}")
+    if cached is None:
+        return False
+    arn = cached.document.get("arn") or resource_id.strip()
+    tag_owner = cached.document.get("tagOwner")
+    owners = resource_owners(
+        LAMBDA_SERVICE,
+        arn,
+        {_TAG: "owner"} if tag_owner else {},
+        today=today,
+        assignments=assignments.for_resource(resource_type, resource_id),
+        tag_owners={"owner": tag_owner} if tag_owner else {},
+        owner_tag_key=_TAG,
+    )
+    store.put(scope, _owner_record(arn, owners, tag_owner, now))
+    return True
 
 
 def read_owners(records: Iterable[EstateRecord]) -> dict[str, Owners]:
