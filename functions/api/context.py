@@ -56,8 +56,11 @@ def _boto_session() -> Any:
     return boto3.session.Session(region_name=get_settings().region)
 
 
-def aws_client(service: str) -> Any:
-    return _boto_session().client(service, endpoint_url=get_settings().aws_endpoint_url)
+def aws_client(service: str, region: str | None = None) -> Any:
+    """A client of the deployment's AWS (the emulator locally), in ``region`` if given."""
+    return _boto_session().client(
+        service, region_name=region, endpoint_url=get_settings().aws_endpoint_url
+    )
 
 
 @lru_cache(maxsize=1)

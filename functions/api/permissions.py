@@ -131,6 +131,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/estate/lambda"): Rule("estate:read", On.BODY_SUBJECT),
     ("GET", "/api/estate/lambda/{name}"): Rule("estate:read", On.BODY_SUBJECT),
     ("GET", "/api/estate/network"): Rule("estate:read", On.ORG),
+    # A resource's metrics panel: its owner's or the organisation's (the domain decides, 404
+    # for anyone else, as for a resource that is not there).
+    ("GET", "/api/estate/metrics"): Rule("estate:read", On.BODY_SUBJECT),
     ("GET", "/api/estate/iam/users"): Rule("estate:iam:read", On.ORG),
     ("GET", "/api/estate/iam/users/{name}"): Rule("estate:iam:read", On.ORG),
     # The caller's own.

@@ -1555,3 +1555,52 @@ class IamUserOut(Out):
 class IamUserListOut(Out):
     read_at: str | None
     items: list[IamUserOut]
+
+
+class MetricPointOut(Out):
+    at: str = Field(description="the datapoint's period start (ISO 8601, UTC)")
+    value: float
+
+
+class MetricSeriesOut(Out):
+    id: str = Field(description="stable per panel: e.g. cpu, invocations, durationP99")
+    metric: str = Field(description="CloudWatch's metric name")
+    stat: str = Field(description="Average, Sum, Maximum, Minimum, or a percentile (p99)")
+    unit: str = Field(description="CloudWatch's unit: Percent, Bytes, Count, Milliseconds...")
+    points: list[MetricPointOut] = Field(description="oldest first; periods without data left out")
+
+
+class MetricAlarmOut(Out):
+    name: str
+    state: str = Field(description="OK, ALARM or INSUFFICIENT_DATA")
+    metric: str
+    namespace: str
+    stat: str | None
+    comparison: str
+    threshold: float | None
+    state_updated: str | None
+
+
+class PanelResourceOut(Out):
+    arn: str
+    type: Literal["ec2", "rds", "lambda", "s3"]
+    name: str = Field(description="instance id, DB identifier, function name or bucket")
+    region: str
+
+
+class MetricsPanelOut(Out):
+    """One owned resource's metrics, its daily Tally cost on the same axis, and its alarms."""
+
+    resource: PanelResourceOut
+    start: str = Field(description="the range, widened to whole periods (ISO 8601)")
+    end: str
+    period_seconds: int = Field(description="seconds per datapoint, chosen from the range")
+    scope: Literal["organisation", "own"] = Field(
+        description="organisation: the resource's whole cost; own: the caller's share"
+    )
+    series: list[MetricSeriesOut]
+    daily_cost: list[EstateDayCostOut] = Field(
+        description="each day of the range up to yesterday, oldest first (zero included)"
+    )
+    alarms: list[MetricAlarmOut] = Field(description="the CloudWatch alarms on the resource")
+    read_at: str = Field(description="when CloudWatch was asked (answers are kept a minute)")

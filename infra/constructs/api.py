@@ -44,6 +44,8 @@ ACCESS_CACHE_SECONDS = 60
 # The estate cache's owners partitions, every account's (ESTATE#<account>#global#owners): the
 # only items the API writes in the estate table.
 OWNERS_PARTITIONS = partition_key(owners_scope("*"))
+# The metrics panel's reads (one GetMetricData per panel, the region's alarms).
+METRICS_ACTIONS = ("cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData")
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -223,6 +225,7 @@ class Api(Construct):
                 },
             )
         )
+        self._grant_estate_metrics(api_function.role)
         # Anomalies: listed, and their status changed (acknowledged, resolved).
         data.grant(self.function, Access.READ_WRITE, ["anomalies"])
         # The per-user rate limits (tally.ratelimit): only conditional UpdateItems, never a read.
@@ -395,6 +398,22 @@ class Api(Construct):
                 "context value to attach a web ACL with AWS managed rules and a per-IP rate "
                 "limit. Every method already requires a Cognito token and the stage throttles.",
             )
+
+    def _grant_estate_metrics(self, role: iam.IRole) -> None:
+        """The estate's metrics panel (tally.estate.metrics): CloudWatch reads only."""
+        policy = iam.Policy(
+            self,
+            "EstateMetricsReads",
+            statements=[iam.PolicyStatement(actions=list(METRICS_ACTIONS), resources=["*"])],
+        )
+        policy.attach_to_role(role)
+        nag.acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "cloudwatch:GetMetricData and cloudwatch:DescribeAlarms take no resource ARN (AWS "
+            "Service Authorization Reference: GetMetricData has no resource type; DescribeAlarms "
+            "lists the region's alarms): read-only, the panel filters to the caller's resource.",
+        )
 
     def _grant_resource_validation(self, role: iam.IRole) -> None:
         """Read-only checks that a resource a user assigns exists, and who its owner tag

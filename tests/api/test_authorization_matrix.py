@@ -244,6 +244,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/estate/iam/users/{name}"): Row(
         lambda w: ("/api/estate/iam/users/nobody", {}), 401, 403, 403, 404
     ),
+    # A resource's metrics panel: alice owns instance 0 (its assignment), bob does not (404,
+    # as for a resource that is not there); the admin reads the organisation's.
+    ("GET", "/api/estate/metrics"): Row(
+        lambda w: (
+            "/api/estate/metrics?resourceArn=arn:aws:ec2:us-east-1:123456789012:instance/"
+            f"{w.demo.instance_ids[0]}&start=2026-11-19T00:00:00Z&end=2026-11-20T00:00:00Z",
+            {},
+        ),
+        401,
+        200,
+        404,
+        200,
+    ),
 }
 
 # A team's budget and month (issue 13): the owner, alice, manages "payments" (bob is only a

@@ -331,3 +331,156 @@ def test_an_assignment_shows_in_the_views_at_once(estate: Api) -> None:
     owners = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body["ownership"]["owners"]
     assert owners == [{"userId": "u-alice", "sharePct": "100"}]
     assert estate.call("GET", "/api/estate/lambda/busy", BOB).status == 404
+
+
+# ---- the metrics panel ----------------------------------------------------------------------
+
+
+class Counting:
+    """A boto3 client that counts its calls (the panel's AWS calls per request)."""
+
+    def __init__(self, client: object, seen: Counter[str]) -> None:
+        self._client, self._seen = client, seen
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(self._client, name)
+        if name.startswith(("get_", "describe_", "filter_")):
+            self._seen[name] += 1
+        return method
+
+
+@pytest.fixture
+def aws_calls(estate: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    import boto3
+
+    from api import context
+    from api.routes import estate as routes
+
+    seen: Counter[str] = Counter()
+    real = context.aws_client
+    monkeypatch.setattr(
+        context, "aws_client", lambda service, region=None: Counting(real(service, region), seen)
+    )
+    routes.metrics_cache.cache_clear()
+    today = utc_today()
+    noon = utc_now().replace(hour=12, minute=0, second=0, microsecond=0)
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    data = [
+        {
+            "MetricName": name,
+            "Dimensions": [{"Name": "FunctionName", "Value": "busy"}],
+            "Timestamp": noon - timedelta(days=d),
+            "Value": value,
+            "Unit": "Count",
+        }
+        for d in range(1, 4)
+        for name, value in (("Invocations", 5000.0), ("Errors", 3.0))
+    ]
+    cw.put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+    cw.put_metric_alarm(
+        AlarmName="busy-errors",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "busy"}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cw.put_metric_alarm(
+        AlarmName="someone-elses",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "idle"}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    assert today
+    yield seen
+    routes.metrics_cache.cache_clear()
+
+
+def panel_url(name: str, start: str, end: str) -> str:
+    return f"/api/estate/metrics?resourceArn={arn(name)}&start={start}&end={end}"
+
+
+def test_the_metrics_panel_one_call_cached_with_cost_and_alarms(
+    estate: Api, aws_calls: Counter[str]
+) -> None:
+    today = utc_today()
+    start = f"{(today - timedelta(days=7)).isoformat()}T00:00:00Z"
+    end = f"{today.isoformat()}T00:00:00Z"
+    reply = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert dict(aws_calls) == {"get_metric_data": 1, "describe_alarms": 1}
+    assert body["resource"] == {
+        "arn": arn("busy"),
+        "type": "lambda",
+        "name": "busy",
+        "region": REGION,
+    }
+    assert body["periodSeconds"] == 60 * 15 and body["scope"] == "organisation"
+    ids = [s["id"] for s in body["series"]]
+    assert ids == [
+        "invocations",
+        "errors",
+        "throttles",
+        "durationP50",
+        "durationP95",
+        "durationP99",
+        "concurrentExecutions",
+    ]
+    invocations = body["series"][0]["points"]
+    assert [p["value"] for p in invocations] == [5000.0] * 3
+    assert [a["name"] for a in body["alarms"]] == ["busy-errors"]
+    # the cost on the same axis: each day of the range up to yesterday, 1.50 a day
+    assert len(body["dailyCost"]) == 7
+    assert {d["cost"]["amount"] for d in body["dailyCost"]} == {"1.50"}
+    # within the minute: from the warm container's cache, no AWS call
+    aws_calls.clear()
+    again = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert again.status == 200 and again.body["readAt"] == body["readAt"]
+    assert dict(aws_calls) == {}
+    # alice owns busy (its owner tag): her share of the cost; bob does not: 404
+    mine = estate.call("GET", panel_url("busy", start, end), ALICE)
+    assert mine.status == 200 and mine.body["scope"] == "own"
+    assert estate.call("GET", panel_url("busy", start, end), BOB).status == 404
+    assert estate.call("GET", panel_url("idle", start, end), ALICE).status == 404
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2026-11-19T00:00:00Z", "2026-11-18T00:00:00Z", "end"),  # end before start
+        ("2026-11-19T00:00:00Z", "2026-11-19T00:00:00Z", "end"),  # empty
+        ("2026-06-01T00:00:00Z", "2026-11-19T00:00:00Z", "end"),  # over 93 days
+        ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "start"),  # past the retention
+        ("2026-11-19T00:00:00Z", "2026-12-30T00:00:00Z", "end"),  # the future
+        ("yesterday", "2026-11-19T00:00:00Z", "start"),  # not a time
+    ],
+)
+def test_the_metrics_panel_refuses_a_bad_range(
+    estate: Api, aws_calls: Counter[str], start: str, end: str, field: str
+) -> None:
+    reply = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert reply.status == 422, reply.body
+    assert field in {e["field"] for e in reply.body["errors"]}
+    assert dict(aws_calls) == {}
+
+
+def test_the_metrics_panel_refuses_other_resources(estate: Api, aws_calls: Counter[str]) -> None:
+    window = "&start=2026-11-19T00:00:00Z&end=2026-11-20T00:00:00Z"
+    for bad in ("arn:aws:sqs:us-east-1:123456789012:queue", "arn:aws:ec2:us-east-1:1:vpc/v"):
+        reply = estate.call("GET", f"/api/estate/metrics?resourceArn={bad}{window}", ADMIN)
+        assert reply.status == 422, reply.body
+        assert reply.body["errors"][0]["field"] == "resourceArn"
+    outside = "arn:aws:lambda:us-east-1:999999999999:function:busy"
+    assert (
+        estate.call("GET", f"/api/estate/metrics?resourceArn={outside}{window}", ADMIN).status
+        == 404
+    )

@@ -131,6 +131,9 @@ EXPECTED_OTHER_ACTIONS = {
         "s3:ListBucket",
         "sqs:SendMessage",  # export and invoice jobs to the reports queue
         "s3:GetObject",  # pre-signed download links of their files
+        # The estate's metrics panel (GetMetricData and DescribeAlarms take no resource).
+        "cloudwatch:GetMetricData",
+        "cloudwatch:DescribeAlarms",
     },
     outputs.INGEST_FUNCTION_NAME: LOGS
     | XRAY
@@ -204,6 +207,7 @@ ALLOWED_WILDCARDS = {
     "*": XRAY
     | RECOMMENDATION_READS
     | set(inventory.UNSCOPED_ACTIONS)
+    | {"cloudwatch:DescribeAlarms"}  # the API's metrics panel (GetMetricData is the inventory's)
     | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},
     "arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*": {"rds:DescribeDBInstances"},
     "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*": {
@@ -402,3 +406,16 @@ def test_only_the_jobs_scan(synth: Synthesized) -> None:
         (_role_of(synth, outputs.INVENTORY_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.ACCESS_MIGRATION_FUNCTION_NAME), f"<{audit}.Arn>"),
     }
+
+
+def test_the_api_reads_cloudwatch_for_the_metrics_panel_only(synth: Synthesized) -> None:
+    """GetMetricData and DescribeAlarms, on '*' (neither takes a resource), nothing else of
+    CloudWatch; the ingest and alerts never need them."""
+    api = [
+        s
+        for s in _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+        if any(a.startswith("cloudwatch:") for a in _as_list(s["Action"]))
+    ]
+    assert [(sorted(_as_list(s["Action"])), s["Resource"]) for s in api] == [
+        (["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"], "*")
+    ]

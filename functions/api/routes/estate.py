@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -28,9 +30,14 @@ from api.schemas import (
     LambdaFunctionOut,
     LambdaListOut,
     LambdaMetricsOut,
+    MetricAlarmOut,
+    MetricPointOut,
+    MetricSeriesOut,
+    MetricsPanelOut,
     NetworkCostOut,
     NetworkOut,
     NetworkSavingOut,
+    PanelResourceOut,
 )
 from tally.clock import utc_now
 
@@ -40,6 +47,8 @@ Region = Annotated[
     str | None, Query(min_length=9, max_length=30, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
 ]
 FunctionName = Annotated[str, Path(min_length=1, max_length=140, pattern=r"^[A-Za-z0-9_-]+$")]
+ResourceArn = Annotated[str, Query(min_length=12, max_length=2048, pattern=r"^arn:")]
+Instant = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
 IamUserName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w+=,.@-]+$")]
 
 
@@ -289,3 +298,94 @@ def list_iam_users() -> IamUserListOut:
 )
 def get_iam_user(name: IamUserName) -> IamUserOut:
     return iam_user_out(estate.get_iam_user(context.view(router), location(), name, utc_now()))
+
+
+@lru_cache(maxsize=1)
+def metrics_cache() -> Any:
+    """The warm container's one-minute cache of CloudWatch answers (``tally.estate.metrics``)."""
+    from tally.estate.metrics import TtlCache
+
+    return TtlCache()
+
+
+def cloudwatch(region: str) -> Any:
+    return context.aws_client("cloudwatch", region=region)
+
+
+def panel_out(p: Any) -> MetricsPanelOut:
+    return MetricsPanelOut(
+        resource=PanelResourceOut(
+            arn=p.resource.arn, type=p.resource.kind, name=p.resource.name, region=p.region
+        ),
+        start=p.start.isoformat(),
+        end=p.end.isoformat(),
+        period_seconds=p.period,
+        scope="organisation" if p.org else "own",
+        series=[
+            MetricSeriesOut(
+                id=s.id,
+                metric=s.metric,
+                stat=s.stat,
+                unit=s.unit,
+                points=[MetricPointOut(at=t.isoformat(), value=v) for t, v in s.points],
+            )
+            for s in p.series
+        ],
+        daily_cost=[
+            EstateDayCostOut(day=d.isoformat(), cost=money(a, p.currency)) for d, a in p.daily_cost
+        ],
+        alarms=[
+            MetricAlarmOut(
+                name=a.name,
+                state=a.state,
+                metric=a.metric,
+                namespace=a.namespace,
+                stat=a.stat,
+                comparison=a.comparison,
+                threshold=a.threshold,
+                state_updated=_iso(a.updated),
+            )
+            for a in p.alarms
+        ],
+        read_at=p.read_at.isoformat(),
+    )
+
+
+def panel(
+    resource_arn: str, start: datetime, end: datetime, kinds: tuple[str, ...] | None = None
+) -> Any:
+    from tally.estate.metrics import metrics_panel
+
+    return metrics_panel(
+        context.view(router),
+        resource_arn,
+        start,
+        end,
+        client=cloudwatch,
+        cache=metrics_cache(),
+        now=utc_now(),
+        default_region=location().regions[0],
+        org_accounts=sorted(context.org_accounts(router)) or None,
+        kinds=kinds,
+    )
+
+
+@router.get(
+    "/estate/metrics",
+    summary="An owned resource's metrics panel: CloudWatch metrics, daily cost, alarms",
+    description="The default metrics of an EC2 instance (CPU, network in/out, status checks), "
+    "an RDS DB instance (CPU, connections, free storage, read/write IOPS), a Lambda function "
+    "(invocations, errors, throttles, duration p50/p95/p99, concurrent executions) or an S3 "
+    "bucket (size and object count, CloudWatch's daily storage metrics), from ONE "
+    "GetMetricData call, with the resource's Tally cost each day on the same axis and the "
+    "CloudWatch alarms on it (DescribeAlarms). Answers are kept a minute (`readAt`). The "
+    "period follows CloudWatch's retention: 1 minute for a start up to 15 days back, 5 "
+    "minutes up to 63, 1 hour up to 455, and coarser to keep a series under 1,440 points. "
+    "`start`/`end`: ISO 8601 with a time zone, end after start, at most 93 days apart, start "
+    "at most 455 days back, end not in the future (422). The resource's owner, or "
+    "estate:read at the organisation; anyone else gets 404, as for a resource not there.",
+    responses=responses(200, MetricsPanelOut, 403, 404, 422),
+    tags=["estate"],
+)
+def get_metrics(resourceArn: ResourceArn, start: Instant, end: Instant) -> MetricsPanelOut:
+    return panel_out(panel(resourceArn, start, end))
