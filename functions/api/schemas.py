@@ -1473,6 +1473,12 @@ class LambdaFunctionOut(Out):
     )
     findings: list[EstateFindingOut]
     read_at: str = Field(description="when the inventory read it (ISO 8601): the view's 'as of'")
+    range: LambdaRangeOut | None = Field(
+        default=None,
+        description="with ?start=&end= on the detail only: the metrics over that range "
+        "(invocations, errors, throttles, duration p50/p95/p99, concurrent executions), its "
+        "daily cost, alarms and recent errors",
+    )
 
 
 class LambdaListOut(Out):
@@ -1604,3 +1610,20 @@ class MetricsPanelOut(Out):
     )
     alarms: list[MetricAlarmOut] = Field(description="the CloudWatch alarms on the resource")
     read_at: str = Field(description="when CloudWatch was asked (answers are kept a minute)")
+
+
+class LogErrorOut(Out):
+    at: str
+    log_stream: str
+    message: str = Field(description="the log line (its first 2,000 characters)")
+
+
+class LambdaRangeOut(MetricsPanelOut):
+    """A function's detail over the asked range: the Lambda panel and its recent errors."""
+
+    recent_errors: list[LogErrorOut] = Field(
+        description="newest first, at most 20: error lines of the function's log group over "
+        "the range's last day (one FilterLogEvents reading its first 100 matches)"
+    )
+    errors_since: str = Field(description="the start of the window searched for errors")
+    errors_truncated: bool = Field(description="more error lines matched than are shown")

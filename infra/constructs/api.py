@@ -400,11 +400,17 @@ class Api(Construct):
             )
 
     def _grant_estate_metrics(self, role: iam.IRole) -> None:
-        """The estate's metrics panel (tally.estate.metrics): CloudWatch reads only."""
+        """The estate's metrics panel and a function's recent errors (tally.estate.metrics):
+        CloudWatch reads, and FilterLogEvents on Lambda's log groups only."""
+        stack = Stack.of(self)
+        lambda_logs = f"arn:{stack.partition}:logs:*:{stack.account}:log-group:/aws/lambda/*"
         policy = iam.Policy(
             self,
             "EstateMetricsReads",
-            statements=[iam.PolicyStatement(actions=list(METRICS_ACTIONS), resources=["*"])],
+            statements=[
+                iam.PolicyStatement(actions=list(METRICS_ACTIONS), resources=["*"]),
+                iam.PolicyStatement(actions=["logs:FilterLogEvents"], resources=[lambda_logs]),
+            ],
         )
         policy.attach_to_role(role)
         nag.acknowledge(
@@ -413,6 +419,13 @@ class Api(Construct):
             "cloudwatch:GetMetricData and cloudwatch:DescribeAlarms take no resource ARN (AWS "
             "Service Authorization Reference: GetMetricData has no resource type; DescribeAlarms "
             "lists the region's alarms): read-only, the panel filters to the caller's resource.",
+        )
+        nag.acknowledge_wildcard_resources(
+            policy,
+            [lambda_logs],
+            "A function's detail shows its recent errors: FilterLogEvents on the log group "
+            "Lambda writes for it (/aws/lambda/<name>), in any of the estate's regions; "
+            "read-only, and no other log group (the API's own logs stay out of reach).",
         )
 
     def _grant_resource_validation(self, role: iam.IRole) -> None:

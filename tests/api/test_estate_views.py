@@ -484,3 +484,59 @@ def test_the_metrics_panel_refuses_other_resources(estate: Api, aws_calls: Count
         estate.call("GET", f"/api/estate/metrics?resourceArn={outside}{window}", ADMIN).status
         == 404
     )
+
+
+def test_the_function_detail_over_a_range_with_recent_errors(
+    estate: Api, aws_calls: Counter[str]
+) -> None:
+    import boto3
+
+    logs = boto3.client("logs", region_name=REGION)
+    group = "/aws/lambda/busy"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="2026/11/19/[$LATEST]abc")
+    yesterday = utc_now().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="2026/11/19/[$LATEST]abc",
+        logEvents=[
+            {
+                "timestamp": int((yesterday + timedelta(minutes=n)).timestamp() * 1000),
+                "message": f"[ERROR] KeyError: 'order' #{n}",
+            }
+            for n in range(25)
+        ],
+    )
+    today = utc_today()
+    start = f"{(today - timedelta(days=2)).isoformat()}T00:00:00Z"
+    end = f"{today.isoformat()}T00:00:00Z"
+    url = f"/api/estate/lambda/busy?start={start}&end={end}"
+    reply = estate.call("GET", url, ADMIN)
+    assert reply.status == 200, reply.body
+    ranged = reply.body["range"]
+    assert dict(aws_calls) == {
+        "get_metric_data": 1,
+        "describe_alarms": 1,
+        "filter_log_events": 1,
+    }
+    assert {s["id"] for s in ranged["series"]} >= {"durationP50", "durationP95", "durationP99"}
+    assert ranged["periodSeconds"] == 300
+    errors = ranged["recentErrors"]
+    # newest first, at most 20 of the 25
+    assert len(errors) == 20 and ranged["errorsTruncated"] is True
+    assert errors[0]["message"] == "[ERROR] KeyError: 'order' #24"
+    assert [a["name"] for a in ranged["alarms"]] == ["busy-errors"]
+    aws_calls.clear()
+    assert estate.call("GET", url, ADMIN).body["range"] == ranged  # the minute's cache
+    assert dict(aws_calls) == {}
+    # without a range: no AWS call, no range
+    plain = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body
+    assert plain["range"] is None and dict(aws_calls) == {}
+    # one end without the other, a bad range: 422, no call
+    half = estate.call("GET", f"/api/estate/lambda/busy?start={start}", ADMIN)
+    assert half.status == 422 and half.body["errors"][0]["field"] == "end"
+    backwards = estate.call("GET", f"/api/estate/lambda/busy?start={end}&end={start}", ADMIN)
+    assert backwards.status == 422 and dict(aws_calls) == {}
+    # a function without a log group (never invoked) has no errors
+    idle = estate.call("GET", f"/api/estate/lambda/idle?start={start}&end={end}", ADMIN).body
+    assert idle["range"]["recentErrors"] == [] and idle["range"]["errorsTruncated"] is False

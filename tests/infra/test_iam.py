@@ -134,6 +134,7 @@ EXPECTED_OTHER_ACTIONS = {
         # The estate's metrics panel (GetMetricData and DescribeAlarms take no resource).
         "cloudwatch:GetMetricData",
         "cloudwatch:DescribeAlarms",
+        "logs:FilterLogEvents",  # a function's recent errors, /aws/lambda/* only
     },
     outputs.INGEST_FUNCTION_NAME: LOGS
     | XRAY
@@ -216,6 +217,9 @@ ALLOWED_WILDCARDS = {
         *inventory.FUNCTION_ACTIONS,
     },
     "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*": set(inventory.USER_ACTIONS),
+    "arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:/aws/lambda/*": {
+        "logs:FilterLogEvents"
+    },
     "arn:<AWS::Partition>:s3:::*": {
         "s3:GetBucketLocation",
         "s3:GetBucketTagging",
@@ -419,3 +423,9 @@ def test_the_api_reads_cloudwatch_for_the_metrics_panel_only(synth: Synthesized)
     assert [(sorted(_as_list(s["Action"])), s["Resource"]) for s in api] == [
         (["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"], "*")
     ]
+    logs = [
+        flatten_reference(s["Resource"])
+        for s in _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+        if "logs:FilterLogEvents" in _as_list(s["Action"])
+    ]
+    assert logs == ["arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:/aws/lambda/*"]

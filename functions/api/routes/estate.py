@@ -30,6 +30,8 @@ from api.schemas import (
     LambdaFunctionOut,
     LambdaListOut,
     LambdaMetricsOut,
+    LambdaRangeOut,
+    LogErrorOut,
     MetricAlarmOut,
     MetricPointOut,
     MetricSeriesOut,
@@ -49,6 +51,7 @@ Region = Annotated[
 FunctionName = Annotated[str, Path(min_length=1, max_length=140, pattern=r"^[A-Za-z0-9_-]+$")]
 ResourceArn = Annotated[str, Query(min_length=12, max_length=2048, pattern=r"^arn:")]
 Instant = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
+OptionalInstant = Annotated[datetime | None, Query(description="ISO 8601 with a time zone")]
 IamUserName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w+=,.@-]+$")]
 
 
@@ -172,13 +175,50 @@ def list_functions(region: Region = None) -> LambdaListOut:
     "/estate/lambda/<name>",
     summary="One Lambda function with its cost, owner, metrics and findings",
     description="As an item of the list. A function that is not cached, or not the "
-    "caller's to see, is 404 (the same answer).",
+    "caller's to see, is 404 (the same answer). With `start` and `end` (both or neither; the "
+    "rules of GET /api/estate/metrics, 422), `range` holds the function's metrics over that "
+    "range (one GetMetricData: invocations, errors, throttles, duration p50/p95/p99, "
+    "concurrent executions), its daily cost, the alarms on it and its recent errors (one "
+    "FilterLogEvents on /aws/lambda/<name> over the range's last day: the newest 20 of the "
+    "first 100 error lines), kept a minute. Without them the detail calls no AWS service.",
     responses=responses(200, LambdaFunctionOut, 403, 404, 422),
     tags=["estate"],
 )
-def get_function(name: FunctionName, region: Region = None) -> LambdaFunctionOut:
-    found = estate.get_function(context.view(router), location(), name, region)
-    return function_out(found, _may_assign())
+def get_function(
+    name: FunctionName,
+    region: Region = None,
+    start: OptionalInstant = None,
+    end: OptionalInstant = None,
+) -> LambdaFunctionOut:
+    from tally.estate.metrics import function_range
+
+    view = context.view(router)
+    found = estate.get_function(view, location(), name, region)
+    out = function_out(found, _may_assign())
+    ranged = function_range(
+        view,
+        found.function.arn,
+        found.function.name,
+        start,
+        end,
+        client=aws,
+        cache=metrics_cache(),
+        now=utc_now(),
+        default_region=found.function.region,
+    )
+    if ranged is not None:
+        e = ranged.errors
+        out.range = panel_out(
+            ranged.panel,
+            LambdaRangeOut,
+            recent_errors=[
+                LogErrorOut(at=x.at.isoformat(), log_stream=x.stream, message=x.message)
+                for x in e.errors
+            ],
+            errors_since=e.since.isoformat(),
+            errors_truncated=e.truncated,
+        )
+    return out
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -308,12 +348,13 @@ def metrics_cache() -> Any:
     return TtlCache()
 
 
-def cloudwatch(region: str) -> Any:
-    return context.aws_client("cloudwatch", region=region)
+def aws(service: str, region: str) -> Any:
+    return context.aws_client(service, region=region)
 
 
-def panel_out(p: Any) -> MetricsPanelOut:
-    return MetricsPanelOut(
+def panel_out(p: Any, out: type[MetricsPanelOut] = MetricsPanelOut, **extra: Any) -> Any:
+    return out(
+        **extra,
         resource=PanelResourceOut(
             arn=p.resource.arn, type=p.resource.kind, name=p.resource.name, region=p.region
         ),
@@ -361,7 +402,7 @@ def panel(
         resource_arn,
         start,
         end,
-        client=cloudwatch,
+        client=aws,
         cache=metrics_cache(),
         now=utc_now(),
         default_region=location().regions[0],

@@ -42,6 +42,14 @@ RETENTION = ((timedelta(days=15), 60), (timedelta(days=63), 300), (timedelta(day
 PERIODS = (60, 300, 900, 3600, 21600, 86400)
 DAY = 86400
 ALARM_PAGES = 3  # DescribeAlarms pages of 100 read per region (a bounded read)
+# A function's recent errors (its log group): ONE FilterLogEvents over the range's last day,
+# the first ERROR_SCAN matches, the latest RECENT_ERRORS of those shown.
+RECENT_ERRORS = 20
+ERROR_SCAN = 100
+ERROR_WINDOW = timedelta(days=1)
+# Lambda's own lines for a failed invocation and the runtimes' usual error words.
+ERROR_PATTERN = '?ERROR ?Error ?Exception ?Traceback ?"Task timed out" ?"Runtime exited"'
+MESSAGE_CHARS = 2000  # a log line is cut there (a stack trace's first lines)
 METRIC_QUERY_LIMIT = 500  # queries one GetMetricData takes
 
 
@@ -329,7 +337,7 @@ class TtlCache:
 
 
 def readings(
-    client: Callable[[str], Any],
+    client: Callable[[str, str], Any],
     cache: TtlCache,
     resource: PanelResource,
     start: datetime,
@@ -344,7 +352,7 @@ def readings(
     held = cache.get(key, now)
     if held is not None:
         return Readings(held.series, held.alarms, held.read_at, 0)
-    cloudwatch = client(region)
+    cloudwatch = client("cloudwatch", region)
     series = read_series(cloudwatch, resource, start, end, period)
     calls = 1
     raw = cache.get(("alarms", region), now)
@@ -422,7 +430,7 @@ def metrics_panel(
     start: datetime,
     end: datetime,
     *,
-    client: Callable[[str], Any],
+    client: Callable[[str, str], Any],
     cache: TtlCache,
     now: datetime,
     default_region: str,
@@ -431,7 +439,7 @@ def metrics_panel(
 ) -> Panel:
     """The panel of ``resource_arn`` over [start, end): 422 on bad input, 404 when the caller
     neither owns it nor reads the organisation's estate (as for a resource that is not
-    there). ``client(region)`` makes a CloudWatch client; ``kinds`` limits the types."""
+    there). ``client(service, region)`` makes a boto3 client; ``kinds`` limits the types."""
     from tally.estate.ownership import NOBODY, owners_scope, read_owners
     from tally.estate.views import reach
 
@@ -474,3 +482,122 @@ def metrics_panel(
         read_at=got.read_at,
         aws_calls=got.aws_calls,
     )
+
+
+# ---- a function's recent errors (CloudWatch Logs) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class LogError:
+    at: datetime
+    stream: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RecentErrors:
+    errors: tuple[LogError, ...]  # newest first
+    truncated: bool  # more matched than were read or shown
+    since: datetime  # the window searched: [since, end)
+    aws_calls: int
+
+
+def read_errors(
+    logs: Any, function: str, start: datetime, end: datetime
+) -> tuple[tuple[LogError, ...], bool, datetime]:
+    """ONE FilterLogEvents on ``/aws/lambda/<function>`` over the range's last day: the
+    latest ``RECENT_ERRORS`` of its first ``ERROR_SCAN`` matches. A log group that does not
+    exist (a function never invoked) has no errors."""
+    since = max(start, end - ERROR_WINDOW)
+    try:
+        reply = logs.filter_log_events(
+            logGroupName=f"/aws/lambda/{function}",
+            startTime=int(since.timestamp() * 1000),
+            endTime=int(end.timestamp() * 1000) - 1,
+            filterPattern=ERROR_PATTERN,
+            limit=ERROR_SCAN,
+        )
+    except Exception as error:
+        code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException":
+            return (), False, since
+        raise
+    events = sorted(
+        (
+            LogError(
+                at=datetime.fromtimestamp(e["timestamp"] / 1000, tz=since.tzinfo),
+                stream=e.get("logStreamName", ""),
+                message=e.get("message", "").rstrip()[:MESSAGE_CHARS],
+            )
+            for e in reply.get("events", [])
+        ),
+        key=lambda e: e.at,
+        reverse=True,
+    )
+    truncated = bool(reply.get("nextToken")) or len(events) > RECENT_ERRORS
+    return tuple(events[:RECENT_ERRORS]), truncated, since
+
+
+def recent_errors(
+    client: Callable[[str, str], Any],
+    cache: TtlCache,
+    function: str,
+    region: str,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+) -> RecentErrors:
+    """``read_errors``, kept a minute in the same cache as the panels."""
+    key = ("errors", function, region, start, end)
+    held = cache.get(key, now)
+    if held is not None:
+        return RecentErrors(held.errors, held.truncated, held.since, 0)
+    errors, truncated, since = read_errors(client("logs", region), function, start, end)
+    made = RecentErrors(errors, truncated, since, 1)
+    cache.put(key, made, now)
+    return made
+
+
+@dataclass(frozen=True)
+class FunctionRange:
+    """A function's detail over a chosen range: the Lambda panel and its recent errors."""
+
+    panel: Panel
+    errors: RecentErrors
+
+
+def function_range(
+    view: View,
+    arn: str,
+    name: str,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    client: Callable[[str, str], Any],
+    cache: TtlCache,
+    now: datetime,
+    default_region: str,
+) -> FunctionRange | None:
+    """The function's metrics over [start, end) and its recent errors; None without a range
+    (the detail then costs no AWS call). The caller has already been shown the function."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        missing = "start" if start is None else "end"
+        raise Invalid.field(missing, "start and end go together (or neither)")
+    panel = metrics_panel(
+        view,
+        arn,
+        start,
+        end,
+        client=client,
+        cache=cache,
+        now=now,
+        default_region=default_region,
+        kinds=("lambda",),
+    )
+    errors = recent_errors(
+        client, cache, name, panel.region, panel.start, min(panel.end, now), now=now
+    )
+    return FunctionRange(panel, errors)
