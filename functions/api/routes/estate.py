@@ -239,7 +239,8 @@ def _camel(name: str) -> str:
     description="From the inventory's cache. Needs estate:read at the organisation (403 "
     "otherwise: the network is shared and its security groups map every resource). Subnets "
     "are public when their route table routes to an internet gateway. Findings: inbound "
-    "rules open to 0.0.0.0/0 or ::/0 on SSH or RDP. Cost: the organisation's NAT gateway, "
+    "rules open to 0.0.0.0/0 or ::/0 on SSH, RDP or a database port (1433, 1521, 3306, "
+    "5432, 5439, 6379, 9200, 27017). Cost: the organisation's NAT gateway, "
     "public IPv4, endpoint and data-transfer cost lines; savings: idle NAT gateways, "
     "unattached Elastic IPs, a VPC whose S3 traffic goes through NAT.",
     responses=responses(200, NetworkOut, 403, 422),
