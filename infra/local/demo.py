@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.demo_costs import DemoResource, generate_focus_csv
+from infra.local.estate import DemoEstate, estate_cost_resources
 from tally.calendar import previous_month_start
 from tally.models import AuditEntry
 from tally.org.model import Grant, Scope, Team, TeamKind, team_owner
@@ -438,12 +439,12 @@ class Demo:
 _DEMO: Demo | None = None  # what the daily schedule regenerates the export from
 
 
-def seed_demo_estate(aws: LocalAws, *, today: date) -> None:
+def seed_demo_estate(aws: LocalAws, *, today: date) -> DemoEstate:
     """The estate the inventory reads (issue 15): functions with metrics, a VPC, IAM users
     with the CIS findings the views flag (infra/local/estate.py)."""
     from infra.local.estate import seed_estate
 
-    seed_estate(aws.client, today=today, account=ACCOUNT)
+    return seed_estate(aws.client, today=today, account=ACCOUNT)
 
 
 def current_demo() -> Demo | None:
@@ -521,8 +522,12 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
             )
 
     publish_demo_metrics(aws.client("cloudwatch"), resource_ids, today=today)
-    seed_demo_estate(aws, today=today)
-    resources = demo_resources(created)
+    demo_estate = seed_demo_estate(aws, today=today)
+    # The estate's own lines (its functions, NAT gateway, addresses, endpoint), so its views
+    # show costs as the organisation's other resources do.
+    resources = demo_resources(created) + estate_cost_resources(
+        demo_estate, account=ACCOUNT, region=aws.region
+    )
     key = write_demo_export(aws, resources, today=today)
     ingested = run_job(Job(history_start, today, aws.exports_bucket, key))
     if "dispatched" in ingested:

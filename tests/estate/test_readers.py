@@ -70,9 +70,16 @@ def test_network(clients: Boto3EstateClients, seeded: demo.DemoEstate) -> None:
     assert [n.subnet_id for n in network.nat_gateways if n.vpc_id == seeded.vpc_id] == [
         seeded.public_subnet_id
     ]
-    assert [e.endpoint_type for e in network.endpoints if e.vpc_id == seeded.vpc_id] == ["Gateway"]
-    # The NAT gateway's Elastic IP.
-    assert [a.elastic for a in network.addresses] == [True]
+    assert sorted(e.endpoint_type for e in network.endpoints if e.vpc_id == seeded.vpc_id) == [
+        "Gateway",
+        "Interface",
+    ]
+    # The NAT gateway's Elastic IP, attached, and a forgotten one attached to nothing (the
+    # emulator answers an empty NetworkInterfaceId for it: no attachment either).
+    by_allocation = {a.allocation_id: a for a in network.addresses}
+    nat_address, forgotten = seeded.allocation_ids
+    assert by_allocation[nat_address].elastic and by_allocation[nat_address].attached
+    assert by_allocation[forgotten].elastic and not by_allocation[forgotten].attached
     open_groups = {
         f.resource for f in findings.all_findings(now=NOW, security_groups=network.security_groups)
     }

@@ -214,9 +214,11 @@ def _addresses(clients: EstateClients, region: str) -> list[PublicAddress]:
     elastic = [
         PublicAddress(
             public_ip=a["PublicIp"],
-            allocation_id=a.get("AllocationId"),
-            association_id=a.get("AssociationId"),
-            network_interface_id=a.get("NetworkInterfaceId"),
+            # An address attached to nothing has no association; an empty id (the
+            # emulator's) is none either.
+            allocation_id=a.get("AllocationId") or None,
+            association_id=a.get("AssociationId") or None,
+            network_interface_id=a.get("NetworkInterfaceId") or None,
         )
         for a in call(clients, region, "ec2", "describe_addresses").get("Addresses", [])
     ]
