@@ -540,3 +540,14 @@ def test_the_function_detail_over_a_range_with_recent_errors(
     # a function without a log group (never invoked) has no errors
     idle = estate.call("GET", f"/api/estate/lambda/idle?start={start}&end={end}", ADMIN).body
     assert idle["range"]["recentErrors"] == [] and idle["range"]["errorsTruncated"] is False
+
+
+def test_key_ages_follow_the_business_clock(estate: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ageDays and the findings take "now" from tally.clock: a pinned date (the local
+    stack's TODAY) moves them, the wall clock does not."""
+    before = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN).body
+    assert before["accessKeys"][0]["ageDays"] == 200
+    later = utc_today() + timedelta(days=42)
+    monkeypatch.setenv("TALLY_TODAY", later.isoformat())
+    after = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN).body
+    assert after["accessKeys"][0]["ageDays"] == 242

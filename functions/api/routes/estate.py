@@ -282,8 +282,9 @@ def get_network(region: Region = None) -> NetworkOut:
     )
 
 
-def iam_user_out(u: Any) -> IamUserOut:
-    now = utc_now()
+def iam_user_out(u: Any, now: datetime) -> IamUserOut:
+    """``now``: the request's one business "now" (``tally.clock``, so a pinned date of the
+    local stack applies), the same the findings were judged at."""
     user = u.user
     return IamUserOut(
         name=user.name,
@@ -324,9 +325,10 @@ def iam_user_out(u: Any) -> IamUserOut:
     tags=["estate"],
 )
 def list_iam_users() -> IamUserListOut:
-    listed = estate.list_iam_users(context.view(router), location(), utc_now())
+    now = utc_now()
+    listed = estate.list_iam_users(context.view(router), location(), now)
     return IamUserListOut(
-        read_at=_iso(listed.read_at), items=[iam_user_out(u) for u in listed.items]
+        read_at=_iso(listed.read_at), items=[iam_user_out(u, now) for u in listed.items]
     )
 
 
@@ -338,7 +340,8 @@ def list_iam_users() -> IamUserListOut:
     tags=["estate"],
 )
 def get_iam_user(name: IamUserName) -> IamUserOut:
-    return iam_user_out(estate.get_iam_user(context.view(router), location(), name, utc_now()))
+    now = utc_now()
+    return iam_user_out(estate.get_iam_user(context.view(router), location(), name, now), now)
 
 
 @lru_cache(maxsize=1)
