@@ -735,6 +735,14 @@ def estate_inventory() -> None:
         row(label, value)
 
 
+def estate_views() -> None:
+    heading("Estate views: AWS calls / DynamoDB requests per request (moto)")
+    from tests.bench import estate_views as bench
+
+    for label, value in bench.run(moto_tables, counting_dynamodb):
+        row(label, value)
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "cold-start": cold_start,
     "dynamodb-calls": dynamodb_calls,
@@ -751,6 +759,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "dashboard": dashboard,
     "sources": cost_sources,
     "estate": estate_inventory,
+    "estate-views": estate_views,
 }
 
 
