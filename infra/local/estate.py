@@ -98,6 +98,27 @@ def _functions(client: Client, today: date) -> None:
                     }
                 )
     client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+    # The erroring function's log group: yesterday's failures, for its detail's recent errors.
+    logs, group = client("logs"), f"/aws/lambda/{ERRORING}"
+    stream = f"{(today - timedelta(days=1)).strftime('%Y/%m/%d')}/[$LATEST]demo"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    yesterday = end - timedelta(days=1)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[
+            {
+                "timestamp": int(
+                    (yesterday + timedelta(hours=9, minutes=7 * n)).timestamp() * 1000
+                ),
+                "message": "[ERROR] ConnectionError: orders-db:5432 refused the connection"
+                if n % 2
+                else "Task timed out after 3.00 seconds",
+            }
+            for n in range(6)
+        ],
+    )
 
 
 def _network(client: Client) -> DemoEstate:
