@@ -156,6 +156,13 @@ def test_metrics_in_one_call(clients: Boto3EstateClients) -> None:
     )
     by_name = {m.function: (m.invocations, m.errors) for m in got}
     assert by_name == {demo.BUSY: (35000, 21), demo.ERRORING: (1400, 280), demo.IDLE: (0, 0)}
+    durations = {m.function: (m.duration_avg_ms, m.duration_max_ms) for m in got}
+    # The demo's durations (the right-sizing input); a function never invoked has none.
+    assert durations == {
+        demo.BUSY: (40.0, 90.0),
+        demo.ERRORING: (2000.0, 2900.0),
+        demo.IDLE: (None, None),
+    }
     assert clients.counter.counts[(REGION, "cloudwatch:get_metric_data")] == 1
     codes = {f.resource: f.code for f in findings.all_findings(now=NOW, metrics=got)}
     assert codes == {demo.ERRORING: "lambda.erroring", demo.IDLE: "lambda.idle"}
@@ -163,9 +170,9 @@ def test_metrics_in_one_call(clients: Boto3EstateClients) -> None:
 
 def test_metrics_are_batched_500_queries_a_call(clients: Boto3EstateClients) -> None:
     end = datetime.combine(PINNED_TODAY, time(), tzinfo=UTC)
-    names = [f"fn-{i}" for i in range(251)]  # 502 queries: two calls
+    names = [f"fn-{i}" for i in range(126)]  # 504 queries (four a function): two calls
     got = readers.read_function_metrics(clients, REGION, names, end - timedelta(days=1), end)
-    assert len(got) == 251
+    assert len(got) == 126
     assert clients.counter.counts[(REGION, "cloudwatch:get_metric_data")] == 2
 
 

@@ -189,6 +189,10 @@ class FunctionMetrics:
     end: datetime
     invocations: int
     errors: int
+    # Average and longest invocation over the window (None: no invocation, or cached before
+    # durations were read): the right-sizing suggestion's input (tally.estate.actions).
+    duration_avg_ms: float | None = None
+    duration_max_ms: float | None = None
 
 
 @dataclass(frozen=True)

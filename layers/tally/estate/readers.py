@@ -5,7 +5,7 @@ Calls per region, for the bench: Lambda is 1 per page of 50 functions plus 2 per
 (reserved concurrency and tags are not in ListFunctions); the network is one paginated
 Describe per kind (10 kinds); IAM is 2 per page of 100 users (ListUsers and
 GetAccountAuthorizationDetails) plus 3 per user and 1 per access key (a single user's refresh
-reads it in 7 calls and 1 per key); metrics are 1 per 250 functions (two queries each, 500
+reads it in 7 calls and 1 per key); metrics are 1 per 125 functions (four queries each, 500
 per GetMetricData).
 ``make bench SECTIONS=estate`` measures them (tests/bench/estate.py).
 """
@@ -38,6 +38,13 @@ from tally.estate.models import (
 
 # GetMetricData takes at most 500 queries per request.
 METRIC_QUERIES_PER_CALL = 500
+# Per function: (query id prefix, metric, statistic).
+METRIC_QUERIES = (
+    ("i", "Invocations", "Sum"),
+    ("e", "Errors", "Sum"),
+    ("a", "Duration", "Average"),
+    ("m", "Duration", "Maximum"),
+)
 
 
 def _tags(raw: Iterable[dict[str, str]] | None) -> dict[str, str]:
@@ -391,13 +398,14 @@ def read_function_metrics(
     start: datetime,
     end: datetime,
 ) -> list[FunctionMetrics]:
-    """Invocations and errors per function over [start, end): two queries per function, one
-    GetMetricData per 500 queries, one datapoint per query (the period is the whole range)."""
+    """Invocations, errors and duration (average, longest) per function over [start, end):
+    four queries per function, one GetMetricData per 500 queries, one datapoint per query
+    (the period is the whole range)."""
     seconds = int((end - start).total_seconds())
     period = max(60, seconds - seconds % 60)  # GetMetricData wants a multiple of 60
     queries = [
         {
-            "Id": f"{kind[0].lower()}{i}",
+            "Id": f"{prefix}{i}",
             "MetricStat": {
                 "Metric": {
                     "Namespace": "AWS/Lambda",
@@ -405,13 +413,14 @@ def read_function_metrics(
                     "Dimensions": [{"Name": "FunctionName", "Value": name}],
                 },
                 "Period": period,
-                "Stat": "Sum",
+                "Stat": stat,
             },
         }
         for i, name in enumerate(functions)
-        for kind in ("Invocations", "Errors")
+        for prefix, kind, stat in METRIC_QUERIES
     ]
     sums: dict[str, float] = {}
+    durations: dict[str, float] = {}
     for at in range(0, len(queries), METRIC_QUERIES_PER_CALL):
         for page in pages(
             clients,
@@ -423,7 +432,12 @@ def read_function_metrics(
             EndTime=end,
         ):
             for result in page.get("MetricDataResults", []):
-                sums[result["Id"]] = sums.get(result["Id"], 0.0) + sum(result.get("Values", []))
+                values = result.get("Values", [])
+                if result["Id"][0] in "am":  # one datapoint (the whole range), or none
+                    if values:
+                        durations[result["Id"]] = float(values[0])
+                else:
+                    sums[result["Id"]] = sums.get(result["Id"], 0.0) + sum(values)
     return [
         FunctionMetrics(
             function=name,
@@ -431,6 +445,8 @@ def read_function_metrics(
             end=end,
             invocations=round(sums.get(f"i{i}", 0.0)),
             errors=round(sums.get(f"e{i}", 0.0)),
+            duration_avg_ms=durations.get(f"a{i}"),
+            duration_max_ms=durations.get(f"m{i}"),
         )
         for i, name in enumerate(functions)
     ]
