@@ -282,7 +282,12 @@ def _metrics(view: View, settings: ActionSettings, target: _Target) -> FunctionM
 
 
 def _preview(
-    spec: ActionSpec, params: Params, target: _Target, view: View, settings: ActionSettings
+    spec: ActionSpec,
+    params: Params,
+    target: _Target,
+    view: View,
+    settings: ActionSettings,
+    tag_key: str,
 ) -> tuple[tuple[Change, ...], tuple[str, ...], Sizing | None]:
     doc = target.record.document if target.record else {}
     name = spec.name
@@ -315,7 +320,7 @@ def _preview(
             )
         return changes, (), sizing
     if name == "lambda:TagResource":
-        tag = view_tag_key(view)
+        tag = tag_key
         return (Change(f"tags.{tag}", (doc.get("tags") or {}).get(tag), params["owner"]),), (), None
     if name in ("iam:UpdateAccessKey", "iam:DeleteAccessKey"):
         key = _keys(doc).get(params["accessKeyId"])
@@ -343,7 +348,7 @@ def _preview(
         after = sorted({*groups, params["group"]} if adding else set(groups) - {params["group"]})
         return (Change("groups", groups, after),), (), None
     if name == "iam:CreateUser":
-        tags = {view_tag_key(view): params["owner"]} if "owner" in params else {}
+        tags = {tag_key: params["owner"]} if "owner" in params else {}
         return (
             (
                 Change(
@@ -392,12 +397,6 @@ def _preview(
     )
 
 
-def view_tag_key(view: View) -> str:
-    from tally.settings import get_settings
-
-    return get_settings().owner_tag_key
-
-
 def alarm_name(function: str, params: Params) -> str:
     """The alarm's name: its function, metric and threshold, so the same alarm asked twice is
     the same alarm (PutMetricAlarm replaces an alarm of the same name)."""
@@ -424,6 +423,7 @@ def _perform(
     settings: ActionSettings,
     runner: ActionRunner,
     view: View,
+    tag_key: str,
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     if spec.name == REFRESH:
         family = target.family or "lambda"
@@ -452,7 +452,7 @@ def _perform(
         "name": target.name,
         "arn": target.arn,
         "parameters": params,
-        "ownerTagKey": view_tag_key(view),
+        "ownerTagKey": tag_key,
         "owners": list(owners),
         "alarmName": alarm_name(target.name, params) if spec.family == "alarms" else None,
     }
@@ -533,7 +533,7 @@ def run_action(
     target = _resolve(spec, request, params, view, settings)
     owners = owners_of(view, target, tag_rule)
     _require(view, spec, owners)
-    changes, removes, sizing = _preview(spec, params, target, view, settings)
+    changes, removes, sizing = _preview(spec, params, target, view, settings, tag_rule.key)
     outcome = ActionOutcome(
         action=spec.name,
         target=target.name,
@@ -547,7 +547,7 @@ def run_action(
     )
     if request.preview:
         return outcome
-    before, after = _perform(spec, params, target, owners, settings, runner, view)
+    before, after = _perform(spec, params, target, owners, settings, runner, view, tag_rule.key)
     now = clock()
     action_id = uuid.uuid4().hex
     view.stores.audit.record(

@@ -94,7 +94,10 @@ def _execute(
         return _function_action(
             action, name, params, command, clients, store, now, account, region, alarm_topic_arn
         )
-    return _user_action(action, name, params, clients, store, now, account, region, iam_path)
+    tag_key = str(command.get("ownerTagKey") or "Owner")
+    return _user_action(
+        action, name, params, clients, store, now, account, region, iam_path, tag_key
+    )
 
 
 # ---- Lambda and alarms -----------------------------------------------------------------------
@@ -229,11 +232,12 @@ def _user_action(
     account: str,
     region: str,
     iam_path: str,
+    tag_key: str,
 ) -> dict[str, Any]:
     scope = scope_of(account, GLOBAL, "iam")
     if action == "iam:CreateUser":
         before = None
-        tags = [{"Key": "Owner", "Value": str(params["owner"])}] if params.get("owner") else []
+        tags = [{"Key": tag_key, "Value": str(params["owner"])}] if params.get("owner") else []
         # No password, no access key: credentials are never Tally's to make.
         call(clients, region, "iam", "create_user", UserName=name, Path=iam_path, Tags=tags)
         for group in params.get("groups") or []:
@@ -304,19 +308,13 @@ def _delete_user(name: str, user: Any, iam: Any, clients: EstateClients, region:
         iam("delete_user_policy", UserName=name, PolicyName=policy)
     for arn in user.attached_policies:
         iam("detach_user_policy", UserName=name, PolicyArn=arn)
-    # Not in the cache's model but also blocking: signing certificates, SSH keys and
-    # service-specific credentials.
+    # Not in the cache's model but also blocking: signing certificates and SSH keys. (A user
+    # with service-specific credentials, for CodeCommit or Keyspaces, is refused by IAM with
+    # DeleteConflict, answered 409: they are removed in the console, deliberately.)
     for page in pages(clients, region, "iam", "list_signing_certificates", UserName=name):
         for cert in page.get("Certificates", []):
             iam("delete_signing_certificate", UserName=name, CertificateId=cert["CertificateId"])
     for page in pages(clients, region, "iam", "list_ssh_public_keys", UserName=name):
         for key in page.get("SSHPublicKeys", []):
             iam("delete_ssh_public_key", UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
-    creds = iam("list_service_specific_credentials", UserName=name)
-    for cred in creds.get("ServiceSpecificCredentials", []):
-        iam(
-            "delete_service_specific_credential",
-            UserName=name,
-            ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"],
-        )
     iam("delete_user", UserName=name)
