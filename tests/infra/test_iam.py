@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra import outputs
-from infra.constructs import inventory
+from infra.constructs import inventory, management
 from infra.nag import flatten_reference
 from tally.tables import ALL_TABLES
 from tests.infra.conftest import INGEST_WORKER, Synthesized
@@ -135,6 +135,7 @@ EXPECTED_OTHER_ACTIONS = {
         "cloudwatch:GetMetricData",
         "cloudwatch:DescribeAlarms",
         "logs:FilterLogEvents",  # a function's recent errors, /aws/lambda/* only
+        "lambda:InvokeFunction",  # the management and inventory functions (estate actions)
     },
     outputs.INGEST_FUNCTION_NAME: LOGS
     | XRAY
@@ -215,8 +216,16 @@ ALLOWED_WILDCARDS = {
         "lambda:GetFunction",
         "lambda:ListTags",
         *inventory.FUNCTION_ACTIONS,
+        *management.FUNCTION_ACTIONS,
     },
-    "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*": set(inventory.USER_ACTIONS),
+    "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*": {
+        *inventory.USER_ACTIONS,
+        *management.USER_ACTIONS,
+    },
+    "arn:<AWS::Partition>:iam::<AWS::AccountId>:group/*": set(management.GROUP_ACTIONS),
+    "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:tally-*": set(
+        management.ALARM_ACTIONS
+    ),
     "arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:/aws/lambda/*": {
         "logs:FilterLogEvents"
     },
