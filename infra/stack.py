@@ -22,8 +22,8 @@ from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
 from infra.constructs.inventory import Inventory
-from infra.constructs.management import Management
 from infra.constructs.lambda_factory import TRACE_DISABLED_VARIABLE, FunctionRuntime
+from infra.constructs.management import Management
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
 from infra.constructs.reports import Reports

@@ -38,7 +38,7 @@ def test_the_role_holds_only_the_listed_actions(synth: Synthesized) -> None:
         *construct.ALARM_ACTIONS,
     }
     # Users only: nothing on roles or policies, and no credential is ever made.
-    assert not [a for a in grants if "Role" in a or a.endswith("Policy") and "User" not in a]
+    assert not [a for a in grants if "Role" in a or (a.endswith("Policy") and "User" not in a)]
     assert not set(construct.DENIED_IAM) & set(grants)
     assert "iam:CreateAccessKey" not in grants and "iam:PassRole" not in grants
     # The estate table only.
