@@ -426,6 +426,66 @@ MATRIX.update(
     }
 )
 
+# The estate's actions (issue 15): a preview on alice's function (its Owner tag names her).
+# Hers to manage (member); bob's refusal is 403, the same as for any other resource.
+MATRIX.update(
+    {
+        ("POST", "/api/estate/actions"): Row(
+            lambda w: (
+                alice_function("/api/estate/actions"),
+                body(
+                    {
+                        "action": "lambda:PutFunctionConcurrency",
+                        "target": "alice-fn",
+                        "parameters": {"reservedConcurrency": 0},
+                        "preview": True,
+                    }
+                ),
+            ),
+            401,
+            200,
+            403,
+            200,
+        ),
+    }
+)
+
+ESTATE_ACCOUNT = "123456789012"
+
+
+@pytest.fixture(autouse=True)
+def estate_actions_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every action family on, run in process (the local demo's settings)."""
+    monkeypatch.setenv("TALLY_ESTATE_ACTIONS", "all")
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ESTATE_ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_IN_PROCESS", "true")
+    monkeypatch.setenv("TALLY_ESTATE_ALARM_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:a")
+
+
+def alice_function(url: str) -> str:
+    """Function "alice-fn" in the estate cache, tagged Owner=alice: ``url``."""
+    from api import context
+    from tally.estate.inventory import function_record, scope_of
+    from tally.estate.models import LambdaFunction
+    from tests.conftest import NOW
+
+    function = LambdaFunction(
+        name="alice-fn",
+        arn=f"arn:aws:lambda:us-east-1:{ESTATE_ACCOUNT}:function:alice-fn",
+        region="us-east-1",
+        runtime="python3.12",
+        architecture="arm64",
+        memory=256,
+        timeout=10,
+        last_modified="2026-11-01T00:00:00.000+0000",
+        reserved_concurrency=5,
+        tags={"Owner": "alice"},
+    )
+    context.stores().estate.put(
+        scope_of(ESTATE_ACCOUNT, "us-east-1", "lambda"), function_record(function, NOW)
+    )
+    return url
+
 
 def viewer_role(url: str) -> str:
     """Custom role "viewer" (costs:read), made by the admin: ``url``."""
@@ -796,7 +856,7 @@ def _subject(route: tuple[str, str], url: str, kwargs: dict[str, Any]) -> Any:
         if given.get("teamId"):
             return Subject.team(given["teamId"])
         return Subject.user(given["userId"]) if given.get("userId") else None
-    if rule.on is On.ENTITY:
+    if rule.on in (On.ENTITY, On.ESTATE_TARGET):
         return Subject.user(ENTITY_OWNERS.get(route, "u-alice"))
     return None
 
