@@ -68,7 +68,7 @@ def run(
         "estate action",
         extra={
             "action": command.get("action"),
-            "name": command.get("name"),
+            "resource": command.get("name"),
             "refused": (answer.get("error") or {}).get("code"),
             "awsCalls": clients.counter.total,
         },

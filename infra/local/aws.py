@@ -42,6 +42,8 @@ from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, TableSpec, create_
 DEFAULT_REGION = "us-east-1"
 DEFAULT_AWS_PORT = 5000
 DEFAULT_PREFIX = "tally-local"
+# moto's account: the estate cache is keyed by it (infra/local/estate.py reads it too).
+LOCAL_ESTATE_ACCOUNT = "123456789012"
 SENDER_EMAIL = "tally@example.com"
 # The alerts function's per-run email cap, as deployed (TALLY_ALERT_EMAIL_CAP).
 ALERT_EMAIL_CAP = 500
@@ -237,6 +239,8 @@ class LocalAws:
     ingest_queue_url: str = ""
     ingest_dlq_url: str = ""
     ingest_work_bucket: str = ""
+    # The topic alarms made by the estate's actions notify (issue 15).
+    estate_alarm_topic_arn: str = ""
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.endpoint_url, self.region)
@@ -299,7 +303,16 @@ class LocalAws:
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             # No X-Ray daemon on a laptop.
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # The estate's management actions (issue 15): every family on, so the demo can
+            # try them (a deployment turns each on itself), run by the management and
+            # inventory handlers in the API's own process (moto's Lambda needs Docker); the
+            # cache is keyed by moto's account.
+            "TALLY_ESTATE_ACTIONS": "all",
+            "TALLY_ESTATE_ACCOUNT": LOCAL_ESTATE_ACCOUNT,
+            "TALLY_ESTATE_IN_PROCESS": "true",
         }
+        if self.estate_alarm_topic_arn:
+            env["TALLY_ESTATE_ALARM_TOPIC_ARN"] = self.estate_alarm_topic_arn
         if gateway_url is not None:
             base = gateway_url.rstrip("/")
             env["TALLY_DASHBOARD_URL"] = f"{base}/"
@@ -328,6 +341,7 @@ class LocalAws:
             alerts_events_queue_url=env["TALLY_LOCAL_ALERTS_EVENTS_QUEUE_URL"],
             alerts_events_dlq_url=env["TALLY_LOCAL_ALERTS_EVENTS_DLQ_URL"],
             alerts_queue_url=env["TALLY_ALERTS_QUEUE_URL"],
+            estate_alarm_topic_arn=env.get("TALLY_ESTATE_ALARM_TOPIC_ARN", ""),
             alerts_dlq_url=env["TALLY_LOCAL_ALERTS_DLQ_URL"],
             ses_configuration_set=env["TALLY_SES_CONFIGURATION_SET"],
             webhook_key_id=env["TALLY_WEBHOOK_KEY_ID"],
@@ -386,6 +400,7 @@ def provision(
     sns = client("sns")
     admin_topic_arn = sns.create_topic(Name=f"{prefix}-{ADMIN_ALERTS_TOPIC}")["TopicArn"]
     operations_topic_arn = sns.create_topic(Name=f"{prefix}-{OPERATIONS_TOPIC}")["TopicArn"]
+    estate_alarm_topic_arn = sns.create_topic(Name=f"{prefix}-estate-alarms")["TopicArn"]
 
     event_bus_name = prefix
     events = client("events")
@@ -442,6 +457,7 @@ def provision(
         sender_email=sender_email,
         admin_topic_arn=admin_topic_arn,
         operations_topic_arn=operations_topic_arn,
+        estate_alarm_topic_arn=estate_alarm_topic_arn,
         event_bus_name=event_bus_name,
         page_token_secret_id=create_page_token_secret(client("secretsmanager"), prefix),
         alerts_events_queue_url=events_queue_url,

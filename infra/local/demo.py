@@ -39,7 +39,7 @@ from infra.local.demo_costs import DemoResource, generate_focus_csv
 from infra.local.estate import DemoEstate, estate_cost_resources
 from tally.calendar import previous_month_start
 from tally.models import AuditEntry
-from tally.org.model import Grant, Scope, Team, TeamKind, team_owner
+from tally.org.model import Grant, RoleDef, Scope, Team, TeamKind, team_owner
 
 if TYPE_CHECKING:
     from tally.store.access import AccessStore
@@ -89,7 +89,31 @@ TEAMS = (
     DemoTeam("data", "Data", cost_center="CC-200", members=("dave",), managers=("carol",)),
 )
 # Roles given in Tally (username -> (roleId, scope) pairs); the migration gives the others theirs.
-ROLES = {"fiona": (("finance", "org"),), "audrey": (("auditor", "org"),)}
+ROLES = {
+    "fiona": (("finance", "org"),),
+    "audrey": (("auditor", "org"),),
+    # The estate's IAM actions are held by no built-in role: the demo admin is granted them
+    # through a custom role, so they can be tried (issue 15).
+    "admin": (("admin", "org"), ("estate-iam-admin", "org")),
+}
+# Custom roles the demo makes before granting ROLES: (id, name, description, permissions).
+CUSTOM_ROLES = (
+    (
+        "estate-iam-admin",
+        "Estate IAM admin",
+        "Every IAM user action of the estate (no built-in role holds them).",
+        (
+            "estate:iam:UpdateAccessKey",
+            "estate:iam:DeleteAccessKey",
+            "estate:iam:DeleteLoginProfile",
+            "estate:iam:AddUserToGroup",
+            "estate:iam:RemoveUserFromGroup",
+            "estate:iam:UpdateLoginProfile",
+            "estate:iam:CreateUser",
+            "estate:iam:DeleteUser",
+        ),
+    ),
+)
 # Team budgets, like the users': where the team's spend sits against it (warning).
 TEAM_BUDGET_LEVELS = {"payments": Decimal("0.85")}
 # Cost center budgets, the same way (CC-100 over; CC-200 has none, to be set on the chargeback).
@@ -407,6 +431,20 @@ def build_organisation(
                 "team.created",
                 team.team_id,
                 {"before": "null", "after": json.dumps(after)},
+            ),
+        )
+    for role_id, name, description, permissions in CUSTOM_ROLES:
+        access.save_role(
+            RoleDef(role_id, name, description, frozenset(permissions), updated_at=now),
+            previous=None,
+            snapshot=access.snapshot(),
+            audit=AuditEntry(
+                f"role:{role_id}",
+                now,
+                actor,
+                "role.created",
+                role_id,
+                {"before": "null", "after": json.dumps({"permissions": sorted(permissions)})},
             ),
         )
     for username, pairs in ROLES.items():

@@ -318,6 +318,19 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         Try(f"/users/{me}/access", subject=Subject.user(me)),
     ],
     ("GET", "/api/audit"): _plain("/audit?limit=5"),
+    # A preview on alice's demo function (its Owner tag names her): changes nothing.
+    ("POST", "/api/estate/actions"): lambda s, me: [
+        Try(
+            "/estate/actions",
+            {
+                "action": "lambda:PutFunctionConcurrency",
+                "target": "tally-demo-checkout-api",
+                "parameters": {"reservedConcurrency": 0},
+                "preview": True,
+            },
+            Subject.user(s.ids["alice"]),
+        )
+    ],
     ("GET", "/api/me"): _plain("/me"),
     ("GET", "/api/openapi.json"): _plain("/openapi.json"),
     ("GET", "/api/notifications"): _plain("/notifications"),

@@ -502,3 +502,32 @@ def test_the_management_function_refuses_what_the_api_would_not_send(estate: Est
 
 def test_cache_scope_names() -> None:
     assert inventory.scope_of(ACCOUNT, REGION, "iam") == EstateScope(ACCOUNT, "global", "iam")
+
+
+def test_the_management_handler_runs_a_command_and_logs_it(estate: Estate) -> None:
+    from management.handler import run
+    from management.settings import ManagementSettings
+
+    settings = ManagementSettings(
+        region=REGION,
+        table_names={},
+        page_token_keys=None,
+        estate_account=ACCOUNT,
+        alarm_topic_arn=TOPIC,
+    )
+    answer = run(
+        {
+            "action": "lambda:PutFunctionConcurrency",
+            "account": ACCOUNT,
+            "region": REGION,
+            "name": demo.BUSY,
+            "parameters": {"reservedConcurrency": 3},
+        },
+        settings,
+        clients=Boto3EstateClients(),
+        store=estate.stores.estate,
+    )
+    assert (answer["before"]["reserved_concurrency"], answer["after"]["reserved_concurrency"]) == (
+        20,
+        3,
+    )
