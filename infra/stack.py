@@ -207,6 +207,7 @@ class TallyStack(Stack):
             families=config.estate_actions,
         )
         management.wire_api(api.function, inventory.function, data)
+        management.notify_through(alerts.function, alerts.dead_letter_queue)
         monitoring = Monitoring(
             self,
             "Monitoring",

@@ -17,12 +17,14 @@ later cannot widen them, and it denies every Lambda action on the stack's own fu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra import nag
@@ -262,6 +264,13 @@ class Management(Construct):
             "A permissions boundary caps the role: the same patterns as its policy, the "
             "functions' log groups, the error tracker's secret (granted to the role by name "
             "only when configured), and the denies on Tally's own functions.",
+        )
+
+    def notify_through(self, alerts_function: lambda_.IFunction, dead_letter_queue: Any) -> None:
+        """The alarms' state changes reach the alerts function, which notifies the owners in
+        the app (``tally.estate.actions.alarm_notices``), as SES feedback does."""
+        self.alarm_topic.add_subscription(
+            subscriptions.LambdaSubscription(alerts_function, dead_letter_queue=dead_letter_queue)
         )
 
     def wire_api(

@@ -123,3 +123,15 @@ def test_the_iam_path_scopes_the_users(managed_path: Synthesized) -> None:
     variables = api["Environment"]["Variables"]
     assert variables["TALLY_ESTATE_ACTIONS"] == "lambda,iam"
     assert variables["TALLY_ESTATE_IAM_PATH"] == "/tally-managed/"
+
+
+def test_the_alarms_topic_reaches_the_alerts_function(synth: Synthesized) -> None:
+    alerts = synth.output_target(outputs.ALERTS_FUNCTION_NAME)
+    subscribed = [
+        s["Properties"]
+        for s in synth.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["Protocol"] == "lambda"
+        and s["Properties"]["Endpoint"] == {"Fn::GetAtt": [alerts, "Arn"]}
+    ]
+    topics = {flatten_reference(s["TopicArn"]) for s in subscribed}
+    assert any("EstateAlarms" in t for t in topics), topics
