@@ -89,14 +89,11 @@ TEAMS = (
     DemoTeam("data", "Data", cost_center="CC-200", members=("dave",), managers=("carol",)),
 )
 # Roles given in Tally (username -> (roleId, scope) pairs); the migration gives the others theirs.
-ROLES = {
-    "fiona": (("finance", "org"),),
-    "audrey": (("auditor", "org"),),
-    # The estate's IAM actions are held by no built-in role: the demo admin is granted them
-    # through a custom role, so they can be tried (issue 15).
-    "admin": (("admin", "org"), ("estate-iam-admin", "org")),
-}
+ROLES = {"fiona": (("finance", "org"),), "audrey": (("auditor", "org"),)}
 # Custom roles the demo makes before granting ROLES: (id, name, description, permissions).
+# The estate's IAM actions are held by no built-in role: after the access migration has given
+# the demo admin admin@org, the stack grants them this role too (``grant_estate_iam``), so
+# they can be tried (issue 15).
 CUSTOM_ROLES = (
     (
         "estate-iam-admin",
@@ -464,6 +461,38 @@ def build_organisation(
                 {"before": "null", "after": json.dumps(roles)},
             ),
         )
+
+
+ESTATE_IAM_ROLE = "estate-iam-admin"
+
+
+def grant_estate_iam(access: AccessStore, admin_id: str, *, now: datetime) -> None:
+    """The demo admin's grants plus the estate's IAM role, as an admin who holds it would give
+    it (run by the stack after the access migration)."""
+    profile = access.profiles([admin_id]).get(admin_id)
+    held = tuple(profile.grants or ()) if profile else ()
+    grant = Grant(ESTATE_IAM_ROLE, Scope.parse("org"))
+    if grant in held:
+        return
+    access.set_grants(
+        admin_id,
+        (*held, grant),
+        previous=profile,
+        snapshot=access.snapshot(),
+        audit=AuditEntry(
+            admin_id,
+            now,
+            admin_id,
+            "roles.assigned",
+            admin_id,
+            {
+                "before": json.dumps([{"roleId": g.role_id, "scope": g.scope.key} for g in held]),
+                "after": json.dumps(
+                    [{"roleId": g.role_id, "scope": g.scope.key} for g in (*held, grant)]
+                ),
+            },
+        ),
+    )
 
 
 @dataclass
