@@ -30,6 +30,7 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.data import Access, Data
 from infra.constructs.lambda_factory import FunctionRuntime
+from infra.names import ESTATE_ALARMS_TOPIC
 
 SERVICE = "management"
 MEMORY_MB = 256
@@ -114,6 +115,7 @@ class Management(Construct):
         self.alarm_topic = sns.Topic(
             self,
             "EstateAlarms",
+            topic_name=f"{stack.stack_name}-{ESTATE_ALARMS_TOPIC}",
             display_name="Tally estate alarms",
             master_key=topic_key,
             enforce_ssl=True,
@@ -240,16 +242,6 @@ class Management(Construct):
             "In the boundary only (it grants nothing): the role's own grant on the estate "
             "table is item-level (infra/constructs/data.py).",
         )
-        nag.acknowledge(
-            self.boundary,
-            "AwsSolutions-IAM5[Action::iam:*]",
-            "A Deny: every IAM action outside the managed users and groups.",
-        )
-        nag.acknowledge(
-            self.boundary,
-            "AwsSolutions-IAM5[Action::lambda:*]",
-            "A Deny: every Lambda action on the stack's own functions.",
-        )
         nag.acknowledge_wildcard_resources(
             self.boundary,
             [
@@ -257,13 +249,12 @@ class Management(Construct):
                 self.user_arn,
                 self.group_arn,
                 *self.alarm_arns,
-                *own_functions,
                 f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*",
                 f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:*",
             ],
             "A permissions boundary caps the role: the same patterns as its policy, the "
-            "functions' log groups, the error tracker's secret (granted to the role by name "
-            "only when configured), and the denies on Tally's own functions.",
+            "functions' log groups, and the error tracker's secret (granted to the role by "
+            "name only when configured).",
         )
 
     def notify_through(self, alerts_function: lambda_.IFunction, dead_letter_queue: Any) -> None:

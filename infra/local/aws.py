@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from infra.names import (
     ADMIN_ALERTS_TOPIC,
+    ESTATE_ALARMS_TOPIC,
     GROUP_PRECEDENCE,
     METRICS_NAMESPACE,
     OPERATIONS_TOPIC,
@@ -400,7 +401,7 @@ def provision(
     sns = client("sns")
     admin_topic_arn = sns.create_topic(Name=f"{prefix}-{ADMIN_ALERTS_TOPIC}")["TopicArn"]
     operations_topic_arn = sns.create_topic(Name=f"{prefix}-{OPERATIONS_TOPIC}")["TopicArn"]
-    estate_alarm_topic_arn = sns.create_topic(Name=f"{prefix}-estate-alarms")["TopicArn"]
+    estate_alarm_topic_arn = sns.create_topic(Name=f"{prefix}-{ESTATE_ALARMS_TOPIC}")["TopicArn"]
 
     event_bus_name = prefix
     events = client("events")
