@@ -41,8 +41,8 @@ if TYPE_CHECKING:
         unsubscribe,
     )
     from tally.anomalies import use_cases as anomalies
-    from tally.estate import views as estate
     from tally.estate import actions as estate_actions
+    from tally.estate import views as estate
     from tally.estate.actions import sizing as estate_sizing
     from tally.org import costs as team_costs
 else:
