@@ -70,35 +70,22 @@ export function iamView(view, tabs) {
 
 function userCard(view, u, names, today, changed) {
   const linked = u.tallyUserId ? names.get(u.tallyUserId) || u.tallyUserId : null;
+  // A list, not a table: a key id is 20 characters of monospace and the card is narrow.
   const keys = u.accessKeys.length
     ? h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "stack" },
-          h("caption", { class: "visually-hidden" }, `Access keys of ${u.name}`),
+        "ul",
+        { class: "key-list", "aria-label": `Access keys of ${u.name}` },
+        u.accessKeys.map((k) =>
           h(
-            "thead",
-            {},
+            "li",
+            { dataset: { key: k.keyId } },
+            h("span", { class: "mono" }, k.keyId),
             h(
-              "tr",
-              {},
-              ["Key", "Status", "Age", "Last used"].map((c) => h("th", { scope: "col" }, c)),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            u.accessKeys.map((k) =>
-              h(
-                "tr",
-                {},
-                h("th", { scope: "row", class: "mono" }, k.keyId),
-                h("td", { "data-label": "Status" }, k.status),
-                h("td", { "data-label": "Age", class: k.ageDays > 90 ? "risky" : null }, `${k.ageDays} days`),
-                h("td", { "data-label": "Last used" }, agoText(k.lastUsed, today)),
-              ),
+              "span",
+              { class: "key-facts" },
+              `${k.status} · `,
+              h("span", { class: k.ageDays > 90 ? "risky" : null }, `${k.ageDays} days old`),
+              ` · last used ${agoText(k.lastUsed, today)}`,
             ),
           ),
         ),

@@ -306,7 +306,7 @@ function functionsView(view, tabs) {
         ["Memory · timeout", `${fn.memoryMb} MB · ${fn.timeoutSeconds} s`],
         ["Modified", shortDay(fn.lastModified.slice(0, 10))],
         ["Reserved", reservedText(fn.reservedConcurrency)],
-        ["Last 30 days", [money(fn.cost.last30Days), " ", trendCell(fn.cost)]],
+        ["Last 30 days", h("span", { class: "cost-cell" }, money(fn.cost.last30Days), trendCell(fn.cost))],
         ["This month", money(fn.cost.monthToDate)],
         ["Per 1M invocations", fn.costPerMillionInvocations ? money(fn.costPerMillionInvocations) : "—"],
       ];
