@@ -55,6 +55,8 @@ def test_estate_screenshots(open_page: Any) -> None:
     admin.page.locator(".topology-node[data-kind='nat']").first.focus()
     admin.page.keyboard.press("Enter")
     admin.page.locator("[data-testid=node-details]").wait_for()
+    # The page scrolled to the node: back to the top, so the sticky header sits there.
+    admin.page.evaluate("window.scrollTo(0, 0)")
     admin.screenshot("estate-network-node")
     admin.page.keyboard.press("Escape")
     at(admin, "#/estate/iam")

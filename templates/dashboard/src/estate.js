@@ -233,7 +233,11 @@ export function gatewaysOf(network, vpcId) {
  */
 export function networkTree(network) {
   const tables = new Map((network.routeTables || []).map((t) => [t.routeTableId, t]));
-  return (network.vpcs || []).map((vpc) => ({
+  // The VPCs people made first, the default VPC last (as the diagrams).
+  const vpcs = [...(network.vpcs || [])].sort(
+    (a, b) => Number(a.isDefault) - Number(b.isDefault) || a.vpcId.localeCompare(b.vpcId),
+  );
+  return vpcs.map((vpc) => ({
     vpc,
     label: nameOf(vpc.tags, vpc.vpcId),
     gateways: gatewaysOf(network, vpc.vpcId),

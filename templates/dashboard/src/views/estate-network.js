@@ -22,6 +22,11 @@ const COST_LABEL = {
 
 let measuring = null;
 
+/** The VPCs people made first, the default VPC last. */
+function sortedVpcs(vpcs) {
+  return [...vpcs].sort((a, b) => Number(a.isDefault) - Number(b.isDefault) || a.vpcId.localeCompare(b.vpcId));
+}
+
 /** Text widths with the diagram's own fonts (a canvas measures them; no layout needed). */
 function measurer() {
   if (!measuring) {
@@ -90,7 +95,7 @@ export function networkView(view, tabs) {
           "div",
           { class: "card-head" },
           h("h2", { id: "topology-title" }, "Topology"),
-          h("p", { class: "card-subtitle" }, "Each box opens its details (Tab to it, then Enter)."),
+          h("p", { class: "card-subtitle" }, "Each item opens its details (Tab to it, then Enter)."),
         ),
         topology,
       ),
@@ -106,7 +111,9 @@ export function networkView(view, tabs) {
 
   function details(network, node) {
     openDialog({
-      title: `${KIND_LABEL[node.kind]}: ${node.label}`,
+      // "NAT gateway nat-0ab…" rather than "NAT gateway: NAT gateway".
+      title:
+        node.label === KIND_LABEL[node.kind] ? `${node.label} ${node.id}` : `${KIND_LABEL[node.kind]}: ${node.label}`,
       className: "dialog-node",
       build: (close) =>
         h(
@@ -136,7 +143,7 @@ export function networkView(view, tabs) {
     if (signal.aborted) return;
     replace(
       slot,
-      network.vpcs.map((vpc) => {
+      sortedVpcs(network.vpcs).map((vpc) => {
         const graph = topologyGraph(network, vpc.vpcId);
         const title = `${vpc.tags?.Name || vpc.vpcId} (${vpc.cidr})`;
         return h(
