@@ -102,20 +102,30 @@ def test_functions_show_owners_costs_and_flags(open_page: Any) -> None:
     assert overflow <= 0
 
 
-def test_function_detail_draws_cost_on_the_chosen_range(open_page: Any) -> None:
+def test_function_detail_draws_metrics_and_cost_on_the_chosen_range(
+    open_page: Any, api: Any
+) -> None:
     session = signed_in(open_page, "admin")
     at(session, "#/estate")
     session.page.get_by_role("link", name="bob-image-resize").click()
     session.page.locator(".view[data-view='estate/lambda/bob-image-resize']").wait_for()
     canvas = session.page.locator("canvas[data-chart='usage-cost'][data-drawn='true']")
     canvas.wait_for()
-    assert canvas.get_attribute("data-points") == "30"
+    session.wait_idle()
+    # Three datasets on one 30-day axis: the cost, invocations and errors per day.
+    assert canvas.get_attribute("aria-label") == (
+        "Cost per day, invocations and errors over the 30 days to 2026-11-24"
+    )
+    assert "from CloudWatch" in session.page.locator("[data-testid=metrics-note]").inner_text()
+    figures = session.page.locator("[data-testid=metric-figures]").inner_text()
+    assert "Duration p50 · p95 · p99" in figures
     session.page.get_by_label("7 days").check()
     session.page.wait_for_function(
-        "() => document.querySelector(\"canvas[data-chart='usage-cost']\").dataset.points === '7'"
+        "() => document.querySelector(\"canvas[data-chart='usage-cost']\")"
+        ".getAttribute('aria-label').includes('over the 7 days')"
     )
     assert session.page.evaluate("location.hash").endswith("?days=7")
-    assert "Per 1M invocations" in session.page.locator(".estate-figures").inner_text()
+    assert "Per 1M invocations" in session.page.locator(".estate-figures").first.inner_text()
 
 
 def test_unknown_function_says_so(open_page: Any) -> None:

@@ -281,3 +281,31 @@ export function overlaps(boxes) {
   }
   return false;
 }
+
+/** The chart's range for GET /api/estate/metrics: the `days` whole days before the API's
+ * business date (`today`, "YYYY-MM-DD"), never reaching past its start (the API refuses an end
+ * in the future, and today is not complete). */
+export function metricRange(today, days) {
+  const end = Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)) - 1, Number(today.slice(8, 10)));
+  const start = end - days * 86_400_000;
+  const iso = (ms) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  const list = Array.from({ length: days }, (_, i) => new Date(start + i * 86_400_000).toISOString().slice(0, 10));
+  return { start: iso(start), end: iso(end), days: list };
+}
+
+/** A series' points ([{at, value}]) summed per UTC day over `days` (["YYYY-MM-DD"]): a day
+ * without datapoints is 0 for a count. */
+export function dailySums(points, days) {
+  const sums = new Map(days.map((d) => [d, 0]));
+  for (const p of points || []) {
+    const day = String(p.at).slice(0, 10);
+    if (sums.has(day)) sums.set(day, sums.get(day) + p.value);
+  }
+  return days.map((d) => Math.round(sums.get(d) * 1000) / 1000);
+}
+
+/** The mean of a series' values (e.g. a duration percentile over the range), or null. */
+export function meanOf(points) {
+  if (!points || !points.length) return null;
+  return points.reduce((sum, p) => sum + p.value, 0) / points.length;
+}

@@ -3,6 +3,9 @@ import { test } from "node:test";
 
 import {
   agoText,
+  dailySums,
+  meanOf,
+  metricRange,
   flags,
   lastDays,
   networkTree,
@@ -195,4 +198,35 @@ test("each action names the permission the API's catalog gives it", () => {
   assert.equal(actionPermission("lambda:PutFunctionConcurrency"), "estate:lambda:manage");
   assert.equal(actionPermission("lambda:TagResource"), "estate:lambda:manage");
   assert.equal(actionPermission("iam:DeleteUser"), "estate:iam:DeleteUser");
+});
+
+test("the metrics range ends at the start of the business day and covers whole days", () => {
+  const range = metricRange("2026-11-25", 7);
+  assert.equal(range.start, "2026-11-18T00:00:00Z");
+  assert.equal(range.end, "2026-11-25T00:00:00Z");
+  assert.deepEqual(range.days, [
+    "2026-11-18",
+    "2026-11-19",
+    "2026-11-20",
+    "2026-11-21",
+    "2026-11-22",
+    "2026-11-23",
+    "2026-11-24",
+  ]);
+  // Across a month's end.
+  assert.deepEqual(metricRange("2026-12-01", 2).days, ["2026-11-29", "2026-11-30"]);
+});
+
+test("datapoints are summed per UTC day on the cost's axis", () => {
+  const days = ["2026-11-23", "2026-11-24"];
+  const points = [
+    { at: "2026-11-23T00:00:00+00:00", value: 10 },
+    { at: "2026-11-23T23:55:00+00:00", value: 5 },
+    { at: "2026-11-22T12:00:00+00:00", value: 99 }, // before the range: left out
+    { at: "2026-11-24T06:00:00+00:00", value: 0.1 },
+  ];
+  assert.deepEqual(dailySums(points, days), [15, 0.1]);
+  assert.deepEqual(dailySums(undefined, days), [0, 0]);
+  assert.equal(meanOf([{ value: 10 }, { value: 20 }]), 15);
+  assert.equal(meanOf([]), null);
 });

@@ -6,8 +6,8 @@
 
 import { usageCostChart } from "../charts.js";
 import { announce, confirmDialog, emptyState, errorState, h, openDialog, replace, skeleton } from "../dom.js";
-import { dateTime, money, shortDay } from "../format.js";
-import { flags, lastDays, reservedText, runtimeFlag, trend } from "../estate.js";
+import { dateTime, knownToday, money, shortDay } from "../format.js";
+import { dailySums, flags, lastDays, meanOf, metricRange, reservedText, runtimeFlag, trend } from "../estate.js";
 import { functionActions } from "../estate-actions.js";
 import { knownNames } from "./anomalies.js";
 import { noAccessPage } from "./noaccess.js";
@@ -443,16 +443,15 @@ function functionDetailView(view, tabs, name) {
       ),
     );
     const notice = h("p", { class: "form-done", role: "status", dataset: { testid: "estate-notice" } }, message || "");
+    const metricsNote = h("p", { class: "chart-note", dataset: { testid: "metrics-note" } });
+    const extra = h("div", { class: "metrics-extra" });
     const chartCard = h(
       "section",
       { class: "card span-12", "aria-labelledby": "usage-cost-title" },
       h("div", { class: "card-head" }, h("h2", { id: "usage-cost-title" }, "Usage and cost"), picker),
       h("div", { class: "chart-box" }, canvas),
-      h(
-        "p",
-        { class: "chart-note" },
-        "Daily cost from Tally's cost lines. Per-day metrics appear here once the API serves them; until then the inventory's 7-day totals are above.",
-      ),
+      metricsNote,
+      extra,
     );
     replace(
       body,
@@ -462,23 +461,92 @@ function functionDetailView(view, tabs, name) {
       functionActions(view, fn, (text) => load(text)),
       chartCard,
     );
-    function draw(days) {
-      const series = lastDays(fn.cost.daily, days);
+    const currency = fn.cost.last30Days.currency;
+    const today = knownToday() || (await ctx.today());
+    let drawing = 0;
+    // The range's metrics and daily cost from GET /api/estate/metrics (one call a range; the
+    // API keeps answers a minute); without them, the cached daily cost alone.
+    async function draw(days) {
+      const mine = ++drawing;
+      const range = metricRange(today, days);
+      let panel = null;
+      let problem = null;
+      try {
+        panel = await ctx.api.estateMetrics({ resourceArn: fn.arn, start: range.start, end: range.end });
+      } catch (error) {
+        problem = error;
+      }
+      if (signal.aborted || mine !== drawing) return;
+      const byId = new Map((panel?.series || []).map((s) => [s.id, s]));
+      const costByDay = new Map(
+        (panel ? panel.dailyCost : lastDays(fn.cost.daily, days)).map((d) => [d.day, Number(d.cost.amount)]),
+      );
+      const series = panel
+        ? [
+            { label: "Invocations", data: dailySums(byId.get("invocations")?.points, range.days) },
+            { label: "Errors", data: dailySums(byId.get("errors")?.points, range.days) },
+          ]
+        : [];
       chart?.destroy();
       chart = usageCostChart(canvas, {
-        days: series.map((d) => d.day),
-        cost: series.map((d) => Number(d.cost.amount)),
-        currency: fn.cost.last30Days.currency,
+        days: range.days,
+        cost: range.days.map((d) => costByDay.get(d) ?? null),
+        series,
+        currency,
       });
-      canvas.setAttribute("aria-label", `Cost per day over the last ${days} days`);
+      canvas.setAttribute(
+        "aria-label",
+        `Cost per day${panel ? ", invocations and errors" : ""} over the ${days} days to ${range.days.at(-1)}`,
+      );
+      metricsNote.textContent = panel
+        ? `Daily cost from Tally's cost lines; invocations and errors per day from CloudWatch (asked ${dateTime(panel.readAt)}, ${panel.periodSeconds / 60}-minute datapoints).`
+        : `Daily cost from Tally's cost lines. CloudWatch's metrics could not be read: ${problem?.message || "unknown error"}`;
+      replace(extra, panel ? metricsExtra(panel, byId) : null);
       // The range is part of the address, so a reload or a shared link keeps it.
-      const hash = `#/estate/lambda/${encodeURIComponent(fn.name)}?days=${days}`;
-      if (window.location.hash !== hash && days !== 30) window.history.replaceState(null, "", hash);
+      const hash = `#/estate/lambda/${encodeURIComponent(fn.name)}${days === 30 ? "" : `?days=${days}`}`;
+      if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
     }
-    if (!signal.aborted) draw(RANGES.some((r) => r.days === chosen) ? chosen : 30);
+    if (!signal.aborted) await draw(RANGES.some((r) => r.days === chosen) ? chosen : 30);
   }
 
   return load();
+}
+
+function metricsExtra(panel, byId) {
+  const ms = (id) => {
+    const mean = meanOf(byId.get(id)?.points);
+    return mean === null ? "—" : `${Math.round(mean).toLocaleString()} ms`;
+  };
+  const total = (id) => (byId.get(id)?.points || []).reduce((sum, p) => sum + p.value, 0).toLocaleString();
+  return [
+    h(
+      "dl",
+      { class: "figures estate-figures", dataset: { testid: "metric-figures" } },
+      figure("Invocations", total("invocations")),
+      figure("Errors", total("errors")),
+      figure("Throttles", total("throttles")),
+      figure("Duration p50 · p95 · p99", `${ms("durationP50")} · ${ms("durationP95")} · ${ms("durationP99")}`),
+    ),
+    h(
+      "div",
+      { dataset: { testid: "alarms" } },
+      h("h3", {}, "Alarms"),
+      panel.alarms.length
+        ? h(
+            "ul",
+            { class: "plain-list" },
+            panel.alarms.map((a) =>
+              h(
+                "li",
+                {},
+                h("span", { class: `flag ${a.state === "ALARM" ? "flag-high" : "flag-low"} inline` }, a.state),
+                `${a.name}: ${a.stat || ""} ${a.metric} ${a.comparison} ${a.threshold ?? ""}`,
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, "No CloudWatch alarm on this function."),
+    ),
+  ];
 }
 
 function figure(label, value) {
