@@ -525,7 +525,12 @@ function metricsExtra(panel, byId) {
       figure("Invocations", total("invocations")),
       figure("Errors", total("errors")),
       figure("Throttles", total("throttles")),
-      figure("Duration p50 · p95 · p99", `${ms("durationP50")} · ${ms("durationP95")} · ${ms("durationP99")}`),
+      figure(
+        "Duration p50 · p95 · p99",
+        ["durationP50", "durationP95", "durationP99"].some((id) => byId.get(id)?.points.length)
+          ? `${ms("durationP50")} · ${ms("durationP95")} · ${ms("durationP99")}`
+          : "no datapoints in the range",
+      ),
     ),
     h(
       "div",
