@@ -98,6 +98,8 @@ export function runAction(
     confirmLabel,
   );
   let performed = null;
+  // A new user's name is typed in the dialog: the target may be read when sending.
+  const targetOf = typeof target === "function" ? target : () => target;
 
   function showError(error) {
     const fields = Object.entries(error.fieldErrors || {});
@@ -109,9 +111,13 @@ export function runAction(
   async function preview() {
     problem.textContent = "";
     confirm.disabled = true;
+    if (!targetOf()) {
+      replace(previewSlot, h("p", { class: "muted" }, "Fill in the name to see what would change."));
+      return;
+    }
     replace(previewSlot, h("p", { class: "muted" }, "Asking for a preview…"));
     try {
-      const answer = await api.estateAction({ action, target, parameters: parameters(), preview: true });
+      const answer = await api.estateAction({ action, target: targetOf(), parameters: parameters(), preview: true });
       replace(previewSlot, previewBody(answer));
       confirm.disabled = !(answer.changes?.length || answer.removes?.length);
     } catch (error) {
@@ -134,7 +140,12 @@ export function runAction(
             problem.textContent = "";
             confirm.disabled = true;
             try {
-              performed = await api.estateAction({ action, target, parameters: parameters(), preview: false });
+              performed = await api.estateAction({
+                action,
+                target: targetOf(),
+                parameters: parameters(),
+                preview: false,
+              });
               closeIt(performed);
             } catch (error) {
               showError(error);
@@ -385,4 +396,40 @@ export function iamUserActions(view, user, onDone) {
   );
   if (!buttons.length) return null;
   return h("div", { class: "action-row", dataset: { testid: "iam-actions" } }, buttons);
+}
+
+/** "New IAM user…" (iam:CreateUser: no credentials, in chosen groups), or null without it. */
+export function createUserAction(view, onDone) {
+  if (!view.ctx.access().can(actionPermission("iam:CreateUser"), "org")) return null;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "button",
+      dataset: { testid: "create-iam-user" },
+      onclick() {
+        const name = textInput("User name", "userName", "");
+        const groups = textInput("Groups (comma-separated, optional)", "groups", "");
+        runAction(view.ctx.api, {
+          title: "New IAM user (no credentials)",
+          action: "iam:CreateUser",
+          target: () => name.control.value.trim(),
+          inputs: [name, groups],
+          parameters: () => ({
+            groups: groups.control.value
+              .split(",")
+              .map((g) => g.trim())
+              .filter(Boolean),
+          }),
+          confirmLabel: "Create user",
+        }).done.then((answer) => {
+          if (!answer) return;
+          const message = `IAM user ${answer.target} created.`;
+          announce(message);
+          onDone(message);
+        });
+      },
+    },
+    "New IAM user…",
+  );
 }

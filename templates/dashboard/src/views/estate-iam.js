@@ -6,7 +6,7 @@
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
 import { knownToday } from "../format.js";
 import { agoText } from "../estate.js";
-import { iamUserActions } from "../estate-actions.js";
+import { createUserAction, iamUserActions } from "../estate-actions.js";
 import { knownNames } from "./anomalies.js";
 import { estateHead, flagList } from "./estate.js";
 
@@ -55,8 +55,10 @@ export function iamView(view, tabs) {
       replace(body, emptyState("No IAM users.", "The inventory found no IAM user in this account."));
       return;
     }
+    const create = createUserAction(view, changed);
     replace(
       body,
+      create ? h("div", { class: "action-row" }, create) : null,
       h(
         "div",
         { class: "iam-users", dataset: { testid: "iam-users" } },
