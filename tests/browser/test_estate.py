@@ -6,8 +6,8 @@ member may see, the management actions' preview-then-confirm dialog, and the scr
 
 The demo estate (``infra/local/estate.py``): five functions (one erroring, one idle, one on a
 deprecated runtime), a VPC with public and private subnets, a NAT gateway, an internet gateway,
-an S3 gateway endpoint, a security group open to the world on port 22, and three IAM users
-(console without MFA, a 200-day-old key, unused for 60 days).
+an S3 gateway endpoint, a forgotten Elastic IP, a security group open to the world on port 22,
+and three IAM users (console without MFA, a 200-day-old key, unused for 60 days).
 """
 
 from __future__ import annotations
@@ -140,16 +140,21 @@ def test_unknown_function_says_so(open_page: Any) -> None:
     assert "not in the estate you can see" in session.page.locator(".view").inner_text()
 
 
-def test_network_flags_the_open_group_and_the_idle_nat(open_page: Any) -> None:
+def test_network_flags_the_open_group_and_the_unattached_address(open_page: Any) -> None:
     session = signed_in(open_page, "admin")
     at(session, "#/estate/network")
     page = session.page
     assert page.locator("[data-testid=flags] [data-code='network.open-to-world']").is_visible()
     risky = page.locator("[data-testid=security-groups] li.risky")
     assert risky.count() == 1 and "22 from 0.0.0.0/0" in risky.inner_text()
-    assert page.locator("[data-testid=network-savings] [data-code='network.idle-nat-gateway']")
-    assert page.locator(".topology-node.flagged[data-kind='nat']").count() == 1
+    # The demo's forgotten Elastic IP: a saving, and its address marked.
+    saving = page.locator("[data-testid=network-savings] [data-code='network.unattached-eip']")
+    assert saving.count() == 1 and "release it" in saving.inner_text()
+    unattached = page.locator("[data-testid=addresses] tr.row-flagged")
+    assert unattached.count() == 1 and "unattached" in unattached.inner_text()
     assert page.locator("[data-testid=network-cost] tbody tr").count() == 5
+    nat_hours = page.locator("[data-testid=network-cost] tbody tr").first.inner_text()
+    assert "NAT gateway hours" in nat_hours and "$" in nat_hours
 
 
 def test_topology_is_readable_and_keyboard_reachable(open_page: Any) -> None:
@@ -212,7 +217,7 @@ def test_phone_width_lists_the_network_without_loading_the_layout(open_page: Any
     assert page.locator("svg.topology").count() == 0
     assert chunks == []
     assert "Public 10.20.0.0/24" in listing.inner_text()
-    listing.get_by_role("button", name="⚠ NAT gateway").click()
+    listing.get_by_role("button", name="NAT gateway", exact=True).click()
     assert "NAT gateway" in page.get_by_role("dialog").inner_text()
     page.keyboard.press("Escape")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")

@@ -321,6 +321,16 @@ export function trendChart(canvas, { days, actual, forecast, lower, upper, pace,
   });
 }
 
+/** An amount under one unit with two significant digits ($0.0042), else as money. */
+function smallMoney(value, currency) {
+  if (value === 0 || Math.abs(value) >= 1) return moneyNumber(value, currency);
+  return new Intl.NumberFormat(navigator.language || "en-US", {
+    style: "currency",
+    currency,
+    maximumSignificantDigits: 2,
+  }).format(value);
+}
+
 /**
  * A resource's usage and cost on one time axis (the estate's function detail): `days`
  * ["YYYY-MM-DD"], `cost` [number] drawn as bars on the left axis, and `series`
@@ -370,7 +380,8 @@ export function usageCostChart(canvas, { days, cost, series = [], currency }) {
       beginAtZero: true,
       position: "left",
       title: { display: true, text: `Cost (${currency})` },
-      ticks: { maxTicksLimit: 6, callback: (value) => moneyNumber(value, currency) },
+      // A function can cost fractions of a cent a day: small ticks keep two significant digits.
+      ticks: { maxTicksLimit: 6, callback: (value) => smallMoney(value, currency) },
     },
   };
   if (series.length) {
@@ -399,7 +410,7 @@ export function usageCostChart(canvas, { days, cost, series = [], currency }) {
             title: (items) => (items.length ? longDay(items[0].label) : ""),
             label(context) {
               const value = context.parsed.y;
-              if (context.dataset.yAxisID === "y") return ` ${context.dataset.label}: ${moneyNumber(value, currency)}`;
+              if (context.dataset.yAxisID === "y") return ` ${context.dataset.label}: ${smallMoney(value, currency)}`;
               return ` ${context.dataset.label}: ${value}`;
             },
           },

@@ -544,7 +544,13 @@ function metricsExtra(panel, byId) {
               h(
                 "li",
                 {},
-                h("span", { class: `flag ${a.state === "ALARM" ? "flag-high" : "flag-low"} inline` }, a.state),
+                h(
+                  "span",
+                  {
+                    class: `flag ${a.state === "ALARM" ? "flag-high" : a.state === "OK" ? "flag-ok" : "flag-medium"} inline`,
+                  },
+                  a.state,
+                ),
                 `${a.name}: ${a.stat || ""} ${a.metric} ${a.comparison} ${a.threshold ?? ""}`,
               ),
             ),
