@@ -349,6 +349,74 @@ def test_pause_is_previewed_then_performed_on_confirmation(open_page: Any) -> No
     assert [s["preview"] for s in sent] == [True, False]
 
 
+def test_memory_is_previewed_with_the_right_sizing_suggestion(open_page: Any) -> None:
+    session: Session = open_page()
+    _grant(session, "estate:lambda:manage")
+    session.console.expect("409")
+
+    def action(route: Any) -> None:
+        body = json.loads(route.request.post_data)
+        if body["parameters"] == {"memory": 128, "timeout": 3}:
+            # The function's own values: nothing to do (the API's 409 conflict).
+            route.fulfill(
+                status=409,
+                content_type="application/problem+json",
+                body=json.dumps(
+                    {
+                        "type": "https://tally.dev/problems/conflict",
+                        "title": "Conflict",
+                        "status": 409,
+                        "detail": "nothing would change.",
+                    }
+                ),
+            )
+            return
+        usd = {"currency": "USD"}
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps(
+                {
+                    "action": body["action"],
+                    "target": body["target"],
+                    "arn": None,
+                    "region": "us-east-1",
+                    "preview": True,
+                    "owners": [],
+                    "changes": [{"field": "memory", "before": 128, "after": 512}],
+                    "removes": [],
+                    "sizing": {
+                        "memory": 256,
+                        "timeout": 3,
+                        "reasons": ["p99 duration is 40% of the timeout"],
+                        "monthlyCostNow": {**usd, "amount": "1.20"},
+                        "monthlyCostSuggested": {**usd, "amount": "1.10"},
+                        "monthlyCostRequested": {**usd, "amount": "2.40"},
+                        "assumption": "at the last 7 days' rate of use",
+                    },
+                    "notified": [],
+                }
+            ),
+        )
+
+    session.page.route("**/api/estate/actions", action)
+    session.sign_in("admin")
+    at(session, f"#/estate/lambda/{ERRORING}")
+    page = session.page
+    page.get_by_role("button", name="Memory and timeout…").click()
+    dialog = page.locator("[data-testid=action-dialog]")
+    dialog.get_by_text("Change a value to see what would change.").wait_for()
+    assert dialog.locator("[data-testid=action-error]").inner_text() == ""
+    dialog.get_by_label("Memory (MB)").fill("512")
+    dialog.get_by_label("Memory (MB)").press("Tab")
+    sizing = dialog.locator("[data-testid=preview-sizing]")
+    sizing.wait_for()
+    assert "Suggested: 256 MB, 3 s timeout." in sizing.inner_text()
+    assert "now $1.20, suggested $1.10, as requested $2.40" in sizing.inner_text()
+    assert dialog.get_by_role("button", name="Apply").is_enabled()
+    dialog.get_by_role("button", name="Cancel").click()
+
+
 def test_an_action_refused_shows_the_problem_and_changes_nothing(open_page: Any) -> None:
     session: Session = open_page()
     _grant(session, "estate:lambda:manage", "estate:iam:DeleteUser")

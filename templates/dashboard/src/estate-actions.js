@@ -122,7 +122,13 @@ export function runAction(
       confirm.disabled = !(answer.changes?.length || answer.removes?.length);
     } catch (error) {
       replace(previewSlot);
-      showError(error);
+      // A dialog opens on the resource's current values: "nothing to do" (409) is the
+      // starting point there, not an error.
+      if (error.status === 409 && inputs.length && error.problem?.type?.endsWith("/conflict")) {
+        replace(previewSlot, h("p", { class: "muted" }, `${error.message} Change a value to see what would change.`));
+      } else {
+        showError(error);
+      }
     }
   }
 
