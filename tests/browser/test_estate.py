@@ -30,7 +30,11 @@ def signed_in(open_page: Any, username: str, **kw: Any) -> Session:
 
 def at(session: Session, route: str) -> None:
     session.go(route)
-    session.wait_idle()
+    # A function's detail reads CloudWatch and its log group (FilterLogEvents) through the
+    # emulator: slower than the cached views on a busy machine.
+    session.page.wait_for_function(
+        "() => !document.querySelector('[aria-busy=true]')", timeout=60_000
+    )
 
 
 def row(session: Session, name: str) -> Any:
@@ -48,6 +52,8 @@ def test_estate_screenshots(open_page: Any) -> None:
     admin.screenshot("estate-lambda")
     at(admin, f"#/estate/lambda/{ERRORING}")
     admin.page.locator("canvas[data-chart='usage-cost'][data-drawn='true']").wait_for()
+    # The demo's erroring function logged failures yesterday: the detail lists them.
+    admin.page.locator("[data-testid=recent-errors] li").first.wait_for()
     admin.screenshot("estate-lambda-detail")
     at(admin, "#/estate/network")
     admin.page.locator("svg.topology").first.wait_for()

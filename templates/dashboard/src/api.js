@@ -168,12 +168,11 @@ export function createApi(config, auth) {
     // The AWS estate (issue 15), from the inventory's cache: Lambda functions, the network and
     // IAM users, and one action route that previews (preview: true) or performs a change.
     estateFunctions: ({ region } = {}) => request("GET", "/estate/lambda", { query: { region } }),
-    estateFunction: (name, { region } = {}) => request("GET", `/estate/lambda/${enc(name)}`, { query: { region } }),
+    // With start and end: `range`, the metrics panel over them with the recent errors.
+    estateFunction: (name, { region, start, end } = {}) =>
+      request("GET", `/estate/lambda/${enc(name)}`, { query: { region, start, end } }),
     estateNetwork: ({ region } = {}) => request("GET", "/estate/network", { query: { region } }),
     estateIamUsers: () => request("GET", "/estate/iam/users"),
-    // An owned resource's CloudWatch metrics, daily cost and alarms over [start, end).
-    estateMetrics: ({ resourceArn, start, end }) =>
-      request("GET", "/estate/metrics", { query: { resourceArn, start, end } }),
     estateAction: ({ action, target, parameters = {}, preview }) =>
       request("POST", "/estate/actions", { body: { action, target, parameters, preview } }),
     // A cost center's month and budget (the organisation's: it spans the teams that name it).

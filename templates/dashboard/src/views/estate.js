@@ -464,15 +464,18 @@ function functionDetailView(view, tabs, name) {
     const currency = fn.cost.last30Days.currency;
     const today = knownToday() || (await ctx.today());
     let drawing = 0;
-    // The range's metrics and daily cost from GET /api/estate/metrics (one call a range; the
-    // API keeps answers a minute); without them, the cached daily cost alone.
+    // The range's metrics, daily cost and recent errors from GET /api/estate/lambda/<name>
+    // ?start&end (one call a range; the API keeps CloudWatch's answers a minute); without
+    // them, the cached daily cost alone.
     async function draw(days) {
       const mine = ++drawing;
       const range = metricRange(today, days);
       let panel = null;
       let problem = null;
       try {
-        panel = await ctx.api.estateMetrics({ resourceArn: fn.arn, start: range.start, end: range.end });
+        // The detail over the range: its metrics panel and the recent errors from the logs.
+        panel = (await ctx.api.estateFunction(fn.name, { start: range.start, end: range.end })).range;
+        if (!panel) throw new Error("the API answered no range");
       } catch (error) {
         problem = error;
       }
@@ -557,7 +560,27 @@ function metricsExtra(panel, byId) {
           )
         : h("p", { class: "muted" }, "No CloudWatch alarm on this function."),
     ),
+    recentErrors(panel),
   ];
+}
+
+function recentErrors(panel) {
+  if (!panel.recentErrors) return null;
+  return h(
+    "div",
+    { dataset: { testid: "recent-errors" } },
+    h("h3", {}, "Recent errors"),
+    panel.recentErrors.length
+      ? h(
+          "ul",
+          { class: "error-lines" },
+          panel.recentErrors.map((e) =>
+            h("li", {}, h("span", { class: "muted" }, `${dateTime(e.at)} · ${e.logStream}`), h("code", {}, e.message)),
+          ),
+        )
+      : h("p", { class: "muted" }, `No error lines since ${dateTime(panel.errorsSince)}.`),
+    panel.errorsTruncated ? h("p", { class: "muted" }, "More lines matched than are shown (the newest 20).") : null,
+  );
 }
 
 function figure(label, value) {
