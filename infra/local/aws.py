@@ -9,7 +9,9 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import math
 import os
+import re
 import secrets
 import socket
 from collections.abc import Mapping, Sequence
@@ -18,6 +20,7 @@ from threading import Lock, Thread
 from typing import Any
 
 import boto3
+from moto.cloudwatch.models import Statistics
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -117,6 +120,44 @@ class _OneDynamoDBRequestAtATime:
         with self._lock:
             # The body is made inside the call; materialised here, under the lock.
             return list(self._app(environ, start_response))
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    """Nearest rank, as a percentile over raw data points is defined (CloudWatch interpolates
+    over its own histogram: close enough for the emulator's few points)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
+
+
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
+
+
+def _statistics_with_percentiles() -> None:
+    """moto's GetMetricData answers only Sum, Average, Minimum, Maximum and SampleCount; any
+    other statistic comes back None and its serialiser fails the whole request with a 500
+    (moto 5). CloudWatch answers percentiles (``p50``, ``p99.9``) too, and the estate's
+    metrics panel asks for them (Lambda duration p50/p95/p99): the emulator computes them over
+    the raw values it holds (a statistic set has none: its average stands in)."""
+    original = Statistics.get_statistics_for_type
+    if getattr(original, "tally_percentiles", False):
+        return
+
+    def get_statistics_for_type(self: Statistics, stat: str) -> Any:
+        found = _PERCENTILE.match(stat)
+        if found is None:
+            return original(self, stat)
+        values = self.metric_single_values_list
+        if values:
+            return _percentile(values, float(found.group(1)))
+        count = self.calc_sample_count()
+        # No raw values (statistic sets): their average stands in; none at all answers 0.
+        return self.calc_sum() / count if count else 0.0
+
+    get_statistics_for_type.tally_percentiles = True  # type: ignore[attr-defined]
+    Statistics.get_statistics_for_type = get_statistics_for_type  # type: ignore[method-assign]
+
+
+_statistics_with_percentiles()
 
 
 class MotoServer(ThreadedMotoServer):
