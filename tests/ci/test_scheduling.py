@@ -46,21 +46,16 @@ def test_every_longest_first_entry_names_a_folder_group_or_a_test_file() -> None
     assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
 
 
-def _a_test_of(unit: str, name: str = "test_one") -> str:
-    folder = next((f for f, g in ONE_WORKER_FOLDERS.items() if g == unit), None)
-    return f"{folder}test_{name}.py::{name}" if folder else f"{unit}::{name}"
-
-
 def test_the_longest_units_go_out_first_and_the_rest_by_test_count() -> None:
-    # Given the first three listed units with one test each, and two other files with more
-    first, second, third = LONGEST_FIRST[:3]
+    # Given a collection where the listed units have few tests and another file many
     collection = [
         *(f"tests/api/test_many.py::test_{n}" for n in range(9)),
-        _a_test_of(third),
+        "tests/e2e/test_roles_matrix.py::test_one",
         "tests/unit/test_few.py::test_a",
         "tests/unit/test_few.py::test_b",
-        _a_test_of(second),
-        _a_test_of(first),
+        "tests/browser/test_a.py::test_x",
+        "tests/browser/test_b.py::test_y",
+        "tests/e2e/test_local_stack.py::test_one",
     ]
     scheduler = folder_or_file_scheduling()(_config())
     workers = [Worker("gw0"), Worker("gw1")]
@@ -71,9 +66,12 @@ def test_the_longest_units_go_out_first_and_the_rest_by_test_count() -> None:
     # When the scheduler hands out the first units
     scheduler.schedule()
 
-    # Then the listed units go first, in the list's order, and then the others by test count
-    # (a worker with two tests or fewer left is given another unit at once)
-    sent = [[collection[i] for i in w.sent] for w in workers]
-    assert sent[0] == [_a_test_of(first), _a_test_of(third)]
-    assert sent[1] == [_a_test_of(second)] + [f"tests/api/test_many.py::test_{n}" for n in range(9)]
+    # Then the listed units go first, longest first (the browser folder as one unit), and
+    # then the others by test count; a worker with two tests or fewer left gets another unit
+    sent = [[collection[i].split("::")[0] for i in w.sent] for w in workers]
+    assert sent[0] == ["tests/e2e/test_local_stack.py", "tests/e2e/test_roles_matrix.py"]
+    assert (
+        sent[1]
+        == ["tests/browser/test_a.py", "tests/browser/test_b.py"] + ["tests/api/test_many.py"] * 9
+    )
     assert list(scheduler.workqueue) == ["tests/unit/test_few.py"]
