@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 
@@ -59,21 +58,6 @@ _read_botocore_models_once()
 # tests' demo stack and Chromium; the infra tests' three CDK synths).
 ONE_WORKER_FOLDERS = {"tests/browser/": "browser", "tests/infra/": "infra"}
 
-# The longest work units (a folder above or a file), handed out first and in this order, longest
-# first; every other unit follows in xdist's order (most tests first). By test count alone the
-# end-to-end files, with a few tests of a minute each, started last and ran on alone while the
-# other worker sat idle. Measured per unit (junit times, docs/decision_log.md 2026-12-02 "test
-# time"); a unit missing from here only starts later, and tests/ci/test_scheduling.py checks
-# every entry still names a unit.
-LONGEST_FIRST = (
-    "tests/e2e/test_local_stack.py",
-    "browser",
-    "tests/e2e/test_roles_matrix.py",
-    "tests/e2e/test_alerts_flow.py",
-    "infra",
-    "tests/local/test_stack.py",
-)
-
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
@@ -86,13 +70,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     out alone, to either worker, marked or not."""
     if config.getvalue("dist") != "loadgroup":
         return None
-    return folder_or_file_scheduling()(config, log)
-
-
-def folder_or_file_scheduling() -> type:
-    """xdist's file scheduling with the folders of ``ONE_WORKER_FOLDERS`` as one unit each, and
-    the units of ``LONGEST_FIRST`` handed out first (a class made on demand: xdist is imported
-    only by runs that use it)."""
     from xdist.scheduler import LoadFileScheduling
 
     class FolderOrFile(LoadFileScheduling):
@@ -100,14 +77,7 @@ def folder_or_file_scheduling() -> type:
             path: str = super()._split_scope(nodeid)
             return next((g for f, g in ONE_WORKER_FOLDERS.items() if path.startswith(f)), path)
 
-        def _assign_work_unit(self, node: Any) -> None:
-            # The queue is xdist's (most tests first); the longest unit left goes to its front.
-            longest = next((u for u in LONGEST_FIRST if u in self.workqueue), None)
-            if longest is not None:
-                self.workqueue.move_to_end(longest, last=False)
-            super()._assign_work_unit(node)
-
-    return FolderOrFile
+    return FolderOrFile(config, log)  # type: ignore[arg-type]
 
 
 TEST_SECRET = "test-page-token-secret"
