@@ -225,15 +225,22 @@ async function start() {
     showSignIn(reason === "expired" ? "Your session has expired. Please sign in again." : "You have signed out.");
   });
 
-  // The shell shows what the caller may do: built again if a fresh /me answer says otherwise.
+  // The header shows what the caller may do. A fresh /me answer that changes it (the first one
+  // after a member signs in adds the menu entries their permissions open) updates the menu and
+  // the role in place: the bell, the page and the keyboard focus stay, so nothing is fetched
+  // twice. Only a page that depends on permissions is drawn again, for what /me says now.
   function onMe() {
-    if (shell && shellShows() !== shell.shows) {
-      dropShell();
-      render(false);
-    } else if (shell) {
-      // The menu already shows what /me allows (tests wait for this before reading it).
-      shell.nav.dataset.me = "known";
+    if (!shell) return;
+    if (shellShows() !== shell.shows) {
+      replace(shell.nav, menuList());
+      replace(shell.role, roleBadge());
+      shell.shows = shellShows();
+      markMenu();
+      const route = ROUTES[parseHash().name];
+      if (route && (route.needs || route.allowed)) render(false);
     }
+    // The menu shows what /me allows (tests wait for this before reading it).
+    shell.nav.dataset.me = "known";
   }
 
   /** The menu's links ([[route, title]]) for what the caller may do. */
@@ -251,17 +258,39 @@ async function start() {
       .map(([name, route]) => [name, route.menuTitle ? route.menuTitle(access) : route.title]);
   }
 
+  function menuList() {
+    return h(
+      "ul",
+      {},
+      menu().map(([name, title]) => h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, title))),
+    );
+  }
+
+  function roleBadge() {
+    return lastMe?.role === "admin" ? h("span", { class: "role-badge" }, "admin") : null;
+  }
+
+  /** The menu's links for the page shown: whose data they open, and which one is current. */
+  function markMenu() {
+    if (!shell?.at) return;
+    const { name, subject } = shell.at;
+    for (const link of shell.nav.querySelectorAll("a[data-route]")) {
+      const routeName = link.dataset.route;
+      link.href = ROUTES[routeName].perUser ? routeHref(routeName, subject) : `#/${routeName}`;
+      if (routeName === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+
   function buildShell(user) {
     const access = ctx.access();
-    const links = menu().map(([name, title]) =>
-      h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, title)),
-    );
     const main = h("main", { id: "main", tabindex: "-1" });
     const nav = h(
       "nav",
       { class: "nav", "aria-label": "Main", dataset: { me: access.known ? "known" : "pending" } },
-      h("ul", {}, links),
+      menuList(),
     );
+    const role = h("span", { class: "who-role" }, roleBadge());
     ctx.inbox = createInbox(api);
     const bell = createBell({ inbox: ctx.inbox, announce, today: ctx.today });
     const header = h(
@@ -282,7 +311,7 @@ async function start() {
             h("span", { class: "visually-hidden" }, "Signed in as "),
             h("span", { class: "who-name", dataset: { testid: "signed-in-user" } }, user.username),
             " ",
-            lastMe?.role === "admin" ? h("span", { class: "role-badge" }, "admin") : null,
+            role,
           ),
           h("button", { type: "button", class: "button small", onclick: () => auth.signOut() }, "Sign out"),
         ),
@@ -290,7 +319,7 @@ async function start() {
     );
     replace(app, header, main);
     app.removeAttribute("aria-busy");
-    return { main, nav, bell, shows: shellShows() };
+    return { main, nav, role, bell, shows: shellShows(), at: null };
   }
 
   function shellShows() {
@@ -335,12 +364,8 @@ async function start() {
         ? { userId: wanted, username: params.get("name") || wanted, isSelf: false }
         : { userId: user.userId, username: user.username, isSelf: true };
 
-    for (const link of shell.nav.querySelectorAll("a[data-route]")) {
-      const routeName = link.dataset.route;
-      link.href = ROUTES[routeName].perUser ? routeHref(routeName, subject) : `#/${routeName}`;
-      if (routeName === name) link.setAttribute("aria-current", "page");
-      else link.removeAttribute("aria-current");
-    }
+    shell.at = { name, subject };
+    markMenu();
     document.title = `${route.title}${subject.isSelf ? "" : ` · ${subject.username}`} · Tally`;
 
     const container = h("div", { class: "view", dataset: { view: full } });
