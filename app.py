@@ -3,7 +3,8 @@
 packs (any finding that is not acknowledged with a reason fails the synth).
 
 ``python app.py`` writes the templates to ``cdk.out/``, as ``cdk synth`` does; neither needs
-AWS credentials or Docker.
+AWS credentials or Docker. With the context value ``estateReadRoleFor`` the app is instead the
+read-only role another account deploys for the estate inventory (``infra/estate_read_role.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from aws_cdk import App, Environment  # noqa: E402
 
 from infra import nag  # noqa: E402
-from infra.config import TallyConfig, cdk_json_context  # noqa: E402
+from infra.config import EstateReadRoleConfig, TallyConfig, cdk_json_context  # noqa: E402
+from infra.estate_read_role import STACK_ID as ESTATE_READ_STACK_ID  # noqa: E402
+from infra.estate_read_role import EstateReadRoleStack  # noqa: E402
 from infra.stack import STACK_ID, TallyStack  # noqa: E402
 
 
@@ -32,6 +35,14 @@ def build_app(app: App, env: Environment | None = None) -> TallyStack:
     """The stack on ``app``, with the rule packs registered (tests call this too)."""
     config = TallyConfig.from_context(app.node)
     stack = TallyStack(app, STACK_ID, config=config, env=env)
+    nag.register(app)
+    return stack
+
+
+def build_estate_read_role_app(app: App, env: Environment | None = None) -> EstateReadRoleStack:
+    """The member account's read role alone, with the same rule packs (tests call this too)."""
+    config = EstateReadRoleConfig.from_context(app.node)
+    stack = EstateReadRoleStack(app, ESTATE_READ_STACK_ID, config=config, env=env)
     nag.register(app)
     return stack
 
@@ -44,13 +55,15 @@ def main() -> None:
         app = App(outdir=str(ROOT / "cdk.out"), context=cdk_json_context())
     # Account and region of the CLI's profile when deploying; none for a plain synth, which
     # then needs no credentials.
-    stack = build_app(
-        app,
-        Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
-            region=os.environ.get("CDK_DEFAULT_REGION"),
-        ),
+    env = Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
+    if EstateReadRoleConfig.asked(app.node):
+        # Only the role: the Tally stack cannot be deployed into the member account by mistake.
+        build_estate_read_role_app(app, env)
+        app.synth()
+        return
+    stack = build_app(app, env)
     if stack.config.uses_placeholders:
         print(
             "note: senderEmail/adminEmail are the example.com placeholders of cdk.json; "

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from constructs import Node
 
+from infra.constructs.inventory import role_account
 from infra.constructs.lambda_factory import log_retention
 from infra.constructs.waf import MIN_RATE_LIMIT as MIN_WAF_RATE_LIMIT
 from tally.sources.selection import DEPLOYABLE_SOURCE_KINDS as COST_SOURCES
@@ -36,6 +37,12 @@ MIN_SQS_CONCURRENCY = 2
 MAX_SQS_CONCURRENCY = 1000
 # The documented placeholders in cdk.json: fine for `make synth`, useless for a deployment.
 PLACEHOLDER_DOMAIN = "example.com"
+
+# The management action families that still work when the estate is another account's: a
+# refresh invokes the inventory function, which assumes the read role.
+CROSS_ACCOUNT_ACTION_FAMILIES = ("refresh",)
+# Context that makes the app the member account's read role instead of the Tally stack.
+ESTATE_READ_ROLE_FOR = "estateReadRoleFor"
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -111,6 +118,14 @@ class TallyConfig:
     estate_actions: tuple[str, ...] = ()
     # The IAM path the management function may act under (users only; "/" is every user).
     estate_iam_path: str = "/"
+    # Another account's read-only role the inventory assumes (infra/estate_read_role.py);
+    # None: the inventory reads this stack's own account with its own role.
+    estate_read_role_arn: str | None = None
+
+    @property
+    def estate_account(self) -> str | None:
+        """The account the estate views show when it is not this stack's: the read role's."""
+        return role_account(self.estate_read_role_arn) if self.estate_read_role_arn else None
 
     @property
     def uses_placeholders(self) -> bool:
@@ -144,6 +159,17 @@ class TallyConfig:
         if throttle_burst < throttle_rate:
             # API Gateway accepts it, but a burst below the rate throttles every steady client.
             raise ConfigError("'apiThrottleBurst' must be at least 'apiThrottleRate'")
+        estate_actions = get("estateActions", _action_families, [])
+        estate_read_role_arn = get("estateReadRoleArn", _optional_role_arn, "")
+        acting = [f for f in estate_actions if f not in CROSS_ACCOUNT_ACTION_FAMILIES]
+        if estate_read_role_arn and acting:
+            # The management function acts with its own role on its own account; the cache
+            # would be another account's, so every action would be refused or, by name, miss.
+            raise ConfigError(
+                f"context value 'estateActions': {', '.join(acting)} act on this stack's own "
+                "account, but 'estateReadRoleArn' reads another one; with it only "
+                f"{', '.join(CROSS_ACCOUNT_ACTION_FAMILIES)} can be turned on"
+            )
         return cls(
             sender_email=get("senderEmail", _email),
             admin_email=get("adminEmail", _email),
@@ -180,9 +206,41 @@ class TallyConfig:
                 "athenaBytesScannedCutoff", _bytes_scanned_cutoff, 10 * 1024**3
             ),
             estate_regions=get("estateRegions", _regions, []),
-            estate_actions=get("estateActions", _action_families, []),
+            estate_actions=estate_actions,
             estate_iam_path=get("estateIamPath", _iam_path, "/"),
+            estate_read_role_arn=estate_read_role_arn,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstateReadRoleConfig:
+    """The member account's side (``infra/estate_read_role.py``): whom its read role trusts
+    and the regions whose functions it may read (the Tally stack's ``estateRegions``)."""
+
+    # The Tally stack's inventory role (output InventoryRoleArn).
+    trusted_role_arn: str
+    # Empty: the region the role's stack is deployed to.
+    regions: tuple[str, ...] = ()
+
+    @classmethod
+    def asked(cls, node: Node) -> bool:
+        return bool(str(node.try_get_context(ESTATE_READ_ROLE_FOR) or "").strip())
+
+    @classmethod
+    def from_context(cls, node: Node) -> EstateReadRoleConfig:
+        try:
+            trusted = _optional_role_arn(
+                ESTATE_READ_ROLE_FOR, node.try_get_context(ESTATE_READ_ROLE_FOR) or ""
+            )
+            if trusted is None:
+                raise ValueError("is required: the Tally stack's output InventoryRoleArn")
+        except ValueError as error:
+            raise ConfigError(f"context value {ESTATE_READ_ROLE_FOR!r}: {error}") from None
+        try:
+            regions = _regions("estateRegions", node.try_get_context("estateRegions") or [])
+        except ValueError as error:
+            raise ConfigError(f"context value 'estateRegions': {error}") from None
+        return cls(trusted_role_arn=trusted, regions=regions)
 
 
 def _tag_map(key: str, value: Any) -> dict[str, str]:
@@ -332,6 +390,13 @@ def _iam_path(key: str, value: Any) -> str:
     if not isinstance(value, str) or not IAM_PATH.fullmatch(value):
         raise ValueError("must be an IAM path such as / or /tally-managed/")
     return value
+
+
+def _optional_role_arn(key: str, value: Any) -> str | None:
+    text = _optional_text(key, value)
+    if text:
+        role_account(text)  # raises ValueError for anything but an IAM role ARN
+    return text
 
 
 def _accounts(key: str, value: Any) -> tuple[str, ...]:

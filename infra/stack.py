@@ -194,7 +194,12 @@ class TallyStack(Stack):
         assert api_role is not None  # every function has its own role (FunctionRuntime)
         reports.grant_api(api_role, data)
         inventory = Inventory(
-            self, "Inventory", runtime=runtime, data=data, regions=config.estate_regions
+            self,
+            "Inventory",
+            runtime=runtime,
+            data=data,
+            regions=config.estate_regions,
+            read_role_arn=config.estate_read_role_arn,
         )
         management = Management(
             self,
@@ -206,7 +211,7 @@ class TallyStack(Stack):
             iam_path=config.estate_iam_path,
             families=config.estate_actions,
         )
-        management.wire_api(api.function, inventory.function, data)
+        management.wire_api(api.function, inventory.function, data, account=inventory.account)
         management.notify_through(alerts.function, alerts.dead_letter_queue)
         monitoring = Monitoring(
             self,
@@ -307,6 +312,11 @@ class TallyStack(Stack):
         )
         self._output(
             outputs.INVENTORY_FUNCTION_NAME, inventory.function.function_name, "Estate inventory"
+        )
+        self._output(
+            outputs.INVENTORY_ROLE_ARN,
+            inventory.role.role_arn,
+            "Estate inventory's role: the principal another account's read role trusts",
         )
         self._output(
             outputs.MANAGEMENT_FUNCTION_NAME,

@@ -3,9 +3,10 @@ and regions it reads and, for another account, the read-only role it assumes.
 
 - ``TALLY_ESTATE_ACCOUNT`` (required): the account the cache keys name (CDK: the stack's).
 - ``TALLY_ESTATE_REGIONS``: comma-separated regions to read; default the function's region.
-- ``TALLY_ESTATE_ROLE_ARN``: a role to assume before reading (a cross-account read-only role
-  holding the same actions as the inventory's own role). Unset: the function's own role reads
-  its own account, the only case tested today.
+- ``TALLY_ESTATE_ROLE_ARN``: a role to assume before reading (another account's read-only role,
+  ``infra/estate_read_role.py``: the same actions as the inventory's own role). Its account
+  must be ``TALLY_ESTATE_ACCOUNT``, or the cache would file one account's estate under another.
+  Unset: the function's own role reads its own account.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ESTATE_ACCOUNT = "TALLY_ESTATE_ACCOUNT"
 ESTATE_REGIONS = "TALLY_ESTATE_REGIONS"
 ESTATE_ROLE_ARN = "TALLY_ESTATE_ROLE_ARN"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/.+$")
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,15 @@ class InventorySettings(FunctionSettings):
             if not _REGION.match(region):
                 raise ConfigurationError(f"{ESTATE_REGIONS}: {region!r} is not a region")
         role = (env[ESTATE_ROLE_ARN] or "").strip() or None
-        if role is not None and not _ROLE.match(role):
-            raise ConfigurationError(f"{ESTATE_ROLE_ARN} must be an IAM role ARN")
+        if role is not None:
+            match = _ROLE.match(role)
+            if match is None:
+                raise ConfigurationError(f"{ESTATE_ROLE_ARN} must be an IAM role ARN")
+            if match.group(1) != account:
+                raise ConfigurationError(
+                    f"{ESTATE_ROLE_ARN} is a role of account {match.group(1)}, but "
+                    f"{ESTATE_ACCOUNT} is {account}: the cache must name the account it reads"
+                )
         return {"estate_account": account, "regions": regions, "role_arn": role}
 
     @property

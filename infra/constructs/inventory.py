@@ -6,12 +6,15 @@ Its role is its own and read-only: exactly the AWS actions its readers call
 that support no resource-level permission (ec2:Describe*, lambda:ListFunctions, iam:ListUsers,
 iam:GetAccountAuthorizationDetails, cloudwatch:GetMetricData) are on "*" in a policy of their
 own, acknowledged.
-A cross-account read (``TALLY_ESTATE_ROLE_ARN``) would add sts:AssumeRole on that one role;
-it is not configurable yet.
+Another account (``estateReadRoleArn``, ``TALLY_ESTATE_ROLE_ARN``): the function assumes that
+account's read-only role (``infra/estate_read_role.py``, which holds the very statements
+``estate_read_policy`` makes here) and its own role holds sts:AssumeRole on that one ARN
+instead of the reads: it reads nothing of the Tally account itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from aws_cdk import Duration, Stack, TimeZone
@@ -78,6 +81,56 @@ USER_ACTIONS = (
 )
 
 
+# The name IAM gives a role: the account of a cross-account read role is the estate's.
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]+$")
+
+
+def role_account(role_arn: str) -> str:
+    """The account a role ARN names (``ValueError`` when it is not a role ARN)."""
+    match = ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise ValueError(
+            f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+        )
+    return match.group(1)
+
+
+def estate_read_policy(
+    scope: Construct, construct_id: str, *, role: iam.IRole, account: str, regions: Sequence[str]
+) -> iam.Policy:
+    """The inventory's read actions on ``account``'s estate, attached to ``role``: the one list
+    both the inventory's own role and another account's read role hold."""
+    partition = Stack.of(scope).partition
+    function_arns = [f"arn:{partition}:lambda:{region}:{account}:function:*" for region in regions]
+    user_arn = f"arn:{partition}:iam::{account}:user/*"
+    policy = iam.Policy(
+        scope,
+        construct_id,
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(actions=list(UNSCOPED_ACTIONS), resources=["*"]),
+            iam.PolicyStatement(actions=list(FUNCTION_ACTIONS), resources=function_arns),
+            iam.PolicyStatement(actions=list(USER_ACTIONS), resources=[user_arn]),
+        ],
+    )
+    nag.acknowledge(
+        policy,
+        "AwsSolutions-IAM5[Resource::*]",
+        "The EC2 Describe calls, lambda:ListFunctions, iam:ListUsers, "
+        "iam:GetAccountAuthorizationDetails and cloudwatch:GetMetricData support no "
+        "resource-level permissions (AWS Service "
+        "Authorization Reference); all are read-only, and the role has nothing else on '*'.",
+    )
+    nag.acknowledge_wildcard_resources(
+        policy,
+        [*function_arns, user_arn],
+        "The inventory reads every function of the regions it is configured for and every "
+        "IAM user of the account (read-only Get/List calls); names are only known at run "
+        "time.",
+    )
+    return policy
+
+
 class Inventory(Construct):
     def __init__(
         self,
@@ -87,10 +140,13 @@ class Inventory(Construct):
         runtime: FunctionRuntime,
         data: Data,
         regions: Sequence[str] = (),
+        read_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         read_regions = list(regions) or [stack.region]
+        # The account the cache keys name: the read role's, else this one.
+        self.account = role_account(read_role_arn) if read_role_arn else stack.account
 
         # Scheduled runs and Lambda's async retries that failed every attempt.
         self.dead_letter_queue = sqs.Queue(
@@ -103,9 +159,11 @@ class Inventory(Construct):
         nag.acknowledge_dead_letter_queue(
             self.dead_letter_queue, of="the inventory schedule and function", used_by_function=True
         )
-        environment = {"TALLY_ESTATE_ACCOUNT": stack.account}
+        environment = {"TALLY_ESTATE_ACCOUNT": self.account}
         if regions:
             environment["TALLY_ESTATE_REGIONS"] = ",".join(regions)
+        if read_role_arn:
+            environment["TALLY_ESTATE_ROLE_ARN"] = read_role_arn
         made = runtime.new_function(
             self,
             "Function",
@@ -125,36 +183,17 @@ class Inventory(Construct):
         data.grant(self.role, Access.READ, ["assignments"], scan=True)
         data.grant(self.role, Access.READ, ["users"])
 
-        function_arns = [
-            f"arn:{stack.partition}:lambda:{region}:{stack.account}:function:*"
-            for region in read_regions
-        ]
-        user_arn = f"arn:{stack.partition}:iam::{stack.account}:user/*"
-        self.reads = iam.Policy(
-            self,
-            "EstateReads",
-            roles=[self.role],
-            statements=[
-                iam.PolicyStatement(actions=list(UNSCOPED_ACTIONS), resources=["*"]),
-                iam.PolicyStatement(actions=list(FUNCTION_ACTIONS), resources=function_arns),
-                iam.PolicyStatement(actions=list(USER_ACTIONS), resources=[user_arn]),
-            ],
-        )
-        nag.acknowledge(
-            self.reads,
-            "AwsSolutions-IAM5[Resource::*]",
-            "The EC2 Describe calls, lambda:ListFunctions, iam:ListUsers, "
-            "iam:GetAccountAuthorizationDetails and cloudwatch:GetMetricData support no "
-            "resource-level permissions (AWS Service "
-            "Authorization Reference); all are read-only, and the role has nothing else on '*'.",
-        )
-        nag.acknowledge_wildcard_resources(
-            self.reads,
-            [*function_arns, user_arn],
-            "The inventory reads every function of the regions it is configured for and every "
-            "IAM user of the account (read-only Get/List calls); names are only known at run "
-            "time.",
-        )
+        self.reads: iam.Policy | None = None
+        if read_role_arn:
+            # Every read goes through the other account's role (tally.estate.clients assumes
+            # it once per run); this role itself reads nothing of the Tally account.
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[read_role_arn])
+            )
+        else:
+            self.reads = estate_read_policy(
+                self, "EstateReads", role=self.role, account=stack.account, regions=read_regions
+            )
 
         schedule_role = iam.Role(
             self,

@@ -265,17 +265,23 @@ class Management(Construct):
         )
 
     def wire_api(
-        self, api_function: lambda_.Function, inventory: lambda_.IFunction, data: Data
+        self,
+        api_function: lambda_.Function,
+        inventory: lambda_.IFunction,
+        data: Data,
+        *,
+        account: str,
     ) -> None:
         """The API invokes this function (and the inventory function, for a refresh), reads
-        an action's target from the estate cache, and knows what the deployment turned on."""
-        stack = Stack.of(self)
+        an action's target from the estate cache, and knows what the deployment turned on.
+        ``account`` is the one the inventory caches (its keys), so the views read the same
+        partition: another account's with a cross-account read role."""
         data.grant(api_function, Access.READ, ["estate"])
         for name, value in {
             "TALLY_MANAGEMENT_FUNCTION": self.function.function_name,
             "TALLY_INVENTORY_FUNCTION": inventory.function_name,
             "TALLY_ESTATE_ACTIONS": ",".join(self.families),
-            "TALLY_ESTATE_ACCOUNT": stack.account,
+            "TALLY_ESTATE_ACCOUNT": account,
             "TALLY_ESTATE_IAM_PATH": self.iam_path,
             "TALLY_ESTATE_ALARM_TOPIC_ARN": self.alarm_topic.topic_arn,
             # Unset: the API's own region, as for the inventory.

@@ -127,3 +127,86 @@ def test_settings(monkeypatch: pytest.MonkeyPatch, aws: Settings) -> None:
     monkeypatch.delenv("TALLY_ESTATE_ROLE_ARN")
     with pytest.raises(ConfigurationError):
         InventorySettings.from_env()
+
+
+# ---- another account's read role (TALLY_ESTATE_ROLE_ARN) ---------------------------------
+
+
+SCOPES = (
+    ("us-east-1", "lambda"),
+    ("us-east-1", "metrics"),
+    ("us-east-1", "network"),
+    ("global", "iam"),
+    ("global", "owners"),
+)
+SAME_ACCOUNT_ROLE = f"arn:aws:iam::{ACCOUNT}:role/TallyEstateRead"
+
+
+def cache(aws: Settings, account: str = ACCOUNT) -> dict[tuple[str, str, str], Any]:
+    """Every cached record of ``account``: (region, family, key) -> document (the read time is
+    the run's)."""
+    store = dynamodb_store(aws)
+    return {
+        (region, family, r.key): r.document
+        for region, family in SCOPES
+        for r in store.list(EstateScope(account, region, family))  # type: ignore[arg-type]
+    }
+
+
+def empty_cache(aws: Settings, account: str = ACCOUNT) -> None:
+    store = dynamodb_store(aws)
+    for region, family in SCOPES:
+        store.replace(EstateScope(account, region, family), [])  # type: ignore[arg-type]
+    assert cache(aws, account) == {}
+
+
+def test_a_run_through_a_read_role_caches_the_same_estate(
+    aws: Settings, estate: demo.DemoEstate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the cache a run with the function's own credentials makes
+    invoke(SCHEDULED)
+    own = cache(aws)
+    assert {("us-east-1", "lambda", f"function#{n}") for n in demo.FUNCTIONS} <= set(own)
+    empty_cache(aws)
+    # When the same run reads through a read role of the account (moto: the same backend)
+    monkeypatch.setenv("TALLY_ESTATE_ROLE_ARN", SAME_ACCOUNT_ROLE)
+    result = invoke(SCHEDULED)
+    # Then it read through the role, and the cache is the same, record for record
+    assert result["failed"] == []
+    assert result["awsCalls"]["us-east-1"] > 0
+    assert cache(aws) == own
+
+
+def test_the_reads_go_through_the_roles_credentials(
+    aws: Settings, estate: demo.DemoEstate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto keeps one estate per account: the demo is in ACCOUNT, nothing in another one. A
+    # run whose role is the other account's reads that account (and files it under it).
+    other = "111111111111"
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", other)
+    monkeypatch.setenv("TALLY_ESTATE_ROLE_ARN", f"arn:aws:iam::{other}:role/TallyEstateRead")
+    result = invoke(SCHEDULED)
+    assert result["failed"] == []
+    assert {k for k in cache(aws, other) if k[1] != "network"} == set()
+    assert cache(aws, ACCOUNT) == {}  # nothing filed under the Tally account
+    # With its own credentials the function reads the demo estate (the control).
+    monkeypatch.delenv("TALLY_ESTATE_ROLE_ARN")
+    invoke(SCHEDULED)
+    assert any(k[1] == "lambda" for k in cache(aws, other))
+
+
+def test_read_role_settings(monkeypatch: pytest.MonkeyPatch, aws: Settings) -> None:
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_ROLE_ARN", f" {SAME_ACCOUNT_ROLE} ")
+    assert InventorySettings.from_env().role_arn == SAME_ACCOUNT_ROLE
+    for bad in (
+        "TallyEstateRead",
+        f"arn:aws:iam::{ACCOUNT}:user/TallyEstateRead",
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/TallyEstateRead/tally-inventory",
+        "arn:aws:iam::12345678901:role/TallyEstateRead",
+        # Another account's role while the cache would name this one.
+        "arn:aws:iam::111111111111:role/TallyEstateRead",
+    ):
+        monkeypatch.setenv("TALLY_ESTATE_ROLE_ARN", bad)
+        with pytest.raises(ConfigurationError, match="TALLY_ESTATE_ROLE_ARN"):
+            InventorySettings.from_env()

@@ -96,3 +96,64 @@ def test_observability_settings() -> None:
 def test_ingest_workers() -> None:
     assert _config().ingest_workers == 10
     assert _config(**VARIANT_CONTEXT).ingest_workers == int(VARIANT_CONTEXT["ingestWorkers"])
+
+
+MEMBER_ROLE = "arn:aws:iam::210987654321:role/TallyEstateRead"
+
+
+def test_the_estate_read_role() -> None:
+    # Default: the inventory reads this stack's own account.
+    assert _config().estate_read_role_arn is None
+    assert _config().estate_account is None
+    config = _config(estateReadRoleArn=f" {MEMBER_ROLE} ")
+    assert config.estate_read_role_arn == MEMBER_ROLE
+    assert config.estate_account == "210987654321"
+    # A refresh invokes the inventory, which assumes the role: it still works.
+    assert _config(estateReadRoleArn=MEMBER_ROLE, estateActions="refresh").estate_actions == (
+        "refresh",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "TallyEstateRead",
+        "arn:aws:iam::21098765432:role/TallyEstateRead",  # 11 digits
+        "arn:aws:iam::210987654321:user/TallyEstateRead",
+        "arn:aws:sts::210987654321:assumed-role/TallyEstateRead/x",
+        "arn:aws:iam::210987654321:role/",
+    ],
+)
+def test_an_estate_read_role_that_is_not_a_role_arn_fails_the_synth(value: str) -> None:
+    with pytest.raises(ConfigError, match="estateReadRoleArn"):
+        _config(estateReadRoleArn=value)
+
+
+def test_actions_on_the_own_account_refuse_another_accounts_estate() -> None:
+    # The management function acts with its own role on its own account.
+    with pytest.raises(ConfigError, match=r"estateActions.*lambda, iam"):
+        _config(estateReadRoleArn=MEMBER_ROLE, estateActions="lambda,iam,refresh")
+    with pytest.raises(ConfigError, match="estateActions"):
+        _config(estateReadRoleArn=MEMBER_ROLE, estateActions="all")
+
+
+def test_the_member_accounts_role_config() -> None:
+    from infra.config import EstateReadRoleConfig
+
+    def config(**context: Any) -> EstateReadRoleConfig:
+        return EstateReadRoleConfig.from_context(App(context=context).node)
+
+    trusted = "arn:aws:iam::123456789012:role/Tally-InventoryFunctionServiceRole1A2B3C-XyZ"
+    assert not EstateReadRoleConfig.asked(App(context=cdk_json_context()).node)
+    assert EstateReadRoleConfig.asked(App(context={"estateReadRoleFor": trusted}).node)
+    assert config(estateReadRoleFor=trusted).regions == ()
+    assert config(estateReadRoleFor=trusted, estateRegions="eu-west-1,us-east-1").regions == (
+        "eu-west-1",
+        "us-east-1",
+    )
+    with pytest.raises(ConfigError, match="estateReadRoleFor"):
+        config(estateReadRoleFor="123456789012")  # an account is not the inventory's role
+    with pytest.raises(ConfigError, match="estateReadRoleFor"):
+        config()
+    with pytest.raises(ConfigError, match="estateRegions"):
+        config(estateReadRoleFor=trusted, estateRegions="everywhere")

@@ -167,3 +167,61 @@ def test_errors_and_dead_letters_have_alarms(synth: Synthesized) -> None:
     }
     assert any(n.endswith("-inventory-errors") for n in names)
     assert any(n.endswith("-inventory-dead-letters") for n in names)
+
+
+# ---- another account's estate (estateReadRoleArn) ----------------------------------------
+
+MEMBER_ACCOUNT = "210987654321"
+MEMBER_ROLE = f"arn:aws:iam::{MEMBER_ACCOUNT}:role/TallyEstateRead"
+
+
+@pytest.fixture(scope="module")
+def cross_account() -> Synthesized:
+    return synthesize({"estateReadRoleArn": MEMBER_ROLE, "estateActions": "refresh"})
+
+
+def test_by_default_the_role_assumes_nothing(synth: Synthesized) -> None:
+    assert "sts:AssumeRole" not in _grants(synth)
+    function = synth.properties(synth.output_target(outputs.INVENTORY_FUNCTION_NAME))
+    assert "TALLY_ESTATE_ROLE_ARN" not in function["Environment"]["Variables"]
+
+
+def test_another_accounts_role_is_all_the_inventory_may_assume(cross_account: Synthesized) -> None:
+    grants = _grants(cross_account)
+    assert grants["sts:AssumeRole"] == {MEMBER_ROLE}
+    # The reads are the other account's role's now: this role reads nothing of its own account.
+    assert set(grants) == LOGS | XRAY | TABLE | OWNERS_READ | {"sqs:SendMessage", "sts:AssumeRole"}
+    assert cross_account.stack.node.find_child("Inventory").reads is None
+
+
+def test_the_cache_and_the_views_name_the_other_account(cross_account: Synthesized) -> None:
+    function = cross_account.properties(
+        cross_account.output_target(outputs.INVENTORY_FUNCTION_NAME)
+    )
+    variables = function["Environment"]["Variables"]
+    assert variables["TALLY_ESTATE_ROLE_ARN"] == MEMBER_ROLE
+    assert variables["TALLY_ESTATE_ACCOUNT"] == MEMBER_ACCOUNT
+    # The API's estate views read the partition the inventory writes (routes/estate.py).
+    api = cross_account.properties(cross_account.output_target(outputs.API_FUNCTION_NAME))
+    assert api["Environment"]["Variables"]["TALLY_ESTATE_ACCOUNT"] == MEMBER_ACCOUNT
+    # The management function still acts on its own account only (refresh goes through the
+    # inventory): infra/config.py refuses the other families with a read role.
+    management = cross_account.properties(
+        cross_account.output_target(outputs.MANAGEMENT_FUNCTION_NAME)
+    )
+    assert management["Environment"]["Variables"]["TALLY_ESTATE_ACCOUNT"] == {
+        "Ref": "AWS::AccountId"
+    }
+
+
+def test_the_api_reads_this_accounts_partition_by_default(synth: Synthesized) -> None:
+    api = synth.properties(synth.output_target(outputs.API_FUNCTION_NAME))
+    assert api["Environment"]["Variables"]["TALLY_ESTATE_ACCOUNT"] == {"Ref": "AWS::AccountId"}
+
+
+def test_the_inventory_roles_arn_is_an_output(synth: Synthesized) -> None:
+    # The principal the other account's read role trusts (infra/estate_read_role.py).
+    role = _role_of(synth, outputs.INVENTORY_FUNCTION_NAME)
+    assert synth.json["Outputs"][outputs.INVENTORY_ROLE_ARN]["Value"] == {
+        "Fn::GetAtt": [role, "Arn"]
+    }
