@@ -3,8 +3,9 @@ service and region, and counts the calls made through it.
 
 Cross-account: when ``role_arn`` is set (``TALLY_ESTATE_ROLE_ARN``), the factory assumes that
 read-only role once and builds every client from its temporary credentials, so the same
-readers read another account. Only the inventory's own account is tested today; the role it
-would assume must allow exactly the read actions in ``infra/constructs/inventory.py``.
+readers read another account: the role ``infra/estate_read_role.py`` deploys there, holding
+exactly the inventory's read actions (``estate_read_policy`` in ``infra/constructs/inventory.py``).
+Tested against moto (tests/estate/test_inventory_handler.py), one account at a time.
 
 Every List/Describe goes through ``pages`` (a boto3 paginator: each page is one call) or
 ``call`` (one call), which count per (region, service:operation): the bench reports calls per
