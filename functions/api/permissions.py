@@ -142,6 +142,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/estate/metrics"): Rule("estate:read", On.BODY_SUBJECT),
     ("GET", "/api/estate/iam/users"): Rule("estate:iam:read", On.ORG),
     ("GET", "/api/estate/iam/users/{name}"): Rule("estate:iam:read", On.ORG),
+    # Which Tally user an IAM user is, as an admin maps it (wins over the owner tag).
+    ("PUT", "/api/estate/iam/users/{name}/link"): Rule("estate:iam:link", On.ORG),
+    ("DELETE", "/api/estate/iam/users/{name}/link"): Rule("estate:iam:link", On.ORG),
     # The caller's own.
     ("GET", "/api/me"): SELF,
     ("GET", "/api/openapi.json"): SELF,

@@ -1552,15 +1552,35 @@ class IamUserOut(Out):
     inline_policies: list[str]
     tags: dict[str, str]
     tally_user_id: str | None = Field(
-        description="the Tally user its owner tag names; null when it names nobody known"
+        description="the Tally user it is: the one an admin mapped it to, else the one its "
+        "owner tag names; null when neither names anybody known"
+    )
+    linked_by: Literal["admin", "tag"] | None = Field(
+        description="how `tallyUserId` was found: an admin's mapping (which wins) or the "
+        "owner tag; null when it is nobody's"
     )
     findings: list[EstateFindingOut]
     read_at: str
 
 
+class IamGroupOut(Out):
+    name: str
+    path: str
+    policies: list[str] = Field(description="the names of its attached managed policies")
+    inline_policies: list[str]
+
+
 class IamUserListOut(Out):
     read_at: str | None
     items: list[IamUserOut]
+    groups: list[IamGroupOut] = Field(
+        description="every IAM group of the account, as the inventory last read them (the "
+        "choices of iam:AddUserToGroup)"
+    )
+
+
+class IamLinkIn(ApiModel):
+    user_id: UserId = Field(description="the Tally user (directory id) the IAM user is")
 
 
 class MetricPointOut(Out):

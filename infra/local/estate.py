@@ -31,6 +31,9 @@ OLD_KEY_USER = "demo-ci-old-key"
 UNUSED_USER = "demo-contractor-unused"
 USERS = (NO_MFA_USER, OLD_KEY_USER, UNUSED_USER)
 OPEN_GROUP = "tally-demo-bastion-ssh"
+DEVELOPERS_GROUP = "tally-demo-developers"
+# A group nobody is in (with a policy): "Add to group" offers more than the users' own groups.
+EMPTY_GROUP = "tally-demo-auditors"
 METRIC_DAYS = 7  # the window the inventory reads metrics over
 # The emulator's console users' password: nobody signs in with it.
 DEMO_PASSWORD = "Demo-password-1!"  # noqa: S105
@@ -205,10 +208,11 @@ def _network(client: Client) -> DemoEstate:
 
 def _users(client: Client) -> None:
     iam = client("iam")
-    iam.create_group(GroupName="tally-demo-developers")
+    iam.create_group(GroupName=DEVELOPERS_GROUP)
+    iam.create_group(GroupName=EMPTY_GROUP, Path="/audit/")
     for name in USERS:
         iam.create_user(UserName=name, Tags=[{"Key": "Owner", "Value": "alice"}])
-        iam.add_user_to_group(GroupName="tally-demo-developers", UserName=name)
+        iam.add_user_to_group(GroupName=DEVELOPERS_GROUP, UserName=name)
     iam.create_login_profile(UserName=NO_MFA_USER, Password=DEMO_PASSWORD)
     iam.create_login_profile(UserName=UNUSED_USER, Password=DEMO_PASSWORD)
     iam.create_access_key(UserName=OLD_KEY_USER)
@@ -220,6 +224,7 @@ def _users(client: Client) -> None:
         '"Action": "s3:ListAllMyBuckets", "Resource": "*"}]}',
     )
     iam.attach_user_policy(UserName=OLD_KEY_USER, PolicyArn=policy["Policy"]["Arn"])
+    iam.attach_group_policy(GroupName=EMPTY_GROUP, PolicyArn=policy["Policy"]["Arn"])
     iam.put_user_policy(
         UserName=UNUSED_USER,
         PolicyName="inline-read",

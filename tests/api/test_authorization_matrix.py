@@ -244,6 +244,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/estate/iam/users/{name}"): Row(
         lambda w: ("/api/estate/iam/users/nobody", {}), 401, 403, 403, 404
     ),
+    # Mapping an IAM user to a Tally user is the admin's (estate:iam:link at org); an IAM
+    # user the inventory has not read is 404 to them (a mapped one: tests/api/test_estate_views).
+    ("PUT", "/api/estate/iam/users/{name}/link"): Row(
+        lambda w: ("/api/estate/iam/users/nobody/link", body({"userId": "u-alice"})),
+        401,
+        403,
+        403,
+        404,
+    ),
+    ("DELETE", "/api/estate/iam/users/{name}/link"): Row(
+        lambda w: ("/api/estate/iam/users/nobody/link", {}), 401, 403, 403, 404
+    ),
     # A resource's metrics panel: alice owns instance 0 (its assignment), bob does not (404,
     # as for a resource that is not there); the admin reads the organisation's.
     ("GET", "/api/estate/metrics"): Row(

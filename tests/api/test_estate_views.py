@@ -16,6 +16,7 @@ from tally.allocation import OwnerTagRule
 from tally.clock import utc_now, utc_today
 from tally.estate.inventory import (
     function_record,
+    group_record,
     metrics_record,
     network_records,
     scope_of,
@@ -24,6 +25,7 @@ from tally.estate.inventory import (
 from tally.estate.models import (
     AccessKey,
     FunctionMetrics,
+    IamGroup,
     IamUser,
     LambdaFunction,
     NatGateway,
@@ -97,7 +99,11 @@ def seed_estate(api: Api, functions: int = 3) -> None:
             (),
         ),
     ]
-    store.replace(scope_of(ACCOUNT, "global", "iam"), [user_record(u, now) for u in users])
+    groups = [IamGroup("devs", "/", ("ReadOnlyAccess",)), IamGroup("ops", "/ops/", (), ("x",))]
+    store.replace(
+        scope_of(ACCOUNT, "global", "iam"),
+        [user_record(u, now) for u in users] + [group_record(g, now) for g in groups],
+    )
     store.replace(
         owners_scope(ACCOUNT),
         owners_records(
@@ -216,11 +222,82 @@ def test_iam_users_with_findings_and_link(estate: Api) -> None:
     by_name = {u["name"]: u for u in body["items"]}
     assert {f["code"] for f in by_name["no-mfa"]["findings"]} == {"iam.console-without-mfa"}
     assert by_name["no-mfa"]["tallyUserId"] == "u-alice"
+    assert by_name["no-mfa"]["linkedBy"] == "tag"
+    assert by_name["old-key"]["tallyUserId"] is None and by_name["old-key"]["linkedBy"] is None
+    assert body["groups"] == [
+        {"name": "devs", "path": "/", "policies": ["ReadOnlyAccess"], "inlinePolicies": []},
+        {"name": "ops", "path": "/ops/", "policies": [], "inlinePolicies": ["x"]},
+    ]
     assert {f["code"] for f in by_name["old-key"]["findings"]} == {"iam.access-key-not-rotated"}
     assert by_name["old-key"]["accessKeys"][0]["ageDays"] == 200
     one = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN)
     assert one.status == 200 and one.body["name"] == "old-key"
     assert estate.call("GET", "/api/estate/iam/users/nobody", ADMIN).status == 404
+
+
+def _audited(api: Api, subject: str) -> list[tuple[str, str, str]]:
+    entries = api.stores.audit.list_for_user(subject, 50).items
+    return [
+        (e.action, e.details["before"], e.details["after"])
+        for e in entries
+        if e.action.startswith("estate.iam-link")
+    ]
+
+
+def test_an_admins_link_wins_over_the_tag_survives_a_run_and_unlinks(estate: Api) -> None:
+    link = "/api/estate/iam/users/no-mfa/link"
+    # Given no-mfa, linked to alice by its Owner tag; when the admin maps it to bob
+    reply = estate.call("PUT", link, ADMIN, body={"userId": "u-bob"})
+    assert reply.status == 200, reply.body
+    assert (reply.body["tallyUserId"], reply.body["linkedBy"]) == ("u-bob", "admin")
+    # then both views say so, and the change is audited with its before and after
+    one = estate.call("GET", "/api/estate/iam/users/no-mfa", ADMIN).body
+    assert (one["tallyUserId"], one["linkedBy"]) == ("u-bob", "admin")
+    listed = estate.call("GET", "/api/estate/iam/users", ADMIN).body["items"]
+    assert {u["name"]: u["linkedBy"] for u in listed} == {"no-mfa": "admin", "old-key": None}
+    ((action, before, after),) = _audited(estate, "u-bob")
+    assert action == "estate.iam-link.set" and before == "null"
+    assert '"userId": "u-bob"' in after and '"setBy": "u-admin"' in after
+    # The same mapping again changes nothing (no second audit entry)
+    assert estate.call("PUT", link, ADMIN, body={"userId": "u-bob"}).status == 200
+    assert len(_audited(estate, "u-bob")) == 1
+    # The next inventory run rewrites the owners (the tag still names alice): the mapping stays
+    seed_estate(estate)
+    one = estate.call("GET", "/api/estate/iam/users/no-mfa", ADMIN).body
+    assert (one["tallyUserId"], one["linkedBy"]) == ("u-bob", "admin")
+    # Unlinking shows the tag's link again; unlinking twice is fine and audits once
+    assert estate.call("DELETE", link, ADMIN).status == 204
+    assert estate.call("DELETE", link, ADMIN).status == 204
+    one = estate.call("GET", "/api/estate/iam/users/no-mfa", ADMIN).body
+    assert (one["tallyUserId"], one["linkedBy"]) == ("u-alice", "tag")
+    assert sorted(a for a, _, _ in _audited(estate, "u-bob")) == [
+        "estate.iam-link.removed",
+        "estate.iam-link.set",
+    ]
+
+
+def test_a_link_refuses_unknown_users_bad_bodies_and_non_admins(estate: Api) -> None:
+    link = "/api/estate/iam/users/old-key/link"
+    assert estate.call("PUT", link, ALICE, body={"userId": "u-alice"}).status == 403
+    assert estate.call("DELETE", link, ALICE).status == 403
+    unknown_iam = estate.call(
+        "PUT", "/api/estate/iam/users/nobody/link", ADMIN, body={"userId": "u-bob"}
+    )
+    assert unknown_iam.status == 404
+    assert estate.call("PUT", link, ADMIN, body={"userId": "u-nobody"}).status == 404
+    for bad in ({}, {"userId": ""}, {"userId": "u-bob", "extra": 1}, {"userId": "a/b"}):
+        reply = estate.call("PUT", link, ADMIN, body=bad)
+        assert reply.status == 422, (bad, reply.body)
+        assert reply.body["errors"], reply.body
+    assert (
+        estate.call("PUT", link, ADMIN, body={"userId": "a/b"}).body["errors"][0]["field"]
+        == "userId"
+    )
+    assert estate.call("DELETE", "/api/estate/iam/users/nobody/link", ADMIN).status == 404
+    # Nothing of that changed anything
+    one = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN).body
+    assert one["tallyUserId"] is None and one["linkedBy"] is None
+    assert _audited(estate, "u-bob") == [] and _audited(estate, "u-alice") == []
 
 
 def test_bad_input_is_a_problem_not_a_500(estate: Api) -> None:

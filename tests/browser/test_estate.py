@@ -509,7 +509,90 @@ def test_a_new_iam_user_is_previewed_from_the_typed_name(open_page: Any) -> None
     assert sent[-1]["preview"] is False
 
 
+def test_add_to_group_offers_the_cached_groups_the_user_is_not_in(open_page: Any) -> None:
+    session: Session = open_page()
+    _grant(session, "estate:iam:AddUserToGroup")
+    sent: list[dict[str, Any]] = []
+
+    def action(route: Any) -> None:
+        body = json.loads(route.request.post_data)
+        sent.append(body)
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps(
+                {
+                    "action": body["action"],
+                    "target": body["target"],
+                    "arn": None,
+                    "region": "global",
+                    "preview": body["preview"],
+                    "owners": [],
+                    "changes": [
+                        {"field": "groups", "before": [], "after": [body["parameters"]["group"]]}
+                    ],
+                    "removes": [],
+                    "notified": [],
+                }
+            ),
+        )
+
+    session.page.route("**/api/estate/actions", action)
+    session.sign_in("admin")
+    at(session, "#/estate/iam")
+    page = session.page
+    page.locator("[data-user='demo-ci-old-key']").get_by_role(
+        "button", name="Add to group…"
+    ).click()
+    dialog = page.locator("[data-testid=action-dialog]")
+    dialog.locator("[data-testid=preview-changes]").wait_for()
+    # A choice, not free text: the demo's groups but the one the user is already in
+    group = dialog.get_by_label("Group")
+    assert group.evaluate("e => e.tagName") == "SELECT"
+    options = group.locator("option").evaluate_all("els => els.map(e => e.value)")
+    assert options == ["tally-demo-auditors"]
+    assert "tally-demo-read-buckets" in group.locator("option").first.inner_text()
+    assert sent[-1]["parameters"] == {"group": "tally-demo-auditors"}
+    dialog.get_by_role("button", name="Cancel").click()
+
+
 # --- changes to the demo data (last) -----------------------------------------------------
+
+
+def test_an_admin_links_an_iam_user_then_unlinks_it(open_page: Any) -> None:
+    session = signed_in(open_page, "admin")
+    at(session, "#/estate/iam")
+    page = session.page
+    card = page.locator("[data-user='demo-ci-old-key']")
+    linked = card.locator("[data-testid=iam-linked]")
+    # Given the Owner tag's link (to alice)
+    assert linked.inner_text() == "Tally user: alice (by Owner tag)"
+    assert card.locator("[data-testid=iam-unlink]").count() == 0
+    # When the admin links it to bob
+    card.get_by_role("button", name="Link to a Tally user…").click()
+    dialog = page.locator("[data-testid=link-dialog]")
+    dialog.get_by_label("Tally user").select_option(label="bob")
+    dialog.get_by_role("button", name="Link").click()
+    # Then the card says so, and how
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-user='demo-ci-old-key'] [data-testid=iam-linked]\")"
+        "?.textContent === 'Tally user: bob (linked by an admin)'"
+    )
+    assert "linked to bob" in page.locator("[data-testid=estate-notice]").inner_text()
+    # And unlinking shows the tag's link again
+    card.locator("[data-testid=iam-unlink]").click()
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-user='demo-ci-old-key'] [data-testid=iam-linked]\")"
+        "?.textContent === 'Tally user: alice (by Owner tag)'"
+    )
+    assert card.locator("[data-testid=iam-unlink]").count() == 0
+
+
+def test_an_auditor_may_not_link_iam_users(open_page: Any) -> None:
+    session = signed_in(open_page, "audrey")
+    at(session, "#/estate/iam")
+    assert session.page.locator("[data-testid=iam-users] .iam-user").count() == 3
+    assert session.page.locator("[data-testid=iam-link-actions]").count() == 0
 
 
 def test_an_admin_claims_an_unowned_function(open_page: Any) -> None:

@@ -336,6 +336,13 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/estate/network"): _plain("/estate/network"),
     ("GET", "/api/estate/iam/users"): _plain("/estate/iam/users"),
     ("GET", "/api/estate/iam/users/{name}"): _plain("/estate/iam/users/demo-ci-old-key"),
+    # An IAM user the inventory never read: the admin's mapping of it is 404 (changes nothing).
+    ("PUT", "/api/estate/iam/users/{name}/link"): lambda s, me: [
+        Try("/estate/iam/users/no-such-iam-user/link", {"userId": me})
+    ],
+    ("DELETE", "/api/estate/iam/users/{name}/link"): _plain(
+        "/estate/iam/users/no-such-iam-user/link"
+    ),
     # A preview on alice's demo function (its Owner tag names her): changes nothing.
     ("POST", "/api/estate/actions"): lambda s, me: [
         Try(

@@ -65,7 +65,10 @@ def test_a_scheduled_run_caches_every_family(aws: Settings, estate: demo.DemoEst
     network = keys(aws, "us-east-1", "network")
     assert f"security-group#{estate.open_group_id}" in network
     assert f"subnet#{estate.public_subnet_id}" in network
-    assert keys(aws, "global", "iam") == sorted(f"user#{u}" for u in demo.USERS)
+    assert keys(aws, "global", "iam") == sorted(
+        [f"user#{u}" for u in demo.USERS]
+        + [f"group#{g}" for g in (demo.DEVELOPERS_GROUP, demo.EMPTY_GROUP)]
+    )
     assert result["awsCalls"]["us-east-1"] > 0
     # The documents read back as the models.
     store = dynamodb_store(aws)
@@ -75,7 +78,9 @@ def test_a_scheduled_run_caches_every_family(aws: Settings, estate: demo.DemoEst
         if r.key == f"function#{demo.BUSY}"
     ]
     assert from_document(LambdaFunction, busy.document).reserved_concurrency == 20
-    user = from_document(IamUser, store.list(EstateScope(ACCOUNT, "global", "iam"))[0].document)
+    cached = store.get(EstateScope(ACCOUNT, "global", "iam"), f"user#{demo.OLD_KEY_USER}")
+    assert cached is not None
+    user = from_document(IamUser, cached.document)
     assert user.created.tzinfo is not None
 
 

@@ -108,6 +108,19 @@ def test_iam_users_and_their_findings(clients: Boto3EstateClients) -> None:
     assert readers.read_user(clients, REGION, "nobody") is None
 
 
+def test_the_account_read_lists_every_group_with_its_policies(
+    clients: Boto3EstateClients,
+) -> None:
+    users, groups = readers.read_account_iam(clients, REGION)
+    assert [(g.name, g.path, g.attached_policies) for g in groups] == [
+        (demo.EMPTY_GROUP, "/audit/", ("tally-demo-read-buckets",)),
+        (demo.DEVELOPERS_GROUP, "/", ()),
+    ]
+    # Nobody is in the auditors' group; the groups cost no call of their own
+    assert not any(demo.EMPTY_GROUP in u.groups for u in users)
+    assert clients.counter.counts[(REGION, "iam:get_account_authorization_details")] == 1
+
+
 def test_the_account_read_gives_the_models_of_the_one_by_one_read(
     clients: Boto3EstateClients,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tally.estate.models import EstateRecord, EstateScope
+from tally.settings import Settings
 from tally.store import Stores
 from tests.conftest import NOW
 
@@ -60,3 +61,16 @@ def test_one_record_read_by_key(stores: Stores) -> None:
     assert stores.estate.get(EAST, "function#b") == record("b", memory=512)
     assert stores.estate.get(EAST, "function#never") is None
     assert stores.estate.get(WEST, "function#a") is None
+
+
+def test_an_admins_links_never_expire_and_a_cache_does(aws: Settings) -> None:
+    from tally.store.estate import EstateItem, dynamodb_store, partition_key
+
+    store = dynamodb_store(aws)
+    links = EstateScope("123456789012", "global", "iam-links")
+    store.put(links, EstateRecord("link#ci", {"userId": "u-alice"}, NOW))
+    store.put(EAST, record("a"))
+    assert EstateItem.get(partition_key(links), "link#ci").expires is None
+    assert EstateItem.get(partition_key(EAST), "function#a").expires == int(
+        (NOW + timedelta(days=7)).timestamp()
+    )

@@ -11,8 +11,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from api import context
 from api.convert import money
@@ -25,6 +26,8 @@ from api.schemas import (
     EstateOwnerOut,
     EstateOwnershipOut,
     IamAccessKeyOut,
+    IamGroupOut,
+    IamLinkIn,
     IamUserListOut,
     IamUserOut,
     LambdaFunctionOut,
@@ -309,6 +312,7 @@ def iam_user_out(u: Any, now: datetime) -> IamUserOut:
         inline_policies=list(user.inline_policies),
         tags=user.tags,
         tally_user_id=u.tally_user,
+        linked_by=u.linked_by,
         findings=_findings(u.findings),
         read_at=u.read_at.isoformat(),
     )
@@ -320,7 +324,9 @@ def iam_user_out(u: Any, now: datetime) -> IamUserOut:
     description="From the inventory's cache. Needs estate:iam:read at the organisation. "
     "Findings (CIS AWS Foundations 1.10, 1.12, 1.14): console access without MFA, a password "
     "or an active key unused for 45 days or more, an active key older than 90 days. "
-    "`tallyUserId`: the Tally user the IAM user's owner tag names. Never a secret.",
+    "`tallyUserId`: the Tally user the IAM user is, by an admin's mapping (PUT "
+    "/api/estate/iam/users/{name}/link), which wins, else by its owner tag (`linkedBy` says "
+    "which). `groups`: every IAM group of the account, read with the users. Never a secret.",
     responses=responses(200, IamUserListOut, 403),
     tags=["estate"],
 )
@@ -328,7 +334,17 @@ def list_iam_users() -> IamUserListOut:
     now = utc_now()
     listed = estate.list_iam_users(context.view(router), location(), now)
     return IamUserListOut(
-        read_at=_iso(listed.read_at), items=[iam_user_out(u, now) for u in listed.items]
+        read_at=_iso(listed.read_at),
+        items=[iam_user_out(u, now) for u in listed.items],
+        groups=[
+            IamGroupOut(
+                name=g.name,
+                path=g.path,
+                policies=list(g.attached_policies),
+                inline_policies=list(g.inline_policies),
+            )
+            for g in listed.groups
+        ],
     )
 
 
@@ -342,6 +358,36 @@ def list_iam_users() -> IamUserListOut:
 def get_iam_user(name: IamUserName) -> IamUserOut:
     now = utc_now()
     return iam_user_out(estate.get_iam_user(context.view(router), location(), name, now), now)
+
+
+@router.put(
+    "/estate/iam/users/<name>/link",
+    summary="Map an IAM user to a Tally user (estate:iam:link)",
+    description="An admin's mapping: it wins over the owner tag and no inventory run "
+    "changes it (`linkedBy: admin`). The same mapping again changes nothing. 404 for an IAM "
+    "user the inventory has not read or a user the directory does not know. Audited with "
+    "its before and after.",
+    responses=responses(200, IamUserOut, 403, 404, 422),
+    tags=["estate"],
+)
+def link_iam_user(name: IamUserName, body: Annotated[IamLinkIn, Body()]) -> IamUserOut:
+    now = utc_now()
+    linked = estate.link_iam_user(context.view(router), location(), name, body.user_id, now)
+    return iam_user_out(linked, now)
+
+
+@router.delete(
+    "/estate/iam/users/<name>/link",
+    status_code=204,
+    summary="Remove an IAM user's mapping (estate:iam:link)",
+    description="The owner tag's link, if any, shows again. Idempotent: 204 when there was no "
+    "mapping. 404 when the IAM user is neither read by the inventory nor mapped. Audited.",
+    responses=responses(204, None, 403, 404),
+    tags=["estate"],
+)
+def unlink_iam_user(name: IamUserName) -> Response[None]:
+    estate.unlink_iam_user(context.view(router), location(), name, utc_now())
+    return Response(status_code=204)
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,8 @@
 exactly that (``EstateStore.replace``), or re-read one resource by name.
 
 IAM is global: it is read through the first configured region's endpoint and cached under the
-region ``global``. Metrics read the functions the Lambda refresh cached (no second
+region ``global``, users (``user#<name>``) and the account's groups (``group#<name>``) in one
+scope. Metrics read the functions the Lambda refresh cached (no second
 ListFunctions) over the last ``METRIC_WINDOW`` ending at the minute of ``now``.
 """
 
@@ -19,6 +20,7 @@ from tally.estate.models import (
     EstateScope,
     Family,
     FunctionMetrics,
+    IamGroup,
     IamUser,
     LambdaFunction,
     Network,
@@ -66,6 +68,11 @@ def user_record(u: IamUser, now: datetime) -> EstateRecord:
     return _record("user", u.name, u, now)
 
 
+def group_record(g: IamGroup, now: datetime) -> EstateRecord:
+    """An IAM group, in the users' scope (``group#<name>``): the IAM view reads both at once."""
+    return _record("group", g.name, g, now)
+
+
 def metrics_record(m: FunctionMetrics, now: datetime) -> EstateRecord:
     return _record("metrics", m.function, m, now)
 
@@ -103,7 +110,8 @@ def refresh(
     elif family == "network":
         records = network_records(readers.read_network(clients, region), now)
     elif family == "iam":
-        records = [user_record(u, now) for u in readers.read_users(clients, region)]
+        users, groups = readers.read_account_iam(clients, region)
+        records = [user_record(u, now) for u in users] + [group_record(g, now) for g in groups]
     else:
         functions = [r.document["name"] for r in store.list(scope_of(account, region, "lambda"))]
         start, end = metric_window(now)

@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 # "owners": who owns each cached resource (tally.estate.ownership), not read from AWS.
-Family = Literal["lambda", "network", "iam", "metrics", "owners"]
+# "iam-links": the IAM user -> Tally user mappings an admin set (tally.estate.links): not a
+# cache at all, so no refresh writes it and its items never expire (tally.store.estate).
+Family = Literal["lambda", "network", "iam", "metrics", "owners", "iam-links"]
 FAMILIES: tuple[Family, ...] = ("lambda", "network", "iam", "metrics")
 
 T = TypeVar("T")
@@ -178,6 +180,16 @@ class IamUser:
     attached_policies: tuple[str, ...]  # policy ARNs
     inline_policies: tuple[str, ...]
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IamGroup:
+    """One of the account's IAM groups (GetAccountAuthorizationDetails' GroupDetailList)."""
+
+    name: str
+    path: str
+    attached_policies: tuple[str, ...]  # managed policy names
+    inline_policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 A function's owners are whoever the ingest would give a cost line of it dated today (its
 assignments in force, split by share, then its owner tag mapped to a user, else nobody), the
 rule ``tally.recommendations.refresh.owners_of`` applies to a finding. An IAM user is linked
-to the Tally user its owner tag names (the same tag key and mapping as costs).
+to the Tally user its owner tag names (the same tag key and mapping as costs), unless an admin
+mapped it to someone (``tally.estate.links``: its own partition, which this run never writes;
+the views let the admin's mapping win).
 
 Computing it needs every assignment and the user directory (a Scan and a paged Query): never
 on a request path. The inventory run does it after the families it refreshed and caches the
@@ -233,6 +235,7 @@ def refresh_owners(
     users = [
         (r.document["name"], r.document.get("tags") or {})
         for r in store.list(EstateScope(account, OWNERS_REGION, "iam"))
+        if r.key.startswith("user#")  # the scope holds the account's groups too
     ]
     rule = OwnerTagRule(owner_tag_key, dict(owner_tag_map))
     records = owners_records(

@@ -20,6 +20,7 @@ from tally.estate.clients import EstateClients, call, pages
 from tally.estate.models import (
     AccessKey,
     FunctionMetrics,
+    IamGroup,
     IamUser,
     InternetGateway,
     LambdaFunction,
@@ -274,23 +275,42 @@ def _security_group(raw: dict[str, Any]) -> SecurityGroup:
 
 
 def read_users(clients: EstateClients, region: str) -> list[IamUser]:
+    """Every IAM user (``read_account_iam`` without the groups)."""
+    return read_account_iam(clients, region)[0]
+
+
+def read_account_iam(clients: EstateClients, region: str) -> tuple[list[IamUser], list[IamGroup]]:
     """Every IAM user, the same models ``read_user`` gives one by one, in about half the calls:
     GetAccountAuthorizationDetails answers each user's groups, policies and tags a page of 100
     users at a time (four calls per user fewer); ListUsers adds what it lacks (the password's
     last use). Read first, so a user created between the two reads is not missing its details:
-    that user is read one call per list instead."""
-    details = {
-        detail["UserName"]: detail
-        for page in pages(
-            clients, region, "iam", "get_account_authorization_details", Filter=["User"]
-        )
-        for detail in page.get("UserDetailList", [])
-    }
-    return [
+    that user is read one call per list instead. The same pages list every group of the
+    account (the ``Group`` filter): the choices of "add to group", with no call of their own."""
+    details: dict[str, dict[str, Any]] = {}
+    groups = []
+    for page in pages(
+        clients, region, "iam", "get_account_authorization_details", Filter=["User", "Group"]
+    ):
+        for detail in page.get("UserDetailList", []):
+            details[detail["UserName"]] = detail
+        groups += [_group(g) for g in page.get("GroupDetailList", [])]
+    users = [
         _user(clients, region, raw, details.get(raw["UserName"]))
         for page in pages(clients, region, "iam", "list_users")
         for raw in page.get("Users", [])
     ]
+    return users, sorted(groups, key=lambda g: g.name)
+
+
+def _group(detail: dict[str, Any]) -> IamGroup:
+    return IamGroup(
+        name=detail["GroupName"],
+        path=detail.get("Path", "/"),
+        attached_policies=tuple(
+            sorted(p["PolicyName"] for p in detail.get("AttachedManagedPolicies", []))
+        ),
+        inline_policies=tuple(sorted(p["PolicyName"] for p in detail.get("GroupPolicyList", []))),
+    )
 
 
 def read_user(clients: EstateClients, region: str, name: str) -> IamUser | None:

@@ -3,7 +3,8 @@ Tally cost and owner, answered from the inventory's cache (``tally.store.estate`
 from a describe call.
 
 Reads per request, whatever the estate's or the organisation's size: the family's cache
-partition (one Query), the owners partition (one Query; ``tally.estate.ownership``), Lambda's
+partition (one Query), the owners partition (one Query; ``tally.estate.ownership``), for IAM
+the admins' links (one Query; ``tally.estate.links``), Lambda's
 cached metrics (one Query) and one bounded Query of cost records: the organisation's own
 records (``ORG``: each line as billed) for a caller who reads the organisation's estate, else
 the caller's own records (their share). The window is the last ``COST_WINDOW_DAYS`` complete
@@ -30,9 +31,11 @@ from tally.authz import Target
 from tally.errors import Forbidden, Invalid, NotFound
 from tally.estate import findings as rules
 from tally.estate.inventory import GLOBAL, scope_of
+from tally.estate.links import links_scope, read_links, remove_link, set_link
 from tally.estate.models import (
     EstateRecord,
     FunctionMetrics,
+    IamGroup,
     IamUser,
     LambdaFunction,
     NatGateway,
@@ -489,25 +492,36 @@ def network(view: View, location: EstateLocation, region: str | None) -> Network
 @dataclass(frozen=True)
 class IamUserView:
     user: IamUser
-    tally_user: str | None  # the Tally user its owner tag names
+    tally_user: str | None  # the Tally user it is: the admin's mapping, else its owner tag's
     findings: list[rules.Finding]
     read_at: datetime
+    linked_by: str | None = None  # "admin" (tally.estate.links) | "tag" | None (nobody)
 
 
 @dataclass(frozen=True)
 class IamUserList:
     read_at: datetime | None
     items: list[IamUserView]
+    groups: list[IamGroup] = field(default_factory=list)  # every group of the account
 
 
 def _iam_views(view: View, location: EstateLocation, now: datetime) -> IamUserList:
     records = view.stores.estate.list(scope_of(location.account, GLOBAL, "iam"))
-    links = read_iam_links(view.stores.estate.list(owners_scope(location.account)))
-    items = []
+    tagged = read_iam_links(view.stores.estate.list(owners_scope(location.account)))
+    mapped = read_links(view.stores.estate.list(links_scope(location.account)))
+    items, groups = [], []
     for r in records:
+        if r.key.startswith("group#"):
+            groups.append(from_document(IamGroup, r.document))
+            continue
         u = from_document(IamUser, r.document)
-        items.append(IamUserView(u, links.get(u.name), rules.user_findings(u, now), r.read_at))
-    return IamUserList(_read_at(records), items)
+        user, by = (mapped[u.name], "admin") if u.name in mapped else (tagged.get(u.name), "tag")
+        items.append(
+            IamUserView(
+                u, user, rules.user_findings(u, now), r.read_at, by if user is not None else None
+            )
+        )
+    return IamUserList(_read_at(records), items, groups)
 
 
 def list_iam_users(view: View, location: EstateLocation, now: datetime) -> IamUserList:
@@ -521,6 +535,19 @@ def get_iam_user(view: View, location: EstateLocation, name: str, now: datetime)
     if found is None:
         raise NotFound(f"no IAM user {name}")
     return found
+
+
+def link_iam_user(
+    view: View, location: EstateLocation, name: str, user_id: str, now: datetime
+) -> IamUserView:
+    """Map the IAM user to the Tally user (``tally.estate.links.set_link``): the user as the
+    view now shows it."""
+    set_link(view, location.account, name, user_id, now)
+    return get_iam_user(view, location, name, now)
+
+
+def unlink_iam_user(view: View, location: EstateLocation, name: str, now: datetime) -> None:
+    remove_link(view, location.account, name, now)
 
 
 def forbid_unless_org(view: View, action: str) -> None:

@@ -4,7 +4,7 @@ record's key (``<kind>#<name or id>``), each item one resource's JSON document a
 A view reads one scope with one Query (paged by DynamoDB past 1 MB only). ``replace`` makes a
 scope hold exactly what a refresh read: it Queries the keys there now, writes the new records
 and deletes the keys that were not read again, in batches (no Scan). Items expire a week after
-their read.
+their read, but those of ``KEPT_FAMILIES`` (set by a person, not read from AWS), which stay.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from tally.store.audit import MemoryAuditLog
 from tally.store.base import DynamoStore, KeyedItem
 
 RETENTION = timedelta(days=7)
+# Families that are not a cache of AWS but what a person set (an admin's IAM user links):
+# their items carry no expiry, and no refresh replaces them.
+KEPT_FAMILIES = frozenset({"iam-links"})
 
 
 class EstateStore(Protocol):
@@ -52,7 +55,7 @@ class EstateItem(KeyedItem):
 
     doc = UnicodeAttribute()
     read_at = UnicodeAttribute()
-    expires = NumberAttribute()
+    expires = NumberAttribute(null=True)
 
 
 def _item(scope: EstateScope, record: EstateRecord) -> EstateItem:
@@ -61,7 +64,9 @@ def _item(scope: EstateScope, record: EstateRecord) -> EstateItem:
         sk=record.key,
         doc=json.dumps(record.document, separators=(",", ":"), sort_keys=True),
         read_at=record.read_at.isoformat(),
-        expires=int((record.read_at + RETENTION).timestamp()),
+        expires=None
+        if scope.family in KEPT_FAMILIES
+        else int((record.read_at + RETENTION).timestamp()),
     )
 
 

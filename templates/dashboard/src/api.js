@@ -173,6 +173,9 @@ export function createApi(config, auth) {
       request("GET", `/estate/lambda/${enc(name)}`, { query: { region, start, end } }),
     estateNetwork: ({ region } = {}) => request("GET", "/estate/network", { query: { region } }),
     estateIamUsers: () => request("GET", "/estate/iam/users"),
+    // An admin's mapping of an IAM user to a Tally user (estate:iam:link); wins over the tag.
+    linkIamUser: (name, userId) => request("PUT", `/estate/iam/users/${enc(name)}/link`, { body: { userId } }),
+    unlinkIamUser: (name) => request("DELETE", `/estate/iam/users/${enc(name)}/link`),
     estateAction: ({ action, target, parameters = {}, preview }) =>
       request("POST", "/estate/actions", { body: { action, target, parameters, preview } }),
     // A cost center's month and budget (the organisation's: it spans the teams that name it).

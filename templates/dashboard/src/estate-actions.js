@@ -190,6 +190,22 @@ function numberInput(label, name, value, { min, max, hint }) {
   return { element, control };
 }
 
+function selectInput(label, name, options) {
+  const id = uid(name);
+  const control = h(
+    "select",
+    { id, name },
+    options.map((o) => h("option", { value: o.value }, o.label)),
+  );
+  return { element: h("div", { class: "field" }, h("label", { for: id }, label), control), control };
+}
+
+/** The groups "Add to group…" offers: the account's (as the inventory read them) the user is not in. */
+export function groupChoices(groups, user) {
+  const mine = new Set(user.groups);
+  return groups.filter((g) => !mine.has(g.name));
+}
+
 function textInput(label, name, value) {
   const id = uid(name);
   const control = h("input", { id, name, type: "text", autocomplete: "off", value: value || "" });
@@ -301,8 +317,11 @@ export function functionActions(view, fn, onDone) {
   );
 }
 
-/** The IAM actions for one user that the caller holds (buttons), each previewed first. */
-export function iamUserActions(view, user, onDone) {
+/**
+ * The IAM actions for one user that the caller holds (buttons), each previewed first.
+ * `groups`: the account's IAM groups (GET /api/estate/iam/users), the choices of "Add to group…".
+ */
+export function iamUserActions(view, user, onDone, groups = []) {
   const access = view.ctx.access();
   const api = view.ctx.api;
   const may = (action) => access.can(actionPermission(action), "org");
@@ -367,19 +386,29 @@ export function iamUserActions(view, user, onDone) {
       ),
     );
   }
-  add("iam:AddUserToGroup", "Add to group…", () => {
-    const group = textInput("Group", "group", "");
-    run(
-      {
-        title: `Add ${user.name} to a group`,
-        action: "iam:AddUserToGroup",
-        inputs: [group],
-        parameters: () => ({ group: group.control.value.trim() }),
-        confirmLabel: "Add",
-      },
-      `${user.name} added to the group.`,
-    );
-  });
+  // A choice of the cached groups the user is not in (no free text): none left, no button.
+  const choices = groupChoices(groups, user);
+  if (choices.length)
+    add("iam:AddUserToGroup", "Add to group…", () => {
+      const group = selectInput(
+        "Group",
+        "group",
+        choices.map((g) => ({
+          value: g.name,
+          label: g.policies.length ? `${g.name} (${g.policies.join(", ")})` : g.name,
+        })),
+      );
+      run(
+        {
+          title: `Add ${user.name} to a group`,
+          action: "iam:AddUserToGroup",
+          inputs: [group],
+          parameters: () => ({ group: group.control.value }),
+          confirmLabel: "Add",
+        },
+        `${user.name} added to ${group.control.value}.`,
+      );
+    });
   for (const groupName of user.groups) {
     add("iam:RemoveUserFromGroup", `Remove from ${groupName}`, () =>
       run(
@@ -402,6 +431,104 @@ export function iamUserActions(view, user, onDone) {
   );
   if (!buttons.length) return null;
   return h("div", { class: "action-row", dataset: { testid: "iam-actions" } }, buttons);
+}
+
+export const IAM_LINK = "estate:iam:link";
+
+/**
+ * "Link to a Tally user…" and, once an admin mapped it, "Unlink" (estate:iam:link at the
+ * organisation), or null without it. `names`: the user directory (user id -> name). These
+ * change only Tally's own mapping (PUT/DELETE /api/estate/iam/users/{name}/link), not AWS:
+ * no preview, the dialog is the confirmation.
+ */
+export function iamLinkActions(view, user, names, onDone) {
+  if (!view.ctx.access().can(IAM_LINK, "org")) return null;
+  const api = view.ctx.api;
+  const buttons = [
+    h(
+      "button",
+      {
+        type: "button",
+        class: "button small",
+        dataset: { testid: "iam-link" },
+        onclick() {
+          const people = [...names.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+          const choice = selectInput(
+            "Tally user",
+            "userId",
+            people.map(([id, name]) => ({ value: id, label: name })),
+          );
+          if (user.linkedBy === "admin") choice.control.value = user.tallyUserId;
+          const problem = h("p", { class: "form-error", role: "alert", dataset: { testid: "action-error" } });
+          openDialog({
+            title: `Link ${user.name} to a Tally user`,
+            className: "dialog-action",
+            build: (close) =>
+              h(
+                "form",
+                {
+                  novalidate: true,
+                  dataset: { testid: "link-dialog" },
+                  async onsubmit(event) {
+                    event.preventDefault();
+                    problem.textContent = "";
+                    try {
+                      await api.linkIamUser(user.name, choice.control.value);
+                      close(true);
+                      const message = `${user.name} linked to ${names.get(choice.control.value) || choice.control.value}.`;
+                      announce(message);
+                      onDone(message);
+                    } catch (error) {
+                      problem.textContent = error.message;
+                    }
+                  },
+                },
+                choice.element,
+                h(
+                  "p",
+                  { class: "muted" },
+                  "An admin's link wins over the Owner tag, and the hourly inventory keeps it.",
+                ),
+                problem,
+                h(
+                  "div",
+                  { class: "dialog-actions" },
+                  h("button", { type: "button", class: "button", onclick: () => close(null) }, "Cancel"),
+                  h("button", { type: "submit", class: "button primary" }, "Link"),
+                ),
+              ),
+          });
+        },
+      },
+      user.linkedBy === "admin" ? "Change link…" : "Link to a Tally user…",
+    ),
+  ];
+  if (user.linkedBy === "admin")
+    buttons.push(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button small",
+          dataset: { testid: "iam-unlink" },
+          async onclick(event) {
+            const button = event.currentTarget;
+            button.disabled = true;
+            try {
+              await api.unlinkIamUser(user.name);
+              const message = `${user.name} unlinked.`;
+              announce(message);
+              onDone(message);
+            } catch (error) {
+              button.disabled = false;
+              announce(`Could not unlink: ${error.message}`);
+            }
+          },
+        },
+        "Unlink",
+      ),
+    );
+  return h("div", { class: "action-row", dataset: { testid: "iam-link-actions" } }, buttons);
 }
 
 /** "New IAM user…" (iam:CreateUser: no credentials, in chosen groups), or null without it. */

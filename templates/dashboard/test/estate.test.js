@@ -18,7 +18,7 @@ import {
   topologyGraph,
   trend,
 } from "../src/estate.js";
-import { actionPermission } from "../src/estate-actions.js";
+import { actionPermission, groupChoices } from "../src/estate-actions.js";
 
 // The demo estate's shape, as GET /api/estate/network answers it (ids shortened).
 const NETWORK = {
@@ -229,4 +229,16 @@ test("datapoints are summed per UTC day on the cost's axis", () => {
   assert.deepEqual(dailySums(undefined, days), [0, 0]);
   assert.equal(meanOf([{ value: 10 }, { value: 20 }]), 15);
   assert.equal(meanOf([]), null);
+});
+
+test("add to group offers the account's groups the user is not in", () => {
+  const groups = [
+    { name: "auditors", path: "/audit/", policies: ["read"] },
+    { name: "developers", path: "/", policies: [] },
+  ];
+  assert.deepEqual(
+    groupChoices(groups, { groups: ["developers"] }).map((g) => g.name),
+    ["auditors"],
+  );
+  assert.deepEqual(groupChoices(groups, { groups: ["developers", "auditors"] }), []);
 });

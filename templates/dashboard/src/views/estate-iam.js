@@ -1,12 +1,13 @@
 // #/estate/iam: IAM users from the inventory's cache (GET /api/estate/iam/users): console access
 // and MFA, access keys with age and last use, groups and policies, when the password was last
-// used, the CIS findings, and the Tally user the owner tag names. Never a secret. The IAM
-// actions show only for the permissions the caller holds (each its own, see estate-actions.js).
+// used, the CIS findings, and the Tally user it is (an admin's link, which wins, else the owner
+// tag's). Never a secret. The IAM actions show only for the permissions the caller holds (each
+// its own, see estate-actions.js); admins (estate:iam:link) link and unlink Tally users.
 
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
 import { knownToday } from "../format.js";
 import { agoText } from "../estate.js";
-import { createUserAction, iamUserActions } from "../estate-actions.js";
+import { createUserAction, iamLinkActions, iamUserActions } from "../estate-actions.js";
 import { knownNames } from "./anomalies.js";
 import { estateHead, flagList } from "./estate.js";
 
@@ -62,7 +63,7 @@ export function iamView(view, tabs) {
       h(
         "div",
         { class: "iam-users", dataset: { testid: "iam-users" } },
-        listed.items.map((u) => userCard(view, u, names, today, changed)),
+        listed.items.map((u) => userCard(view, u, names, today, changed, listed.groups || [])),
       ),
     );
   }
@@ -70,8 +71,13 @@ export function iamView(view, tabs) {
   return load();
 }
 
-function userCard(view, u, names, today, changed) {
-  const linked = u.tallyUserId ? names.get(u.tallyUserId) || u.tallyUserId : null;
+function linkText(u, names) {
+  if (!u.tallyUserId) return "Not linked to a Tally user";
+  const who = names.get(u.tallyUserId) || u.tallyUserId;
+  return `Tally user: ${who} (${u.linkedBy === "admin" ? "linked by an admin" : "by Owner tag"})`;
+}
+
+function userCard(view, u, names, today, changed, groups) {
   // A list, not a table: a key id is 20 characters of monospace and the card is narrow.
   const keys = u.accessKeys.length
     ? h(
@@ -101,7 +107,7 @@ function userCard(view, u, names, today, changed) {
       "div",
       { class: "card-head" },
       h("h2", { id: `iam-${u.name}` }, u.name),
-      h("p", { class: "card-subtitle" }, linked ? `Tally user: ${linked}` : "Not linked to a Tally user"),
+      h("p", { class: "card-subtitle", dataset: { testid: "iam-linked" } }, linkText(u, names)),
     ),
     flagList(u.findings),
     h(
@@ -121,6 +127,7 @@ function userCard(view, u, names, today, changed) {
       h("dd", {}, u.path),
     ),
     keys,
-    iamUserActions(view, u, changed),
+    iamLinkActions(view, u, names, changed),
+    iamUserActions(view, u, changed, groups),
   );
 }
