@@ -173,6 +173,9 @@ export function createApi(config, auth) {
       request("GET", `/estate/lambda/${enc(name)}`, { query: { region, start, end } }),
     estateNetwork: ({ region } = {}) => request("GET", "/estate/network", { query: { region } }),
     estateIamUsers: () => request("GET", "/estate/iam/users"),
+    // An owned resource's metrics panel over [start, end): series, daily cost and alarms.
+    estateMetrics: ({ resourceArn, start, end }) =>
+      request("GET", "/estate/metrics", { query: { resourceArn, start, end } }),
     estateAction: ({ action, target, parameters = {}, preview }) =>
       request("POST", "/estate/actions", { body: { action, target, parameters, preview } }),
     // A cost center's month and budget (the organisation's: it spans the teams that name it).
