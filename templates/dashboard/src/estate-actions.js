@@ -120,7 +120,11 @@ export function runAction(
       : error.message;
   }
 
+  // Each change of a field asks again; only the latest question's answer is shown (an
+  // earlier one answering later would show, and confirm, values no longer in the form).
+  let asked = 0;
   async function preview() {
+    const mine = ++asked;
     problem.textContent = "";
     confirm.disabled = true;
     if (!targetOf()) {
@@ -130,9 +134,11 @@ export function runAction(
     replace(previewSlot, h("p", { class: "muted" }, "Asking for a preview…"));
     try {
       const answer = await api.estateAction({ action, target: targetOf(), parameters: parameters(), preview: true });
+      if (mine !== asked) return;
       replace(previewSlot, previewBody(answer));
       confirm.disabled = !(answer.changes?.length || answer.removes?.length);
     } catch (error) {
+      if (mine !== asked) return;
       replace(previewSlot);
       // A dialog opens on the resource's current values: "nothing to do" (409) is the
       // starting point there, not an error.

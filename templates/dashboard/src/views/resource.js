@@ -180,7 +180,8 @@ export function resourcePageView(view) {
             cost: costs,
             series: [{ label: info.label, data: values }],
             currency,
-            usageTitle: `${info.label} (${info.unit})`,
+            // The unit alone: the metric's name is the card's title and the legend's.
+            usageTitle: info.unit === "count" ? "Count" : info.unit,
             usageUnit: info.unit === "count" ? "" : info.unit,
           }),
         );
