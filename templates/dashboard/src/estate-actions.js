@@ -11,6 +11,7 @@ import { reservedText } from "./estate.js";
 import { COMPARISONS, SERIES, alarmRule } from "./resource-metrics.js";
 
 export const LAMBDA_MANAGE = "estate:lambda:manage";
+const PREVIEW_DELAY_MS = 300;
 export const ALARMS_WRITE = "estate:alarms:write";
 export const REFRESH = "tally:RefreshInventory";
 export const REFRESH_PERMISSION = "estate:refresh";
@@ -123,7 +124,9 @@ export function runAction(
   // Each change of a field asks again; only the latest question's answer is shown (an
   // earlier one answering later would show, and confirm, values no longer in the form).
   let asked = 0;
+  let typing = null;
   async function preview() {
+    clearTimeout(typing);
     const mine = ++asked;
     problem.textContent = "";
     confirm.disabled = true;
@@ -178,7 +181,18 @@ export function runAction(
           },
         },
         inputs.map((input) => {
-          input.control.addEventListener("change", preview);
+          // Asked while typing (a pause of PREVIEW_DELAY_MS), not on "change": that fires
+          // when the field loses focus, i.e. on the very click on the confirm button, which
+          // the new preview then disabled under the pointer (the click was lost).
+          input.control.addEventListener("input", () => {
+            // The preview shown is of the values before: gone at once, so it is never read
+            // (or confirmed) against the new ones.
+            clearTimeout(typing);
+            asked += 1;
+            confirm.disabled = true;
+            replace(previewSlot, h("p", { class: "muted" }, "Asking for a preview…"));
+            typing = setTimeout(preview, PREVIEW_DELAY_MS);
+          });
           return input.element;
         }),
         previewSlot,
