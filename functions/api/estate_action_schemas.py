@@ -24,7 +24,8 @@ class EstateActionIn(ApiModel):
         min_length=1,
         max_length=2048,
         description="the resource's name or ARN (a Lambda function, an IAM user); for "
-        "iam:CreateUser the new user's name; for a region's refresh region:<name>",
+        "iam:CreateUser the new user's name; for a region's refresh region:<name> (IAM, "
+        "being global: region:global)",
         examples=["tally-demo-orders-sync"],
     )
     parameters: dict[str, Any] = Field(

@@ -241,6 +241,9 @@ def _empty_zip() -> bytes:
 # days the idle rules read (tally.recommendations.rules), ending the day before "today".
 METRIC_DAYS = 14
 MB = 1024 * 1024
+# The metrics only the resource page's panel reads (EC2 status checks; RDS CPU, free storage
+# and IOPS): a datum every 6 hours is enough to draw a day.
+SPARSE_HOURS = 6
 _PUT_BATCH = 500  # datums per PutMetricData call (AWS allows 1,000)
 
 
@@ -250,11 +253,21 @@ def _daytime(hour: int) -> float:
 
 
 def _datum(
-    name: str, dimension: str, resource: str, at: datetime, value: float, unit: str
+    name: str,
+    dimension: str,
+    resource: str,
+    at: datetime,
+    value: float,
+    unit: str,
+    *,
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
     return {
         "MetricName": name,
-        "Dimensions": [{"Name": dimension, "Value": resource}],
+        "Dimensions": [
+            {"Name": dimension, "Value": resource},
+            *({"Name": k, "Value": v} for k, v in extra),
+        ],
         "Timestamp": at,
         "Value": round(value, 3),
         "Unit": unit,
@@ -276,21 +289,71 @@ def _hour_metrics(item: Planned, resource: str, at: datetime) -> list[tuple[str,
             ("AWS/EC2", _datum("CPUUtilization", "InstanceId", resource, at, cpu, "Percent")),
             ("AWS/EC2", _datum("NetworkIn", "InstanceId", resource, at, net_in, "Bytes")),
             ("AWS/EC2", _datum("NetworkOut", "InstanceId", resource, at, net_out, "Bytes")),
+            # Healthy: the status checks pass (0). Every SPARSE_HOURS only, as the other
+            # panels' metrics below: moto's GetMetricData scans every datum for every period
+            # of every query, and each datum more slows every panel of the local stack.
+            *(
+                [("AWS/EC2", _datum("StatusCheckFailed", "InstanceId", resource, at, 0, "Count"))]
+                if at.hour % SPARSE_HOURS == 0
+                else []
+            ),
         ]
     if item.kind == "rds":
         connections = round(3 + 30 * busy * rng.uniform(0.7, 1.0))
+        # 50 GB allocated (``_create``), about 38 free, a few MB written away each hour.
+        hours = (at - datetime(at.year, 1, 1, tzinfo=UTC)).total_seconds() / 3600
+        free = (38 * 1024 - hours * 0.2) * MB
+        db = ("DBInstanceIdentifier", item.name)
+        hourly = [("AWS/RDS", _datum("DatabaseConnections", *db, at, connections, "Count"))]
+        if at.hour % SPARSE_HOURS:
+            return hourly
         return [
+            *hourly,
             (
                 "AWS/RDS",
+                _datum("CPUUtilization", *db, at, 8 + 40 * busy * rng.uniform(0.8, 1.0), "Percent"),
+            ),
+            ("AWS/RDS", _datum("FreeStorageSpace", *db, at, free, "Bytes")),
+            (
+                "AWS/RDS",
+                _datum("ReadIOPS", *db, at, 5 + 120 * busy * rng.uniform(0.7, 1.0), "Count/Second"),
+            ),
+            (
+                "AWS/RDS",
+                _datum("WriteIOPS", *db, at, 2 + 45 * busy * rng.uniform(0.7, 1.0), "Count/Second"),
+            ),
+        ]
+    if item.kind == "s3":
+        # S3's storage metrics: one datapoint a day (at midnight), per storage type.
+        if at.hour:
+            return []
+        grown = 1 + 0.004 * at.timetuple().tm_yday
+        size = float(Decimal(item.daily_cost) * 40 * 1024) * MB * grown  # ~40 GB a dollar a day
+        return [
+            (
+                "AWS/S3",
                 _datum(
-                    "DatabaseConnections",
-                    "DBInstanceIdentifier",
-                    item.name,
+                    "BucketSizeBytes",
+                    "BucketName",
+                    resource,
                     at,
-                    connections,
-                    "Count",
+                    size,
+                    "Bytes",
+                    extra=(("StorageType", "StandardStorage"),),
                 ),
-            )
+            ),
+            (
+                "AWS/S3",
+                _datum(
+                    "NumberOfObjects",
+                    "BucketName",
+                    resource,
+                    at,
+                    round(size / (2 * MB)),
+                    "Count",
+                    extra=(("StorageType", "AllStorageTypes"),),
+                ),
+            ),
         ]
     if item.kind == "lambda":
         if item.name == "nightly-cleanup":
@@ -311,9 +374,10 @@ def demo_metric_data(
 ) -> list[tuple[str, dict[str, Any]]]:
     """(namespace, MetricDatum) for every demo resource in ``created`` (plan name -> the id
     ``_create`` returned): busy instances run at 20-70% CPU with a daily rhythm and move
-    hundreds of MB a day, the idle one (pattern "idle") idles under 2% and a few KB; both
-    databases have connections; bob-image-resize is invoked through the day and
-    nightly-cleanup once a night. Deterministic: the same hour gives the same points."""
+    hundreds of MB a day, the idle one (pattern "idle") idles under 2% and a few KB, every
+    instance passes its status checks; both databases have connections, CPU, free storage and
+    IOPS; each bucket its daily size and object count; bob-image-resize is invoked through
+    the day and nightly-cleanup once a night. Deterministic: the same hour gives the same points."""
     out: list[tuple[str, dict[str, Any]]] = []
     for item in PLAN:
         if item.name not in created:

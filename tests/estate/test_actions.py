@@ -342,6 +342,10 @@ def test_a_refresh_reads_one_resource_again(estate: Estate) -> None:
     with pytest.raises(Forbidden):
         estate.run(ALICE, "tally:RefreshInventory", f"region:{REGION}", family="lambda")
     estate.run(ADMIN, "tally:RefreshInventory", f"region:{REGION}", family="iam")
+    # IAM is global: its screen names no region.
+    estate.run(ADMIN, "tally:RefreshInventory", "region:global", family="iam")
+    with pytest.raises(Invalid):  # the other families are read per region
+        estate.run(ADMIN, "tally:RefreshInventory", "region:global", family="network")
 
 
 # ---- IAM -----------------------------------------------------------------------------------

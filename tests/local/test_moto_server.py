@@ -108,3 +108,48 @@ def test_get_metric_data_answers_percentiles(moto_server: MotoServer) -> None:
         EndTime=at + timedelta(hours=12),
     )
     assert reply["MetricDataResults"][0]["Values"] == [10.0]
+
+
+def test_get_metric_data_answers_each_query_from_its_own_metric(moto_server: MotoServer) -> None:
+    # The emulator hands each query only its own metric's datums (moto scans all of them per
+    # period otherwise): same namespace, other metrics and other resources stay out.
+    cloudwatch = aws_client("cloudwatch", moto_server.endpoint_url)
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+
+    def datum(name: str, instance: str, hour: int, value: float) -> dict[str, object]:
+        return {
+            "MetricName": name,
+            "Dimensions": [{"Name": "InstanceId", "Value": instance}],
+            "Timestamp": start + timedelta(hours=hour),
+            "Value": value,
+        }
+
+    cloudwatch.put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            *(datum("CPUUtilization", "i-a", h, 10.0 + h) for h in range(4)),
+            *(datum("CPUUtilization", "i-b", h, 90.0) for h in range(4)),
+            *(datum("NetworkIn", "i-a", h, 1000.0) for h in range(4)),
+        ],
+    )
+    cloudwatch.put_metric_data(Namespace="Custom", MetricData=[datum("NetworkIn", "i-a", 0, 5.0)])
+
+    def query(qid: str, name: str, stat: str) -> dict[str, object]:
+        metric = {
+            "Namespace": "AWS/EC2",
+            "MetricName": name,
+            "Dimensions": [{"Name": "InstanceId", "Value": "i-a"}],
+        }
+        return {"Id": qid, "MetricStat": {"Metric": metric, "Period": 7200, "Stat": stat}}
+
+    reply = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            query("cpu", "CPUUtilization", "Average"),
+            query("net", "NetworkIn", "Sum"),
+        ],
+        StartTime=start,
+        EndTime=start + timedelta(hours=4),
+        ScanBy="TimestampAscending",
+    )
+    values = {r["Id"]: r["Values"] for r in reply["MetricDataResults"]}
+    assert values == {"cpu": [10.5, 12.5], "net": [2000.0, 2000.0]}

@@ -47,6 +47,12 @@ def estate_action(body: Annotated[EstateActionIn, Body()]) -> EstateActionOut:
         runner=context.action_runner(),
         tag_rule=context.owner_tag_rule(),
     )
+    if not outcome.preview and body.action == "cloudwatch:PutMetricAlarm":
+        # The metrics panels keep the region's alarms a minute: the alarm just made must be
+        # on the panel the caller goes back to (this container's; others lag a minute at most).
+        from api.routes.estate import metrics_cache
+
+        metrics_cache().clear()
     return _out(outcome)
 
 

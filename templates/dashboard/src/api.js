@@ -176,6 +176,9 @@ export function createApi(config, auth) {
     // An admin's mapping of an IAM user to a Tally user (estate:iam:link); wins over the tag.
     linkIamUser: (name, userId) => request("PUT", `/estate/iam/users/${enc(name)}/link`, { body: { userId } }),
     unlinkIamUser: (name) => request("DELETE", `/estate/iam/users/${enc(name)}/link`),
+    // An owned resource's metrics panel over [start, end): series, daily cost and alarms.
+    estateMetrics: ({ resourceArn, start, end }) =>
+      request("GET", "/estate/metrics", { query: { resourceArn, start, end } }),
     estateAction: ({ action, target, parameters = {}, preview }) =>
       request("POST", "/estate/actions", { body: { action, target, parameters, preview } }),
     // A cost center's month and budget (the organisation's: it spans the teams that name it).

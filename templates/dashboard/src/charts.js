@@ -335,9 +335,13 @@ function smallMoney(value, currency) {
  * A resource's usage and cost on one time axis (the estate's function detail): `days`
  * ["YYYY-MM-DD"], `cost` [number] drawn as bars on the left axis, and `series`
  * [{label, data: [number|null]}] (metrics per day, e.g. invocations and errors) as lines on the
- * right axis. Without series the chart is the daily cost alone.
+ * right axis, titled `usageTitle` (values shown with `usageUnit`). Without series the chart is
+ * the daily cost alone.
  */
-export function usageCostChart(canvas, { days, cost, series = [], currency }) {
+export function usageCostChart(
+  canvas,
+  { days, cost, series = [], currency, usageTitle = "Count per day", usageUnit = "" },
+) {
   applyTheme();
   const lineColours = ["--chart-actual", "--chart-pace", "--chart-forecast"];
   const datasets = [
@@ -388,7 +392,7 @@ export function usageCostChart(canvas, { days, cost, series = [], currency }) {
     scales.usage = {
       beginAtZero: true,
       position: "right",
-      title: { display: true, text: "Count per day" },
+      title: { display: true, text: usageTitle },
       grid: { drawOnChartArea: false },
       ticks: { maxTicksLimit: 6 },
     };
@@ -411,7 +415,7 @@ export function usageCostChart(canvas, { days, cost, series = [], currency }) {
             label(context) {
               const value = context.parsed.y;
               if (context.dataset.yAxisID === "y") return ` ${context.dataset.label}: ${smallMoney(value, currency)}`;
-              return ` ${context.dataset.label}: ${value}`;
+              return ` ${context.dataset.label}: ${value}${usageUnit ? ` ${usageUnit}` : ""}`;
             },
           },
         },

@@ -5,19 +5,32 @@
 // (estate:lambda:manage; estate:iam:<Action> at the organisation); the API decides anyway, and
 // its problem+json answer (403, 409 action disabled, 422 on parameters.<name>) is shown as is.
 
-import { announce, h, openDialog, replace, uid } from "./dom.js";
-import { money } from "./format.js";
+import { announce, h, openDialog, replace, uid, whileBusy } from "./dom.js";
+import { dateTime, money } from "./format.js";
 import { reservedText } from "./estate.js";
+import { COMPARISONS, SERIES, alarmRule } from "./resource-metrics.js";
 
 export const LAMBDA_MANAGE = "estate:lambda:manage";
+const PREVIEW_DELAY_MS = 300;
+export const ALARMS_WRITE = "estate:alarms:write";
+export const REFRESH = "tally:RefreshInventory";
+export const REFRESH_PERMISSION = "estate:refresh";
 
 /** The permission an action needs (as the API's catalog names it). */
 export function actionPermission(action) {
+  if (action === "cloudwatch:PutMetricAlarm") return ALARMS_WRITE;
+  if (action === REFRESH) return REFRESH_PERMISSION;
   return action.startsWith("iam:") ? `estate:${action}` : LAMBDA_MANAGE;
 }
 
 function changeText(change) {
   const show = (v) => (v === null || v === undefined ? "none" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  if (change.field === "alarm" && change.after) {
+    return `New alarm ${change.after.name}: ${alarmRule(change.after)}`;
+  }
+  if (change.field === "readAt") {
+    return `Read ${change.before ? `at ${dateTime(change.before)}` : "never"} → now`;
+  }
   if (change.field === "reservedConcurrency") {
     return `Reserved concurrency: ${reservedText(change.before)} → ${reservedText(change.after)}`;
   }
@@ -108,7 +121,13 @@ export function runAction(
       : error.message;
   }
 
+  // Each change of a field asks again; only the latest question's answer is shown (an
+  // earlier one answering later would show, and confirm, values no longer in the form).
+  let asked = 0;
+  let typing = null;
   async function preview() {
+    clearTimeout(typing);
+    const mine = ++asked;
     problem.textContent = "";
     confirm.disabled = true;
     if (!targetOf()) {
@@ -118,9 +137,11 @@ export function runAction(
     replace(previewSlot, h("p", { class: "muted" }, "Asking for a preview…"));
     try {
       const answer = await api.estateAction({ action, target: targetOf(), parameters: parameters(), preview: true });
+      if (mine !== asked) return;
       replace(previewSlot, previewBody(answer));
       confirm.disabled = !(answer.changes?.length || answer.removes?.length);
     } catch (error) {
+      if (mine !== asked) return;
       replace(previewSlot);
       // A dialog opens on the resource's current values: "nothing to do" (409) is the
       // starting point there, not an error.
@@ -160,7 +181,18 @@ export function runAction(
           },
         },
         inputs.map((input) => {
-          input.control.addEventListener("change", preview);
+          // Asked while typing (a pause of PREVIEW_DELAY_MS), not on "change": that fires
+          // when the field loses focus, i.e. on the very click on the confirm button, which
+          // the new preview then disabled under the pointer (the click was lost).
+          input.control.addEventListener("input", () => {
+            // The preview shown is of the values before: gone at once, so it is never read
+            // (or confirmed) against the new ones.
+            clearTimeout(typing);
+            asked += 1;
+            confirm.disabled = true;
+            replace(previewSlot, h("p", { class: "muted" }, "Asking for a preview…"));
+            typing = setTimeout(preview, PREVIEW_DELAY_MS);
+          });
           return input.element;
         }),
         previewSlot,
@@ -565,4 +597,132 @@ export function createUserAction(view, onDone) {
     },
     "New IAM user…",
   );
+}
+
+function selectInput(label, name, options, value) {
+  const id = uid(name);
+  const control = h(
+    "select",
+    { id, name },
+    options.map(([v, text]) => h("option", { value: String(v), selected: String(v) === String(value) }, text)),
+  );
+  return { element: h("div", { class: "field" }, h("label", { for: id }, label), control), control };
+}
+
+const PERIODS = [
+  [60, "1 minute"],
+  [300, "5 minutes"],
+  [900, "15 minutes"],
+  [3600, "1 hour"],
+];
+const COMPARISON_LABEL = {
+  GreaterThanOrEqualToThreshold: "≥ at or above",
+  GreaterThanThreshold: "> above",
+  LessThanThreshold: "< below",
+  LessThanOrEqualToThreshold: "≤ at or below",
+};
+
+/**
+ * "Create alarm" on a metrics panel's series (cloudwatch:PutMetricAlarm): null unless the
+ * caller holds estate:alarms:write and the panel is a function's (Tally's alarms watch a
+ * function's metrics); else `{button(series)}`, a button for each series an alarm can watch.
+ * The dialog starts on that metric; the API answers 409 action-disabled when the deployment
+ * has the alarms family off, shown in the dialog as it says. `onDone()` after one is made.
+ */
+export function alarmAction(view, panel, onDone) {
+  if (!view.ctx.access().can(ALARMS_WRITE) || panel.resource.type !== "lambda") return null;
+  const alarmable = panel.series.filter((s) => SERIES[s.id]?.alarm);
+  const open = (series) => {
+    const metric = selectInput(
+      "Metric",
+      "metric",
+      alarmable.map((s) => [s.id, `${SERIES[s.id].alarm.metric} (${SERIES[s.id].alarm.statistic})`]),
+      series.id,
+    );
+    const highest = Math.max(0, ...series.points.map((p) => p.value));
+    const threshold = numberInput("Threshold", "threshold", Math.ceil(highest) || 1, {
+      min: 0,
+      hint: "In the metric's own unit (milliseconds for Duration), per period.",
+    });
+    const comparison = selectInput(
+      "Alarm when the metric is",
+      "comparison",
+      COMPARISONS.map((c) => [c, COMPARISON_LABEL[c]]),
+      COMPARISONS[0],
+    );
+    const period = selectInput("Period", "periodSeconds", PERIODS, 300);
+    const periods = numberInput("Periods in a row", "periods", 1, { min: 1, max: 24 });
+    runAction(view.ctx.api, {
+      title: `New alarm on ${panel.resource.name}`,
+      action: "cloudwatch:PutMetricAlarm",
+      target: panel.resource.name,
+      inputs: [metric, comparison, threshold, period, periods],
+      parameters: () => {
+        const chosen = SERIES[metric.control.value].alarm;
+        return {
+          metric: chosen.metric,
+          statistic: chosen.statistic,
+          threshold: threshold.control.value.trim(),
+          comparison: comparison.control.value,
+          periodSeconds: Number(period.control.value),
+          periods: Number(periods.control.value),
+        };
+      },
+      confirmLabel: "Create alarm",
+    }).done.then((answer) => {
+      if (!answer) return;
+      const message = `Alarm ${answer.after?.name || ""} created: it notifies the owners in Tally.`;
+      announce(message);
+      onDone(message);
+    });
+  };
+  return {
+    button(series) {
+      if (!SERIES[series.id]?.alarm) return null;
+      return h(
+        "button",
+        {
+          type: "button",
+          class: "button small",
+          dataset: { testid: "create-alarm", metric: series.id },
+          "aria-label": `Create an alarm on ${SERIES[series.id].label}`,
+          onclick: () => open(series),
+        },
+        "Create alarm",
+      );
+    },
+  };
+}
+
+/**
+ * "Refresh" (tally:RefreshInventory): re-reads `target` (a function's name, or
+ * "region:<region>" with `family` lambda, network or iam) into the estate cache at once. No
+ * preview: a refresh reads, it changes nothing in AWS. Shown only with estate:refresh (at the
+ * organisation for a region, which is the organisation's); `onDone(message)` then reloads the
+ * view with its new "as of", `onError(error)` tells what the API answered.
+ */
+export function refreshAction(view, { target, family, scope, onDone, onError }) {
+  if (!view.ctx.access().can(REFRESH_PERMISSION, scope)) return null;
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "button small",
+      dataset: { testid: "refresh" },
+      async onclick() {
+        try {
+          await whileBusy(button, "Refreshing…", () =>
+            view.ctx.api.estateAction({ action: REFRESH, target, parameters: { family }, preview: false }),
+          );
+          const message = "Refreshed: read again from AWS just now.";
+          announce(message);
+          onDone(message);
+        } catch (error) {
+          onError(error);
+        }
+      },
+    },
+    "Refresh",
+  );
+  return button;
 }

@@ -22,6 +22,7 @@ import { costsView } from "./views/costs.js";
 import { dashboardView } from "./views/dashboard.js";
 import { notificationsView } from "./views/notifications.js";
 import { resourcesView } from "./views/resources.js";
+import { resourcePageView } from "./views/resource.js";
 import { savingsView } from "./views/savings.js";
 import { securityView } from "./views/security.js";
 import { settingsView } from "./views/settings.js";
@@ -37,7 +38,13 @@ import { userAccessView } from "./views/user-access.js";
 
 const ROUTES = {
   dashboard: { title: "Dashboard", render: dashboardView, perUser: true },
-  resources: { title: "Resources", render: resourcesView, perUser: true, usesMe: true },
+  // #/resources/<encoded resource id>: one resource's page (its metrics, alarms and cost).
+  resources: {
+    title: "Resources",
+    render: (view) => (view.path.length ? resourcePageView(view) : resourcesView(view)),
+    perUser: true,
+    usesMe: true,
+  },
   costs: { title: "Costs", render: costsView, perUser: true, usesMe: true },
   budget: { title: "Budget", render: budgetView, perUser: true },
   changes: { title: "Why did my bill change?", render: changesView, perUser: true },

@@ -179,6 +179,9 @@ def _refresh_target(target: str, params: Params, view: View, settings: ActionSet
     family = params.get("family")
     if target.startswith("region:"):
         region = target.removeprefix("region:")
+        if region == GLOBAL and family == "iam":
+            # IAM is global: its screen knows no region, and the inventory reads it once.
+            return _Target("region", target, GLOBAL, None, None, family=family)
         if region not in settings.regions:
             raise Invalid.field(
                 "target", f"not a region Tally reads: {', '.join(settings.regions)}"

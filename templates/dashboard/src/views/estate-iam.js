@@ -9,7 +9,7 @@ import { knownToday } from "../format.js";
 import { agoText } from "../estate.js";
 import { createUserAction, iamLinkActions, iamUserActions } from "../estate-actions.js";
 import { knownNames } from "./anomalies.js";
-import { estateHead, flagList } from "./estate.js";
+import { estateHead, flagList, refreshButton } from "./estate.js";
 
 function policyName(arn) {
   return arn.split("/").pop();
@@ -36,6 +36,8 @@ export function iamView(view, tabs) {
           "IAM users: console access and MFA, access keys, groups and policies, and the CIS AWS Foundations findings (MFA for console users, credentials unused for 45 days, keys rotated within 90 days).",
           tabs,
           listed.readAt,
+          // IAM is global: the inventory reads it once, whatever the region.
+          refreshButton(view, { target: "region:global", family: "iam", scope: "org", notice, load }),
         ),
       );
       show(listed, names, knownToday() || me.today);

@@ -6,7 +6,7 @@
 import { emptyState, errorState, h, openDialog, replace, skeleton } from "../dom.js";
 import { money } from "../format.js";
 import { KIND_LABEL, networkTree, nodeSize, riskyRule, ruleText, topologyGraph } from "../estate.js";
-import { estateHead, flagList } from "./estate.js";
+import { estateHead, flagList, refreshButton } from "./estate.js";
 
 // The diagram needs room: below this width the list is shown instead (the diagram is not
 // drawn at all, so nothing scrolls sideways on a phone).
@@ -45,7 +45,8 @@ export function networkView(view, tabs) {
   const { ctx, container, signal } = view;
   const head = h("div", {});
   const body = h("div", { class: "estate-body", "aria-live": "polite" }, skeleton(8, "Loading the network"));
-  replace(container, head, body);
+  const notice = h("p", { class: "form-done", role: "status", dataset: { testid: "estate-notice" } });
+  replace(container, head, notice, body);
   replace(
     head,
     estateHead("AWS estate", "The region's network: VPCs, subnets, gateways and security groups.", tabs, null),
@@ -65,6 +66,7 @@ export function networkView(view, tabs) {
           `The network of ${network.region}: VPCs, subnets, gateways, security groups, and what it costs.`,
           tabs,
           network.readAt,
+          refreshButton(view, { target: `region:${network.region}`, family: "network", scope: "org", notice, load }),
         ),
       );
       await show(network);

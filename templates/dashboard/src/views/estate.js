@@ -8,7 +8,8 @@ import { usageCostChart } from "../charts.js";
 import { announce, confirmDialog, emptyState, errorState, h, openDialog, replace, skeleton } from "../dom.js";
 import { dateTime, knownToday, money, shortDay } from "../format.js";
 import { dailySums, flags, lastDays, meanOf, metricRange, reservedText, runtimeFlag, trend } from "../estate.js";
-import { functionActions } from "../estate-actions.js";
+import { functionActions, refreshAction } from "../estate-actions.js";
+import { alarmRule, alarmSeverity } from "../resource-metrics.js";
 import { knownNames } from "./anomalies.js";
 import { noAccessPage } from "./noaccess.js";
 import { iamView } from "./estate-iam.js";
@@ -63,12 +64,32 @@ export function estateView(view) {
 }
 
 /** "as of 2 Dec 2026, 17:38" (when the inventory read what the screen shows). */
-export function asOf(readAt) {
-  return h(
+export function asOf(readAt, refresh = null) {
+  const text = h(
     "p",
-    { class: "as-of", dataset: { testid: "as-of" } },
+    { class: "as-of", dataset: { testid: "as-of", readAt: readAt || "" } },
     readAt ? `As of ${dateTime(readAt)}` : "Not read yet: the inventory has not run",
   );
+  return refresh ? h("div", { class: "as-of-row" }, text, refresh) : text;
+}
+
+/**
+ * The Refresh button of an estate screen (tally:RefreshInventory on `target`), which tells
+ * `notice` what happened and reloads the screen with `load`; null without estate:refresh.
+ */
+export function refreshButton(view, { target, family, scope, notice, load }) {
+  return refreshAction(view, {
+    target,
+    family,
+    scope,
+    onDone: (message) => {
+      notice.textContent = message;
+      load();
+    },
+    onError: (error) => {
+      notice.textContent = `Could not refresh: ${error.message}`;
+    },
+  });
 }
 
 export function flagList(findings, { compact = false } = {}) {
@@ -88,11 +109,11 @@ export function flagList(findings, { compact = false } = {}) {
   );
 }
 
-export function estateHead(title, description, tabs, readAt) {
+export function estateHead(title, description, tabs, readAt, refresh = null) {
   return [
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, title), h("p", {}, description))),
     tabs,
-    asOf(readAt),
+    asOf(readAt, refresh),
   ];
 }
 
@@ -256,6 +277,7 @@ function functionsView(view, tabs) {
             : `Every Lambda function in ${listed.region}, with its owner, configuration and cost.`,
           tabs,
           listed.readAt,
+          refreshButton(view, { target: `region:${listed.region}`, family: "lambda", scope: "org", notice, load }),
         ),
       );
       show(listed, names);
@@ -356,11 +378,40 @@ function functionsView(view, tabs) {
   return load();
 }
 
-const RANGES = [
+export const RANGES = [
   { days: 7, label: "7 days" },
   { days: 14, label: "14 days" },
   { days: 30, label: "30 days" },
 ];
+
+/** The 7/14/30-day radio group; `onChoose(days)` on a change. */
+export function rangePicker(name, chosen, onChoose) {
+  return h(
+    "fieldset",
+    { class: "range-picker" },
+    h("legend", {}, "Range"),
+    RANGES.map((r) =>
+      h(
+        "label",
+        {},
+        h("input", {
+          type: "radio",
+          name,
+          value: String(r.days),
+          checked: r.days === chosen,
+          onchange: () => onChoose(r.days),
+        }),
+        r.label,
+      ),
+    ),
+  );
+}
+
+/** The range a `?days=` asks for, 30 unless it is one of `RANGES`. */
+export function chosenRange(params) {
+  const days = Number(params.get("days"));
+  return RANGES.some((r) => r.days === days) ? days : 30;
+}
 
 function functionDetailView(view, tabs, name) {
   const { ctx, container, signal, params } = view;
@@ -380,7 +431,19 @@ function functionDetailView(view, tabs, name) {
       replace(
         head,
         h("p", { class: "back-link" }, h("a", { href: "#/estate/lambda" }, "← All functions")),
-        estateHead(fn.name, `${fn.runtime || "Container image"} · ${fn.architecture} · ${fn.region}`, tabs, fn.readAt),
+        estateHead(
+          fn.name,
+          `${fn.runtime || "Container image"} · ${fn.architecture} · ${fn.region}`,
+          tabs,
+          fn.readAt,
+          // A member refreshes their own function; the API decides on its owners.
+          refreshAction(view, {
+            target: fn.name,
+            family: "lambda",
+            onDone: (text) => load(text),
+            onError: (error) => load(`Could not refresh: ${error.message}`),
+          }),
+        ),
       );
       await show(fn, names, message);
     } catch (error) {
@@ -401,28 +464,9 @@ function functionDetailView(view, tabs, name) {
   }
 
   async function show(fn, names, message) {
-    const chosen = Number(params.get("days")) || 30;
+    const chosen = chosenRange(params);
     const canvas = h("canvas", { dataset: { chart: "usage-cost" }, role: "img", "aria-label": "Cost per day" });
-    const rangeName = "estate-range";
-    const picker = h(
-      "fieldset",
-      { class: "range-picker" },
-      h("legend", {}, "Range"),
-      RANGES.map((r) =>
-        h(
-          "label",
-          {},
-          h("input", {
-            type: "radio",
-            name: rangeName,
-            value: String(r.days),
-            checked: r.days === chosen,
-            onchange: () => draw(r.days),
-          }),
-          r.label,
-        ),
-      ),
-    );
+    const picker = rangePicker("estate-range", chosen, (days) => draw(days));
     const figures = h(
       "dl",
       { class: "figures estate-figures" },
@@ -509,7 +553,7 @@ function functionDetailView(view, tabs, name) {
       const hash = `#/estate/lambda/${encodeURIComponent(fn.name)}${days === 30 ? "" : `?days=${days}`}`;
       if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
     }
-    if (!signal.aborted) await draw(RANGES.some((r) => r.days === chosen) ? chosen : 30);
+    if (!signal.aborted) await draw(chosen);
   }
 
   return load();
@@ -535,33 +579,33 @@ function metricsExtra(panel, byId) {
           : "no datapoints in the range",
       ),
     ),
-    h(
-      "div",
-      { dataset: { testid: "alarms" } },
-      h("h3", {}, "Alarms"),
-      panel.alarms.length
-        ? h(
-            "ul",
-            { class: "plain-list" },
-            panel.alarms.map((a) =>
-              h(
-                "li",
-                {},
-                h(
-                  "span",
-                  {
-                    class: `flag ${a.state === "ALARM" ? "flag-high" : a.state === "OK" ? "flag-ok" : "flag-medium"} inline`,
-                  },
-                  a.state,
-                ),
-                `${a.name}: ${a.stat || ""} ${a.metric} ${a.comparison} ${a.threshold ?? ""}`,
-              ),
-            ),
-          )
-        : h("p", { class: "muted" }, "No CloudWatch alarm on this function."),
-    ),
+    alarmList(panel.alarms, "No CloudWatch alarm on this function."),
     recentErrors(panel),
   ];
+}
+
+/** The CloudWatch alarms on a resource with their state (a panel's `alarms`). */
+export function alarmList(alarms, emptyText) {
+  return h(
+    "div",
+    { dataset: { testid: "alarms" } },
+    h("h3", {}, "Alarms"),
+    alarms.length
+      ? h(
+          "ul",
+          { class: "plain-list" },
+          alarms.map((a) =>
+            h(
+              "li",
+              { dataset: { alarm: a.name, state: a.state } },
+              h("span", { class: `flag flag-${alarmSeverity(a.state)} inline` }, a.state),
+              h("span", { class: "alarm-name" }, a.name),
+              h("span", { class: "muted" }, ` ${alarmRule(a)}`),
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, emptyText),
+  );
 }
 
 function recentErrors(panel) {
@@ -583,6 +627,6 @@ function recentErrors(panel) {
   );
 }
 
-function figure(label, value) {
+export function figure(label, value) {
   return h("div", { class: "figure" }, h("dt", {}, label), h("dd", {}, value));
 }

@@ -3,6 +3,7 @@
 
 import { announce, confirmDialog, emptyState, errorState, field, h, replace } from "../dom.js";
 import { METRIC_HINT, metricText, money, shortDay } from "../format.js";
+import { resourceHref } from "../resource-metrics.js";
 import { pageHead, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
@@ -269,7 +270,11 @@ export function resourcesView(view) {
       "tr",
       { dataset: { assignment: item.assignmentId, resource: item.resourceId } },
       h("td", {}, types.name(item.resourceType)),
-      h("td", { class: "id" }, item.resourceId),
+      h(
+        "td",
+        { class: "id" },
+        h("a", { href: resourceHref(item.resourceId, subject), dataset: { testid: "resource-link" } }, item.resourceId),
+      ),
       h("td", {}, item.costCenter || "—"),
       h("td", { class: "num" }, `${Number(item.sharePct)}%`),
       h(
