@@ -222,16 +222,6 @@ function numberInput(label, name, value, { min, max, hint }) {
   return { element, control };
 }
 
-function selectInput(label, name, options) {
-  const id = uid(name);
-  const control = h(
-    "select",
-    { id, name },
-    options.map((o) => h("option", { value: o.value }, o.label)),
-  );
-  return { element: h("div", { class: "field" }, h("label", { for: id }, label), control), control };
-}
-
 /** The groups "Add to group…" offers: the account's (as the inventory read them) the user is not in. */
 export function groupChoices(groups, user) {
   const mine = new Set(user.groups);
@@ -425,10 +415,7 @@ export function iamUserActions(view, user, onDone, groups = []) {
       const group = selectInput(
         "Group",
         "group",
-        choices.map((g) => ({
-          value: g.name,
-          label: g.policies.length ? `${g.name} (${g.policies.join(", ")})` : g.name,
-        })),
+        choices.map((g) => [g.name, g.policies.length ? `${g.name} (${g.policies.join(", ")})` : g.name]),
       );
       run(
         {
@@ -485,11 +472,7 @@ export function iamLinkActions(view, user, names, onDone) {
         dataset: { testid: "iam-link" },
         onclick() {
           const people = [...names.entries()].sort((a, b) => a[1].localeCompare(b[1]));
-          const choice = selectInput(
-            "Tally user",
-            "userId",
-            people.map(([id, name]) => ({ value: id, label: name })),
-          );
+          const choice = selectInput("Tally user", "userId", people);
           if (user.linkedBy === "admin") choice.control.value = user.tallyUserId;
           const problem = h("p", { class: "form-error", role: "alert", dataset: { testid: "action-error" } });
           openDialog({
@@ -599,6 +582,7 @@ export function createUserAction(view, onDone) {
   );
 }
 
+/** A labelled select of [value, text] options, `value` chosen. */
 function selectInput(label, name, options, value) {
   const id = uid(name);
   const control = h(
