@@ -56,6 +56,7 @@ from tally.errors import (
     NotFound,
     TallyError,
     Unauthenticated,
+    Unavailable,
 )
 
 SERVICE = "tally-api"
@@ -209,6 +210,7 @@ _STATUS: dict[type[TallyError], int] = {  # the first class that matches wins
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
+    Unavailable: 503,
 }
 
 
@@ -217,9 +219,16 @@ def domain_error(error: TallyError) -> Response[str]:
     status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 500)
     # A refusal with a type of its own (tally.errors.Disabled) keeps its status's meaning.
     slug = getattr(error, "problem_slug", None)
-    return problem(
+    reply = problem(
         status, error.detail, errors=error.errors, instance=app.current_event.path, slug=slug
     )
+    retry = getattr(error, "retry_after_seconds", None)
+    if retry is not None:
+        # An AWS service the request reads live failed (tally.errors.Unavailable): logged with
+        # its cause, since a run of these is an outage or a missing grant, not bad input.
+        logger.warning("a live AWS read failed", extra={"detail": error.detail})
+        reply.headers["Retry-After"] = str(retry)
+    return reply
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -53,3 +53,10 @@ class Invalid(TallyError):
 
 class BadRequest(TallyError):
     """Input that cannot be parsed at all (malformed JSON, a forged page token)."""
+
+
+class Unavailable(TallyError):
+    """An AWS service a request reads live (CloudWatch, CloudWatch Logs) failed or throttled:
+    503 with Retry-After, so a client waits and asks again instead of reporting a bug."""
+
+    retry_after_seconds = 30

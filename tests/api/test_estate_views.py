@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pynamodb.connection.base import Connection
@@ -528,6 +529,49 @@ def test_the_metrics_panel_one_call_cached_with_cost_and_alarms(
     assert mine.status == 200 and mine.body["scope"] == "own"
     assert estate.call("GET", panel_url("busy", start, end), BOB).status == 404
     assert estate.call("GET", panel_url("idle", start, end), ALICE).status == 404
+
+
+@pytest.mark.parametrize("failing", ["get_metric_data", "describe_alarms"])
+def test_a_cloudwatch_failure_is_a_503_to_retry_and_nothing_is_cached(
+    estate: Api, aws_calls: Counter[str], monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """AWS throttling (or an outage) on a live read is not the caller's fault and not a bug:
+    503 problem+json with Retry-After, and the next request asks CloudWatch again."""
+    from botocore.exceptions import ClientError
+
+    from api import context
+
+    real = context.aws_client
+
+    class Throttled:
+        def __init__(self, client: Any) -> None:
+            self._client = client
+
+        def __getattr__(self, name: str) -> Any:
+            if name == failing:
+
+                def refuse(**_: Any) -> Any:
+                    error = {"Code": "Throttling", "Message": "Rate exceeded"}
+                    raise ClientError({"Error": error}, name)
+
+                return refuse
+            return getattr(self._client, name)
+
+    monkeypatch.setattr(
+        context, "aws_client", lambda service, region=None: Throttled(real(service, region))
+    )
+    today = utc_today()
+    start = f"{(today - timedelta(days=7)).isoformat()}T00:00:00Z"
+    end = f"{today.isoformat()}T00:00:00Z"
+    reply = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert reply.status == 503, reply.body
+    assert reply.problem["type"].endswith("/service-unavailable")
+    assert "Throttling" in reply.problem["detail"]
+    assert reply.headers["Retry-After"] == "30"
+    ranged = estate.call("GET", f"/api/estate/lambda/busy?start={start}&end={end}", ADMIN)
+    assert ranged.status == 503, ranged.body
+    monkeypatch.setattr(context, "aws_client", real)
+    assert estate.call("GET", panel_url("busy", start, end), ADMIN).status == 200
 
 
 @pytest.mark.parametrize(

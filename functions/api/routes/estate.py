@@ -184,7 +184,7 @@ def list_functions(region: Region = None) -> LambdaListOut:
     "concurrent executions), its daily cost, the alarms on it and its recent errors (one "
     "FilterLogEvents on /aws/lambda/<name> over the range's last day: the newest 20 of the "
     "first 100 error lines), kept a minute. Without them the detail calls no AWS service.",
-    responses=responses(200, LambdaFunctionOut, 403, 404, 422),
+    responses=responses(200, LambdaFunctionOut, 403, 404, 422, 503),
     tags=["estate"],
 )
 def get_function(
@@ -475,7 +475,7 @@ def panel(
     "`start`/`end`: ISO 8601 with a time zone, end after start, at most 93 days apart, start "
     "at most 455 days back, end not in the future (422). The resource's owner, or "
     "estate:read at the organisation; anyone else gets 404, as for a resource not there.",
-    responses=responses(200, MetricsPanelOut, 403, 404, 422),
+    responses=responses(200, MetricsPanelOut, 403, 404, 422, 503),
     tags=["estate"],
 )
 def get_metrics(resourceArn: ResourceArn, start: Instant, end: Instant) -> MetricsPanelOut:

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tally.errors import Invalid, NotFound
+from tally.errors import Invalid, NotFound, Unavailable
 from tally.models import ORG, CostRecord
 from tally.resources import ARN_RE, match_key
 from tally.view import View
@@ -336,6 +337,29 @@ class TtlCache:
             self._held.clear()
 
 
+@contextmanager
+def _live(service: str) -> Iterator[None]:
+    """An AWS error on a live read (throttling, an outage, a missing grant) becomes
+    ``Unavailable`` (503, Retry-After): the caller did nothing wrong, and the API's log keeps
+    the AWS error code. Nothing was cached, so the next request asks AWS again."""
+    try:
+        yield
+    except Exception as error:
+        response = getattr(error, "response", None)
+        code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
+        if code is None and not _is_botocore(error):
+            raise
+        raise Unavailable(
+            f"{service} could not be read just now ({code or type(error).__name__}); "
+            "try again shortly"
+        ) from error
+
+
+def _is_botocore(error: Exception) -> bool:
+    # botocore's own failures (endpoint unreachable, read timeout) carry no AWS error code.
+    return type(error).__module__.startswith("botocore")
+
+
 def readings(
     client: Callable[[str, str], Any],
     cache: TtlCache,
@@ -353,11 +377,13 @@ def readings(
     if held is not None:
         return Readings(held.series, held.alarms, held.read_at, 0)
     cloudwatch = client("cloudwatch", region)
-    series = read_series(cloudwatch, resource, start, end, period)
+    with _live("CloudWatch"):
+        series = read_series(cloudwatch, resource, start, end, period)
     calls = 1
     raw = cache.get(("alarms", region), now)
     if raw is None:
-        raw = read_alarms(cloudwatch)
+        with _live("CloudWatch"):
+            raw = read_alarms(cloudwatch)
         calls += 1
         cache.put(("alarms", region), raw, now)
     made = Readings(series, alarms_on(raw, resource), now, calls)
@@ -553,7 +579,8 @@ def recent_errors(
     held = cache.get(key, now)
     if held is not None:
         return RecentErrors(held.errors, held.truncated, held.since, 0)
-    errors, truncated, since = read_errors(client("logs", region), function, start, end)
+    with _live("CloudWatch Logs"):
+        errors, truncated, since = read_errors(client("logs", region), function, start, end)
     made = RecentErrors(errors, truncated, since, 1)
     cache.put(key, made, now)
     return made
