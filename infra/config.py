@@ -106,6 +106,11 @@ class TallyConfig:
     athena_bytes_scanned_cutoff: int = 10 * 1024**3
     # The regions the estate inventory reads (issue 15); empty: the deployment's region.
     estate_regions: tuple[str, ...] = ()
+    # The estate's management action families turned on (lambda, iam, alarms, refresh); none
+    # by default, so the estate views run read-only until an operator turns one on.
+    estate_actions: tuple[str, ...] = ()
+    # The IAM path the management function may act under (users only; "/" is every user).
+    estate_iam_path: str = "/"
 
     @property
     def uses_placeholders(self) -> bool:
@@ -175,6 +180,8 @@ class TallyConfig:
                 "athenaBytesScannedCutoff", _bytes_scanned_cutoff, 10 * 1024**3
             ),
             estate_regions=get("estateRegions", _regions, []),
+            estate_actions=get("estateActions", _action_families, []),
+            estate_iam_path=get("estateIamPath", _iam_path, "/"),
         )
 
 
@@ -302,6 +309,29 @@ def _regions(key: str, value: Any) -> tuple[str, ...]:
     if not all(_REGION.match(r) for r in regions):
         raise ValueError("must be a list of AWS regions such as us-east-1")
     return regions
+
+
+def _action_families(key: str, value: Any) -> tuple[str, ...]:
+    """Estate action families: a list, or one comma-separated string (``all``: every one)."""
+    from tally.estate.actions.catalog import ACTION_FAMILIES
+
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError(f"must be a list of {', '.join(ACTION_FAMILIES)}")
+    families = tuple(dict.fromkeys(str(f).strip().lower() for f in items if str(f).strip()))
+    if families == ("all",):
+        return ACTION_FAMILIES
+    if not set(families) <= set(ACTION_FAMILIES):
+        raise ValueError(f"must be a list of {', '.join(ACTION_FAMILIES)} (or all)")
+    return families
+
+
+def _iam_path(key: str, value: Any) -> str:
+    from tally.estate.actions.settings import IAM_PATH
+
+    if not isinstance(value, str) or not IAM_PATH.fullmatch(value):
+        raise ValueError("must be an IAM path such as / or /tally-managed/")
+    return value
 
 
 def _accounts(key: str, value: Any) -> tuple[str, ...]:

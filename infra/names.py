@@ -12,6 +12,8 @@ ADMIN_ALERTS_TOPIC = "admin-alerts"
 OPERATIONS_TOPIC = "operations"
 # SES bounces and complaints for the alerts function (deployed only: moto's SES sends none).
 EMAIL_FEEDBACK_TOPIC = "email-feedback"
+# The alarms the estate's actions create notify it (issue 15); the alerts function reads it.
+ESTATE_ALARMS_TOPIC = "estate-alarms"
 
 # Cognito: the password policy the issue asks for (at least 12 characters, all four classes).
 PASSWORD_MIN_LENGTH = 12

@@ -39,6 +39,7 @@ REPORTS_DEAD_LETTER_QUEUE_URL = "ReportsDeadLetterQueueUrl"
 REPORTS_JOBS_DEAD_LETTER_QUEUE_URL = "ReportsJobsDeadLetterQueueUrl"
 ACCESS_MIGRATION_FUNCTION_NAME = "AccessMigrationFunctionName"
 INVENTORY_FUNCTION_NAME = "InventoryFunctionName"
+MANAGEMENT_FUNCTION_NAME = "ManagementFunctionName"
 
 
 def table_name(spec: TableSpec) -> str:

@@ -23,6 +23,7 @@ from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
 from infra.constructs.inventory import Inventory
 from infra.constructs.lambda_factory import TRACE_DISABLED_VARIABLE, FunctionRuntime
+from infra.constructs.management import Management
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
 from infra.constructs.reports import Reports
@@ -195,6 +196,18 @@ class TallyStack(Stack):
         inventory = Inventory(
             self, "Inventory", runtime=runtime, data=data, regions=config.estate_regions
         )
+        management = Management(
+            self,
+            "Management",
+            runtime=runtime,
+            data=data,
+            topic_key=messaging.topic_key,
+            regions=config.estate_regions,
+            iam_path=config.estate_iam_path,
+            families=config.estate_actions,
+        )
+        management.wire_api(api.function, inventory.function, data)
+        management.notify_through(alerts.function, alerts.dead_letter_queue)
         monitoring = Monitoring(
             self,
             "Monitoring",
@@ -207,6 +220,7 @@ class TallyStack(Stack):
                 "reports": reports.function,
                 "access-migration": access_migration.function,
                 "inventory": inventory.function,
+                "management": management.function,
             },
             rest_api=api.rest_api,
             dead_letter_queues={
@@ -293,6 +307,11 @@ class TallyStack(Stack):
         )
         self._output(
             outputs.INVENTORY_FUNCTION_NAME, inventory.function.function_name, "Estate inventory"
+        )
+        self._output(
+            outputs.MANAGEMENT_FUNCTION_NAME,
+            management.function.function_name,
+            "Estate management actions",
         )
         self._output(outputs.ALERTS_FUNCTION_NAME, alerts.function.function_name, "Alerts function")
         self._output(outputs.ALERTS_QUEUE_URL, alerts.queue.queue_url, "Alerts fan-out queue")

@@ -73,9 +73,21 @@ class Demo:
     function_arn: str
 
 
+_images: dict[str, str] = {}
+
+
+def an_image(ec2: Any) -> str:
+    """moto's first image, to run instances from. Looked up once per process: moto answers
+    ``DescribeImages`` with all of its ~1,300 images (1-3 s a call here), and its images are
+    the same in every ``mock_aws`` (the list bundled with moto), so the id stays valid."""
+    if "first" not in _images:
+        _images["first"] = ec2.describe_images()["Images"][0]["ImageId"]
+    return _images["first"]
+
+
 def make_resources() -> Demo:
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    image = ec2.describe_images()["Images"][0]["ImageId"]
+    image = an_image(ec2)
     ids = [
         i["InstanceId"]
         for i in ec2.run_instances(ImageId=image, MinCount=4, MaxCount=4)["Instances"]

@@ -11,7 +11,9 @@ Events:
 - the hourly drain (``{"source": "aws.events", "detail-type": "Scheduled Event"}`` or
   ``{"action": "drain"}``): deferred emails, oldest first, within the run's cap.
 - SES feedback through SNS (``Records[].EventSource == "aws:sns"``): bounces and complaints
-  stop email to that address (``tally.email_feedback``).
+  stop email to that address (``tally.email_feedback``); on the same path, a CloudWatch alarm
+  Tally made (the estate-alarms topic) notifies its resource's owners in the app
+  (``tally.estate.actions.alarm_notices``).
 Anything else is logged and ignored: a retry would not make it recognisable.
 
 Every side effect is claimed in the alert ledger first, so a retried event or a redelivered
@@ -259,19 +261,25 @@ def drain(settings: AlertsSettings, *, now: datetime) -> dict[str, Any]:
 
 
 def record_feedback(event: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
-    """SES bounces and complaints (the configuration set's SNS destination)."""
+    """SES bounces and complaints (the configuration set's SNS destination), and the state
+    changes of the alarms Tally made on owners' resources (the estate-alarms topic)."""
     from tally.email_feedback import record
+    from tally.estate.actions.alarm_notices import is_alarm_message, notify_alarm
 
-    recorded = 0
+    recorded = alarms = 0
     for item in event.get("Records") or []:
         try:
             message = json.loads(item["Sns"]["Message"])
         except (KeyError, TypeError, ValueError):
             logger.warning("SNS record without a JSON message ignored")
             continue
+        if is_alarm_message(message):
+            # An alarm Tally made on an owner's resource (the estate-alarms topic).
+            alarms += notify_alarm(_stores(), message, now=now)
+            continue
         if record(_stores(), message, now=now):
             recorded += 1
-    return {"feedback": recorded}
+    return {"feedback": recorded, **({"alarmNotices": alarms} if alarms else {})}
 
 
 def _emit(report: Mapping[str, Any]) -> None:

@@ -56,8 +56,11 @@ def _boto_session() -> Any:
     return boto3.session.Session(region_name=get_settings().region)
 
 
-def aws_client(service: str) -> Any:
-    return _boto_session().client(service, endpoint_url=get_settings().aws_endpoint_url)
+def aws_client(service: str, region: str | None = None) -> Any:
+    """A client of the deployment's AWS (the emulator locally), in ``region`` if given."""
+    return _boto_session().client(
+        service, region_name=region, endpoint_url=get_settings().aws_endpoint_url
+    )
 
 
 @lru_cache(maxsize=1)
@@ -285,3 +288,33 @@ def claim_notifier() -> Any:
     from tally.claims import LogNotifier
 
     return LogNotifier()
+
+
+def action_settings() -> Any:
+    """What the deployment lets the estate's actions do (``tally.estate.actions.settings``),
+    read on each use: a few variables, and tests and the local stack set them after import."""
+    import os
+
+    from tally.estate.actions.settings import VARIABLES, parse_action_settings
+
+    return parse_action_settings(
+        {name: os.environ.get(name) for name in VARIABLES}, region=get_settings().region
+    )
+
+
+def action_runner() -> Any:
+    """Where an action runs: the management and inventory functions through Lambda, or their
+    handlers in this process (the local stack, tests)."""
+    from tally.estate.actions.runner import InProcessRunner, LambdaRunner
+
+    settings = action_settings()
+    return (
+        InProcessRunner() if settings.in_process else LambdaRunner(aws_client("lambda"), settings)
+    )
+
+
+def owner_tag_rule() -> Any:
+    from tally.allocation import OwnerTagRule
+
+    settings = get_settings()
+    return OwnerTagRule(key=settings.owner_tag_key, explicit=settings.owner_tag_map)

@@ -29,6 +29,8 @@ from api.routes import (
     budgets,
     chargeback,
     claims,
+    estate,
+    estate_actions,
     exports,
     health,
     me,
@@ -125,6 +127,8 @@ app.include_router(teams.router, prefix="/api")
 app.include_router(users.router, prefix="/api")
 app.include_router(audit.router, prefix="/api")
 app.include_router(health.router, prefix="/api")
+app.include_router(estate.router, prefix="/api")
+app.include_router(estate_actions.router, prefix="/api/estate")
 
 # The only paths served without a Cognito identity: the digest's unsubscribe link, which a
 # mail client follows with the signed token it carries (RFC 8058), and the uptime check, which
@@ -211,7 +215,11 @@ _STATUS: dict[type[TallyError], int] = {  # the first class that matches wins
 @app.exception_handler(TallyError)
 def domain_error(error: TallyError) -> Response[str]:
     status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 500)
-    return problem(status, error.detail, errors=error.errors, instance=app.current_event.path)
+    # A refusal with a type of its own (tally.errors.Disabled) keeps its status's meaning.
+    slug = getattr(error, "problem_slug", None)
+    return problem(
+        status, error.detail, errors=error.errors, instance=app.current_event.path, slug=slug
+    )
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -41,12 +41,18 @@ if TYPE_CHECKING:
         unsubscribe,
     )
     from tally.anomalies import use_cases as anomalies
+    from tally.estate import actions as estate_actions
+    from tally.estate import views as estate
+    from tally.estate.actions import sizing as estate_sizing
     from tally.org import costs as team_costs
 else:
     anomalies = lazy_module("tally.anomalies.use_cases")
     assignments = lazy_module("tally.assignments")
+    estate = lazy_module("tally.estate.views")
     budgets = lazy_module("tally.budgets")
     claims = lazy_module("tally.claims")
+    estate_actions = lazy_module("tally.estate.actions")
+    estate_sizing = lazy_module("tally.estate.actions.sizing")
     notifications = lazy_module("tally.notifications")
     preferences = lazy_module("tally.preferences")
     recommendations = lazy_module("tally.recommendations")
@@ -59,6 +65,9 @@ __all__ = [
     "assignments",
     "budgets",
     "claims",
+    "estate",
+    "estate_actions",
+    "estate_sizing",
     "lazy_module",
     "notifications",
     "preferences",

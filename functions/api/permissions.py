@@ -32,6 +32,12 @@ class On(StrEnum):
     # and someone else's entity is 404 (as a missing one), never 403.
     ENTITY = "entity"
     PUBLIC = "public"  # no identity: the request's own signed token authorises it
+    # The estate resource the body's ``target`` names, with the permission of the body's
+    # ``action`` (``tally.estate.actions.ACTIONS``): decided by the domain once it has read
+    # the resource's Tally owners from the estate cache (the organisation when unowned).
+    # Refused: 403, as for any action on someone else's resource. The rule's action is the one
+    # of the Lambda family, the action the authorization matrix's rows make.
+    ESTATE_TARGET = "estate-target"
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,17 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/users/{userId}/roles"): Rule("roles:assign", On.USER_IN_PATH),
     ("GET", "/api/users/{userId}/access"): Rule("roles:read", On.ENTITY, or_self=ACCOUNT),
     ("GET", "/api/audit"): Rule("audit:read", On.ORG),
+    # The estate's read views (issue 15): Lambda is everyone's with estate:read (the domain
+    # lists the organisation's at org scope, else the caller's own functions); the network
+    # and IAM users are the organisation's only.
+    ("GET", "/api/estate/lambda"): Rule("estate:read", On.BODY_SUBJECT),
+    ("GET", "/api/estate/lambda/{name}"): Rule("estate:read", On.BODY_SUBJECT),
+    ("GET", "/api/estate/network"): Rule("estate:read", On.ORG),
+    # A resource's metrics panel: its owner's or the organisation's (the domain decides, 404
+    # for anyone else, as for a resource that is not there).
+    ("GET", "/api/estate/metrics"): Rule("estate:read", On.BODY_SUBJECT),
+    ("GET", "/api/estate/iam/users"): Rule("estate:iam:read", On.ORG),
+    ("GET", "/api/estate/iam/users/{name}"): Rule("estate:iam:read", On.ORG),
     # The caller's own.
     ("GET", "/api/me"): SELF,
     ("GET", "/api/openapi.json"): SELF,
@@ -138,6 +155,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # The digest's unsubscribe link (RFC 8058): its signed token is its authorisation.
     ("GET", "/api/unsubscribe"): PUBLIC,
     ("POST", "/api/unsubscribe"): PUBLIC,
+    # The estate's management actions (issue 15): one route for every change.
+    ("POST", "/api/estate/actions"): Rule("estate:lambda:manage", On.ESTATE_TARGET),
     # Uptime checks: no identity, no data (status and version only).
     ("GET", "/api/health"): PUBLIC,
 }

@@ -39,9 +39,10 @@ def problem(
     *,
     errors: Sequence[FieldError] = (),
     instance: str | None = None,
+    slug: str | None = None,
 ) -> Response[str]:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + _SLUGS.get(status, str(status)),
+        "type": PROBLEM_TYPE_BASE + (slug or _SLUGS.get(status, str(status))),
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,

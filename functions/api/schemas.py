@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -1400,3 +1400,230 @@ class AuditListOut(Out):
 class HealthOut(Out):
     status: Literal["ok"] = Field(description="always ok: the function answered")
     version: str = Field(description="the deployed code's version (dev on the local stack)")
+
+
+# --- the estate's read views (issue 15) ---------------------------------------------------
+
+
+class EstateDayCostOut(Out):
+    day: str = Field(description="YYYY-MM-DD")
+    cost: Money
+
+
+class EstateCostOut(Out):
+    """A resource's Tally cost: its own cost lines, in one currency and the configured metric."""
+
+    metric: str = Field(description="effective (amortized) or billed (unblended)")
+    last30_days: Money = Field(description="the last 30 complete days (ending yesterday)")
+    previous30_days: Money = Field(description="the 30 days before those: the trend's base")
+    month_to_date: Money
+    trend_pct: str | None = Field(
+        description="change of the last 30 days on the 30 before, percent; null without a base"
+    )
+    daily: list[EstateDayCostOut] = Field(description="each of the last 30 days, oldest first")
+    usage: dict[str, str] = Field(description="usage unit -> quantity over the last 30 days")
+
+
+class EstateOwnerOut(Out):
+    user_id: str = Field(description='a user id, or "team:<teamId>"')
+    share_pct: str
+
+
+class EstateOwnershipOut(Out):
+    unowned: bool
+    owners: list[EstateOwnerOut]
+    actions: list[Literal["claim", "assign"]] = Field(
+        description="what the caller may do about an unowned resource: claim it "
+        "(POST /api/billing/claims) or assign it (POST /api/billing/assign-resource)"
+    )
+
+
+class EstateFindingOut(Out):
+    code: str = Field(description="stable: e.g. lambda.erroring, iam.console-without-mfa")
+    severity: Literal["high", "medium", "low"]
+    resource: str
+    message: str
+
+
+class LambdaMetricsOut(Out):
+    start: str
+    end: str
+    invocations: int
+    errors: int
+
+
+class LambdaFunctionOut(Out):
+    name: str
+    arn: str
+    region: str
+    runtime: str | None
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    last_modified: str
+    reserved_concurrency: int | None
+    tags: dict[str, str]
+    ownership: EstateOwnershipOut
+    cost: EstateCostOut
+    cost_per_million_invocations: Money | None = Field(
+        description="the last 30 days' daily cost over the cached metrics' daily invocations"
+    )
+    metrics: LambdaMetricsOut | None = Field(
+        description="the inventory's cached totals (the last 7 days); null before it read them"
+    )
+    findings: list[EstateFindingOut]
+    read_at: str = Field(description="when the inventory read it (ISO 8601): the view's 'as of'")
+    range: LambdaRangeOut | None = Field(
+        default=None,
+        description="with ?start=&end= on the detail only: the metrics over that range "
+        "(invocations, errors, throttles, duration p50/p95/p99, concurrent executions), its "
+        "daily cost, alarms and recent errors",
+    )
+
+
+class LambdaListOut(Out):
+    region: str
+    read_at: str | None = Field(description="the oldest read among the items: 'as of'")
+    metrics_read_at: str | None
+    scope: Literal["organisation", "own"] = Field(
+        description="organisation: every function; own: only the caller's"
+    )
+    items: list[LambdaFunctionOut]
+
+
+class NetworkCostOut(Out):
+    nat_gateway_hours: EstateCostOut
+    nat_gateway_data_processed: EstateCostOut
+    public_ipv4: EstateCostOut
+    endpoints: EstateCostOut
+    data_transfer: EstateCostOut
+
+
+class NetworkSavingOut(Out):
+    code: str = Field(
+        description="network.idle-nat-gateway | network.unattached-eip | "
+        "network.s3-gateway-endpoint"
+    )
+    resource: str
+    message: str
+    monthly_saving: Money | None
+
+
+class NetworkOut(Out):
+    region: str
+    read_at: str | None
+    vpcs: list[dict[str, Any]]
+    subnets: list[dict[str, Any]] = Field(
+        description="each with `public` (a route to an internet gateway in its route table)"
+    )
+    route_tables: list[dict[str, Any]]
+    internet_gateways: list[dict[str, Any]]
+    nat_gateways: list[dict[str, Any]]
+    endpoints: list[dict[str, Any]]
+    peerings: list[dict[str, Any]]
+    addresses: list[dict[str, Any]]
+    security_groups: list[dict[str, Any]]
+    findings: list[EstateFindingOut] = Field(
+        description="rules open to 0.0.0.0/0 or ::/0 on SSH, RDP and database ports"
+    )
+    cost: NetworkCostOut
+    savings: list[NetworkSavingOut]
+
+
+class IamAccessKeyOut(Out):
+    key_id: str
+    status: str
+    created: str
+    age_days: int
+    last_used: str | None
+
+
+class IamUserOut(Out):
+    name: str
+    arn: str
+    path: str
+    created: str
+    console_access: bool
+    mfa_enabled: bool
+    password_last_used: str | None
+    access_keys: list[IamAccessKeyOut]
+    groups: list[str]
+    attached_policies: list[str]
+    inline_policies: list[str]
+    tags: dict[str, str]
+    tally_user_id: str | None = Field(
+        description="the Tally user its owner tag names; null when it names nobody known"
+    )
+    findings: list[EstateFindingOut]
+    read_at: str
+
+
+class IamUserListOut(Out):
+    read_at: str | None
+    items: list[IamUserOut]
+
+
+class MetricPointOut(Out):
+    at: str = Field(description="the datapoint's period start (ISO 8601, UTC)")
+    value: float
+
+
+class MetricSeriesOut(Out):
+    id: str = Field(description="stable per panel: e.g. cpu, invocations, durationP99")
+    metric: str = Field(description="CloudWatch's metric name")
+    stat: str = Field(description="Average, Sum, Maximum, Minimum, or a percentile (p99)")
+    unit: str = Field(description="CloudWatch's unit: Percent, Bytes, Count, Milliseconds...")
+    points: list[MetricPointOut] = Field(description="oldest first; periods without data left out")
+
+
+class MetricAlarmOut(Out):
+    name: str
+    state: str = Field(description="OK, ALARM or INSUFFICIENT_DATA")
+    metric: str
+    namespace: str
+    stat: str | None
+    comparison: str
+    threshold: float | None
+    state_updated: str | None
+
+
+class PanelResourceOut(Out):
+    arn: str
+    type: Literal["ec2", "rds", "lambda", "s3"]
+    name: str = Field(description="instance id, DB identifier, function name or bucket")
+    region: str
+
+
+class MetricsPanelOut(Out):
+    """One owned resource's metrics, its daily Tally cost on the same axis, and its alarms."""
+
+    resource: PanelResourceOut
+    start: str = Field(description="the range, widened to whole periods (ISO 8601)")
+    end: str
+    period_seconds: int = Field(description="seconds per datapoint, chosen from the range")
+    scope: Literal["organisation", "own"] = Field(
+        description="organisation: the resource's whole cost; own: the caller's share"
+    )
+    series: list[MetricSeriesOut]
+    daily_cost: list[EstateDayCostOut] = Field(
+        description="each day of the range up to yesterday, oldest first (zero included)"
+    )
+    alarms: list[MetricAlarmOut] = Field(description="the CloudWatch alarms on the resource")
+    read_at: str = Field(description="when CloudWatch was asked (answers are kept a minute)")
+
+
+class LogErrorOut(Out):
+    at: str
+    log_stream: str
+    message: str = Field(description="the log line (its first 2,000 characters)")
+
+
+class LambdaRangeOut(MetricsPanelOut):
+    """A function's detail over the asked range: the Lambda panel and its recent errors."""
+
+    recent_errors: list[LogErrorOut] = Field(
+        description="newest first, at most 20: error lines of the function's log group over "
+        "the range's last day (one FilterLogEvents reading its first 100 matches)"
+    )
+    errors_since: str = Field(description="the start of the window searched for errors")
+    errors_truncated: bool = Field(description="more error lines matched than are shown")

@@ -29,6 +29,7 @@ from tally.estate.models import FAMILIES, Family
 
 if TYPE_CHECKING:
     from tally.estate.clients import EstateClients
+    from tally.store import Stores
     from tally.store.estate import EstateStore
 
 SERVICE = "tally-inventory"
@@ -57,6 +58,13 @@ def _store() -> EstateStore:
     from tally.store.estate import dynamodb_store
 
     return dynamodb_store(InventorySettings.load())
+
+
+@lru_cache(maxsize=1)
+def _stores() -> Stores:
+    from tally.store import dynamodb_stores
+
+    return dynamodb_stores(InventorySettings.load())
 
 
 def _clients(settings: InventorySettings) -> EstateClients:
@@ -97,6 +105,7 @@ def run(
     *,
     clients: EstateClients,
     store: EstateStore,
+    owner_stores: Stores | None = None,
 ) -> dict[str, Any]:
     from tally.estate.inventory import refresh
 
@@ -126,6 +135,26 @@ def run(
             }
         )
         metrics.add_metric("EstateRecords", MetricUnit.Count, result.records)
+    if owner_stores is not None and event.get("refresh") is None:
+        # Who owns each function and IAM user, for the API's views: a full run only (the
+        # assignments and the directory are read whole: never on a request path).
+        from tally.estate.ownership import refresh_owners
+
+        try:
+            owned = refresh_owners(
+                store,
+                owner_stores,
+                account=settings.estate_account,
+                regions=settings.estate_regions,
+                owner_tag_key=settings.owner_tag_key,
+                owner_tag_map=settings.owner_tag_map,
+                today=now.date(),
+                now=now,
+            )
+            done.append({"region": "global", "family": "owners", "records": owned, "deleted": 0})
+        except Exception:
+            logger.exception("estate owners refresh failed")
+            failed.append("global/owners")
     calls = clients.counter.by_region()
     metrics.add_metric("EstateAwsCalls", MetricUnit.Count, clients.counter.total)
     summary = {"refreshed": done, "failed": failed, "awsCalls": calls}
@@ -140,4 +169,4 @@ def run(
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = InventorySettings.load()
-    return run(event, settings, clients=_clients(settings), store=_store())
+    return run(event, settings, clients=_clients(settings), store=_store(), owner_stores=_stores())

@@ -29,7 +29,9 @@ from infra import nag
 from infra.constructs import waf
 from infra.constructs.data import Access, Data
 from infra.constructs.lambda_factory import FunctionRuntime, log_retention
+from tally.estate.ownership import owners_scope
 from tally.resource_types import RESOURCE_TYPES
+from tally.store.estate import partition_key
 
 STAGE_NAME = "prod"
 # The public resource under /api and the methods it has (api.routes.unsubscribe).
@@ -39,6 +41,11 @@ UNSUBSCRIBE_METHODS = ("GET", "POST")
 HEALTH_RESOURCE = "health"
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match"]
 ACCESS_CACHE_SECONDS = 60
+# The estate cache's owners partitions, every account's (ESTATE#<account>#global#owners): the
+# only items the API writes in the estate table.
+OWNERS_PARTITIONS = partition_key(owners_scope("*"))
+# The metrics panel's reads (one GetMetricData per panel, the region's alarms).
+METRICS_ACTIONS = ("cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData")
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -204,6 +211,21 @@ class Api(Construct):
         # in the warm container for TALLY_ACCESS_CACHE_SECONDS); changes are transactions.
         data.grant(self.function, Access.READ_WRITE, ["access"])
         data.grant(self.function, Access.READ, ["costs", "rollups", "recommendations"])
+        # The estate's views read the inventory's cache (tally.estate.views); an assignment's
+        # write recomputes that function's cached owners (tally.estate.ownership), so the API
+        # puts items in the owners partitions only (ESTATE#<account>#global#owners), never in
+        # a family the inventory read from AWS.
+        data.grant(self.function, Access.READ, ["estate"])
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem"],
+                resources=[data.tables["estate"].table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OWNERS_PARTITIONS]}
+                },
+            )
+        )
+        self._grant_estate_metrics(api_function.role)
         # Anomalies: listed, and their status changed (acknowledged, resolved).
         data.grant(self.function, Access.READ_WRITE, ["anomalies"])
         # The per-user rate limits (tally.ratelimit): only conditional UpdateItems, never a read.
@@ -376,6 +398,35 @@ class Api(Construct):
                 "context value to attach a web ACL with AWS managed rules and a per-IP rate "
                 "limit. Every method already requires a Cognito token and the stage throttles.",
             )
+
+    def _grant_estate_metrics(self, role: iam.IRole) -> None:
+        """The estate's metrics panel and a function's recent errors (tally.estate.metrics):
+        CloudWatch reads, and FilterLogEvents on Lambda's log groups only."""
+        stack = Stack.of(self)
+        lambda_logs = f"arn:{stack.partition}:logs:*:{stack.account}:log-group:/aws/lambda/*"
+        policy = iam.Policy(
+            self,
+            "EstateMetricsReads",
+            statements=[
+                iam.PolicyStatement(actions=list(METRICS_ACTIONS), resources=["*"]),
+                iam.PolicyStatement(actions=["logs:FilterLogEvents"], resources=[lambda_logs]),
+            ],
+        )
+        policy.attach_to_role(role)
+        nag.acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "cloudwatch:GetMetricData and cloudwatch:DescribeAlarms take no resource ARN (AWS "
+            "Service Authorization Reference: GetMetricData has no resource type; DescribeAlarms "
+            "lists the region's alarms): read-only, the panel filters to the caller's resource.",
+        )
+        nag.acknowledge_wildcard_resources(
+            policy,
+            [lambda_logs],
+            "A function's detail shows its recent errors: FilterLogEvents on the log group "
+            "Lambda writes for it (/aws/lambda/<name>), in any of the estate's regions; "
+            "read-only, and no other log group (the API's own logs stay out of reach).",
+        )
 
     def _grant_resource_validation(self, role: iam.IRole) -> None:
         """Read-only checks that a resource a user assigns exists, and who its owner tag

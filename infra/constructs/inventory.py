@@ -3,8 +3,9 @@ which reads Lambda, the network, IAM users and Lambda metrics into the estate ta
 
 Its role is its own and read-only: exactly the AWS actions its readers call
 (``tally/estate/readers.py``), scoped to ARNs where AWS allows it. The Describe/List actions
-that support no resource-level permission (ec2:Describe*, lambda:ListFunctions,
-iam:ListUsers, cloudwatch:GetMetricData) are on "*" in a policy of their own, acknowledged.
+that support no resource-level permission (ec2:Describe*, lambda:ListFunctions, iam:ListUsers,
+iam:GetAccountAuthorizationDetails, cloudwatch:GetMetricData) are on "*" in a policy of their
+own, acknowledged.
 A cross-account read (``TALLY_ESTATE_ROLE_ARN``) would add sts:AssumeRole on that one role;
 it is not configurable yet.
 """
@@ -53,6 +54,7 @@ UNSCOPED_ACTIONS = (
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcPeeringConnections",
     "ec2:DescribeVpcs",
+    "iam:GetAccountAuthorizationDetails",
     "iam:ListUsers",
     "lambda:ListFunctions",
 )
@@ -118,6 +120,10 @@ class Inventory(Construct):
         self.function = made.function
         self.role = made.role
         data.grant(self.role, Access.READ_WRITE, ["estate"])
+        # Who owns each function and IAM user (tally.estate.ownership): every assignment and
+        # the user directory, read after each full run.
+        data.grant(self.role, Access.READ, ["assignments"], scan=True)
+        data.grant(self.role, Access.READ, ["users"])
 
         function_arns = [
             f"arn:{stack.partition}:lambda:{region}:{stack.account}:function:*"
@@ -137,8 +143,9 @@ class Inventory(Construct):
         nag.acknowledge(
             self.reads,
             "AwsSolutions-IAM5[Resource::*]",
-            "The EC2 Describe calls, lambda:ListFunctions, iam:ListUsers and "
-            "cloudwatch:GetMetricData support no resource-level permissions (AWS Service "
+            "The EC2 Describe calls, lambda:ListFunctions, iam:ListUsers, "
+            "iam:GetAccountAuthorizationDetails and cloudwatch:GetMetricData support no "
+            "resource-level permissions (AWS Service "
             "Authorization Reference); all are read-only, and the role has nothing else on '*'.",
         )
         nag.acknowledge_wildcard_resources(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import math
 import os
+import re
 import secrets
 import socket
 from collections.abc import Mapping, Sequence
@@ -18,6 +20,7 @@ from threading import Lock, Thread
 from typing import Any
 
 import boto3
+from moto.cloudwatch.models import Statistics
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -28,6 +31,7 @@ from werkzeug.serving import make_server
 
 from infra.names import (
     ADMIN_ALERTS_TOPIC,
+    ESTATE_ALARMS_TOPIC,
     GROUP_PRECEDENCE,
     METRICS_NAMESPACE,
     OPERATIONS_TOPIC,
@@ -42,6 +46,8 @@ from tally.tables import ADMIN_GROUP, ALL_TABLES, USER_GROUP, TableSpec, create_
 DEFAULT_REGION = "us-east-1"
 DEFAULT_AWS_PORT = 5000
 DEFAULT_PREFIX = "tally-local"
+# moto's account: the estate cache is keyed by it (infra/local/estate.py reads it too).
+LOCAL_ESTATE_ACCOUNT = "123456789012"
 SENDER_EMAIL = "tally@example.com"
 # The alerts function's per-run email cap, as deployed (TALLY_ALERT_EMAIL_CAP).
 ALERT_EMAIL_CAP = 500
@@ -114,6 +120,44 @@ class _OneDynamoDBRequestAtATime:
         with self._lock:
             # The body is made inside the call; materialised here, under the lock.
             return list(self._app(environ, start_response))
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    """Nearest rank, as a percentile over raw data points is defined (CloudWatch interpolates
+    over its own histogram: close enough for the emulator's few points)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
+
+
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
+
+
+def _statistics_with_percentiles() -> None:
+    """moto's GetMetricData answers only Sum, Average, Minimum, Maximum and SampleCount; any
+    other statistic comes back None and its serialiser fails the whole request with a 500
+    (moto 5). CloudWatch answers percentiles (``p50``, ``p99.9``) too, and the estate's
+    metrics panel asks for them (Lambda duration p50/p95/p99): the emulator computes them over
+    the raw values it holds (a statistic set has none: its average stands in)."""
+    original = Statistics.get_statistics_for_type
+    if getattr(original, "tally_percentiles", False):
+        return
+
+    def get_statistics_for_type(self: Statistics, stat: str) -> Any:
+        found = _PERCENTILE.match(stat)
+        if found is None:
+            return original(self, stat)
+        values = self.metric_single_values_list
+        if values:
+            return _percentile(values, float(found.group(1)))
+        count = self.calc_sample_count()
+        # No raw values (statistic sets): their average stands in; none at all answers 0.
+        return self.calc_sum() / count if count else 0.0
+
+    get_statistics_for_type.tally_percentiles = True  # type: ignore[attr-defined]
+    Statistics.get_statistics_for_type = get_statistics_for_type  # type: ignore[method-assign]
+
+
+_statistics_with_percentiles()
 
 
 class MotoServer(ThreadedMotoServer):
@@ -237,6 +281,8 @@ class LocalAws:
     ingest_queue_url: str = ""
     ingest_dlq_url: str = ""
     ingest_work_bucket: str = ""
+    # The topic alarms made by the estate's actions notify (issue 15).
+    estate_alarm_topic_arn: str = ""
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.endpoint_url, self.region)
@@ -299,7 +345,16 @@ class LocalAws:
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             # No X-Ray daemon on a laptop.
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # The estate's management actions (issue 15): every family on, so the demo can
+            # try them (a deployment turns each on itself), run by the management and
+            # inventory handlers in the API's own process (moto's Lambda needs Docker); the
+            # cache is keyed by moto's account.
+            "TALLY_ESTATE_ACTIONS": "all",
+            "TALLY_ESTATE_ACCOUNT": LOCAL_ESTATE_ACCOUNT,
+            "TALLY_ESTATE_IN_PROCESS": "true",
         }
+        if self.estate_alarm_topic_arn:
+            env["TALLY_ESTATE_ALARM_TOPIC_ARN"] = self.estate_alarm_topic_arn
         if gateway_url is not None:
             base = gateway_url.rstrip("/")
             env["TALLY_DASHBOARD_URL"] = f"{base}/"
@@ -328,6 +383,7 @@ class LocalAws:
             alerts_events_queue_url=env["TALLY_LOCAL_ALERTS_EVENTS_QUEUE_URL"],
             alerts_events_dlq_url=env["TALLY_LOCAL_ALERTS_EVENTS_DLQ_URL"],
             alerts_queue_url=env["TALLY_ALERTS_QUEUE_URL"],
+            estate_alarm_topic_arn=env.get("TALLY_ESTATE_ALARM_TOPIC_ARN", ""),
             alerts_dlq_url=env["TALLY_LOCAL_ALERTS_DLQ_URL"],
             ses_configuration_set=env["TALLY_SES_CONFIGURATION_SET"],
             webhook_key_id=env["TALLY_WEBHOOK_KEY_ID"],
@@ -372,36 +428,7 @@ def provision(
     for spec in ALL_TABLES:
         create_table(dynamodb, spec, table_names[spec.key])
 
-    cognito = client("cognito-idp")
-    pool = cognito.create_user_pool(
-        PoolName=f"{prefix}-users",
-        # Sign in with the username; email is an alias (moto stores it but only resolves
-        # usernames in InitiateAuth).
-        AliasAttributes=["email"],
-        AutoVerifiedAttributes=["email"],
-        UsernameConfiguration={"CaseSensitive": False},
-        Policies={"PasswordPolicy": PASSWORD_POLICY},
-        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-        Schema=[
-            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}
-        ],
-        MfaConfiguration=MFA_CONFIGURATION,
-    )["UserPool"]
-    user_pool_id = pool["Id"]
-    cognito.set_user_pool_mfa_config(
-        UserPoolId=user_pool_id,
-        SoftwareTokenMfaConfiguration={"Enabled": True},
-        MfaConfiguration=MFA_CONFIGURATION,
-    )
-    for group, precedence in GROUP_PRECEDENCE.items():
-        create_group(cognito, user_pool_id, group, precedence)
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=user_pool_id,
-        ClientName=f"{prefix}-dashboard",
-        GenerateSecret=False,  # a browser cannot keep a secret
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        PreventUserExistenceErrors="ENABLED",
-    )["UserPoolClient"]["ClientId"]
+    user_pool_id, client_id = provision_user_pool(client("cognito-idp"), prefix)
 
     exports_bucket = f"{prefix}-exports"
     client("s3").create_bucket(Bucket=exports_bucket)
@@ -415,6 +442,7 @@ def provision(
     sns = client("sns")
     admin_topic_arn = sns.create_topic(Name=f"{prefix}-{ADMIN_ALERTS_TOPIC}")["TopicArn"]
     operations_topic_arn = sns.create_topic(Name=f"{prefix}-{OPERATIONS_TOPIC}")["TopicArn"]
+    estate_alarm_topic_arn = sns.create_topic(Name=f"{prefix}-{ESTATE_ALARMS_TOPIC}")["TopicArn"]
 
     event_bus_name = prefix
     events = client("events")
@@ -471,6 +499,7 @@ def provision(
         sender_email=sender_email,
         admin_topic_arn=admin_topic_arn,
         operations_topic_arn=operations_topic_arn,
+        estate_alarm_topic_arn=estate_alarm_topic_arn,
         event_bus_name=event_bus_name,
         page_token_secret_id=create_page_token_secret(client("secretsmanager"), prefix),
         alerts_events_queue_url=events_queue_url,
@@ -492,6 +521,41 @@ def provision(
         ingest_dlq_url=ingest_dlq_url,
         ingest_work_bucket=ingest_work_bucket,
     )
+
+
+def provision_user_pool(cognito: Any, prefix: str) -> tuple[str, str]:
+    """The user pool the CDK stack creates (policy, MFA, groups) and the dashboard's app
+    client; returns (user pool id, client id)."""
+    pool = cognito.create_user_pool(
+        PoolName=f"{prefix}-users",
+        # Sign in with the username; email is an alias (moto stores it but only resolves
+        # usernames in InitiateAuth).
+        AliasAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        Policies={"PasswordPolicy": PASSWORD_POLICY},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}
+        ],
+        MfaConfiguration=MFA_CONFIGURATION,
+    )["UserPool"]
+    user_pool_id = pool["Id"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=user_pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration=MFA_CONFIGURATION,
+    )
+    for group, precedence in GROUP_PRECEDENCE.items():
+        create_group(cognito, user_pool_id, group, precedence)
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=user_pool_id,
+        ClientName=f"{prefix}-dashboard",
+        GenerateSecret=False,  # a browser cannot keep a secret
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]["ClientId"]
+    return user_pool_id, client_id
 
 
 def queue_arn(sqs: Any, queue_url: str) -> str:

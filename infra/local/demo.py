@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
 from infra.local.demo_costs import DemoResource, generate_focus_csv
+from infra.local.estate import DemoEstate, estate_cost_resources
 from tally.calendar import previous_month_start
 from tally.models import AuditEntry
-from tally.org.model import Grant, Scope, Team, TeamKind, team_owner
+from tally.org.model import Grant, RoleDef, Scope, Team, TeamKind, team_owner
 
 if TYPE_CHECKING:
     from tally.store.access import AccessStore
@@ -89,6 +90,27 @@ TEAMS = (
 )
 # Roles given in Tally (username -> (roleId, scope) pairs); the migration gives the others theirs.
 ROLES = {"fiona": (("finance", "org"),), "audrey": (("auditor", "org"),)}
+# Custom roles the demo makes before granting ROLES: (id, name, description, permissions).
+# The estate's IAM actions are held by no built-in role: after the access migration has given
+# the demo admin admin@org, the stack grants them this role too (``grant_estate_iam``), so
+# they can be tried (issue 15).
+CUSTOM_ROLES = (
+    (
+        "estate-iam-admin",
+        "Estate IAM admin",
+        "Every IAM user action of the estate (no built-in role holds them).",
+        (
+            "estate:iam:UpdateAccessKey",
+            "estate:iam:DeleteAccessKey",
+            "estate:iam:DeleteLoginProfile",
+            "estate:iam:AddUserToGroup",
+            "estate:iam:RemoveUserFromGroup",
+            "estate:iam:UpdateLoginProfile",
+            "estate:iam:CreateUser",
+            "estate:iam:DeleteUser",
+        ),
+    ),
+)
 # Team budgets, like the users': where the team's spend sits against it (warning).
 TEAM_BUDGET_LEVELS = {"payments": Decimal("0.85")}
 # Cost center budgets, the same way (CC-100 over; CC-200 has none, to be set on the chargeback).
@@ -145,11 +167,22 @@ def _cost_center(owner: str, ids: Mapping[str, str]) -> str:
     return "cc-" + next(name for name, user_id in ids.items() if user_id == owner)
 
 
-def _create(aws: LocalAws, item: Planned) -> tuple[str, str]:
-    """Create the resource in moto; return (id to assign, ARN the cost export uses)."""
+def demo_image(aws: LocalAws) -> str:
+    """The image the demo's instances run: the first of moto's Amazon images.
+
+    Looked up once per seed, not once per instance: moto answers ``DescribeImages`` with all
+    of its ~1,300 images whatever ``MaxResults`` says, 1.5-3 s a call on this machine (five
+    instances made it a third of the demo's seed)."""
+    images = aws.client("ec2").describe_images(Owners=["amazon"], MaxResults=5)["Images"]
+    return str(images[0]["ImageId"])
+
+
+def _create(aws: LocalAws, item: Planned, *, image: str | None = None) -> tuple[str, str]:
+    """Create the resource in moto; return (id to assign, ARN the cost export uses).
+    ``image``: the instance image (``demo_image``), looked up here when not given."""
     if item.kind == "ec2":
         ec2 = aws.client("ec2")
-        image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+        image = image or demo_image(aws)
         tags = [{"Key": "Name", "Value": item.name}]
         if item.owner_tag:
             tags.append({"Key": "Owner", "Value": item.owner_tag})
@@ -397,6 +430,20 @@ def build_organisation(
                 {"before": "null", "after": json.dumps(after)},
             ),
         )
+    for role_id, name, description, permissions in CUSTOM_ROLES:
+        access.save_role(
+            RoleDef(role_id, name, description, frozenset(permissions), updated_at=now),
+            previous=None,
+            snapshot=access.snapshot(),
+            audit=AuditEntry(
+                f"role:{role_id}",
+                now,
+                actor,
+                "role.created",
+                role_id,
+                {"before": "null", "after": json.dumps({"permissions": sorted(permissions)})},
+            ),
+        )
     for username, pairs in ROLES.items():
         grants = tuple(Grant(role, Scope.parse(scope)) for role, scope in pairs)
         roles = [{"roleId": role, "scope": scope} for role, scope in pairs]
@@ -416,6 +463,38 @@ def build_organisation(
         )
 
 
+ESTATE_IAM_ROLE = "estate-iam-admin"
+
+
+def grant_estate_iam(access: AccessStore, admin_id: str, *, now: datetime) -> None:
+    """The demo admin's grants plus the estate's IAM role, as an admin who holds it would give
+    it (run by the stack after the access migration)."""
+    profile = access.profiles([admin_id]).get(admin_id)
+    held = tuple(profile.grants or ()) if profile else ()
+    grant = Grant(ESTATE_IAM_ROLE, Scope.parse("org"))
+    if grant in held:
+        return
+    access.set_grants(
+        admin_id,
+        (*held, grant),
+        previous=profile,
+        snapshot=access.snapshot(),
+        audit=AuditEntry(
+            admin_id,
+            now,
+            admin_id,
+            "roles.assigned",
+            admin_id,
+            {
+                "before": json.dumps([{"roleId": g.role_id, "scope": g.scope.key} for g in held]),
+                "after": json.dumps(
+                    [{"roleId": g.role_id, "scope": g.scope.key} for g in (*held, grant)]
+                ),
+            },
+        ),
+    )
+
+
 @dataclass
 class Demo:
     users: list[LocalUser]
@@ -427,12 +506,12 @@ class Demo:
 _DEMO: Demo | None = None  # what the daily schedule regenerates the export from
 
 
-def seed_demo_estate(aws: LocalAws, *, today: date) -> None:
+def seed_demo_estate(aws: LocalAws, *, today: date) -> DemoEstate:
     """The estate the inventory reads (issue 15): functions with metrics, a VPC, IAM users
     with the CIS findings the views flag (infra/local/estate.py)."""
     from infra.local.estate import seed_estate
 
-    seed_estate(aws.client, today=today, account=ACCOUNT)
+    return seed_estate(aws.client, today=today, account=ACCOUNT)
 
 
 def current_demo() -> Demo | None:
@@ -487,8 +566,9 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
 
     created: dict[str, str] = {}
     resource_ids: dict[str, str] = {}  # plan name -> the id it was created with
+    image = demo_image(aws)
     for item in PLAN:
-        assign_id, arn = _create(aws, item)
+        assign_id, arn = _create(aws, item, image=image)
         created[item.name] = arn
         resource_ids[item.name] = assign_id
         owners = [(ids[username], share) for username, share in item.assigned]
@@ -509,8 +589,12 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
             )
 
     publish_demo_metrics(aws.client("cloudwatch"), resource_ids, today=today)
-    seed_demo_estate(aws, today=today)
-    resources = demo_resources(created)
+    demo_estate = seed_demo_estate(aws, today=today)
+    # The estate's own lines (its functions, NAT gateway, addresses, endpoint), so its views
+    # show costs as the organisation's other resources do.
+    resources = demo_resources(created) + estate_cost_resources(
+        demo_estate, account=ACCOUNT, region=aws.region
+    )
     key = write_demo_export(aws, resources, today=today)
     ingested = run_job(Job(history_start, today, aws.exports_bucket, key))
     if "dispatched" in ingested:

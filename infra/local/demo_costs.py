@@ -55,6 +55,11 @@ class DemoResource:
     tags: dict[str, str] = field(default_factory=dict)
     pattern: str = "weekday"  # weekday | flat | idle | spike
     name: str = ""  # a stable name (the demo plan's), so its noise does not follow random ids
+    # The usage's list price per unit: the consumed quantity is the cost over it (else 24
+    # hours a day, or ten units per dollar).
+    unit_price: Decimal | None = None
+    # Not used in the last this many days of the export (0: used to the end): no line then.
+    stopped_days_before_end: int = 0
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -79,6 +84,12 @@ def daily_amount(resource: DemoResource, day: date, spike_day: date, seed: int =
     return _cents(base * factor * noise)
 
 
+def _quantity(resource: DemoResource, amount: Decimal) -> Decimal:
+    if resource.unit_price is not None:
+        return _cents(amount / resource.unit_price)
+    return Decimal(24) if resource.unit == "Hrs" else _cents(amount * 10)
+
+
 def daily_usage(
     resources: list[DemoResource], *, end: date, days: int = 90, seed: int = 7
 ) -> Iterator[tuple[date, DemoResource, Decimal]]:
@@ -87,6 +98,8 @@ def daily_usage(
     day = end - timedelta(days=days)
     while day < end:
         for r in resources:
+            if day >= end - timedelta(days=r.stopped_days_before_end):
+                continue
             yield day, r, daily_amount(r, day, spike_day, seed)
         day += timedelta(days=1)
 
@@ -118,7 +131,7 @@ def generate_focus_csv(
                 amount,
                 amount,
                 "USD",
-                Decimal(24) if r.unit == "Hrs" else _cents(amount * 10),
+                _quantity(r, amount),
                 r.unit,
                 r.service,
                 r.resource_id,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 Client = Callable[[str], Any]
@@ -41,6 +42,9 @@ class DemoEstate:
     public_subnet_id: str
     private_subnet_id: str
     open_group_id: str
+    nat_gateway_id: str = ""
+    allocation_ids: tuple[str, ...] = ()  # the NAT gateway's address, then a forgotten one
+    endpoint_id: str = ""  # an interface endpoint (billed by the hour; the S3 one is free)
 
 
 def _zip() -> bytes:
@@ -93,7 +97,45 @@ def _functions(client: Client, today: date) -> None:
                         "Unit": "Count",
                     }
                 )
+        # Durations (the right-sizing suggestion's input): the busy function is quick at
+        # 512 MB (a candidate for less memory), the erroring one near its 3 s timeout.
+        for name, average, longest in ((BUSY, 40.0, 90.0), (ERRORING, 2000.0, 2900.0)):
+            data.append(
+                {
+                    "MetricName": "Duration",
+                    "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                    "Timestamp": at,
+                    "StatisticValues": {
+                        "SampleCount": 1,
+                        "Sum": average,
+                        "Minimum": average,
+                        "Maximum": longest,
+                    },
+                    "Unit": "Milliseconds",
+                }
+            )
     client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+    # The erroring function's log group: yesterday's failures, for its detail's recent errors.
+    logs, group = client("logs"), f"/aws/lambda/{ERRORING}"
+    stream = f"{(today - timedelta(days=1)).strftime('%Y/%m/%d')}/[$LATEST]demo"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    yesterday = end - timedelta(days=1)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[
+            {
+                "timestamp": int(
+                    (yesterday + timedelta(hours=9, minutes=7 * n)).timestamp() * 1000
+                ),
+                "message": "[ERROR] ConnectionError: orders-db:5432 refused the connection"
+                if n % 2
+                else "Task timed out after 3.00 seconds",
+            }
+            for n in range(6)
+        ],
+    )
 
 
 def _network(client: Client) -> DemoEstate:
@@ -108,6 +150,8 @@ def _network(client: Client) -> DemoEstate:
     ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    # An address nobody released: attached to nothing, billed as public IPv4 all the same.
+    forgotten = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
     private_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
@@ -118,6 +162,12 @@ def _network(client: Client) -> DemoEstate:
         VpcEndpointType="Gateway",
         RouteTableIds=[private_rt],
     )
+    interface = ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.secretsmanager",
+        VpcEndpointType="Interface",
+        SubnetIds=[private],
+    )["VpcEndpoint"]["VpcEndpointId"]
     web = ec2.create_security_group(GroupName="tally-demo-web", Description="web", VpcId=vpc)
     ec2.authorize_security_group_ingress(
         GroupId=web["GroupId"],
@@ -142,7 +192,15 @@ def _network(client: Client) -> DemoEstate:
             }
         ],
     )
-    return DemoEstate(vpc, public, private, ssh["GroupId"])
+    return DemoEstate(
+        vpc,
+        public,
+        private,
+        ssh["GroupId"],
+        nat_gateway_id=nat,
+        allocation_ids=(eip, forgotten),
+        endpoint_id=interface,
+    )
 
 
 def _users(client: Client) -> None:
@@ -206,6 +264,7 @@ def refresh_estate(account: str = "123456789012") -> dict[str, Any]:
     )
 
     from tally.settings import Settings
+    from tally.store import dynamodb_stores
     from tally.store.estate import dynamodb_store
 
     own = {ESTATE_ACCOUNT: account, ESTATE_REGIONS: None, ESTATE_ROLE_ARN: None}
@@ -216,4 +275,103 @@ def refresh_estate(account: str = "123456789012") -> dict[str, Any]:
         settings,
         clients=_clients(settings),
         store=dynamodb_store(settings),
+        owner_stores=dynamodb_stores(settings),
     )
+
+
+# ---- the estate's cost lines -------------------------------------------------------------
+
+# us-east-1 list prices (USD): Lambda (x86, the first pricing tier), NAT gateway, public IPv4
+# (every address since February 2024), an interface endpoint in one AZ.
+LAMBDA_REQUEST = Decimal("0.0000002")  # per request (0.20 per million)
+LAMBDA_GB_SECOND = Decimal("0.0000166667")
+NAT_HOUR = Decimal("0.045")
+NAT_GB = Decimal("0.045")
+IPV4_HOUR = Decimal("0.005")
+ENDPOINT_HOUR = Decimal("0.01")
+# (function, memory GB, invocations a weekday, average seconds, days before the export's end
+# it stopped being called: the idle one was called until a month ago)
+_FUNCTION_USE = (
+    (BUSY, Decimal("0.5"), 5000, Decimal("0.8"), 0),
+    (ERRORING, Decimal("0.125"), 200, Decimal("2.5"), 0),
+    (IDLE, Decimal("0.125"), 3000, Decimal("0.4"), 30),
+)
+
+
+def estate_cost_resources(estate: DemoEstate, *, account: str, region: str) -> list[Any]:
+    """The demo estate's lines in the demo export (``infra.local.demo_costs``): each
+    function's requests and duration (GB-seconds) at the usage its metrics show, the NAT
+    gateway's hours and GB processed, public IPv4 for both addresses, the interface
+    endpoint's hours. Nobody is assigned these; the busy function's owner tag names alice."""
+    from infra.local.demo_costs import DemoResource
+
+    out = []
+    for name, memory, calls, seconds, stopped in _FUNCTION_USE:
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        tags = {"Owner": "alice"} if name == BUSY else {}
+        gb_seconds = calls * memory * seconds
+        for unit, cost, price in (
+            ("Requests", calls * LAMBDA_REQUEST, LAMBDA_REQUEST),
+            ("Lambda-GB-Second", gb_seconds * LAMBDA_GB_SECOND, LAMBDA_GB_SECOND),
+        ):
+            out.append(
+                DemoResource(
+                    "AWSLambda",
+                    arn,
+                    "lambda",
+                    cost,
+                    unit,
+                    tags,
+                    name=f"estate-{name}-{unit}",
+                    unit_price=price,
+                    stopped_days_before_end=stopped,
+                )
+            )
+    ec2 = f"arn:aws:ec2:{region}:{account}"
+    nat = f"{ec2}:natgateway/{estate.nat_gateway_id}"
+    out += [
+        DemoResource(
+            "AmazonEC2",
+            nat,
+            "natgateway",
+            24 * NAT_HOUR,
+            "Hrs",
+            pattern="idle",
+            name="estate-nat-hours",
+            unit_price=NAT_HOUR,
+        ),
+        # 40 GB a weekday through the NAT gateway (package downloads, API calls out)
+        DemoResource(
+            "AmazonEC2",
+            nat,
+            "natgateway",
+            40 * NAT_GB,
+            "GB",
+            name="estate-nat-data",
+            unit_price=NAT_GB,
+        ),
+        DemoResource(
+            "AmazonVPC",
+            f"{ec2}:vpc-endpoint/{estate.endpoint_id}",
+            "vpcendpoint",
+            24 * ENDPOINT_HOUR,
+            "Hrs",
+            pattern="idle",
+            name="estate-endpoint",
+            unit_price=ENDPOINT_HOUR,
+        ),
+    ]
+    out += [
+        DemoResource(
+            "AmazonVPC",
+            f"{ec2}:elastic-ip/{allocation}",
+            "elasticip",
+            24 * IPV4_HOUR,
+            "Hrs",
+            pattern="idle",
+            name=f"estate-ipv4-{n}",
+            unit_price=IPV4_HOUR,
+        )
+        for n, allocation in enumerate(estate.allocation_ids)
+    ]
+    return out

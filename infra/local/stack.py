@@ -139,6 +139,19 @@ def run_access_migration() -> None:
     )
 
 
+def _grant_demo_estate_iam(users: Sequence[LocalUser]) -> None:
+    """The demo admin may try the estate's IAM actions (issue 15): no built-in role holds
+    them, so the demo grants its admin a custom role with them once the migration has run."""
+    from infra.local.demo import grant_estate_iam
+    from tally.clock import utc_now
+    from tally.settings import Settings
+    from tally.store.access import dynamodb_store
+
+    admin = next((u for u in users if u.username == "admin"), None)
+    if admin is not None:
+        grant_estate_iam(dynamodb_store(Settings.from_env()), admin.user_id, now=utc_now())
+
+
 def with_roles(users: Sequence[LocalUser]) -> list[LocalUser]:
     """``users`` with the roles they hold now (for ``local.json``): direct grants, and
     team-manager for each team they manage."""
@@ -410,6 +423,8 @@ def start_local_stack(
             refresh_estate()
         # As a deploy runs it (a CloudFormation trigger): once the users exist.
         run_access_migration()
+        if seed is True:
+            _grant_demo_estate_iam(users)
         users = with_roles(users)
 
         if handler is not None:

@@ -8,6 +8,7 @@ the days before the change to whoever owned the resource then.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
@@ -33,6 +34,8 @@ from tally.resources import (
 from tally.store import PageKey
 from tally.users import UserSource, require_known_user
 from tally.view import View
+
+logger = logging.getLogger(__name__)
 
 # How far an assignment may start from the day it is made. Back: a little more than a year,
 # enough to claim a resource's history for the last full year. Ahead: a year, to plan a
@@ -110,7 +113,28 @@ def assign_resource(
         effective_from=start,
     )
     stores.assignments.create(assignment, created_audit(assignment, actor=caller.user_id, at=now))
+    follow_owners(view, assignment.resource_type, assignment.resource_id, now)
     return assignment
+
+
+def follow_owners(view: View, resource_type: str, resource_id: str, now: datetime) -> None:
+    """Bring the estate views' cached owners of the resource up to date after one of its
+    assignments changed (``tally.estate.ownership.follow_assignment``). The assignment is
+    already stored: a failure here is logged, not raised, and the inventory's next full run
+    recomputes every owner anyway."""
+    from tally.estate.ownership import follow_assignment
+
+    try:
+        follow_assignment(
+            view.stores.estate,
+            view.stores.assignments,
+            resource_type,
+            resource_id,
+            today=view.today,
+            now=now,
+        )
+    except Exception:
+        logger.exception("estate owners of %s not updated", resource_id)
 
 
 def created_audit(assignment: Assignment, *, actor: str, at: datetime, **extra: str) -> AuditEntry:
@@ -150,7 +174,7 @@ def unassign_resource(view: View, assignment_id: str, *, clock: Clock = utc_now)
         raise NotFound("no such assignment")
     now = clock()
     end = max(view.today, assignment.effective_from)
-    return stores.assignments.end(
+    ended = stores.assignments.end(
         assignment,
         end,
         AuditEntry(
@@ -166,6 +190,8 @@ def unassign_resource(view: View, assignment_id: str, *, clock: Clock = utc_now)
             },
         ),
     )
+    follow_owners(view, assignment.resource_type, assignment.resource_id, now)
+    return ended
 
 
 @dataclass(frozen=True)

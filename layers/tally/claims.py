@@ -29,7 +29,7 @@ from typing import Protocol
 
 from tally.access import allows, require
 from tally.allocation import OwnerTagRule
-from tally.assignments import AssignRequest, assign_resource, created_audit
+from tally.assignments import AssignRequest, assign_resource, created_audit, follow_owners
 from tally.authz import Target
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -320,7 +320,7 @@ def _make_room_and_assign(view: View, claim: Claim, *, clock: Clock) -> Assignme
                 stores=stores,
                 now=now,
             )
-    return _assign(
+    made = _assign(
         Assignment(
             assignment_id="",
             user_id=claim.claimant_id,
@@ -337,6 +337,8 @@ def _make_room_and_assign(view: View, claim: Claim, *, clock: Clock) -> Assignme
         stores=stores,
         now=now,
     )
+    follow_owners(view, claim.resource_type, claim.resource_id, now)
+    return made
 
 
 def _assign(

@@ -36,6 +36,13 @@ class Conflict(TallyError):
     """The change clashes with stored state (duplicate, share over 100%, stale version)."""
 
 
+class Disabled(Conflict):
+    """A capability this deployment has turned off (an estate action family): 409 with a
+    problem type of its own, so a client can tell "off here" from a clash with stored state."""
+
+    problem_slug = "action-disabled"
+
+
 class Invalid(TallyError):
     """Well-formed input that breaks a rule (unknown resource, reversed range, ...)."""
 

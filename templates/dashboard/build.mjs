@@ -16,10 +16,14 @@ const out = join(here, "dist");
 const watch = process.argv.includes("--watch");
 
 async function writeHtml(result) {
-  const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
-  const js = outputs.find((name) => name.endsWith(".js"));
-  const css = outputs.find((name) => name.endsWith(".css"));
-  if (!js || !css) throw new Error(`expected one .js and one .css output, got ${outputs}`);
+  // The entry points' files go in index.html; the chunks that code splitting makes (the network
+  // screen's layout library, loaded by a dynamic import) are fetched by the app itself.
+  const entries = Object.entries(result.metafile.outputs)
+    .filter(([, output]) => output.entryPoint)
+    .map(([path]) => basename(path));
+  const js = entries.find((name) => name.endsWith(".js"));
+  const css = entries.find((name) => name.endsWith(".css"));
+  if (!js || !css) throw new Error(`expected one .js and one .css entry, got ${entries}`);
   const template = await readFile(join(src, "index.html"), "utf8");
   const html = template.replaceAll("{{app.js}}", `assets/${js}`).replaceAll("{{app.css}}", `assets/${css}`);
   await writeFile(join(out, "index.html"), html);
@@ -45,7 +49,11 @@ const ctx = await context({
   entryPoints: { app: join(src, "main.js"), styles: join(src, "styles.css") },
   outdir: join(out, "assets"),
   entryNames: "[name]-[hash]",
+  chunkNames: "[name]-[hash]",
   bundle: true,
+  // `import()` of a module that only one screen needs (the topology's layout) becomes a chunk
+  // of its own, so the first page load does not carry it (esbuild splits only with ESM).
+  splitting: true,
   minify: true,
   format: "esm",
   target: ["es2022", "chrome110", "firefox115", "safari16"],

@@ -230,6 +230,33 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/recommendations"): Row(
         lambda w: ("/api/recommendations?userId=u-alice", {}), 401, 200, 403, 200
     ),
+    # The estate (issue 15): a member lists their own functions (none here: an empty list),
+    # a function nobody cached is 404 to everyone with estate:read; the network and IAM
+    # users are the organisation's (estate:read / estate:iam:read at org).
+    ("GET", "/api/estate/lambda"): Row(lambda w: ("/api/estate/lambda", {}), 401, 200, 200, 200),
+    ("GET", "/api/estate/lambda/{name}"): Row(
+        lambda w: ("/api/estate/lambda/nothing-cached", {}), 401, 404, 404, 404
+    ),
+    ("GET", "/api/estate/network"): Row(lambda w: ("/api/estate/network", {}), 401, 403, 403, 200),
+    ("GET", "/api/estate/iam/users"): Row(
+        lambda w: ("/api/estate/iam/users", {}), 401, 403, 403, 200
+    ),
+    ("GET", "/api/estate/iam/users/{name}"): Row(
+        lambda w: ("/api/estate/iam/users/nobody", {}), 401, 403, 403, 404
+    ),
+    # A resource's metrics panel: alice owns instance 0 (its assignment), bob does not (404,
+    # as for a resource that is not there); the admin reads the organisation's.
+    ("GET", "/api/estate/metrics"): Row(
+        lambda w: (
+            "/api/estate/metrics?resourceArn=arn:aws:ec2:us-east-1:123456789012:instance/"
+            f"{w.demo.instance_ids[0]}&start=2026-11-19T00:00:00Z&end=2026-11-20T00:00:00Z",
+            {},
+        ),
+        401,
+        200,
+        404,
+        200,
+    ),
 }
 
 # A team's budget and month (issue 13): the owner, alice, manages "payments" (bob is only a
@@ -398,6 +425,66 @@ MATRIX.update(
         ("GET", "/api/audit"): Row(lambda w: ("/api/audit", {}), 401, 403, 403, 200),
     }
 )
+
+# The estate's actions (issue 15): a preview on alice's function (its Owner tag names her).
+# Hers to manage (member); bob's refusal is 403, the same as for any other resource.
+MATRIX.update(
+    {
+        ("POST", "/api/estate/actions"): Row(
+            lambda w: (
+                alice_function("/api/estate/actions"),
+                body(
+                    {
+                        "action": "lambda:PutFunctionConcurrency",
+                        "target": "alice-fn",
+                        "parameters": {"reservedConcurrency": 0},
+                        "preview": True,
+                    }
+                ),
+            ),
+            401,
+            200,
+            403,
+            200,
+        ),
+    }
+)
+
+ESTATE_ACCOUNT = "123456789012"
+
+
+@pytest.fixture(autouse=True)
+def estate_actions_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every action family on, run in process (the local demo's settings)."""
+    monkeypatch.setenv("TALLY_ESTATE_ACTIONS", "all")
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ESTATE_ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_IN_PROCESS", "true")
+    monkeypatch.setenv("TALLY_ESTATE_ALARM_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:a")
+
+
+def alice_function(url: str) -> str:
+    """Function "alice-fn" in the estate cache, tagged Owner=alice: ``url``."""
+    from api import context
+    from tally.estate.inventory import function_record, scope_of
+    from tally.estate.models import LambdaFunction
+    from tests.conftest import NOW
+
+    function = LambdaFunction(
+        name="alice-fn",
+        arn=f"arn:aws:lambda:us-east-1:{ESTATE_ACCOUNT}:function:alice-fn",
+        region="us-east-1",
+        runtime="python3.12",
+        architecture="arm64",
+        memory=256,
+        timeout=10,
+        last_modified="2026-11-01T00:00:00.000+0000",
+        reserved_concurrency=5,
+        tags={"Owner": "alice"},
+    )
+    context.stores().estate.put(
+        scope_of(ESTATE_ACCOUNT, "us-east-1", "lambda"), function_record(function, NOW)
+    )
+    return url
 
 
 def viewer_role(url: str) -> str:
@@ -769,7 +856,7 @@ def _subject(route: tuple[str, str], url: str, kwargs: dict[str, Any]) -> Any:
         if given.get("teamId"):
             return Subject.team(given["teamId"])
         return Subject.user(given["userId"]) if given.get("userId") else None
-    if rule.on is On.ENTITY:
+    if rule.on in (On.ENTITY, On.ESTATE_TARGET):
         return Subject.user(ENTITY_OWNERS.get(route, "u-alice"))
     return None
 

@@ -15,7 +15,7 @@ from tally.ingest import ingest_days
 from tally.models import CostLine
 from tally.tables import USER_GROUP
 from tests.conftest import ADMIN, ALICE, BOB, profile
-from tests.harness import Api
+from tests.harness import Api, an_image
 
 CAROL = Caller("u-carol", "carol", "carol@example.com", frozenset({USER_GROUP}))
 TODAY = date(2026, 11, 20)  # the pinned business date
@@ -26,7 +26,7 @@ def carols(api: Api) -> str:
     """An EC2 instance tagged Owner=carol@example.com, and carol in the directory."""
     api.stores.users.put(profile(CAROL))
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    image = ec2.describe_images()["Images"][0]["ImageId"]
+    image = an_image(ec2)
     made = ec2.run_instances(
         ImageId=image,
         MinCount=1,

@@ -7,7 +7,8 @@ from a FOCUS file; the fan-out ingest against the single invocation; forecast ba
 alert evaluation for 10,000 users and emails rendered per second; CSV export time and peak
 memory for a 10,000-user month; PDF invoice render time; Cedar decision time on a large
 organisation; dashboard (when Chromium is installed); the FOCUS export read directly against
-the Athena SQL in DuckDB (10,000 users x 50 resources x 30 days; tests/bench/sources.py).
+the Athena SQL in DuckDB (10,000 users x 50 resources x 30 days; tests/bench/sources.py); the
+estate inventory's refresh of 1,000 functions, 50 VPCs and 500 IAM users (tests/bench/estate.py).
 """
 
 from __future__ import annotations
@@ -716,6 +717,32 @@ def cost_sources() -> None:
         row(label, value)
 
 
+# --- estate inventory -----------------------------------------------------------------------
+
+
+def estate_inventory() -> None:
+    """The inventory's refresh of 1,000 functions, 50 VPCs and 500 IAM users in moto
+    (tests/bench/estate.py). ``TALLY_BENCH_ESTATE_SCALE=0.1`` runs a tenth of it."""
+    from tests.bench import estate
+
+    scale = float(os.environ.get("TALLY_BENCH_ESTATE_SCALE") or 1)
+    size = estate.Size.scaled(scale)
+    heading(
+        f"Estate inventory: refresh of {size.functions:,} functions, {size.vpcs} VPCs and "
+        f"{size.users} IAM users in moto, plus an empty region (tests/bench/estate.py)"
+    )
+    for label, value in estate.run(size, moto_tables):
+        row(label, value)
+
+
+def estate_views() -> None:
+    heading("Estate views: AWS calls / DynamoDB requests per request (moto)")
+    from tests.bench import estate_views as bench
+
+    for label, value in bench.run(moto_tables, counting_dynamodb):
+        row(label, value)
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "cold-start": cold_start,
     "dynamodb-calls": dynamodb_calls,
@@ -731,6 +758,8 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "authz": authorization,
     "dashboard": dashboard,
     "sources": cost_sources,
+    "estate": estate_inventory,
+    "estate-views": estate_views,
 }
 
 

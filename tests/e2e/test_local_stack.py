@@ -224,6 +224,46 @@ def _records(stack: dict[str, Any], owner: str, first: date, last: date) -> list
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def test_the_estate_views_show_the_demo_estate(stack: dict[str, Any]) -> None:
+    """Issue 15 through the running stack: the demo functions with their cost and owner,
+    the erroring and idle ones flagged, the open security group and the network's cost, the
+    three IAM findings, and a function's metrics panel from the emulator's CloudWatch."""
+    from infra.local import estate
+
+    today = stack_today(stack)
+    status, _, listed = call(stack, "GET", "/estate/lambda", "admin")
+    assert status == 200, listed
+    by_name = {f["name"]: f for f in listed["items"]}
+    busy, erroring, idle = (by_name[n] for n in (estate.BUSY, estate.ERRORING, estate.IDLE))
+    assert [o["userId"] for o in busy["ownership"]["owners"]] == [user_id(stack, "alice")]
+    assert idle["ownership"]["actions"] == ["claim", "assign"]
+    assert Decimal(busy["cost"]["last30Days"]["amount"]) > 0
+    assert Decimal(erroring["cost"]["last30Days"]["amount"]) > 0
+    assert "lambda.erroring" in {f["code"] for f in erroring["findings"]}
+    assert "lambda.idle" in {f["code"] for f in idle["findings"]}
+    mine = call(stack, "GET", "/estate/lambda", "alice")[2]
+    assert estate.BUSY in {f["name"] for f in mine["items"]} and mine["scope"] == "own"
+
+    network = call(stack, "GET", "/estate/network", "admin")[2]
+    assert "network.open-to-world" in {f["code"] for f in network["findings"]}
+    assert Decimal(network["cost"]["natGatewayHours"]["last30Days"]["amount"]) > 0
+    assert Decimal(network["cost"]["publicIpv4"]["last30Days"]["amount"]) > 0
+    assert "network.unattached-eip" in {s["code"] for s in network["savings"]}
+
+    users = call(stack, "GET", "/estate/iam/users", "admin")[2]["items"]
+    codes = {u["name"]: {f["code"] for f in u["findings"]} for u in users}
+    assert "iam.console-without-mfa" in codes[estate.NO_MFA_USER]
+    assert "iam.access-key-not-rotated" in codes[estate.OLD_KEY_USER]
+    assert "iam.password-unused" in codes[estate.UNUSED_USER]
+
+    arn = f"arn:aws:lambda:{stack['region']}:123456789012:function:{estate.BUSY}"
+    window = f"start={today - timedelta(days=7)}T00:00:00Z&end={today}T00:00:00Z"
+    status, _, panel = call(stack, "GET", f"/estate/metrics?resourceArn={arn}&{window}", "admin")
+    assert status == 200, panel
+    invocations = next(s for s in panel["series"] if s["id"] == "invocations")
+    assert invocations["points"] and len(panel["dailyCost"]) == 7
+
+
 def test_api_figures_agree_with_the_stored_records(stack: dict[str, Any]) -> None:
     today = stack_today(stack)
     month_start = today.replace(day=1)

@@ -318,6 +318,37 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         Try(f"/users/{me}/access", subject=Subject.user(me)),
     ],
     ("GET", "/api/audit"): _plain("/audit?limit=5"),
+    # The estate's views (issue 15). Lambda is decided on the caller (a member lists their own
+    # functions; another's function, or its metrics, is then 404 as a missing one); the
+    # network and IAM users are the organisation's.
+    ("GET", "/api/estate/lambda"): lambda s, me: [Try("/estate/lambda", None, Subject.user(me))],
+    ("GET", "/api/estate/lambda/{name}"): lambda s, me: [
+        Try("/estate/lambda/tally-demo-checkout-api", None, Subject.user(me))
+    ],
+    ("GET", "/api/estate/metrics"): lambda s, me: [
+        Try(
+            "/estate/metrics?resourceArn=arn:aws:lambda:us-east-1:123456789012:function:"
+            "tally-demo-checkout-api&start=2026-11-10T00:00:00Z&end=2026-11-17T00:00:00Z",
+            None,
+            Subject.user(me),
+        )
+    ],
+    ("GET", "/api/estate/network"): _plain("/estate/network"),
+    ("GET", "/api/estate/iam/users"): _plain("/estate/iam/users"),
+    ("GET", "/api/estate/iam/users/{name}"): _plain("/estate/iam/users/demo-ci-old-key"),
+    # A preview on alice's demo function (its Owner tag names her): changes nothing.
+    ("POST", "/api/estate/actions"): lambda s, me: [
+        Try(
+            "/estate/actions",
+            {
+                "action": "lambda:PutFunctionConcurrency",
+                "target": "tally-demo-checkout-api",
+                "parameters": {"reservedConcurrency": 0},
+                "preview": True,
+            },
+            Subject.user(s.ids["alice"]),
+        )
+    ],
     ("GET", "/api/me"): _plain("/me"),
     ("GET", "/api/openapi.json"): _plain("/openapi.json"),
     ("GET", "/api/notifications"): _plain("/notifications"),

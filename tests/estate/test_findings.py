@@ -112,6 +112,9 @@ def test_across_a_leap_day_45_days_are_45_days() -> None:
     ]
 
 
+EVERY_RISKY_PORT = ["22", "1433", "1521", "3306", "3389", "5432", "5439", "6379", "9200", "27017"]
+
+
 def group(*rules: SecurityRule) -> SecurityGroup:
     return SecurityGroup("sg-1", "web", "vpc-1", "", inbound=rules, outbound=())
 
@@ -121,8 +124,21 @@ def group(*rules: SecurityRule) -> SecurityGroup:
     [
         (SecurityRule("tcp", 22, 22, ("0.0.0.0/0",), ()), ["22"]),
         (SecurityRule("tcp", 3389, 3389, ("::/0",), ()), ["3389"]),
-        (SecurityRule("tcp", 0, 65535, ("0.0.0.0/0",), ()), ["22", "3389"]),
-        (SecurityRule("-1", None, None, ("0.0.0.0/0",), ()), ["22", "3389"]),
+        (SecurityRule("tcp", 0, 65535, ("0.0.0.0/0",), ()), EVERY_RISKY_PORT),
+        (SecurityRule("-1", None, None, ("0.0.0.0/0",), ()), EVERY_RISKY_PORT),
+        # the database engines' default ports
+        (SecurityRule("tcp", 3306, 3306, ("0.0.0.0/0",), ()), ["3306"]),
+        (SecurityRule("tcp", 5432, 5432, ("::/0",), ()), ["5432"]),
+        (SecurityRule("tcp", 1433, 1433, ("0.0.0.0/0",), ()), ["1433"]),
+        (SecurityRule("tcp", 1521, 1521, ("0.0.0.0/0",), ()), ["1521"]),
+        (SecurityRule("tcp", 27017, 27017, ("0.0.0.0/0",), ()), ["27017"]),
+        (SecurityRule("tcp", 6379, 6379, ("::/0",), ()), ["6379"]),
+        (SecurityRule("tcp", 5439, 5439, ("0.0.0.0/0",), ()), ["5439"]),
+        (SecurityRule("tcp", 9200, 9200, ("0.0.0.0/0",), ()), ["9200"]),
+        (SecurityRule("tcp", 5400, 5500, ("0.0.0.0/0",), ()), ["5432", "5439"]),  # a range
+        (SecurityRule("6", 6379, 6379, ("0.0.0.0/0",), ()), ["6379"]),  # protocol by number
+        (SecurityRule("tcp", 3306, 3306, ("10.0.0.0/8", "172.16.0.0/12"), ()), []),
+        (SecurityRule("tcp", 5433, 5438, ("0.0.0.0/0",), ()), []),  # between two
         (SecurityRule("tcp", 22, 22, ("10.0.0.0/8",), ()), []),
         (SecurityRule("tcp", 443, 443, ("0.0.0.0/0",), ()), []),
         (SecurityRule("udp", 22, 22, ("0.0.0.0/0",), ()), []),
@@ -131,6 +147,13 @@ def group(*rules: SecurityRule) -> SecurityGroup:
 def test_security_group_open_to_the_world(rule: SecurityRule, ports: list[str]) -> None:
     found = security_group_findings(group(rule))
     assert [f.message.split("port ")[1].split(" ")[0] for f in found] == ports
+    assert {f.code for f in found} <= {"network.open-to-world"}
+    assert all(f.severity == "high" for f in found)
+
+
+def test_a_database_port_finding_names_the_engine() -> None:
+    (found,) = security_group_findings(group(SecurityRule("tcp", 5432, 5432, ("0.0.0.0/0",), ())))
+    assert found.message == "web allows port 5432 (PostgreSQL) from anywhere"
 
 
 def function(runtime: str | None) -> LambdaFunction:

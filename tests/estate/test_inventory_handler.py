@@ -54,7 +54,12 @@ def test_a_scheduled_run_caches_every_family(aws: Settings, estate: demo.DemoEst
         ("us-east-1", "metrics"),
         ("us-east-1", "network"),
         ("global", "iam"),
+        ("global", "owners"),
     ]
+    # Who owns each function and IAM user, for the API's views (tally.estate.ownership).
+    assert {f"owner#lambda:{n}" for n in demo.FUNCTIONS} | {
+        f"iam-user#{n}" for n in demo.USERS
+    } <= set(keys(aws, "global", "owners"))
     assert {f"function#{n}" for n in demo.FUNCTIONS} <= set(keys(aws, "us-east-1", "lambda"))
     assert {f"metrics#{n}" for n in demo.FUNCTIONS} <= set(keys(aws, "us-east-1", "metrics"))
     network = keys(aws, "us-east-1", "network")

@@ -70,9 +70,16 @@ def test_network(clients: Boto3EstateClients, seeded: demo.DemoEstate) -> None:
     assert [n.subnet_id for n in network.nat_gateways if n.vpc_id == seeded.vpc_id] == [
         seeded.public_subnet_id
     ]
-    assert [e.endpoint_type for e in network.endpoints if e.vpc_id == seeded.vpc_id] == ["Gateway"]
-    # The NAT gateway's Elastic IP.
-    assert [a.elastic for a in network.addresses] == [True]
+    assert sorted(e.endpoint_type for e in network.endpoints if e.vpc_id == seeded.vpc_id) == [
+        "Gateway",
+        "Interface",
+    ]
+    # The NAT gateway's Elastic IP, attached, and a forgotten one attached to nothing (the
+    # emulator answers an empty NetworkInterfaceId for it: no attachment either).
+    by_allocation = {a.allocation_id: a for a in network.addresses}
+    nat_address, forgotten = seeded.allocation_ids
+    assert by_allocation[nat_address].elastic and by_allocation[nat_address].attached
+    assert by_allocation[forgotten].elastic and not by_allocation[forgotten].attached
     open_groups = {
         f.resource for f in findings.all_findings(now=NOW, security_groups=network.security_groups)
     }
@@ -101,6 +108,47 @@ def test_iam_users_and_their_findings(clients: Boto3EstateClients) -> None:
     assert readers.read_user(clients, REGION, "nobody") is None
 
 
+def test_the_account_read_gives_the_models_of_the_one_by_one_read(
+    clients: Boto3EstateClients,
+) -> None:
+    users = readers.read_users(clients, REGION)
+    one_by_one = [readers.read_user(Boto3EstateClients(), REGION, u.name) for u in users]
+    assert users == one_by_one
+    # Groups, policies and tags came from one GetAccountAuthorizationDetails, not per user.
+    counts = clients.counter.counts
+    assert counts[(REGION, "iam:get_account_authorization_details")] == 1
+    for listed in ("groups_for_user", "attached_user_policies", "user_policies", "user_tags"):
+        assert counts[(REGION, f"iam:list_{listed}")] == 0, listed
+    keys = sum(len(u.access_keys) for u in users)
+    assert clients.counter.total == 2 + 3 * len(users) + keys
+
+
+def test_a_user_created_between_the_two_reads_is_read_whole(
+    clients: Boto3EstateClients,
+) -> None:
+    # Given a user created just after GetAccountAuthorizationDetails answered (before ListUsers)
+    iam = boto3.client("iam", region_name=REGION)
+
+    def create_between(**_: object) -> None:
+        iam.create_user(UserName="created-between", Tags=[{"Key": "Owner", "Value": "bob"}])
+        iam.add_user_to_group(GroupName="tally-demo-developers", UserName="created-between")
+
+    clients.client("iam", REGION).meta.events.register(
+        "after-call.iam.GetAccountAuthorizationDetails", create_between
+    )
+    try:
+        # When the account is read
+        users = {u.name: u for u in readers.read_users(clients, REGION)}
+    finally:
+        iam.remove_user_from_group(GroupName="tally-demo-developers", UserName="created-between")
+        iam.delete_user(UserName="created-between")
+    # Then that user has its groups and tags from the per-user lists, the others none
+    late = users["created-between"]
+    assert (late.groups, late.tags) == (("tally-demo-developers",), {"Owner": "bob"})
+    assert clients.counter.counts[(REGION, "iam:list_groups_for_user")] == 1
+    assert clients.counter.counts[(REGION, "iam:list_user_tags")] == 1
+
+
 def test_metrics_in_one_call(clients: Boto3EstateClients) -> None:
     end = datetime.combine(PINNED_TODAY, time(), tzinfo=UTC)
     got = readers.read_function_metrics(
@@ -108,6 +156,13 @@ def test_metrics_in_one_call(clients: Boto3EstateClients) -> None:
     )
     by_name = {m.function: (m.invocations, m.errors) for m in got}
     assert by_name == {demo.BUSY: (35000, 21), demo.ERRORING: (1400, 280), demo.IDLE: (0, 0)}
+    durations = {m.function: (m.duration_avg_ms, m.duration_max_ms) for m in got}
+    # The demo's durations (the right-sizing input); a function never invoked has none.
+    assert durations == {
+        demo.BUSY: (40.0, 90.0),
+        demo.ERRORING: (2000.0, 2900.0),
+        demo.IDLE: (None, None),
+    }
     assert clients.counter.counts[(REGION, "cloudwatch:get_metric_data")] == 1
     codes = {f.resource: f.code for f in findings.all_findings(now=NOW, metrics=got)}
     assert codes == {demo.ERRORING: "lambda.erroring", demo.IDLE: "lambda.idle"}
@@ -115,9 +170,9 @@ def test_metrics_in_one_call(clients: Boto3EstateClients) -> None:
 
 def test_metrics_are_batched_500_queries_a_call(clients: Boto3EstateClients) -> None:
     end = datetime.combine(PINNED_TODAY, time(), tzinfo=UTC)
-    names = [f"fn-{i}" for i in range(251)]  # 502 queries: two calls
+    names = [f"fn-{i}" for i in range(126)]  # 504 queries (four a function): two calls
     got = readers.read_function_metrics(clients, REGION, names, end - timedelta(days=1), end)
-    assert len(got) == 251
+    assert len(got) == 126
     assert clients.counter.counts[(REGION, "cloudwatch:get_metric_data")] == 2
 
 

@@ -7,7 +7,12 @@ from aws_cdk.assertions import Match
 
 from infra import nag, outputs
 from infra.local import aws as local_aws
-from infra.names import ADMIN_ALERTS_TOPIC, EMAIL_FEEDBACK_TOPIC, OPERATIONS_TOPIC
+from infra.names import (
+    ADMIN_ALERTS_TOPIC,
+    EMAIL_FEEDBACK_TOPIC,
+    ESTATE_ALARMS_TOPIC,
+    OPERATIONS_TOPIC,
+)
 from tally.tables import ADMIN_GROUP, USER_GROUP
 from tests.infra.conftest import VARIANT_CONTEXT, Synthesized, synthesize
 
@@ -97,6 +102,7 @@ def test_topic_names_end_like_the_local_stacks(synth: Synthesized) -> None:
         f"{stack}-{ADMIN_ALERTS_TOPIC}",
         f"{stack}-{OPERATIONS_TOPIC}",
         f"{stack}-{EMAIL_FEEDBACK_TOPIC}",
+        f"{stack}-{ESTATE_ALARMS_TOPIC}",
     }
 
 

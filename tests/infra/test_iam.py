@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra import outputs
-from infra.constructs import inventory
+from infra.constructs import inventory, management
 from infra.nag import flatten_reference
 from tally.tables import ALL_TABLES
 from tests.infra.conftest import INGEST_WORKER, Synthesized
@@ -49,6 +49,9 @@ EXPECTED_TABLE_ACCESS = {
         "access": READ | WRITE,  # roles, teams, grants
         # The per-user rate limits: conditional updates only, never a read (tally.ratelimit).
         "ratelimits": {"dynamodb:UpdateItem"},
+        # The estate views read the inventory's cache; an assignment's write updates the
+        # function's cached owners (PutItem, on the owners partitions only: see below).
+        "estate": READ | {"dynamodb:PutItem"},
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,
@@ -128,6 +131,11 @@ EXPECTED_OTHER_ACTIONS = {
         "s3:ListBucket",
         "sqs:SendMessage",  # export and invoice jobs to the reports queue
         "s3:GetObject",  # pre-signed download links of their files
+        # The estate's metrics panel (GetMetricData and DescribeAlarms take no resource).
+        "cloudwatch:GetMetricData",
+        "cloudwatch:DescribeAlarms",
+        "logs:FilterLogEvents",  # a function's recent errors, /aws/lambda/* only
+        "lambda:InvokeFunction",  # the management and inventory functions (estate actions)
     },
     outputs.INGEST_FUNCTION_NAME: LOGS
     | XRAY
@@ -201,14 +209,26 @@ ALLOWED_WILDCARDS = {
     "*": XRAY
     | RECOMMENDATION_READS
     | set(inventory.UNSCOPED_ACTIONS)
+    | {"cloudwatch:DescribeAlarms"}  # the API's metrics panel (GetMetricData is the inventory's)
     | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},
     "arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*": {"rds:DescribeDBInstances"},
     "arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*": {
         "lambda:GetFunction",
         "lambda:ListTags",
         *inventory.FUNCTION_ACTIONS,
+        *management.FUNCTION_ACTIONS,
     },
-    "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*": set(inventory.USER_ACTIONS),
+    "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*": {
+        *inventory.USER_ACTIONS,
+        *management.USER_ACTIONS,
+    },
+    "arn:<AWS::Partition>:iam::<AWS::AccountId>:group/*": set(management.GROUP_ACTIONS),
+    "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:tally-*": set(
+        management.ALARM_ACTIONS
+    ),
+    "arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:/aws/lambda/*": {
+        "logs:FilterLogEvents"
+    },
     "arn:<AWS::Partition>:s3:::*": {
         "s3:GetBucketLocation",
         "s3:GetBucketTagging",
@@ -315,6 +335,21 @@ def test_reads_cover_exactly_the_spec_indexes(synth: Synthesized, output_id: str
             assert f"<{table}.Arn>/index/{index.name}" in flat
 
 
+def test_the_api_puts_estate_items_only_in_the_owners_partitions(synth: Synthesized) -> None:
+    from tally import tables
+
+    estate = synth.output_target(outputs.table_name(tables.ESTATE))
+    puts = [
+        s
+        for s in _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+        if "dynamodb:PutItem" in _as_list(s["Action"])
+        and f"<{estate}.Arn>" in {flatten_reference(r) for r in _as_list(s["Resource"])}
+    ]
+    assert [p["Condition"] for p in puts] == [
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ESTATE#*#global#owners"]}}
+    ]
+
+
 def test_schedule_role_only_invokes_the_ingest_function(synth: Synthesized) -> None:
     ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
     (schedule,) = [
@@ -365,9 +400,9 @@ def test_the_api_only_appends_to_the_audit_log(synth: Synthesized) -> None:
 
 
 def test_only_the_jobs_scan(synth: Synthesized) -> None:
-    """The ingest and the reports function (recommendations, cost-center invoices) walk every
-    assignment, the access migration the audit log once (its "listed" backfill); the API, on
-    the request path, never scans."""
+    """The ingest, the reports function (recommendations, cost-center invoices) and the
+    inventory (the estate's owners) walk every assignment, the access migration the audit log
+    once (its "listed" backfill); the API, on the request path, never scans."""
     assignments = synth.output_target(
         outputs.table_name(next(s for s in ALL_TABLES if s.key == "assignments"))
     )
@@ -381,5 +416,25 @@ def test_only_the_jobs_scan(synth: Synthesized) -> None:
     assert scans == {
         (_role_of(synth, outputs.INGEST_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.REPORTS_FUNCTION_NAME), f"<{assignments}.Arn>"),
+        (_role_of(synth, outputs.INVENTORY_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.ACCESS_MIGRATION_FUNCTION_NAME), f"<{audit}.Arn>"),
     }
+
+
+def test_the_api_reads_cloudwatch_for_the_metrics_panel_only(synth: Synthesized) -> None:
+    """GetMetricData and DescribeAlarms, on '*' (neither takes a resource), nothing else of
+    CloudWatch; the ingest and alerts never need them."""
+    api = [
+        s
+        for s in _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+        if any(a.startswith("cloudwatch:") for a in _as_list(s["Action"]))
+    ]
+    assert [(sorted(_as_list(s["Action"])), s["Resource"]) for s in api] == [
+        (["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"], "*")
+    ]
+    logs = [
+        flatten_reference(s["Resource"])
+        for s in _statements(synth, _role_of(synth, outputs.API_FUNCTION_NAME))
+        if "logs:FilterLogEvents" in _as_list(s["Action"])
+    ]
+    assert logs == ["arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:/aws/lambda/*"]

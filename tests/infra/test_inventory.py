@@ -28,6 +28,10 @@ TABLE = {
 }
 
 
+# The assignments (Scan) and the directory, read by the ownership step.
+OWNERS_READ = {"dynamodb:BatchGetItem", "dynamodb:Scan"}
+
+
 def _grants(synth: Synthesized) -> dict[str, set[str]]:
     """Action -> the resources it is granted on (flattened references)."""
     out: dict[str, set[str]] = {}
@@ -45,6 +49,7 @@ def test_the_role_holds_exactly_the_read_actions(synth: Synthesized) -> None:
         LOGS
         | XRAY
         | TABLE
+        | OWNERS_READ
         | {"sqs:SendMessage"}  # the function's dead-letter queue
         | {
             "cloudwatch:GetMetricData",
@@ -58,6 +63,7 @@ def test_the_role_holds_exactly_the_read_actions(synth: Synthesized) -> None:
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeVpcPeeringConnections",
             "ec2:DescribeVpcs",
+            "iam:GetAccountAuthorizationDetails",
             "iam:ListUsers",
             "lambda:ListFunctions",
             "lambda:GetFunctionConcurrency",
@@ -92,7 +98,26 @@ def test_resources_are_scoped_where_aws_allows(synth: Synthesized) -> None:
     for action in construct.USER_ACTIONS:
         assert grants[action] == {"arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*"}, action
     estate = synth.output_target(outputs.table_name(next(iter(_estate_spec()))))
-    for action in TABLE:
+    for action in (
+        TABLE
+        - OWNERS_READ
+        - {"dynamodb:GetItem", "dynamodb:Query"}
+        - {
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:DescribeTable",
+        }
+    ):
+        assert grants[action] == {f"<{estate}.Arn>"}, action
+    from tally import tables
+
+    # The ownership step (tally.estate.ownership) reads the assignments (a Scan: every
+    # assignment, off the request path) and the user directory; it writes neither.
+    assignments = synth.output_target(outputs.table_name(tables.ASSIGNMENTS))
+    users = synth.output_target(outputs.table_name(tables.USERS))
+    assert grants["dynamodb:Scan"] == {f"<{assignments}.Arn>"}
+    for action in ("dynamodb:GetItem", "dynamodb:Query"):
+        assert {f"<{assignments}.Arn>", f"<{users}.Arn>", f"<{estate}.Arn>"} <= grants[action]
+    for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
         assert grants[action] == {f"<{estate}.Arn>"}, action
 
 

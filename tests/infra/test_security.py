@@ -65,7 +65,7 @@ def test_exports_expire_and_accept_data_exports(synth: Synthesized) -> None:
 
 def test_topics_are_kms_encrypted_and_ssl_only(synth: Synthesized) -> None:
     topics = synth.resources("AWS::SNS::Topic")
-    assert len(topics) == 3  # admin alerts, operations, email feedback
+    assert len(topics) == 4  # admin alerts, operations, email feedback, estate alarms
     key_id = synth.properties(synth.output_target(outputs.ADMIN_ALERTS_TOPIC_ARN))[
         "KmsMasterKeyId"
     ]["Fn::GetAtt"][0]
@@ -92,8 +92,8 @@ def test_queues_are_encrypted_and_ssl_only(synth: Synthesized) -> None:
 
 def test_every_log_group_has_a_retention(synth: Synthesized) -> None:
     groups = synth.resources("AWS::Logs::LogGroup")
-    # seven functions, API access logs, the dashboard's upload, the trigger provider
-    assert len(groups) == 10
+    # eight functions, API access logs, the dashboard's upload, the trigger provider
+    assert len(groups) == 11
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == 90
 

@@ -7,6 +7,7 @@ Resources are provisioned per test because other tests in the same worker may us
 
 from __future__ import annotations
 
+import functools
 import http.client
 import itertools
 import json
@@ -163,8 +164,10 @@ def call(
         connection.close()
 
 
+@functools.cache
 def moto_signing_key() -> Any:
-    """moto signs every pool's tokens with this one key (kid "dummy")."""
+    """moto signs every pool's tokens with this one key (kid "dummy"); read once, as loading
+    an RSA private key checks it (about 0.3 s each time here)."""
     return jwt.PyJWK.from_dict(load_resource("cognitoidp/resources/jwks-private.json")).key
 
 

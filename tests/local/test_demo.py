@@ -130,3 +130,55 @@ def test_a_days_cost_does_not_depend_on_the_window() -> None:
     assert generate_focus_csv(resources, end=date(2026, 11, 25)).count(
         "2026-11-02T00:00:00Z,2026-11-03T00:00:00Z,Usage"
     ) == len(resources)
+
+
+def test_the_demo_estate_has_cost_lines() -> None:
+    """Each demo function's requests and duration, the NAT gateway's hours and GB, public
+    IPv4 for both addresses and the interface endpoint's hours; the idle function's stop a
+    month before the export's end (it used to be called)."""
+    import csv
+    import io
+
+    from infra.local import estate
+    from infra.local.demo_costs import generate_focus_csv
+
+    seeded = estate.DemoEstate(
+        "vpc-1",
+        "subnet-1",
+        "subnet-2",
+        "sg-1",
+        nat_gateway_id="nat-1",
+        allocation_ids=("eipalloc-1", "eipalloc-2"),
+        endpoint_id="vpce-1",
+    )
+    resources = estate.estate_cost_resources(seeded, account="123456789012", region="us-east-1")
+    end = date(2026, 11, 20)
+    rows = list(csv.DictReader(io.StringIO(generate_focus_csv(resources, end=end, days=60))))
+    usage = [r for r in rows if r["ChargeCategory"] == "Usage"]
+    kinds = {(r["ResourceId"].rsplit(":", 1)[-1].split("/")[-1], r["ConsumedUnit"]) for r in usage}
+    for name in estate.FUNCTIONS:
+        assert {(name, "Requests"), (name, "Lambda-GB-Second")} <= kinds
+    assert {
+        ("nat-1", "Hrs"),
+        ("nat-1", "GB"),
+        ("eipalloc-1", "Hrs"),
+        ("eipalloc-2", "Hrs"),
+        ("vpce-1", "Hrs"),
+    } <= kinds
+    idle_days = {r["ChargePeriodStart"][:10] for r in usage if estate.IDLE in r["ResourceId"]}
+    assert max(idle_days) == "2026-10-20"  # the 30 days before the end have no line
+    nat_hours = [
+        r for r in usage if r["ResourceId"].endswith("nat-1") and r["ConsumedUnit"] == "Hrs"
+    ]
+    assert {(r["BilledCost"], r["ConsumedQuantity"]) for r in nat_hours} == {
+        ("1.080000", "24.000000")
+    }
+    busy = [r for r in usage if estate.BUSY in r["ResourceId"]]
+    assert all(r["Tags"] == '{"Owner": "alice"}' for r in busy)
+    # the quantity is the cost at the list price: 5,000 requests on a weekday, give or take 10%
+    weekday = [
+        r
+        for r in busy
+        if r["ConsumedUnit"] == "Requests" and r["ChargePeriodStart"][:10] == "2026-11-19"
+    ]
+    assert 4500 <= float(weekday[0]["ConsumedQuantity"]) <= 5500

@@ -1,4 +1,5 @@
-"""The local moto server keeps DynamoDB's guarantees under concurrent requests.
+"""The local moto server keeps DynamoDB's guarantees under concurrent requests, and answers
+the CloudWatch statistics the dashboard asks for.
 
 moto's TransactWriteItems backs up the tables it touches and restores them when an item's
 condition fails: served concurrently, that restore silently undid writes other requests had
@@ -8,6 +9,7 @@ already been answered 200 for (the roles matrix saw a granted role vanish).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -56,3 +58,53 @@ def test_a_failed_transaction_never_undoes_a_concurrent_write(moto_server: MotoS
         for item in page["Items"]
     }
     assert kept == {"guard"} | {f"kept-{n}" for n in range(0, 400, 2)}
+
+
+def test_get_metric_data_answers_percentiles(moto_server: MotoServer) -> None:
+    # moto answers any statistic but the five basic ones with None, and fails the whole
+    # GetMetricData with a 500 (the estate's Lambda panel asks for duration p50/p95/p99).
+    cloudwatch = aws_client("cloudwatch", moto_server.endpoint_url)
+    at = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    dimensions = [{"Name": "FunctionName", "Value": "tally-demo"}]
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {"MetricName": "Duration", "Dimensions": dimensions, "Timestamp": at, "Value": v}
+            for v in [float(n) for n in range(1, 101)]
+        ],
+    )
+
+    def query(stat: str) -> dict[str, object]:
+        metric = {"Namespace": "AWS/Lambda", "MetricName": "Duration", "Dimensions": dimensions}
+        return {
+            "Id": stat.replace(".", "_"),
+            "MetricStat": {"Metric": metric, "Period": 86400, "Stat": stat},
+        }
+
+    reply = cloudwatch.get_metric_data(
+        MetricDataQueries=[query(s) for s in ("p50", "p95", "p99.9", "Average")],
+        StartTime=at - timedelta(hours=12),
+        EndTime=at + timedelta(hours=12),
+    )
+    values = {r["Id"]: r["Values"] for r in reply["MetricDataResults"]}
+    assert values == {"p50": [50.0], "p95": [95.0], "p99_9": [100.0], "Average": [50.5]}
+
+    # A statistic set holds no raw values: its average stands in for the percentile.
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "Duration",
+                "Dimensions": [{"Name": "FunctionName", "Value": "tally-sets"}],
+                "Timestamp": at,
+                "StatisticValues": {"SampleCount": 4, "Sum": 40.0, "Minimum": 1, "Maximum": 20},
+            }
+        ],
+    )
+    dimensions[0]["Value"] = "tally-sets"
+    reply = cloudwatch.get_metric_data(
+        MetricDataQueries=[query("p95")],
+        StartTime=at - timedelta(hours=12),
+        EndTime=at + timedelta(hours=12),
+    )
+    assert reply["MetricDataResults"][0]["Values"] == [10.0]

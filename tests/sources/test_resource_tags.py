@@ -7,6 +7,7 @@ import pytest
 
 from tally.errors import Invalid
 from tally.resources import AwsResourceCatalog, arn_account, require_org_account
+from tests.harness import an_image
 
 TAG = [{"Key": "Owner", "Value": "carol@example.com"}]
 
@@ -17,7 +18,7 @@ def client(service: str):  # type: ignore[no-untyped-def]
 
 def test_owner_tag_of_each_known_type(moto_module: None) -> None:
     ec2 = client("ec2")
-    image = ec2.describe_images()["Images"][0]["ImageId"]
+    image = an_image(ec2)
     tagged, bare = (
         ec2.run_instances(
             ImageId=image,

@@ -76,3 +76,13 @@ def test_an_audit_entry_is_never_overwritten(
     assert dynamo_stores.audit.list_for_user("u-alice", 10).items == [first]
     kept = dynamo_stores.budgets.get_for_user("u-alice")
     assert kept is not None and kept.monthly_limit == Decimal("100.00")
+
+
+def test_an_entry_recorded_on_its_own_is_listed_for_its_subject_and_the_organisation(
+    stores: Stores,
+) -> None:
+    """An estate action changes AWS, not a table: its entry is written alone."""
+    entry = AuditEntry("u-alice", NOW, "u-admin", "estate.action", "fn", {"before": "{}"})
+    stores.audit.record(entry)
+    assert stores.audit.list_for_user("u-alice", 10).items == [entry]
+    assert stores.audit.list_all(10).items == [entry]

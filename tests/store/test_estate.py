@@ -53,3 +53,10 @@ def test_one_record_put_and_deleted(stores: Stores) -> None:
     stores.estate.delete(EAST, "function#z")
     stores.estate.delete(EAST, "function#never")
     assert stores.estate.list(EAST) == [record("a", memory=256, at=5)]
+
+
+def test_one_record_read_by_key(stores: Stores) -> None:
+    stores.estate.replace(EAST, [record("a"), record("b", memory=512)])
+    assert stores.estate.get(EAST, "function#b") == record("b", memory=512)
+    assert stores.estate.get(EAST, "function#never") is None
+    assert stores.estate.get(WEST, "function#a") is None

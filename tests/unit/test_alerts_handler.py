@@ -463,3 +463,37 @@ def test_costs_ingested_as_eventbridge_delivers_it_on_dynamodb(
     # The same event delivered again (EventBridge retries): nobody is told twice.
     assert call(handler, delivered)["emails_sent"] == 0
     assert sorted(e.to for _, e in world.email.sent) == ["u-alice@example.com", "u-bob@example.com"]
+
+
+# -- the estate's alarms (issue 15) -------------------------------------------------------------
+
+
+def alarm(state: str, description: str) -> dict[str, Any]:
+    message = {
+        "AlarmName": "tally-orders-sync-Errors-Sum-ge-5",
+        "AlarmDescription": description,
+        "NewStateValue": state,
+        "NewStateReason": "Threshold Crossed: 1 datapoint [7.0] was >= 5.0",
+        "StateChangeTime": "2026-11-20T09:30:00.000+0000",
+    }
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:estate-alarms:1",
+                "Sns": {"Type": "Notification", "MessageId": "a-1", "Message": json.dumps(message)},
+            }
+        ]
+    }
+
+
+def test_an_alarm_tally_made_notifies_its_owners_once(handler: ModuleType, world: World) -> None:
+    event = alarm("ALARM", "Tally alarm on arn:aws:lambda:...; owners=u-alice,u-bob")
+    assert call(handler, event) == {"feedback": 0, "alarmNotices": 2}
+    for user in ("u-alice", "u-bob"):
+        (note,) = world.stores.notifications.list(user, limit=10, start_key=None).items
+        assert note.kind == "estate-alarm" and "ALARM" in note.title
+    # SNS delivers at least once: the same message adds nothing.
+    assert call(handler, event) == {"feedback": 0}
+    # Another alarm (no owners named) is not Tally's to announce.
+    assert call(handler, alarm("ALARM", "someone else's alarm")) == {"feedback": 0}

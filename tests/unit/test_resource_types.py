@@ -14,6 +14,7 @@ import pytest
 from tally.identifiers import resource_id_problem
 from tally.resource_types import BY_KEY, RESOURCE_TYPES, IdFormat, Permission, ResourceType
 from tally.resources import AwsResourceCatalog, line_match_key, match_key, service_type
+from tests.harness import an_image
 
 OWNER = [{"Key": "Owner", "Value": "carol"}]
 
@@ -44,7 +45,7 @@ def test_an_assignment_meets_the_cost_lines_of_each_service_name(rtype: Resource
 
 def _ec2() -> str:
     ec2 = client("ec2")
-    image = ec2.describe_images()["Images"][0]["ImageId"]
+    image = an_image(ec2)
     tags = [{"ResourceType": "instance", "Tags": OWNER}]
     found = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=tags)
     return str(found["Instances"][0]["InstanceId"])

@@ -23,7 +23,24 @@ UNUSED_AFTER = timedelta(days=45)  # CIS 1.12: unused for 45 days or more
 ROTATE_AFTER = timedelta(days=90)  # CIS 1.14: rotated within 90 days; older is a finding
 RUNTIME_WARNING = timedelta(days=180)  # "near" end of support: within about six months
 ERROR_RATE_THRESHOLD = Decimal("0.05")
-RISKY_PORTS = (22, 3389)
+# Ports never to open to the whole internet: remote administration (SSH, RDP) and the
+# default ports of the database engines AWS runs, from each engine's AWS documentation (the
+# default port of an RDS DB instance of MySQL/MariaDB/Aurora MySQL, PostgreSQL/Aurora
+# PostgreSQL, SQL Server and Oracle; DocumentDB's; ElastiCache for Redis'; Amazon Redshift's;
+# OpenSearch/Elasticsearch's REST port). 1433, 3306, 5432 and 9200 are also among AWS Security
+# Hub control EC2.19's "high-risk ports".
+RISKY_PORTS: dict[int, str] = {
+    22: "SSH",
+    3389: "RDP",
+    1433: "SQL Server",
+    1521: "Oracle",
+    3306: "MySQL",
+    5432: "PostgreSQL",
+    5439: "Redshift",
+    6379: "Redis",
+    9200: "Elasticsearch/OpenSearch",
+    27017: "MongoDB/DocumentDB",
+}
 WORLD = ("0.0.0.0/0", "::/0")
 
 # Lambda runtime deprecation dates (after which AWS no longer patches the runtime), from
@@ -123,7 +140,8 @@ def _covers(protocol: str, low: int | None, high: int | None, port: int) -> bool
 
 
 def security_group_findings(group: SecurityGroup) -> list[Finding]:
-    """An inbound rule open to the whole internet (IPv4 or IPv6) on SSH or RDP."""
+    """An inbound rule open to the whole internet (IPv4 or IPv6) on SSH, RDP or a database
+    port (``RISKY_PORTS``): one finding per port, in port order."""
     ports = sorted(
         {
             port
@@ -138,7 +156,7 @@ def security_group_findings(group: SecurityGroup) -> list[Finding]:
             "network.open-to-world",
             "high",
             group.group_id,
-            f"{group.name} allows port {port} from anywhere",
+            f"{group.name} allows port {port} ({RISKY_PORTS[port]}) from anywhere",
         )
         for port in ports
     ]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-Family = Literal["lambda", "network", "iam", "metrics"]
+# "owners": who owns each cached resource (tally.estate.ownership), not read from AWS.
+Family = Literal["lambda", "network", "iam", "metrics", "owners"]
 FAMILIES: tuple[Family, ...] = ("lambda", "network", "iam", "metrics")
 
 T = TypeVar("T")
@@ -188,6 +189,10 @@ class FunctionMetrics:
     end: datetime
     invocations: int
     errors: int
+    # Average and longest invocation over the window (None: no invocation, or cached before
+    # durations were read): the right-sizing suggestion's input (tally.estate.actions).
+    duration_avg_ms: float | None = None
+    duration_max_ms: float | None = None
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,18 @@ domain models. Every List/Describe is paginated (``clients.pages``) and counted.
 
 Calls per region, for the bench: Lambda is 1 per page of 50 functions plus 2 per function
 (reserved concurrency and tags are not in ListFunctions); the network is one paginated
-Describe per kind (10 kinds); IAM is 1 per page of users plus about 8 per user and 1 per
-access key (GetAccountAuthorizationDetails and the credential report could cut that later);
-metrics are 1 per 250 functions (two queries each, 500 per GetMetricData).
+Describe per kind (10 kinds); IAM is 2 per page of 100 users (ListUsers and
+GetAccountAuthorizationDetails) plus 3 per user and 1 per access key (a single user's refresh
+reads it in 7 calls and 1 per key); metrics are 1 per 125 functions (four queries each, 500
+per GetMetricData).
+``make bench SECTIONS=estate`` measures them (tests/bench/estate.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tally.estate.clients import EstateClients, call, pages
 from tally.estate.models import (
@@ -36,6 +38,13 @@ from tally.estate.models import (
 
 # GetMetricData takes at most 500 queries per request.
 METRIC_QUERIES_PER_CALL = 500
+# Per function: (query id prefix, metric, statistic).
+METRIC_QUERIES = (
+    ("i", "Invocations", "Sum"),
+    ("e", "Errors", "Sum"),
+    ("a", "Duration", "Average"),
+    ("m", "Duration", "Maximum"),
+)
 
 
 def _tags(raw: Iterable[dict[str, str]] | None) -> dict[str, str]:
@@ -212,9 +221,11 @@ def _addresses(clients: EstateClients, region: str) -> list[PublicAddress]:
     elastic = [
         PublicAddress(
             public_ip=a["PublicIp"],
-            allocation_id=a.get("AllocationId"),
-            association_id=a.get("AssociationId"),
-            network_interface_id=a.get("NetworkInterfaceId"),
+            # An address attached to nothing has no association; an empty id (the
+            # emulator's) is none either.
+            allocation_id=a.get("AllocationId") or None,
+            association_id=a.get("AssociationId") or None,
+            network_interface_id=a.get("NetworkInterfaceId") or None,
         )
         for a in call(clients, region, "ec2", "describe_addresses").get("Addresses", [])
     ]
@@ -263,8 +274,20 @@ def _security_group(raw: dict[str, Any]) -> SecurityGroup:
 
 
 def read_users(clients: EstateClients, region: str) -> list[IamUser]:
+    """Every IAM user, the same models ``read_user`` gives one by one, in about half the calls:
+    GetAccountAuthorizationDetails answers each user's groups, policies and tags a page of 100
+    users at a time (four calls per user fewer); ListUsers adds what it lacks (the password's
+    last use). Read first, so a user created between the two reads is not missing its details:
+    that user is read one call per list instead."""
+    details = {
+        detail["UserName"]: detail
+        for page in pages(
+            clients, region, "iam", "get_account_authorization_details", Filter=["User"]
+        )
+        for detail in page.get("UserDetailList", [])
+    }
     return [
-        _user(clients, region, raw)
+        _user(clients, region, raw, details.get(raw["UserName"]))
         for page in pages(clients, region, "iam", "list_users")
         for raw in page.get("Users", [])
     ]
@@ -280,7 +303,14 @@ def read_user(clients: EstateClients, region: str, name: str) -> IamUser | None:
     return _user(clients, region, raw)
 
 
-def _user(clients: EstateClients, region: str, raw: dict[str, Any]) -> IamUser:
+def _user(
+    clients: EstateClients,
+    region: str,
+    raw: dict[str, Any],
+    detail: dict[str, Any] | None = None,
+) -> IamUser:
+    """``raw`` from ListUsers or GetUser; ``detail``, the user's GetAccountAuthorizationDetails
+    entry, when it was read (otherwise its four lists are read here)."""
     name = raw["UserName"]
 
     def each(operation: str, key: str) -> list[Any]:
@@ -297,6 +327,7 @@ def _user(clients: EstateClients, region: str, raw: dict[str, Any]) -> IamUser:
         if _error_code(error) != "NoSuchEntity":
             raise
         console = False
+    grants = _from_detail(detail) if detail is not None else _listed(each)
     keys = []
     for key in each("list_access_keys", "AccessKeyMetadata"):
         used = call(
@@ -319,12 +350,41 @@ def _user(clients: EstateClients, region: str, raw: dict[str, Any]) -> IamUser:
         console_access=console,
         mfa_devices=tuple(d["SerialNumber"] for d in each("list_mfa_devices", "MFADevices")),
         access_keys=tuple(keys),
-        groups=tuple(g["GroupName"] for g in each("list_groups_for_user", "Groups")),
-        attached_policies=tuple(
-            p["PolicyArn"] for p in each("list_attached_user_policies", "AttachedPolicies")
+        groups=grants.groups,
+        attached_policies=grants.attached_policies,
+        inline_policies=grants.inline_policies,
+        tags=grants.tags,
+    )
+
+
+class _Grants(NamedTuple):
+    """What GetAccountAuthorizationDetails tells of a user, or four lists per user do."""
+
+    groups: tuple[str, ...]
+    attached_policies: tuple[str, ...]
+    inline_policies: tuple[str, ...]
+    tags: dict[str, str]
+
+
+# Sorted: the two reads need not list a user's groups and policies in the same order, and a
+# user's refresh one by one must give the same model as the whole account's read.
+def _from_detail(detail: dict[str, Any]) -> _Grants:
+    return _Grants(
+        tuple(sorted(detail.get("GroupList", []))),
+        tuple(sorted(p["PolicyArn"] for p in detail.get("AttachedManagedPolicies", []))),
+        tuple(sorted(p["PolicyName"] for p in detail.get("UserPolicyList", []))),
+        _tags(detail.get("Tags")),
+    )
+
+
+def _listed(each: Callable[[str, str], list[Any]]) -> _Grants:
+    return _Grants(
+        tuple(sorted(g["GroupName"] for g in each("list_groups_for_user", "Groups"))),
+        tuple(
+            sorted(p["PolicyArn"] for p in each("list_attached_user_policies", "AttachedPolicies"))
         ),
-        inline_policies=tuple(each("list_user_policies", "PolicyNames")),
-        tags=_tags(each("list_user_tags", "Tags")),
+        tuple(sorted(each("list_user_policies", "PolicyNames"))),
+        _tags(each("list_user_tags", "Tags")),
     )
 
 
@@ -338,13 +398,14 @@ def read_function_metrics(
     start: datetime,
     end: datetime,
 ) -> list[FunctionMetrics]:
-    """Invocations and errors per function over [start, end): two queries per function, one
-    GetMetricData per 500 queries, one datapoint per query (the period is the whole range)."""
+    """Invocations, errors and duration (average, longest) per function over [start, end):
+    four queries per function, one GetMetricData per 500 queries, one datapoint per query
+    (the period is the whole range)."""
     seconds = int((end - start).total_seconds())
     period = max(60, seconds - seconds % 60)  # GetMetricData wants a multiple of 60
     queries = [
         {
-            "Id": f"{kind[0].lower()}{i}",
+            "Id": f"{prefix}{i}",
             "MetricStat": {
                 "Metric": {
                     "Namespace": "AWS/Lambda",
@@ -352,13 +413,14 @@ def read_function_metrics(
                     "Dimensions": [{"Name": "FunctionName", "Value": name}],
                 },
                 "Period": period,
-                "Stat": "Sum",
+                "Stat": stat,
             },
         }
         for i, name in enumerate(functions)
-        for kind in ("Invocations", "Errors")
+        for prefix, kind, stat in METRIC_QUERIES
     ]
     sums: dict[str, float] = {}
+    durations: dict[str, float] = {}
     for at in range(0, len(queries), METRIC_QUERIES_PER_CALL):
         for page in pages(
             clients,
@@ -370,7 +432,12 @@ def read_function_metrics(
             EndTime=end,
         ):
             for result in page.get("MetricDataResults", []):
-                sums[result["Id"]] = sums.get(result["Id"], 0.0) + sum(result.get("Values", []))
+                values = result.get("Values", [])
+                if result["Id"][0] in "am":  # one datapoint (the whole range), or none
+                    if values:
+                        durations[result["Id"]] = float(values[0])
+                else:
+                    sums[result["Id"]] = sums.get(result["Id"], 0.0) + sum(values)
     return [
         FunctionMetrics(
             function=name,
@@ -378,6 +445,8 @@ def read_function_metrics(
             end=end,
             invocations=round(sums.get(f"i{i}", 0.0)),
             errors=round(sums.get(f"e{i}", 0.0)),
+            duration_avg_ms=durations.get(f"a{i}"),
+            duration_max_ms=durations.get(f"m{i}"),
         )
         for i, name in enumerate(functions)
     ]

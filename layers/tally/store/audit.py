@@ -28,6 +28,10 @@ class AuditLog(Protocol):
     def list_all(self, limit: int, start_key: PageKey | None = None) -> Page[AuditEntry]:
         """The organisation's log, every subject's, newest first."""
 
+    def record(self, entry: AuditEntry) -> None:
+        """Append one entry on its own: a change made outside Tally's tables (an estate
+        action's AWS call), so there is no transaction to write it in."""
+
 
 class EveryEntry(GlobalSecondaryIndex["AuditItem"]):
     class Meta:
@@ -104,6 +108,10 @@ class DynamoAuditLog(DynamoStore):
         )
         return page([_entry(keys.user.id_of(i.pk), i) for i in it], it)
 
+    def record(self, entry: AuditEntry) -> None:
+        # The same append-only condition as ``append_audit``.
+        audit_item(entry).save(condition=AuditItem.pk.does_not_exist())
+
 
 class MemoryAuditLog:
     """The log the in-memory stores append to, keyed as in DynamoDB (``audit_key``) with a
@@ -114,6 +122,9 @@ class MemoryAuditLog:
 
     def append(self, entry: AuditEntry) -> None:
         self.entries[audit_key(entry, f"{len(self.entries):032x}")] = entry
+
+    def record(self, entry: AuditEntry) -> None:
+        self.append(entry)
 
     def list_for_user(
         self, user_id: str, limit: int, start_key: PageKey | None = None

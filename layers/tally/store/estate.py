@@ -33,6 +33,9 @@ class EstateStore(Protocol):
     def replace(self, scope: EstateScope, records: Iterable[EstateRecord]) -> int:
         """Make ``scope`` hold exactly ``records``: the number of records deleted."""
 
+    def get(self, scope: EstateScope, key: str) -> EstateRecord | None:
+        """One record of ``scope`` (a GetItem), or None."""
+
     def put(self, scope: EstateScope, record: EstateRecord) -> None:
         """Write one record (a refresh of one resource)."""
 
@@ -40,7 +43,7 @@ class EstateStore(Protocol):
         """Remove one record (a refreshed resource that no longer exists)."""
 
 
-def _pk(scope: EstateScope) -> str:
+def partition_key(scope: EstateScope) -> str:
     return f"ESTATE#{scope.account}#{scope.region}#{scope.family}"
 
 
@@ -54,7 +57,7 @@ class EstateItem(KeyedItem):
 
 def _item(scope: EstateScope, record: EstateRecord) -> EstateItem:
     return EstateItem(
-        pk=_pk(scope),
+        pk=partition_key(scope),
         sk=record.key,
         doc=json.dumps(record.document, separators=(",", ":"), sort_keys=True),
         read_at=record.read_at.isoformat(),
@@ -66,7 +69,7 @@ class DynamoEstateStore(DynamoStore):
     def list(self, scope: EstateScope) -> list[EstateRecord]:
         return [
             EstateRecord(i.sk, json.loads(i.doc), datetime.fromisoformat(i.read_at))
-            for i in EstateItem.query(_pk(scope))
+            for i in EstateItem.query(partition_key(scope))
         ]
 
     def replace(self, scope: EstateScope, records: Iterable[EstateRecord]) -> int:
@@ -75,21 +78,28 @@ class DynamoEstateStore(DynamoStore):
         # Keys only: the documents of the old set are not needed to delete it.
         gone = [
             i.sk
-            for i in EstateItem.query(_pk(scope), attributes_to_get=["pk", "sk"])
+            for i in EstateItem.query(partition_key(scope), attributes_to_get=["pk", "sk"])
             if i.sk not in kept
         ]
         with EstateItem.batch_write() as batch:
             for item in items:
                 batch.save(item)
             for sk in gone:
-                batch.delete(EstateItem(pk=_pk(scope), sk=sk))
+                batch.delete(EstateItem(pk=partition_key(scope), sk=sk))
         return len(gone)
+
+    def get(self, scope: EstateScope, key: str) -> EstateRecord | None:
+        try:
+            i = EstateItem.get(partition_key(scope), key)
+        except EstateItem.DoesNotExist:
+            return None
+        return EstateRecord(i.sk, json.loads(i.doc), datetime.fromisoformat(i.read_at))
 
     def put(self, scope: EstateScope, record: EstateRecord) -> None:
         _item(scope, record).save()
 
     def delete(self, scope: EstateScope, key: str) -> None:
-        EstateItem(pk=_pk(scope), sk=key).delete()
+        EstateItem(pk=partition_key(scope), sk=key).delete()
 
 
 class MemoryEstateStore:
@@ -107,6 +117,9 @@ class MemoryEstateStore:
             gone = len(set(self.scopes.get(scope, {})) - set(new))
             self.scopes[scope] = new
         return gone
+
+    def get(self, scope: EstateScope, key: str) -> EstateRecord | None:
+        return self.scopes.get(scope, {}).get(key)
 
     def put(self, scope: EstateScope, record: EstateRecord) -> None:
         with self._lock:

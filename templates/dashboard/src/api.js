@@ -165,6 +165,16 @@ export function createApi(config, auth) {
       const { data, response } = await request("GET", `/billing/budgets/team/${enc(teamId)}`, { raw: true });
       return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };
     },
+    // The AWS estate (issue 15), from the inventory's cache: Lambda functions, the network and
+    // IAM users, and one action route that previews (preview: true) or performs a change.
+    estateFunctions: ({ region } = {}) => request("GET", "/estate/lambda", { query: { region } }),
+    // With start and end: `range`, the metrics panel over them with the recent errors.
+    estateFunction: (name, { region, start, end } = {}) =>
+      request("GET", `/estate/lambda/${enc(name)}`, { query: { region, start, end } }),
+    estateNetwork: ({ region } = {}) => request("GET", "/estate/network", { query: { region } }),
+    estateIamUsers: () => request("GET", "/estate/iam/users"),
+    estateAction: ({ action, target, parameters = {}, preview }) =>
+      request("POST", "/estate/actions", { body: { action, target, parameters, preview } }),
     // A cost center's month and budget (the organisation's: it spans the teams that name it).
     costCenterSummary: (code, month) =>
       request("GET", `/billing/cost-center/${enc(code)}/summary`, { query: { month } }),

@@ -1,8 +1,10 @@
-// The two charts, with Chart.js registered piece by piece so the bundle keeps only what they
+// The charts, with Chart.js registered piece by piece so the bundle keeps only what they
 // use (doughnut, line, filler for the forecast band, tooltip, legend).
 
 import {
   ArcElement,
+  BarController,
+  BarElement,
   CategoryScale,
   Chart,
   DoughnutController,
@@ -18,6 +20,8 @@ import { moneyNumber, shortDay, longDay } from "./format.js";
 
 Chart.register(
   ArcElement,
+  BarController,
+  BarElement,
   CategoryScale,
   DoughnutController,
   Filler,
@@ -314,5 +318,113 @@ export function trendChart(canvas, { days, actual, forecast, lower, upper, pace,
       if (dataset.label === "Budget pace") dataset.borderColor = dataset.backgroundColor = css("--chart-pace");
     }
     Object.assign(c.options.plugins.tooltip, tooltipStyle());
+  });
+}
+
+/** An amount under one unit with two significant digits ($0.0042), else as money. */
+function smallMoney(value, currency) {
+  if (value === 0 || Math.abs(value) >= 1) return moneyNumber(value, currency);
+  return new Intl.NumberFormat(navigator.language || "en-US", {
+    style: "currency",
+    currency,
+    maximumSignificantDigits: 2,
+  }).format(value);
+}
+
+/**
+ * A resource's usage and cost on one time axis (the estate's function detail): `days`
+ * ["YYYY-MM-DD"], `cost` [number] drawn as bars on the left axis, and `series`
+ * [{label, data: [number|null]}] (metrics per day, e.g. invocations and errors) as lines on the
+ * right axis. Without series the chart is the daily cost alone.
+ */
+export function usageCostChart(canvas, { days, cost, series = [], currency }) {
+  applyTheme();
+  const lineColours = ["--chart-actual", "--chart-pace", "--chart-forecast"];
+  const datasets = [
+    {
+      type: "bar",
+      label: "Cost per day",
+      data: cost,
+      backgroundColor: css("--chart-cost-bar"),
+      borderColor: css("--series-2"),
+      borderWidth: 0,
+      yAxisID: "y",
+      order: 2,
+    },
+    ...series.map((s, i) => ({
+      type: "line",
+      label: s.label,
+      data: s.data,
+      borderColor: css(lineColours[i % lineColours.length]),
+      backgroundColor: css(lineColours[i % lineColours.length]),
+      borderWidth: 2,
+      pointRadius: 2,
+      tension: 0.2,
+      yAxisID: "usage",
+      order: 1,
+    })),
+  ];
+  const scales = {
+    x: {
+      grid: { display: false },
+      ticks: {
+        maxRotation: 0,
+        autoSkip: true,
+        maxTicksLimit: 8,
+        callback(value) {
+          return shortDay(this.getLabelForValue(value));
+        },
+      },
+    },
+    y: {
+      beginAtZero: true,
+      position: "left",
+      title: { display: true, text: `Cost (${currency})` },
+      // A function can cost fractions of a cent a day: small ticks keep two significant digits.
+      ticks: { maxTicksLimit: 6, callback: (value) => smallMoney(value, currency) },
+    },
+  };
+  if (series.length) {
+    scales.usage = {
+      beginAtZero: true,
+      position: "right",
+      title: { display: true, text: "Count per day" },
+      grid: { drawOnChartArea: false },
+      ticks: { maxTicksLimit: 6 },
+    };
+  }
+  const chart = new Chart(canvas, {
+    type: "bar",
+    data: { labels: days, datasets },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reducedMotion() ? false : { duration: 400 },
+      interaction: { mode: "index", intersect: false },
+      scales,
+      plugins: {
+        legend: { position: "bottom", labels: { boxHeight: 8 } },
+        tooltip: {
+          ...tooltipStyle(),
+          callbacks: {
+            title: (items) => (items.length ? longDay(items[0].label) : ""),
+            label(context) {
+              const value = context.parsed.y;
+              if (context.dataset.yAxisID === "y") return ` ${context.dataset.label}: ${smallMoney(value, currency)}`;
+              return ` ${context.dataset.label}: ${value}`;
+            },
+          },
+        },
+      },
+    },
+  });
+  return track(chart, (c) => {
+    const [bars, ...lines] = c.data.datasets;
+    bars.backgroundColor = css("--chart-cost-bar");
+    lines.forEach((dataset, i) => {
+      dataset.borderColor = dataset.backgroundColor = css(lineColours[i % lineColours.length]);
+    });
+    Object.assign(c.options.plugins.tooltip, tooltipStyle());
+    for (const scale of Object.values(c.options.scales)) if (scale.title) scale.title.color = css("--text-muted");
   });
 }

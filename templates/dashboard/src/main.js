@@ -1,7 +1,7 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
 // (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
 // #/notifications, #/changes, #/anomalies, #/savings; #/teams, #/teams/<id>, #/roles, #/audit,
-// #/users/<id>/access, #/chargeback, shown by permission; ?user=<id>&name=<name> when an admin looks at
+// #/users/<id>/access, #/chargeback, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
 // someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
 // header's bell shows the caller's own notifications on every page.
 
@@ -29,6 +29,7 @@ import { signInView } from "./views/signin.js";
 import { createAccess } from "./access.js";
 import { auditView } from "./views/audit.js";
 import { chargebackView } from "./views/chargeback.js";
+import { estateAllowed, estateView } from "./views/estate.js";
 import { noAccessPage } from "./views/noaccess.js";
 import { rolesView } from "./views/roles.js";
 import { teamDetailView, teamsView } from "./views/teams.js";
@@ -80,6 +81,14 @@ const ROUTES = {
     render: chargebackView,
     allowed: (access) => access.can("costs:read", "org"),
     denied: () => ({ permission: "costs:read", scope: "org" }),
+  },
+  // The AWS estate (issue 15): #/estate[/lambda[/<name>]|/network|/iam], each tab by its own
+  // permission (views/estate.js); the menu shows it to whoever may see any of them.
+  estate: {
+    title: "AWS estate",
+    render: estateView,
+    allowed: (access) => estateAllowed(access),
+    denied: () => ({ permission: "estate:read" }),
   },
   // #/users/<id>/access: a user's roles and effective access (from All users; one's own too).
   users: {
@@ -216,15 +225,22 @@ async function start() {
     showSignIn(reason === "expired" ? "Your session has expired. Please sign in again." : "You have signed out.");
   });
 
-  // The shell shows what the caller may do: built again if a fresh /me answer says otherwise.
+  // The header shows what the caller may do. A fresh /me answer that changes it (the first one
+  // after a member signs in adds the menu entries their permissions open) updates the menu and
+  // the role in place: the bell, the page and the keyboard focus stay, so nothing is fetched
+  // twice. Only a page that depends on permissions is drawn again, for what /me says now.
   function onMe() {
-    if (shell && shellShows() !== shell.shows) {
-      dropShell();
-      render(false);
-    } else if (shell) {
-      // The menu already shows what /me allows (tests wait for this before reading it).
-      shell.nav.dataset.me = "known";
+    if (!shell) return;
+    if (shellShows() !== shell.shows) {
+      replace(shell.nav, menuList());
+      replace(shell.role, roleBadge());
+      shell.shows = shellShows();
+      markMenu();
+      const route = ROUTES[parseHash().name];
+      if (route && (route.needs || route.allowed)) render(false);
     }
+    // The menu shows what /me allows (tests wait for this before reading it).
+    shell.nav.dataset.me = "known";
   }
 
   /** The menu's links ([[route, title]]) for what the caller may do. */
@@ -242,17 +258,39 @@ async function start() {
       .map(([name, route]) => [name, route.menuTitle ? route.menuTitle(access) : route.title]);
   }
 
+  function menuList() {
+    return h(
+      "ul",
+      {},
+      menu().map(([name, title]) => h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, title))),
+    );
+  }
+
+  function roleBadge() {
+    return lastMe?.role === "admin" ? h("span", { class: "role-badge" }, "admin") : null;
+  }
+
+  /** The menu's links for the page shown: whose data they open, and which one is current. */
+  function markMenu() {
+    if (!shell?.at) return;
+    const { name, subject } = shell.at;
+    for (const link of shell.nav.querySelectorAll("a[data-route]")) {
+      const routeName = link.dataset.route;
+      link.href = ROUTES[routeName].perUser ? routeHref(routeName, subject) : `#/${routeName}`;
+      if (routeName === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+
   function buildShell(user) {
     const access = ctx.access();
-    const links = menu().map(([name, title]) =>
-      h("li", {}, h("a", { href: `#/${name}`, dataset: { route: name } }, title)),
-    );
     const main = h("main", { id: "main", tabindex: "-1" });
     const nav = h(
       "nav",
       { class: "nav", "aria-label": "Main", dataset: { me: access.known ? "known" : "pending" } },
-      h("ul", {}, links),
+      menuList(),
     );
+    const role = h("span", { class: "who-role" }, roleBadge());
     ctx.inbox = createInbox(api);
     const bell = createBell({ inbox: ctx.inbox, announce, today: ctx.today });
     const header = h(
@@ -273,7 +311,7 @@ async function start() {
             h("span", { class: "visually-hidden" }, "Signed in as "),
             h("span", { class: "who-name", dataset: { testid: "signed-in-user" } }, user.username),
             " ",
-            lastMe?.role === "admin" ? h("span", { class: "role-badge" }, "admin") : null,
+            role,
           ),
           h("button", { type: "button", class: "button small", onclick: () => auth.signOut() }, "Sign out"),
         ),
@@ -281,7 +319,7 @@ async function start() {
     );
     replace(app, header, main);
     app.removeAttribute("aria-busy");
-    return { main, nav, bell, shows: shellShows() };
+    return { main, nav, role, bell, shows: shellShows(), at: null };
   }
 
   function shellShows() {
@@ -326,12 +364,8 @@ async function start() {
         ? { userId: wanted, username: params.get("name") || wanted, isSelf: false }
         : { userId: user.userId, username: user.username, isSelf: true };
 
-    for (const link of shell.nav.querySelectorAll("a[data-route]")) {
-      const routeName = link.dataset.route;
-      link.href = ROUTES[routeName].perUser ? routeHref(routeName, subject) : `#/${routeName}`;
-      if (routeName === name) link.setAttribute("aria-current", "page");
-      else link.removeAttribute("aria-current");
-    }
+    shell.at = { name, subject };
+    markMenu();
     document.title = `${route.title}${subject.isSelf ? "" : ` · ${subject.username}`} · Tally`;
 
     const container = h("div", { class: "view", dataset: { view: full } });

@@ -1,0 +1,553 @@
+"""GET /api/estate/*: the estate's read views answer from the inventory's cache with costs
+and owners; a member sees only their own functions; the network and IAM users are the
+organisation's; each view costs a constant number of DynamoDB requests and no AWS call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from pynamodb.connection.base import Connection
+
+from tally.allocation import OwnerTagRule
+from tally.clock import utc_now, utc_today
+from tally.estate.inventory import (
+    function_record,
+    metrics_record,
+    network_records,
+    scope_of,
+    user_record,
+)
+from tally.estate.models import (
+    AccessKey,
+    FunctionMetrics,
+    IamUser,
+    LambdaFunction,
+    NatGateway,
+    Network,
+    PublicAddress,
+    SecurityGroup,
+    SecurityRule,
+    Vpc,
+)
+from tally.estate.ownership import owners_records, owners_scope
+from tally.ingest import ingest_days
+from tally.models import CostLine
+from tests.conftest import ADMIN, ALICE, BOB
+from tests.harness import Api
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def fn(
+    name: str, tags: dict[str, str] | None = None, runtime: str = "python3.12"
+) -> LambdaFunction:
+    return LambdaFunction(name, arn(name), REGION, runtime, "arm64", 128, 3, "x", None, tags or {})
+
+
+def seed_estate(api: Api, functions: int = 3) -> None:
+    now = utc_now()
+    today = utc_today()
+    store = api.stores.estate
+    names = ["busy", "erroring", "idle"] + [f"extra-{n}" for n in range(functions - 3)]
+    made = [fn("busy", {"Owner": "alice"}), fn("erroring", runtime="python3.9"), fn("idle")]
+    made += [fn(n) for n in names[3:]]
+    store.replace(scope_of(ACCOUNT, REGION, "lambda"), [function_record(f, now) for f in made])
+    start, end = now - timedelta(days=7), now
+    store.replace(
+        scope_of(ACCOUNT, REGION, "metrics"),
+        [
+            metrics_record(FunctionMetrics("busy", start, end, 35000, 3), now),
+            metrics_record(FunctionMetrics("erroring", start, end, 1400, 280), now),
+            metrics_record(FunctionMetrics("idle", start, end, 0, 0), now),
+        ],
+    )
+    world = SecurityRule("tcp", 22, 22, ("0.0.0.0/0",), ())
+    net = Network(
+        vpcs=(Vpc("vpc-1", "10.0.0.0/16", False, "available"),),
+        nat_gateways=(NatGateway("nat-1", "vpc-1", "subnet-1", "available", ("1.2.3.4",)),),
+        addresses=(PublicAddress("5.6.7.8", "eipalloc-1", None, None),),
+        security_groups=(SecurityGroup("sg-1", "bastion", "vpc-1", "ssh", (world,), ()),),
+    )
+    store.replace(scope_of(ACCOUNT, REGION, "network"), network_records(net, now))
+    old = now - timedelta(days=200)
+    users = [
+        IamUser(
+            "no-mfa", "arn:u1", "/", old, now, True, (), (), ("devs",), (), (), {"Owner": "alice"}
+        ),
+        IamUser(
+            "old-key",
+            "arn:u2",
+            "/",
+            old,
+            None,
+            False,
+            (),
+            (AccessKey("AKIA1", "Active", old, now),),
+            (),
+            (),
+            (),
+        ),
+    ]
+    store.replace(scope_of(ACCOUNT, "global", "iam"), [user_record(u, now) for u in users])
+    store.replace(
+        owners_scope(ACCOUNT),
+        owners_records(
+            functions=[(f.arn, f.tags) for f in made],
+            iam_users=[(u.name, u.tags) for u in users],
+            today=today,
+            now=now,
+            assignments=[],
+            tag_owners={"alice": "u-alice"},
+            owner_tag_key="Owner",
+        ),
+    )
+    days = [today - timedelta(days=d) for d in range(1, 61)]
+    lines = (
+        [
+            CostLine(
+                day,
+                "AWSLambda",
+                arn("busy"),
+                Decimal("1.50"),
+                Decimal("1.50"),
+                "USD",
+                Decimal(5000),
+                "Requests",
+                tags={"Owner": "alice"},
+            )
+            for day in days
+        ]
+        + [
+            CostLine(day, "AWSLambda", arn("erroring"), Decimal("0.30"), Decimal("0.30"), "USD")
+            for day in days
+        ]
+        + [
+            CostLine(
+                day,
+                "AmazonEC2",
+                f"arn:aws:ec2:{REGION}:{ACCOUNT}:natgateway/nat-1",
+                Decimal("1.08"),
+                Decimal("1.08"),
+                "USD",
+                Decimal(24),
+                "Hrs",
+            )
+            for day in days
+        ]
+    )
+    ingest_days(lines, days, stores=api.stores, rule=OwnerTagRule(), source="t", now=now)
+
+
+@pytest.fixture
+def estate(api: Api, monkeypatch: pytest.MonkeyPatch) -> Api:
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_REGIONS", REGION)
+    seed_estate(api)
+    return api
+
+
+def test_admin_sees_every_function_with_cost_owner_and_findings(estate: Api) -> None:
+    reply = estate.call("GET", "/api/estate/lambda", ADMIN)
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert body["scope"] == "organisation" and body["readAt"]
+    by_name = {f["name"]: f for f in body["items"]}
+    assert set(by_name) == {"busy", "erroring", "idle"}
+    busy = by_name["busy"]
+    assert busy["ownership"] == {
+        "unowned": False,
+        "owners": [{"userId": "u-alice", "sharePct": "100"}],
+        "actions": [],
+    }
+    assert busy["cost"]["last30Days"] == {"amount": "45.00", "currency": "USD"}
+    assert busy["cost"]["previous30Days"]["amount"] == "45.00"
+    assert len(busy["cost"]["daily"]) == 30
+    # 1.50 a day over 5,000 a day: 300.00 per million
+    assert busy["costPerMillionInvocations"] == {"amount": "300.00", "currency": "USD"}
+    assert by_name["idle"]["ownership"]["unowned"] is True
+    assert by_name["idle"]["ownership"]["actions"] == ["claim", "assign"]
+    codes = {f["name"]: {x["code"] for x in f["findings"]} for f in body["items"]}
+    assert "lambda.erroring" in codes["erroring"]
+    assert "lambda.runtime-deprecated" in codes["erroring"]
+    assert codes["idle"] == {"lambda.idle"}
+
+
+def test_a_member_sees_only_their_own_functions(estate: Api) -> None:
+    mine = estate.call("GET", "/api/estate/lambda", ALICE).body
+    assert mine["scope"] == "own"
+    assert [f["name"] for f in mine["items"]] == ["busy"]
+    # her share of the cost, from her own records
+    assert mine["items"][0]["cost"]["last30Days"]["amount"] == "45.00"
+    assert estate.call("GET", "/api/estate/lambda", BOB).body["items"] == []
+    assert estate.call("GET", "/api/estate/lambda/busy", BOB).status == 404
+    assert estate.call("GET", "/api/estate/lambda/busy", ALICE).status == 200
+    assert estate.call("GET", "/api/estate/lambda/nope", ADMIN).status == 404
+
+
+def test_network_is_the_organisations_with_cost_findings_and_savings(estate: Api) -> None:
+    assert estate.call("GET", "/api/estate/network", ALICE).status == 403
+    reply = estate.call("GET", f"/api/estate/network?region={REGION}", ADMIN)
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert [f["code"] for f in body["findings"]] == ["network.open-to-world"]
+    assert body["cost"]["natGatewayHours"]["last30Days"]["amount"] == "32.40"
+    assert body["cost"]["natGatewayHours"]["usage"] == {"Hrs": "720"}
+    codes = {s["code"] for s in body["savings"]}
+    assert codes == {
+        "network.idle-nat-gateway",
+        "network.unattached-eip",
+        "network.s3-gateway-endpoint",
+    }
+    assert body["natGateways"][0]["gatewayId"] == "nat-1"
+
+
+def test_iam_users_with_findings_and_link(estate: Api) -> None:
+    assert estate.call("GET", "/api/estate/iam/users", ALICE).status == 403
+    body = estate.call("GET", "/api/estate/iam/users", ADMIN).body
+    by_name = {u["name"]: u for u in body["items"]}
+    assert {f["code"] for f in by_name["no-mfa"]["findings"]} == {"iam.console-without-mfa"}
+    assert by_name["no-mfa"]["tallyUserId"] == "u-alice"
+    assert {f["code"] for f in by_name["old-key"]["findings"]} == {"iam.access-key-not-rotated"}
+    assert by_name["old-key"]["accessKeys"][0]["ageDays"] == 200
+    one = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN)
+    assert one.status == 200 and one.body["name"] == "old-key"
+    assert estate.call("GET", "/api/estate/iam/users/nobody", ADMIN).status == 404
+
+
+def test_bad_input_is_a_problem_not_a_500(estate: Api) -> None:
+    reply = estate.call("GET", "/api/estate/lambda?region=eu-west-1", ADMIN)
+    assert reply.status == 422
+    assert reply.body["errors"][0]["field"] == "region"
+    assert estate.call("GET", "/api/estate/lambda?region=nowhere", ADMIN).status == 422
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    seen: Counter[str] = Counter()
+    real = Connection.dispatch
+
+    def counting(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
+        seen[operation_name] += 1
+        return real(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", counting)
+    yield seen
+
+
+VIEWS = (
+    "/api/estate/lambda",
+    "/api/estate/lambda/busy",
+    "/api/estate/network",
+    "/api/estate/iam/users",
+    "/api/estate/iam/users/no-mfa",
+)
+
+
+def measure(api: Api, calls: Counter[str]) -> dict[str, Counter[str]]:
+    out = {}
+    for url in VIEWS:
+        api.call("GET", url, ADMIN)  # the access facts are cached by the warm container
+    for url in VIEWS:
+        calls.clear()
+        assert api.call("GET", url, ADMIN).status == 200
+        out[url] = Counter(calls)
+    return out
+
+
+def test_each_view_costs_constant_dynamodb_requests_and_no_aws_call(
+    api: Api, calls: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import context
+
+    monkeypatch.setenv("TALLY_ESTATE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("TALLY_ESTATE_REGIONS", REGION)
+
+    def no_aws(service: str) -> None:
+        raise AssertionError(f"an AWS call to {service} on a view")
+
+    monkeypatch.setattr(context, "aws_client", no_aws)
+    seed_estate(api, functions=3)
+    small = measure(api, calls)
+    seed_estate(api, functions=40)
+    large = measure(api, calls)
+    assert small == large
+    assert all("Scan" not in c for c in large.values())
+    assert sum(large["/api/estate/lambda"].values()) <= 4
+
+
+def _deploy(name: str) -> None:
+    """The function in (moto's) Lambda, so an assignment of it passes the resource check."""
+    import boto3
+
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="h.h",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+
+
+def test_an_assignment_shows_in_the_views_at_once(estate: Api) -> None:
+    """No inventory run between: the assignment's write recomputes the function's owners."""
+    _deploy("idle")
+    _deploy("busy")
+    url = "/api/billing/assign-resource"
+    made = estate.call(
+        "POST",
+        url,
+        ADMIN,
+        body={"userId": "u-bob", "resourceType": "lambda", "resourceId": arn("idle")},
+    )
+    assert made.status == 201, made.body
+    idle = estate.call("GET", "/api/estate/lambda/idle", ADMIN).body
+    assert idle["ownership"]["owners"] == [{"userId": "u-bob", "sharePct": "100"}]
+    assert [f["name"] for f in estate.call("GET", "/api/estate/lambda", BOB).body["items"]] == [
+        "idle"
+    ]
+    # busy is alice's by its owner tag: an assignment takes over, its end gives it back
+    taken = estate.call(
+        "POST",
+        url,
+        ADMIN,
+        body={"userId": "u-bob", "resourceType": "lambda", "resourceId": arn("busy")},
+    )
+    assert taken.status == 201, taken.body
+    owners = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body["ownership"]["owners"]
+    assert owners == [{"userId": "u-bob", "sharePct": "100"}]
+    gone = estate.call("DELETE", f"/api/billing/unassign/{taken.body['assignmentId']}", ADMIN)
+    assert gone.status == 204
+    owners = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body["ownership"]["owners"]
+    assert owners == [{"userId": "u-alice", "sharePct": "100"}]
+    assert estate.call("GET", "/api/estate/lambda/busy", BOB).status == 404
+
+
+# ---- the metrics panel ----------------------------------------------------------------------
+
+
+class Counting:
+    """A boto3 client that counts its calls (the panel's AWS calls per request)."""
+
+    def __init__(self, client: object, seen: Counter[str]) -> None:
+        self._client, self._seen = client, seen
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(self._client, name)
+        if name.startswith(("get_", "describe_", "filter_")):
+            self._seen[name] += 1
+        return method
+
+
+@pytest.fixture
+def aws_calls(estate: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    import boto3
+
+    from api import context
+    from api.routes import estate as routes
+
+    seen: Counter[str] = Counter()
+    real = context.aws_client
+    monkeypatch.setattr(
+        context, "aws_client", lambda service, region=None: Counting(real(service, region), seen)
+    )
+    routes.metrics_cache.cache_clear()
+    today = utc_today()
+    noon = utc_now().replace(hour=12, minute=0, second=0, microsecond=0)
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    data = [
+        {
+            "MetricName": name,
+            "Dimensions": [{"Name": "FunctionName", "Value": "busy"}],
+            "Timestamp": noon - timedelta(days=d),
+            "Value": value,
+            "Unit": "Count",
+        }
+        for d in range(1, 4)
+        for name, value in (("Invocations", 5000.0), ("Errors", 3.0))
+    ]
+    cw.put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+    cw.put_metric_alarm(
+        AlarmName="busy-errors",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "busy"}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cw.put_metric_alarm(
+        AlarmName="someone-elses",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "idle"}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    assert today
+    yield seen
+    routes.metrics_cache.cache_clear()
+
+
+def panel_url(name: str, start: str, end: str) -> str:
+    return f"/api/estate/metrics?resourceArn={arn(name)}&start={start}&end={end}"
+
+
+def test_the_metrics_panel_one_call_cached_with_cost_and_alarms(
+    estate: Api, aws_calls: Counter[str]
+) -> None:
+    today = utc_today()
+    start = f"{(today - timedelta(days=7)).isoformat()}T00:00:00Z"
+    end = f"{today.isoformat()}T00:00:00Z"
+    reply = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert dict(aws_calls) == {"get_metric_data": 1, "describe_alarms": 1}
+    assert body["resource"] == {
+        "arn": arn("busy"),
+        "type": "lambda",
+        "name": "busy",
+        "region": REGION,
+    }
+    assert body["periodSeconds"] == 60 * 15 and body["scope"] == "organisation"
+    ids = [s["id"] for s in body["series"]]
+    assert ids == [
+        "invocations",
+        "errors",
+        "throttles",
+        "durationP50",
+        "durationP95",
+        "durationP99",
+        "concurrentExecutions",
+    ]
+    invocations = body["series"][0]["points"]
+    assert [p["value"] for p in invocations] == [5000.0] * 3
+    assert [a["name"] for a in body["alarms"]] == ["busy-errors"]
+    # the cost on the same axis: each day of the range up to yesterday, 1.50 a day
+    assert len(body["dailyCost"]) == 7
+    assert {d["cost"]["amount"] for d in body["dailyCost"]} == {"1.50"}
+    # within the minute: from the warm container's cache, no AWS call
+    aws_calls.clear()
+    again = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert again.status == 200 and again.body["readAt"] == body["readAt"]
+    assert dict(aws_calls) == {}
+    # alice owns busy (its owner tag): her share of the cost; bob does not: 404
+    mine = estate.call("GET", panel_url("busy", start, end), ALICE)
+    assert mine.status == 200 and mine.body["scope"] == "own"
+    assert estate.call("GET", panel_url("busy", start, end), BOB).status == 404
+    assert estate.call("GET", panel_url("idle", start, end), ALICE).status == 404
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2026-11-19T00:00:00Z", "2026-11-18T00:00:00Z", "end"),  # end before start
+        ("2026-11-19T00:00:00Z", "2026-11-19T00:00:00Z", "end"),  # empty
+        ("2026-06-01T00:00:00Z", "2026-11-19T00:00:00Z", "end"),  # over 93 days
+        ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "start"),  # past the retention
+        ("2026-11-19T00:00:00Z", "2026-12-30T00:00:00Z", "end"),  # the future
+        ("yesterday", "2026-11-19T00:00:00Z", "start"),  # not a time
+    ],
+)
+def test_the_metrics_panel_refuses_a_bad_range(
+    estate: Api, aws_calls: Counter[str], start: str, end: str, field: str
+) -> None:
+    reply = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert reply.status == 422, reply.body
+    assert field in {e["field"] for e in reply.body["errors"]}
+    assert dict(aws_calls) == {}
+
+
+def test_the_metrics_panel_refuses_other_resources(estate: Api, aws_calls: Counter[str]) -> None:
+    window = "&start=2026-11-19T00:00:00Z&end=2026-11-20T00:00:00Z"
+    for bad in ("arn:aws:sqs:us-east-1:123456789012:queue", "arn:aws:ec2:us-east-1:1:vpc/v"):
+        reply = estate.call("GET", f"/api/estate/metrics?resourceArn={bad}{window}", ADMIN)
+        assert reply.status == 422, reply.body
+        assert reply.body["errors"][0]["field"] == "resourceArn"
+    outside = "arn:aws:lambda:us-east-1:999999999999:function:busy"
+    assert (
+        estate.call("GET", f"/api/estate/metrics?resourceArn={outside}{window}", ADMIN).status
+        == 404
+    )
+
+
+def test_the_function_detail_over_a_range_with_recent_errors(
+    estate: Api, aws_calls: Counter[str]
+) -> None:
+    import boto3
+
+    logs = boto3.client("logs", region_name=REGION)
+    group = "/aws/lambda/busy"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="2026/11/19/[$LATEST]abc")
+    yesterday = utc_now().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="2026/11/19/[$LATEST]abc",
+        logEvents=[
+            {
+                "timestamp": int((yesterday + timedelta(minutes=n)).timestamp() * 1000),
+                "message": f"[ERROR] KeyError: 'order' #{n}",
+            }
+            for n in range(25)
+        ],
+    )
+    today = utc_today()
+    start = f"{(today - timedelta(days=2)).isoformat()}T00:00:00Z"
+    end = f"{today.isoformat()}T00:00:00Z"
+    url = f"/api/estate/lambda/busy?start={start}&end={end}"
+    reply = estate.call("GET", url, ADMIN)
+    assert reply.status == 200, reply.body
+    ranged = reply.body["range"]
+    assert dict(aws_calls) == {
+        "get_metric_data": 1,
+        "describe_alarms": 1,
+        "filter_log_events": 1,
+    }
+    assert {s["id"] for s in ranged["series"]} >= {"durationP50", "durationP95", "durationP99"}
+    assert ranged["periodSeconds"] == 300
+    errors = ranged["recentErrors"]
+    # newest first, at most 20 of the 25
+    assert len(errors) == 20 and ranged["errorsTruncated"] is True
+    assert errors[0]["message"] == "[ERROR] KeyError: 'order' #24"
+    assert [a["name"] for a in ranged["alarms"]] == ["busy-errors"]
+    aws_calls.clear()
+    assert estate.call("GET", url, ADMIN).body["range"] == ranged  # the minute's cache
+    assert dict(aws_calls) == {}
+    # without a range: no AWS call, no range
+    plain = estate.call("GET", "/api/estate/lambda/busy", ADMIN).body
+    assert plain["range"] is None and dict(aws_calls) == {}
+    # one end without the other, a bad range: 422, no call
+    half = estate.call("GET", f"/api/estate/lambda/busy?start={start}", ADMIN)
+    assert half.status == 422 and half.body["errors"][0]["field"] == "end"
+    backwards = estate.call("GET", f"/api/estate/lambda/busy?start={end}&end={start}", ADMIN)
+    assert backwards.status == 422 and dict(aws_calls) == {}
+    # a function without a log group (never invoked) has no errors
+    idle = estate.call("GET", f"/api/estate/lambda/idle?start={start}&end={end}", ADMIN).body
+    assert idle["range"]["recentErrors"] == [] and idle["range"]["errorsTruncated"] is False
+
+
+def test_key_ages_follow_the_business_clock(estate: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ageDays and the findings take "now" from tally.clock: a pinned date (the local
+    stack's TODAY) moves them, the wall clock does not."""
+    before = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN).body
+    assert before["accessKeys"][0]["ageDays"] == 200
+    later = utc_today() + timedelta(days=42)
+    monkeypatch.setenv("TALLY_TODAY", later.isoformat())
+    after = estate.call("GET", "/api/estate/iam/users/old-key", ADMIN).body
+    assert after["accessKeys"][0]["ageDays"] == 242
