@@ -238,22 +238,25 @@ def _age_iam(account: str, today: date) -> None:
     from moto.iam.models import AccessKeyLastUsed, iam_backends
 
     backend = iam_backends[account]["aws"]
-    noon = datetime.combine(today, time(12), tzinfo=UTC)
+    # From the first instant of the day: "now" on a pinned date is that date at the real time
+    # of day (tally.clock), so an age counted from midnight is N whole days at any hour, where
+    # one counted from noon read "199 days old" every morning (CI ran before noon and failed).
+    start = datetime.combine(today, time(0), tzinfo=UTC)
     for name in USERS:
         user = backend.users[name]
-        user.create_date = noon - timedelta(days=400)
+        user.create_date = start - timedelta(days=400)
         # moto types this attribute None, yet documents setting it (getmoto/moto#5927).
-        user.password_last_used = noon - timedelta(days=2)  # type: ignore[assignment]
+        user.password_last_used = start - timedelta(days=2)  # type: ignore[assignment]
     # NO_MFA_USER keeps its recent password use: its one finding is the missing MFA.
     old = backend.users[OLD_KEY_USER]
     for key in old.access_keys:
-        key.create_date = noon - timedelta(days=200)
-        key.last_used = AccessKeyLastUsed(noon - timedelta(days=1), "s3", "us-east-1")
+        key.create_date = start - timedelta(days=200)
+        key.last_used = AccessKeyLastUsed(start - timedelta(days=1), "s3", "us-east-1")
     unused = backend.users[UNUSED_USER]
-    unused.password_last_used = noon - timedelta(days=60)  # type: ignore[assignment]
+    unused.password_last_used = start - timedelta(days=60)  # type: ignore[assignment]
     for key in unused.access_keys:
-        key.create_date = noon - timedelta(days=70)
-        key.last_used = AccessKeyLastUsed(noon - timedelta(days=60), "s3", "us-east-1")
+        key.create_date = start - timedelta(days=70)
+        key.last_used = AccessKeyLastUsed(start - timedelta(days=60), "s3", "us-east-1")
 
 
 def refresh_estate(account: str = "123456789012") -> dict[str, Any]:

@@ -17,6 +17,7 @@ from tests.conftest import PINNED_TODAY
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default
 NOW = datetime.combine(PINNED_TODAY, time(12), tzinfo=UTC)
+START = datetime.combine(PINNED_TODAY, time(0), tzinfo=UTC)  # the demo's ages count from here
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def test_iam_users_and_their_findings(clients: Boto3EstateClients) -> None:
     assert old.groups == ("tally-demo-developers",)
     assert old.attached_policies == (f"arn:aws:iam::{ACCOUNT}:policy/tally-demo-read-buckets",)
     assert users[demo.UNUSED_USER].inline_policies == ("inline-read",)
-    assert old.access_keys[0].created == NOW - timedelta(days=200)
+    assert old.access_keys[0].created == START - timedelta(days=200)
     assert users[demo.NO_MFA_USER].console_access is True
     found = {(f.resource, f.code) for f in findings.all_findings(now=NOW, users=users.values())}
     assert found == {
@@ -119,6 +120,22 @@ def test_the_account_read_lists_every_group_with_its_policies(
     # Nobody is in the auditors' group; the groups cost no call of their own
     assert not any(demo.EMPTY_GROUP in u.groups for u in users)
     assert clients.counter.counts[(REGION, "iam:get_account_authorization_details")] == 1
+
+
+@pytest.mark.parametrize("moment", [time(0, 0, 1), time(11, 59), time(23, 59, 59)])
+def test_the_demo_ages_read_the_same_at_any_hour_of_the_pinned_day(
+    clients: Boto3EstateClients, moment: time
+) -> None:
+    """On a pinned date "now" is that date at the real time of day, so the demo's "200 days
+    old" key must say so in the morning too (it said 199 before noon, and CI ran at night)."""
+    users = {u.name: u for u in readers.read_users(clients, REGION)}
+    now = datetime.combine(PINNED_TODAY, moment, tzinfo=UTC)
+    messages = {
+        (f.resource, f.code): f.message
+        for f in findings.all_findings(now=now, users=users.values())
+    }
+    assert "is 200 days old" in messages[(demo.OLD_KEY_USER, "iam.access-key-not-rotated")]
+    assert "unused for 60 days" in messages[(demo.UNUSED_USER, "iam.password-unused")]
 
 
 def test_the_account_read_gives_the_models_of_the_one_by_one_read(
