@@ -222,16 +222,6 @@ function numberInput(label, name, value, { min, max, hint }) {
   return { element, control };
 }
 
-function selectInput(label, name, options) {
-  const id = uid(name);
-  const control = h(
-    "select",
-    { id, name },
-    options.map((o) => h("option", { value: o.value }, o.label)),
-  );
-  return { element: h("div", { class: "field" }, h("label", { for: id }, label), control), control };
-}
-
 /** The groups "Add to group…" offers: the account's (as the inventory read them) the user is not in. */
 export function groupChoices(groups, user) {
   const mine = new Set(user.groups);
@@ -599,12 +589,17 @@ export function createUserAction(view, onDone) {
   );
 }
 
+// A select of `options`, each `[value, text]` or `{value, label}` (two branches merged in
+// integ each brought one form), `value` chosen.
 function selectInput(label, name, options, value) {
   const id = uid(name);
   const control = h(
     "select",
     { id, name },
-    options.map(([v, text]) => h("option", { value: String(v), selected: String(v) === String(value) }, text)),
+    options.map((o) => {
+      const [v, text] = Array.isArray(o) ? o : [o.value, o.label];
+      return h("option", { value: String(v), selected: value !== undefined && String(v) === String(value) }, text);
+    }),
   );
   return { element: h("div", { class: "field" }, h("label", { for: id }, label), control), control };
 }
