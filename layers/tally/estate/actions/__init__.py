@@ -7,7 +7,10 @@ order: knows the action (422 on ``action``), checks its parameters (422 on
 already there, 409), refuses an IAM user outside the managed path (403), and decides the
 action's permission on the resource's Tally owners (assignments in force today, else the
 owner tag: the same ownership claims use; an unowned resource, a new user and a region are
-the organisation's): a member's own function is theirs to manage, anyone else's is 403.
+the organisation's): a member's own function is theirs to manage, anyone else's is 403. An
+alarm's target may also be an EC2 instance, RDS DB instance or S3 bucket by the ARN the
+metrics panel takes: not cached, owned by its assignments, 404 when nobody owns it and the
+caller does not read the organisation's estate.
 
 Then a preview answers exactly what would change, from the cache alone (no AWS call); or the
 action is performed by the management function (its own Lambda and role, through
