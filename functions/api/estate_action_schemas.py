@@ -24,8 +24,10 @@ class EstateActionIn(ApiModel):
         min_length=1,
         max_length=2048,
         description="the resource's name or ARN (a Lambda function, an IAM user); for "
-        "iam:CreateUser the new user's name; for a region's refresh region:<name> (IAM, "
-        "being global: region:global)",
+        "cloudwatch:PutMetricAlarm also the ARN of an EC2 instance, RDS DB instance or S3 "
+        "bucket, as GET /api/estate/metrics takes it (arn:aws:ec2:::instance/<id>: the "
+        "deployment's first region); for iam:CreateUser the new user's name; for a region's "
+        "refresh region:<name> (IAM, being global: region:global)",
         examples=["tally-demo-orders-sync"],
     )
     parameters: dict[str, Any] = Field(

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.api.test_authorization_matrix import ESTATE_ACCOUNT, alice_function
-from tests.conftest import ADMIN, ALICE
-from tests.harness import Api
+from tests.conftest import ADMIN, ALICE, BOB
+from tests.harness import Api, World
 
 URL = "/api/estate/actions"
 
@@ -95,3 +95,46 @@ def test_a_family_turned_off_is_409_with_its_own_type(
     assert reply.status == 409
     assert reply.problem["type"] == "https://tally.dev/problems/action-disabled"
     assert "TALLY_ESTATE_ACTIONS" in reply.problem["detail"]
+
+
+def test_an_alarm_on_an_owned_instance_by_its_bare_arn(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resource page sends ``arn:aws:ec2:::instance/<id>``: the API finds the instance in
+    the deployment's region and its owner by assignment (alice's instance 0), previews the
+    alarm, makes it in CloudWatch on the estate-alarms topic, and answers 403 to bob."""
+    import boto3
+
+    region = api.settings.region
+    topic = boto3.client("sns", region_name=region).create_topic(Name="tally-estate-alarms")
+    monkeypatch.setenv("TALLY_ESTATE_ACTIONS", "alarms")
+    monkeypatch.setenv("TALLY_ESTATE_ALARM_TOPIC_ARN", topic["TopicArn"])
+    instance = world.demo.instance_ids[0]
+    payload = {
+        "action": "cloudwatch:PutMetricAlarm",
+        "target": f"arn:aws:ec2:::instance/{instance}",
+        "parameters": {"metric": "CPUUtilization", "threshold": "75.5"},
+    }
+    seen = api.call("POST", URL, ALICE, body=payload)
+    assert seen.status == 200, seen.body
+    (change,) = seen.body["changes"]
+    assert change["after"]["dimensions"] == [{"Name": "InstanceId", "Value": instance}]
+    assert change["after"]["namespace"] == "AWS/EC2" and change["after"]["threshold"] == "75.5"
+    assert seen.body["owners"] == ["u-alice"] and seen.body["region"] == region
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    assert [a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]] == []
+
+    assert api.call("POST", URL, BOB, body=payload).status == 403
+    bad = api.call(
+        "POST", URL, ALICE, body={**payload, "parameters": {"metric": "Errors", "threshold": 1}}
+    )
+    assert bad.status == 422 and bad.problem["errors"][0]["field"] == "parameters.metric"
+    ghost = {**payload, "target": "arn:aws:ec2:::instance/i-0fffffffffffffff0"}
+    assert api.call("POST", URL, ALICE, body=ghost).status == 404
+
+    done = api.call("POST", URL, ALICE, body={**payload, "preview": False})
+    assert done.status == 200, done.body
+    (alarm,) = cloudwatch.describe_alarms()["MetricAlarms"]
+    assert alarm["AlarmName"] == done.body["after"]["name"] == change["after"]["name"]
+    assert alarm["AlarmActions"] == [topic["TopicArn"]]
+    assert alarm["Dimensions"] == [{"Name": "InstanceId", "Value": instance}]

@@ -98,10 +98,11 @@ def test_an_instance_page_draws_its_cpu_with_its_daily_cost(open_page: Any, api:
         "els => els.map(e => e.dataset.metric)"
     )
     assert drawn == ["cpu", "networkIn", "networkOut", "statusCheckFailed"]
-    # Tally's alarms watch functions: no Create alarm here, and it says so.
-    assert page.locator("[data-testid=create-alarm]").count() == 0
-    assert page.locator("[data-testid=alarm-hint]").is_visible()
-    assert "No CloudWatch alarm" in page.locator("[data-testid=alarms]").inner_text()
+    # Each of the instance's metrics takes an alarm (the owner holds estate:alarms:write).
+    offered = page.locator("[data-testid=create-alarm]").evaluate_all(
+        "els => els.map(e => e.dataset.metric)"
+    )
+    assert offered == ["cpu", "networkIn", "networkOut", "statusCheckFailed"]
     # The range is in the address.
     page.get_by_label("7 days").check()
     page.wait_for_function(
@@ -175,6 +176,47 @@ def test_an_alarm_is_previewed_created_and_listed(open_page: Any, api: Any) -> N
     assert alarm["Threshold"] == 7 and alarm["EvaluationPeriods"] == 2
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": "bob-image-resize"}]
     assert alarm["AlarmActions"]
+
+
+def test_an_alarm_on_an_instance_is_created_from_its_page(open_page: Any, api: Any) -> None:
+    """The same dialog on an EC2 instance's CPU: the API takes the ARN the page asked the panel
+    for and makes the alarm on the instance's InstanceId, notifying Tally's topic."""
+    instance = busiest_instance(api)
+    instance_id = instance["resourceId"].rsplit("/", 1)[-1]
+    session = signed_in(open_page, "alice")
+    open_resource(session, instance["resourceId"])
+    page = session.page
+    chart(session, "cpu").and_(page.locator("[data-drawn='true']")).wait_for()
+    page.locator("[data-testid=create-alarm][data-metric='cpu']").click()
+    dialog = page.locator("[data-testid=action-dialog]")
+    assert dialog.get_by_label("Metric", exact=True).input_value() == "cpu"
+    dialog.get_by_label("Threshold").fill("85")
+    name = f"tally-{instance_id}-CPUUtilization-Average-ge-85"
+    preview = dialog.locator("[data-testid=preview-changes]")
+    preview.get_by_text(f"New alarm {name}: CPUUtilization (Average) ≥ 85").wait_for()
+    dialog.get_by_role("button", name="Create alarm").click()
+    dialog.wait_for(state="detached")
+    listed = page.locator(f"[data-testid=alarms] li[data-alarm='{name}']")
+    listed.wait_for()
+    assert "CPUUtilization (Average) ≥ 85" in listed.inner_text()
+    local = session.local_json
+    cloudwatch = aws_client("cloudwatch", local["aws_endpoint_url"], local["region"])
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["Threshold"]) == ("AWS/EC2", 85)
+    assert alarm["Dimensions"] == [{"Name": "InstanceId", "Value": instance_id}]
+    assert alarm["AlarmActions"] and "owners=" in alarm["AlarmDescription"]
+    # bob does not own it: no alarm of his on it (the API's 403; the panel is alice's).
+    status, body, _ = api.call(
+        "bob",
+        "POST",
+        "/estate/actions",
+        {
+            "action": "cloudwatch:PutMetricAlarm",
+            "target": instance["resourceId"],
+            "parameters": {"metric": "CPUUtilization", "threshold": 1},
+        },
+    )
+    assert status in (403, 404), body
 
 
 def test_refresh_reads_the_estate_again_with_a_new_as_of(open_page: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -24,7 +25,7 @@ from tally.estate.actions.settings import ActionSettings
 from tally.estate.clients import Boto3EstateClients
 from tally.estate.models import EstateScope
 from tally.identity import Caller
-from tally.models import ORG
+from tally.models import ORG, Assignment, AuditEntry
 from tally.org.model import AccessProfile, Grant, OrgSnapshot, RoleDef, Scope
 from tally.store import Stores, memory_stores
 from tally.view import View
@@ -330,6 +331,195 @@ def test_a_member_sets_an_alarm_on_their_function_notifying_through_tally(
     assert "owners=u-alice" in alarm["AlarmDescription"]
     with pytest.raises(Forbidden):  # not on bob's behalf
         estate.run(BOB, "cloudwatch:PutMetricAlarm", demo.BUSY, metric="Errors", threshold=5)
+
+
+# ---- alarms on any resource with a metrics panel (EC2, RDS, S3) -----------------------------
+
+INSTANCE = "i-0123456789abcdef0"
+BUCKET = "alice-data.example"
+
+
+def assign(
+    stores: Stores, user: str, kind: str, resource: str, n: int = 1, share: int = 100
+) -> None:
+    made = Assignment(
+        f"as{n}", user, kind, resource, Decimal(share), None, "u-admin", NOW, PINNED_TODAY
+    )
+    stores.assignments.create(
+        made, AuditEntry(user, NOW, "u-admin", "assignment.created", f"as{n}", {})
+    )
+
+
+def cloudwatch() -> Any:
+    return boto3.client("cloudwatch", region_name=REGION)
+
+
+def estate_actions(estate: Estate) -> list[Any]:
+    return [e for e in estate.audit() if e.action == "estate.action"]
+
+
+def test_an_alarm_on_an_owned_instance_by_the_resource_pages_arn(estate: Estate) -> None:
+    assign(estate.stores, "u-alice", "ec2", INSTANCE)
+    arn = f"arn:aws:ec2:::instance/{INSTANCE}"  # no region nor account, as the page sends it
+    seen = estate.run(
+        ALICE,
+        "cloudwatch:PutMetricAlarm",
+        arn,
+        preview=True,
+        metric="CPUUtilization",
+        threshold=80,
+    )
+    (change,) = seen.changes
+    assert change.after["namespace"] == "AWS/EC2"
+    assert change.after["dimensions"] == [{"Name": "InstanceId", "Value": INSTANCE}]
+    assert change.after["statistic"] == "Average"  # the panel's, none given
+    assert seen.owners == ("u-alice",) and seen.region == REGION
+    assert cloudwatch().describe_alarms()["MetricAlarms"] == [] and estate_actions(estate) == []
+
+    done = estate.run(
+        ALICE, "cloudwatch:PutMetricAlarm", arn, metric="CPUUtilization", threshold=80
+    )
+    (alarm,) = cloudwatch().describe_alarms()["MetricAlarms"]
+    assert alarm["AlarmName"] == done.after["name"] == change.after["name"]
+    assert alarm["AlarmName"].startswith(f"tally-{INSTANCE}-CPUUtilization-")
+    assert (alarm["Namespace"], alarm["Statistic"]) == ("AWS/EC2", "Average")
+    assert alarm["Dimensions"] == [{"Name": "InstanceId", "Value": INSTANCE}]
+    assert alarm["AlarmActions"] == [TOPIC] and "owners=u-alice" in alarm["AlarmDescription"]
+    (entry,) = estate_actions(estate)
+    assert entry.subject_user_id == "u-alice" and entry.details["arn"] == arn
+
+
+def test_an_s3_alarm_watches_the_storage_type_the_panel_draws(estate: Estate) -> None:
+    assign(estate.stores, "u-alice", "s3", BUCKET)
+    estate.run(
+        ADMIN,
+        "cloudwatch:PutMetricAlarm",
+        f"arn:aws:s3:::{BUCKET}",
+        metric="NumberOfObjects",
+        threshold=1000000,
+        periodSeconds=86400,
+    )
+    (alarm,) = cloudwatch().describe_alarms()["MetricAlarms"]
+    assert alarm["Namespace"] == "AWS/S3"
+    assert alarm["Dimensions"] == [
+        {"Name": "BucketName", "Value": BUCKET},
+        {"Name": "StorageType", "Value": "AllStorageTypes"},
+    ]
+    # An admin acted on alice's bucket: she is told.
+    notes = estate.stores.notifications.list("u-alice", limit=10, start_key=None).items
+    assert [n.kind for n in notes] == ["estate-action"]
+
+
+def test_alarms_on_other_resources_are_refused_or_unknown(estate: Estate) -> None:
+    assign(estate.stores, "u-alice", "ec2", INSTANCE)
+    arn = f"arn:aws:ec2:::instance/{INSTANCE}"
+    with pytest.raises(Forbidden):  # alice's, not bob's
+        estate.run(BOB, "cloudwatch:PutMetricAlarm", arn, metric="CPUUtilization", threshold=1)
+    with pytest.raises(NotFound):  # nobody's: a member does not see it
+        estate.run(
+            ALICE,
+            "cloudwatch:PutMetricAlarm",
+            "arn:aws:ec2:::instance/i-0fffffffffffffff0",
+            metric="CPUUtilization",
+            threshold=1,
+        )
+    with pytest.raises(Invalid) as bad:  # a Lambda metric on an instance
+        estate.run(ALICE, "cloudwatch:PutMetricAlarm", arn, metric="Errors", threshold=1)
+    assert bad.value.errors[0].field == "parameters.metric"
+    with pytest.raises(Invalid) as kind:  # a volume has no panel
+        estate.run(
+            ADMIN,
+            "cloudwatch:PutMetricAlarm",
+            "arn:aws:ec2:::volume/vol-1",
+            metric="CPUUtilization",
+            threshold=1,
+        )
+    assert kind.value.errors[0].field == "target"
+    with pytest.raises(Forbidden):  # another account
+        estate.run(
+            ADMIN,
+            "cloudwatch:PutMetricAlarm",
+            f"arn:aws:ec2:{REGION}:999999999999:instance/{INSTANCE}",
+            metric="CPUUtilization",
+            threshold=1,
+        )
+    with pytest.raises(NotFound):  # a region Tally does not manage
+        estate.run(
+            ADMIN,
+            "cloudwatch:PutMetricAlarm",
+            f"arn:aws:ec2:eu-west-3:{ACCOUNT}:instance/{INSTANCE}",
+            metric="CPUUtilization",
+            threshold=1,
+        )
+    assert estate.runner.commands == [] and estate_actions(estate) == []
+    assert cloudwatch().describe_alarms()["MetricAlarms"] == []
+
+
+def test_the_management_function_reads_an_alarms_resource_from_its_arn(estate: Estate) -> None:
+    base = {
+        "action": "cloudwatch:PutMetricAlarm",
+        "account": ACCOUNT,
+        "region": REGION,
+        "name": INSTANCE,
+        "alarmName": f"tally-{INSTANCE}-x",
+        "parameters": {
+            "metric": "Errors",
+            "threshold": "1",
+            "statistic": "Sum",
+            "comparison": "GreaterThanThreshold",
+            "periodSeconds": 300,
+            "periods": 1,
+        },
+        "resourceArn": f"arn:aws:ec2:::instance/{INSTANCE}",
+    }
+    for command in (
+        base,  # a Lambda metric on an instance
+        {**base, "resourceArn": "arn:aws:ec2:::instance/i-0other"},  # not the named resource
+        {**base, "resourceArn": "arn:aws:ec2:::volume/vol-1"},
+    ):
+        assert estate.runner.perform(command)["error"]["code"] == "CommandRefused"
+    assert cloudwatch().describe_alarms()["MetricAlarms"] == []
+
+
+def test_an_alarms_state_reaches_the_resources_owners_of_today(estate: Estate) -> None:
+    from tally.estate.actions.alarm_notices import notify_alarm
+
+    assign(estate.stores, "u-alice", "ec2", INSTANCE, share=60)
+    arn = f"arn:aws:ec2:::instance/{INSTANCE}"
+    estate.run(ALICE, "cloudwatch:PutMetricAlarm", arn, metric="CPUUtilization", threshold=80)
+    (alarm,) = cloudwatch().describe_alarms()["MetricAlarms"]
+    # Since made, bob was given a share: he hears of it too (the owners of today).
+    assign(estate.stores, "u-bob", "ec2", INSTANCE, n=2, share=40)
+    message = {
+        "AlarmName": alarm["AlarmName"],
+        "AlarmDescription": alarm["AlarmDescription"],
+        "NewStateValue": "ALARM",
+        "NewStateReason": "Threshold Crossed: 1 datapoint [93.0] >= 80.0",
+        "StateChangeTime": "2026-11-20T12:05:00.000+0000",
+        # As SNS carries them: lower-case keys.
+        "Trigger": {
+            "MetricName": "CPUUtilization",
+            "Namespace": "AWS/EC2",
+            "Dimensions": [{"value": INSTANCE, "name": "InstanceId"}],
+        },
+    }
+    assert notify_alarm(estate.stores, message, now=NOW) == 2
+    for user in ("u-alice", "u-bob"):
+        (note,) = [
+            n
+            for n in estate.stores.notifications.list(user, limit=10, start_key=None).items
+            if n.kind == "estate-alarm"
+        ]
+        assert note.title == f"{alarm['AlarmName']} is ALARM" and "93.0" in note.body
+    # Nobody assigned (a function owned by its tag): the owners the alarm was made for.
+    lone = {
+        **message,
+        "AlarmName": "tally-fn-Errors",
+        "AlarmDescription": "x; owners=u-carol",
+        "Trigger": {"Dimensions": [{"name": "FunctionName", "value": "fn"}]},
+    }
+    assert notify_alarm(estate.stores, lone, now=NOW) == 1
+    assert estate.stores.notifications.list("u-carol", limit=10, start_key=None).items
 
 
 def test_a_refresh_reads_one_resource_again(estate: Estate) -> None:

@@ -61,6 +61,15 @@ def test_resources_are_scoped_by_arn(synth: Synthesized) -> None:
         assert grants[action] == {
             "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:tally-*"
         }
+    # Every alarm Tally names, on a function or on an EC2, RDS or S3 resource, is under it.
+    from tally.estate.actions import alarm_name
+
+    params = {"metric": "CPUUtilization", "statistic": "Average"}
+    for resource in ("orders-sync", "i-0123456789abcdef0", "orders-db", "bucket.example"):
+        name = alarm_name(
+            resource, {**params, "comparison": "GreaterThanThreshold", "threshold": "80"}
+        )
+        assert name.startswith(construct.ALARM_PREFIX) and ":" not in name
 
 
 def _boundary(synth: Synthesized) -> list[dict[str, Any]]:

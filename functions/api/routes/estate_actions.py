@@ -20,16 +20,19 @@ router = Router()
     "/actions",
     summary="Preview or perform a management action on the AWS estate",
     description="One path for every change: the caller's permission for that action on that "
-    "resource (a member manages only their own functions; each IAM action is a permission "
-    "of its own that no built-in role holds), then with preview=true exactly what would "
-    "change (read from the estate cache: no AWS call), or with preview=false the change, "
-    "made by the management function with its own role, audited with before and after, "
-    "told to the resource's other owners, and written into the estate cache. 422: an "
-    "unknown action, or a parameter (errors name parameters.<name>); 404: the target is not "
-    "in the estate cache; 403: not permitted on that target, or an IAM user outside the "
-    "managed path; 409 with type .../action-disabled: the action's family is turned off in "
-    "this deployment (TALLY_ESTATE_ACTIONS); 409 (conflict): nothing to do, or AWS refused "
-    "the change.",
+    "resource (a member manages only their own functions, and sets alarms only on their own "
+    "resources: an EC2 instance, RDS DB instance or S3 bucket by ARN, or a function; each"
+    " IAM action is a permission of its own that no built-in role holds), then with "
+    "preview=true exactly what would change (read from the estate cache and Tally's "
+    "assignments: no AWS call), or with preview=false the change, made by the management "
+    "function with its own role, audited with before and after, told to the resource's "
+    "other owners, and written into the estate cache. 422: an unknown action, or a "
+    "parameter (errors name parameters.<name>); 404: the target is not in the estate "
+    "cache (an alarm's EC2, RDS or S3 target: nobody owns it and the caller does not read"
+    " the organisation's estate); 403: not permitted on that target, or an IAM user "
+    "outside the managed path; 409 with type .../action-disabled: the action's family is "
+    "turned off in this deployment (TALLY_ESTATE_ACTIONS); 409 (conflict): nothing to do,"
+    " or AWS refused the change.",
     responses=responses(200, EstateActionOut, 403, 409),
     tags=["estate"],
 )

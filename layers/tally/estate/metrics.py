@@ -119,6 +119,26 @@ PANELS: dict[str, tuple[MetricSpec, ...]] = {
 _S3_STORAGE_TYPE = {"bucketSizeBytes": "StandardStorage", "numberOfObjects": "AllStorageTypes"}
 
 
+def alarm_metrics(kind: str) -> tuple[str, ...]:
+    """The CloudWatch metric names a Tally alarm on a resource of ``kind`` may watch: its
+    panel's metrics (one name once: Lambda's duration is drawn three times)."""
+    return tuple(dict.fromkeys(s.name for s in PANELS.get(kind, ())))
+
+
+def metric_spec(kind: str, metric: str) -> MetricSpec:
+    """The panel's first spec of ``metric`` for ``kind`` (``alarm_metrics`` names them)."""
+    return next(s for s in PANELS[kind] if s.name == metric)
+
+
+def metric_dimensions(resource: PanelResource, spec: MetricSpec) -> list[dict[str, str]]:
+    """The dimensions CloudWatch files the resource's ``spec`` under: the resource's own, and
+    for S3's storage metrics the storage type the panel draws."""
+    dims = list(resource.dimensions)
+    if resource.kind == "s3":
+        dims.append({"Name": "StorageType", "Value": _S3_STORAGE_TYPE[spec.id]})
+    return dims
+
+
 def parse_resource(arn: str) -> PanelResource:
     """The panel's resource from its ARN (422 on ``resourceArn`` for anything else than an
     EC2 instance, an RDS DB instance, a Lambda function or an S3 bucket)."""
@@ -193,9 +213,7 @@ def metric_queries(resource: PanelResource, period: int) -> list[dict[str, Any]]
     """The panel's GetMetricData queries (one call takes ``METRIC_QUERY_LIMIT``)."""
     out = []
     for spec in PANELS[resource.kind]:
-        dims = list(resource.dimensions)
-        if resource.kind == "s3":
-            dims.append({"Name": "StorageType", "Value": _S3_STORAGE_TYPE[spec.id]})
+        dims = metric_dimensions(resource, spec)
         out.append(
             {
                 "Id": spec.id,

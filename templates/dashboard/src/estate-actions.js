@@ -588,7 +588,9 @@ function selectInput(label, name, options, value) {
   const control = h(
     "select",
     { id, name },
-    options.map(([v, text]) => h("option", { value: String(v), selected: String(v) === String(value) }, text)),
+    options.map(([v, text]) =>
+      h("option", { value: String(v), selected: value !== undefined && String(v) === String(value) }, text),
+    ),
   );
   return { element: h("div", { class: "field" }, h("label", { for: id }, label), control), control };
 }
@@ -608,14 +610,18 @@ const COMPARISON_LABEL = {
 
 /**
  * "Create alarm" on a metrics panel's series (cloudwatch:PutMetricAlarm): null unless the
- * caller holds estate:alarms:write and the panel is a function's (Tally's alarms watch a
- * function's metrics); else `{button(series)}`, a button for each series an alarm can watch.
+ * caller holds estate:alarms:write; else `{button(series)}`, a button for each series an alarm
+ * can watch. The target is the function's name, or the ARN the panel was asked for (an EC2
+ * instance, RDS DB instance or S3 bucket: the API resolves it as the panel does).
  * The dialog starts on that metric; the API answers 409 action-disabled when the deployment
  * has the alarms family off, shown in the dialog as it says. `onDone()` after one is made.
  */
 export function alarmAction(view, panel, onDone) {
-  if (!view.ctx.access().can(ALARMS_WRITE) || panel.resource.type !== "lambda") return null;
+  if (!view.ctx.access().can(ALARMS_WRITE)) return null;
   const alarmable = panel.series.filter((s) => SERIES[s.id]?.alarm);
+  const lambda = panel.resource.type === "lambda";
+  // S3's storage metrics are daily: a shorter period would never have a datapoint.
+  const periodChoices = panel.resource.type === "s3" ? [[86400, "1 day"]] : PERIODS;
   const open = (series) => {
     const metric = selectInput(
       "Metric",
@@ -626,7 +632,7 @@ export function alarmAction(view, panel, onDone) {
     const highest = Math.max(0, ...series.points.map((p) => p.value));
     const threshold = numberInput("Threshold", "threshold", Math.ceil(highest) || 1, {
       min: 0,
-      hint: "In the metric's own unit (milliseconds for Duration), per period.",
+      hint: "In CloudWatch's unit for the metric (percent for CPU, bytes for network and storage, milliseconds for Duration), per period.",
     });
     const comparison = selectInput(
       "Alarm when the metric is",
@@ -634,12 +640,12 @@ export function alarmAction(view, panel, onDone) {
       COMPARISONS.map((c) => [c, COMPARISON_LABEL[c]]),
       COMPARISONS[0],
     );
-    const period = selectInput("Period", "periodSeconds", PERIODS, 300);
+    const period = selectInput("Period", "periodSeconds", periodChoices, periodChoices.length > 1 ? 300 : 86400);
     const periods = numberInput("Periods in a row", "periods", 1, { min: 1, max: 24 });
     runAction(view.ctx.api, {
       title: `New alarm on ${panel.resource.name}`,
       action: "cloudwatch:PutMetricAlarm",
-      target: panel.resource.name,
+      target: lambda ? panel.resource.name : panel.resource.arn,
       inputs: [metric, comparison, threshold, period, periods],
       parameters: () => {
         const chosen = SERIES[metric.control.value].alarm;

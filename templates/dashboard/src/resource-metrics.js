@@ -31,19 +31,59 @@ export function panelArn(resourceType, resourceId) {
  * How each series of a panel reads, by the API's series id: its label, the unit one day of it
  * is shown in, and how a day's datapoints combine (the mean of an average, the sum of a sum,
  * the highest of a maximum, the lowest of a minimum). `alarm`: the metric and statistic a
- * Tally alarm takes (the API's alarms watch a function's metrics only).
+ * Tally alarm takes (the metric and statistic the API's panel reads; PutMetricAlarm takes no
+ * percentile, so duration's alarm watches its maximum).
  */
 export const SERIES = {
-  cpu: { label: "CPU", unit: "%", day: "mean" },
-  networkIn: { label: "Network in", unit: "MB", scale: MB, day: "sum" },
-  networkOut: { label: "Network out", unit: "MB", scale: MB, day: "sum" },
-  statusCheckFailed: { label: "Status check failed", unit: "count", day: "max" },
-  connections: { label: "Connections", unit: "count", day: "mean" },
-  freeStorage: { label: "Free storage", unit: "GB", scale: GB, day: "min" },
-  readIops: { label: "Read IOPS", unit: "IOPS", day: "mean" },
-  writeIops: { label: "Write IOPS", unit: "IOPS", day: "mean" },
-  bucketSizeBytes: { label: "Bucket size", unit: "GB", scale: GB, day: "mean" },
-  numberOfObjects: { label: "Objects", unit: "count", day: "mean" },
+  cpu: { label: "CPU", unit: "%", day: "mean", alarm: { metric: "CPUUtilization", statistic: "Average" } },
+  networkIn: {
+    label: "Network in",
+    unit: "MB",
+    scale: MB,
+    day: "sum",
+    alarm: { metric: "NetworkIn", statistic: "Sum" },
+  },
+  networkOut: {
+    label: "Network out",
+    unit: "MB",
+    scale: MB,
+    day: "sum",
+    alarm: { metric: "NetworkOut", statistic: "Sum" },
+  },
+  statusCheckFailed: {
+    label: "Status check failed",
+    unit: "count",
+    day: "max",
+    alarm: { metric: "StatusCheckFailed", statistic: "Maximum" },
+  },
+  connections: {
+    label: "Connections",
+    unit: "count",
+    day: "mean",
+    alarm: { metric: "DatabaseConnections", statistic: "Average" },
+  },
+  freeStorage: {
+    label: "Free storage",
+    unit: "GB",
+    scale: GB,
+    day: "min",
+    alarm: { metric: "FreeStorageSpace", statistic: "Minimum" },
+  },
+  readIops: { label: "Read IOPS", unit: "IOPS", day: "mean", alarm: { metric: "ReadIOPS", statistic: "Average" } },
+  writeIops: { label: "Write IOPS", unit: "IOPS", day: "mean", alarm: { metric: "WriteIOPS", statistic: "Average" } },
+  bucketSizeBytes: {
+    label: "Bucket size",
+    unit: "GB",
+    scale: GB,
+    day: "mean",
+    alarm: { metric: "BucketSizeBytes", statistic: "Average" },
+  },
+  numberOfObjects: {
+    label: "Objects",
+    unit: "count",
+    day: "mean",
+    alarm: { metric: "NumberOfObjects", statistic: "Average" },
+  },
   invocations: { label: "Invocations", unit: "count", day: "sum", alarm: { metric: "Invocations", statistic: "Sum" } },
   errors: { label: "Errors", unit: "count", day: "sum", alarm: { metric: "Errors", statistic: "Sum" } },
   throttles: { label: "Throttles", unit: "count", day: "sum", alarm: { metric: "Throttles", statistic: "Sum" } },

@@ -53,7 +53,11 @@ test("each series says how it reads; an unknown one by its id", () => {
   assert.equal(seriesInfo("cpu").unit, "%");
   assert.equal(seriesInfo("freeStorage").day, "min");
   assert.equal(seriesInfo("errors").alarm.metric, "Errors");
-  assert.equal(seriesInfo("cpu").alarm, undefined);
+  // Every panel metric takes an alarm, as the panel reads it; duration's p50/p95 do not
+  // (PutMetricAlarm takes no percentile: p99's alarm watches the maximum).
+  assert.deepEqual(seriesInfo("cpu").alarm, { metric: "CPUUtilization", statistic: "Average" });
+  assert.deepEqual(seriesInfo("freeStorage").alarm, { metric: "FreeStorageSpace", statistic: "Minimum" });
+  assert.equal(seriesInfo("durationP50").alarm, undefined);
   assert.deepEqual(seriesInfo("somethingNew"), { label: "somethingNew", unit: "", day: "mean" });
 });
 

@@ -7,7 +7,10 @@ order: knows the action (422 on ``action``), checks its parameters (422 on
 already there, 409), refuses an IAM user outside the managed path (403), and decides the
 action's permission on the resource's Tally owners (assignments in force today, else the
 owner tag: the same ownership claims use; an unowned resource, a new user and a region are
-the organisation's): a member's own function is theirs to manage, anyone else's is 403.
+the organisation's): a member's own function is theirs to manage, anyone else's is 403. An
+alarm's target may also be an EC2 instance, RDS DB instance or S3 bucket by the ARN the
+metrics panel takes: not cached, owned by its assignments, 404 when nobody owns it and the
+caller does not read the organisation's estate.
 
 Then a preview answers exactly what would change, from the cache alone (no AWS call); or the
 action is performed by the management function (its own Lambda and role, through
@@ -42,6 +45,7 @@ from tally.estate.actions.catalog import (
 from tally.estate.actions.settings import ActionSettings
 from tally.estate.actions.sizing import CURRENCY, Sizing, monthly_cost, suggest
 from tally.estate.inventory import GLOBAL, scope_of
+from tally.estate.metrics import PanelResource, alarm_metrics, metric_dimensions, metric_spec
 from tally.estate.models import (
     EstateRecord,
     EstateScope,
@@ -115,13 +119,14 @@ class ActionOutcome:
 
 @dataclass(frozen=True)
 class _Target:
-    kind: str  # function | user | new-user | region
+    kind: str  # function | user | new-user | region | resource (EC2, RDS, S3: not cached)
     name: str
     region: str
     scope: EstateScope | None
     record: EstateRecord | None
     arn: str | None = None
     family: str | None = None  # a refresh's family
+    panel: PanelResource | None = None  # an alarm's target: its metrics and dimensions
 
 
 # ---- the target ----------------------------------------------------------------------------
@@ -210,6 +215,33 @@ def _refresh_target(target: str, params: Params, view: View, settings: ActionSet
     raise Invalid.field("parameters.family", "one resource is refreshed as lambda, metrics or iam")
 
 
+def _metric_resource_target(target: str, view: View, settings: ActionSettings) -> _Target:
+    """An alarm's target: a function (by name or ARN, from the cache) or, by the ARN the
+    metrics panel takes, an EC2 instance, RDS DB instance or S3 bucket. Those are not in the
+    estate cache: an ARN without a region (``arn:aws:ec2:::instance/i-...``, as the resource
+    page sends it) is in the deployment's first region, as for ``GET /api/estate/metrics``;
+    whether the caller may see it is decided with its owners (``_visible``)."""
+    from tally.estate.metrics import parse_resource
+
+    value = target.strip()
+    if not value.startswith("arn:") or value.startswith("arn:aws:lambda:"):
+        found = _function_target(value, view, settings)
+        arn = found.arn or f"arn:aws:lambda:{found.region}:{settings.account}:function:{found.name}"
+        return replace(found, panel=parse_resource(arn))
+    try:
+        panel = parse_resource(value)
+    except Invalid:
+        raise Invalid.field(
+            "target", "an EC2 instance, RDS DB instance, S3 bucket or Lambda function"
+        ) from None
+    if panel.account and panel.account != settings.account:
+        raise Forbidden("that resource is in an account Tally does not manage")
+    region = panel.region or settings.regions[0]
+    if region not in settings.regions:
+        raise NotFound("no such resource (its region is not one Tally manages)")
+    return _Target("resource", panel.name, region, None, None, panel.arn, panel=panel)
+
+
 def _resolve(
     spec: ActionSpec, request: ActionRequest, params: Params, view: View, settings: ActionSettings
 ) -> _Target:
@@ -217,6 +249,8 @@ def _resolve(
         raise Invalid.field("target", "a resource name or ARN is required")
     if spec.target == "function":
         return _function_target(request.target, view, settings)
+    if spec.target == "metric-resource":
+        return _metric_resource_target(request.target, view, settings)
     if spec.target == "user":
         return _user_target(request.target, view, settings, new=False)
     if spec.target == "new-user":
@@ -241,11 +275,22 @@ class _CachedTags:
 
 
 def owners_of(view: View, target: _Target, tag_rule: OwnerTagRule) -> tuple[str, ...]:
-    """The resource's Tally owners today (sorted), or none: the organisation's."""
-    if target.record is None:
-        return ()
+    """The resource's Tally owners today (sorted), or none: the organisation's. A resource
+    not in the estate cache (EC2, RDS, S3) is owned by its assignments: no owner tag is read
+    (the metrics panel decides so too)."""
     from tally.claims import ownership
 
+    if target.kind == "resource" and target.panel is not None:
+        owned = ownership(
+            target.panel.kind,
+            target.panel.arn,
+            stores=view.stores,
+            catalog=_CachedTags({}),
+            tag_rule=tag_rule,
+        )
+        return tuple(sorted(owned.owners(view.today)))
+    if target.record is None:
+        return ()
     resource_type = "lambda" if target.kind == "function" else "iam"
     owned = ownership(
         resource_type,
@@ -255,6 +300,45 @@ def owners_of(view: View, target: _Target, tag_rule: OwnerTagRule) -> tuple[str,
         tag_rule=tag_rule,
     )
     return tuple(sorted(owned.owners(view.today)))
+
+
+def _visible(view: View, target: _Target, owners: tuple[str, ...]) -> None:
+    """A resource outside the estate cache exists for Tally when someone owns it; unowned,
+    only a caller reading the organisation's estate sees it (404 for anyone else, as the
+    metrics panel answers)."""
+    if target.kind != "resource" or owners:
+        return
+    from tally.estate.views import reach
+
+    try:
+        org = reach(view).org
+    except Forbidden:
+        org = False
+    if not org:
+        raise NotFound("no such resource")
+
+
+def alarm_params(target: _Target, params: Params) -> Params:
+    """The alarm's parameters for its resource: a metric of the resource's panel (422 on
+    ``parameters.metric`` otherwise), the statistic its panel draws when none was given
+    (Maximum for a percentile), and the metric's namespace and dimensions."""
+    panel = target.panel
+    assert panel is not None
+    allowed = alarm_metrics(panel.kind)
+    if params["metric"] not in allowed:
+        raise Invalid.field("parameters.metric", f"for this resource, one of {', '.join(allowed)}")
+    spec = metric_spec(panel.kind, params["metric"])
+    statistic = params.get("statistic") or (
+        spec.stat if spec.stat in ("Sum", "Average", "Maximum", "Minimum") else "Maximum"
+    )
+    return {**params, "statistic": statistic}
+
+
+def _alarm_metric(target: _Target, params: Params) -> dict[str, Any]:
+    panel = target.panel
+    assert panel is not None
+    spec = metric_spec(panel.kind, params["metric"])
+    return {"namespace": spec.namespace, "dimensions": metric_dimensions(panel, spec)}
 
 
 def _require(view: View, spec: ActionSpec, owners: tuple[str, ...]) -> None:
@@ -386,7 +470,12 @@ def _preview(
                 Change(
                     "alarm",
                     None,
-                    {"name": alarm_name(target.name, params), "namespace": "AWS/Lambda", **params},
+                    {
+                        "name": alarm_name(target.name, params),
+                        **_alarm_metric(target, params),
+                        **params,
+                        "notifies": "the resource's owners in Tally (estate-alarms topic)",
+                    },
                 ),
             ),
             (),
@@ -459,6 +548,9 @@ def _perform(
         "owners": list(owners),
         "alarmName": alarm_name(target.name, params) if spec.family == "alarms" else None,
     }
+    if target.kind == "resource":
+        # The management function reads the type and dimensions from the ARN itself.
+        command["resourceArn"] = target.arn
     answer = runner.perform(command)
     error = answer.get("error")
     if isinstance(error, Mapping):
@@ -535,7 +627,10 @@ def run_action(
         )
     target = _resolve(spec, request, params, view, settings)
     owners = owners_of(view, target, tag_rule)
+    _visible(view, target, owners)
     _require(view, spec, owners)
+    if spec.family == "alarms":
+        params = alarm_params(target, params)
     changes, removes, sizing = _preview(spec, params, target, view, settings, tag_rule.key)
     outcome = ActionOutcome(
         action=spec.name,

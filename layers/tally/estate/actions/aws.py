@@ -90,7 +90,9 @@ def _execute(
     region = str(command.get("region", "")) if spec.family != "iam" else regions[0]
     if region not in regions:
         raise CommandRefused(f"region {region!r} is not managed")
-    if spec.target == "function":
+    if spec.target == "metric-resource" and command.get("resourceArn"):
+        return _resource_alarm(name, params, command, clients, region, alarm_topic_arn)
+    if spec.target in ("function", "metric-resource"):
         return _function_action(
             action, name, params, command, clients, store, now, account, region, alarm_topic_arn
         )
@@ -149,7 +151,17 @@ def _function_action(
             Tags={key: str(params["owner"])},
         )
     elif action == "cloudwatch:PutMetricAlarm":
-        return _alarm(name, params, command, clients, region, alarm_topic_arn, before.arn)
+        return _alarm(
+            name,
+            params,
+            command,
+            clients,
+            region,
+            alarm_topic_arn,
+            before.arn,
+            namespace="AWS/Lambda",
+            dimensions=[{"Name": "FunctionName", "Value": name}],
+        )
     after = readers.read_function(clients, region, name)
     scope = scope_of(account, region, "lambda")
     if after is None:
@@ -159,20 +171,62 @@ def _function_action(
     return {"before": to_document(before), "after": to_document(after) if after else None}
 
 
-def _alarm(
-    function: str,
+def _resource_alarm(
+    name: str,
     params: Mapping[str, Any],
     command: Mapping[str, Any],
     clients: EstateClients,
     region: str,
     topic: str | None,
-    function_arn: str,
+) -> dict[str, Any]:
+    """An alarm on an EC2 instance, RDS DB instance or S3 bucket: its type, namespace and
+    dimensions read here from its ARN (not taken from the command), its metric one of the
+    type's panel metrics."""
+    from tally.errors import Invalid
+    from tally.estate.metrics import alarm_metrics, metric_dimensions, metric_spec, parse_resource
+
+    try:
+        resource = parse_resource(str(command.get("resourceArn")))
+    except Invalid:
+        raise CommandRefused("not the ARN of a resource with a metrics panel") from None
+    if resource.kind == "lambda" or resource.name != name:
+        raise CommandRefused("a function's alarm names the function; the ARN names another")
+    if resource.region and resource.region != region:
+        raise CommandRefused("the ARN's region is not the command's")
+    if params.get("metric") not in alarm_metrics(resource.kind):
+        raise CommandRefused(f"not a metric of a {resource.kind} resource")
+    spec = metric_spec(resource.kind, str(params["metric"]))
+    return _alarm(
+        name,
+        params,
+        command,
+        clients,
+        region,
+        topic,
+        resource.arn,
+        namespace=spec.namespace,
+        dimensions=metric_dimensions(resource, spec),
+    )
+
+
+def _alarm(
+    resource: str,
+    params: Mapping[str, Any],
+    command: Mapping[str, Any],
+    clients: EstateClients,
+    region: str,
+    topic: str | None,
+    resource_arn: str,
+    *,
+    namespace: str,
+    dimensions: list[dict[str, str]],
 ) -> dict[str, Any]:
     if not topic:
         raise CommandRefused("no alarm topic is configured (TALLY_ESTATE_ALARM_TOPIC_ARN)")
     alarm = str(command.get("alarmName") or "")
-    if not alarm.startswith(f"tally-{function}-"):
-        raise CommandRefused("an alarm Tally makes is named tally-<function>-...")
+    # The management role may put only alarms named tally-* (infra/constructs/management.py).
+    if not alarm.startswith(f"tally-{resource}-"):
+        raise CommandRefused("an alarm Tally makes is named tally-<resource>-...")
     owners = ",".join(str(o) for o in command.get("owners") or [])
 
     def read() -> dict[str, Any] | None:
@@ -188,10 +242,10 @@ def _alarm(
         "put_metric_alarm",
         AlarmName=alarm,
         # The alerts machinery reads the owners from here to notify them in Tally.
-        AlarmDescription=f"Tally alarm on {function_arn}; owners={owners}",
-        Namespace="AWS/Lambda",
+        AlarmDescription=f"Tally alarm on {resource_arn}; owners={owners}",
+        Namespace=namespace,
         MetricName=str(params["metric"]),
-        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        Dimensions=dimensions,
         Statistic=str(params["statistic"]),
         Period=int(params["periodSeconds"]),
         EvaluationPeriods=int(params["periods"]),
@@ -210,6 +264,9 @@ def _alarm_document(raw: Mapping[str, Any]) -> dict[str, Any]:
         "name": raw.get("AlarmName"),
         "metric": raw.get("MetricName"),
         "namespace": raw.get("Namespace"),
+        "dimensions": [
+            {"Name": d.get("Name"), "Value": d.get("Value")} for d in raw.get("Dimensions") or []
+        ],
         "statistic": raw.get("Statistic"),
         "periodSeconds": raw.get("Period"),
         "periods": raw.get("EvaluationPeriods"),

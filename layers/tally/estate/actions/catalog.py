@@ -16,12 +16,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from tally.errors import Invalid
+from tally.estate.metrics import PANELS, alarm_metrics
 
 ActionFamily = Literal["lambda", "iam", "alarms", "refresh"]
 ACTION_FAMILIES: tuple[ActionFamily, ...] = ("lambda", "iam", "alarms", "refresh")
 # What a target is: a cached Lambda function, a cached IAM user, an IAM user about to be
-# created (not cached yet), or a resource or region to re-read.
-TargetKind = Literal["function", "user", "new-user", "refresh"]
+# created (not cached yet), a resource or region to re-read, or a resource with a metrics
+# panel (an EC2 instance, an RDS DB instance, an S3 bucket by ARN, or a cached function).
+TargetKind = Literal["function", "user", "new-user", "refresh", "metric-resource"]
 
 REFRESH = "tally:RefreshInventory"
 MEMORY_MB = (128, 10240)  # Lambda's limits
@@ -29,7 +31,11 @@ TIMEOUT_SECONDS = (1, 900)
 # A function's reserved concurrency cannot exceed the account's limit (1,000 by default);
 # AWS refuses more than the account has unreserved, which the management function reports.
 MAX_RESERVED = 10000
-ALARM_METRICS = ("Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions")
+# Every panel's metrics (tally.estate.metrics.PANELS); the resource's type narrows them once
+# the target is known (tally.estate.actions.alarm_params).
+ALARM_METRICS: tuple[str, ...] = tuple(
+    dict.fromkeys(m for kind in PANELS for m in alarm_metrics(kind))
+)
 ALARM_STATISTICS = ("Sum", "Average", "Maximum", "Minimum", "SampleCount")
 ALARM_COMPARISONS = (
     "GreaterThanOrEqualToThreshold",
@@ -166,16 +172,19 @@ def _alarm(params: Mapping[str, Any]) -> Params:
     metric = params.get("metric")
     if metric not in ALARM_METRICS:
         raise _field("metric", f"must be one of {', '.join(ALARM_METRICS)}")
-    return {
+    out: Params = {
         "metric": metric,
         "threshold": str(threshold),
         "comparison": _choice(
             params, "comparison", ALARM_COMPARISONS, "GreaterThanOrEqualToThreshold"
         ),
-        "statistic": _choice(params, "statistic", ALARM_STATISTICS, "Sum"),
         "periodSeconds": period,
         "periods": _int({"periods": params.get("periods", 1)}, "periods", 1, 24),
     }
+    # Without one, the statistic the resource's panel draws (known with the target).
+    if "statistic" in params:
+        out["statistic"] = _choice(params, "statistic", ALARM_STATISTICS, "Sum")
+    return out
 
 
 def _refresh(params: Mapping[str, Any]) -> Params:
@@ -247,9 +256,9 @@ ACTIONS: dict[str, ActionSpec] = {
             "cloudwatch:PutMetricAlarm",
             "alarms",
             ALARMS_WRITE,
-            "function",
+            "metric-resource",
             _alarm,
-            "A threshold alarm on one of a function's metrics, notifying its owners in Tally",
+            "A threshold alarm on one of a resource's panel metrics, notifying its owners in Tally",
         ),
         ActionSpec(
             REFRESH,

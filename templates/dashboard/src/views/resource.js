@@ -196,7 +196,6 @@ export function resourcePageView(view) {
         panelBody,
         h("div", { class: "metric-grid" }, cards),
         alarmList(panel.alarms, "No CloudWatch alarm on this resource."),
-        may ? null : alarmHint(panel),
       );
     }
 
@@ -204,16 +203,6 @@ export function resourcePageView(view) {
   }
 
   return load();
-}
-
-/** Why there is no "Create alarm" (Tally's alarms watch a function's metrics), or null. */
-function alarmHint(panel) {
-  if (panel.resource.type === "lambda") return null;
-  return h(
-    "p",
-    { class: "muted", dataset: { testid: "alarm-hint" } },
-    "Tally creates alarms on a Lambda function's metrics; alarms on this resource are made in CloudWatch.",
-  );
 }
 
 function unsupported(typeName, card = true) {
