@@ -454,6 +454,31 @@ def test_keyboard_phone_size_and_labels(open_page: Any) -> None:
     assert page.evaluate("document.activeElement.tagName") == "H1"
 
 
+def test_a_menu_link_keeps_the_keyboard_focus_when_me_changes_the_menu(open_page: Any) -> None:
+    """A member's first /me adds menu entries (the estate's, for one): the menu is replaced in
+    place, and a keyboard user on a menu link stays on it, so Enter still follows it. (Before,
+    the focus fell to the body and Enter did nothing: a flaky keyboard test under load.)"""
+    session = signed_in(open_page, "alice")
+    page = session.page
+    held: list[Any] = []
+    page.route("**/api/me", lambda route: held.append(route))
+    page.reload()
+    page.locator("nav.nav[data-me=pending] a[data-route=resources]").wait_for()
+    for _ in range(300):  # route handlers run while Playwright waits: until /me is held
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the dashboard asks /me after a reload"
+    page.locator("nav.nav a[data-route=resources]").focus()
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/me")
+    page.locator("nav.nav[data-me=known] a[data-route=estate]").wait_for()
+    assert page.evaluate("document.activeElement.dataset.route") == "resources"
+    page.keyboard.press("Enter")
+    page.locator(".view[data-view=resources]").wait_for()
+
+
 # --- sign-in and sessions ----------------------------------------------------------------
 
 

@@ -239,7 +239,11 @@ async function start() {
   function onMe() {
     if (!shell) return;
     if (shellShows() !== shell.shows) {
+      // A keyboard user may be on a menu link when /me lands: the same link in the new list
+      // takes the focus, or Enter would fall on the page's body (the old link is detached).
+      const focused = shell.nav.contains(document.activeElement) ? document.activeElement.dataset.route : null;
       replace(shell.nav, menuList());
+      if (focused) (shell.nav.querySelector(`a[data-route="${focused}"]`) || shell.nav.querySelector("a"))?.focus();
       replace(shell.role, roleBadge());
       shell.shows = shellShows();
       markMenu();
