@@ -108,6 +108,8 @@ def test_a_rate_change_on_the_15th_taxes_each_half_at_its_rate() -> None:
         D("344.10"), D("60.17"), D("404.27"), D("3.10")
     )  # fmt: skip
     assert section.total == D("344.10")
+    assert (tax.rows[1].first_day, tax.rows[1].last_day) == (date(2026, 10, 1), date(2026, 10, 14))
+    assert "VAT DE (1 Oct \u2013 14 Oct 2026)" in pdf_text(render_pdf(invoice(stores)))
 
 
 def test_replace_mode_drops_aws_tax_lines_from_the_invoice() -> None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from tally.tax.model import (
     HUNDRED,
@@ -112,6 +113,7 @@ def compute_tax(
     ``aws_tax``), each at the rules ``rules_on`` its day. ``net`` counts ``aws_tax`` in
     ``add`` mode only."""
     bases: dict[RowKey, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    spans: dict[RowKey, tuple[date, date]] = {}
     exact_net = ZERO
     untaxed = ZERO
     cache: dict[date, Sequence[TaxRule]] = {}
@@ -123,11 +125,15 @@ def compute_tax(
         if not applied:
             untaxed += line.amount
         for rule in applied:
-            bases[_row_key(rule)][line.label] += line.amount
+            key = _row_key(rule)
+            bases[key][line.label] += line.amount
+            first, last = spans.get(key, (line.day, line.day))
+            spans[key] = (min(first, line.day), max(last, line.day))
     rows = tuple(
-        _row(key, by_label, currency, settings.rounding)
+        replace(_row(key, by_label, currency, settings.rounding), first_day=spans[key][0],
+                last_day=spans[key][1])
         for key, by_label in sorted(bases.items(), key=lambda kv: _row_sort(kv[0]))
-    )
+    )  # fmt: skip
     if settings.mode is TaxMode.ADD:
         exact_net += aws_tax
     net = round_half_up(exact_net, currency)
@@ -171,15 +177,17 @@ def spread_over_days(
     label: str, amount: Decimal, start: date, end: date, currency: str
 ) -> list[TaxableLine]:
     """A period's amount (its days [start, end)) as one line per day, for a figure that is
-    kept per month only (a chargeback unit's): equal parts in minor units, the remainder on
-    the last day, so the days sum to ``amount`` exactly. Time apportionment is how a
-    continuous supply is split at a rate change when its days' own figures are not known."""
+    kept per month only (a chargeback unit's). Cumulative rounding: the first k days carry
+    ``amount`` x k / days rounded to the minor unit, so any run of days carries its share of the
+    period to the minor unit and the days sum to ``amount`` exactly. Time apportionment is how
+    a continuous supply is split at a rate change when its days' own figures are not known."""
     days = (end - start).days
     if days <= 0:
         return []
-    step = minor_unit(currency)
-    part = (amount / days).quantize(step, rounding=ROUND_DOWN)
-    lines = [TaxableLine(label, start + timedelta(days=i), part) for i in range(days)]
-    last = lines[-1]
-    lines[-1] = TaxableLine(label, last.day, amount - part * (days - 1))
+    lines: list[TaxableLine] = []
+    carried = ZERO
+    for i in range(1, days + 1):
+        upto = amount if i == days else round_half_up(amount * i / days, currency)
+        lines.append(TaxableLine(label, start + timedelta(days=i - 1), upto - carried))
+        carried = upto
     return lines

@@ -10,7 +10,7 @@ old invoice is taxed again as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -130,6 +130,10 @@ class RateRow:
     base: Decimal
     tax: Decimal
     reason: str | None = None
+    # The first and last day of supply the row covers (a rate changed in the period: which
+    # days each rate taxed); not part of the row's identity.
+    first_day: date | None = field(default=None, compare=False)
+    last_day: date | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ it names them (``tax_*``), else the English defaults here."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,12 @@ def words(breakdown: TaxBreakdown | None) -> str:
     return "".join(parts)
 
 
+def _days(first: date, last: date) -> str:
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    return f"{first.day} {first:%b} \u2013 {last.day} {last:%b %Y}"
+
+
 def rate_text(rate: Decimal) -> str:
     return f"{rate.normalize():f}%"
 
@@ -80,8 +87,12 @@ def render_breakdown(pdf: FPDF, breakdown: TaxBreakdown, layout: Layout, font: s
         head = table.row()
         for key in ("tax_title", "tax_rate", "tax_base", "tax_amount"):
             head.cell(label(layout, key))
+        names = [(row.name, row.jurisdiction) for row in breakdown.rows]
         for row in breakdown.rows:
             what = f"{row.name} {row.jurisdiction}"
+            if names.count((row.name, row.jurisdiction)) > 1 and row.first_day and row.last_day:
+                # one tax at two rates in the period: say which days each rate taxed
+                what = f"{what} ({_days(row.first_day, row.last_day)})"
             if row.treatment is not Treatment.STANDARD:
                 kind = "tax_exempt" if row.treatment is Treatment.EXEMPT else "tax_zero_rated"
                 what = f"{what}, {label(layout, kind)}"
