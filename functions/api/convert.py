@@ -387,7 +387,24 @@ def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
         provisional=_flag(job.details.get("provisional")),
         emailed=_flag(job.details.get("emailed")),
         error=job.error,
+        tax=_invoice_tax(job.details.get("tax")),
     )
+
+
+def _invoice_tax(doc: str | None) -> list[s.InvoiceTaxOut]:
+    import json
+
+    if not doc:
+        return []
+    return [
+        s.InvoiceTaxOut(
+            currency=t["currency"],
+            net=s.Money(amount=t["net"], currency=t["currency"]),
+            tax=s.Money(amount=t["tax"], currency=t["currency"]),
+            gross=s.Money(amount=t["gross"], currency=t["currency"]),
+        )
+        for t in json.loads(doc)
+    ]
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------

@@ -1055,6 +1055,13 @@ class InvoiceCreatedOut(Out):
     created_at: str
 
 
+class InvoiceTaxOut(Out):
+    currency: str
+    net: Money
+    tax: Money
+    gross: Money = Field(description="net + tax")
+
+
 class InvoiceOut(Out):
     invoice_id: str
     status: JobState
@@ -1071,6 +1078,11 @@ class InvoiceOut(Out):
     )
     emailed: bool | None = None
     error: str | None = None
+    tax: list[InvoiceTaxOut] = Field(
+        default_factory=list,
+        description="when ready and a tax rule applied: net, tax and gross per currency (the "
+        "PDF has the breakdown per rate); empty without tax",
+    )
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------

@@ -13,6 +13,7 @@ from tally.identity import Caller
 from tally.models import AuditEntry
 from tally.org.model import ORG_SCOPE, Grant
 from tally.tables import USER_GROUP
+from tests.api.test_exports import reports  # noqa: F401  (the fixture)
 from tests.conftest import ADMIN, ALICE, NOW
 from tests.harness import Api
 
@@ -168,3 +169,29 @@ def test_the_chargeback_json_carries_each_units_tax(api: Api) -> None:
             assert Decimal(tax["gross"]["amount"]) == net + Decimal(tax["tax"]["amount"])
             assert [r["rate"] for r in tax["rows"]] == ["10"]
     assert any(u["tax"] for u in body["units"])
+
+
+@pytest.mark.usefixtures("reports")
+def test_a_ready_invoice_shows_its_tax_totals(api: Api) -> None:
+    from datetime import UTC, datetime
+
+    from tally.models import JobStatus, ReportJob
+
+    job = ReportJob(
+        "j-tax", "invoice", "u-alice", {"month": "2026-10"}, JobStatus.PENDING, NOW, NOW
+    )
+    api.stores.report_jobs.create(job)
+    totals = '[{"currency": "EUR", "net": "100.00", "tax": "19.00", "gross": "119.00"}]'
+    api.stores.report_jobs.complete(
+        "j-tax", object_key="reports/invoices/u-alice/j-tax.pdf", rows=1,
+        details={"invoiceNumber": "INV-1", "tax": totals}, at=datetime(2026, 11, 20, tzinfo=UTC),
+    )  # fmt: skip
+    body = api.call("GET", "/api/invoices/j-tax", ALICE).body
+    assert body["tax"] == [
+        {
+            "currency": "EUR",
+            "net": {"amount": "100.00", "currency": "EUR"},
+            "tax": {"amount": "19.00", "currency": "EUR"},
+            "gross": {"amount": "119.00", "currency": "EUR"},
+        }
+    ]

@@ -129,3 +129,17 @@ def test_a_member_has_no_tax_screen(open_page: Any) -> None:
     assert page.locator("nav a[data-route=tax]").count() == 0
     assert page.locator("[data-testid=not-allowed]").count() == 1
     assert page.locator("[data-testid=tax-rules]").count() == 0
+
+
+def test_the_demo_statements_carry_the_payments_vat(api: Api, today: str) -> None:
+    """The demo's rules reach what `make run` shows: the team payments' chargeback is taxed at
+    19%, the team data's at 0% with its reason."""
+    body = api.get("fiona", f"/billing/organisation/chargeback?month={today[:7]}&groupBy=team")
+    units = {u["unitId"]: u for u in body["units"]}
+    (payments,) = units["payments"]["tax"]
+    assert [(r["rate"], r["treatment"]) for r in payments["rows"]] == [("19", "standard")]
+    assert payments["gross"]["amount"] != payments["net"]["amount"]
+    (data,) = units["data"]["tax"]
+    assert [(r["rate"], r["reason"]) for r in data["rows"]] == [
+        ("0", "Services exported outside the EU")
+    ]

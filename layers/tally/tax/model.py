@@ -151,3 +151,16 @@ class TaxBreakdown:
     mode: TaxMode
     rounding: Rounding
     aws_tax: Decimal  # AWS's own tax lines (kept in ``add`` mode, replaced in ``replace``)
+
+
+def totals_doc(breakdowns: tuple[TaxBreakdown, ...] | list[TaxBreakdown]) -> str:
+    """Net, tax and gross per currency as JSON text (decimal strings): what an invoice job
+    records in its details, for the API to show beside the PDF."""
+    import json
+
+    return json.dumps(
+        [
+            {"currency": b.currency, "net": str(b.net), "tax": str(b.tax), "gross": str(b.gross)}
+            for b in breakdowns
+        ]
+    )
