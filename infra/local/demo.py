@@ -530,7 +530,9 @@ def build_organisation(
 
 # The demo's tax (issue 17): VAT on the team "payments" (alice's and bob's invoices and the
 # team's chargeback statement show a 19% breakdown) and the team "data" zero-rated, with its
-# reason; the organisation itself has no rule, so every other invoice is as it always was.
+# reason (an exemption to see on the Tax screen: the team carries no cost in the demo, so no
+# statement or invoice is taxed at 0%); the organisation itself has no rule, so every other
+# invoice is as it always was.
 DEMO_TAX = (
     ("tr-00000000de19", "VAT", "DE", "19", "team:payments", "standard", None),
     (
