@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
         Summary,
         UserPreviousMonth,
     )
+    from tally.tax.model import TaxBreakdown
 
 
 def money(amount: Decimal, currency: str) -> s.Money:
@@ -386,7 +387,24 @@ def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
         provisional=_flag(job.details.get("provisional")),
         emailed=_flag(job.details.get("emailed")),
         error=job.error,
+        tax=_invoice_tax(job.details.get("tax")),
     )
+
+
+def _invoice_tax(doc: str | None) -> list[s.InvoiceTaxOut]:
+    import json
+
+    if not doc:
+        return []
+    return [
+        s.InvoiceTaxOut(
+            currency=t["currency"],
+            net=s.Money(amount=t["net"], currency=t["currency"]),
+            tax=s.Money(amount=t["tax"], currency=t["currency"]),
+            gross=s.Money(amount=t["gross"], currency=t["currency"]),
+        )
+        for t in json.loads(doc)
+    ]
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------
@@ -522,6 +540,33 @@ def cost_center_summary_out(c: CostCenterSummary) -> s.CostCenterSummaryOut:
     )
 
 
+def tax_breakdown_out(b: TaxBreakdown) -> s.TaxBreakdownOut:
+    cur = b.currency
+    return s.TaxBreakdownOut(
+        currency=cur,
+        rows=[
+            s.TaxRateRowOut(
+                name=r.name,
+                jurisdiction=r.jurisdiction,
+                rate=format(r.rate.normalize(), "f"),
+                treatment=r.treatment.value,  # type: ignore[arg-type]
+                reason=r.reason,
+                base=money(r.base, cur),
+                tax=money(r.tax, cur),
+                first_day=r.first_day,
+                last_day=r.last_day,
+            )
+            for r in b.rows
+        ],
+        net=money(b.net, cur),
+        tax=money(b.tax, cur),
+        gross=money(b.gross, cur),
+        untaxed=money(b.untaxed, cur),
+        mode=b.mode.value,  # type: ignore[arg-type]
+        rounding=b.rounding.value,  # type: ignore[arg-type]
+    )
+
+
 def chargeback_out(c: Chargeback) -> s.ChargebackOut:
     def amounts(values: Mapping[str, Decimal]) -> list[s.Money]:
         return [money(values.get(cur, Decimal(0)), cur) for cur in c.currencies]
@@ -539,6 +584,7 @@ def chargeback_out(c: Chargeback) -> s.ChargebackOut:
             shared=[money(f.shared, cur) for cur, f in figures],
             unallocated=[money(f.unallocated, cur) for cur, f in figures],
             total=[money(f.total, cur) for cur, f in figures],
+            tax=[tax_breakdown_out(u.tax[cur]) for cur in c.currencies if cur in u.tax],
         )
 
     return s.ChargebackOut(

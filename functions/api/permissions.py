@@ -160,6 +160,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/unsubscribe"): PUBLIC,
     # The estate's management actions (issue 15): one route for every change.
     ("POST", "/api/estate/actions"): Rule("estate:lambda:manage", On.ESTATE_TARGET),
+    # Tax rules and settings (issue 17): the organisation's, read and changed by finance and
+    # admins (tax:read, tax:write).
+    ("GET", "/api/tax-rules"): Rule("tax:read", On.ORG),
+    ("POST", "/api/tax-rules"): Rule("tax:write", On.ORG),
+    ("POST", "/api/tax-rules/{ruleId}/end"): Rule("tax:write", On.ORG),
+    ("GET", "/api/tax-rules/settings"): Rule("tax:read", On.ORG),
+    ("PUT", "/api/tax-rules/settings"): Rule("tax:write", On.ORG),
     # Uptime checks: no identity, no data (status and version only).
     ("GET", "/api/health"): PUBLIC,
 }

@@ -936,6 +936,32 @@ class ExportIn(ApiModel):
     search: SearchText | None = None
 
 
+TaxTreatment = Literal["standard", "zero-rated", "exempt"]
+
+
+class TaxRateRowOut(Out):
+    name: str
+    jurisdiction: str
+    rate: str = Field(description="percent; 0 for zero-rated and exempt rows")
+    treatment: TaxTreatment
+    reason: str | None
+    base: Money = Field(description="the taxable amount at this rate, in minor units")
+    tax: Money
+    first_day: date | None = Field(description="the first day of supply the row covers")
+    last_day: date | None
+
+
+class TaxBreakdownOut(Out):
+    currency: str
+    rows: list[TaxRateRowOut] = Field(description="one per rate (a rate change: one each)")
+    net: Money
+    tax: Money
+    gross: Money = Field(description="net + tax")
+    untaxed: Money = Field(description="the part of the net on days no rule applied")
+    mode: Literal["add", "replace"]
+    rounding: Literal["line", "total"]
+
+
 class ChargebackUnitOut(Out):
     unit_id: str = Field(
         description='a team id, a cost center, "(none)" (teams without a department or cost '
@@ -955,6 +981,11 @@ class ChargebackUnitOut(Out):
         description="per currency: its part of the unallocated cost (proportional rule)"
     )
     total: list[Money]
+    tax: list[TaxBreakdownOut] = Field(
+        default_factory=list,
+        description="per currency where a tax rule applies to the unit (none: empty): the "
+        "tax per rate on its total, and net, tax and gross (docs/user-guide.md, Tax)",
+    )
 
 
 class ChargebackOut(Out):
@@ -1024,6 +1055,13 @@ class InvoiceCreatedOut(Out):
     created_at: str
 
 
+class InvoiceTaxOut(Out):
+    currency: str
+    net: Money
+    tax: Money
+    gross: Money = Field(description="net + tax")
+
+
 class InvoiceOut(Out):
     invoice_id: str
     status: JobState
@@ -1040,6 +1078,11 @@ class InvoiceOut(Out):
     )
     emailed: bool | None = None
     error: str | None = None
+    tax: list[InvoiceTaxOut] = Field(
+        default_factory=list,
+        description="when ready and a tax rule applied: net, tax and gross per currency (the "
+        "PDF has the breakdown per rate); empty without tax",
+    )
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------

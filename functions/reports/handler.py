@@ -240,6 +240,11 @@ def run_invoice(
         "provisional": "true" if invoice.provisional else "false",
         "emailed": "false",
     }
+    taxes = [s.tax for s in invoice.sections if s.tax is not None]
+    if taxes:
+        from tally.tax.model import totals_doc
+
+        details["tax"] = totals_doc(taxes)  # net, tax and gross per currency (tally.tax)
     if params.get("email") == "true":
         # The invoiced user receives their invoice; a cost centre's goes to whoever asked.
         recipient = params.get("userId") or job.requester_id

@@ -42,6 +42,7 @@ from tally.models import AuditEntry
 from tally.org.model import Grant, RoleDef, Scope, Team, TeamKind, team_owner
 
 if TYPE_CHECKING:
+    from tally.store import Stores
     from tally.store.access import AccessStore
 
 log = logging.getLogger("tally.local")
@@ -527,6 +528,43 @@ def build_organisation(
         )
 
 
+# The demo's tax (issue 17): VAT on the team "payments" (alice's and bob's invoices and the
+# team's chargeback statement show a 19% breakdown) and the team "data" zero-rated, with its
+# reason (an exemption to see on the Tax screen: the team carries no cost in the demo, so no
+# statement or invoice is taxed at 0%); the organisation itself has no rule, so every other
+# invoice is as it always was.
+DEMO_TAX = (
+    ("tr-00000000de19", "VAT", "DE", "19", "team:payments", "standard", None),
+    (
+        "tr-000000000da0",
+        "VAT",
+        "DE",
+        "0",
+        "team:data",
+        "zero-rated",
+        "Services exported outside the EU",
+    ),
+)
+DEMO_TAX_FROM = date(2020, 1, 1)
+
+
+def seed_demo_tax(stores: Stores, *, actor: str, now: datetime) -> None:
+    """The demo's tax rules (``DEMO_TAX``), as finance would add them (audited)."""
+    from tally.tax.model import TaxRule, Treatment, Unit
+    from tally.tax.rules import rule_doc
+
+    for rule_id, name, jurisdiction, rate, unit, treatment, reason in DEMO_TAX:
+        rule = TaxRule(
+            rule_id, name, jurisdiction, Decimal(rate), Unit.parse(unit), DEMO_TAX_FROM, None,
+            Treatment(treatment), reason, now, actor,
+        )  # fmt: skip
+        audit = AuditEntry(
+            f"tax:{rule_id}", now, actor, "tax.rule.created", rule_id,
+            {"before": "null", "after": json.dumps(rule_doc(rule), sort_keys=True)},
+        )  # fmt: skip
+        stores.tax.save_rule(rule, read_at=stores.tax.rules().revision, audit=audit)
+
+
 ESTATE_IAM_ROLE = "estate-iam-admin"
 
 
@@ -613,6 +651,7 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
 
     sync_directory(CognitoUserSource(aws.client("cognito-idp"), aws.user_pool_id), stores.users)
     build_organisation(stores.access, ids, actor=admin.user_id, now=utc_now())
+    seed_demo_tax(stores, actor=ids["fiona"], now=utc_now())
     # Decided as the API decides, on the organisation just made (its teams' place in it).
     caller = replace(caller, authorizer=Authorizer(caller, stores.access))
     catalog = AwsResourceCatalog(aws.client)

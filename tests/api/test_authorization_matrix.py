@@ -462,6 +462,71 @@ MATRIX.update(
     }
 )
 
+# Tax rules and settings (issue 17): the organisation's, finance's and admins' alone; a
+# member is 403 whatever the rule. Ending needs a rule: the admin's VAT, made first.
+MATRIX.update(
+    {
+        ("GET", "/api/tax-rules"): Row(lambda w: ("/api/tax-rules", {}), 401, 403, 403, 200),
+        ("POST", "/api/tax-rules"): Row(
+            lambda w: (
+                "/api/tax-rules",
+                body(
+                    {
+                        "name": "VAT",
+                        "jurisdiction": "DE",
+                        "rate": "19",
+                        "unit": "costCenter:CC-MATRIX",
+                        "effectiveFrom": "2026-11-01",
+                    }
+                ),
+            ),
+            401,
+            403,
+            403,
+            201,
+        ),
+        ("POST", "/api/tax-rules/{ruleId}/end"): Row(
+            lambda w: (
+                f"/api/tax-rules/{org_vat()}/end",
+                body({"effectiveTo": "2027-01-01"}),
+            ),
+            401,
+            403,
+            403,
+            200,
+        ),
+        ("GET", "/api/tax-rules/settings"): Row(
+            lambda w: ("/api/tax-rules/settings", {}), 401, 403, 403, 200
+        ),
+        ("PUT", "/api/tax-rules/settings"): Row(
+            lambda w: ("/api/tax-rules/settings", body({"mode": "add", "rounding": "line"})),
+            401,
+            403,
+            403,
+            200,
+        ),
+    }
+)
+
+
+def org_vat() -> str:
+    """The organisation's 19% VAT from 1 January 2026 (made once): its rule id."""
+    from datetime import date
+    from decimal import Decimal
+
+    from api import context
+    from tally.tax.model import TaxRule, Unit
+
+    store = context.stores().tax
+    found = store.rules()
+    existing = next((r for r in found.rules if r.unit == Unit.org()), None)
+    if existing is not None:
+        return existing.rule_id
+    made = TaxRule("tr-00000000a1a1", "VAT", "DE", Decimal(19), Unit.org(), date(2026, 1, 1), None)
+    store.save_rule(made, read_at=found.revision, audit=_org_audit("tax:org", "tax.rule", "vat"))
+    return made.rule_id
+
+
 ESTATE_ACCOUNT = "123456789012"
 
 

@@ -56,7 +56,8 @@ def test_the_units_add_up_to_the_organisation_total(org: Api, group_by: str) -> 
     assert total["USD"] == org.stores.rollups.get("ORG", MONTH).sections["USD"].totals.effective  # type: ignore[union-attr]
     unit = body["units"][0]
     assert set(unit) == {"unitId", "name", "kind", "parentId", "costCenter", "people",
-                         "allocated", "shared", "unallocated", "total"}  # fmt: skip
+                         "allocated", "shared", "unallocated", "total", "tax"}  # fmt: skip
+    assert unit["tax"] == []  # no tax rule: no tax
 
 
 def test_the_separate_rule_and_the_default_grouping(

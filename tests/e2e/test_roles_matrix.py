@@ -356,6 +356,27 @@ BUILDERS: dict[tuple[str, str], Builder] = {
             Subject.user(s.ids["alice"]),
         )
     ],
+    # Tax (issue 17), the organisation's: where let through, a rule that overlaps the demo's
+    # VAT on payments (409), the end of a rule that does not exist (404) and the settings as
+    # the demo has them (the same values again): nothing a later request reads changes.
+    ("GET", "/api/tax-rules"): _plain("/tax-rules"),
+    ("POST", "/api/tax-rules"): _plain(
+        "/tax-rules",
+        {
+            "name": "VAT",
+            "jurisdiction": "DE",
+            "rate": "19",
+            "unit": "team:payments",
+            "effectiveFrom": "2026-01-01",
+        },
+    ),
+    ("POST", "/api/tax-rules/{ruleId}/end"): _plain(
+        "/tax-rules/tr-000000000000/end", {"effectiveTo": "2027-01-01"}
+    ),
+    ("GET", "/api/tax-rules/settings"): _plain("/tax-rules/settings"),
+    ("PUT", "/api/tax-rules/settings"): _plain(
+        "/tax-rules/settings", {"mode": "add", "rounding": "total"}
+    ),
     ("GET", "/api/me"): _plain("/me"),
     ("GET", "/api/openapi.json"): _plain("/openapi.json"),
     ("GET", "/api/notifications"): _plain("/notifications"),

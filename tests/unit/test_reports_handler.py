@@ -259,3 +259,34 @@ def test_the_cold_import_leaves_pdf_and_csv_code_for_their_jobs() -> None:
         env={**os.environ, "PYTHONPATH": "layers:functions:."},
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_an_invoice_job_records_its_tax_totals(handler: ModuleType, dynamo_stores: Stores) -> None:
+    """With a VAT rule, the job's details carry net, tax and gross per currency (the API shows
+    them beside the PDF); 2 days x 10.00 at 19% = 3.80."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tally.allocation import OwnerTagRule
+    from tally.ingest import ingest_days
+    from tally.models import AuditEntry, CostLine
+    from tally.tax.model import TaxRule, Unit
+
+    days = [date(2026, 10, 1), date(2026, 10, 2)]
+    lines = [
+        CostLine(d, "AmazonEC2", "i-1", Decimal(10), Decimal(10), "USD", tags={"Owner": "alice"})
+        for d in days
+    ]
+    ingest_days(lines, days, stores=dynamo_stores, rule=OwnerTagRule(), source="t", now=AT)
+    vat = TaxRule("tr-0000000000a1", "VAT", "DE", Decimal(19), Unit.org(), date(2026, 1, 1), None)
+    audit = AuditEntry("tax:x", AT, "u-admin", "tax.rule.created", "x", {})
+    dynamo_stores.tax.save_rule(vat, read_at=0, audit=audit)
+    made = job(
+        dynamo_stores, "invoice", {"userId": "u-alice", "month": "2026-10", "email": "false"}
+    )
+    call(handler, records(made.job_id))
+    done = stored(dynamo_stores, made.job_id)
+    assert done.status is JobStatus.READY, done.error
+    assert json.loads(done.details["tax"]) == [
+        {"currency": "USD", "net": "20.00", "tax": "3.80", "gross": "23.80"}
+    ]

@@ -17,6 +17,7 @@ from decimal import Decimal
 from tally.calendar import first_day, month_days
 from tally.chargeback.model import Chargeback, GroupBy, UnallocatedRule, unallocated_rule
 from tally.chargeback.partition import OwnerMonth, partition
+from tally.chargeback.tax import with_tax
 from tally.errors import Invalid
 from tally.models import ORG, UNALLOCATED, CostRecord, Metric, MonthlyRollup
 from tally.store import Stores
@@ -101,7 +102,7 @@ def build_chargeback(
     organisation_total = (
         {c: s.totals.amount(metric) for c, s in org.sections.items()} if org else {}
     )
-    return partition(
+    report = partition(
         month=month,
         group_by=group_by,
         rule=rule,
@@ -112,6 +113,7 @@ def build_chargeback(
         organisation_total=organisation_total,
         final=month_is_final(month, org, today),
     )
+    return with_tax(stores, report, start, end)
 
 
 def _month_rollups(stores: Stores, month: str) -> Iterator[MonthlyRollup]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from tally.models import Metric
 from tally.settings import ConfigurationError
+from tally.tax.model import TaxBreakdown
 
 RULE_VARIABLE = "TALLY_CHARGEBACK_UNALLOCATED"
 
@@ -84,6 +85,8 @@ class ChargebackUnit:
     cost_center: str | None
     people: int  # distinct people whose costs (or a share of them) the unit carries
     figures: Mapping[str, Figures]  # currency -> figures
+    # currency -> Tally's tax on the unit's total (tally.tax), where a rule applies to it
+    tax: Mapping[str, TaxBreakdown] = field(default_factory=dict)
 
     def in_currency(self, currency: str) -> Figures:
         return self.figures.get(currency, NO_FIGURES)

@@ -28,6 +28,7 @@ from tally.invoices.pdf import (
 )
 from tally.models import Metric
 from tally.settings import ConfigurationError
+from tally.tax.pdf import words as tax_words
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -130,6 +131,7 @@ def _document(
     pdf.set_creator("Tally")
     words = [org.name, *LABELS.values(), *RULES.values(), mark]
     words += [f"{u.name}{u.unit_id}{u.parent_id or ''}{u.cost_center or ''}" for u in units]
+    words += [tax_words(t) for u in units for t in u.tax.values()]
     add_fonts(pdf, layout, "".join(words))
     return pdf
 
@@ -216,4 +218,9 @@ def _section(
         row = table.row(style=total_style)
         row.cell(f"{LABELS['total']} ({currency})")
         row.cell(format_money(figures.total, currency))
+    tax = unit.tax.get(currency)
+    if tax is not None:
+        from tally.tax.pdf import render_breakdown
+
+        render_breakdown(pdf, tax, layout, REGULAR)
     pdf.ln(4)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from tally.models import Assignment, BudgetTerms, CostRecord, Metric, MonthlyRol
 from tally.reports.periods import month_is_final
 from tally.resources import line_match_key, match_key
 from tally.store import Stores
+from tally.tax.apply import invoice_tax
 
 # (service, resource, unit, category, user): one invoice line.
 LineKey = tuple[str, str | None, str | None, str, str | None]
@@ -74,6 +76,17 @@ def build_invoice(
         subject = InvoiceSubject("cost-center", cost_center, cost_center)
         records, rollups, by_user = _cost_center_records(stores, cost_center, start, end)
         terms = None  # budgets are a user's
+    itemised, taxes = invoice_tax(
+        stores,
+        user_id=user_id,
+        cost_center=cost_center,
+        records=records,
+        metric=metric,
+        label=lambda r: repr(_line_key(r, by_user)),
+    )
+    sections = tuple(
+        replace(s, tax=taxes.get(s.currency)) for s in _sections(itemised, metric, terms, by_user)
+    )
     return Invoice(
         org=org,
         subject=subject,
@@ -84,7 +97,7 @@ def build_invoice(
         generated_at=now,
         metric=metric,
         provisional=not _final(month, rollups, today),
-        sections=_sections(records, metric, terms, by_user),
+        sections=sections,
     )
 
 
@@ -145,13 +158,7 @@ def _sections(
 ) -> tuple[CurrencySection, ...]:
     sums: dict[str, dict[LineKey, list[Decimal]]] = defaultdict(dict)
     for r in records:
-        key: LineKey = (
-            r.service,
-            r.resource_id,
-            r.usage_unit,
-            r.charge_category,
-            names.get(r.owner) if names else None,
-        )
+        key = _line_key(r, names)
         acc = sums[r.currency].setdefault(key, [Decimal(0), Decimal(0)])
         acc[0] += r.usage_quantity
         acc[1] += r.amount(metric)
@@ -160,6 +167,16 @@ def _sections(
         # The budget's month with nothing billed in its currency: still judged, at zero.
         currencies.insert(0, terms.currency)
     return tuple(_section(c, sums.get(c, {}), terms) for c in currencies)
+
+
+def _line_key(r: CostRecord, names: dict[str, str]) -> LineKey:
+    return (
+        r.service,
+        r.resource_id,
+        r.usage_unit,
+        r.charge_category,
+        names.get(r.owner) if names else None,
+    )
 
 
 def _section(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from tally.models import Metric
+from tally.tax.model import TaxBreakdown
 
 ORG_NAME_VARIABLE = "TALLY_ORG_NAME"
 ORG_LOGO_VARIABLE = "TALLY_ORG_LOGO"
@@ -99,6 +100,8 @@ class CurrencySection:
     total: Decimal
     budget: Decimal | None = None
     variance: Decimal | None = None
+    # Tally's tax on the section (tally.tax), when a rule applies: per rate, net, tax, gross.
+    tax: TaxBreakdown | None = None
 
     @property
     def lines(self) -> tuple[InvoiceLine, ...]:
@@ -164,10 +167,20 @@ class Invoice:
                     for line in s.lines
                 ],
             }
+            | _tax_content(s.tax)
             for s in self.sections
         ]
         body = json.dumps([self.subject.key, self.month, self.metric.value, content])
         return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _tax_content(tax: TaxBreakdown | None) -> dict[str, object]:
+    # Absent without tax, so an invoice's hash (and number) is what it was before tax rules.
+    if tax is None:
+        return {}
+    rows = [[r.name, r.jurisdiction, _exact(r.rate), r.treatment.value, _exact(r.base),
+             _exact(r.tax)] for r in tax.rows]  # fmt: skip
+    return {"tax": rows, "gross": _exact(tax.gross)}
 
 
 def _exact(value: Decimal) -> str:

@@ -108,6 +108,9 @@ def _texts(invoice: Invoice, layout: Layout) -> str:
     for line in invoice.lines:
         words += [line.service, line.resource_id or "", line.usage_unit or "", line.user or ""]
         words.append(line.charge_category)
+    from tally.tax.pdf import words as tax_words
+
+    words += [tax_words(section.tax) for section in invoice.sections]
     return "".join(words)
 
 
@@ -315,6 +318,10 @@ def _section(pdf: FPDF, invoice: Invoice, section: CurrencySection, layout: Layo
         row = table.row(style=total_style)
         row.cell(f"{layout.label('total')} ({currency})", colspan=span, align="R")
         row.cell(money(section.total), align="R")
+    if section.tax is not None:
+        from tally.tax.pdf import render_breakdown
+
+        render_breakdown(pdf, section.tax, layout, REGULAR)
     if section.budget is not None and section.variance is not None:
         _budget(pdf, invoice, section, layout, money)
     pdf.ln(4)

@@ -1,7 +1,7 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
-``access``, ``rate_limits``, ``ingest_runs``, ``estate``),
+``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from tally.store.recommendations import RecommendationStore
     from tally.store.report_jobs import ReportJobStore
     from tally.store.rollups import RollupStore
+    from tally.store.tax import TaxStore
     from tally.store.users import UserDirectory
 
 # Page keys (``start_key``/``Page.next_key``) are opaque dicts; the API signs them into tokens.
@@ -63,6 +64,7 @@ class Stores:
     rate_limits: RateLimitStore
     ingest_runs: IngestRunStore
     estate: EstateStore
+    tax: TaxStore
 
 
 def aggregates() -> list[str]:

@@ -25,6 +25,7 @@ need no format and are written as the id.
 | recommendations | OWNER#<owner>      | REC#<recommendation id>            |
 | reports     | JOB#<job id>           | JOB                                |
 |             | INVOICE#<subject>#<YYYY-MM> | REV#<nnnn> (an issued revision) |
+|             | TAX#ORG                | RULE#<rule id>, RULES, SETTINGS    |
 | access      | USER#<user>            | ACCESS (grants, teams, manages)    |
 |             | TEAM#<team id>         | TEAM                               |
 |             | ROLE#<role id>         | ROLE (a custom role)               |
@@ -71,8 +72,13 @@ job = Prefixed("JOB#")  # a report job (an export or an invoice)
 team = Prefixed("TEAM#")  # the access table's team items
 role = Prefixed("ROLE#")  # the access table's custom roles
 rate_limit = Prefixed("LIMIT#")  # a user's token bucket of a rate limit, by its name
+tax_rule = Prefixed("RULE#")  # a tax rule, in the reports table's TAX_PARTITION
 
 PROFILE = "PROFILE"
+# The organisation's tax partition (reports table): its rules, their revision, the settings.
+TAX_PARTITION = "TAX#ORG"
+TAX_RULES = "RULES"
+TAX_SETTINGS = "SETTINGS"
 ASSIGNMENT = "ASSIGNMENT"
 SHARES = "#SHARES"
 CLAIM = "CLAIM"

@@ -188,5 +188,21 @@ export function createApi(config, auth) {
       const { data, response } = await request("GET", `/billing/budgets/cost-center/${enc(code)}`, { raw: true });
       return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };
     },
+    // Tax (issue 17): rules are added and ended, never edited; the settings change with If-Match.
+    taxRules: () => request("GET", "/tax-rules"),
+    createTaxRule: (body) => request("POST", "/tax-rules", { body }),
+    endTaxRule: (ruleId, effectiveTo) => request("POST", `/tax-rules/${enc(ruleId)}/end`, { body: { effectiveTo } }),
+    async taxSettings() {
+      const { data, response } = await request("GET", "/tax-rules/settings", { raw: true });
+      return { settings: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
+    async updateTaxSettings(body, etag) {
+      const { data, response } = await request("PUT", "/tax-rules/settings", {
+        body,
+        headers: etag ? { "If-Match": etag } : {},
+        raw: true,
+      });
+      return { settings: data, etag: response.headers.get("ETag") || `"${data.version}"` };
+    },
   };
 }
