@@ -385,8 +385,14 @@ def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
         invoice_number=job.details.get("invoiceNumber"),
         provisional=_flag(job.details.get("provisional")),
         emailed=_flag(job.details.get("emailed")),
+        template_id=job.details.get("templateId"),
+        template_version=_int(job.details.get("templateVersion")),
         error=job.error,
     )
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------
