@@ -18,6 +18,16 @@ from tests.api.test_roles import FIONA, give
 from tests.conftest import ADMIN
 from tests.harness import Api, LambdaContext
 
+
+@pytest.fixture(autouse=True)
+def rate_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview limit's (real-time) clock, pinned."""
+    from tally import ratelimit
+    from tests.conftest import NOW
+
+    monkeypatch.setattr(ratelimit, "system_now", lambda: NOW)
+
+
 TEMPLATE = {
     "name": "Acme",
     "language": "de",
@@ -105,3 +115,14 @@ def test_finance_edits_templates(api: Api) -> None:
     give(api, FIONA.user_id, ("finance", "org"))
     assert api.call("GET", "/api/invoice-templates", FIONA).status == 200
     assert api.call("POST", "/api/invoice-templates", FIONA, body=TEMPLATE).status == 201
+
+
+def test_previews_are_rate_limited(api: Api) -> None:
+    from api.routes.invoice_templates import PREVIEW_LIMIT
+
+    for _ in range(PREVIEW_LIMIT.burst):
+        assert _preview(TEMPLATE)["statusCode"] == 200
+    refused = _preview(TEMPLATE)
+    assert refused["statusCode"] == 429
+    headers = {k: v[-1] for k, v in (refused.get("multiValueHeaders") or {}).items()}
+    assert int({**headers, **(refused.get("headers") or {})}["Retry-After"]) > 0
