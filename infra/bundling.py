@@ -94,8 +94,9 @@ class LayerSpec:
 # Bytecode: the ingest function carries this layer and pyarrow's, within Lambda's limit for a
 # function's code and all its layers (250 MB unzipped, 262,144,000 bytes) by under 3 MB before
 # any; bytecode for all of this layer adds about 17 MB. fpdf, fontTools and Pillow (8 MB of it)
-# are imported only while the reports function draws a PDF, never on a request's or an alert's
-# path: they stay sources.
+# are imported only while a PDF is drawn (the reports function; on a request's path only by
+# the invoice template routes: a save checks the logo, a preview renders a sample), never on an
+# alert's path: they stay sources.
 SHARED_LAYER = LayerSpec(
     requirements=REQUIREMENTS,
     package=PACKAGE_DIR,

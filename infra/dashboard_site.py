@@ -73,5 +73,8 @@ def content_security_policy(connect_sources: Iterable[str]) -> str:
             "form-action 'none'",
             "frame-ancestors 'none'",
             "object-src 'none'",
+            # The invoice template's live preview: a PDF the dashboard fetched, shown from a
+            # blob: URL it made itself (nothing framed from elsewhere).
+            "frame-src blob:",
         ]
     )

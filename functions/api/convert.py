@@ -386,6 +386,8 @@ def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
         invoice_number=job.details.get("invoiceNumber"),
         provisional=_flag(job.details.get("provisional")),
         emailed=_flag(job.details.get("emailed")),
+        template_id=job.details.get("templateId"),
+        template_version=_int(job.details.get("templateVersion")),
         error=job.error,
         tax=_invoice_tax(job.details.get("tax")),
     )
@@ -405,6 +407,10 @@ def _invoice_tax(doc: str | None) -> list[s.InvoiceTaxOut]:
         )
         for t in json.loads(doc)
     ]
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------

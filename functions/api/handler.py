@@ -33,6 +33,7 @@ from api.routes import (
     estate_actions,
     exports,
     health,
+    invoice_templates,
     me,
     notifications,
     organisation,
@@ -132,6 +133,7 @@ app.include_router(health.router, prefix="/api")
 app.include_router(estate.router, prefix="/api")
 app.include_router(estate_actions.router, prefix="/api/estate")
 app.include_router(tax.router, prefix="/api")
+app.include_router(invoice_templates.router, prefix="/api")
 
 # The only paths served without a Cognito identity: the digest's unsubscribe link, which a
 # mail client follows with the signed token it carries (RFC 8058), and the uptime check, which

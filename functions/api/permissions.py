@@ -145,6 +145,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # Which Tally user an IAM user is, as an admin maps it (wins over the owner tag).
     ("PUT", "/api/estate/iam/users/{name}/link"): Rule("estate:iam:link", On.ORG),
     ("DELETE", "/api/estate/iam/users/{name}/link"): Rule("estate:iam:link", On.ORG),
+    # Invoice templates (issue 17): the organisation's and teams' templates are finance's and
+    # the admins' (invoices:templates at the organisation), reading as well as writing.
+    ("GET", "/api/invoice-templates"): Rule("invoices:templates", On.ORG),
+    ("POST", "/api/invoice-templates"): Rule("invoices:templates", On.ORG),
+    ("GET", "/api/invoice-templates/{templateId}"): Rule("invoices:templates", On.ORG),
+    ("PUT", "/api/invoice-templates/{templateId}"): Rule("invoices:templates", On.ORG),
+    ("POST", "/api/invoice-templates/{templateId}/preview"): Rule("invoices:templates", On.ORG),
     # The caller's own.
     ("GET", "/api/me"): SELF,
     ("GET", "/api/openapi.json"): SELF,

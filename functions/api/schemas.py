@@ -1077,6 +1077,13 @@ class InvoiceOut(Out):
         default=None, description="true while the month's costs can still change"
     )
     emailed: bool | None = None
+    template_id: str | None = Field(
+        default=None,
+        description="the invoice template it was rendered with (none: the plain layout)",
+    )
+    template_version: int | None = Field(
+        default=None, description="that template's version, kept for re-renders"
+    )
     error: str | None = None
     tax: list[InvoiceTaxOut] = Field(
         default_factory=list,

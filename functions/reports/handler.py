@@ -212,6 +212,7 @@ def run_invoice(
     job: ReportJob, settings: ReportsSettings, *, today: date, now: datetime
 ) -> dict[str, str]:
     """Build, number, render, store and (when asked) email one invoice; its details."""
+    from tally.invoice_templates.service import choice_for, style_for
     from tally.invoices import InvoiceOrg, build_invoice, issue, render_pdf
     from tally.models import Metric
 
@@ -227,8 +228,10 @@ def run_invoice(
         now=now,
         org=InvoiceOrg.from_env(os.environ),
     )
-    invoice = issue(stores.invoice_numbers, invoice, now=now)
-    pdf = render_pdf(invoice)
+    # The template in force numbers a new revision and renders it; an unchanged re-issue
+    # renders with the version its revision recorded, so the document stays the same.
+    invoice = issue(stores.invoice_numbers, invoice, now=now, template=choice_for(stores, invoice))
+    pdf = render_pdf(invoice, style=style_for(stores, invoice))
     aws_client("s3").put_object(
         Bucket=settings.reports_bucket,
         Key=object_key(job),
@@ -245,6 +248,9 @@ def run_invoice(
         from tally.tax.model import totals_doc
 
         details["tax"] = totals_doc(taxes)  # net, tax and gross per currency (tally.tax)
+    if invoice.template_id is not None:
+        details["templateId"] = invoice.template_id
+        details["templateVersion"] = str(invoice.template_version)
     if params.get("email") == "true":
         # The invoiced user receives their invoice; a cost centre's goes to whoever asked.
         recipient = params.get("userId") or job.requester_id

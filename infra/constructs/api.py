@@ -260,6 +260,9 @@ class Api(Construct):
             rest_api_name=f"{stack.stack_name}-api",
             description="Tally HTTPS API",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
+            # The invoice template preview answers a PDF (base64 from the handler): API Gateway
+            # returns it as bytes to a client that sends Accept: application/pdf.
+            binary_media_types=["application/pdf"],
             # Execution logging needs the account's API Gateway CloudWatch role; RETAIN because
             # it is an account-wide setting other APIs may rely on after this stack is gone.
             cloud_watch_role=True,

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.local.aws import ADMIN_ROLE, USER_ROLE, LocalAws, LocalUser, add_user
@@ -42,8 +43,10 @@ from tally.models import AuditEntry
 from tally.org.model import Grant, RoleDef, Scope, Team, TeamKind, team_owner
 
 if TYPE_CHECKING:
+    from tally.invoice_templates.model import InvoiceTemplate
     from tally.store import Stores
     from tally.store.access import AccessStore
+    from tally.store.invoice_templates import InvoiceTemplateStore
 
 log = logging.getLogger("tally.local")
 
@@ -565,6 +568,44 @@ def seed_demo_tax(stores: Stores, *, actor: str, now: datetime) -> None:
         stores.tax.save_rule(rule, read_at=stores.tax.rules().revision, audit=audit)
 
 
+DEMO_LOGO = Path(__file__).resolve().parents[2] / "templates" / "invoice" / "demo-logo.png"
+
+
+def seed_invoice_template(
+    templates: InvoiceTemplateStore, *, actor: str, now: datetime
+) -> InvoiceTemplate:
+    """The organisation's default invoice template (version 1), as finance would make it on
+    the Templates screen: the demo's logo, its colours, texts with placeholders, and its own
+    numbering, so every invoice made in the demo shows them."""
+    import base64
+
+    from tally.invoice_templates.model import InvoiceTemplate as Template
+    from tally.invoice_templates.service import TemplateDraft, check_draft
+
+    content = check_draft(
+        TemplateDraft(
+            name="Example Corp invoices",
+            language="en",
+            colours={"accent": "#0b6e4f", "heading_fill": "#dff1e8", "total_fill": "#dff1e8"},
+            header="Internal AWS recharge for {{ subject }}, {{ period }}.",
+            footer="Example Corp · Finance · finance@example.com",
+            terms="Charged to your cost center within 30 days of {{ issued }}. "
+            "Questions: reply to finance quoting {{ number }}.",
+            number_prefix="EXC-",
+            columns=["service", "resource", "quantity", "unit", "amount"],
+            logo=base64.b64encode(DEMO_LOGO.read_bytes()).decode(),
+        )
+    )
+    made = Template("org", 1, content, now, actor)
+    templates.save(
+        made,
+        AuditEntry(
+            "invoice-template:org", now, actor, "invoice-template.created", "org", {"version": "1"}
+        ),
+    )
+    return made
+
+
 ESTATE_IAM_ROLE = "estate-iam-admin"
 
 
@@ -652,6 +693,7 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     sync_directory(CognitoUserSource(aws.client("cognito-idp"), aws.user_pool_id), stores.users)
     build_organisation(stores.access, ids, actor=admin.user_id, now=utc_now())
     seed_demo_tax(stores, actor=ids["fiona"], now=utc_now())
+    seed_invoice_template(stores.invoice_templates, actor=admin.user_id, now=utc_now())
     # Decided as the API decides, on the organisation just made (its teams' place in it).
     caller = replace(caller, authorizer=Authorizer(caller, stores.access))
     catalog = AwsResourceCatalog(aws.client)

@@ -743,6 +743,61 @@ def alice_unsubscribe_token() -> str:
     return quote(channels.unsubscribe_signer().sign("u-alice", now=utc_now()), safe="")
 
 
+# Invoice templates (issue 17): finance's and the admins' (invoices:templates at the
+# organisation); members, alice and bob alike, are refused. The organisation's template is
+# made first; the admin creates team "data"'s.
+MATRIX.update(
+    {
+        ("GET", "/api/invoice-templates"): Row(
+            lambda w: (org_template("/api/invoice-templates"), {}), 401, 403, 403, 200
+        ),
+        ("POST", "/api/invoice-templates"): Row(
+            lambda w: (
+                data_team("/api/invoice-templates"),
+                body({"teamId": "data", "name": "Data invoices"}),
+            ),
+            401,
+            403,
+            403,
+            201,
+        ),
+        ("GET", "/api/invoice-templates/{templateId}"): Row(
+            lambda w: (org_template("/api/invoice-templates/org"), {}), 401, 403, 403, 200
+        ),
+        ("PUT", "/api/invoice-templates/{templateId}"): Row(
+            lambda w: (
+                org_template("/api/invoice-templates/org"),
+                body({"name": "Renamed", "version": 1}),
+            ),
+            401,
+            403,
+            403,
+            200,
+        ),
+        ("POST", "/api/invoice-templates/{templateId}/preview"): Row(
+            lambda w: (org_template("/api/invoice-templates/org/preview"), {}),
+            401,
+            403,
+            403,
+            200,
+        ),
+    }
+)
+
+
+def org_template(url: str) -> str:
+    """The organisation's invoice template, version 1, made by the admin: ``url``."""
+    from api import context
+    from tally.invoice_templates.model import InvoiceTemplate, TemplateContent
+    from tests.conftest import NOW
+
+    store = context.stores().invoice_templates
+    if store.get("org") is None:
+        made = InvoiceTemplate("org", 1, TemplateContent(name="Org"), NOW, "u-admin")
+        store.save(made, _org_audit("invoice-template:org", "invoice-template.created", "org"))
+    return url
+
+
 # For the budget-creation row the data belongs to bob: the owner is bob, the other is alice.
 OWNER_OVERRIDE = {("POST", "/api/billing/budgets"): (BOB, ALICE)}
 

@@ -43,11 +43,14 @@ def test_the_builtin_roles_are_the_catalogs() -> None:
     assert BUILTIN_ROLES["admin"].permissions == frozenset(PERMISSIONS) - iam
     assert not any(iam & role.permissions for role in BUILTIN_ROLES.values())
     assert all(role.builtin for role in BUILTIN_ROLES.values())
-    # The auditor changes nothing; finance changes only the billing rules issue 17 gives it
-    # (the tax rules), nothing of people, budgets or resources.
+    # The auditor changes nothing; finance changes only billing's own rules, as issue 17 gives
+    # it (tax rules, invoice templates), nothing of people, budgets or resources.
     assert all(PERMISSIONS[p].read_only for p in BUILTIN_ROLES["auditor"].permissions)
     finance = BUILTIN_ROLES["finance"].permissions
-    assert {p for p in finance if not PERMISSIONS[p].read_only} == {"tax:write"}
+    assert {p for p in finance if not PERMISSIONS[p].read_only} == {
+        "tax:write",
+        "invoices:templates",
+    }
 
 
 def test_base_policies_and_builtin_templates_validate() -> None:

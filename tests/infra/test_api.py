@@ -240,3 +240,11 @@ def test_api_url_output_points_at_the_stage(synth: Synthesized) -> None:
     url = json.dumps(synth.json["Outputs"][outputs.API_URL]["Value"])
     assert ref_id({"Ref": next(iter(synth.resources("AWS::ApiGateway::RestApi")))}) in url
     assert url.endswith('/api"]]}')
+
+
+def test_pdf_answers_pass_as_bytes(synth: Synthesized) -> None:
+    """The invoice template preview answers application/pdf (base64 from the handler):
+    API Gateway turns it back into bytes only for a binary media type."""
+    synth.template.has_resource_properties(
+        "AWS::ApiGateway::RestApi", {"BinaryMediaTypes": ["application/pdf"]}
+    )

@@ -159,3 +159,11 @@ def test_the_built_site_has_hashed_bundles() -> None:
     for name in bundles:
         assert re.fullmatch(r"[a-z]+-[A-Z0-9]{8}\.(js|css)", name), name
     assert "<script>" not in index and "style=" not in index
+
+
+def test_csp_frames_only_the_dashboards_own_blobs() -> None:
+    """The template preview's PDF is framed from a blob: URL the dashboard made; nothing from
+    any other origin may be framed, and plugins stay off."""
+    policy = content_security_policy(["https://api.example.org"])
+    assert "frame-src blob:" in policy.split("; ")
+    assert "object-src 'none'" in policy.split("; ")

@@ -182,3 +182,21 @@ def test_the_demo_estate_has_cost_lines() -> None:
         if r["ConsumedUnit"] == "Requests" and r["ChargePeriodStart"][:10] == "2026-11-19"
     ]
     assert 4500 <= float(weekday[0]["ConsumedQuantity"]) <= 5500
+
+
+def test_the_demo_organisation_has_a_default_invoice_template() -> None:
+    """Version 1 of the organisation's template, valid as the API would save it, with the
+    demo's logo (a PNG) and numbering, and a sample invoice renders with it."""
+    from infra.local.demo import seed_invoice_template
+    from tally.invoice_templates.service import preview_pdf
+    from tally.invoices import InvoiceOrg
+    from tally.store import memory_stores
+
+    stores = memory_stores()
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    made = seed_invoice_template(stores.invoice_templates, actor="u-admin", now=at)
+    assert stores.invoice_templates.get("org") == made
+    assert made.content.logo is not None and made.content.logo.media_type == "image/png"
+    assert made.content.number_prefix == "EXC-"
+    pdf = preview_pdf(made.content, org=InvoiceOrg("Example Corp"), today=date(2026, 11, 20))
+    assert pdf.startswith(b"%PDF")

@@ -118,6 +118,12 @@ class IssuedRevision:
     revision: int
     content_hash: str
     issued_at: datetime
+    # The number without its revision suffix when a template's scheme gave it (None: the
+    # default INV-YYYYMM-<hash>), and the template version the revision was rendered with
+    # (None: the plain layout): a re-issue of the same content renders the same document.
+    base_number: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,9 @@ class Invoice:
     sections: tuple[CurrencySection, ...]  # the budget's currency (or the default) first
     number: str | None = None
     revision: int = 0  # 1 for the first issue, 2 for "-R2", ...
+    # The invoice template version it is rendered with (set by ``issue``; None: the layout).
+    template_id: str | None = None
+    template_version: int | None = None
 
     @property
     def lines(self) -> tuple[InvoiceLine, ...]:

@@ -14,6 +14,7 @@ invoice's text needs them.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from tally.email.formatting import format_money
 from tally.invoices.model import CurrencySection, Invoice, InvoiceLine, InvoiceOrg
+from tally.invoices.style import LOGO, TEXTS, InvoiceStyle
 from tally.models import Metric
 from tally.settings import ConfigurationError
 
@@ -87,24 +89,50 @@ def period_label(month: str) -> str:
     return date.fromisoformat(f"{month}-01").strftime("%B %Y")
 
 
-def render_pdf(invoice: Invoice, *, layout_dir: Path | None = None) -> bytes:
-    """The invoice as a PDF document."""
+def render_pdf(
+    invoice: Invoice, *, layout_dir: Path | None = None, style: InvoiceStyle | None = None
+) -> bytes:
+    """The invoice as a PDF document; ``style``: its template's (none: the layout alone)."""
     layout = load_layout(str(layout_dir or invoice_templates_dir()))
+    if style is not None:
+        layout = style.apply(layout)
     pdf = _document(invoice, layout)
     pdf.add_page()
     _heading(pdf, invoice, layout)
+    _template_text(pdf, layout, "header")
     if not invoice.sections:
         pdf.set_font(REGULAR, "", layout.size("body"))
         pdf.cell(0, 8, layout.label("no_costs"), new_x="LMARGIN", new_y="NEXT")
     for section in invoice.sections:
         _section(pdf, invoice, section, layout)
+    if _text_of(layout, "terms"):
+        pdf.set_font(REGULAR, "B", layout.size("body"))
+        pdf.set_text_color(*layout.colour("text"))
+        pdf.cell(0, 6, layout.label("terms"), new_x="LMARGIN", new_y="NEXT")
+        _template_text(pdf, layout, "terms")
     return bytes(pdf.output())
+
+
+def _text_of(layout: Layout, name: str) -> str:
+    return str(layout.raw.get(TEXTS, {}).get(name) or "")
+
+
+def _template_text(pdf: FPDF, layout: Layout, name: str) -> None:
+    """A template's own text (header, terms), as rendered from its placeholders."""
+    text = _text_of(layout, name)
+    if text:
+        pdf.set_font(REGULAR, "", layout.size("body"))
+        pdf.set_text_color(*layout.colour("text"))
+        pdf.multi_cell(0, layout.raw["line_height"], text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
 
 
 def _texts(invoice: Invoice, layout: Layout) -> str:
     """Every string the document may print, to know which fallback fonts it needs."""
     words = [invoice.org.name, invoice.subject.name, invoice.subject.email or ""]
     words += [str(v) for v in layout.raw["labels"].values()]
+    words += [str(v) for v in layout.raw.get(TEXTS, {}).values()]
+    words += [c["title"] for c in layout.raw["columns"]]
     for line in invoice.lines:
         words += [line.service, line.resource_id or "", line.usage_unit or "", line.user or ""]
         words.append(line.charge_category)
@@ -140,6 +168,11 @@ def _document(invoice: Invoice, layout: Layout) -> FPDF:
             left = invoice.number or ""
             if invoice.provisional:
                 left = f"{left}  ·  {layout.label('provisional_mark')}".strip(" ·")
+            footer_text = _text_of(layout, "footer")
+            if footer_text:
+                # A template's footer above the number line, on every page (its style makes
+                # the bottom margin room for it).
+                self.multi_cell(0, 3.2, footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
             self.cell(self.epw / 2, 5, left)
             pages = layout.label("page", page=str(self.page_no()), pages="{nb}")
             self.cell(self.epw / 2, 5, pages, align="R")
@@ -193,14 +226,21 @@ def _watermark(pdf: FPDF, layout: Layout) -> None:
 
 
 def letterhead(
-    pdf: FPDF, org: InvoiceOrg, layout: Layout, *, title: str, provisional: bool
+    pdf: FPDF,
+    org: InvoiceOrg,
+    layout: Layout,
+    *,
+    title: str,
+    provisional: bool,
+    logo: bytes | None = None,
 ) -> None:
     """The organisation (logo, name) on the left, the document's title (and the PROVISIONAL
     mark) right-aligned at the top: every Tally PDF opens with it (invoices, chargeback
-    statements)."""
+    statements). ``logo``: a template's (PNG or JPEG bytes), instead of the org's file."""
     top = pdf.get_y()
-    if org.logo is not None:
-        pdf.image(str(org.logo), x=pdf.l_margin, y=top, h=layout.raw["logo_height"])
+    image: Any = io.BytesIO(logo) if logo else (str(org.logo) if org.logo else None)
+    if image is not None:
+        pdf.image(image, x=pdf.l_margin, y=top, h=layout.raw["logo_height"])
         pdf.set_y(top + layout.raw["logo_height"] + 2)
     pdf.set_font(REGULAR, "B", layout.size("org"))
     pdf.set_text_color(*layout.colour("accent"))
@@ -221,7 +261,12 @@ def _heading(pdf: FPDF, invoice: Invoice, layout: Layout) -> None:
     subject = invoice.subject
     text, muted = layout.colour("text"), layout.colour("muted")
     letterhead(
-        pdf, invoice.org, layout, title=layout.label("title"), provisional=invoice.provisional
+        pdf,
+        invoice.org,
+        layout,
+        title=layout.label("title"),
+        provisional=invoice.provisional,
+        logo=layout.raw.get(LOGO),
     )
 
     metric = "metric_effective" if invoice.metric is Metric.EFFECTIVE else "metric_billed"
@@ -301,7 +346,7 @@ def _section(pdf: FPDF, invoice: Invoice, section: CurrencySection, layout: Layo
             head.cell(column["title"])
         for group in section.services:
             for item in group.lines:
-                _line_row(table, item, layout, money(item.amount), item.service)
+                _line_row(table, item, layout, money(item.amount), item.service, columns)
             row = table.row(style=bold)
             row.cell(layout.label("subtotal", service=group.service), colspan=span, align="R")
             row.cell(money(group.subtotal), align="R")
@@ -314,7 +359,8 @@ def _section(pdf: FPDF, invoice: Invoice, section: CurrencySection, layout: Layo
             categories = layout.raw["labels"]["categories"]
             for item in section.charges:
                 kind = categories.get(item.charge_category, item.charge_category)
-                _line_row(table, item, layout, money(item.amount), f"{kind} · {item.service}")
+                label = f"{kind} · {item.service}"
+                _line_row(table, item, layout, money(item.amount), label, columns)
         row = table.row(style=total_style)
         row.cell(f"{layout.label('total')} ({currency})", colspan=span, align="R")
         row.cell(money(section.total), align="R")
@@ -327,19 +373,30 @@ def _section(pdf: FPDF, invoice: Invoice, section: CurrencySection, layout: Layo
     pdf.ln(4)
 
 
-def _line_row(table: Any, item: InvoiceLine, layout: Layout, amount: str, service: str) -> None:
+def _line_row(
+    table: Any,
+    item: InvoiceLine,
+    layout: Layout,
+    amount: str,
+    service: str,
+    columns: list[dict[str, Any]],
+) -> None:
     resource = item.resource_id or layout.label("no_resource")
     if item.user:
         resource = f"{resource} ({item.user})"
-    row = table.row()
-    row.cell(service)
-    row.cell(resource)
     quantity = (
         format_quantity(item.usage_quantity) if item.usage_unit or item.usage_quantity else ""
     )
-    row.cell(quantity)
-    row.cell(item.usage_unit or "")
-    row.cell(amount)
+    cells = {
+        "service": service,
+        "resource": resource,
+        "quantity": quantity,
+        "unit": item.usage_unit or "",
+        "amount": amount,
+    }
+    row = table.row()
+    for column in columns:  # the layout's, or the ones a template keeps
+        row.cell(cells[column["key"]])
 
 
 def _budget(

@@ -1,7 +1,7 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
-``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``),
+``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``, ``invoice_templates``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tally.store.estate import EstateStore
     from tally.store.ingest_runs import IngestRunStore
     from tally.store.invoice_numbers import InvoiceNumberStore
+    from tally.store.invoice_templates import InvoiceTemplateStore
     from tally.store.notifications import NotificationStore
     from tally.store.preferences import PreferenceStore
     from tally.store.rate_limits import RateLimitStore
@@ -65,6 +66,7 @@ class Stores:
     ingest_runs: IngestRunStore
     estate: EstateStore
     tax: TaxStore
+    invoice_templates: InvoiceTemplateStore
 
 
 def aggregates() -> list[str]:

@@ -31,6 +31,14 @@ class InvoiceNumberStore(Protocol):
     def claim(self, issued: IssuedRevision) -> bool:
         """Record ``issued``; False when that revision was already taken (by anyone)."""
 
+    def latest_sequence(self, prefix: str, year: int) -> int:
+        """The last number given in ``prefix``'s ``year`` sequence (0 before the first)."""
+
+    def claim_sequence(
+        self, prefix: str, year: int, number: int, *, subject: str, month: str
+    ) -> bool:
+        """Give ``number`` to ``subject``'s ``month``; False when it was already given."""
+
 
 class InvoiceRevisionItem(KeyedItem):
     """pk INVOICE#<subject>#<YYYY-MM>, sk REV#<revision, 4 digits>."""
@@ -40,10 +48,33 @@ class InvoiceRevisionItem(KeyedItem):
     revision = NumberAttribute()
     content_hash = UnicodeAttribute()
     issued_at = UTCDateTimeAttribute()
+    # Absent on revisions issued before invoice templates (the default numbering, no template).
+    base_number = UnicodeAttribute(null=True)
+    template_id = UnicodeAttribute(null=True)
+    template_version = NumberAttribute(null=True)
+
+
+class SequenceItem(KeyedItem):
+    """pk INVOICESEQ#<prefix>#<YYYY>, sk SEQ#<nnnnnn>: a number given, and to whom (kept for
+    good, like the revisions: a number is never given twice)."""
+
+    spec = tables.REPORTS
+
+    subject = UnicodeAttribute()
+    month = UnicodeAttribute()
 
 
 def _issued(subject: str, month: str, item: InvoiceRevisionItem) -> IssuedRevision:
-    return IssuedRevision(subject, month, int(item.revision), item.content_hash, item.issued_at)
+    return IssuedRevision(
+        subject,
+        month,
+        int(item.revision),
+        item.content_hash,
+        item.issued_at,
+        base_number=item.base_number,
+        template_id=item.template_id,
+        template_version=None if item.template_version is None else int(item.template_version),
+    )
 
 
 class DynamoInvoiceNumberStore(DynamoStore):
@@ -65,9 +96,40 @@ class DynamoInvoiceNumberStore(DynamoStore):
             revision=issued.revision,
             content_hash=issued.content_hash,
             issued_at=issued.issued_at,
+            base_number=issued.base_number,
+            template_id=issued.template_id,
+            template_version=issued.template_version,
         )
         try:
             item.save(condition=InvoiceRevisionItem.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == _FAILED_CONDITION:
+                return False
+            raise
+        return True
+
+    def latest_sequence(self, prefix: str, year: int) -> int:
+        found = SequenceItem.query(
+            keys.invoice_sequence(prefix, year),
+            SequenceItem.sk.startswith(keys.SEQUENCE_PREFIX),
+            scan_index_forward=False,
+            limit=1,
+            consistent_read=True,
+        )
+        item = next(iter(found), None)
+        return int(item.sk.removeprefix(keys.SEQUENCE_PREFIX)) if item else 0
+
+    def claim_sequence(
+        self, prefix: str, year: int, number: int, *, subject: str, month: str
+    ) -> bool:
+        item = SequenceItem(
+            pk=keys.invoice_sequence(prefix, year),
+            sk=keys.sequence(number),
+            subject=subject,
+            month=month,
+        )
+        try:
+            item.save(condition=SequenceItem.pk.does_not_exist())
         except PutError as error:
             if error.cause_response_code == _FAILED_CONDITION:
                 return False
@@ -78,6 +140,7 @@ class DynamoInvoiceNumberStore(DynamoStore):
 class MemoryInvoiceNumberStore:
     def __init__(self) -> None:
         self.revisions: dict[tuple[str, str], dict[int, IssuedRevision]] = {}
+        self.sequences: dict[tuple[str, int], dict[int, tuple[str, str]]] = {}
         self._lock = threading.Lock()  # a conditional put is atomic; so is this one
 
     def latest(self, subject: str, month: str) -> IssuedRevision | None:
@@ -90,6 +153,19 @@ class MemoryInvoiceNumberStore:
             if issued.revision in found:
                 return False
             found[issued.revision] = issued
+            return True
+
+    def latest_sequence(self, prefix: str, year: int) -> int:
+        return max(self.sequences.get((prefix, year), {}), default=0)
+
+    def claim_sequence(
+        self, prefix: str, year: int, number: int, *, subject: str, month: str
+    ) -> bool:
+        with self._lock:
+            found = self.sequences.setdefault((prefix, year), {})
+            if number in found:
+                return False
+            found[number] = (subject, month)
             return True
 
 

@@ -26,6 +26,9 @@ need no format and are written as the id.
 | reports     | JOB#<job id>           | JOB                                |
 |             | INVOICE#<subject>#<YYYY-MM> | REV#<nnnn> (an issued revision) |
 |             | TAX#ORG                | RULE#<rule id>, RULES, SETTINGS    |
+|             | TEMPLATE#<template id> | V#<nnnn> (a template version)      |
+|             | INVOICETEMPLATES       | <template id> (its latest version) |
+|             | INVOICESEQ#<prefix>#<YYYY> | SEQ#<nnnnnn> (a number given)  |
 | access      | USER#<user>            | ACCESS (grants, teams, manages)    |
 |             | TEAM#<team id>         | TEAM                               |
 |             | ROLE#<role id>         | ROLE (a custom role)               |
@@ -168,6 +171,28 @@ def invoice(subject: str, month: str) -> str:
 def revision(number: int) -> str:
     """An invoice revision's sort key: four digits, so the last sorts last."""
     return f"{REVISION_PREFIX}{number:04d}"
+
+
+# Invoice templates (reports table): each version under its template's partition, and the
+# latest of every template in one partition, listed by one Query.
+template = Prefixed("TEMPLATE#")
+TEMPLATES = "INVOICETEMPLATES"
+SEQUENCE_PREFIX = "SEQ#"
+
+
+def template_version(number: int) -> str:
+    """A template version's sort key: four digits, so the last sorts last."""
+    return f"V#{number:04d}"
+
+
+def invoice_sequence(prefix: str, year: int) -> str:
+    """The partition of a numbering scheme's per-year sequence (a template's prefix)."""
+    return f"INVOICESEQ#{prefix}#{year:04d}"
+
+
+def sequence(number: int) -> str:
+    """A sequence number's sort key: six digits, so the last sorts last."""
+    return f"{SEQUENCE_PREFIX}{number:06d}"
 
 
 def anomaly_prefix() -> str:

@@ -43,7 +43,7 @@ export function createApi(config, auth) {
     }
   }
 
-  async function request(method, path, { query, body, headers = {}, raw = false } = {}) {
+  async function request(method, path, { query, body, headers = {}, raw = false, blob = false } = {}) {
     const url = new URL(config.apiUrl + path);
     for (const [name, value] of Object.entries(query || {})) {
       if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
@@ -67,6 +67,8 @@ export function createApi(config, auth) {
         throw new ApiError(401, { detail: "Your session has expired. Please sign in again." });
       }
     }
+    // A file the API answers itself (the invoice template's preview PDF).
+    if (blob && response.ok) return response.blob();
     const type = response.headers.get("Content-Type") || "";
     const payload = response.status === 204 || !/json/.test(type) ? null : await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, payload || {});
@@ -152,6 +154,18 @@ export function createApi(config, auth) {
     updateRole: (roleId, body) => request("PUT", `/roles/${enc(roleId)}`, { body }),
     deleteRole: (roleId) => request("DELETE", `/roles/${enc(roleId)}`),
     teams: () => request("GET", "/teams"),
+    // Invoice templates (issue 17; invoices:templates): a PUT carries the version it read.
+    invoiceTemplates: () => request("GET", "/invoice-templates"),
+    invoiceTemplate: (templateId, version) =>
+      request("GET", `/invoice-templates/${enc(templateId)}`, { query: { version } }),
+    createInvoiceTemplate: (body) => request("POST", "/invoice-templates", { body }),
+    updateInvoiceTemplate: (templateId, body) => request("PUT", `/invoice-templates/${enc(templateId)}`, { body }),
+    previewInvoiceTemplate: (templateId, body) =>
+      request("POST", `/invoice-templates/${enc(templateId)}/preview`, {
+        body,
+        headers: { Accept: "application/pdf" },
+        blob: true,
+      }),
     team: (teamId) => request("GET", `/teams/${enc(teamId)}`),
     createTeam: (body) => request("POST", "/teams", { body }),
     updateTeam: (teamId, body) => request("PUT", `/teams/${enc(teamId)}`, { body }),

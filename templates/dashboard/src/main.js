@@ -1,7 +1,7 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
 // (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
 // #/notifications, #/changes, #/anomalies, #/savings; #/teams, #/teams/<id>, #/roles, #/audit,
-// #/users/<id>/access, #/chargeback, #/tax, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
+// #/users/<id>/access, #/chargeback, #/tax, #/templates, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
 // someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
 // header's bell shows the caller's own notifications on every page.
 
@@ -34,6 +34,7 @@ import { estateAllowed, estateView } from "./views/estate.js";
 import { noAccessPage } from "./views/noaccess.js";
 import { rolesView } from "./views/roles.js";
 import { taxView } from "./views/tax.js";
+import { templatesView } from "./views/templates.js";
 import { teamDetailView, teamsView } from "./views/teams.js";
 import { userAccessView } from "./views/user-access.js";
 
@@ -96,6 +97,14 @@ const ROUTES = {
     render: taxView,
     allowed: (access) => access.can("tax:read", "org"),
     denied: () => ({ permission: "tax:read", scope: "org" }),
+  },
+  // Invoice templates (issue 17): finance's and the admins' (#/templates, #/templates/<id>).
+  templates: {
+    title: "Invoice templates",
+    menuTitle: () => "Templates",
+    render: templatesView,
+    allowed: (access) => access.can("invoices:templates", "org"),
+    denied: () => ({ permission: "invoices:templates", scope: "org" }),
   },
   // The AWS estate (issue 15): #/estate[/lambda[/<name>]|/network|/iam], each tab by its own
   // permission (views/estate.js); the menu shows it to whoever may see any of them.
