@@ -160,6 +160,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/unsubscribe"): PUBLIC,
     # The estate's management actions (issue 15): one route for every change.
     ("POST", "/api/estate/actions"): Rule("estate:lambda:manage", On.ESTATE_TARGET),
+    # Exchange rates and the billing settings (issue 17): reference data anyone signed in
+    # reads; finance and admins set a manual rate or change the settings.
+    ("GET", "/api/rates"): SELF,
+    ("POST", "/api/rates"): Rule("rates:write", On.ORG),
+    ("GET", "/api/settings/billing"): SELF,
+    ("PUT", "/api/settings/billing"): Rule("billing:settings", On.ORG),
     # Uptime checks: no identity, no data (status and version only).
     ("GET", "/api/health"): PUBLIC,
 }
