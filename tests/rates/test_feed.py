@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from rates import handler
 from rates.settings import ECB_DAILY_URL, RatesSettings
+
 from tally.rates import ECB, rate_on
 from tally.rates.ecb import FeedError, parse_reference_rates
 from tally.settings import ConfigurationError, Settings
