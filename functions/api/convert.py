@@ -389,6 +389,7 @@ def preferences_out(p: UserPreferences) -> s.PreferencesOut:
         )
         if stopped
         else None,
+        display_currency=prefs.display_currency,
         updated_at=prefs.updated_at.isoformat() if prefs.updated_at else None,
         version=p.version,
     )

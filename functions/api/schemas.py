@@ -843,6 +843,11 @@ class PreferencesIn(ApiModel):
         description="a Slack or Teams incoming webhook (https, a public host) that receives your "
         "alerts; null removes it. Stored encrypted and never shown again in full",
     )
+    display_currency: Currency | None = Field(
+        default=None,
+        description="the currency my figures are shown in (ISO 4217); null: the "
+        "organisation's display currency",
+    )
     email_suppressed: None = Field(
         default=None,
         description="null: email me again. After a permanent bounce or a spam complaint Tally "
@@ -858,7 +863,7 @@ class PreferencesIn(ApiModel):
 
     @model_validator(mode="after")
     def _changes_something(self) -> PreferencesIn:
-        given = {"webhook_url", "email_suppressed"} & self.model_fields_set
+        given = {"webhook_url", "email_suppressed", "display_currency"} & self.model_fields_set
         if (
             self.email_alerts is None
             and self.digest is None
@@ -866,7 +871,8 @@ class PreferencesIn(ApiModel):
             and not given
         ):
             raise ValueError(
-                "give emailAlerts, digest, alertThreshold, webhookUrl, emailSuppressed or several"
+                "give emailAlerts, digest, alertThreshold, webhookUrl, emailSuppressed, "
+                "displayCurrency or several"
             )
         return self
 
@@ -877,6 +883,10 @@ class PreferencesIn(ApiModel):
     @property
     def resumes_email(self) -> bool:
         return "email_suppressed" in self.model_fields_set
+
+    @property
+    def clears_display_currency(self) -> bool:
+        return "display_currency" in self.model_fields_set and self.display_currency is None
 
 
 class WebhookOut(Out):
@@ -906,6 +916,11 @@ class PreferencesOut(Out):
     email_suppressed: EmailSuppressedOut | None = Field(
         description="set while Tally has stopped emailing you (a bounce or a complaint); alerts "
         "still appear in the app. Send emailSuppressed: null to resume"
+    )
+    display_currency: str | None = Field(
+        default=None,
+        description="the currency my figures are shown in; null: the organisation's "
+        "(GET /api/settings/billing)",
     )
     updated_at: str | None = Field(description="null while the defaults hold")
     version: str = Field(description="the ETag's value: send it back in If-Match to change them")

@@ -74,5 +74,5 @@ def run(settings: RatesSettings, *, store: RateStore, fetch: Fetch) -> dict[str,
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
-def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+def lambda_handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     return run(RatesSettings.load(), store=_store(), fetch=fetch_https)

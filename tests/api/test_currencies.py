@@ -257,3 +257,16 @@ def test_billing_settings_default_to_the_billing_currency_and_finance_changes_th
     unknown = costs.call("PUT", "/api/settings/billing", ADMIN, body={"tax": {"mode": "x"}})
     assert unknown.status == 422
     assert costs.call("GET", "/api/settings/billing", BOB).body == saved.body
+
+
+def test_a_user_chooses_their_own_display_currency(costs: Api) -> None:
+    assert costs.call("GET", "/api/preferences", ALICE).body["displayCurrency"] is None
+    saved = costs.call("PUT", "/api/preferences", ALICE, body={"displayCurrency": "GBP"})
+    assert saved.status == 200, saved.body
+    assert saved.body["displayCurrency"] == "GBP"
+    assert saved.body["digest"] == "off"  # nothing else changed
+    assert costs.call("GET", "/api/preferences", BOB).body["displayCurrency"] is None
+    bad = costs.call("PUT", "/api/preferences", ALICE, body={"displayCurrency": "POUND"})
+    assert bad.status == 422
+    cleared = costs.call("PUT", "/api/preferences", ALICE, body={"displayCurrency": None})
+    assert cleared.body["displayCurrency"] is None

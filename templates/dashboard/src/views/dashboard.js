@@ -22,6 +22,7 @@ import {
   showLastMonth,
 } from "../format.js";
 import { trendSeries } from "../trend.js";
+import { convertedNote, displayCurrency } from "../currency.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
 
@@ -523,7 +524,21 @@ export function dashboardView(view) {
       onEditBudget: () => editBudget(summary),
       changesHref: view.routeHref("changes", subject),
     });
+    showConverted(body, summary);
   };
+  // In a display currency other than the one billed (the person's, else the organisation's):
+  // the month converted day by day by the API, beside the billed figure, with its rates' days.
+  async function showConverted(body, summary) {
+    try {
+      const wanted = await displayCurrency(api);
+      if (!wanted || wanted === summary.total.currency || signal.aborted) return;
+      const converted = await api.summary(subject.userId, wanted);
+      const note = convertedNote(converted.converted);
+      if (note && !signal.aborted && body.isConnected) body.append(note);
+    } catch {
+      // No rate to convert at (or no answer): the billed figures stand alone, as before.
+    }
+  }
   const showTrend = (body, data) => keep("trend", renderTrend(body, data, signal));
   const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));
 
