@@ -5,6 +5,7 @@
 import { CURRENCIES } from "../currency.js";
 import { emptyState, errorState, field, h, replace, skeleton, whileBusy } from "../dom.js";
 import { knownToday, longDay } from "../format.js";
+import { knownNames } from "./anomalies.js";
 import { isForbidden, noAccessPage } from "./noaccess.js";
 
 const PAGE_SIZE = 25;
@@ -203,7 +204,7 @@ function manualCard(api, onAdded) {
 export function ratesView(view) {
   const { ctx, user, container, signal } = view;
   const { api } = ctx;
-  const state = { items: [], nextToken: null };
+  const state = { items: [], nextToken: null, names: ctx.usernames };
   const body = h("div", { class: "card-body", "aria-live": "polite" }, skeleton(6, "Loading the rates"));
   const foot = h("p", { role: "status" });
   const more = h("button", { type: "button", class: "button", hidden: true, onclick: () => load(true) }, "Load more");
@@ -275,7 +276,7 @@ export function ratesView(view) {
                 h("td", {}, `${r.base} → ${r.quote}`),
                 h("td", { class: "num" }, r.rate),
                 h("td", {}, r.source === "manual" ? "manual (transfer price)" : r.source),
-                h("td", {}, r.enteredBy ? ctx.usernames?.get(r.enteredBy) || r.enteredBy : "—"),
+                h("td", {}, r.enteredBy ? state.names.get(r.enteredBy) || r.enteredBy : "—"),
               ),
             ),
           ),
@@ -295,8 +296,12 @@ export function ratesView(view) {
     }
     more.disabled = true;
     try {
-      const page = await api.rates({ limit: PAGE_SIZE, nextToken: append ? state.nextToken : null });
+      const [page, names] = await Promise.all([
+        api.rates({ limit: PAGE_SIZE, nextToken: append ? state.nextToken : null }),
+        knownNames(ctx, user),
+      ]);
       if (signal.aborted || mine !== loadId) return;
+      state.names = names;
       state.items = state.items.concat(page.items || []);
       state.nextToken = page.nextToken || null;
       show();
