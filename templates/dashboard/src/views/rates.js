@@ -273,7 +273,7 @@ export function ratesView(view) {
                 "tr",
                 { dataset: { source: r.source } },
                 h("td", { class: "nowrap" }, longDay(r.date)),
-                h("td", {}, `${r.base} → ${r.quote}`),
+                h("td", { class: "nowrap" }, `${r.base} → ${r.quote}`),
                 h("td", { class: "num" }, r.rate),
                 h("td", {}, r.source === "manual" ? "manual (transfer price)" : r.source),
                 h("td", {}, r.enteredBy ? state.names.get(r.enteredBy) || r.enteredBy : "—"),
