@@ -68,6 +68,8 @@ def test_manual_beats_market_on_the_same_day_and_a_newer_market_rate_beats_an_ol
 ):
     rates = store(
         ecb(D, "GBP", "0.83"),
+        # Another configured feed, named after "manual" in the alphabet: the rank decides.
+        Rate(D, "EUR", "GBP", Decimal("0.86"), "other-feed"),
         Rate(D, "EUR", "GBP", Decimal("0.85"), MANUAL),
         ecb(D + timedelta(days=1), "GBP", "0.84"),
     )
