@@ -52,3 +52,25 @@ export function convertedNote(converted) {
     ".",
   );
 }
+
+/** Resolves once the page's first chart is drawn (its performance mark), or after `waitMs`
+ * when no chart comes (a month without costs): extras wait for the figures, never the reverse. */
+export function afterFirstChart(mark = "tally:first-chart", waitMs = 1500) {
+  return new Promise((resolve) => {
+    if (performance.getEntriesByName(mark).length) {
+      resolve();
+      return;
+    }
+    const observer = new PerformanceObserver((list) => {
+      if (list.getEntriesByName(mark).length) {
+        observer.disconnect();
+        resolve();
+      }
+    });
+    observer.observe({ type: "mark", buffered: true });
+    setTimeout(() => {
+      observer.disconnect();
+      resolve();
+    }, waitMs);
+  });
+}

@@ -22,7 +22,7 @@ import {
   showLastMonth,
 } from "../format.js";
 import { trendSeries } from "../trend.js";
-import { convertedNote, displayCurrency } from "../currency.js";
+import { afterFirstChart, convertedNote, displayCurrency } from "../currency.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
 
@@ -524,8 +524,18 @@ export function dashboardView(view) {
       onEditBudget: () => editBudget(summary),
       changesHref: view.routeHref("changes", subject),
     });
-    showConverted(body, summary);
+    shown = { body, summary };
+    if (converting) showConverted(body, summary);
   };
+  // The conversion waits for the first chart: its calls (preferences, settings, the converted
+  // summary) never delay the figures (at most three API calls before the first chart).
+  let shown = null;
+  let converting = false;
+  const startConverting = () =>
+    afterFirstChart().then(() => {
+      converting = true;
+      if (shown && !signal.aborted) showConverted(shown.body, shown.summary);
+    });
   // In a display currency other than the one billed (the person's, else the organisation's):
   // the month converted day by day by the API, beside the billed figure, with its rates' days.
   async function showConverted(body, summary) {
@@ -574,7 +584,7 @@ export function dashboardView(view) {
     }
   }
 
-  return Promise.all([
+  const all = Promise.all([
     runSummary(),
     doughnutCard.run(
       retrying(loadMonth, () => monthPromise),
@@ -590,4 +600,6 @@ export function dashboardView(view) {
       "top resources",
     ),
   ]);
+  all.then(startConverting, startConverting);
+  return all;
 }
