@@ -101,6 +101,9 @@ class TallyConfig:
     # Where the alarms' runbook links point: docs/operations.md as the operators read it (a
     # repository URL); the alarm descriptions append "#<alarm>".
     runbook_url: str = "docs/operations.md"
+    # The rates function's feed (functions/rates): an ECB-format reference-rates document over
+    # HTTPS; the 90-day history URL backfills a missed day.
+    rates_url: str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
     # The X-Ray SDK in the API function (subsegments per DynamoDB call) at ~100-200 ms of
     # each cold start; off, Lambda's active tracing still records the function's segment.
     api_xray_sdk: bool = False
@@ -199,6 +202,11 @@ class TallyConfig:
             dashboard_web_acl_arn=get("dashboardWebAclArn", _cloudfront_web_acl, ""),
             sentry_dsn_secret_name=get("sentryDsnSecretName", _optional_text, ""),
             runbook_url=get("runbookUrl", _text, "docs/operations.md"),
+            rates_url=get(
+                "ratesUrl",
+                _https_url,
+                "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
+            ),
             api_xray_sdk=get("apiXraySdk", _bool, False),
             ingest_workers=get("ingestWorkers", _max_concurrency, 10),
             athena_export_prefix=get("athenaExportPrefix", _export_prefix, "focus/data/"),
@@ -257,6 +265,13 @@ def _text(key: str, value: Any) -> str:
     text = str(value).strip()
     if not text:
         raise ValueError("must not be empty")
+    return text
+
+
+def _https_url(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not re.fullmatch(r"https://[^\s/]+(/\S*)?", text):
+        raise ValueError(f"{text!r} is not an https:// address")
     return text
 
 

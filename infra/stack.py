@@ -18,7 +18,7 @@ from infra.constructs.api import Api
 from infra.constructs.athena import AthenaExport
 from infra.constructs.auth import Auth
 from infra.constructs.dashboard import Dashboard
-from infra.constructs.data import Data
+from infra.constructs.data import Access, Data
 from infra.constructs.events import Events
 from infra.constructs.ingest import Ingest
 from infra.constructs.inventory import Inventory
@@ -26,6 +26,7 @@ from infra.constructs.lambda_factory import TRACE_DISABLED_VARIABLE, FunctionRun
 from infra.constructs.management import Management
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
+from infra.constructs.rates import Rates
 from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
 from infra.names import METRICS_NAMESPACE
@@ -212,6 +213,12 @@ class TallyStack(Stack):
             families=config.estate_actions,
         )
         management.wire_api(api.function, inventory.function, data, account=inventory.account)
+        # Exchange rates (issue 17): fed daily into the billing table, which the API reads
+        # (rates in force, conversions) and writes (manual rates, billing settings) and the
+        # alerts read (a budget's spend in its own currency).
+        rates = Rates(self, "Rates", runtime=runtime, data=data, rates_url=config.rates_url)
+        data.grant(api.function, Access.READ_WRITE, ["billing"])
+        data.grant(alerts.function, Access.READ, ["billing"])
         management.notify_through(alerts.function, alerts.dead_letter_queue)
         monitoring = Monitoring(
             self,
@@ -226,6 +233,7 @@ class TallyStack(Stack):
                 "access-migration": access_migration.function,
                 "inventory": inventory.function,
                 "management": management.function,
+                "rates": rates.function,
             },
             rest_api=api.rest_api,
             dead_letter_queues={
@@ -237,6 +245,7 @@ class TallyStack(Stack):
                 "reports": reports.dead_letter_queue,
                 "reports-jobs": reports.jobs_dead_letter_queue,
                 "inventory": inventory.dead_letter_queue,
+                "rates": rates.dead_letter_queue,
             },
             tables=data.tables,
             work_queues={"ingest-batches": ingest.batches_queue},

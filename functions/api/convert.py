@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from api import schemas as s
+from tally.models import ORG, UNALLOCATED
 from tally.money import format_amount
 from tally.org.model import cost_center_of_owner, team_of_owner
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
     from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
     from tally.org.costs import CostCenterSummary, TeamSummary
     from tally.preferences import UserPreferences
+    from tally.rates import ConvertedSet, RateUsed
     from tally.recommendations import RecommendationList
     from tally.reports import (
         Attribution,
@@ -34,6 +36,43 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
 
 def money(amount: Decimal, currency: str) -> s.Money:
     return s.Money(amount=format_amount(amount), currency=currency)
+
+
+def rate_used_out(r: RateUsed) -> s.RateUsedOut:
+    return s.RateUsedOut(
+        base=r.base,
+        quote=r.quote,
+        rate=format(r.rate.normalize(), "f"),
+        rate_date=r.rate_day.isoformat(),
+        source=r.source,
+        fallback=r.fallback,
+    )
+
+
+def converted_out(c: ConvertedSet | None, *, daily: bool = False) -> s.ConvertedOut | None:
+    """Converted figures beside the originals; the days' rates with ``daily``."""
+    if c is None:
+        return None
+    days_out = None
+    if daily:
+        rates: dict[object, list[RateUsed]] = {}
+        for part in c.parts:
+            for d in part.days:
+                rates.setdefault(d.day, []).append(d.rate)
+        days_out = [
+            s.ConvertedDayOut(
+                date=day.isoformat(),
+                cost=money(amount, c.quote),
+                rates=[rate_used_out(r) for r in rates.get(day, [])],
+            )
+            for day, amount in c.daily().items()
+        ]
+    return s.ConvertedOut(
+        total=money(c.total, c.quote),
+        fallback=c.fallback,
+        rates_used=[rate_used_out(r) for r in c.rates_used()],
+        daily=days_out,
+    )
 
 
 def assignment_out(a: Assignment) -> s.AssignmentOut:
@@ -102,6 +141,7 @@ def costs_out(r: CostReport) -> s.CostsOut:
         daily=[s.DailyCost(date=d.isoformat(), cost=money(v, r.currency)) for d, v in r.daily],
         estimated=r.estimated,
         other_currencies=[money(m.amount, m.currency) for m in r.other_currencies],
+        converted=converted_out(r.converted, daily=True),
     )
 
 
@@ -294,10 +334,13 @@ def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
                 alert_threshold=row.budget.alert_threshold if row.budget else None,
                 status=row.status.value if row.status else None,
                 previous_month=_user_previous_out(row.previous_month),
+                converted=converted_out(o.converted.get(row.user.user_id)),
             )
             for row in o.users.items
         ],
         next_token=next_token,
+        converted_organisation_total=converted_out(o.converted.get(ORG)),
+        converted_unallocated=converted_out(o.converted.get(UNALLOCATED)),
     )
 
 
@@ -347,6 +390,7 @@ def preferences_out(p: UserPreferences) -> s.PreferencesOut:
         )
         if stopped
         else None,
+        display_currency=prefs.display_currency,
         updated_at=prefs.updated_at.isoformat() if prefs.updated_at else None,
         version=p.version,
     )

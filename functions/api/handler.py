@@ -26,6 +26,7 @@ from api.routes import (
     anomalies,
     assignments,
     audit,
+    billing_settings,
     budgets,
     chargeback,
     claims,
@@ -38,6 +39,7 @@ from api.routes import (
     notifications,
     organisation,
     preferences,
+    rates,
     recommendations,
     reports,
     roles,
@@ -129,6 +131,8 @@ app.include_router(roles.router, prefix="/api")
 app.include_router(teams.router, prefix="/api")
 app.include_router(users.router, prefix="/api")
 app.include_router(audit.router, prefix="/api")
+app.include_router(rates.router, prefix="/api")
+app.include_router(billing_settings.router, prefix="/api")
 app.include_router(health.router, prefix="/api")
 app.include_router(estate.router, prefix="/api")
 app.include_router(estate_actions.router, prefix="/api/estate")

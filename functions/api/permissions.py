@@ -174,6 +174,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/tax-rules/{ruleId}/end"): Rule("tax:write", On.ORG),
     ("GET", "/api/tax-rules/settings"): Rule("tax:read", On.ORG),
     ("PUT", "/api/tax-rules/settings"): Rule("tax:write", On.ORG),
+    # Exchange rates and the billing settings (issue 17): reference data anyone signed in
+    # reads; finance and admins set a manual rate or change the settings.
+    ("GET", "/api/rates"): SELF,
+    ("POST", "/api/rates"): Rule("rates:write", On.ORG),
+    ("GET", "/api/settings/billing"): SELF,
+    ("PUT", "/api/settings/billing"): Rule("billing:settings", On.ORG),
     # Uptime checks: no identity, no data (status and version only).
     ("GET", "/api/health"): PUBLIC,
 }

@@ -9,7 +9,7 @@ the field, or on ``body`` for a rule across fields).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
@@ -120,6 +120,14 @@ CostCenter = Annotated[
 # checked as in a body.
 CostCenterInPath = Annotated[CostCenter, BeforeValidator(_percent_decoded)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+# ``?currency=``: converted figures beside the originals (an unknown code is 422 on it).
+CurrencyQuery = Annotated[
+    Currency | None,
+    Query(
+        description="ISO 4217 code: add figures converted into it day by day, each at its "
+        "day's rate (or the latest earlier one, flagged), beside the originals"
+    ),
+]
 # Free text a user types to search or filter: no control or invisible characters.
 SearchText = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_plain)]
 # Money in: a decimal string ("120.50") or a JSON number; at most 2 decimals, never negative.
@@ -350,6 +358,37 @@ class DailyCost(Out):
     cost: Money
 
 
+class RateUsedOut(Out):
+    base: str
+    quote: str
+    rate: str = Field(description="1 base = rate quote, a decimal string")
+    rate_date: str = Field(description="the day of the rate used (YYYY-MM-DD)")
+    source: str = Field(
+        description="`ecb`, `manual` (transfer pricing), `identity`, or how it was worked "
+        "out: `ecb+inverse`, `ecb+cross` (through EUR), `manual+inverse`..."
+    )
+    fallback: bool = Field(
+        description="true when the day had no rate of its own and the latest earlier one was used"
+    )
+
+
+class ConvertedDayOut(Out):
+    date: str
+    cost: Money
+    rates: list[RateUsedOut] = Field(description="the rate of each billed currency that day")
+
+
+class ConvertedOut(Out):
+    """Figures converted into ``total.currency``, day by day, beside the originals."""
+
+    total: Money = Field(description="the sum of the converted days, exactly")
+    fallback: bool = Field(description="true when any day used an earlier day's rate")
+    rates_used: list[RateUsedOut] = Field(description="each distinct rate once, in day order")
+    daily: list[ConvertedDayOut] | None = Field(
+        default=None, description="each day converted at its own rate (costs only)"
+    )
+
+
 class CostsOut(Out):
     user_id: str
     start_date: str
@@ -360,6 +399,11 @@ class CostsOut(Out):
     daily: list[DailyCost]
     estimated: bool
     other_currencies: list[Money]
+    converted: ConvertedOut | None = Field(
+        default=None,
+        description="with `?currency=`: every billed currency converted day by day (null "
+        "without it); the figures above stay as billed",
+    )
 
 
 class CostLineOut(Out):
@@ -496,6 +540,11 @@ class SummaryOut(Out):
     forecast: ForecastOut | None
     restatements: list[RestatementOut]
     other_currencies: list[Money]
+    converted: ConvertedOut | None = Field(
+        default=None,
+        description="with `?currency=`: the month's costs so far, every billed currency "
+        "converted day by day (null without it); the figures above stay as billed",
+    )
 
 
 class UserPreviousMonthOut(Out):
@@ -517,6 +566,9 @@ class UserRowOut(Out):
     status: Status | None = Field(description="null without a budget or while noCostsYet")
     previous_month: UserPreviousMonthOut | None = Field(
         description="the month before, by its own budget; null with neither costs nor budget"
+    )
+    converted: ConvertedOut | None = Field(
+        default=None, description="with `?currency=`: the month converted day by day"
     )
 
 
@@ -572,6 +624,12 @@ class AllUsersOut(Out):
     )
     users: list[UserRowOut]
     next_token: str | None
+    converted_organisation_total: ConvertedOut | None = Field(
+        default=None, description="with `?currency=`: the organisation's month converted"
+    )
+    converted_unallocated: ConvertedOut | None = Field(
+        default=None, description="with `?currency=`: the unallocated month converted"
+    )
 
 
 class GrantedPermissionOut(Out):
@@ -785,6 +843,11 @@ class PreferencesIn(ApiModel):
         description="a Slack or Teams incoming webhook (https, a public host) that receives your "
         "alerts; null removes it. Stored encrypted and never shown again in full",
     )
+    display_currency: Currency | None = Field(
+        default=None,
+        description="the currency my figures are shown in (ISO 4217); null: the "
+        "organisation's display currency",
+    )
     email_suppressed: None = Field(
         default=None,
         description="null: email me again. After a permanent bounce or a spam complaint Tally "
@@ -800,7 +863,7 @@ class PreferencesIn(ApiModel):
 
     @model_validator(mode="after")
     def _changes_something(self) -> PreferencesIn:
-        given = {"webhook_url", "email_suppressed"} & self.model_fields_set
+        given = {"webhook_url", "email_suppressed", "display_currency"} & self.model_fields_set
         if (
             self.email_alerts is None
             and self.digest is None
@@ -808,7 +871,8 @@ class PreferencesIn(ApiModel):
             and not given
         ):
             raise ValueError(
-                "give emailAlerts, digest, alertThreshold, webhookUrl, emailSuppressed or several"
+                "give emailAlerts, digest, alertThreshold, webhookUrl, emailSuppressed, "
+                "displayCurrency or several"
             )
         return self
 
@@ -819,6 +883,10 @@ class PreferencesIn(ApiModel):
     @property
     def resumes_email(self) -> bool:
         return "email_suppressed" in self.model_fields_set
+
+    @property
+    def clears_display_currency(self) -> bool:
+        return "display_currency" in self.model_fields_set and self.display_currency is None
 
 
 class WebhookOut(Out):
@@ -848,6 +916,11 @@ class PreferencesOut(Out):
     email_suppressed: EmailSuppressedOut | None = Field(
         description="set while Tally has stopped emailing you (a bounce or a complaint); alerts "
         "still appear in the app. Send emailSuppressed: null to resume"
+    )
+    display_currency: str | None = Field(
+        default=None,
+        description="the currency my figures are shown in; null: the organisation's "
+        "(GET /api/settings/billing)",
     )
     updated_at: str | None = Field(description="null while the defaults hold")
     version: str = Field(description="the ETag's value: send it back in If-Match to change them")
@@ -1697,3 +1770,99 @@ class LambdaRangeOut(MetricsPanelOut):
     )
     errors_since: str = Field(description="the start of the window searched for errors")
     errors_truncated: bool = Field(description="more error lines matched than are shown")
+
+
+# --- exchange rates and billing settings (issue 17) --------------------------------------
+
+# A rate in: a decimal string or number, more than 0, at most 10 decimals.
+RateValue = Annotated[
+    Decimal, Field(gt=0, le=Decimal("1000000"), decimal_places=10, allow_inf_nan=False)
+]
+
+
+class RateIn(_MoneyRejectsBool):
+    day: date = Field(alias="date", description="the day the rate is for (YYYY-MM-DD)")
+    base: Currency
+    quote: Currency
+    rate: RateValue = Field(description='1 base = rate quote, e.g. "0.9234"')
+    note: SearchText | None = Field(default=None, description="why (shown in the audit log)")
+
+
+class RateOut(Out):
+    date: str
+    base: str
+    quote: str
+    rate: str
+    source: str = Field(description="`ecb`, `manual` (transfer pricing) or another feed")
+    entered_by: str | None = Field(description="who entered a manual rate")
+    entered_at: str | None
+    note: str | None
+
+
+class RatesOut(Out):
+    in_force: RateUsedOut | None = Field(
+        default=None,
+        description="with `date`, `base` and `quote`: the rate in force that day and where it "
+        "came from (null without `date`)",
+    )
+    items: list[RateOut] = Field(description="stored rates, newest day first")
+    next_token: str | None
+
+
+class CurrencySectionIn(ApiModel):
+    billing_currency: Currency | None = Field(
+        default=None, description="the currency the organisation is billed and invoiced in"
+    )
+    display_currency: Currency | None = Field(
+        default=None, description="the currency figures are shown in by default"
+    )
+
+
+class TaxSectionIn(ApiModel):
+    """The tax settings as a section of the billing settings (the same values as
+    ``PUT /api/tax-rules/settings``, which also needs tax:write)."""
+
+    mode: Literal["add", "replace"] | None = Field(
+        default=None,
+        description="add: AWS's own tax lines stay and Tally's tax is added on the other "
+        "lines; replace: AWS's tax lines leave the invoice where a rule applies",
+    )
+    rounding: Literal["line", "total"] | None = Field(
+        default=None, description="half up, per invoice line or once per rate on its total"
+    )
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        description="the tax settings' version you read: a newer change is refused (409)",
+    )
+
+
+class BillingSettingsIn(ApiModel):
+    """Give the sections to change; within one, the fields to change."""
+
+    currency: CurrencySectionIn | None = None
+    tax: TaxSectionIn | None = None
+
+
+class CurrencySectionOut(Out):
+    billing_currency: str
+    display_currency: str = Field(description="the billing currency unless set")
+    updated_at: str | None = Field(description="null: the defaults, never saved")
+    updated_by: str | None
+
+
+class TaxSettingsOut(Out):
+    """The tax settings (tally.tax): at /api/tax-rules/settings and as the billing
+    settings' ``tax`` section."""
+
+    mode: Literal["add", "replace"]
+    rounding: Literal["line", "total"]
+    rounding_method: Literal["half-up"] = "half-up"
+    version: int = Field(description="0 until saved; send it back as If-Match")
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class BillingSettingsOut(Out):
+    currency: CurrencySectionOut
+    tax: TaxSettingsOut

@@ -10,9 +10,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from api.schemas import Day, Out, TaxBreakdownOut, TaxRateRowOut, TaxTreatment, _MoneyRejectsBool
+from api.schemas import (
+    Day,
+    Out,
+    TaxBreakdownOut,
+    TaxRateRowOut,
+    TaxSettingsOut,
+    TaxTreatment,
+    _MoneyRejectsBool,
+)
 
-__all__ = ["TaxBreakdownOut", "TaxRateRowOut"]
+__all__ = ["TaxBreakdownOut", "TaxRateRowOut", "TaxSettingsOut"]
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^tr-[0-9a-f]{12}$")]
 Rate = Annotated[
@@ -86,12 +94,3 @@ class TaxSettingsIn(_MoneyRejectsBool):
         description="tax rounded to the currency's minor unit, half up: per invoice line, or "
         "once per rate on its total"
     )
-
-
-class TaxSettingsOut(Out):
-    mode: Literal["add", "replace"]
-    rounding: Literal["line", "total"]
-    rounding_method: Literal["half-up"] = "half-up"
-    version: int = Field(description="0 until saved; send it back as If-Match")
-    updated_at: datetime | None
-    updated_by: str | None

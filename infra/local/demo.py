@@ -734,6 +734,17 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
             )
 
     publish_demo_metrics(aws.client("cloudwatch"), resource_ids, today=today)
+    # DEMO exchange rates over the demo's days (and the week before, so its first day has a
+    # rate in force): ?currency= and the Rates screen work offline (infra/local/demo_rates.py).
+    from infra.local.demo_rates import load_demo_rates
+
+    load_demo_rates(
+        stores.rates,
+        first=history_start - timedelta(days=7),
+        last=today,
+        actor=admin.user_id,
+        now=utc_now(),
+    )
     demo_estate = seed_demo_estate(aws, today=today)
     # The estate's own lines (its functions, NAT gateway, addresses, endpoint), so its views
     # show costs as the organisation's other resources do.

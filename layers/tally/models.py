@@ -329,6 +329,8 @@ class Preferences:
     version: int = 0
     webhook: StoredWebhook | None = None
     email_suppressed: EmailSuppression | None = None
+    # The currency the user's figures are shown in (issue 17); None: the organisation's.
+    display_currency: str | None = None
 
 
 class LedgerState(StrEnum):

@@ -58,6 +58,8 @@ class PreferenceChanges:
     webhook_url: str | None = None  # set this chat webhook (checked, then sealed)
     remove_webhook: bool = False
     resume_email: bool = False  # lift the email suppression: the user fixed their mailbox
+    display_currency: str | None = None  # show my figures in this currency
+    clear_display_currency: bool = False  # back to the organisation's display currency
 
     @property
     def touches_preferences(self) -> bool:
@@ -67,6 +69,8 @@ class PreferenceChanges:
             or self.webhook_url is not None
             or self.remove_webhook
             or self.resume_email
+            or self.display_currency is not None
+            or self.clear_display_currency
         )
 
 
@@ -170,6 +174,9 @@ def update_preferences(
                 digest=preferences.digest if changes.digest is None else changes.digest,
                 webhook=webhook,
                 email_suppressed=None if changes.resume_email else preferences.email_suppressed,
+                display_currency=None
+                if changes.clear_display_currency
+                else changes.display_currency or preferences.display_currency,
                 updated_at=clock(),
             )
         )

@@ -217,6 +217,19 @@ ESTATE = TableSpec(
     holds_billing_data=False,
 )
 
+# Enterprise billing's organisation data (tally.rates, tally.billing_settings): exchange rates
+# (pk RATE#<base>#<quote>, sk <YYYY-MM-DD>#<source>: a pair's days in order, so the rates of a
+# range are one Query of the pair) and the billing settings (pk SETTINGS, sk SECTION#<name>:
+# one item per section, read whole with one Query). Every rate carries listed = "RATE" and
+# listed_order = <day>#<base>#<quote>#<source>, so the organisation's list is one Query of
+# "listed" newest first, never a Scan. Manual rates are finance's decisions: PITR, retained.
+BILLING = TableSpec(
+    key="billing",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(IndexSpec("listed", hash_key="listed", range_key="listed_order"),),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -236,6 +249,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     RATE_LIMITS,
     INGEST_RUNS,
     ESTATE,
+    BILLING,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

@@ -798,6 +798,36 @@ def org_template(url: str) -> str:
     return url
 
 
+# Exchange rates and the billing settings (issue 17): reference data anyone signed in reads;
+# a manual rate and a settings change are finance's and admins' (rates:write,
+# billing:settings at the organisation).
+MATRIX.update(
+    {
+        ("GET", "/api/rates"): Row(lambda w: ("/api/rates", {}), 401, 200, 200, 200),
+        ("POST", "/api/rates"): Row(
+            lambda w: (
+                "/api/rates",
+                body({"date": "2026-11-02", "base": "USD", "quote": "GBP", "rate": "0.79"}),
+            ),
+            401,
+            403,
+            403,
+            201,
+        ),
+        ("GET", "/api/settings/billing"): Row(
+            lambda w: ("/api/settings/billing", {}), 401, 200, 200, 200
+        ),
+        ("PUT", "/api/settings/billing"): Row(
+            lambda w: ("/api/settings/billing", body({"currency": {"displayCurrency": "EUR"}})),
+            401,
+            403,
+            403,
+            200,
+        ),
+    }
+)
+
+
 # For the budget-creation row the data belongs to bob: the owner is bob, the other is alice.
 OWNER_OVERRIDE = {("POST", "/api/billing/budgets"): (BOB, ALICE)}
 

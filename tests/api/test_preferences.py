@@ -19,6 +19,7 @@ def test_defaults_with_the_budgets_threshold(api: Api, world: World) -> None:
         "alertThreshold": 80,
         "webhook": None,
         "emailSuppressed": None,
+        "displayCurrency": None,
         "updatedAt": None,
         "version": "0.1",
     }

@@ -44,12 +44,14 @@ def test_the_builtin_roles_are_the_catalogs() -> None:
     assert not any(iam & role.permissions for role in BUILTIN_ROLES.values())
     assert all(role.builtin for role in BUILTIN_ROLES.values())
     # The auditor changes nothing; finance changes only billing's own rules, as issue 17 gives
-    # it (tax rules, invoice templates), nothing of people, budgets or resources.
+    # it ("finance and admins"), nothing of people, budgets or resources.
     assert all(PERMISSIONS[p].read_only for p in BUILTIN_ROLES["auditor"].permissions)
     finance = BUILTIN_ROLES["finance"].permissions
     assert {p for p in finance if not PERMISSIONS[p].read_only} == {
         "tax:write",
         "invoices:templates",
+        "rates:write",
+        "billing:settings",
     }
 
 

@@ -388,6 +388,16 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "/notifications/no-such-note/unread"
     ),
     ("GET", "/api/preferences"): _plain("/preferences"),
+    # Rates and the billing settings (issue 17): anyone reads; finance and admins write (the
+    # manual rate and the display currency the demo already has: nothing changes).
+    ("GET", "/api/rates"): _plain("/rates?limit=5"),
+    ("POST", "/api/rates"): _plain(
+        "/rates", {"date": "2026-11-02", "base": "USD", "quote": "GBP", "rate": "0.79"}
+    ),
+    ("GET", "/api/settings/billing"): _plain("/settings/billing"),
+    ("PUT", "/api/settings/billing"): _plain(
+        "/settings/billing", {"currency": {"billingCurrency": "USD"}}
+    ),
     ("PUT", "/api/preferences"): _plain("/preferences", {"digest": "off"}),
     ("POST", "/api/preferences/webhook/test"): _plain("/preferences/webhook/test"),
 }

@@ -52,6 +52,8 @@ EXPECTED_TABLE_ACCESS = {
         # The estate views read the inventory's cache; an assignment's write updates the
         # function's cached owners (PutItem, on the owners partitions only: see below).
         "estate": READ | {"dynamodb:PutItem"},
+        # Exchange rates (read; a manual rate written) and the billing settings (issue 17).
+        "billing": READ | WRITE,
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,
@@ -78,6 +80,7 @@ EXPECTED_TABLE_ACCESS = {
         "costs": READ,
         "anomalies": READ | WRITE,
         "access": READ,  # a team budget's managers
+        "billing": READ,  # the rates that convert spend into a budget's currency
     },
     outputs.REPORTS_FUNCTION_NAME: {
         "reports": READ | WRITE,
@@ -274,6 +277,7 @@ def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
     ingest = synth.output_target(outputs.INGEST_FUNCTION_NAME)
     inventory_function = synth.output_target(outputs.INVENTORY_FUNCTION_NAME)
     work = synth.logical_id(synth.stack.node.find_child("Storage").ingest_work)
+    rates_function = synth.logical_id(synth.stack.node.find_child("Rates").function)
     allowed = {
         **ALLOWED_WILDCARDS,
         f"<{exports}.Arn>/*": {"s3:GetObject"},
@@ -283,6 +287,7 @@ def test_wildcard_resources_only_where_acknowledged(synth: Synthesized) -> None:
         f"<{exports}.Arn>/reports/*": REPORT_OBJECTS,
         f"<{ingest}.Arn>:*": {"lambda:InvokeFunction"},
         f"<{inventory_function}.Arn>:*": {"lambda:InvokeFunction"},
+        f"<{rates_function}.Arn>:*": {"lambda:InvokeFunction"},
     }
     for role, statement in _all_roles_statements(synth):
         for resource in _as_list(statement["Resource"]):

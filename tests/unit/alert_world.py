@@ -108,10 +108,16 @@ class World:
         )
 
     def budget(
-        self, user_id: str, limit: str, *, threshold: int = 80, since: str = "2026-11"
+        self,
+        user_id: str,
+        limit: str,
+        *,
+        threshold: int = 80,
+        since: str = "2026-11",
+        currency: str = "USD",
     ) -> None:
         """Create the user's budget, or change its terms from ``since`` on."""
-        terms = BudgetTerms(since, Decimal(limit), threshold, "USD")
+        terms = BudgetTerms(since, Decimal(limit), threshold, currency)
         current = self.stores.budgets.get_for_user(user_id)
         created = at(date.fromisoformat(f"{since}-01"))
         audit = AuditEntry(user_id, created, user_id, "budget", "b-" + user_id, {})
@@ -121,7 +127,7 @@ class World:
                 user_id,
                 terms.monthly_limit,
                 threshold,
-                "USD",
+                currency,
                 created,
                 created,
                 0,
@@ -135,7 +141,7 @@ class World:
             user_id,
             terms.monthly_limit,
             threshold,
-            "USD",
+            currency,
             current.created_at,
             created,
             current.version,

@@ -656,3 +656,35 @@ def test_an_unknown_user_is_skipped() -> None:
     evaluation: AlertEvaluation = world.evaluation(NOV20)
     assert evaluation.candidates([NOV]) == ["u-ghost"]
     assert evaluation.evaluate_user("u-ghost", [NOV]) == RunReport(users=1)
+
+
+class TestBudgetCurrency:
+    def test_a_gbp_budget_on_usd_costs_alerts_in_gbp(self) -> None:
+        from tally.rates import ECB, Rate
+
+        # Given a GBP budget of 100, 100 USD spent on the 18th, and that day's ECB rates
+        # (1 EUR = 1.00 USD = 0.85 GBP): 85 GBP spent.
+        world = World()
+        world.user("u-alice")
+        world.budget("u-alice", "100", currency="GBP")
+        world.spend("u-alice", date(2026, 11, 18), "100")
+        world.stores.rates.put_many(
+            [
+                Rate(date(2026, 11, 18), "EUR", "USD", Decimal("1.00"), ECB),
+                Rate(date(2026, 11, 18), "EUR", "GBP", Decimal("0.85"), ECB),
+            ]
+        )
+        # When the alerts run, then the threshold alert is in GBP.
+        world.run(NOV20)
+        (email,) = [e for _, e in world.email.sent]
+        assert email.rendered.subject == THRESHOLD_85
+        assert "You have spent 85.00 GBP of your 100.00 GBP budget" in email.rendered.text
+        assert "USD" not in email.rendered.text and "$" not in email.rendered.text
+
+    def test_without_a_rate_a_gbp_budget_on_usd_costs_stays_quiet(self) -> None:
+        world = World()
+        world.user("u-alice")
+        world.budget("u-alice", "100", currency="GBP")
+        world.spend("u-alice", date(2026, 11, 18), "100")
+        world.run(NOV20)
+        assert world.email.sent == []

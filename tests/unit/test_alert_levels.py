@@ -290,3 +290,60 @@ def test_crossing_both_lines_at_once_tells_only_the_louder_one() -> None:
     assert covered(one) == frozenset()
     later = due_levels(figures("1200"), terms(), {AlertLevel.THRESHOLD}, today=date(2026, 11, 20))
     assert covered(later) == frozenset()
+
+
+# --- a budget in another currency than the costs (issue 17) --------------------------------
+
+
+def _usd_month(daily: dict[str, str]) -> MonthlyRollup:
+    days = {d: Amounts(D(a), D(a)) for d, a in daily.items()}
+    total = sum((D(a) for a in daily.values()), D(0))
+    section = RollupSection(
+        totals=Amounts(total, total),
+        by_service={},
+        by_category={},
+        daily=days,
+        daily_by_service={},
+        top_resources=[],
+    )
+    return MonthlyRollup("u1", NOV, {"USD": section}, False, 3, datetime(2026, 11, 20, tzinfo=UTC))
+
+
+def _gbp(limit: str) -> BudgetTerms:
+    return BudgetTerms(NOV, D(limit), 80, "GBP")
+
+
+def _rates() -> object:
+    from tally.rates import ECB, Rate
+    from tally.store.audit import MemoryAuditLog
+    from tally.store.rates import MemoryRateStore
+
+    store = MemoryRateStore(MemoryAuditLog())
+    store.put_many(
+        [
+            Rate(date(2026, 11, 2), "EUR", "USD", D("1.0"), ECB),
+            Rate(date(2026, 11, 2), "EUR", "GBP", D("0.8"), ECB),
+            Rate(date(2026, 11, 3), "EUR", "USD", D("1.0"), ECB),
+            Rate(date(2026, 11, 3), "EUR", "GBP", D("0.9"), ECB),
+        ]
+    )
+    return store
+
+
+def test_a_gbp_budget_on_usd_costs_is_judged_and_alerts_in_gbp_day_by_day() -> None:
+    # Given 100 USD on the 2nd (at 0.8) and 100 USD on the 3rd and 4th (0.9; the 4th falls
+    # back to the 3rd's rate): 80 + 90 + 90 = 260 GBP.
+    month = _usd_month({"2026-11-02": "100", "2026-11-03": "100", "2026-11-04": "100"})
+    fig = month_figures(month, _gbp("300"), Metric.EFFECTIVE, NOV, _rates())  # type: ignore[arg-type]
+    assert (fig.currency, fig.spent) == ("GBP", D("260.0000000000"))
+    assert fig.forecast is None  # the forecast is per billed currency: none in GBP
+    due = due_levels(fig, _gbp("300"), (), today=TODAY)
+    assert [(a.level, a.currency, a.spent) for a in due] == [(T, "GBP", D("260.0000000000"))]
+    assert [a.level for a in due_levels(fig, _gbp("250"), (), today=TODAY)] == [T, X]
+
+
+def test_without_rates_or_without_a_rate_a_gbp_budget_on_usd_costs_is_not_judged() -> None:
+    month = _usd_month({"2026-11-01": "100"})  # a Sunday before any rate
+    assert month_figures(month, _gbp("10"), Metric.EFFECTIVE, NOV).spent is None
+    fig = month_figures(month, _gbp("10"), Metric.EFFECTIVE, NOV, _rates())  # type: ignore[arg-type]
+    assert fig.spent is None

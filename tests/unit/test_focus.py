@@ -489,3 +489,19 @@ def test_parquet_with_typed_columns_gives_the_same_lines_as_csv() -> None:
     assert shape(from_parquet) == shape(from_csv)
     assert FocusSource.from_bytes(out.getvalue()).billing_window() == (MAY, JUNE)
     assert sum(line.billed_cost for line in from_parquet) == Decimal("7.6")
+
+
+def test_the_billing_currency_is_the_costs_currency_whatever_it_was_priced_in() -> None:
+    # FOCUS: BilledCost and EffectiveCost are in BillingCurrency; PricingCurrency (with
+    # ListUnitPrice and the like) is what the price list was in. A line priced in USD and
+    # billed in EUR is a EUR cost: issue 17 converts from the billed figure, never the price.
+    header = [*HEADER, "PricingCurrency", "ListUnitPrice"]
+    rows = [
+        {**hour(2, 0), "BilledCost": "9.20", "EffectiveCost": "9.20", "BillingCurrency": "EUR",
+         "PricingCurrency": "USD", "ListUnitPrice": "10.00"},
+        {**hour(2, 1), "BilledCost": "3.00", "EffectiveCost": "3.00", "BillingCurrency": "USD",
+         "PricingCurrency": "USD", "ListUnitPrice": "3.00"},
+    ]  # fmt: skip
+    lines = fetch_all(FocusSource.from_bytes(focus_csv(rows, header), today=AFTER_MAY))
+    by_currency = {line.currency: line.billed_cost for line in lines}
+    assert by_currency == {"EUR": Decimal("9.20"), "USD": Decimal("3.00")}

@@ -11,7 +11,7 @@ from api import context, convert
 from api.lazy import reports
 from api.paging import page_cursor
 from api.problems import responses
-from api.schemas import AllUsersOut, IsoMonth, NextToken, PageLimit
+from api.schemas import AllUsersOut, CurrencyQuery, IsoMonth, NextToken, PageLimit
 from tally.calendar import month_of
 
 router = Router()
@@ -24,7 +24,8 @@ router = Router()
     "defaults to the current UTC month. Each user is judged by the budget in force in that "
     "month (a future month: the current budget, as planned); `previousMonth` gives the month "
     "before, by its own budgets. While the month has no costs yet (`noCostsYet`, its first "
-    "days) no status is given. Read from roll-ups: no scan.",
+    "days) no status is given. Read from roll-ups: no scan. With `currency`, each user's "
+    "month and the organisation's are also converted day by day (`converted`).",
     responses=responses(200, AllUsersOut, 403),
     tags=["admin"],
 )
@@ -32,6 +33,7 @@ def all_users(
     month: Annotated[IsoMonth | None, Query()] = None,
     limit: PageLimit = 50,
     nextToken: NextToken = None,
+    currency: CurrencyQuery = None,
 ) -> AllUsersOut:
     chosen = month or month_of(context.today())
     pages = page_cursor(router, "all-users", chosen)
@@ -40,5 +42,6 @@ def all_users(
         month=chosen,
         limit=limit,
         start_key=pages.read_token(nextToken),
+        quote=currency,
     )
     return convert.all_users_out(result, pages.next_token(result.users.next_key))

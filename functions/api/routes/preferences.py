@@ -77,6 +77,8 @@ def update_preferences(body: Annotated[PreferencesIn, Body()]) -> Response[str]:
             webhook_url=body.webhook_url,
             remove_webhook=body.removes_webhook,
             resume_email=body.resumes_email,
+            display_currency=body.display_currency,
+            clear_display_currency=body.clears_display_currency,
         ),
         expected_version=_if_match(),
         # Only a new URL needs the key and the DNS check.

@@ -19,6 +19,7 @@ from api.schemas import (
     CostCenterSummaryOut,
     CostLinesOut,
     CostsOut,
+    CurrencyQuery,
     EndDate,
     IsoMonth,
     LineSearch,
@@ -37,9 +38,11 @@ from api.schemas import (
 router = Router()
 
 
-def owner_costs(owner: str, start: date | None, end: date | None) -> CostsOut:
+def owner_costs(
+    owner: str, start: date | None, end: date | None, currency: str | None = None
+) -> CostsOut:
     """An owner's costs over a range: a user's here, the organisation's in ``organisation``."""
-    report = reports.cost_report(context.view(router), owner, start=start, end=end)
+    report = reports.cost_report(context.view(router), owner, start=start, end=end, quote=currency)
     return convert.costs_out(report)
 
 
@@ -77,7 +80,9 @@ def owner_cost_lines(
     description="startDate and endDate are UTC days, both inclusive; the default is the last 30 "
     "complete days, ending yesterday (today has no costs yet; with only startDate, 30 days from "
     "it, up to yesterday). A range covers at most 366 days. Every day in the range is in `daily` "
-    "(zero when nothing was spent).",
+    "(zero when nothing was spent). With `currency`, `converted` adds every billed currency "
+    "converted day by day (the sum of its days is its total, exactly); a day with no rate on "
+    "or before it is 422 on `currency`.",
     responses=responses(200, CostsOut, 403),
     tags=["reports"],
 )
@@ -85,8 +90,9 @@ def costs(
     userId: Annotated[UserId, Path()],
     startDate: StartDate = None,
     endDate: EndDate = None,
+    currency: CurrencyQuery = None,
 ) -> CostsOut:
-    return owner_costs(userId, startDate, endDate)
+    return owner_costs(userId, startDate, endDate, currency)
 
 
 @router.get(
@@ -97,12 +103,18 @@ def costs(
     "arrive (AWS delivers a day's costs 24-48 hours later), `noCostsYet` is true, status, "
     "percentUsed and remaining are null and `firstCostsExpected` says when to look again. "
     "If-None-Match with the ETag of your last read answers 304, decided from the versions of "
-    "the roll-ups and the budget alone.",
+    "the roll-ups and the budget alone. With `currency`, `converted` adds the month so far "
+    "converted day by day (always read afresh: no 304).",
     responses={**responses(200, SummaryOut, 403), 304: caching.NOT_MODIFIED_DOC},
     tags=["reports"],
 )
-def summary(userId: Annotated[UserId, Path()]) -> Response[str]:
+def summary(userId: Annotated[UserId, Path()], currency: CurrencyQuery = None) -> Response[str]:
     view = context.view(router)
+    if currency is not None:
+        # The rates are not in the summary's version: a converted read is never a 304.
+        out = convert.summary_out(reports.month_summary(view, userId))
+        out.converted = convert.converted_out(reports.converted_month(view, userId, currency))
+        return caching.json_response(out, None)
     # Only a caller holding an ETag pays for the versions' read (two small requests): a
     # match is answered with them alone, a miss then reads the figures as anyone does.
     if caching.if_none_match(router):

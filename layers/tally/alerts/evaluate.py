@@ -79,6 +79,7 @@ from tally.org.model import (
     team_of_owner,
     team_owner,
 )
+from tally.rates import RateReader
 from tally.store import Stores
 from tally.store.alert_ledger import is_stale
 
@@ -324,6 +325,10 @@ class AlertEvaluation:
 
     # --- budget levels ---------------------------------------------------------------------
 
+    def _rates(self) -> RateReader | None:
+        """The rates that convert spend into a budget's currency (``month_figures``)."""
+        return getattr(self.stores, "rates", None)
+
     def _judge(self, user: _User, period: str, *, only: str | None = None) -> RunReport:
         """The budget levels of ``period``: re-arm what a raised budget releases, send what is
         due. ``only`` limits it to one level (the drain's retry of a deferred one)."""
@@ -336,7 +341,9 @@ class AlertEvaluation:
             if waiting is not None and waiting.state is LedgerState.DEFERRED:
                 ledger.release(user.user_id, period, waiting.level)  # the budget is gone
             return report
-        figures = month_figures(user.rollups.get(period), terms, self.settings.metric, period)
+        figures = month_figures(
+            user.rollups.get(period), terms, self.settings.metric, period, self._rates()
+        )
         levels = {name: e for name, e in entries.items() if name in _ALERT_LEVELS}
         released = rearm(
             [SentLevel(AlertLevel(e.level), e.limit, e.threshold) for e in levels.values()],
@@ -559,7 +566,7 @@ class AlertEvaluation:
                 if entry.state is LedgerState.DEFERRED:
                     ledger.release(owner, period, level)  # the budget is gone
             return report
-        figures = month_figures(rollup, terms, self.settings.metric, period)
+        figures = month_figures(rollup, terms, self.settings.metric, period, self._rates())
         sent = {
             SentLevel(AlertLevel(base), e.limit, e.threshold)
             for level, e in entries.items()

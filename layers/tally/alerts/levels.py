@@ -1,5 +1,6 @@
 """Which budget alert levels are due: the month's figures and what was already sent in, the
-levels to send now out. Pure: no store, no clock (``today`` is a parameter).
+levels to send now out. Pure: no store, no clock (``today`` is a parameter); the one read is
+the rates a caller may hand ``month_figures`` to convert spend into a budget's currency.
 
 Each (user, period, level) notifies at most once. The ledger that remembers the sent and
 claimed levels is keyed by period, so a new month starts with nothing sent; within a month a
@@ -9,6 +10,7 @@ sent level is never due again, whatever the spend does, unless a raised budget r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,10 +18,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Literal
 
-from tally.calendar import first_day
+from tally.calendar import first_day, last_day
 from tally.forecast.result import FALLBACK_MEAN, NO_HISTORY, Forecast
-from tally.models import BudgetTerms, Metric, MonthlyRollup
+from tally.models import BudgetTerms, Metric, MonthlyRollup, RollupSection
+from tally.rates import Converter, NoRate, RateReader
 from tally.reports.periods import has_costs
+
+logger = logging.getLogger(__name__)
 
 ForecastBound = Literal["point", "lower80"]
 FORECAST_BOUNDS: tuple[ForecastBound, ...] = ("point", "lower80")
@@ -111,22 +116,67 @@ def estimated_since(rollup: MonthlyRollup) -> date | None:
 
 
 def month_figures(
-    rollup: MonthlyRollup | None, terms: BudgetTerms, metric: Metric, period: str
+    rollup: MonthlyRollup | None,
+    terms: BudgetTerms,
+    metric: Metric,
+    period: str,
+    rates: RateReader | None = None,
 ) -> MonthFigures:
-    """The figures of ``period`` from its roll-up, in the currency of the terms in force: a
-    month billed only in another currency has no figures to compare (as on the summary)."""
-    section = rollup.section(terms.currency) if rollup and has_costs(rollup) else None
-    if rollup is None or section is None:
+    """The figures of ``period`` from its roll-up, in the currency of the terms in force.
+
+    Without ``rates``, a month billed only in another currency has no figures to compare (as
+    on the summary). With them, what was billed in other currencies is converted into the
+    budget's day by day (``tally.rates``) and added to what was billed in it: a GBP budget on
+    USD costs is judged, and alerts, in GBP. The forecast is per billed currency, so a month
+    with converted spend has no forecast to judge (forecast alerts need the budget's own
+    currency). A day without any rate on or before it leaves the converted part out, logged:
+    the month is then judged on its own currency alone, as without rates."""
+    if rollup is None or not has_costs(rollup):
         return MonthFigures(period, terms.currency, None)
-    forecast = (rollup.forecast or {}).get(terms.currency)
+    section = rollup.section(terms.currency)
+    others = {c: s for c, s in rollup.sections.items() if c != terms.currency}
+    converted = _converted_others(rollup, others, terms, metric, period, rates)
+    if section is None and converted is None:
+        return MonthFigures(period, terms.currency, None)
+    own = section.totals.amount(metric) if section is not None else Decimal(0)
+    forecast = (rollup.forecast or {}).get(terms.currency) if converted is None else None
     return MonthFigures(
         period=period,
         currency=terms.currency,
-        spent=section.totals.amount(metric),
+        spent=own + (converted or Decimal(0)),
         estimated_since=estimated_since(rollup),
         forecast=forecast,
         forecast_ready=forecast_has_enough_days(forecast),
     )
+
+
+def _converted_others(
+    rollup: MonthlyRollup,
+    others: dict[str, RollupSection],
+    terms: BudgetTerms,
+    metric: Metric,
+    period: str,
+    rates: RateReader | None,
+) -> Decimal | None:
+    """What was billed in other currencies than the budget's, converted into it day by day;
+    None without rates, without such costs, or when a day has no rate."""
+    if rates is None or not others:
+        return None
+    daily = {
+        cur: {date.fromisoformat(d): a.amount(metric) for d, a in s.daily.items()}
+        for cur, s in others.items()
+    }
+    converter = Converter(rates, terms.currency, first_day(period), last_day(period))
+    try:
+        return converter.convert_all(daily).total
+    except NoRate as missing:
+        logger.warning(
+            "budget of %s in %s: %s; judged on its own currency only",
+            rollup.owner,
+            terms.currency,
+            missing.detail,
+        )
+        return None
 
 
 def percent_used(spent: Decimal, limit: Decimal) -> Decimal | None:

@@ -33,8 +33,17 @@ class PermissionInfo:
     read_only: bool
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON lets a key repeat (the last wins): a merge that leaves two "description"s or two
+    # roles of one name must fail here, not go quietly unnoticed.
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise RuntimeError(f"a key repeats in the permission catalog: {sorted(keys)}")
+    return dict(pairs)
+
+
 def _load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique)
     return data
 
 

@@ -24,6 +24,7 @@ from tally.reports.changes import (
     WaterfallStep,
     month_over_month,
 )
+from tally.reports.converted import converted_month
 from tally.reports.costs import CostReport, cost_report
 from tally.reports.currency import Money, pick_currency
 from tally.reports.lines import LINE_SORTS, MAX_LINES_RANGE_DAYS, CostLinesPage, cost_lines
@@ -76,6 +77,7 @@ __all__ = [
     "WaterfallStep",
     "all_users",
     "attribution",
+    "converted_month",
     "cost_lines",
     "cost_report",
     "first_costs_expected",

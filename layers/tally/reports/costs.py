@@ -12,7 +12,8 @@ from tally.access import require
 from tally.authz import Target
 from tally.calendar import days, month_of
 from tally.models import Metric
-from tally.reports.currency import Money, other_currencies, pick_currency
+from tally.rates import ConvertedSet, Converter
+from tally.reports.currency import Money, daily_by_currency, other_currencies, pick_currency
 from tally.reports.periods import resolve_range
 from tally.view import View
 
@@ -29,12 +30,17 @@ class CostReport:
     daily: list[tuple[date, Decimal]]
     estimated: bool
     other_currencies: list[Money]
+    # With ``quote``: every billed currency converted day by day, beside the originals.
+    converted: ConvertedSet | None = None
 
 
-def cost_report(view: View, user_id: str, *, start: date | None, end: date | None) -> CostReport:
+def cost_report(
+    view: View, user_id: str, *, start: date | None, end: date | None, quote: str | None = None
+) -> CostReport:
     """``user_id``'s costs (or the organisation's, or the unallocated ones: admins only) from
     ``start`` to ``end`` inclusive (``resolve_range``'s defaults and bounds), every day of the
-    range listed, zero when nothing was spent."""
+    range listed, zero when nothing was spent. With ``quote``, also every billed currency
+    converted into it day by day (``tally.rates``), from the same roll-ups' daily figures."""
     require(view.caller, "costs:read", Target.owner(user_id))
     start, end = resolve_range(start, end, view.today)
     metric = view.metric
@@ -66,4 +72,9 @@ def cost_report(view: View, user_id: str, *, start: date | None, end: date | Non
         daily=[(d, daily[d.isoformat()]) for d in range_days],
         estimated=estimated,
         other_currencies=other_currencies(rollups, currency, metric, wanted),
+        converted=Converter(view.stores.rates, quote, start, end).convert_all(
+            daily_by_currency(rollups, metric, wanted)
+        )
+        if quote is not None
+        else None,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from tally.models import Budget, BudgetTerms, Metric, MonthlyRollup
@@ -44,3 +45,18 @@ def other_currencies(
                 if days is None or d in days:
                     sums[cur] += a.amount(metric)
     return [Money(v, c) for c, v in sorted(sums.items())]
+
+
+def daily_by_currency(
+    rollups: list[MonthlyRollup], metric: Metric, days: set[str] | None = None
+) -> dict[str, dict[date, Decimal]]:
+    """Every billed currency's daily totals (on ``days``, ISO, if given), from the roll-ups'
+    daily figures: what a per-day conversion reads, with no read of the records."""
+    out: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for r in rollups:
+        for cur, s in r.sections.items():
+            for d, a in s.daily.items():
+                if days is None or d in days:
+                    day = date.fromisoformat(d)
+                    out[cur][day] = out[cur].get(day, Decimal(0)) + a.amount(metric)
+    return dict(out)

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from tally.access import require
 from tally.authz import Target
 from tally.budgets import budget_for_month, budget_status
-from tally.calendar import previous_month
+from tally.calendar import first_day, last_day, previous_month
 from tally.models import (
     ORG,
     UNALLOCATED,
@@ -22,7 +22,8 @@ from tally.models import (
     ResourceCost,
     UserProfile,
 )
-from tally.reports.currency import pick_currency
+from tally.rates import ConvertedSet, Converter
+from tally.reports.currency import daily_by_currency, pick_currency
 from tally.reports.periods import first_costs_expected, has_costs, month_is_final
 from tally.store import PageKey
 from tally.view import View
@@ -103,9 +104,12 @@ class OrgMonth:
     attribution: Attribution = field(
         default_factory=lambda: Attribution(None, Decimal(0), Decimal(0), [])
     )
+    converted: dict[str, ConvertedSet] = field(default_factory=dict)  # by owner, with a quote
 
 
-def all_users(view: View, *, month: str, limit: int, start_key: PageKey | None) -> OrgMonth:
+def all_users(
+    view: View, *, month: str, limit: int, start_key: PageKey | None, quote: str | None = None
+) -> OrgMonth:
     """One page of users with their month and the month before, each judged by the budget in
     force then: a directory Query and two BatchGets (roll-ups of both months in one).
 
@@ -151,6 +155,12 @@ def all_users(view: View, *, month: str, limit: int, start_key: PageKey | None) 
             last = UserPreviousMonth(last_currency, last_spent, last_terms, last_status)
         return UserMonth(user, currency, spent, terms, status, last)
 
+    converted: dict[str, ConvertedSet] = {}
+    if quote is not None:
+        converter = Converter(view.stores.rates, quote, first_day(month), last_day(month))
+        for owner in [*ids, ORG, UNALLOCATED]:
+            r = rollups.get((owner, month))
+            converted[owner] = converter.convert_all(daily_by_currency([r] if r else [], metric))
     org_rollup = rollups.get((ORG, month))
     org_total, unowned = figure(ORG, month, shown), figure(UNALLOCATED, month, shown)
     unowned_rollup = rollups.get((UNALLOCATED, month))
@@ -182,4 +192,5 @@ def all_users(view: View, *, month: str, limit: int, start_key: PageKey | None) 
         )
         if org_had_costs
         else None,
+        converted=converted,
     )

@@ -1,7 +1,8 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
-``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``, ``invoice_templates``),
+``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``, ``invoice_templates``,
+``rates``, ``billing_settings``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from tally.store.anomalies import AnomalyStore
     from tally.store.assignments import AssignmentStore
     from tally.store.audit import AuditLog
+    from tally.store.billing_settings import BillingSettingsStore
     from tally.store.budgets import BudgetStore
     from tally.store.claims import ClaimStore
     from tally.store.costs import CostStore
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from tally.store.notifications import NotificationStore
     from tally.store.preferences import PreferenceStore
     from tally.store.rate_limits import RateLimitStore
+    from tally.store.rates import RateStore
     from tally.store.recommendations import RecommendationStore
     from tally.store.report_jobs import ReportJobStore
     from tally.store.rollups import RollupStore
@@ -67,6 +70,8 @@ class Stores:
     estate: EstateStore
     tax: TaxStore
     invoice_templates: InvoiceTemplateStore
+    rates: RateStore
+    billing_settings: BillingSettingsStore
 
 
 def aggregates() -> list[str]:

@@ -34,6 +34,8 @@ need no format and are written as the id.
 |             | ROLE#<role id>         | ROLE (a custom role)               |
 |             | ORG                    | SNAPSHOT                           |
 | ratelimits  | USER#<user>            | LIMIT#<bucket name>                |
+| billing     | RATE#<base>#<quote>    | <YYYY-MM-DD>#<source>              |
+|             | SETTINGS               | SECTION#<section name>             |
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ team = Prefixed("TEAM#")  # the access table's team items
 role = Prefixed("ROLE#")  # the access table's custom roles
 rate_limit = Prefixed("LIMIT#")  # a user's token bucket of a rate limit, by its name
 tax_rule = Prefixed("RULE#")  # a tax rule, in the reports table's TAX_PARTITION
+section = Prefixed("SECTION#")  # a billing settings section, under SETTINGS
 
 PROFILE = "PROFILE"
 # The organisation's tax partition (reports table): its rules, their revision, the settings.
@@ -99,6 +102,9 @@ TEAM = "TEAM"
 ROLE = "ROLE"
 ORG = "ORG"
 SNAPSHOT = "SNAPSHOT"
+# The billing table: the settings' partition and the rates' listing partition ("listed").
+SETTINGS = "SETTINGS"
+RATES_LISTED = "RATE"
 TEAMS_LISTED = "TEAM"
 # Sorts after every line id's first character: "<day>#~" closes a day's lines in a BETWEEN.
 _LAST = "~"
@@ -198,3 +204,23 @@ def sequence(number: int) -> str:
 def anomaly_prefix() -> str:
     """The prefix of every anomaly episode's sort key (``ANOMALY#<first day>#<cause>``)."""
     return "ANOMALY#"
+
+
+def rate_pair(base: str, quote: str) -> str:
+    """A currency pair's partition of the billing table."""
+    return f"RATE#{base}#{quote}"
+
+
+def rate_day(day: date, source: str) -> str:
+    """A rate's sort key: its day, then its source (one rate per pair, day and source)."""
+    return f"{day.isoformat()}#{source}"
+
+
+def rate_listed(day: date, base: str, quote: str, source: str) -> str:
+    """The rates' listing order ("listed" index): newest day first, then pair and source."""
+    return f"{day.isoformat()}#{base}#{quote}#{source}"
+
+
+def rates_through(last: date) -> str:
+    """The upper bound (<=) of a pair's sort keys on or before ``last``."""
+    return f"{last.isoformat()}#{_LAST}"

@@ -80,6 +80,7 @@ class PreferencesItem(PartitionItem):
     suppressed_address = UnicodeAttribute(null=True)
     suppressed_reason = UnicodeAttribute(null=True)
     suppressed_at = UTCDateTimeAttribute(null=True)
+    display_currency = UnicodeAttribute(null=True)
     version = VersionAttribute()
     by_digest = DigestIndex()
 
@@ -114,6 +115,7 @@ def _preferences(item: PreferencesItem) -> Preferences:
         version=int(item.version or 0),
         webhook=webhook,
         email_suppressed=suppressed,
+        display_currency=item.display_currency,
     )
 
 
@@ -137,6 +139,7 @@ def _preferences_item(p: Preferences) -> PreferencesItem:
         suppressed_address=stopped.address if stopped else None,
         suppressed_reason=stopped.reason if stopped else None,
         suppressed_at=stopped.at if stopped else None,
+        display_currency=p.display_currency,
     )
 
 

@@ -78,7 +78,7 @@ export function createApi(config, auth) {
 
   return {
     me: () => request("GET", "/me"),
-    summary: (userId) => request("GET", `/billing/user/${enc(userId)}/summary`),
+    summary: (userId, currency) => request("GET", `/billing/user/${enc(userId)}/summary`, { query: { currency } }),
     costs: (userId, startDate, endDate) =>
       request("GET", `/billing/user/${enc(userId)}/costs`, { query: { startDate, endDate } }),
     costLines: (userId, { startDate, endDate, service, q, sort, limit, nextToken } = {}) =>
@@ -174,6 +174,12 @@ export function createApi(config, auth) {
     setUserRoles: (userId, roles) => request("PUT", `/users/${enc(userId)}/roles`, { body: { roles } }),
     userAccess: (userId) => request("GET", `/users/${enc(userId)}/access`),
     audit: ({ subject, limit, nextToken } = {}) => request("GET", "/audit", { query: { subject, limit, nextToken } }),
+    // Exchange rates and the organisation's billing settings (issue 17).
+    rates: ({ date, base, quote, limit, nextToken } = {}) =>
+      request("GET", "/rates", { query: { date, base, quote, limit, nextToken } }),
+    addRate: (body) => request("POST", "/rates", { body }),
+    billingSettings: () => request("GET", "/settings/billing"),
+    updateBillingSettings: (body) => request("PUT", "/settings/billing", { body }),
     teamSummary: (teamId) => request("GET", `/billing/team/${enc(teamId)}/summary`),
     async teamBudget(teamId) {
       const { data, response } = await request("GET", `/billing/budgets/team/${enc(teamId)}`, { raw: true });

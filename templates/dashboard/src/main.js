@@ -1,7 +1,7 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
 // (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
 // #/notifications, #/changes, #/anomalies, #/savings; #/teams, #/teams/<id>, #/roles, #/audit,
-// #/users/<id>/access, #/chargeback, #/tax, #/templates, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
+// #/users/<id>/access, #/chargeback, #/tax, #/templates, #/rates, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
 // someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
 // header's bell shows the caller's own notifications on every page.
 
@@ -29,6 +29,7 @@ import { settingsView } from "./views/settings.js";
 import { signInView } from "./views/signin.js";
 import { createAccess } from "./access.js";
 import { auditView } from "./views/audit.js";
+import { ratesView } from "./views/rates.js";
 import { chargebackView } from "./views/chargeback.js";
 import { estateAllowed, estateView } from "./views/estate.js";
 import { noAccessPage } from "./views/noaccess.js";
@@ -83,6 +84,13 @@ const ROUTES = {
     render: auditView,
     allowed: (access) => access.can("audit:read", "org"),
     denied: () => ({ permission: "audit:read" }),
+  },
+  // Currencies (issue 17): exchange rates and transfer prices, finance's and admins'.
+  rates: {
+    title: "Currencies",
+    render: ratesView,
+    allowed: (access) => access.can("rates:write", "org"),
+    denied: () => ({ permission: "rates:write" }),
   },
   // The organisation's chargeback: whoever reads every cost (finance, admins, auditors).
   chargeback: {

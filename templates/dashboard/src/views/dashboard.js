@@ -22,6 +22,7 @@ import {
   showLastMonth,
 } from "../format.js";
 import { trendSeries } from "../trend.js";
+import { afterFirstChart, convertedNote, displayCurrency } from "../currency.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
 
@@ -523,7 +524,31 @@ export function dashboardView(view) {
       onEditBudget: () => editBudget(summary),
       changesHref: view.routeHref("changes", subject),
     });
+    shown = { body, summary };
+    if (converting) showConverted(body, summary);
   };
+  // The conversion waits for the first chart: its calls (preferences, settings, the converted
+  // summary) never delay the figures (at most three API calls before the first chart).
+  let shown = null;
+  let converting = false;
+  const startConverting = () =>
+    afterFirstChart().then(() => {
+      converting = true;
+      if (shown && !signal.aborted) showConverted(shown.body, shown.summary);
+    });
+  // In a display currency other than the one billed (the person's, else the organisation's):
+  // the month converted day by day by the API, beside the billed figure, with its rates' days.
+  async function showConverted(body, summary) {
+    try {
+      const wanted = await displayCurrency(api);
+      if (!wanted || wanted === summary.total.currency || signal.aborted) return;
+      const converted = await api.summary(subject.userId, wanted);
+      const note = convertedNote(converted.converted);
+      if (note && !signal.aborted && body.isConnected) body.append(note);
+    } catch {
+      // No rate to convert at (or no answer): the billed figures stand alone, as before.
+    }
+  }
   const showTrend = (body, data) => keep("trend", renderTrend(body, data, signal));
   const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));
 
@@ -559,7 +584,7 @@ export function dashboardView(view) {
     }
   }
 
-  return Promise.all([
+  const all = Promise.all([
     runSummary(),
     doughnutCard.run(
       retrying(loadMonth, () => monthPromise),
@@ -575,4 +600,6 @@ export function dashboardView(view) {
       "top resources",
     ),
   ]);
+  all.then(startConverting, startConverting);
+  return all;
 }

@@ -5,7 +5,8 @@
 // page never overwrites a newer change: on 409 the form shows the latest values. The API's
 // field errors (problem.errors[].field) are shown next to their field.
 
-import { announce, confirmDialog, field, h, replace, skeleton } from "../dom.js";
+import { CURRENCIES } from "../currency.js";
+import { announce, confirmDialog, field, h, replace, skeleton, whileBusy } from "../dom.js";
 import { longDay } from "../format.js";
 
 const DIGESTS = [
@@ -25,6 +26,7 @@ export async function settingsView(view) {
   const { ctx, container, signal } = view;
   const emailBody = h("div", { class: "card-body" }, skeleton(5, "Loading your settings"));
   const webhookBody = h("div", { class: "card-body" }, skeleton(2, "Loading your webhook"));
+  const currencyBody = h("div", { class: "card-body" }, skeleton(1, "Loading your display currency"));
   replace(
     container,
     h(
@@ -51,6 +53,12 @@ export async function settingsView(view) {
         { class: "card span-5", "aria-labelledby": "settings-webhook-title", "aria-busy": "true" },
         h("div", { class: "card-head" }, h("h2", { id: "settings-webhook-title" }, "Chat webhook")),
         webhookBody,
+      ),
+      h(
+        "section",
+        { class: "card span-7", "aria-labelledby": "settings-currency-title", "aria-busy": "true" },
+        h("div", { class: "card-head" }, h("h2", { id: "settings-currency-title" }, "Display currency")),
+        currencyBody,
       ),
     ),
   );
@@ -88,7 +96,7 @@ export async function settingsView(view) {
     await read();
   } catch (error) {
     if (signal.aborted) return;
-    for (const body of [emailBody, webhookBody]) {
+    for (const body of [emailBody, webhookBody, currencyBody]) {
       replace(
         body,
         h(
@@ -109,6 +117,46 @@ export async function settingsView(view) {
   replace(emailBody, emailForm.element);
   webhookPart = webhookSettings({ api: ctx.api, state, save, signal });
   replace(webhookBody, webhookPart.element);
+  replace(currencyBody, currencySettings({ state, save }));
+}
+
+/** The currency my figures are shown in (issue 17): mine, or the organisation's when unset. */
+function currencySettings({ state, save }) {
+  const select = h(
+    "select",
+    { name: "displayCurrency" },
+    h("option", { value: "" }, "The organisation's"),
+    CURRENCIES.map((c) => h("option", { value: c, selected: c === state.preferences.displayCurrency }, c)),
+  );
+  const choice = field({
+    label: "Show my figures also in",
+    name: "displayCurrency",
+    hint: "Converted day by day at each day's rate, beside the billed figures (which never change).",
+    control: select,
+  });
+  const status = h("p", { role: "status" });
+  const button = h("button", { type: "submit", class: "button" }, "Save");
+  return h(
+    "form",
+    {
+      dataset: { testid: "display-currency" },
+      async onsubmit(event) {
+        event.preventDefault();
+        choice.setError("");
+        status.textContent = "";
+        await whileBusy(button, "Saving…", async () => {
+          try {
+            await save({ displayCurrency: select.value || null });
+            status.textContent = "Saved.";
+          } catch (error) {
+            choice.setError(error.fieldErrors?.displayCurrency || error.message);
+          }
+        });
+      },
+    },
+    choice.element,
+    h("div", { class: "form-actions" }, button, status),
+  );
 }
 
 /** Puts the API's field errors next to their field; returns the messages left over. */
