@@ -1024,6 +1024,19 @@ class InvoiceCreatedOut(Out):
     created_at: str
 
 
+PaymentState = Literal["issued", "paid", "void"]
+
+
+class InvoicePaymentOut(Out):
+    invoice_id: str
+    currency: str = Field(description="a provider's invoice has one currency")
+    provider: Literal["stripe"]
+    reference: str = Field(description="the provider's id of the invoice (Stripe: in_...)")
+    status: PaymentState
+    updated_at: str
+    url: str | None = Field(default=None, description="where the invoice is paid, if any")
+
+
 class InvoiceOut(Out):
     invoice_id: str
     status: JobState
@@ -1040,6 +1053,11 @@ class InvoiceOut(Out):
     )
     emailed: bool | None = None
     error: str | None = None
+    payments: list[InvoicePaymentOut] = Field(
+        default_factory=list,
+        description="its payment at the provider, one per currency, once issued "
+        "(POST /api/invoices/{invoiceId}/payment); the status follows the provider's webhook",
+    )
 
 
 # --- month over month (H4: reports/changes) ----------------------------------------------

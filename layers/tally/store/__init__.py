@@ -1,7 +1,7 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
-``access``, ``rate_limits``, ``ingest_runs``, ``estate``),
+``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``payments``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tally.store.ingest_runs import IngestRunStore
     from tally.store.invoice_numbers import InvoiceNumberStore
     from tally.store.notifications import NotificationStore
+    from tally.store.payments import PaymentStore
     from tally.store.preferences import PreferenceStore
     from tally.store.rate_limits import RateLimitStore
     from tally.store.recommendations import RecommendationStore
@@ -63,6 +64,7 @@ class Stores:
     rate_limits: RateLimitStore
     ingest_runs: IngestRunStore
     estate: EstateStore
+    payments: PaymentStore
 
 
 def aggregates() -> list[str]:
