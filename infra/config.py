@@ -129,6 +129,10 @@ class TallyConfig:
     # The webhook's own throttle (requests per second, and burst) at the API stage.
     payments_webhook_rate: int = 10
     payments_webhook_burst: int = 20
+    # The chargeback journal's account codes (tally.payments.journal): debited per unit, and
+    # the central cloud-costs account credited.
+    journal_expense_account: str = "6100"
+    journal_cloud_account: str = "6190"
 
     @property
     def estate_account(self) -> str | None:
@@ -220,6 +224,10 @@ class TallyConfig:
             payments=get("payments", _optional_one_of(PAYMENT_PROVIDERS), ""),
             payments_webhook_rate=get("paymentsWebhookRate", _positive_int, 10),
             payments_webhook_burst=get("paymentsWebhookBurst", _positive_int, 20),
+            **_journal_accounts(
+                get("journalExpenseAccount", _text, "6100"),
+                get("journalCloudAccount", _text, "6190"),
+            ),
         )
 
 
@@ -273,6 +281,31 @@ def _text(key: str, value: Any) -> str:
 
 def _optional_text(key: str, value: Any) -> str | None:
     return str(value).strip() or None
+
+
+def _journal_accounts(expense: str, cloud: str) -> dict[str, str]:
+    """The journal's two account codes, checked as the API checks them."""
+    from tally.payments.journal import (
+        CLOUD_ACCOUNT_VARIABLE,
+        EXPENSE_ACCOUNT_VARIABLE,
+        JournalAccounts,
+    )
+    from tally.settings import ConfigurationError
+
+    try:
+        accounts = JournalAccounts.from_env(
+            {EXPENSE_ACCOUNT_VARIABLE: expense, CLOUD_ACCOUNT_VARIABLE: cloud}
+        )
+    except ConfigurationError as error:
+        names = {
+            EXPENSE_ACCOUNT_VARIABLE: "journalExpenseAccount",
+            CLOUD_ACCOUNT_VARIABLE: "journalCloudAccount",
+        }
+        message = str(error)
+        for variable, key in names.items():
+            message = message.replace(variable, repr(key))
+        raise ConfigError(f"context value {message}") from None
+    return {"journal_expense_account": accounts.expense, "journal_cloud_account": accounts.cloud}
 
 
 def _optional_one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str | None]:

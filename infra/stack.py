@@ -108,6 +108,11 @@ class TallyStack(Stack):
             log_retention_days=config.log_retention_days,
         )
         auth.enforce_admin_mfa(api.function)
+        # The chargeback journal's account codes (tally.payments.journal).
+        api.function.add_environment(
+            "TALLY_JOURNAL_EXPENSE_ACCOUNT", config.journal_expense_account
+        )
+        api.function.add_environment("TALLY_JOURNAL_CLOUD_ACCOUNT", config.journal_cloud_account)
         # Payments (issue 17): the Stripe keys' secret and webhook route, only when turned on.
         payments = (
             Payments(

@@ -89,6 +89,8 @@ def public_methods(path: str) -> frozenset[str] | None:
     if path == PAYMENTS_WEBHOOK and os.environ.get("TALLY_PAYMENTS"):
         return frozenset({"POST"})
     return PUBLIC_RESOURCES.get(path)
+
+
 MAX_BODY_BYTES = 1024 * 1024
 # API Gateway's REST API quotas: a URL of at most 8,192 characters, and 10,240 bytes of
 # request line and header values together. Beyond them it answers 414 and 431 itself.

@@ -170,6 +170,7 @@ def test_the_ledger_journal_balances_and_downloads(open_page: Any, api: Api) -> 
         debit = sum((Decimal(r["debit"]) for r in mine if r["debit"]), Decimal(0))
         credit = sum((Decimal(r["credit"]) for r in mine if r["credit"]), Decimal(0))
         assert debit == credit == Decimal(total["debit"])
+    page.evaluate("window.scrollTo(0, 0)")  # the click scrolled the button into view
     session.screenshot("chargeback-journal")
     phone = signed_in(open_page, "fiona", viewport=PHONE)
     show(phone, "#/chargeback")

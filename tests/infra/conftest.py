@@ -51,6 +51,7 @@ VARIANT_CONTEXT = {
     "payments": "stripe",
     "paymentsWebhookRate": "3",
     "paymentsWebhookBurst": "6",
+    "journalExpenseAccount": "6420",
 }
 
 

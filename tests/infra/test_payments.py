@@ -102,3 +102,24 @@ def test_an_unknown_provider_fails_the_synth(value: str) -> None:
     app = App(context=app_context(payments=value))
     with pytest.raises(ConfigError, match="payments"):
         TallyConfig.from_context(app.node)
+
+
+def test_the_journal_accounts_come_from_context(synth: Synthesized, variant: Synthesized) -> None:
+    assert _api_variables(synth)["TALLY_JOURNAL_EXPENSE_ACCOUNT"] == "6100"
+    assert _api_variables(synth)["TALLY_JOURNAL_CLOUD_ACCOUNT"] == "6190"
+    assert _api_variables(variant)["TALLY_JOURNAL_EXPENSE_ACCOUNT"] == "6420"
+
+
+@pytest.mark.parametrize(
+    ("context", "key"),
+    [
+        ({"journalExpenseAccount": "=1+1"}, "journalExpenseAccount"),
+        ({"journalCloudAccount": "6100"}, "journalCloudAccount"),
+    ],
+)
+def test_bad_journal_accounts_fail_the_synth(context: dict[str, str], key: str) -> None:
+    from aws_cdk import App
+
+    app = App(context=app_context(**context))
+    with pytest.raises(ConfigError, match=key):
+        TallyConfig.from_context(app.node)

@@ -143,7 +143,7 @@ def _payments_body(payments: list[InvoicePayment]) -> str:
     "Stripe): 201 with the payments (`issued`, or `paid` for a zero total). Issued before: 200 "
     "with the same payments, nothing new at Stripe. 409 when payments are not configured "
     "(`TALLY_PAYMENTS`), the invoice is not ready, its month is not final, or its figures "
-    "changed since it was made. Needs payments:issue at the organisation (finance, admins).",
+    "changed since it was made. Needs payments:issue at the organisation (admins).",
     responses={
         **responses(201, list[InvoicePaymentOut], 403, 409),
         200: {

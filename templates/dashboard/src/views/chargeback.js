@@ -312,7 +312,7 @@ function journalCard({ api, state, signal }) {
   );
   const element = h(
     "section",
-    { class: "card", "aria-labelledby": "journal-title", dataset: { testid: "journal" } },
+    { class: "card journal", "aria-labelledby": "journal-title", dataset: { testid: "journal" } },
     h(
       "div",
       { class: "card-head" },
