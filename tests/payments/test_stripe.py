@@ -176,3 +176,29 @@ def test_events_are_read_from_stripe_s_shape() -> None:
     body["data"]["object"] = recorded("customer")
     other = parse_event(__import__("json").dumps(body).encode())
     assert (other.status, other.invoice_id) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"id": "evt_x", "type": "invoice.paid", "data": {"object": {"object": "invoice", '
+        b'"metadata": "not an object"}}}',
+        b'{"id": "evt_x", "type": "invoice.paid", "data": {"object": {"object": "invoice", '
+        b'"metadata": {"tallyInvoiceId": 7, "tallyCurrency": ["USD"]}}}}',
+        b'{"id": "evt_x", "type": "invoice.paid", "data": {"object": ["x"]}}',
+    ],
+)
+def test_odd_events_are_read_as_nothing_to_do(payload: bytes) -> None:
+    event = parse_event(payload)
+    assert (event.invoice_id, event.currency) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"[]", b'{"type": "x"}', b"not json", b'{"id": 1}', b'{"id": 1, "type": 2, "data": "x"}'],
+)
+def test_what_is_not_an_event_is_a_bad_request(payload: bytes) -> None:
+    from tally.errors import BadRequest
+
+    with pytest.raises(BadRequest):
+        parse_event(payload)

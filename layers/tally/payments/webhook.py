@@ -79,12 +79,18 @@ def parse_event(payload: bytes) -> PaymentEvent:
     except (ValueError, KeyError, TypeError, AttributeError):
         raise BadRequest("the body is not a Stripe event") from None
     is_invoice = isinstance(obj, dict) and obj.get("object") == "invoice"
-    metadata = (obj.get("metadata") or {}) if is_invoice else {}
+    metadata = obj.get("metadata") if is_invoice else None
+    if not isinstance(metadata, dict):
+        metadata = {}
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) and value else None
+
     return PaymentEvent(
         event_id=event_id,
         event_type=event_type,
-        invoice_id=metadata.get("tallyInvoiceId") if is_invoice else None,
-        currency=metadata.get("tallyCurrency") if is_invoice else None,
-        reference=obj.get("id") if is_invoice else None,
+        invoice_id=text(metadata.get("tallyInvoiceId")),
+        currency=text(metadata.get("tallyCurrency")),
+        reference=text(obj.get("id")) if is_invoice else None,
         status=EVENT_STATUS.get(event_type) if is_invoice else None,
     )
