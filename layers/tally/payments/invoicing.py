@@ -1,11 +1,11 @@
 """Issuing an internal invoice to the payment provider, and applying the provider's events.
 
 Who: ``payments:issue`` at the organisation (admins; a custom role may hold it). What: an
-invoice job that is ready (its PDF made) and whose month is final (a provisional invoice can still change, and a
-customer should not be asked to pay figures that may move). The invoice is rebuilt from the
-stores and numbered as the reports function numbered it; if its content changed since (a late
-restatement made a new revision), issuing is refused until the invoice is asked for again, so
-the PDF and the provider's invoice always say the same thing.
+invoice job that is ready (its PDF made) and whose month is final (a provisional invoice can
+still change, and a customer should not be asked to pay figures that may move). The invoice
+is rebuilt from the stores and numbered as the reports function numbered it; if its content
+changed since (a late restatement made a new revision), issuing is refused until the invoice
+is asked for again, so the PDF and the provider's invoice always say the same thing.
 
 Issuing twice answers the payments already made (nothing new at the provider).
 """
