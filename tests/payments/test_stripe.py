@@ -110,6 +110,27 @@ def test_a_stripe_error_is_raised_not_swallowed(stores: Stores) -> None:
         adapter.issue(invoice_of(stores, "u-alice"), invoice_id="job-3", customer="cus_X")
 
 
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_stripe_busy_or_failing_is_unavailable(stores: Stores, status: int) -> None:
+    from tally.errors import Unavailable
+
+    error = {"error": {"type": "api_error", "message": "An unknown error occurred"}}
+    if status == 429:
+        error = {
+            "error": {
+                "type": "invalid_request_error",
+                "code": "rate_limit",
+                "message": "Too many requests",
+            }
+        }
+    http = RecordedStripe(fail_with=(status, error))
+    client = stripe_client(TEST_KEY, http_client=http)
+    with pytest.raises(Unavailable):
+        StripeInvoices(client).issue(
+            invoice_of(stores, "u-alice"), invoice_id="job-4", customer="cus_X"
+        )
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "minor"),
     [

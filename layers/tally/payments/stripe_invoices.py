@@ -120,11 +120,23 @@ class StripeInvoices:
         self, invoice: Invoice, *, invoice_id: str, customer: str | None
     ) -> tuple[str, tuple[IssuedInvoice, ...]]:
         """Issue ``invoice`` (numbered: ``tally.invoices.issue``) as one finalized Stripe
-        invoice per currency."""
-        customer_id = customer or self._customer(invoice)
-        issued = []
-        for section in invoice.sections:
-            issued.append(self._issue_section(invoice, section, invoice_id, customer_id))
+        invoice per currency. Stripe unreachable, rate-limiting or failing on its side is
+        ``Unavailable`` (503: ask again; the idempotency keys make the retry safe); a request
+        Stripe refuses (a bad key, a deleted customer) is raised as Stripe's error."""
+        import stripe
+
+        from tally.errors import Unavailable
+
+        try:
+            customer_id = customer or self._customer(invoice)
+            issued = [
+                self._issue_section(invoice, section, invoice_id, customer_id)
+                for section in invoice.sections
+            ]
+        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            raise Unavailable(f"Stripe cannot be reached at the moment: {error}") from error
+        except stripe.APIError as error:
+            raise Unavailable(f"Stripe failed to answer: {error.user_message}") from error
         return customer_id, tuple(issued)
 
     def _issue_section(
