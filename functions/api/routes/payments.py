@@ -143,9 +143,10 @@ def _payments_body(payments: list[InvoicePayment]) -> str:
     "Stripe): 201 with the payments (`issued`, or `paid` for a zero total). Issued before: 200 "
     "with the same payments, nothing new at Stripe. 409 when payments are not configured "
     "(`TALLY_PAYMENTS`), the invoice is not ready, its month is not final, or its figures "
-    "changed since it was made. Needs payments:issue at the organisation (admins).",
+    "changed since it was made; 503 with Retry-After when Stripe cannot be reached or fails. "
+    "Needs payments:issue at the organisation (admins).",
     responses={
-        **responses(201, list[InvoicePaymentOut], 403, 409),
+        **responses(201, list[InvoicePaymentOut], 403, 409, 503),
         200: {
             "description": "issued before: the same payments",
             "content": {"application/json": {"model": list[InvoicePaymentOut]}},
