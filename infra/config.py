@@ -23,6 +23,8 @@ from tally.sources.selection import DEPLOYABLE_SOURCE_KINDS as COST_SOURCES
 
 BUDGET_METRICS = ("billed", "effective")
 CLAIM_UNOWNED = ("hold", "accept")
+# Payment providers (issue 17, infra/constructs/payments.py); "" (the default): payments off.
+PAYMENT_PROVIDERS = ("stripe",)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -124,6 +126,16 @@ class TallyConfig:
     # Another account's read-only role the inventory assumes (infra/estate_read_role.py);
     # None: the inventory reads this stack's own account with its own role.
     estate_read_role_arn: str | None = None
+    # Payments (infra/constructs/payments.py): "stripe" makes the Stripe keys' secret and the
+    # webhook route; None (the default): neither exists and issuing answers "not configured".
+    payments: str | None = None
+    # The webhook's own throttle (requests per second, and burst) at the API stage.
+    payments_webhook_rate: int = 10
+    payments_webhook_burst: int = 20
+    # The chargeback journal's account codes (tally.payments.journal): debited per unit, and
+    # the central cloud-costs account credited.
+    journal_expense_account: str = "6100"
+    journal_cloud_account: str = "6190"
 
     @property
     def estate_account(self) -> str | None:
@@ -217,6 +229,13 @@ class TallyConfig:
             estate_actions=estate_actions,
             estate_iam_path=get("estateIamPath", _iam_path, "/"),
             estate_read_role_arn=estate_read_role_arn,
+            payments=get("payments", _optional_one_of(PAYMENT_PROVIDERS), ""),
+            payments_webhook_rate=get("paymentsWebhookRate", _positive_int, 10),
+            payments_webhook_burst=get("paymentsWebhookBurst", _positive_int, 20),
+            **_journal_accounts(
+                get("journalExpenseAccount", _text, "6100"),
+                get("journalCloudAccount", _text, "6190"),
+            ),
         )
 
 
@@ -277,6 +296,41 @@ def _https_url(key: str, value: Any) -> str:
 
 def _optional_text(key: str, value: Any) -> str | None:
     return str(value).strip() or None
+
+
+def _journal_accounts(expense: str, cloud: str) -> dict[str, str]:
+    """The journal's two account codes, checked as the API checks them."""
+    from tally.payments.journal import (
+        CLOUD_ACCOUNT_VARIABLE,
+        EXPENSE_ACCOUNT_VARIABLE,
+        JournalAccounts,
+    )
+    from tally.settings import ConfigurationError
+
+    try:
+        accounts = JournalAccounts.from_env(
+            {EXPENSE_ACCOUNT_VARIABLE: expense, CLOUD_ACCOUNT_VARIABLE: cloud}
+        )
+    except ConfigurationError as error:
+        names = {
+            EXPENSE_ACCOUNT_VARIABLE: "journalExpenseAccount",
+            CLOUD_ACCOUNT_VARIABLE: "journalCloudAccount",
+        }
+        message = str(error)
+        for variable, key in names.items():
+            message = message.replace(variable, repr(key))
+        raise ConfigError(f"context value {message}") from None
+    return {"journal_expense_account": accounts.expense, "journal_cloud_account": accounts.cloud}
+
+
+def _optional_one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str | None]:
+    def parse(key: str, value: Any) -> str | None:
+        text = _optional_text(key, value)
+        if text is not None and text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)} (or empty: off)")
+        return text
+
+    return parse
 
 
 def _email(key: str, value: Any) -> str:

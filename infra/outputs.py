@@ -27,6 +27,7 @@ INGEST_BATCHES_DEAD_LETTER_QUEUE_URL = "IngestBatchesDeadLetterQueueUrl"
 INGEST_WORK_BUCKET = "IngestWorkBucketName"
 MONITORING_DASHBOARD_NAME = "MonitoringDashboardName"
 PAGE_TOKEN_SECRET_ARN = "PageTokenSecretArn"  # noqa: S105 - an output id, not a secret
+STRIPE_SECRET_ARN = "StripeSecretArn"  # noqa: S105 - an output id, not a secret
 ALERTS_FUNCTION_NAME = "AlertsFunctionName"
 ALERTS_QUEUE_URL = "AlertsQueueUrl"
 ALERTS_DEAD_LETTER_QUEUE_URL = "AlertsDeadLetterQueueUrl"

@@ -26,6 +26,7 @@ from infra.constructs.lambda_factory import TRACE_DISABLED_VARIABLE, FunctionRun
 from infra.constructs.management import Management
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import MetricAlarm, Monitoring
+from infra.constructs.payments import Payments
 from infra.constructs.rates import Rates
 from infra.constructs.reports import Reports
 from infra.constructs.storage import Storage
@@ -108,6 +109,23 @@ class TallyStack(Stack):
             log_retention_days=config.log_retention_days,
         )
         auth.enforce_admin_mfa(api.function)
+        # The chargeback journal's account codes (tally.payments.journal).
+        api.function.add_environment(
+            "TALLY_JOURNAL_EXPENSE_ACCOUNT", config.journal_expense_account
+        )
+        api.function.add_environment("TALLY_JOURNAL_CLOUD_ACCOUNT", config.journal_cloud_account)
+        # Payments (issue 17): the Stripe keys' secret and webhook route, only when turned on.
+        payments = (
+            Payments(
+                self,
+                "Payments",
+                api=api,
+                webhook_rate=config.payments_webhook_rate,
+                webhook_burst=config.payments_webhook_burst,
+            )
+            if config.payments
+            else None
+        )
         # The X-Ray SDK costs the API's cold starts ~100-200 ms (tally.observability): opt-in.
         api.function.add_environment(
             TRACE_DISABLED_VARIABLE, "false" if config.api_xray_sdk else "true"
@@ -299,6 +317,12 @@ class TallyStack(Stack):
             api.page_token_secret.secret_arn,
             "Pagination token keys (rotating them: docs/deploy.md)",
         )
+        if payments is not None:
+            self._output(
+                outputs.STRIPE_SECRET_ARN,
+                payments.secret.secret_arn,
+                "Stripe keys, set by the operator (docs/deploy.md)",
+            )
         self._output(outputs.INGEST_FUNCTION_NAME, ingest.function.function_name, "Ingest function")
         self._output(
             outputs.INGEST_DEAD_LETTER_QUEUE_URL,

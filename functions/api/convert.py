@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
     from tally.forecast import Forecast
     from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
     from tally.org.costs import CostCenterSummary, TeamSummary
+    from tally.payments.port import InvoicePayment
     from tally.preferences import UserPreferences
     from tally.rates import ConvertedSet, RateUsed
     from tally.recommendations import RecommendationList
@@ -420,7 +421,9 @@ def _flag(value: str | None) -> bool | None:
     return None if value is None else value == "true"
 
 
-def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
+def invoice_out(
+    job: ReportJob, link: Link | None, payments: list[InvoicePayment] | None = None
+) -> s.InvoiceOut:
     return s.InvoiceOut(
         invoice_id=job.job_id,
         status=str(job.status),  # type: ignore[arg-type]
@@ -434,6 +437,19 @@ def invoice_out(job: ReportJob, link: Link | None) -> s.InvoiceOut:
         template_version=_int(job.details.get("templateVersion")),
         error=job.error,
         tax=_invoice_tax(job.details.get("tax")),
+        payments=[invoice_payment_out(p) for p in payments or []],
+    )
+
+
+def invoice_payment_out(p: InvoicePayment) -> s.InvoicePaymentOut:
+    return s.InvoicePaymentOut(
+        invoice_id=p.invoice_id,
+        currency=p.currency,
+        provider=p.provider,  # type: ignore[arg-type]
+        reference=p.reference,
+        status=p.status.value,  # type: ignore[arg-type]
+        updated_at=p.updated_at.isoformat(),
+        url=p.url,
     )
 
 

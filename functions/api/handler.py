@@ -38,6 +38,7 @@ from api.routes import (
     me,
     notifications,
     organisation,
+    payments,
     preferences,
     rates,
     recommendations,
@@ -119,6 +120,7 @@ app.include_router(reports.router, prefix="/api/billing")
 app.include_router(admin.router, prefix="/api/billing")
 app.include_router(organisation.router, prefix="/api/billing")
 app.include_router(chargeback.router, prefix="/api/billing")
+app.include_router(payments.router, prefix="/api")
 app.include_router(claims.router, prefix="/api/billing")
 app.include_router(me.router, prefix="/api")
 app.include_router(notifications.router, prefix="/api")

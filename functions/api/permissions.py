@@ -101,6 +101,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/billing/unallocated/cost-lines"): Rule("costs:read", On.ORG),
     # The month's chargeback per team, department or cost center: the whole organisation's.
     ("GET", "/api/billing/organisation/chargeback"): Rule("costs:read", On.ORG),
+    # Its ledger journal (payments): read as the chargeback is.
+    ("GET", "/api/billing/organisation/chargeback/journal"): Rule("costs:read", On.ORG),
     # Reports: an export or invoice of a subject (a user, the organisation, a cost centre);
     # a job is its requester's, and readable by whoever reads every cost.
     ("POST", "/api/exports"): Rule("exports:create", On.BODY_SUBJECT),
@@ -111,6 +113,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/invoices/{invoiceId}"): Rule(
         "costs:read", On.ENTITY, or_self=ACCOUNT, org_wide=True
     ),
+    # Payments: an invoice issued to the provider (admins; finance is read-only); the webhook,
+    # authorised by its signature (tally.payments.webhook).
+    ("POST", "/api/invoices/{invoiceId}/payment"): Rule("payments:issue", On.ORG),
+    ("POST", "/api/payments/stripe/webhook"): PUBLIC,
     ("GET", "/api/anomalies"): Rule("costs:read", On.BODY_SUBJECT),
     ("PATCH", "/api/anomalies/{anomalyId}"): Rule("anomalies:update", On.ENTITY),
     ("GET", "/api/recommendations"): Rule("costs:read", On.BODY_SUBJECT),

@@ -1135,6 +1135,19 @@ class InvoiceTaxOut(Out):
     gross: Money = Field(description="net + tax")
 
 
+PaymentState = Literal["issued", "paid", "void"]
+
+
+class InvoicePaymentOut(Out):
+    invoice_id: str
+    currency: str = Field(description="a provider's invoice has one currency")
+    provider: Literal["stripe"]
+    reference: str = Field(description="the provider's id of the invoice (Stripe: in_...)")
+    status: PaymentState
+    updated_at: str
+    url: str | None = Field(default=None, description="where the invoice is paid, if any")
+
+
 class InvoiceOut(Out):
     invoice_id: str
     status: JobState
@@ -1162,6 +1175,11 @@ class InvoiceOut(Out):
         default_factory=list,
         description="when ready and a tax rule applied: net, tax and gross per currency (the "
         "PDF has the breakdown per rate); empty without tax",
+    )
+    payments: list[InvoicePaymentOut] = Field(
+        default_factory=list,
+        description="its payment at the provider, one per currency, once issued "
+        "(POST /api/invoices/{invoiceId}/payment); the status follows the provider's webhook",
     )
 
 

@@ -328,16 +328,8 @@ class Api(Construct):
         # A literal resource wins over {proxy+} for its own path, so only these two methods
         # of this one path skip the authorizer; any other method on it is API Gateway's 404.
         # The function answers a missing or bad token itself (422 on token), with a page.
-        def public(resource: apigateway.IResource, method: str, reason: str) -> None:
-            """``method`` on ``resource`` without the Cognito authorizer, for ``reason``."""
-            added = resource.add_method(
-                method,
-                apigateway.LambdaIntegration(self.function, proxy=True),
-                authorization_type=apigateway.AuthorizationType.NONE,
-            )
-            nag.acknowledge(added, "AwsSolutions-APIG4", reason)
-            nag.acknowledge(added, "AwsSolutions-COG4", reason)
-
+        self.api_root = api_root
+        public = self.add_public_method
         unsubscribe = api_root.add_resource(UNSUBSCRIBE_RESOURCE)
         for method in UNSUBSCRIBE_METHODS:
             public(
@@ -401,6 +393,19 @@ class Api(Construct):
                 "context value to attach a web ACL with AWS managed rules and a per-IP rate "
                 "limit. Every method already requires a Cognito token and the stage throttles.",
             )
+
+    def add_public_method(
+        self, resource: apigateway.IResource, method: str, reason: str
+    ) -> apigateway.Method:
+        """``method`` on ``resource`` without the Cognito authorizer, for ``reason``."""
+        added = resource.add_method(
+            method,
+            apigateway.LambdaIntegration(self.function, proxy=True),
+            authorization_type=apigateway.AuthorizationType.NONE,
+        )
+        nag.acknowledge(added, "AwsSolutions-APIG4", reason)
+        nag.acknowledge(added, "AwsSolutions-COG4", reason)
+        return added
 
     def _grant_estate_metrics(self, role: iam.IRole) -> None:
         """The estate's metrics panel and a function's recent errors (tally.estate.metrics):

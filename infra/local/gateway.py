@@ -8,7 +8,9 @@ containers (``infra.local.containers``; ``TALLY_LOCAL_CONTAINERS``, 4 by default
 name the reply carries in the local-only ``X-Tally-Local-Container`` header.
 ``/api/unsubscribe`` (GET, POST) and ``/api/health`` (GET) are public, as in AWS: no token is
 asked for, and the event carries no authorizer (the link's signed token authorises the first,
-in the function; the second tells nothing).
+in the function; the second tells nothing); so is Stripe's webhook
+(``/api/payments/stripe/webhook``, POST) when payments are on (``TALLY_PAYMENTS``): its
+signature authorises it.
 ``/s3/<bucket>/<key>`` answers pre-signed download links (``infra.local.s3_links``: expiry and
 signature checked, as S3 does and moto does not).
 ``/outbox`` lists the emails sent through SES, the SNS messages and the webhook deliveries
@@ -28,6 +30,7 @@ import ipaddress
 import json
 import logging
 import mimetypes
+import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -76,6 +79,18 @@ PUBLIC_RESOURCES = {
     "/api/unsubscribe": frozenset({"GET", "POST"}),
     "/api/health": frozenset({"GET"}),
 }
+# Stripe's webhook exists only when payments are on (infra/constructs/payments.py), as here:
+# TALLY_PAYMENTS=stripe in the local stack's environment (docs/deploy.md, "Payments").
+PAYMENTS_WEBHOOK = "/api/payments/stripe/webhook"
+
+
+def public_methods(path: str) -> frozenset[str] | None:
+    """The methods of ``path`` without the authorizer; None: it is behind the authorizer."""
+    if path == PAYMENTS_WEBHOOK and os.environ.get("TALLY_PAYMENTS"):
+        return frozenset({"POST"})
+    return PUBLIC_RESOURCES.get(path)
+
+
 MAX_BODY_BYTES = 1024 * 1024
 # API Gateway's REST API quotas: a URL of at most 8,192 characters, and 10,240 bytes of
 # request line and header values together. Beyond them it answers 414 and 431 itself.
@@ -648,7 +663,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if len(path) <= len(API_PREFIX) + 1:
             self.close_connection = self._has_body()
             return gateway.problem_reply(404, f"no API resource at {path}")
-        public = PUBLIC_RESOURCES.get(path)
+        public = public_methods(path)
         claims: dict[str, Any] | _Reply | None
         if public is None:
             claims = gateway.authorize(self.headers.get("Authorization"))

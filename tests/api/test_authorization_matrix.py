@@ -140,6 +140,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/billing/organisation/chargeback"): Row(
         lambda w: ("/api/billing/organisation/chargeback?month=2026-10", {}), 401, 403, 403, 200
     ),
+    # Its ledger journal is read as the chargeback is.
+    ("GET", "/api/billing/organisation/chargeback/journal"): Row(
+        lambda w: ("/api/billing/organisation/chargeback/journal?month=2026-10", {}),
+        401,
+        403,
+        403,
+        200,
+    ),
     ("GET", "/api/me"): Row(lambda w: ("/api/me", {}), 401, 200, 200, 200),
     # Notifications and preferences are the caller's own: nobody, admins included, can name
     # another user's (their notification ids are 404, as missing ones).
@@ -213,6 +221,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/invoices/{invoiceId}"): Row(
         lambda w: (f"/api/invoices/{alice_job('invoice')}", {}), 401, 200, 404, 200
+    ),
+    # Payments: issuing an invoice to the provider is finance's and admins' (payments:issue at
+    # the organisation); payments are off here, so the admin is told so (409). The provider's
+    # webhook is public (its signature authorises) and absent while payments are off (404).
+    # Issued, paid, replayed and forged: tests/payments/test_payments_api.py.
+    ("POST", "/api/invoices/{invoiceId}/payment"): Row(
+        lambda w: (f"/api/invoices/{alice_job('invoice')}/payment", {}), 401, 403, 403, 409
+    ),
+    ("POST", "/api/payments/stripe/webhook"): Row(
+        lambda w: ("/api/payments/stripe/webhook", {"raw_body": "{}"}), 404, 404, 404, 404
     ),
     # Anomalies: alice's own list (bob asking for hers: 403), anyone's for the admin; another
     # user's anomaly id is 404, as a missing one.

@@ -31,10 +31,11 @@ def test_every_operation_documents_its_problems() -> None:
                 continue
             assert "401" in op["responses"], (method, path)
             assert "application/problem+json" in op["responses"]["401"]["content"]
-    # Only the digest's unsubscribe link and the uptime check are public
-    # (api.handler.PUBLIC_PATHS).
+    # Only the digest's unsubscribe link, the uptime check and the payment provider's webhook
+    # are public (api.handler.PUBLIC_PATHS).
     assert sorted(public) == [
         ("GET", "/api/health"),
         ("GET", "/api/unsubscribe"),
+        ("POST", "/api/payments/stripe/webhook"),
         ("POST", "/api/unsubscribe"),
     ]

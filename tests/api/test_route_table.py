@@ -58,12 +58,14 @@ def test_every_rule_names_known_actions(route: tuple[str, str]) -> None:
         assert rule.on is On.ENTITY
 
 
-def test_public_routes_are_only_the_unsubscribe_link_and_health() -> None:
+def test_public_routes_are_only_the_unsubscribe_link_health_and_the_payments_webhook() -> None:
     public = {route for route, rule in ROUTES.items() if rule.on is On.PUBLIC}
     assert public == {
         ("GET", "/api/unsubscribe"),
         ("POST", "/api/unsubscribe"),
         ("GET", "/api/health"),
+        # Stripe's deliveries, authorised by their signature (tally.payments.webhook).
+        ("POST", "/api/payments/stripe/webhook"),
     }
 
 

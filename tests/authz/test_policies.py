@@ -52,6 +52,7 @@ def test_the_builtin_roles_are_the_catalogs() -> None:
         "invoices:templates",
         "rates:write",
         "billing:settings",
+        "payments:issue",
     }
 
 

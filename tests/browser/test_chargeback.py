@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +134,45 @@ def test_cost_center_budgets_beside_the_chargeback(open_page: Any, api: Api) -> 
             f"/billing/budgets/{before['budgetId']}",
             {"monthlyLimit": before["monthlyLimit"]["amount"]},
         )
+
+
+def test_the_ledger_journal_balances_and_downloads(open_page: Any, api: Api) -> None:
+    """The journal card (payments): each currency's debits equal its credits, as the API says,
+    and the CSV it saves has the same lines, balanced; light, dark and a phone's width."""
+    from tests.browser.conftest import PHONE
+
+    session = signed_in(open_page, "fiona")
+    show(session, "#/chargeback")
+    page = session.page
+    totals = page.locator("[data-testid=journal-summary] li[data-currency]")
+    totals.first.wait_for()
+    month = page.input_value("#chargeback-month")
+    body = api.get("fiona", f"/billing/organisation/chargeback/journal?month={month}")
+    assert [t["currency"] for t in body["totals"]] == [
+        totals.nth(n).get_attribute("data-currency") for n in range(totals.count())
+    ]
+    for n, total in enumerate(body["totals"]):
+        item = totals.nth(n)
+        assert item.get_attribute("data-balanced") == "true"
+        assert item.get_attribute("data-debit") == total["debit"] == total["credit"]
+    with page.expect_download() as saved:
+        page.click("[data-testid=journal-csv]")
+    path = saved.value.path()
+    assert saved.value.suggested_filename == f"tally-journal-{month}-team.csv"
+    text = Path(path).read_text(encoding="utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    blank = lines.index([])
+    header, rows = lines[blank + 1], lines[blank + 2 :]
+    rows_by = [dict(zip(header, row, strict=True)) for row in rows]
+    assert len(rows_by) == 2 * len(body["entries"])
+    for total in body["totals"]:
+        mine = [r for r in rows_by if r["currency"] == total["currency"]]
+        debit = sum((Decimal(r["debit"]) for r in mine if r["debit"]), Decimal(0))
+        credit = sum((Decimal(r["credit"]) for r in mine if r["credit"]), Decimal(0))
+        assert debit == credit == Decimal(total["debit"])
+    page.evaluate("window.scrollTo(0, 0)")  # the click scrolled the button into view
+    session.screenshot("chargeback-journal")
+    phone = signed_in(open_page, "fiona", viewport=PHONE)
+    show(phone, "#/chargeback")
+    phone.page.locator("[data-testid=journal-summary] li[data-currency]").first.wait_for()
+    phone.screenshot("phone-chargeback-journal")

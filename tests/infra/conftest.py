@@ -48,6 +48,10 @@ VARIANT_CONTEXT = {
     "apiXraySdk": "true",
     "ingestWorkers": "4",
     "runbookUrl": "https://git.example.org/tally/blob/main/docs/operations.md",
+    "payments": "stripe",
+    "paymentsWebhookRate": "3",
+    "paymentsWebhookBurst": "6",
+    "journalExpenseAccount": "6420",
 }
 
 

@@ -157,14 +157,17 @@ def test_throttling_comes_from_context(variant: Synthesized) -> None:
     variant.template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {
-            "MethodSettings": [
-                Match.object_like(
-                    {
-                        "ThrottlingRateLimit": int(VARIANT_CONTEXT["apiThrottleRate"]),
-                        "ThrottlingBurstLimit": int(VARIANT_CONTEXT["apiThrottleBurst"]),
-                    }
-                )
-            ]
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "ResourcePath": "/*",
+                            "ThrottlingRateLimit": int(VARIANT_CONTEXT["apiThrottleRate"]),
+                            "ThrottlingBurstLimit": int(VARIANT_CONTEXT["apiThrottleBurst"]),
+                        }
+                    )
+                ]
+            )
         },
     )
 

@@ -385,6 +385,22 @@ def test_health_passes_without_a_token(gateway: LocalGateway, handler: FakeHandl
     assert len(handler.events) == 1
 
 
+def test_the_payments_webhook_is_public_only_when_payments_are_on(
+    gateway: LocalGateway, handler: FakeHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As CDK makes it: no route without TALLY_PAYMENTS (behind the authorizer: 401), and a
+    POST without the authorizer with it (Stripe's signature authorises, in the function)."""
+    path = "/api/payments/stripe/webhook"
+    assert call(gateway.url, "POST", path, body=b"{}").status == 401
+    assert handler.events == []
+    monkeypatch.setenv("TALLY_PAYMENTS", "stripe")
+    assert call(gateway.url, "POST", path, body=b"{}").status == 200
+    (event,) = handler.events
+    assert event["requestContext"]["authorizer"] is None
+    assert event["resource"] == path
+    assert call(gateway.url, "GET", path).status == 404
+
+
 # -- CORS, static files, outbox ---------------------------------------------------------------
 
 

@@ -261,6 +261,8 @@ def create_invoice(body: Annotated[InvoiceIn, Body()]) -> Response[str]:
     tags=["exports"],
 )
 def get_invoice(invoiceId: Annotated[JobId, Path()]) -> InvoiceOut:
-    job = _own_job(context.view(router), invoiceId, INVOICE)
+    view = context.view(router)
+    job = _own_job(view, invoiceId, INVOICE)
     name = job.details.get("invoiceNumber") or job.params.get("month", "invoice")
-    return convert.invoice_out(job, _link(job, filename=f"invoice-{name}.pdf", content_type=PDF))
+    link = _link(job, filename=f"invoice-{name}.pdf", content_type=PDF)
+    return convert.invoice_out(job, link, view.stores.payments.payments(job.job_id))

@@ -2,7 +2,7 @@
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
 ``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``, ``invoice_templates``,
-``rates``, ``billing_settings``),
+``rates``, ``billing_settings``, ``payments``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from tally.store.invoice_numbers import InvoiceNumberStore
     from tally.store.invoice_templates import InvoiceTemplateStore
     from tally.store.notifications import NotificationStore
+    from tally.store.payments import PaymentStore
     from tally.store.preferences import PreferenceStore
     from tally.store.rate_limits import RateLimitStore
     from tally.store.rates import RateStore
@@ -72,6 +73,7 @@ class Stores:
     invoice_templates: InvoiceTemplateStore
     rates: RateStore
     billing_settings: BillingSettingsStore
+    payments: PaymentStore
 
 
 def aggregates() -> list[str]:

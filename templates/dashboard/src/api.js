@@ -117,6 +117,16 @@ export function createApi(config, auth) {
     // The month's chargeback per team, department or cost center (costs:read at the organisation).
     chargeback: ({ month, groupBy } = {}) =>
       request("GET", "/billing/organisation/chargeback", { query: { month, groupBy } }),
+    // Its ledger journal (payments, issue 17): JSON, or the CSV file's text.
+    chargebackJournal: ({ month, groupBy } = {}) =>
+      request("GET", "/billing/organisation/chargeback/journal", { query: { month, groupBy } }),
+    async chargebackJournalCsv({ month, groupBy } = {}) {
+      const { response } = await request("GET", "/billing/organisation/chargeback/journal", {
+        query: { month, groupBy, format: "csv" },
+        raw: true,
+      });
+      return response.text();
+    },
     // The caller's own in-app notifications ({items, unreadCount, nextToken}); ids hold "#".
     notifications: ({ limit, nextToken } = {}) => request("GET", "/notifications", { query: { limit, nextToken } }),
     markNotification: (id, read) => request("POST", `/notifications/${enc(id)}/${read ? "read" : "unread"}`),

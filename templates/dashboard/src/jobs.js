@@ -7,6 +7,24 @@ import { announce, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
 import { pollJob } from "./reports.js";
 
+const PAYMENT = { issued: "Issued for payment", paid: "Paid", void: "Void" };
+
+/** An invoice's payment status at the provider, one per currency (none before it is issued). */
+export function paymentStatus(payments) {
+  if (!Array.isArray(payments) || !payments.length) return null;
+  return h(
+    "span",
+    { class: "job-note", dataset: { testid: "payment-status" } },
+    payments.map((p) =>
+      h(
+        "span",
+        { class: "role-badge payment-badge", dataset: { status: p.status, currency: p.currency } },
+        `${PAYMENT[p.status] || p.status} (${p.currency})`,
+      ),
+    ),
+  );
+}
+
 /**
  * `start()` resolves with the new job (its id under `idKey`), `get(id)` with its status;
  * `body()` (optional) is read at each click. `what` names the file ("CSV export", "invoice").
@@ -47,6 +65,7 @@ export function jobButton({ label, what, start, get, idKey, signal, testid, extr
         job.expiresAt ? `The link works until ${dateTime(job.expiresAt)}.` : "",
         job.emailed === true ? " It was also emailed to you." : "",
       ),
+      paymentStatus(job.payments),
     );
     announce(`The ${what} is ready to download.`);
     if (onReady) onReady(job);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { amountIn, cents, chargebackRows } from "../src/views/chargeback.js";
+import { amountIn, cents, chargebackRows, journalTotals } from "../src/views/chargeback.js";
 
 const money = (amount, currency = "USD") => ({ amount, currency });
 const unit = (unitId, kind, people, [allocated, shared, unallocated, total]) => ({
@@ -97,4 +97,22 @@ test("the cost center's budget form creates with costCenter, never userId", asyn
   await adapted.createBudget({ userId: "CC 100", monthlyLimit: "5", alertThreshold: 80, currency: "USD" });
   assert.deepEqual(sent, [{ monthlyLimit: "5", alertThreshold: 80, currency: "USD", costCenter: "CC 100" }]);
   assert.equal(await adapted.budget(), "CC 100");
+});
+
+test("journalTotals says whether each currency balances, exactly", () => {
+  const totals = journalTotals({
+    totals: [
+      { currency: "EUR", debit: "62.00", credit: "62.00" },
+      { currency: "USD", debit: "0.30", credit: "0.3" },
+      { currency: "GBP", debit: "1.01", credit: "1.00" },
+    ],
+  });
+  assert.deepEqual(
+    totals.map((t) => [t.currency, t.balanced]),
+    [
+      ["EUR", true],
+      ["USD", true],
+      ["GBP", false],
+    ],
+  );
 });

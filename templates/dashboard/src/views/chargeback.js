@@ -2,7 +2,8 @@
 // center. Each unit's allocated cost, its share of the shared costs (split assignments) and of
 // the unallocated cost, and its total; the rows add up to the organisation's total to the
 // cent (every figure is in cents). Exports: the CSV, or a PDF statement per unit, through the
-// reports jobs (jobs.js).
+// reports jobs (jobs.js). The ledger journal (payments): the month's entries per unit and
+// currency, debits equal to credits, and its CSV for an accounting system.
 
 import { monthOf } from "../calendar.js";
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
@@ -130,6 +131,7 @@ export function chargebackView(view) {
   const budgets = h("div", { class: "cost-center-budgets" });
   const csv = exporter("csv", "Export CSV", "CSV export");
   const pdf = exporter("pdf", "PDF statements", "PDF statements");
+  const journal = journalCard({ api, state, signal });
 
   replace(
     container,
@@ -156,6 +158,7 @@ export function chargebackView(view) {
       body,
       h("div", { class: "job-row" }, csv.element, pdf.element),
     ),
+    journal.element,
     budgets,
   );
 
@@ -264,6 +267,7 @@ export function chargebackView(view) {
       }
       show();
       showBudgets(state.data);
+      journal.load();
     } catch (error) {
       if (signal.aborted || mine !== latest) return;
       replace(body, errorState(error, load, "the chargeback"));
@@ -284,4 +288,105 @@ export function chargebackView(view) {
     show();
   });
   return load();
+}
+
+/** Debits and credits of a journal per currency, in cents (they are equal when balanced). */
+export function journalTotals(data) {
+  return data.totals.map((t) => ({
+    currency: t.currency,
+    debit: t.debit,
+    credit: t.credit,
+    balanced: cents(t.debit) === cents(t.credit),
+  }));
+}
+
+// The month's ledger journal: its totals per currency (balanced) and its CSV, which the
+// browser saves from the API's answer (the request carries the sign-in token, so a link cannot).
+function journalCard({ api, state, signal }) {
+  const summary = h("div", { "aria-live": "polite", dataset: { testid: "journal-summary" } });
+  const status = h("span", { class: "job-note", role: "status" });
+  const button = h(
+    "button",
+    { type: "button", class: "button", dataset: { testid: "journal-csv" } },
+    "Download journal (CSV)",
+  );
+  const element = h(
+    "section",
+    { class: "card journal", "aria-labelledby": "journal-title", dataset: { testid: "journal" } },
+    h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: "journal-title" }, "Ledger journal"),
+      h(
+        "p",
+        { class: "muted" },
+        "One entry per unit and currency: the unit's expense debited, the central cloud-costs account credited.",
+      ),
+    ),
+    h("div", { class: "card-body" }, summary),
+    h("div", { class: "job-row" }, h("div", { class: "job-controls" }, button, status)),
+  );
+
+  let latest = 0;
+  async function load() {
+    const mine = ++latest;
+    replace(summary, skeleton(2, "Loading the journal"));
+    try {
+      const data = await api.chargebackJournal({ month: state.month || undefined, groupBy: state.groupBy });
+      if (signal.aborted || mine !== latest) return;
+      const totals = journalTotals(data);
+      if (!totals.length) {
+        replace(summary, h("p", { class: "muted" }, "No entries: nothing was billed this month."));
+        return;
+      }
+      replace(
+        summary,
+        h(
+          "p",
+          {},
+          `${data.entries.length} entries · accounts ${data.accounts.expense} (expense, per cost center) and ` +
+            `${data.accounts.cloud} (central cloud costs)`,
+        ),
+        h(
+          "ul",
+          { class: "journal-totals" },
+          totals.map((t) =>
+            h(
+              "li",
+              { dataset: { currency: t.currency, balanced: String(t.balanced), debit: t.debit, credit: t.credit } },
+              `${t.currency}: debits ${money({ amount: t.debit, currency: t.currency })}, credits ${money({
+                amount: t.credit,
+                currency: t.currency,
+              })} · ${t.balanced ? "balanced" : "NOT balanced"}`,
+            ),
+          ),
+        ),
+      );
+    } catch (error) {
+      if (signal.aborted || mine !== latest) return;
+      replace(summary, errorState(error, load, "the journal"));
+    }
+  }
+
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "Preparing the journal…";
+    try {
+      const month = state.month || undefined;
+      const text = await api.chargebackJournalCsv({ month, groupBy: state.groupBy });
+      const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+      const link = h("a", { href: url, download: `tally-journal-${state.month}-${state.groupBy}.csv` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      status.textContent = "The journal was downloaded.";
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  return { element, load };
 }
