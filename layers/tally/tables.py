@@ -217,6 +217,18 @@ ESTATE = TableSpec(
     holds_billing_data=False,
 )
 
+# Reserved capacity (tally.commitments; read by the reports function's refresh, never on a
+# request path): pk COMMITMENTS, sk SNAPSHOT (the latest read: utilisation and coverage by
+# month, the commitments with their end dates, purchase recommendations, one JSON document
+# replaced whole) and NOTICE#<commitment id>#<end date>#<days> (an expiry notice claimed by a
+# conditional write, so each is sent once). Read from Cost Explorer again every day: no PITR.
+COMMITMENTS = TableSpec(
+    key="commitments",
+    hash_key="pk",
+    range_key="sk",
+    holds_billing_data=False,
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -236,6 +248,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     RATE_LIMITS,
     INGEST_RUNS,
     ESTATE,
+    COMMITMENTS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

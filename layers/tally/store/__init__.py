@@ -1,7 +1,7 @@
 """Data access: one module per stored aggregate (``users``, ``assignments``, ``budgets``,
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
-``access``, ``rate_limits``, ``ingest_runs``, ``estate``),
+``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``commitments``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tally.store.audit import AuditLog
     from tally.store.budgets import BudgetStore
     from tally.store.claims import ClaimStore
+    from tally.store.commitments import CommitmentStore
     from tally.store.costs import CostStore
     from tally.store.estate import EstateStore
     from tally.store.ingest_runs import IngestRunStore
@@ -63,6 +64,7 @@ class Stores:
     rate_limits: RateLimitStore
     ingest_runs: IngestRunStore
     estate: EstateStore
+    commitments: CommitmentStore
 
 
 def aggregates() -> list[str]:
