@@ -376,3 +376,19 @@ def test_the_refresh_stores_the_snapshot_and_notifies() -> None:
     assert stored is not None and stored.commitments[0].end == date(2026, 12, 24)
     assert stored.recommendations[1].break_even_months == Decimal("7.5")
     assert len(topic.published) == 1
+
+
+@pytest.mark.parametrize(
+    "today", [date(2026, 11, 20), date(2026, 1, 1), date(2028, 2, 29), date(2026, 3, 31)]
+)
+def test_the_demos_recorded_answers_make_a_savings_plan_ending_soon(today: date) -> None:
+    from infra.local.demo_commitments import SAVINGS_PLAN_DAYS_LEFT, seed_demo_commitments
+
+    stores, topic = _finance_org(), MemoryAdminTopic()
+    at = datetime(today.year, today.month, today.day, 6, tzinfo=UTC)
+    done = seed_demo_commitments(stores, topic, today=today, now=at, region="us-east-1")
+    assert (done.commitments, done.recommendations, done.notices.sent) == (2, 2, 1)
+    snapshot = stores.commitments.snapshot()
+    assert snapshot is not None and snapshot.utilisation and snapshot.coverage
+    soonest = snapshot.commitments[0]
+    assert (soonest.kind, (soonest.end - today).days) == ("savings-plan", SAVINGS_PLAN_DAYS_LEFT)
