@@ -392,3 +392,16 @@ def test_the_demos_recorded_answers_make_a_savings_plan_ending_soon(today: date)
     assert snapshot is not None and snapshot.utilisation and snapshot.coverage
     soonest = snapshot.commitments[0]
     assert (soonest.kind, (soonest.end - today).days) == ("savings-plan", SAVINGS_PLAN_DAYS_LEFT)
+
+
+def test_a_refused_topic_message_still_leaves_the_in_app_notices_and_the_next_commitment() -> None:
+    stores, topic = _finance_org(), MemoryAdminTopic()
+    topic.fail_next(retryable=True)
+    first = Commitment("ri-1", "reservation", "Reserved", None, TODAY + timedelta(days=6), "active")
+    second = Commitment("ri-2", "reservation", "Reserved", None, TODAY + timedelta(days=30), "x")
+    report = send_expiry_notices(
+        _snapshot(first, second), stores=stores, topic=topic, today=TODAY, now=NOW
+    )
+    assert (report.sent, report.topic_failed) == (2, 1)
+    assert len(_notices(stores, "u-fin")) == 2
+    assert [m.attributes["days"] for m in topic.published] == ["30"]

@@ -17,6 +17,7 @@ from tally.identity import Role
 from tally.models import Notification
 from tally.notify.ports import AdminTopic, SendFailed
 from tally.org.model import ScopeKind
+from tally.settings import ConfigurationError
 from tally.store import Stores
 from tally.users import every_user
 
@@ -115,9 +116,10 @@ def send_expiry_notices(
                 message=body,
                 attributes={"kind": "commitment-expiry", "days": str(days)},
             )
-        except SendFailed as error:
-            # Claimed already: the in-app notices stand; the topic's copy is logged as lost.
-            logger.warning("admin topic refused an expiry notice: %s", error.reason)
+        except (SendFailed, ConfigurationError) as error:
+            # Claimed already: the in-app notices stand; the topic's copy is logged as lost
+            # (refused, or no topic configured), and the other commitments are still told.
+            logger.warning("admin topic did not take an expiry notice: %s", error)
             report.topic_failed += 1
         report.sent += 1
     return report
