@@ -30,6 +30,7 @@ from api.routes import (
     budgets,
     chargeback,
     claims,
+    commitments,
     estate,
     estate_actions,
     exports,
@@ -128,6 +129,7 @@ app.include_router(preferences.router, prefix="/api")
 app.include_router(unsubscribe.router, prefix="/api")
 app.include_router(exports.router, prefix="/api")
 app.include_router(recommendations.router, prefix="/api")
+app.include_router(commitments.router, prefix="/api")
 app.include_router(anomalies.router, prefix="/api")
 app.include_router(roles.router, prefix="/api")
 app.include_router(teams.router, prefix="/api")

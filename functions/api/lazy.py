@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         unsubscribe,
     )
     from tally.anomalies import use_cases as anomalies
+    from tally.commitments import listing as commitments
     from tally.estate import actions as estate_actions
     from tally.estate import views as estate
     from tally.estate.actions import sizing as estate_sizing
@@ -51,6 +52,7 @@ else:
     estate = lazy_module("tally.estate.views")
     budgets = lazy_module("tally.budgets")
     claims = lazy_module("tally.claims")
+    commitments = lazy_module("tally.commitments.listing")
     estate_actions = lazy_module("tally.estate.actions")
     estate_sizing = lazy_module("tally.estate.actions.sizing")
     notifications = lazy_module("tally.notifications")
@@ -65,6 +67,7 @@ __all__ = [
     "assignments",
     "budgets",
     "claims",
+    "commitments",
     "estate",
     "estate_actions",
     "estate_sizing",

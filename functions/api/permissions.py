@@ -120,6 +120,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/anomalies"): Rule("costs:read", On.BODY_SUBJECT),
     ("PATCH", "/api/anomalies/{anomalyId}"): Rule("anomalies:update", On.ENTITY),
     ("GET", "/api/recommendations"): Rule("costs:read", On.BODY_SUBJECT),
+    # Reserved capacity (issue 17): the organisation's commitments, finance and admins.
+    ("GET", "/api/commitments"): Rule("commitments:read", On.ORG),
+    ("GET", "/api/commitments/recommendations"): Rule("commitments:read", On.ORG),
     # Roles, teams, people's roles and the audit log (issue 13). The team list is everyone's:
     # the domain lists the teams the caller may read. A person's effective access is their
     # own, or anyone's with roles:read on them (someone else's without it: 404).

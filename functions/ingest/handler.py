@@ -155,6 +155,7 @@ def run_job(
     ``run_id`` (the Lambda entry's correlation id) names the run: a re-run under the same id
     (a retried delivery, or an operator's ``force``) resumes it, redoing only what is not done.
     """
+    from tally.commitments.amortise import amortised
     from tally.ingest.fanout import InlineDispatch, dispatch_run
     from tally.ingest.partition import partition_run
     from tally.sources.selection import ExportNotFound, select_source
@@ -191,7 +192,8 @@ def run_job(
     except ExportNotFound as error:
         raise BadJob(str(error)) from None
     worker = fanout.worker(settings, stores, _aws_client)
-    fetch = source.fetch(job.start, job.end)
+    # Commitment fees are spread over their consumers before anything is allocated.
+    fetch = amortised(source.fetch(job.start, job.end))
     plan = partition_run(
         fetch,
         run_id=run_id,

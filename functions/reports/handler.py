@@ -381,7 +381,27 @@ def refresh(settings: ReportsSettings) -> dict[str, Any]:
     )
     summary = dataclasses.asdict(report)
     logger.info("recommendations refreshed", extra={"report": summary})
-    return {"recommendations": summary}
+    return {"recommendations": summary, "commitments": refresh_commitments(now)}
+
+
+def refresh_commitments(now: datetime) -> dict[str, Any]:
+    """Reserved capacity: Cost Explorer's utilisation, coverage, commitments and purchase
+    recommendations stored, expiry notices sent (tally.commitments)."""
+    from tally.commitments.refresh import refresh_commitments as refresh_reserved
+
+    try:
+        done = refresh_reserved(
+            _stores(), aws_client, topic=_channels().admin_topic, today=now.date(), now=now
+        )
+    except Exception as error:
+        # The recommendations are stored already; a Cost Explorer failure here keeps the last
+        # commitments snapshot and is retried by tomorrow's refresh (an alarm on the metric).
+        logger.exception("commitments refresh failed")
+        metrics.add_metric(name="CommitmentsRefreshFailed", unit=MetricUnit.Count, value=1)
+        return {"failed": type(error).__name__}
+    summary = dataclasses.asdict(done)
+    logger.info("commitments refreshed", extra={"report": summary})
+    return summary
 
 
 @metrics.log_metrics

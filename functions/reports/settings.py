@@ -20,6 +20,7 @@ REPORTS_BUCKET = "TALLY_REPORTS_BUCKET"
 SENDER_EMAIL = "TALLY_SENDER_EMAIL"
 SES_CONFIGURATION_SET = "TALLY_SES_CONFIGURATION_SET"
 DASHBOARD_URL = "TALLY_DASHBOARD_URL"
+ADMIN_TOPIC_ARN = "TALLY_ADMIN_TOPIC_ARN"
 
 # Every object the function writes is under this prefix: its IAM grant and the bucket's
 # 7-day lifecycle rule name the same one (infra/constructs/reports.py, storage.py).
@@ -36,12 +37,16 @@ class ReportsSettings(FunctionSettings):
     configuration_set: str | None = None
     # The invoice email links to the dashboard when set.
     dashboard_url: str | None = None
+    # Commitment expiry notices go to the admins' topic (tally.commitments.expiry); None: the
+    # in-app notices are sent and the topic's copy is skipped with a warning.
+    admin_topic_arn: str | None = None
 
     variables: ClassVar[tuple[str, ...]] = (
         REPORTS_BUCKET,
         SENDER_EMAIL,
         SES_CONFIGURATION_SET,
         DASHBOARD_URL,
+        ADMIN_TOPIC_ARN,
     )
 
     @classmethod
@@ -54,10 +59,12 @@ class ReportsSettings(FunctionSettings):
             "sender_email": (env[SENDER_EMAIL] or "").strip() or None,
             "configuration_set": (env[SES_CONFIGURATION_SET] or "").strip() or None,
             "dashboard_url": (env[DASHBOARD_URL] or "").strip() or None,
+            "admin_topic_arn": (env[ADMIN_TOPIC_ARN] or "").strip() or None,
         }
 
     def notify_settings(self) -> NotifySettings:
-        """The email channel (``tally.notify.aws_channels``); the others stay unconfigured."""
+        """The email channel and the admins' topic (``tally.notify.aws_channels``); the others
+        stay unconfigured."""
         from tally.notify import NotifySettings
 
         return NotifySettings(
@@ -65,6 +72,7 @@ class ReportsSettings(FunctionSettings):
             sender_email=self.sender_email,
             configuration_set=self.configuration_set,
             aws_endpoint_url=self.aws_endpoint_url,
+            admin_topic_arn=self.admin_topic_arn,
         )
 
 

@@ -55,6 +55,19 @@ DESCRIBE_ACTIONS = (
     "cloudwatch:GetMetricStatistics",
 )
 
+# The reserved-capacity refresh (tally.commitments.cost_explorer): exactly the calls it makes.
+# None supports a resource-level permission but DescribeSavingsPlans, which reads every plan of
+# the account (which ones exist is what it finds).
+COMMITMENT_ACTIONS = (
+    "ce:GetReservationUtilization",
+    "ce:GetReservationCoverage",
+    "ce:GetReservationPurchaseRecommendation",
+    "ce:GetSavingsPlansUtilization",
+    "ce:GetSavingsPlansCoverage",
+    "ce:GetSavingsPlansPurchaseRecommendation",
+    "savingsplans:DescribeSavingsPlans",
+)
+
 
 class Reports(Construct):
     def __init__(
@@ -103,6 +116,8 @@ class Reports(Construct):
             "TALLY_SENDER_EMAIL": messaging.sender_email,
             "TALLY_SES_CONFIGURATION_SET": configuration_set_name,
             "TALLY_DASHBOARD_URL": dashboard_url,
+            # Commitment expiry notices go to the admins' topic, as budget alerts do.
+            "TALLY_ADMIN_TOPIC_ARN": messaging.admin_alerts.topic_arn,
         }
         if org_name:
             environment["TALLY_ORG_NAME"] = org_name
@@ -180,7 +195,9 @@ class Reports(Construct):
     def _grant(
         self, data: Data, messaging: Messaging, stack: Stack, configuration_set_name: str
     ) -> None:
-        data.grant(self.function, Access.READ_WRITE, ["reports", "recommendations"])
+        data.grant(self.function, Access.READ_WRITE, ["reports", "recommendations", "commitments"])
+        # Expiry notices: in-app notifications to finance and admins.
+        data.grant(self.function, Access.READ_WRITE, ["notifications"])
         data.grant(self.function, Access.READ, ["users", "budgets", "costs", "rollups"])
         # Chargeback groups costs by team, department and cost center (the team tree).
         data.grant(self.function, Access.READ, ["access"])
@@ -220,6 +237,36 @@ class Reports(Construct):
             "bucket, named by requester and job id at run time; it has no other object access.",
         )
         self._grant_recommendations(stack)
+        self._grant_commitments(messaging)
+
+    def _grant_commitments(self, messaging: Messaging) -> None:
+        """The reserved-capacity refresh's Cost Explorer and Savings Plans reads, in a policy
+        of their own so its acknowledgement covers nothing else; its expiry notices publish
+        to the admins' topic (encrypted with the topic key)."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"], resources=[messaging.admin_alerts.topic_arn]
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[messaging.topic_key.key_arn],
+            )
+        )
+        policy = iam.Policy(
+            self,
+            "Commitments",
+            roles=[self.role],
+            statements=[iam.PolicyStatement(actions=list(COMMITMENT_ACTIONS), resources=["*"])],
+        )
+        nag.acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "The reserved-capacity refresh reads Cost Explorer's reservation and Savings Plans "
+            "utilisation, coverage and purchase recommendations, which support no resource-level "
+            "permission, and lists the account's Savings Plans (every one is what it reads).",
+        )
 
     def _grant_recommendations(self, stack: Stack) -> None:
         """Read-only calls of the recommendations refresh, in a policy of their own so their

@@ -795,6 +795,19 @@ def seed(env: Mapping[str, str]) -> list[LocalUser]:
     for code, level in COST_CENTER_BUDGET_LEVELS.items():
         spent = cost_center_summary(view(sizing_day), code).summary.total
         group_budget(spent, level, cost_center=code)
+    # Reserved capacity: a Savings Plan ending within 30 days (finance is told), a reservation,
+    # utilisation, coverage and recommendations, through the refresh's own code.
+    from infra.local.demo_commitments import seed_demo_commitments
+    from tally.notify import aws_channels
+    from tally.notify.factory import NotifySettings
+
+    seed_demo_commitments(
+        stores,
+        aws_channels(NotifySettings.from_env()).admin_topic,
+        today=today,
+        now=utc_now(),
+        region=aws.region,
+    )
     _DEMO = Demo(users, resources, resource_ids)
     log.info("demo organisation ready: %d users, %d resources", len(users), len(PLAN))
     return users

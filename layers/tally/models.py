@@ -124,6 +124,11 @@ class CostLine:
     charge_category: str = "Usage"  # Usage | Purchase | Tax | Credit | Adjustment | Refund
     estimated: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    # The Savings Plan or reservation the line is part of (FOCUS CommitmentDiscountId) and,
+    # on usage, whether it used or left unused that commitment (CommitmentDiscountStatus):
+    # what commitment amortisation (tally.commitments.amortise) and FOCUS utilisation read.
+    commitment_id: str | None = None
+    commitment_status: str | None = None
 
 
 UNALLOCATED = "UNALLOCATED"

@@ -230,6 +230,18 @@ BILLING = TableSpec(
     indexes=(IndexSpec("listed", hash_key="listed", range_key="listed_order"),),
 )
 
+# Reserved capacity (tally.commitments; read by the reports function's refresh, never on a
+# request path): pk COMMITMENTS, sk SNAPSHOT (the latest read: utilisation and coverage by
+# month, the commitments with their end dates, purchase recommendations, one JSON document
+# replaced whole) and NOTICE#<commitment id>#<end date>#<days> (an expiry notice claimed by a
+# conditional write, so each is sent once). Read from Cost Explorer again every day: no PITR.
+COMMITMENTS = TableSpec(
+    key="commitments",
+    hash_key="pk",
+    range_key="sk",
+    holds_billing_data=False,
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     USERS,
     ASSIGNMENTS,
@@ -250,6 +262,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     INGEST_RUNS,
     ESTATE,
     BILLING,
+    COMMITMENTS,
 )
 
 # Cognito groups. Membership is matched exactly: "admins-readonly" is not "admins".

@@ -248,6 +248,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/recommendations"): Row(
         lambda w: ("/api/recommendations?userId=u-alice", {}), 401, 200, 403, 200
     ),
+    # Reserved capacity (issue 17): the organisation's, finance and admins only.
+    ("GET", "/api/commitments"): Row(lambda w: ("/api/commitments", {}), 401, 403, 403, 200),
+    ("GET", "/api/commitments/recommendations"): Row(
+        lambda w: ("/api/commitments/recommendations", {}), 401, 403, 403, 200
+    ),
     # The estate (issue 15): a member lists their own functions (none here: an empty list),
     # a function nobody cached is 404 to everyone with estate:read; the network and IAM
     # users are the organisation's (estate:read / estate:iam:read at org).

@@ -283,6 +283,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         else []
     ),
     ("GET", "/api/recommendations"): lambda s, me: _users(s, me, "/recommendations?userId={user}"),
+    ("GET", "/api/commitments"): _plain("/commitments"),
+    ("GET", "/api/commitments/recommendations"): _plain("/commitments/recommendations"),
     ("GET", "/api/roles"): _plain("/roles"),
     # Built-in: taken (POST) and unchangeable (PUT, DELETE), 409 where it is let through.
     ("POST", "/api/roles"): _plain(

@@ -91,6 +91,8 @@ EXPECTED_TABLE_ACCESS = {
         "costs": READ,
         "rollups": READ,
         "access": READ,  # chargeback by team, department and cost center
+        "commitments": READ | WRITE,  # reserved capacity: the snapshot, expiry notice claims
+        "notifications": READ | WRITE,  # expiry notices in the app
     },
     outputs.ACCESS_MIGRATION_FUNCTION_NAME: {
         "access": READ | WRITE,
@@ -108,6 +110,16 @@ RECOMMENDATION_READS = {
     "s3:ListAllMyBuckets",
     "cloudwatch:GetMetricData",
     "cloudwatch:GetMetricStatistics",
+}
+# The reserved-capacity refresh's reads (tally.commitments.cost_explorer).
+COMMITMENT_READS = {
+    "ce:GetReservationUtilization",
+    "ce:GetReservationCoverage",
+    "ce:GetReservationPurchaseRecommendation",
+    "ce:GetSavingsPlansUtilization",
+    "ce:GetSavingsPlansCoverage",
+    "ce:GetSavingsPlansPurchaseRecommendation",
+    "savingsplans:DescribeSavingsPlans",
 }
 REPORT_OBJECTS = {
     "s3:PutObject",
@@ -190,7 +202,11 @@ EXPECTED_OTHER_ACTIONS = {
     | XRAY
     | RECOMMENDATION_READS
     | REPORT_OBJECTS
+    | COMMITMENT_READS
     | {
+        "sns:Publish",  # commitment expiry notices to the admins' topic
+        "kms:Decrypt",  # (the topic is encrypted with its key)
+        "kms:GenerateDataKey",
         "ses:SendEmail",  # invoices by email
         "ses:SendRawEmail",
         "rds:DescribeDBInstances",
@@ -211,6 +227,7 @@ EXPECTED_OTHER_ACTIONS = {
 ALLOWED_WILDCARDS = {
     "*": XRAY
     | RECOMMENDATION_READS
+    | COMMITMENT_READS
     | set(inventory.UNSCOPED_ACTIONS)
     | {"cloudwatch:DescribeAlarms"}  # the API's metrics panel (GetMetricData is the inventory's)
     | {"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ec2:DescribeInstances"},

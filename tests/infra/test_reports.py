@@ -163,3 +163,33 @@ def test_alarms_watch_the_function_and_both_dead_letter_queues(synth: Synthesize
         outputs.REPORTS_JOBS_DEAD_LETTER_QUEUE_URL,
     ):
         assert f"<{synth.output_target(output_id)}.QueueName>" in watched
+
+
+def test_the_commitments_refresh_may_call_exactly_its_reads(synth: Synthesized) -> None:
+    mine = _grants(synth, outputs.REPORTS_FUNCTION_NAME)
+    reads = {a for a, _ in mine if a.startswith(("ce:", "savingsplans:"))}
+    assert reads == set(construct.COMMITMENT_ACTIONS)
+    assert {r for a, r in mine if a in construct.COMMITMENT_ACTIONS} == {"*"}
+    # The calls the reader makes, by their IAM names: nothing granted it does not call.
+    import inspect
+
+    from tally.commitments import cost_explorer
+
+    called = {
+        name
+        for name in (
+            "get_reservation_utilization",
+            "get_reservation_coverage",
+            "get_reservation_purchase_recommendation",
+            "get_savings_plans_utilization",
+            "get_savings_plans_coverage",
+            "get_savings_plans_purchase_recommendation",
+            "describe_savings_plans",
+        )
+        if f".{name}" in inspect.getsource(cost_explorer)
+    }
+    assert len(called) == len(construct.COMMITMENT_ACTIONS)
+    # Its expiry notices publish to the admins' topic, and only there.
+    topic = synth.output_target(outputs.ADMIN_ALERTS_TOPIC_ARN)
+    published = {r for a, r in mine if a == "sns:Publish"}
+    assert len(published) == 1 and topic in published.pop()

@@ -344,7 +344,9 @@ def test_a_run_reports_its_lines_and_lag_as_metrics_and_its_id_in_the_event(
         for k, v in emf.items()
     }
     may_rows = [r for r in may.rows() if r["ChargePeriodStart"][:7] == "2026-05"]
-    assert 0 < record["IngestLines"] <= len(may_rows)
+    # At most a line per row, plus a share per consumer of a commitment fee (amortisation).
+    consumed = sum(1 for r in may_rows if r.get("CommitmentDiscountStatus") == "Used")
+    assert 0 < record["IngestLines"] <= len(may_rows) + consumed
     assert record["IngestDays"] == 31
     assert record["IngestRecords"] == detail["records"]
     newest = max(date.fromisoformat(r["ChargePeriodStart"][:10]) for r in may_rows)
@@ -354,3 +356,33 @@ def test_a_run_reports_its_lines_and_lag_as_metrics_and_its_id_in_the_event(
     (declared,) = record["_aws"]["CloudWatchMetrics"]
     assert declared["Namespace"] == "Tally"
     assert declared["Dimensions"] == [["service"]] and record["service"] == "tally-ingest"
+
+
+def test_the_fanned_out_ingest_amortises_a_savings_plan_over_its_consumers(
+    ingest: ModuleType, dynamo_stores: Stores, tmp_path: Path
+) -> None:
+    """The Lambda's path (partition, workers, finalize) spreads the purchase as ``run_source``
+    does (tests/unit/test_commitment_amortisation.py): Alice 60.00, Bob 20.00, Frank 20.00."""
+    from tests.unit.test_commitment_amortisation import SAVINGS_PLAN_MONTH, _csv
+
+    for name in ("alice", "bob", "frank"):
+        dynamo_stores.users.put(UserProfile(name, name, None, Role.USER))
+    path = tmp_path / "sp.csv"
+    path.write_bytes(_csv(SAVINGS_PLAN_MONTH))
+    upload(path, "focus/2026-05/sp.csv")
+    ingest.run_job(
+        ingest.Job(date(2026, 5, 1), date(2026, 6, 1), "exports", "focus/2026-05/sp.csv")
+    )
+    purchases = {
+        owner: sum(
+            r.billed_cost
+            for r in dynamo_stores.costs.for_owner(owner, date(2026, 5, 1), date(2026, 6, 1))
+            if r.charge_category == "Purchase"
+        )
+        for owner in ("alice", "bob", "frank")
+    }
+    assert purchases == {
+        "alice": Decimal("60.00"),
+        "bob": Decimal("20.00"),
+        "frank": Decimal("20.00"),
+    }

@@ -41,6 +41,8 @@ FOCUS_NAMES = {
         "PricingQuantity",
         "PricingUnit",
         "Tags",
+        "CommitmentDiscountId",
+        "CommitmentDiscountStatus",
     )
 }
 ARROW_TYPES = {

@@ -57,6 +57,8 @@ def _key(line: CostLine) -> tuple[object, ...]:
         line.currency,
         line.usage_unit or "",
         tuple(sorted(line.tags.items())),
+        line.commitment_id or "",
+        line.commitment_status or "",
     )
 
 

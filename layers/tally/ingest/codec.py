@@ -29,6 +29,8 @@ def line_row(line: CostLine) -> list[Any]:
         line.charge_category,
         line.estimated,
         line.tags,
+        line.commitment_id,
+        line.commitment_status,
     ]
 
 
@@ -45,6 +47,8 @@ def line_of(row: list[Any]) -> CostLine:
         charge_category=row[8],
         estimated=bool(row[9]),
         tags=dict(row[10]),
+        commitment_id=row[11] if len(row) > 11 else None,
+        commitment_status=row[12] if len(row) > 12 else None,
     )
 
 

@@ -21,6 +21,9 @@ Choices, and why:
 * **Corrections** (``ChargeClass = Correction``) restate earlier charges; they are summed into
   the day their charge period names, so reading the files of every billing period in the
   restatement window yields each day's corrected figure.
+* **Commitments**: a row's ``CommitmentDiscountId`` and ``CommitmentDiscountStatus`` are part
+  of its line, so a commitment's purchase and the usage that consumed it stay apart until
+  ``tally.commitments.amortise`` has spread the purchase over its consumers.
 * **Coverage**: a file covers every day of the billing periods it holds, so a day of that
   period with no rows is read as zero (a line that disappeared is gone), while days outside
   its billing periods are left alone.
@@ -67,6 +70,8 @@ READ_COLUMNS = (
     "ConsumedUnit",
     "PricingQuantity",
     "PricingUnit",
+    "CommitmentDiscountId",
+    "CommitmentDiscountStatus",
     ESTIMATED_COLUMN,
 )
 UNKNOWN_SERVICE = "Unknown"
@@ -158,6 +163,8 @@ class _Key(NamedTuple):  # a tuple: hashed and compared in C, once per row
     currency: str
     unit: str | None
     tags: tuple[tuple[str, str], ...]
+    commitment: str | None
+    commitment_status: str | None
 
 
 class _Totals:
@@ -373,6 +380,8 @@ class FocusSource:
                 charge_category=key.category,
                 estimated=key.day in estimated_days,
                 tags=dict(key.tags),
+                commitment_id=key.commitment,
+                commitment_status=key.commitment_status,
             )
 
     def _add(
@@ -414,6 +423,8 @@ class FocusSource:
             currency=_text(row["BillingCurrency"]),
             unit=unit or None,
             tags=kept,
+            commitment=_text(row.get("CommitmentDiscountId")) or None,
+            commitment_status=_text(row.get("CommitmentDiscountStatus")) or None,
         )
         amounts = totals.get(key)
         if amounts is None:
@@ -454,7 +465,16 @@ class FocusSource:
 
 
 def _sort_key(key: _Key) -> tuple[Any, ...]:
-    return (key.day, key.service, key.resource_id or "", key.category, key.currency, key.tags)
+    return (
+        key.day,
+        key.service,
+        key.resource_id or "",
+        key.category,
+        key.currency,
+        key.tags,
+        key.commitment or "",
+        key.commitment_status or "",
+    )
 
 
 def _bytes_opener(data: bytes) -> Opener:

@@ -2,7 +2,8 @@
 
 The query rolls the export's rows up to exactly the lines ``FocusSource`` makes: one per UTC
 day of ``ChargePeriodStart``, service, resource, charge category, billing currency, consumed
-unit (the pricing unit when there is none) and the values of the tags allocation reads. Its
+unit (the pricing unit when there is none), the values of the tags allocation reads and the
+commitment (``CommitmentDiscountId`` and ``CommitmentDiscountStatus``). Its
 result is written as Parquet (Athena ``UNLOAD``, DuckDB ``COPY``) and read back here with
 pyarrow into ``CostLine`` objects, so both engines share every line of code but the statement
 that wraps the ``SELECT``.
@@ -72,6 +73,8 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("pricingquantity", "double"),
     ("pricingunit", "string"),
     ("tags", "map<string,string>"),
+    ("commitmentdiscountid", "string"),
+    ("commitmentdiscountstatus", "string"),
 )
 # Data Exports writes each billing period under ``BILLING_PERIOD=YYYY-MM/``.
 PARTITION_COLUMN = "billing_period"
@@ -135,7 +138,7 @@ class ExportQuery:
             if self.estimated_column
             else "CAST(NULL AS INTEGER)"
         )
-        groups = ", ".join(str(n) for n in range(2, 8 + len(self.tag_keys)))
+        groups = ", ".join(str(n) for n in range(2, 10 + len(self.tag_keys)))
         last_month = _month(end - timedelta(days=1))
         lines = [
             f"SELECT {literal(LINE)} AS row_kind",
@@ -147,6 +150,8 @@ class ExportQuery:
             f"CASE WHEN {has_unit} THEN trim(consumedunit) "
             "ELSE nullif(trim(pricingunit), '') END AS usage_unit",
             *tags,
+            "nullif(trim(commitmentdiscountid), '') AS commitment_id",
+            "nullif(trim(commitmentdiscountstatus), '') AS commitment_status",
             f"sum({_decimal('billedcost')}) AS billed_cost",
             f"sum({_decimal('effectivecost')}) AS effective_cost",
             f"sum({_decimal(quantity)}) AS usage_quantity",
@@ -163,6 +168,8 @@ class ExportQuery:
             "CAST(NULL AS VARCHAR) AS currency",
             "CAST(NULL AS VARCHAR) AS usage_unit",
             *no_tags,
+            "CAST(NULL AS VARCHAR) AS commitment_id",
+            "CAST(NULL AS VARCHAR) AS commitment_status",
             f"CAST(NULL AS {MONEY}) AS billed_cost",
             f"CAST(NULL AS {MONEY}) AS effective_cost",
             f"CAST(NULL AS {MONEY}) AS usage_quantity",
@@ -258,6 +265,7 @@ class ResultReader:
                     strict=True,
                 )
             ):
+                commitment = batch["commitment_id"][n] if "commitment_id" in batch else None
                 values = next(tags) if tags is not None else ()
                 if kind != LINE:
                     continue
@@ -277,6 +285,10 @@ class ResultReader:
                         for key, value in zip(self.tag_keys, values, strict=True)
                         if value is not None
                     },
+                    commitment_id=commitment,
+                    commitment_status=(
+                        batch["commitment_status"][n] if "commitment_status" in batch else None
+                    ),
                 )
 
     def _coverage(self, paths: Sequence[str], log: FetchLog, start: date, end: date) -> set[date]:

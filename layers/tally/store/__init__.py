@@ -2,7 +2,7 @@
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
 ``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``, ``invoice_templates``,
-``rates``, ``billing_settings``, ``payments``),
+``rates``, ``billing_settings``, ``payments``, ``commitments``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tally.store.billing_settings import BillingSettingsStore
     from tally.store.budgets import BudgetStore
     from tally.store.claims import ClaimStore
+    from tally.store.commitments import CommitmentStore
     from tally.store.costs import CostStore
     from tally.store.estate import EstateStore
     from tally.store.ingest_runs import IngestRunStore
@@ -74,6 +75,7 @@ class Stores:
     rates: RateStore
     billing_settings: BillingSettingsStore
     payments: PaymentStore
+    commitments: CommitmentStore
 
 
 def aggregates() -> list[str]:

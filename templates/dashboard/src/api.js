@@ -158,6 +158,9 @@ export function createApi(config, auth) {
       request("GET", "/anomalies", { query: { userId, status, nextToken } }),
     updateAnomaly: (anomalyId, status) => request("PATCH", `/anomalies/${enc(anomalyId)}`, { body: { status } }),
     recommendations: ({ userId } = {}) => request("GET", "/recommendations", { query: { userId } }),
+    // Reserved capacity (commitments:read at the organisation: finance and admins).
+    commitments: () => request("GET", "/commitments"),
+    commitmentRecommendations: () => request("GET", "/commitments/recommendations"),
     // Organisation and access (issue 13): roles, teams, who holds what, and the audit log.
     roles: () => request("GET", "/roles"),
     createRole: (body) => request("POST", "/roles", { body }),

@@ -1,7 +1,7 @@
 // Tally's dashboard: configuration, session, the app shell and a hash router
 // (#/dashboard, #/resources, #/costs, #/budget, #/claims, #/admin, #/security, #/settings,
 // #/notifications, #/changes, #/anomalies, #/savings; #/teams, #/teams/<id>, #/roles, #/audit,
-// #/users/<id>/access, #/chargeback, #/tax, #/templates, #/rates, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
+// #/users/<id>/access, #/chargeback, #/tax, #/templates, #/rates, #/commitments, #/estate/..., shown by permission; ?user=<id>&name=<name> when an admin looks at
 // someone else's data). Hash routes need no server rewrite on S3/CloudFront. The
 // header's bell shows the caller's own notifications on every page.
 
@@ -31,6 +31,7 @@ import { createAccess } from "./access.js";
 import { auditView } from "./views/audit.js";
 import { ratesView } from "./views/rates.js";
 import { chargebackView } from "./views/chargeback.js";
+import { commitmentsView } from "./views/commitments.js";
 import { estateAllowed, estateView } from "./views/estate.js";
 import { noAccessPage } from "./views/noaccess.js";
 import { rolesView } from "./views/roles.js";
@@ -113,6 +114,13 @@ const ROUTES = {
     render: templatesView,
     allowed: (access) => access.can("invoices:templates", "org"),
     denied: () => ({ permission: "invoices:templates", scope: "org" }),
+  },
+  // Reserved capacity (issue 17): finance and admins.
+  commitments: {
+    title: "Commitments",
+    render: commitmentsView,
+    allowed: (access) => access.can("commitments:read", "org"),
+    denied: () => ({ permission: "commitments:read", scope: "org" }),
   },
   // The AWS estate (issue 15): #/estate[/lambda[/<name>]|/network|/iam], each tab by its own
   // permission (views/estate.js); the menu shows it to whoever may see any of them.
