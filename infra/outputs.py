@@ -42,6 +42,7 @@ ACCESS_MIGRATION_FUNCTION_NAME = "AccessMigrationFunctionName"
 INVENTORY_FUNCTION_NAME = "InventoryFunctionName"
 INVENTORY_ROLE_ARN = "InventoryRoleArn"
 MANAGEMENT_FUNCTION_NAME = "ManagementFunctionName"
+RATES_FUNCTION_NAME = "RatesFunctionName"
 
 
 def table_name(spec: TableSpec) -> str:

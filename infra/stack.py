@@ -356,6 +356,9 @@ class TallyStack(Stack):
             management.function.function_name,
             "Estate management actions",
         )
+        self._output(
+            outputs.RATES_FUNCTION_NAME, rates.function.function_name, "Daily exchange rates"
+        )
         self._output(outputs.ALERTS_FUNCTION_NAME, alerts.function.function_name, "Alerts function")
         self._output(outputs.ALERTS_QUEUE_URL, alerts.queue.queue_url, "Alerts fan-out queue")
         self._output(

@@ -23,6 +23,7 @@ FUNCTIONS = {
     outputs.ACCESS_MIGRATION_FUNCTION_NAME: "access.handler.lambda_handler",
     outputs.INVENTORY_FUNCTION_NAME: "inventory.handler.lambda_handler",
     outputs.MANAGEMENT_FUNCTION_NAME: "management.handler.lambda_handler",
+    outputs.RATES_FUNCTION_NAME: "rates.handler.lambda_handler",
 }
 # The functions that look users up in the Cognito pool (the alerts read the users table).
 POOL_READERS = (
