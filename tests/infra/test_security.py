@@ -92,8 +92,9 @@ def test_queues_are_encrypted_and_ssl_only(synth: Synthesized) -> None:
 
 def test_every_log_group_has_a_retention(synth: Synthesized) -> None:
     groups = synth.resources("AWS::Logs::LogGroup")
-    # eight functions, API access logs, the dashboard's upload, the trigger provider
-    assert len(groups) == 11
+    # nine functions (the rates function the ninth), API access logs, the dashboard's upload,
+    # the trigger provider
+    assert len(groups) == 12
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == 90
 
