@@ -113,7 +113,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/invoices/{invoiceId}"): Rule(
         "costs:read", On.ENTITY, or_self=ACCOUNT, org_wide=True
     ),
-    # Payments: an invoice issued to the provider (admins; finance is read-only); the webhook,
+    # Payments: an invoice issued to the provider (finance and admins); the webhook,
     # authorised by its signature (tally.payments.webhook).
     ("POST", "/api/invoices/{invoiceId}/payment"): Rule("payments:issue", On.ORG),
     ("POST", "/api/payments/stripe/webhook"): PUBLIC,

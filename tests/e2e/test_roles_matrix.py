@@ -46,6 +46,7 @@ NOT_HERE = {
     ("GET", "/api/unsubscribe"),  # public: the link's signed token decides, not a role
     ("POST", "/api/unsubscribe"),
     ("GET", "/api/health"),  # public and without data: the same answer to anyone (test_health)
+    ("POST", "/api/payments/stripe/webhook"),  # public: the signature decides (tests/payments)
 }
 
 
@@ -283,6 +284,25 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         else []
     ),
     ("GET", "/api/recommendations"): lambda s, me: _users(s, me, "/recommendations?userId={user}"),
+    # Invoice templates and payments (issue 17), the organisation's: where let through, a
+    # second organisation template (409: the demo has one), an edit of a version never made (409), a
+    # preview of the stored one, and issuing for payment with payments off (409): nothing a
+    # later request reads changes.
+    ("GET", "/api/invoice-templates"): _plain("/invoice-templates"),
+    ("POST", "/api/invoice-templates"): _plain("/invoice-templates", {"name": "Again"}),
+    ("GET", "/api/invoice-templates/{templateId}"): _plain("/invoice-templates/org"),
+    ("PUT", "/api/invoice-templates/{templateId}"): _plain(
+        "/invoice-templates/org", {"name": "Stale", "version": 99}
+    ),
+    ("POST", "/api/invoice-templates/{templateId}/preview"): _plain(
+        "/invoice-templates/org/preview"
+    ),
+    ("POST", "/api/invoices/{invoiceId}/payment"): lambda s, me: [
+        Try(f"/invoices/{s.invoice_id}/payment", {}, Subject.org())
+    ],
+    ("GET", "/api/billing/organisation/chargeback/journal"): _plain(
+        f"/billing/organisation/chargeback/journal?month={MONTH}&groupBy=team"
+    ),
     ("GET", "/api/commitments"): _plain("/commitments"),
     ("GET", "/api/commitments/recommendations"): _plain("/commitments/recommendations"),
     ("GET", "/api/roles"): _plain("/roles"),
