@@ -237,6 +237,11 @@ class TallyStack(Stack):
         rates = Rates(self, "Rates", runtime=runtime, data=data, rates_url=config.rates_url)
         data.grant(api.function, Access.READ_WRITE, ["billing"])
         data.grant(alerts.function, Access.READ, ["billing"])
+        # The billing periods (tally.periods, in the billing settings): every function that
+        # computes a period reads the definition; the reports function rebuilds the roll-ups
+        # when it changes (its roll-up writes are in Reports).
+        for reader in (reports.function, ingest.function, ingest.worker):
+            data.grant(reader, Access.READ, ["billing"])
         management.notify_through(alerts.function, alerts.dead_letter_queue)
         monitoring = Monitoring(
             self,

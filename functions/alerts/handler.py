@@ -35,7 +35,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alerts.settings import AlertsSettings
-from tally import events, observability
+from tally import events, observability, periods
 from tally.clock import utc_now
 
 if TYPE_CHECKING:
@@ -290,6 +290,7 @@ def _emit(report: Mapping[str, Any]) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
+@periods.follow_stored(lambda: _stores())  # budgets are judged in the billing periods
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = AlertsSettings.load()  # a bad configuration fails here, before any message
     now = utc_now()

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from api import schemas as s
+from tally.calendar import first_day, last_day
 from tally.models import ORG, UNALLOCATED
 from tally.money import format_amount
 from tally.org.model import cost_center_of_owner, team_of_owner
@@ -232,6 +233,8 @@ def summary_out(m: Summary) -> s.SummaryOut:
     return s.SummaryOut(
         user_id=m.user_id,
         month=m.month,
+        period_start=first_day(m.month).isoformat(),
+        period_end=last_day(m.month).isoformat(),
         today=m.today.isoformat(),
         metric=m.metric,  # type: ignore[arg-type]
         total=money(m.total, m.currency),

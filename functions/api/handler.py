@@ -51,7 +51,7 @@ from api.routes import (
     users,
 )
 from api.settings import dashboard_origin
-from tally import access, observability
+from tally import access, observability, periods
 from tally.authz import Target
 from tally.errors import (
     BadRequest,
@@ -324,4 +324,7 @@ def _security_headers(response: dict[str, Any]) -> dict[str, Any]:
 @telemetry.measured(metrics, app)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
-    return _security_headers(caching.conditional(event, app.resolve(event, lambda_context)))
+    # The organisation's billing periods, read on the request's first period computation
+    # (one GetItem; a request that computes none reads nothing).
+    with periods.in_force(context.stores):
+        return _security_headers(caching.conditional(event, app.resolve(event, lambda_context)))

@@ -513,6 +513,11 @@ class PreviousMonthOut(Out):
 class SummaryOut(Out):
     user_id: str
     month: str
+    period_start: str = Field(
+        description="the month's first day (YYYY-MM-DD) under the organisation's billing "
+        "periods (the 1st with calendar months)"
+    )
+    period_end: str = Field(description="the month's last day (YYYY-MM-DD)")
     today: str = Field(description="the business date (UTC, YYYY-MM-DD) the summary is for")
     metric: Literal["billed", "effective"]
     total: Money
@@ -1855,11 +1860,37 @@ class TaxSectionIn(ApiModel):
     )
 
 
+class PeriodSectionIn(ApiModel):
+    """The organisation's billing periods (tally.calendar). A period keeps its name
+    ``YYYY-MM`` under every definition; the definition says which days it covers."""
+
+    kind: Literal["calendar", "monthly", "4-4-5", "4-5-4", "5-4-4"] | None = Field(
+        default=None,
+        description="calendar: calendar months; monthly: months from day `startDay`, named by "
+        "the month they start in; 4-4-5, 4-5-4, 5-4-4: fiscal years of 52 or 53 weeks in "
+        "quarters of 4, 4 and 5 weeks (in that order), from `fiscalYearStart`",
+    )
+    start_day: int | None = Field(
+        default=None, ge=1, le=28, description="monthly: the day of the month a period starts"
+    )
+    fiscal_year_start: str | None = Field(
+        default=None,
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="fiscal kinds, MM-DD (not 02-29): fiscal year Y starts on the `weekStart` "
+        "weekday nearest to this day of year Y; a 53-week year's extra week is its last "
+        "period's",
+    )
+    week_start: (
+        Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None
+    ) = Field(default=None, description="fiscal kinds: the weekday every fiscal week starts on")
+
+
 class BillingSettingsIn(ApiModel):
     """Give the sections to change; within one, the fields to change."""
 
     currency: CurrencySectionIn | None = None
     tax: TaxSectionIn | None = None
+    period: PeriodSectionIn | None = None
 
 
 class CurrencySectionOut(Out):
@@ -1881,6 +1912,38 @@ class TaxSettingsOut(Out):
     updated_by: str | None
 
 
+class PeriodNowOut(Out):
+    month: str = Field(description="today's period, YYYY-MM")
+    start: str = Field(description="its first day")
+    end: str = Field(description="its last day")
+
+
+class PeriodRecomputeOut(Out):
+    """The recompute a change of definition started (a job of the reports function)."""
+
+    job_id: str
+    status: Literal["pending", "ready", "failed"]
+    requested_at: str
+    finished_at: str | None
+    owners: int | None = Field(description="whose roll-ups were rebuilt, once ready")
+    periods: int | None = Field(description="how many periods hold figures, once ready")
+    error: str | None
+
+
+class PeriodSectionOut(Out):
+    kind: Literal["calendar", "monthly", "4-4-5", "4-5-4", "5-4-4"]
+    start_day: int
+    fiscal_year_start: str
+    week_start: str
+    current: PeriodNowOut
+    updated_at: str | None = Field(description="null: the defaults, never saved")
+    updated_by: str | None
+    recompute: PeriodRecomputeOut | None = Field(
+        description="the recompute of the last change; null before any change"
+    )
+
+
 class BillingSettingsOut(Out):
     currency: CurrencySectionOut
     tax: TaxSettingsOut
+    period: PeriodSectionOut

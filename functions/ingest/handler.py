@@ -31,7 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ingest import fanout
 from ingest.fanout import lag_seconds  # noqa: F401  (re-exported: the lag's one definition)
 from ingest.settings import EXPORT_BUCKET, IngestSettings
-from tally import observability
+from tally import observability, periods
 from tally.allocation import OwnerTagRule
 from tally.clock import utc_now
 from tally.ingest import DEFAULT_RESTATEMENT_DAYS, restatement_window
@@ -310,6 +310,7 @@ def run_id_of(event: dict[str, Any], context: Any) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(log_event=True, clear_state=True)
+@periods.follow_stored(lambda: _stores())  # the periods roll-ups are made for
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = IngestSettings.load()  # a bad configuration fails here, before any work
     event = event or {}

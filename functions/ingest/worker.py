@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ingest import fanout
 from ingest.settings import IngestSettings
-from tally import observability
+from tally import observability, periods
 from tally.ingest.batch import BatchOutcome
 from tally.ingest.fanout import BadMessage, Worker, parse_message
 from tally.store import dynamodb_stores
@@ -79,6 +79,7 @@ def handle_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
+@periods.follow_stored(lambda: dynamodb_stores(IngestSettings.load()))  # roll-ups' periods
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,

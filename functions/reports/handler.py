@@ -33,7 +33,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from reports.settings import JOB_MAX_RECEIVES, REPORTS_PREFIX, ReportsSettings
-from tally import events, observability
+from tally import events, observability, periods
 from tally.clock import utc_now
 from tally.errors import TallyError
 
@@ -55,6 +55,7 @@ observability.start_error_tracking(SERVICE)
 
 EXPORT = "export"
 INVOICE = "invoice"
+PERIODS = "periods"  # a change of billing periods: every roll-up rebuilt (tally.periods)
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 PDF_CONTENT_TYPE = "application/pdf"
 # What a job says when it failed for a reason that is ours, not the request's.
@@ -296,6 +297,22 @@ class _JobRefused(TallyError):
     """A job that cannot be done as asked: failed with this reason, not retried."""
 
 
+def run_periods(job: ReportJob, settings: ReportsSettings, *, now: datetime) -> dict[str, str]:
+    """Every roll-up rebuilt under the billing periods the job names, from the stored records.
+    A job a later change superseded does nothing: the later one's recompute rebuilds all."""
+    from tally import periods
+    from tally.models import Metric
+
+    stores = _stores()
+    section = stores.billing_settings.sections().get(periods.PERIOD)
+    if section is None or section.values.get("recomputeJobId") != job.job_id:
+        return {"superseded": "true"}
+    definition = periods.from_values(json.loads(job.params["definition"]))
+    done = periods.recompute(stores, definition, now=now, metric=Metric(settings.budget_metric))
+    logger.info("billing periods recomputed", extra=done.details())
+    return done.details()
+
+
 def run_job(job_id: str, settings: ReportsSettings, *, receive_count: int) -> str:
     """One job, start to end; what became of it ("ready", "failed", "skipped", ...)."""
     stores = _stores()
@@ -314,6 +331,8 @@ def run_job(job_id: str, settings: ReportsSettings, *, receive_count: int) -> st
             details: dict[str, str] = {}
         elif job.kind == INVOICE:
             rows, details = None, run_invoice(job, settings, today=today, now=now)
+        elif job.kind == PERIODS:
+            rows, details = None, run_periods(job, settings, now=now)
         else:
             raise _JobRefused(f"unknown job kind {job.kind!r}")
     except TallyError as error:
@@ -334,7 +353,11 @@ def run_job(job_id: str, settings: ReportsSettings, *, receive_count: int) -> st
         stores.report_jobs.fail(job_id, error=INTERNAL_FAILURE, at=utc_now())
         return "failed"
     stores.report_jobs.complete(
-        job_id, object_key=object_key(job), rows=rows, details=details, at=utc_now()
+        job_id,
+        object_key=None if job.kind == PERIODS else object_key(job),
+        rows=rows,
+        details=details,
+        at=utc_now(),
     )
     logger.info("job done", extra={"jobId": job_id, "kind": job.kind, "rows": rows, **details})
     return "ready"
@@ -407,6 +430,7 @@ def refresh_commitments(now: datetime) -> dict[str, Any]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
+@periods.follow_stored(lambda: _stores())  # exports, invoices, chargeback in billing periods
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = ReportsSettings.load()  # a bad configuration fails here, before any job
     kind = event_kind(event)

@@ -198,7 +198,10 @@ class Reports(Construct):
         data.grant(self.function, Access.READ_WRITE, ["reports", "recommendations", "commitments"])
         # Expiry notices: in-app notifications to finance and admins.
         data.grant(self.function, Access.READ_WRITE, ["notifications"])
-        data.grant(self.function, Access.READ, ["users", "budgets", "costs", "rollups"])
+        data.grant(self.function, Access.READ, ["users", "budgets", "costs"])
+        # A change of billing periods rebuilds every roll-up from the stored records
+        # (tally.periods.recompute, a job on the reports queue).
+        data.grant(self.function, Access.READ_WRITE, ["rollups"])
         # Chargeback groups costs by team, department and cost center (the team tree).
         data.grant(self.function, Access.READ, ["access"])
         # The recommendations refresh and cost-center invoices walk every assignment, as the

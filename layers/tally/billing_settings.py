@@ -6,6 +6,9 @@ entry to ``DEFAULTS`` and its API model, without touching the others. Anyone sig
 them (every screen shows money in the organisation's currencies); finance and admins change
 them (``billing:settings``), audited.
 
+``period``: the billing-period definition (``tally.periods``; changed through it, since a
+change recomputes the roll-ups).
+
 ``currency``: ``billingCurrency``, the currency the organisation is billed and invoiced in,
 and ``displayCurrency``, the currency figures are shown in by default (the billing currency
 unless set). A user's own display currency (their preferences) wins over the organisation's.
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tally import periods
 from tally.access import require
 from tally.authz import Target
 from tally.models import ORG, AuditEntry
@@ -27,6 +31,7 @@ from tally.view import View
 
 SETTINGS_WRITE = "billing:settings"
 CURRENCY = "currency"
+PERIOD = "period"
 
 
 def _currency_defaults(view: View) -> dict[str, Any]:
@@ -34,7 +39,10 @@ def _currency_defaults(view: View) -> dict[str, Any]:
 
 
 # Section name -> its values when never saved. A new section adds its line here.
-DEFAULTS: dict[str, Callable[[View], dict[str, Any]]] = {CURRENCY: _currency_defaults}
+DEFAULTS: dict[str, Callable[[View], dict[str, Any]]] = {
+    CURRENCY: _currency_defaults,
+    PERIOD: lambda view: periods.defaults(),  # the billing periods (tally.periods)
+}
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,16 @@ def test_billing_settings_default_to_the_billing_currency_and_finance_changes_th
             "updatedAt": None,
             "updatedBy": None,
         },
+        "period": {
+            "kind": "calendar",
+            "startDay": 1,
+            "fiscalYearStart": "01-01",
+            "weekStart": "monday",
+            "current": {"month": "2026-11", "start": "2026-11-01", "end": "2026-11-30"},
+            "updatedAt": None,
+            "updatedBy": None,
+            "recompute": None,
+        },
     }
     saved = costs.call(
         "PUT", "/api/settings/billing", FIONA, body={"currency": {"displayCurrency": "EUR"}}

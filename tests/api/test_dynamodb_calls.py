@@ -88,9 +88,11 @@ def test_constant_calls_whatever_the_data(api: Api, calls: Counter[str]) -> None
     assert small == large
     for name, ops in large.items():
         assert "Scan" not in ops, name
-    assert sum(large["summary"].values()) <= 2
-    assert sum(large["costs"].values()) <= 1
-    assert sum(large["all-users"].values()) <= 3
+    # Each also reads the organisation's billing periods (one strongly consistent GetItem per
+    # request that computes a period: never kept, so every container sees a change at once).
+    assert sum(large["summary"].values()) <= 2 + 1
+    assert sum(large["costs"].values()) <= 1 + 1
+    assert sum(large["all-users"].values()) <= 3 + 1
 
 
 @pytest.mark.parametrize("caller", ["admin", "user"])

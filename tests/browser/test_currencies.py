@@ -82,10 +82,13 @@ def test_currencies_screenshots(open_page: Any) -> None:
     session = signed_in(open_page, "fiona")
     show(session, "#/rates")
     session.page.locator("[data-testid=rates-table]").wait_for()
+    # The Billing period card (custom periods) with its preview is in the pictures too.
+    session.page.locator("[data-testid=period-preview] tbody tr").first.wait_for()
     session.screenshot("currencies")
     phone = signed_in(open_page, "fiona", viewport=PHONE)
     show(phone, "#/rates")
     phone.page.locator("[data-testid=rates-table]").wait_for()
+    phone.page.locator("[data-testid=period-preview] tbody tr").first.wait_for()
     overflow = phone.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     phone.screenshot("currencies-phone")

@@ -62,12 +62,14 @@ EXPECTED_TABLE_ACCESS = {
         "idempotency": READ | WRITE,
         "assignments": READ | {"dynamodb:Scan"},
         "ingestruns": READ | WRITE,  # the fan-out's run header and partitions
+        "billing": READ,  # the billing periods roll-ups are made for (tally.periods)
     },
     # The fan-out's worker: each partition's owners' days and roll-ups, the run's state.
     INGEST_WORKER: {
         "costs": READ | WRITE,
         "rollups": READ | WRITE,
         "ingestruns": READ | WRITE,
+        "billing": READ,  # the billing periods
     },
     outputs.ALERTS_FUNCTION_NAME: {
         "alerts": READ | WRITE,
@@ -89,7 +91,10 @@ EXPECTED_TABLE_ACCESS = {
         "assignments": READ | {"dynamodb:Scan"},
         "budgets": READ,
         "costs": READ,
-        "rollups": READ,
+        # A change of billing periods rebuilds every roll-up (tally.periods.recompute), under
+        # the definition in the billing settings.
+        "rollups": READ | WRITE,
+        "billing": READ,
         "access": READ,  # chargeback by team, department and cost center
         "commitments": READ | WRITE,  # reserved capacity: the snapshot, expiry notice claims
         "notifications": READ | WRITE,  # expiry notices in the app

@@ -14,7 +14,7 @@ from infra import outputs
 from infra.constructs import ingest as construct
 from infra.constructs.storage import INGEST_WORK_RETENTION_DAYS
 from infra.nag import flatten_reference
-from tally.tables import COSTS, INGEST_RUNS, ROLLUPS
+from tally.tables import BILLING, COSTS, INGEST_RUNS, ROLLUPS
 from tests.infra.conftest import INGEST_WORKER, VARIANT_CONTEXT, Synthesized
 from tests.infra.test_iam import _as_list, _role_of, _statements
 
@@ -192,10 +192,12 @@ def test_the_worker_reads_only_its_queue_and_publishes_only_on_the_bus(
     bus = synth.output_target(outputs.EVENT_BUS_NAME)
     assert {r for a, r in grants if a == "events:PutEvents"} == {f"<{bus}.Arn>"}
     # The users, budgets and assignments stay out of reach (the forecast needs none; the
-    # exact actions per table are in tests/infra/test_iam.py).
+    # exact actions per table are in tests/infra/test_iam.py); the billing settings are read
+    # for the periods roll-ups are made for.
     tables = {r.strip("<").partition(".Arn>")[0] for a, r in grants if a.startswith("dynamodb:")}
     assert tables == {
-        synth.output_target(outputs.table_name(spec)) for spec in (COSTS, ROLLUPS, INGEST_RUNS)
+        synth.output_target(outputs.table_name(spec))
+        for spec in (COSTS, ROLLUPS, INGEST_RUNS, BILLING)
     }
 
 

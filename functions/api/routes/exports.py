@@ -39,7 +39,7 @@ from api.schemas import (
     JobId,
 )
 from api.settings import ApiSettings
-from tally import access
+from tally import access, calendar
 from tally.authz import Target
 from tally.clock import utc_now
 from tally.errors import Invalid, NotFound
@@ -219,7 +219,7 @@ def _invoice_subject(view: View, body: InvoiceIn) -> dict[str, str | None]:
         access.require(view.caller, "exports:create", Target.user(user_id))
         subject = {"userId": user_id}
     today: date = view.today
-    if body.month > f"{today:%Y-%m}":
+    if body.month > calendar.month_of(today):
         raise Invalid.field("month", "a future month has no costs to invoice")
     return subject
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from tally.access import allows, require
 from tally.authz import Target
+from tally.calendar import month_bounds
 from tally.errors import Forbidden, Invalid, NotFound
 from tally.estate import findings as rules
 from tally.estate.inventory import GLOBAL, scope_of
@@ -99,7 +100,7 @@ def cost_figures(
     currency than ``currency`` (the one with most lines, chosen by the caller) are left out,
     never converted."""
     start = today - timedelta(days=PERIOD_DAYS)
-    month = today.replace(day=1)
+    month = month_bounds(today)[0]  # this billing period's first day (tally.calendar)
     by_day: dict[date, Decimal] = defaultdict(Decimal)
     usage: dict[str, Decimal] = defaultdict(Decimal)
     previous = Decimal(0)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from tally.budgets import budget_for_month
-from tally.calendar import first_day, last_day, month_days
+from tally.calendar import first_day, last_day, month_days, month_of
 from tally.errors import Invalid
 from tally.invoices.model import (
     CHARGE_ORDER,
@@ -131,7 +131,7 @@ def _cost_center_records(
     for owner, assignments in sorted(by_owner.items()):
         profile = stores.users.get(owner)
         names[owner] = profile.username if profile else owner
-        rollups += stores.rollups.months(owner, _month(start), _month(start))
+        rollups += stores.rollups.months(owner, month_of(start), month_of(start))
         keys = [(match_key(a.resource_type, a.resource_id), a) for a in assignments]
         for r in stores.costs.for_owner(owner, start, end):
             if r.allocation != "assignment" or r.resource_id is None:
@@ -140,10 +140,6 @@ def _cost_center_records(
             if any(k == line_key and a.in_force(r.day) for k, a in keys):
                 records[(r.owner, r.day, r.line_id)] = r
     return list(records.values()), rollups, names
-
-
-def _month(day: date) -> str:
-    return day.strftime("%Y-%m")
 
 
 def _overlaps(a: Assignment, start: date, end: date) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tally.access import require
 from tally.authz import Target
 from tally.budgets import budget_for_month, budget_status
-from tally.calendar import month_of, previous_month
+from tally.calendar import month_days, month_of, previous_month
 from tally.models import Budget, BudgetStatus, BudgetTerms, Metric, MonthlyRollup, ResourceCost
 from tally.reports.currency import Money, other_currencies, pick_currency
 from tally.reports.periods import first_costs_expected, has_costs, month_is_final
@@ -172,12 +172,25 @@ def summary_version(view: View, user_id: str) -> str | None:
 def _version(view: View, rollups: Mapping[str, str | None], budget: int | None) -> str | None:
     """Everything a summary shows is a function of these: the roll-ups (figures, forecast,
     restatements), the budget and its history, the business date (the month, the verdict of
-    last month, when costs are expected) and the view's metric and currency."""
+    last month, when costs are expected), the billing periods (which days this month and the
+    last one cover: a change of definition changes the summary before any roll-up of a
+    caller's is rebuilt, and a caller without roll-ups has none to change) and the view's
+    metric and currency."""
     if any(v is None for v in rollups.values()):  # stored before versions were kept
         return None
+    month = month_of(view.today)
+    first, following = month_days(month)
+    periods = f"periods={month_days(previous_month(month))[0]}/{first}/{following}"
     parts = [f"{m}={v}" for m, v in sorted(rollups.items())]
     return "|".join(
-        [view.today.isoformat(), view.metric.value, view.currency, f"budget={budget}", *parts]
+        [
+            view.today.isoformat(),
+            view.metric.value,
+            view.currency,
+            periods,
+            f"budget={budget}",
+            *parts,
+        ]
     )
 
 

@@ -35,6 +35,10 @@ class BillingSettingsStore(Protocol):
     def sections(self) -> dict[str, StoredSection]:
         """Every stored section by name (one Query); a section never saved is absent."""
 
+    def section(self, name: str) -> StoredSection | None:
+        """One section (a strongly consistent GetItem: the billing periods every function
+        reads, a change seen at once); None if never saved."""
+
     def put_section(self, section: StoredSection, audit: AuditEntry) -> None:
         """Save one section whole, with its audit entry, in one transaction."""
 
@@ -74,6 +78,14 @@ class DynamoBillingSettingsStore(DynamoStore):
         found = SectionItem.query(keys.SETTINGS, SectionItem.sk.startswith(keys.section("")))
         return {s.name: s for s in map(_section, found)}
 
+    def section(self, name: str) -> StoredSection | None:
+        try:
+            return _section(
+                SectionItem.get(keys.SETTINGS, keys.section(name), consistent_read=True)
+            )
+        except SectionItem.DoesNotExist:
+            return None
+
     def put_section(self, section: StoredSection, audit: AuditEntry) -> None:
         with self._tx() as tx:
             tx.save(_item(section))
@@ -91,6 +103,9 @@ class MemoryBillingSettingsStore:
             n: StoredSection(n, json.loads(json.dumps(s.values)), s.updated_at, s.updated_by)
             for n, s in self.items.items()
         }
+
+    def section(self, name: str) -> StoredSection | None:
+        return self.sections().get(name)
 
     def put_section(self, section: StoredSection, audit: AuditEntry) -> None:
         self.items[section.name] = section

@@ -45,7 +45,7 @@ class ReportJobStore(Protocol):
         self,
         job_id: str,
         *,
-        object_key: str,
+        object_key: str | None,
         rows: int | None,
         details: dict[str, str],
         at: datetime,
@@ -136,7 +136,7 @@ class DynamoReportJobStore(DynamoStore):
         self,
         job_id: str,
         *,
-        object_key: str,
+        object_key: str | None,
         rows: int | None,
         details: dict[str, str],
         at: datetime,
@@ -144,7 +144,9 @@ class DynamoReportJobStore(DynamoStore):
         item = ReportJobItem(pk=keys.job(job_id), sk=keys.JOB)
         actions: list[Action] = [
             ReportJobItem.status.set(JobStatus.READY.value),
-            ReportJobItem.object_key.set(object_key),
+            ReportJobItem.object_key.set(object_key)
+            if object_key
+            else ReportJobItem.object_key.remove(),
             ReportJobItem.updated_at.set(at),
             ReportJobItem.error.remove(),
             ReportJobItem.rows.set(rows) if rows is not None else ReportJobItem.rows.remove(),
@@ -194,7 +196,7 @@ class MemoryReportJobStore:
         self,
         job_id: str,
         *,
-        object_key: str,
+        object_key: str | None,
         rows: int | None,
         details: dict[str, str],
         at: datetime,

@@ -58,6 +58,14 @@ class RollupStore(Protocol):
         """A page of the month's roll-ups (by-month index), in owner order: for readers of
         every owner that must not hold them all at once (the all-users export)."""
 
+    def owners_of_month(self, month: str) -> set[str]:
+        """Every owner with a roll-up of ``month`` (by-month index, reading no figures): the
+        billing periods' recompute finds whose figures to rebuild."""
+
+    def delete(self, owner: str, month: str) -> None:
+        """Remove ``owner``'s roll-up of ``month`` (none: nothing happens): a period that
+        has no records under a new period definition."""
+
 
 class RollupMonthIndex(GlobalSecondaryIndex["RollupItem"]):
     class Meta:
@@ -181,6 +189,12 @@ class DynamoRollupStore(DynamoStore):
         it = RollupItem.by_month.query(month, limit=limit, last_evaluated_key=start_key)
         return page([_rollup(i) for i in it], it)
 
+    def owners_of_month(self, month: str) -> set[str]:
+        return {i.owner for i in RollupItem.by_month.query(month, attributes_to_get=["owner"])}
+
+    def delete(self, owner: str, month: str) -> None:
+        RollupItem(keys.owner(owner), keys.month(month)).delete()
+
 
 class MemoryRollupStore:
     def __init__(self) -> None:
@@ -243,6 +257,12 @@ class MemoryRollupStore:
 
     def versions(self, owner: str, first: str, last: str) -> dict[str, str | None]:
         return {r.month: r.version for r in self.months(owner, first, last)}
+
+    def owners_of_month(self, month: str) -> set[str]:
+        return {o for o, m in self.items if m == month}
+
+    def delete(self, owner: str, month: str) -> None:
+        self.items.pop((owner, month), None)
 
 
 def dynamodb_store(settings: Settings) -> RollupStore:

@@ -8,14 +8,16 @@ import { longDay, money } from "./format.js";
 // The choices offered in the selects; the API accepts any active ISO 4217 code.
 export const CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "SEK"];
 
-/** The currency this person's figures are shown in: theirs, else the organisation's. */
-export async function displayCurrency(api) {
+/** The currency this person's figures are shown in: theirs, else the organisation's.
+ * `billingSettings`: the page's shared GET /api/settings/billing (main.js's
+ * ctx.billingSettings, which also puts the organisation's periods in force). */
+export async function displayCurrency(api, billingSettings = api.billingSettings) {
   const [mine, org] = await Promise.all([
     api.preferences().then(
       ({ preferences }) => preferences.displayCurrency,
       () => null,
     ),
-    api.billingSettings().then(
+    billingSettings().then(
       (settings) => settings.currency.displayCurrency,
       () => null,
     ),

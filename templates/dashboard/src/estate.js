@@ -2,6 +2,8 @@
 // a graph (the topology) and as a nested list (phone width), security rules in words, and the
 // range of a chart. No DOM here, so Node's test runner checks them (test/estate.test.js).
 
+import { daysFrom, parseDay } from "./calendar.js";
+
 /** What a finding code reads as on a flag (the API's message says the details). */
 export const FINDING_LABEL = {
   "lambda.erroring": "Erroring",
@@ -40,9 +42,7 @@ export function trend(trendPct) {
 /** Whole days from `iso` to `today` ("YYYY-MM-DD"), or null without a date. */
 export function daysSince(iso, today) {
   if (!iso || !today) return null;
-  const from = Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10)));
-  const to = Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)) - 1, Number(today.slice(8, 10)));
-  return Math.round((to - from) / 86_400_000);
+  return daysFrom(iso.slice(0, 10), today.slice(0, 10));
 }
 
 /** "today", "yesterday", "12 days ago", "never". */
@@ -286,7 +286,7 @@ export function overlaps(boxes) {
  * business date (`today`, "YYYY-MM-DD"), never reaching past its start (the API refuses an end
  * in the future, and today is not complete). */
 export function metricRange(today, days) {
-  const end = Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)) - 1, Number(today.slice(8, 10)));
+  const end = parseDay(today).getTime();
   const start = end - days * 86_400_000;
   const iso = (ms) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
   const list = Array.from({ length: days }, (_, i) => new Date(start + i * 86_400_000).toISOString().slice(0, 10));

@@ -2,7 +2,7 @@
 // rounded for display by Intl with the string itself (exact decimal rounding, half away from
 // zero), never through a binary float, so the card shows exactly the API's figure in cents.
 
-import { firstDay, monthOf, parseDay } from "./calendar.js";
+import { CALENDAR_MONTHS, daysFrom, firstDay, isCalendarMonth, lastDay, parseDay, using } from "./calendar.js";
 
 // `globalThis`: Node (the unit tests) has no navigator before version 21.
 const locale = () => globalThis.navigator?.language || "en-US";
@@ -83,18 +83,47 @@ const LAST_MONTH_SHOWN_DAYS = 7;
 
 /**
  * Whether to show `previous` (the API's previousMonth, with `final`) beside `month`'s figures:
- * only for the current month, in its first week or while last month is provisional.
+ * only for the current period, in its first week or while last period is provisional. The
+ * period's days are the answer's (`periodStart`, `periodEnd`, the summary's) when it has them,
+ * else the definition in force's; the week is counted from the period's first day.
  */
-export function showLastMonth({ previousMonth: previous, month, today, noCostsYet }) {
-  if (!previous || !today || month !== monthOf(today)) return false;
-  return noCostsYet === true || !previous.final || Number(today.slice(8, 10)) <= LAST_MONTH_SHOWN_DAYS;
+export function showLastMonth({ previousMonth: previous, month, today, noCostsYet, periodStart, periodEnd }) {
+  if (!previous || !today || !month) return false;
+  const start = periodStart || firstDay(month);
+  const end = periodEnd || lastDay(month);
+  if (today < start || today > end) return false;
+  return noCostsYet === true || !previous.final || daysFrom(start, today) + 1 <= LAST_MONTH_SHOWN_DAYS;
 }
 
-/** "2026-11" -> "November 2026". */
-export function monthName(month) {
-  return new Intl.DateTimeFormat(locale(), { month: "long", year: "numeric", timeZone: "UTC" }).format(
-    parseDay(firstDay(month)),
-  );
+/** "2 – 29 Nov 2026" in the user's locale: a period's first and last days. */
+export function dayRange(first, last) {
+  return new Intl.DateTimeFormat(locale(), {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  }).formatRange(parseDay(first), parseDay(last));
+}
+
+/** "2026-11" -> "November 2026": the month a period is named by, without its days. */
+export function periodLabel(month) {
+  const first = using(CALENDAR_MONTHS, () => firstDay(month));
+  return new Intl.DateTimeFormat(locale(), { month: "long", year: "numeric", timeZone: "UTC" }).format(parseDay(first));
+}
+
+/**
+ * "2026-11" -> "November 2026" for calendar months; under another period definition the
+ * period and its days, "November 2026 period (2 Nov – 29 Nov 2026)". The days are the answer's
+ * (`periodStart`, `periodEnd`: the summary's) when given, else the definition in force's; days
+ * that are not the calendar month's are named as a period whatever the definition in force
+ * says (the API knows the organisation's before the dashboard has asked).
+ */
+export function monthName(month, { periodStart, periodEnd } = {}) {
+  const [calendarFirst, calendarLast] = using(CALENDAR_MONTHS, () => [firstDay(month), lastDay(month)]);
+  const name = periodLabel(month);
+  const [first, last] = periodStart && periodEnd ? [periodStart, periodEnd] : [firstDay(month), lastDay(month)];
+  if (isCalendarMonth() && first === calendarFirst && last === calendarLast) return name;
+  return `${name} period (${dayRange(first, last)})`;
 }
 
 export function dateTime(iso) {

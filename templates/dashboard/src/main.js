@@ -8,6 +8,7 @@
 import { createApi } from "./api.js";
 import { createAuth } from "./auth.js";
 import { createBell } from "./bell.js";
+import { setPeriods } from "./calendar.js";
 import { loadConfig } from "./config.js";
 import { announce, h, replace } from "./dom.js";
 import { knownToday } from "./format.js";
@@ -41,7 +42,8 @@ import { teamDetailView, teamsView } from "./views/teams.js";
 import { userAccessView } from "./views/user-access.js";
 
 const ROUTES = {
-  dashboard: { title: "Dashboard", render: dashboardView, perUser: true },
+  // ownPeriods: the dashboard takes its period's days from the summary (see render).
+  dashboard: { title: "Dashboard", render: dashboardView, perUser: true, ownPeriods: true },
   // #/resources/<encoded resource id>: one resource's page (its metrics, alarms and cost).
   resources: {
     title: "Resources",
@@ -235,6 +237,39 @@ async function start() {
   ctx.types = () => resourceTypes(lastMe?.resourceTypes);
   /** The API's business date: known from an earlier answer, else asked of /me. */
   ctx.today = () => (knownToday() ? Promise.resolve(knownToday()) : ctx.me().then((who) => who.today));
+  // The organisation's billing settings (GET /api/settings/billing), asked once per sign-in and
+  // shared: their `period` decides which days every named period ("month") covers (calendar.js,
+  // for the whole page), their display currency is currency.js's. Screens that do month
+  // arithmetic wait for them (render); the dashboard does not (it reads its period's days off
+  // the summary and asks after its first chart). On a failure periods stay calendar months.
+  let billing = null;
+  let periodsKnown = false;
+  ctx.billingSettings = () => {
+    billing ??= api.billingSettings().then(
+      (settings) => {
+        ctx.learnBillingSettings(settings);
+        return settings;
+      },
+      (error) => {
+        billing = null; // asked again by the next caller (currency.js); the periods stay
+        periodsKnown = true;
+        throw error;
+      },
+    );
+    return billing;
+  };
+  /** A fresh answer (a PUT's, which answers the whole settings): its periods in force. */
+  ctx.learnBillingSettings = (settings) => {
+    billing = Promise.resolve(settings);
+    try {
+      setPeriods(settings?.period || null);
+    } catch {
+      setPeriods(null); // a definition this dashboard cannot read: calendar months
+    }
+    periodsKnown = true;
+  };
+  /** Whether the organisation's periods are known (or could not be: then calendar months). */
+  ctx.periodsKnown = () => periodsKnown;
   let current = null; // the route being shown: {controller}
   let shell = null;
 
@@ -257,6 +292,9 @@ async function start() {
     // The next person to sign in is asked about afresh.
     me = null;
     lastMe = null;
+    billing = null;
+    periodsKnown = false;
+    setPeriods(null);
     // After signing out the next person starts at their own home page; after an expiry the
     // same person comes back to where they were.
     if (reason !== "expired") {
@@ -382,10 +420,15 @@ async function start() {
     if (!user) return;
     // Pages that need a permission, resource types or the API's limits wait for /me; the
     // dashboard does not (its first chart never waits for /me).
+    // Every page but the dashboard waits for the organisation's periods too, asked at the same
+    // time (the dashboard's first chart waits for neither; at most three calls before it).
     const next = ROUTES[parseHash().name];
-    if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) {
+    const waits = [];
+    if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) waits.push(ctx.me());
+    if (next && !next.ownPeriods && !periodsKnown) waits.push(ctx.billingSettings());
+    if (waits.length) {
       const mine = ++rendering;
-      await ctx.me().catch(() => null);
+      await Promise.all(waits.map((wait) => wait.catch(() => null)));
       if (mine !== rendering || !auth.signedIn) return;
     }
     rendering += 1;

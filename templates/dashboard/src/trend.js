@@ -19,7 +19,8 @@ export function trendSeries(costs, summary, today) {
   let firstActual = addDays(lastActual, -(TREND_DAYS - 1));
   if (firstActual < costs.startDate) firstActual = costs.startDate;
   const forecastByDay = new Map((forecast ? forecast.daily : []).map((p) => [p.date, p]));
-  const end = forecast ? lastDay(monthOf(today)) : lastActual;
+  // The forecast runs to the period's last day (the summary's, else the definition's).
+  const end = forecast ? summary.periodEnd || lastDay(monthOf(today)) : lastActual;
   const days = calendarDays(firstActual, addDays(end > lastActual ? end : lastActual, 1));
   const limit = summary.budget && !summary.currencyMismatch ? Number(summary.budget.monthlyLimit.amount) : null;
   const series = { days, actual: [], forecast: [], lower: [], upper: [], pace: [] };

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 
+import { monthOf, setPeriods } from "../src/calendar.js";
+
 import {
   learnToday,
   knownToday,
@@ -62,6 +64,49 @@ test("last month stands beside the current one in its first week or while provis
   assert.equal(shown("2026-12-01", final, "2026-11"), false);
   assert.equal(shown("2026-12-01", null), false);
   assert.equal(showLastMonth({ previousMonth: final, month: "2026-12", today: "2026-12-20", noCostsYet: true }), true);
+});
+
+// Intl puts thin spaces around the range's dash.
+const plain = (text) => text.replace(/\s/gu, " ");
+
+test("a period that is not a calendar month is named with its days (issue 17)", () => {
+  try {
+    setPeriods({ kind: "4-4-5", fiscalYearStart: "01-01", weekStart: "monday" });
+    assert.equal(plain(monthName("2026-12")), "December 2026 period (Nov 23, 2026 – Jan 3, 2027)");
+    assert.equal(plain(monthName("2026-11")), "November 2026 period (Oct 26 – Nov 22, 2026)");
+    setPeriods({ kind: "monthly", startDay: 2 });
+    assert.equal(plain(monthName("2026-11")), "November 2026 period (Nov 2 – Dec 1, 2026)");
+    // Monthly from the 1st is calendar months: the plain name.
+    setPeriods({ kind: "monthly", startDay: 1 });
+    assert.equal(monthName("2026-11"), "November 2026");
+  } finally {
+    setPeriods(null);
+  }
+  // The summary's own days win before the dashboard knows the definition.
+  assert.equal(
+    plain(monthName("2026-12", { periodStart: "2026-11-23", periodEnd: "2027-01-03" })),
+    "December 2026 period (Nov 23, 2026 – Jan 3, 2027)",
+  );
+  assert.equal(monthName("2026-11", { periodStart: "2026-11-01", periodEnd: "2026-11-30" }), "November 2026");
+});
+
+test("last period's result stands beside the current one for the period's first week", () => {
+  const final = { final: true };
+  try {
+    setPeriods({ kind: "monthly", startDay: 15 });
+    const shown = (today) => showLastMonth({ previousMonth: final, month: monthOf(today), today });
+    assert.equal(shown("2026-11-15"), true);
+    assert.equal(shown("2026-11-21"), true); // its 7th day
+    assert.equal(shown("2026-11-22"), false);
+    assert.equal(shown("2026-12-03"), false); // the 3rd of the month, the 19th day of the period
+  } finally {
+    setPeriods(null);
+  }
+  // The answer's days, when it gives them.
+  const answer = { previousMonth: final, month: "2026-12", periodStart: "2026-11-23", periodEnd: "2027-01-03" };
+  assert.equal(showLastMonth({ ...answer, today: "2026-11-25" }), true);
+  assert.equal(showLastMonth({ ...answer, today: "2026-11-30" }), false);
+  assert.equal(showLastMonth({ ...answer, today: "2027-01-04" }), false);
 });
 
 test("status and service names", () => {

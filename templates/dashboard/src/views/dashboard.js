@@ -3,11 +3,13 @@
 // the summary and the trend (the API's last 30 complete days) leave at once; this month's
 // costs leave with them when the business date is known, else as soon as the summary says it.
 // In the first days of a month the summary explains the empty month and shows last month's
-// result beside it.
+// result beside it. A "month" is the organisation's billing period (calendar.js): until the
+// page knows the definition (asked after the first chart, see main.js) the summary's
+// periodStart and periodEnd say the days, and the cards are drawn again if it changes them.
 
 import { doughnutChart, trendChart } from "../charts.js";
 import { emptyState, h, replace } from "../dom.js";
-import { firstDay, monthOf } from "../calendar.js";
+import { firstDay, monthOf, periods } from "../calendar.js";
 import {
   METRIC_HINT,
   dateTime,
@@ -76,11 +78,11 @@ function awaitingCosts(summary) {
     { class: "notice", role: "note", dataset: { testid: "no-costs-yet" } },
     expected
       ? [
-          h("strong", {}, `No costs for ${monthName(summary.month)} have arrived yet.`),
+          h("strong", {}, `No costs for ${monthName(summary.month, summary)} have arrived yet.`),
           ` AWS reports each day's costs after the day ends: the first are expected on ${longDay(expected)}.`,
         ]
       : [
-          h("strong", {}, `No costs for ${monthName(summary.month)} so far.`),
+          h("strong", {}, `No costs for ${monthName(summary.month, summary)} so far.`),
           " Costs appear here a day or two after they are incurred, once the daily import has run.",
         ],
   );
@@ -258,7 +260,7 @@ function summarySubtitle(slot, summary) {
   const metric = metricText(summary.metric);
   replace(
     slot,
-    monthName(summary.month),
+    monthName(summary.month, summary),
     metric
       ? [
           " · ",
@@ -459,17 +461,26 @@ export function dashboardView(view) {
           (summary) => summary.today || ctx.today(),
           () => ctx.today(),
         );
+  // This period's first day: the definition's once the page knows it, else the summary's.
+  const periodStart = (day) =>
+    ctx.periodsKnown()
+      ? firstDay(monthOf(day))
+      : summaryPromise.then(
+          (summary) => summary.periodStart || firstDay(monthOf(day)),
+          () => firstDay(monthOf(day)),
+        );
   const loadMonth = () =>
-    (monthPromise = today().then((day) => api.costs(subject.userId, firstDay(monthOf(day)), day)));
+    (monthPromise = today().then(async (day) => api.costs(subject.userId, await periodStart(day), day)));
   const loadTrend = () => (trendPromise = api.costs(subject.userId));
   loadSummary();
   loadTrend();
   loadMonth();
 
-  const monthSlot = h("span", {}, known ? monthName(monthOf(known)) : "this month");
+  const knownName = known && ctx.periodsKnown() ? monthName(monthOf(known)) : null;
+  const monthSlot = h("span", {}, knownName || "this month");
   const summaryCard = loadingCard({
     title: "This month",
-    subtitle: known ? monthName(monthOf(known)) : "",
+    subtitle: knownName || "",
     className: "span-12",
     bodyClass: "summary-body",
     lines: 6,
@@ -518,7 +529,7 @@ export function dashboardView(view) {
   };
 
   const showSummary = (body, summary) => {
-    monthSlot.textContent = monthName(summary.month);
+    monthSlot.textContent = monthName(summary.month, summary);
     summarySubtitle(summaryCard.element.querySelector(".card-subtitle"), summary);
     renderSummary(body, summary, {
       onEditBudget: () => editBudget(summary),
@@ -540,7 +551,7 @@ export function dashboardView(view) {
   // the month converted day by day by the API, beside the billed figure, with its rates' days.
   async function showConverted(body, summary) {
     try {
-      const wanted = await displayCurrency(api);
+      const wanted = await displayCurrency(api, ctx.billingSettings);
       if (!wanted || wanted === summary.total.currency || signal.aborted) return;
       const converted = await api.summary(subject.userId, wanted);
       const note = convertedNote(converted.converted);
@@ -549,7 +560,19 @@ export function dashboardView(view) {
       // No rate to convert at (or no answer): the billed figures stand alone, as before.
     }
   }
-  const showTrend = (body, data) => keep("trend", renderTrend(body, data, signal));
+  let trendShown = null;
+  const showTrend = (body, data) => {
+    trendShown = { body, data };
+    keep("trend", renderTrend(body, data, signal));
+  };
+  // The organisation's periods, when the page learns them after this view was drawn (the
+  // first screen): the cards that do period arithmetic are drawn again from the same answers.
+  const drawnWith = periods();
+  const redrawForPeriods = () => {
+    if (signal.aborted || periods() === drawnWith) return;
+    if (shown?.body.isConnected) showSummary(shown.body, shown.summary);
+    if (trendShown?.body.isConnected) showTrend(trendShown.body, trendShown.data);
+  };
   const showDoughnut = (body, data) => keep("doughnut", renderDoughnut(body, data, signal));
 
   const runSummary = () =>
@@ -601,5 +624,10 @@ export function dashboardView(view) {
     ),
   ]);
   all.then(startConverting, startConverting);
+  if (!ctx.periodsKnown()) {
+    afterFirstChart()
+      .then(() => ctx.billingSettings())
+      .then(redrawForPeriods, () => {});
+  }
   return all;
 }

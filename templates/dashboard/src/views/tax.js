@@ -6,6 +6,7 @@
 
 import { isForbidden, noAccessPage } from "./noaccess.js";
 import { announce, emptyState, errorState, field, h, openDialog, replace, skeleton, whileBusy } from "../dom.js";
+import { firstDay, monthOf } from "../calendar.js";
 import { longDay } from "../format.js";
 
 const TREATMENTS = {
@@ -116,7 +117,7 @@ export function openRuleForm({ api, teams, today }) {
     effectiveFrom: field({
       label: "First day",
       name: "effectiveFrom",
-      control: h("input", { type: "date", name: "effectiveFrom", value: `${today.slice(0, 7)}-01` }),
+      control: h("input", { type: "date", name: "effectiveFrom", value: firstDay(monthOf(today)) }),
     }),
     effectiveTo: field({
       label: "Ends on (optional)",
