@@ -291,6 +291,40 @@ def months_between(start: date, end: date) -> list[str]:
     return months
 
 
+# English whatever the machine's locale (``strftime("%B")`` follows LC_TIME).
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def period_name(month: str) -> str:
+    """``November 2026`` for ``2026-11`` with calendar months; with any other definition the
+    name says its days too, ``November 2026 (26 Oct to 22 Nov 2026)``, since a period named for
+    a month need not start in it."""
+    name = f"{MONTH_NAMES[int(check(month)[5:7]) - 1]} {month[:4]}"
+    if is_calendar_month():
+        return name
+    first, following = month_days(month)
+    last = following - timedelta(days=1)
+
+    def short(day: date) -> str:
+        return f"{day.day} {MONTH_NAMES[day.month - 1][:3]}"
+
+    start = short(first) if first.year == last.year else f"{short(first)} {first.year}"
+    return f"{name} ({start} \N{EN DASH} {short(last)} {last.year})"
+
+
 def is_calendar_month() -> bool:
     """Whether the periods in force are calendar months (so a period is AWS's month)."""
     return definition().is_calendar

@@ -133,3 +133,19 @@ def test_a_lazy_definition_is_read_once_on_first_use() -> None:
 def test_a_definition_that_names_no_periods_is_refused(fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PeriodDefinition(**fields)
+
+
+def test_a_period_is_named_for_its_month_and_says_its_days_when_not_a_calendar_month() -> None:
+    assert calendar.period_name("2026-11") == "November 2026"
+    with calendar.using(PeriodDefinition("4-4-5")):
+        # Fiscal January 2026 begins on 29 December 2025: named January, never December.
+        assert (
+            calendar.period_name("2026-01") == "January 2026 (29 Dec 2025 \N{EN DASH} 25 Jan 2026)"
+        )
+        assert calendar.period_name("2026-11") == "November 2026 (26 Oct \N{EN DASH} 22 Nov 2026)"
+    from tally.alerts.content import month_label, month_name
+    from tally.invoices.pdf import period_label
+
+    with calendar.using(PeriodDefinition("4-4-5")):
+        assert month_name("2026-01") == "January"
+        assert month_label("2026-01") == period_label("2026-01") == calendar.period_name("2026-01")

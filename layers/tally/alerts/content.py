@@ -12,38 +12,23 @@ from decimal import ROUND_DOWN, Decimal
 
 from tally.alerts.levels import AlertLevel, DueAlert
 from tally.alerts.restatement import RestatementNotice
-from tally.calendar import first_day, following_first
+from tally.calendar import MONTH_NAMES, first_day, following_first, period_name
 from tally.email.formatting import format_money, format_percent
 from tally.models import Metric, ResourceCost
 
 TOP_DRIVERS = 3
 DASHBOARD_LINK = "#/dashboard"  # the dashboard's route, appended to its URL by the renderer
 
-# English whatever the machine's locale (calendar.month_name follows LC_TIME).
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def month_name(period: str) -> str:
-    """``November`` for ``2026-11``."""
-    return MONTH_NAMES[first_day(period).month - 1]
+    """``November`` for ``2026-11`` (the period's name, whichever days it covers)."""
+    return MONTH_NAMES[int(period[5:7]) - 1]
 
 
 def month_label(period: str) -> str:
-    """``November 2026`` for ``2026-11``."""
-    return f"{month_name(period)} {first_day(period).year}"
+    """``November 2026`` for ``2026-11``; with billing periods other than calendar months,
+    their days too (``tally.calendar.period_name``)."""
+    return period_name(period)
 
 
 def days_left(period: str, today: date) -> int:

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tally.calendar import period_name
 from tally.email.formatting import format_money
 from tally.invoices.model import CurrencySection, Invoice, InvoiceLine, InvoiceOrg
 from tally.invoices.style import LOGO, TEXTS, InvoiceStyle
@@ -86,7 +87,8 @@ def _day(day: date) -> str:
 
 
 def period_label(month: str) -> str:
-    return date.fromisoformat(f"{month}-01").strftime("%B %Y")
+    """``November 2026``; with other billing periods, their days too (``period_name``)."""
+    return period_name(month)
 
 
 def render_pdf(
