@@ -79,6 +79,13 @@ def stripe_http_client() -> HTTPClient | None:
     return None
 
 
+def provider_name() -> str | None:
+    """Which provider is configured (``stripe``), None when payments are off: what GET /me
+    tells the dashboard, so it offers "Issue for payment" only where issuing can work. Reads
+    the setting only (never the secret, never ``stripe``)."""
+    return PaymentSettings.load().provider
+
+
 def provider() -> InvoicePayments | None:
     """The configured provider, or None when payments are off."""
     if PaymentSettings.load().provider is None:

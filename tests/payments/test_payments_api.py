@@ -192,6 +192,19 @@ def test_off_unless_configured(org: Api) -> None:
     assert statuses(org, invoice_id) == []
 
 
+def test_me_says_whether_payments_are_configured(
+    org: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard offers "Issue for payment" by GET /me's paymentProvider (never by a 409)."""
+    assert org.call("GET", "/api/me", FIONA).body["paymentProvider"] is None
+    monkeypatch.setenv("TALLY_PAYMENTS", "stripe")
+    monkeypatch.setenv("TALLY_STRIPE_KEYS", KEYS)
+    assert org.call("GET", "/api/me", FIONA).body["paymentProvider"] == "stripe"
+    # Everyone is told (it is the deployment's, like the budget metric); who may issue is in
+    # their permissions.
+    assert org.call("GET", "/api/me", ALICE).body["paymentProvider"] == "stripe"
+
+
 def test_who_may_issue(org: Api, stripe_on: RecordedStripe) -> None:
     invoice_id = ready_invoice(org)
     # The invoice's owner may not (nothing is sent); finance may (payments:issue, as admins).
