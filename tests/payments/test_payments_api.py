@@ -192,9 +192,7 @@ def test_off_unless_configured(org: Api) -> None:
     assert statuses(org, invoice_id) == []
 
 
-def test_me_says_whether_payments_are_configured(
-    org: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_me_says_whether_payments_are_configured(org: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard offers "Issue for payment" by GET /me's paymentProvider (never by a 409)."""
     assert org.call("GET", "/api/me", FIONA).body["paymentProvider"] is None
     monkeypatch.setenv("TALLY_PAYMENTS", "stripe")
