@@ -29,10 +29,11 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-ingest.txt requirem
 
 venv: $(STAMP)
 
-## make run [TODAY=YYYY-MM-DD]: moto server + resources + demo organisation + local gateway and
-## dashboard; TODAY pins the business date (the demo, the API, forecasts, `make ingest`)
+## make run [TODAY=YYYY-MM-DD] [PAYMENTS=standin]: moto server + resources + demo organisation +
+## local gateway and dashboard; TODAY pins the business date (the demo, the API, forecasts,
+## `make ingest`); PAYMENTS=standin issues invoices for payment to Stripe's recorded stand-in
 run: $(STAMP)
-	$(if $(TODAY),TALLY_TODAY=$(TODAY) )$(PY) -m infra.local
+	$(if $(TODAY),TALLY_TODAY=$(TODAY) )$(if $(PAYMENTS),TALLY_LOCAL_PAYMENTS=$(PAYMENTS) )$(PY) -m infra.local
 
 ## make ingest [START=YYYY-MM-DD END=YYYY-MM-DD | FOCUS=file.csv]: ingest into the running local stack
 ingest: $(STAMP)

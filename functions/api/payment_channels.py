@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 PAYMENTS = "TALLY_PAYMENTS"
 STRIPE_SECRET_ID = "TALLY_STRIPE_SECRET_ID"  # noqa: S105 - a variable name
 STRIPE_KEYS = "TALLY_STRIPE_KEYS"
+# Local stack only: where the Stripe client sends its calls (the recorded stand-in,
+# infra/local/stripe_standin.py); unset, Stripe's own API.
+STRIPE_API_BASE = "TALLY_STRIPE_API_BASE"
 PROVIDERS = ("stripe",)
 
 
@@ -32,8 +35,14 @@ class PaymentSettings(FunctionSettings):
     provider: str | None = None  # None: payments are off
     stripe_secret_id: str | None = None
     stripe_keys: str | None = None  # the secret's JSON itself (local stack only)
+    stripe_api_base: str | None = None  # the local stand-in's URL (local stack only)
 
-    variables: ClassVar[tuple[str, ...]] = (PAYMENTS, STRIPE_SECRET_ID, STRIPE_KEYS)
+    variables: ClassVar[tuple[str, ...]] = (
+        PAYMENTS,
+        STRIPE_SECRET_ID,
+        STRIPE_KEYS,
+        STRIPE_API_BASE,
+    )
 
     @classmethod
     def parse(cls, env: Environment) -> dict[str, Any]:
@@ -44,7 +53,17 @@ class PaymentSettings(FunctionSettings):
         literal = env[STRIPE_KEYS] or None
         if provider and not (secret_id or literal):
             raise ConfigurationError(f"{PAYMENTS}=stripe needs {STRIPE_SECRET_ID}")
-        return {"provider": provider, "stripe_secret_id": secret_id, "stripe_keys": literal}
+        api_base = (env[STRIPE_API_BASE] or "").strip() or None
+        if api_base is not None and not api_base.startswith(("http://127.0.0.1:", "https://")):
+            raise ConfigurationError(
+                f"{STRIPE_API_BASE} must be https:// or the local stand-in's http://127.0.0.1:"
+            )
+        return {
+            "provider": provider,
+            "stripe_secret_id": secret_id,
+            "stripe_keys": literal,
+            "stripe_api_base": api_base,
+        }
 
 
 class KeysNotSet(ConfigurationError):
@@ -79,6 +98,13 @@ def stripe_http_client() -> HTTPClient | None:
     return None
 
 
+def provider_name() -> str | None:
+    """Which provider is configured (``stripe``), None when payments are off: what GET /me
+    tells the dashboard, so it offers "Issue for payment" only where issuing can work. Reads
+    the setting only (never the secret, never ``stripe``)."""
+    return PaymentSettings.load().provider
+
+
 def provider() -> InvoicePayments | None:
     """The configured provider, or None when payments are off."""
     if PaymentSettings.load().provider is None:
@@ -88,7 +114,8 @@ def provider() -> InvoicePayments | None:
     key = _stripe_keys().get("apiKey")
     if not key:
         raise KeysNotSet("the Stripe secret has no apiKey")
-    return StripeInvoices(stripe_client(key, http_client=stripe_http_client()))
+    api_base = PaymentSettings.load().stripe_api_base
+    return StripeInvoices(stripe_client(key, http_client=stripe_http_client(), api_base=api_base))
 
 
 def webhook_secrets() -> list[str] | None:

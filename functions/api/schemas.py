@@ -728,6 +728,12 @@ class MeOut(Out):
         description="the resource types known by name; any other service's resource is "
         "assigned by its ARN"
     )
+    payment_provider: Literal["stripe"] | None = Field(
+        default=None,
+        description="the payment provider invoices are issued to (POST "
+        "/api/invoices/{invoiceId}/payment), or null when payments are not configured: clients "
+        "offer 'Issue for payment' only when it is set (and the caller holds payments:issue)",
+    )
 
 
 # --- claims ----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ then read the actual URLs from that file. TALLY_TODAY=YYYY-MM-DD (``make run TOD
 pins the business date; the daily schedule is then off (the date never turns over).
 TALLY_LOCAL_DEMO=off starts without the demo organisation (no users, no costs): for tests
 that bring their own people and costs, in a few seconds instead of half a minute.
+TALLY_LOCAL_PAYMENTS=standin (``make run PAYMENTS=standin``) turns payments on through
+Stripe's recorded stand-in (``infra.local.stripe_standin``): issue an invoice and pay it offline.
 TALLY_LOCAL_PARENT_PID (set by ``infra.local.client``): stop when that process is gone, so a
 stack a test run started never outlives it, however the run ended.
 """
@@ -24,6 +26,8 @@ from infra.local.aws import DEFAULT_AWS_PORT, PortInUse
 from infra.local.gateway import DEFAULT_PORT
 from infra.local.schedule import DailySchedule, scheduled_ingest
 from infra.local.stack import DEFAULT_LOCAL_JSON, sign_in_instructions, start_local_stack
+from infra.local.stripe_standin import STANDIN
+from infra.local.stripe_standin import VARIABLE as PAYMENTS_VARIABLE
 from tally.clock import ClockError, pinned_today
 
 
@@ -57,9 +61,16 @@ def main() -> int:
     demo = os.environ.get("TALLY_LOCAL_DEMO", "on").strip().lower()
     if demo not in ("on", "off"):
         raise SystemExit(f"TALLY_LOCAL_DEMO must be on or off, not {demo!r}")
+    payments = os.environ.get(PAYMENTS_VARIABLE, "").strip().lower() or None
+    if payments not in (None, STANDIN):
+        raise SystemExit(f"{PAYMENTS_VARIABLE} must be unset or {STANDIN}, not {payments!r}")
     try:
         stack = start_local_stack(
-            port=port, aws_port=aws_port, local_json_path=local_json_path, seed=demo == "on"
+            port=port,
+            aws_port=aws_port,
+            local_json_path=local_json_path,
+            seed=demo == "on",
+            payments=payments,
         )
     except PortInUse as error:
         print(f"make run: {error}", file=sys.stderr)

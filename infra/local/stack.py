@@ -41,6 +41,13 @@ from infra.local.outbox import Outbox, collect_outbox
 from infra.local.queue_worker import QueueWorker
 from infra.local.reports import ReportsWorker, load_reports_handler
 from infra.local.s3_links import S3Links
+from infra.local.stripe_standin import (
+    STANDIN,
+    STANDIN_KEYS,
+    WEBHOOK_PATH,
+    StripeStandIn,
+    standin_env,
+)
 from infra.local.tokens import LIST_CLAIMS_COMMA, CognitoTokenVerifier
 from tally.clock import TODAY_VARIABLE, pinned_today, utc_today
 
@@ -259,6 +266,12 @@ def sign_in_instructions(local_json: Mapping[str, Any], path: Path | None = None
             else "the real date; the ingest runs every day at 00:00 UTC"
         ),
     ]
+    standin = local_json.get("env", {}).get("TALLY_STRIPE_API_BASE")
+    if standin:
+        lines.append(
+            f"Payments: on, through Stripe's recorded stand-in at {standin} (no network): an "
+            "issued invoice's payment page there pays or voids it (Tally's webhook is told)"
+        )
     if users:
         lines.append("Users:")
         lines.extend(
@@ -305,6 +318,8 @@ class LocalStack:
     # What ``os.environ`` held before the stack exported ``env`` (None: unset), put back by
     # ``stop`` so a stopped stack's endpoint does not outlive it in the process.
     environ_before: dict[str, str | None] = field(default_factory=dict)
+    # Stripe's recorded stand-in (``make run PAYMENTS=standin``); None: payments are off.
+    stripe: StripeStandIn | None = None
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every event, fan-out message and report job sent so far is handled."""
@@ -324,6 +339,8 @@ class LocalStack:
         if self.alerts is not None:
             self.alerts.stop()
         self.gateway.stop()
+        if self.stripe is not None:
+            self.stripe.stop()
         self.moto.stop()
         if self.local_json_path is not None:
             self.local_json_path.unlink(missing_ok=True)
@@ -351,6 +368,7 @@ def start_local_stack(
     today: date | None = None,
     alerts_handler: Handler | bool = True,
     reports_handler: Handler | bool = True,
+    payments: str | None = None,
 ) -> LocalStack:
     """Start moto, create the resources, seed, start the gateway, then write ``local.json``.
 
@@ -367,7 +385,12 @@ def start_local_stack(
     ``alerts.handler.lambda_handler`` once it exists; a callable replaces it, False routes none.
     ``reports_handler`` does the same for the reports function's jobs and events
     (``infra.local.reports``); the gateway answers the download links either way.
+    ``payments="standin"`` turns payments on through Stripe's recorded stand-in
+    (``infra.local.stripe_standin``); None keeps them off, as a deployment without
+    ``-c payments=stripe``.
     """
+    if payments not in (None, STANDIN):
+        raise ValueError(f"payments must be None or {STANDIN!r}, not {payments!r}")
     pinned = today or pinned_today()
     ensure_port_free(port, "TALLY_PORT")
     ensure_port_free(aws_port, "TALLY_AWS_PORT")
@@ -381,6 +404,7 @@ def start_local_stack(
     alerts: AlertsRouter | None = None
     reports: ReportsWorker | None = None
     ingest: QueueWorker | None = None
+    stripe: StripeStandIn | None = None
     try:
         aws = provision(moto.endpoint_url, prefix=prefix)
         if static_dir is True:
@@ -402,6 +426,12 @@ def start_local_stack(
             content_security_policy=content_security_policy([aws.endpoint_url]),
         )
         env = {**aws.handler_env(gateway.url), "TALLY_DASHBOARD_ORIGIN": gateway.url}
+        if payments == STANDIN:
+            webhook = f"{gateway.url}{WEBHOOK_PATH}"
+            stripe = StripeStandIn(
+                webhook_url=lambda: webhook, secret=STANDIN_KEYS["webhookSecret"]
+            ).start()
+            env.update(standin_env(stripe))
         if pinned is not None:
             env[TODAY_VARIABLE] = pinned.isoformat()
         environ_before = {name: os.environ.get(name) for name in env}
@@ -458,6 +488,8 @@ def start_local_stack(
             alerts.stop()
         if gateway is not None:
             gateway.stop()
+        if stripe is not None:
+            stripe.stop()
         moto.stop()
         raise
     return LocalStack(
@@ -472,4 +504,5 @@ def start_local_stack(
         reports,
         ingest,
         environ_before,
+        stripe,
     )

@@ -1,28 +1,25 @@
 """Stripe's API answered from recorded responses, through the library's own transport seam
 (``stripe.HTTPClient``): no network, and every request Tally sent is kept for the tests.
 
-The bodies in ``stripe_recorded/`` are Stripe API objects as the API reference shows them
-(customer, invoice, invoice item, event). A draft invoice's id, currency and metadata follow
-the request, as Stripe's would, so a two-currency invoice gets two distinct invoices; the rest
-of each body is as recorded."""
+The bodies (``infra/local/stripe_recorded/``, shared with the local stack's Stripe stand-in,
+which answers from the same ``StripeAnswers``) are Stripe API objects as the API reference
+shows them (customer, invoice, invoice item, event). A draft invoice's id, currency and
+metadata follow the request, as Stripe's would, so a two-currency invoice gets two distinct
+invoices; the rest of each body is as recorded."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import stripe
 
-RECORDED = Path(__file__).parent / "stripe_recorded"
+from infra.local.stripe_standin import RECORDED, StripeAnswers, recorded
+
 TEST_KEY = "sk_test_51RtTallyRecorded"
-
-
-def recorded(name: str) -> dict[str, Any]:
-    return json.loads((RECORDED / f"{name}.json").read_text())
+__all__ = ["RECORDED", "TEST_KEY", "RecordedStripe", "Sent", "recorded", "signed"]
 
 
 @dataclass
@@ -54,31 +51,10 @@ class RecordedStripe(stripe.HTTPClient):
         return json.dumps(body), 200, {"request-id": "req_recorded"}
 
     def _answer(self, method: str, path: str, params: dict[str, str]) -> dict[str, Any]:
-        if (method, path) == ("POST", "/v1/customers"):
-            return recorded("customer")
-        if (method, path) == ("POST", "/v1/invoices"):
-            body = recorded("invoice_draft")
-            currency = params["currency"]
-            body["id"] = f"in_1RtDraft{currency.upper()}0001"
-            body["currency"] = currency
-            body["customer"] = params["customer"]
-            body["metadata"] = {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")}
-            return body
-        if (method, path) == ("POST", "/v1/invoiceitems"):
-            body = recorded("invoiceitem")
-            body.update(
-                amount=int(params["amount"]),
-                currency=params["currency"],
-                description=params["description"],
-                invoice=params["invoice"],
-            )
-            return body
-        finalize = re.fullmatch(r"/v1/invoices/(in_\w+)/finalize", path)
-        if method == "POST" and finalize:
-            body = recorded("invoice_finalized")
-            body["id"] = finalize.group(1)
-            return body
-        raise AssertionError(f"no recorded response for {method} {path}")
+        body = StripeAnswers().answer(method, path, params)
+        if body is None:
+            raise AssertionError(f"no recorded response for {method} {path}")
+        return body
 
     def close(self) -> None:
         pass

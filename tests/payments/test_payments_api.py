@@ -192,6 +192,17 @@ def test_off_unless_configured(org: Api) -> None:
     assert statuses(org, invoice_id) == []
 
 
+def test_me_says_whether_payments_are_configured(org: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard offers "Issue for payment" by GET /me's paymentProvider (never by a 409)."""
+    assert org.call("GET", "/api/me", FIONA).body["paymentProvider"] is None
+    monkeypatch.setenv("TALLY_PAYMENTS", "stripe")
+    monkeypatch.setenv("TALLY_STRIPE_KEYS", KEYS)
+    assert org.call("GET", "/api/me", FIONA).body["paymentProvider"] == "stripe"
+    # Everyone is told (it is the deployment's, like the budget metric); who may issue is in
+    # their permissions.
+    assert org.call("GET", "/api/me", ALICE).body["paymentProvider"] == "stripe"
+
+
 def test_who_may_issue(org: Api, stripe_on: RecordedStripe) -> None:
     invoice_id = ready_invoice(org)
     # The invoice's owner may not (nothing is sent); finance may (payments:issue, as admins).
@@ -222,3 +233,27 @@ def test_an_invoice_whose_figures_changed_is_not_issued(
     reply = org.call("POST", f"/api/invoices/{stale.job_id}/payment", ADMIN)
     assert reply.status == 409 and "changed" in reply.body["detail"]
     assert stripe_on.sent == []
+
+
+@pytest.mark.parametrize(
+    ("base", "accepted"),
+    [
+        ("https://api.stripe.com", True),
+        ("http://127.0.0.1:4242", True),  # the local stack's stand-in
+        ("http://stripe.example.com", False),  # a deployment is never pointed at plain http
+        ("ftp://127.0.0.1:4242", False),
+    ],
+)
+def test_the_stripe_base_is_https_or_the_local_standin(
+    api: Api, monkeypatch: pytest.MonkeyPatch, base: str, accepted: bool
+) -> None:
+    from tally.settings import ConfigurationError
+
+    monkeypatch.setenv("TALLY_PAYMENTS", "stripe")
+    monkeypatch.setenv("TALLY_STRIPE_KEYS", KEYS)
+    monkeypatch.setenv("TALLY_STRIPE_API_BASE", base)
+    if accepted:
+        assert payment_channels.PaymentSettings.load().stripe_api_base == base
+    else:
+        with pytest.raises(ConfigurationError, match="TALLY_STRIPE_API_BASE"):
+            payment_channels.PaymentSettings.load()

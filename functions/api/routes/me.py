@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from api import context
+from api import context, payment_channels
 from api.problems import responses
 from api.schemas import (
     GrantedPermissionOut,
@@ -48,6 +48,7 @@ def me() -> MeOut:
             ResourceTypeOut(key=t.key, name=t.display_name, service_names=list(t.service_names))
             for t in RESOURCE_TYPES
         ],
+        payment_provider=payment_channels.provider_name(),  # type: ignore[arg-type]
     )
 
 

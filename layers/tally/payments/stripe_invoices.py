@@ -55,12 +55,20 @@ ZERO_DECIMAL = frozenset(
 _STATUS = {"paid": PaymentStatus.PAID, "void": PaymentStatus.VOID}
 
 
-def stripe_client(api_key: str, *, http_client: HTTPClient | None = None) -> StripeClient:
+def stripe_client(
+    api_key: str, *, http_client: HTTPClient | None = None, api_base: str | None = None
+) -> StripeClient:
     """A Stripe client for ``api_key``; ``http_client`` is the transport (tests hand it one
-    that answers recorded responses)."""
+    that answers recorded responses); ``api_base`` replaces https://api.stripe.com (the local
+    stack's recorded stand-in)."""
     import stripe
 
-    return stripe.StripeClient(api_key, http_client=http_client, max_network_retries=2)
+    return stripe.StripeClient(
+        api_key,
+        http_client=http_client,
+        max_network_retries=2,
+        base_addresses={"api": api_base} if api_base else None,
+    )
 
 
 def minor_units(amount: Decimal, currency: str, rounding: str = ROUND_HALF_EVEN) -> int:

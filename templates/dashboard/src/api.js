@@ -151,6 +151,9 @@ export function createApi(config, auth) {
     exportJob: (exportId) => request("GET", `/exports/${enc(exportId)}`),
     createInvoice: (body) => request("POST", "/invoices", { body }),
     invoiceJob: (invoiceId) => request("GET", `/invoices/${enc(invoiceId)}`),
+    // Issue 17: a ready invoice issued to the payment provider (payments:issue); answers its
+    // payments, one per currency (201 the first time, 200 with the same ones after).
+    issuePayment: (invoiceId) => request("POST", `/invoices/${enc(invoiceId)}/payment`),
     monthOverMonth: (userId, month) =>
       request("GET", `/billing/user/${enc(userId)}/month-over-month`, { query: { month } }),
     // No userId: one's own, or for an admin the organisation's.

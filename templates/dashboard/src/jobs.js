@@ -3,7 +3,7 @@
 // (reports.js pollJob) while "Preparing…" shows, until the link is ready (it expires: the
 // time is said), the job failed (its error is said), or a minute passed ("Check again").
 
-import { announce, h, replace } from "./dom.js";
+import { announce, h, replace, uid, whileBusy } from "./dom.js";
 import { dateTime } from "./format.js";
 import { pollJob } from "./reports.js";
 
@@ -26,11 +26,155 @@ export function paymentStatus(payments) {
 }
 
 /**
+ * An invoice's payment: its status badge, the provider's page to pay it on, and (for whoever
+ * may: `payment.allowed()` resolves true when payments are configured and the person holds
+ * payments:issue) "Issue for payment" on a final month's invoice not issued yet. `issue(id)`
+ * answers the payments (POST /invoices/{id}/payment), `get(id)` re-reads the invoice: on
+ * "Check payment status" and whenever the page comes back into view while a payment is still
+ * open (one pays on the provider's page, in another tab), so the badge turns "Paid" once the
+ * provider's webhook has landed. A refusal is said beside the button (the problem's detail).
+ */
+export function paymentPanel(job, { allowed, issue, get, signal }) {
+  const element = h("div", { class: "payment", dataset: { testid: "payment" } });
+  const hintId = uid("payment-hint");
+  let payments = Array.isArray(job.payments) ? job.payments : [];
+  let may = false;
+
+  const error = h("div", { class: "form-error payment-error", role: "alert", dataset: { testid: "payment-error" } });
+
+  function open() {
+    return payments.some((p) => p.status === "issued");
+  }
+
+  async function reread() {
+    try {
+      const fresh = await get(job.invoiceId);
+      if (signal?.aborted) return;
+      const before = payments.map((p) => p.status).join();
+      payments = Array.isArray(fresh.payments) ? fresh.payments : [];
+      error.textContent = "";
+      draw();
+      if (payments.map((p) => p.status).join() !== before) announce(statusSentence());
+    } catch (failure) {
+      if (!signal?.aborted) error.textContent = failure.message;
+    }
+  }
+
+  function statusSentence() {
+    return `Payment: ${payments.map((p) => `${PAYMENT[p.status] || p.status} (${p.currency})`).join(", ")}.`;
+  }
+
+  function draw() {
+    const parts = [paymentStatus(payments)];
+    for (const p of payments) {
+      if (p.url && p.status === "issued")
+        parts.push(
+          h(
+            "a",
+            {
+              class: "button small",
+              href: p.url,
+              target: "_blank",
+              rel: "noopener noreferrer",
+              dataset: { testid: "payment-link" },
+            },
+            payments.length > 1 ? `Payment page (${p.currency})` : "Payment page",
+            h("span", { class: "visually-hidden" }, " (opens in a new tab)"),
+          ),
+        );
+    }
+    if (open()) {
+      const check = h(
+        "button",
+        { type: "button", class: "button small", dataset: { testid: "payment-refresh" } },
+        "Check payment status",
+      );
+      check.addEventListener("click", () => whileBusy(check, "Checking…", reread));
+      parts.push(check);
+    }
+    if (!payments.length && may) {
+      if (job.provisional) {
+        parts.push(
+          h(
+            "span",
+            { class: "job-note", dataset: { testid: "payment-not-final" } },
+            "It can be issued for payment once the month is final.",
+          ),
+        );
+      } else {
+        const button = h(
+          "button",
+          { type: "button", class: "button", "aria-describedby": hintId, dataset: { testid: "issue-payment" } },
+          "Issue for payment",
+        );
+        button.addEventListener("click", () =>
+          whileBusy(button, "Issuing…", async () => {
+            error.textContent = "";
+            try {
+              payments = await issue(job.invoiceId);
+            } catch (failure) {
+              if (!signal?.aborted) error.textContent = failure.message;
+              return;
+            }
+            if (signal?.aborted) return;
+            draw();
+            announce(statusSentence());
+            element.querySelector("[data-testid=payment-refresh], [data-testid=payment-link]")?.focus();
+          }),
+        );
+        parts.push(
+          button,
+          h(
+            "span",
+            { class: "job-note", id: hintId },
+            "Sends it to the payment provider, which emails it and hosts its payment page.",
+          ),
+        );
+      }
+    }
+    replace(element, h("div", { class: "payment-controls" }, parts), error);
+    element.hidden = !payments.length && !may;
+  }
+
+  // Back from the provider's page (another tab): the webhook may have landed meanwhile.
+  document.addEventListener(
+    "visibilitychange",
+    () => {
+      if (document.visibilityState === "visible" && open()) reread();
+    },
+    { signal },
+  );
+
+  draw();
+  Promise.resolve(allowed ? allowed() : false).then(
+    (yes) => {
+      if (signal?.aborted || !yes) return;
+      may = true;
+      draw();
+    },
+    () => {},
+  );
+  return element;
+}
+
+/**
  * `start()` resolves with the new job (its id under `idKey`), `get(id)` with its status;
  * `body()` (optional) is read at each click. `what` names the file ("CSV export", "invoice").
- * `extra` is shown beside the button (an option such as "Email it to me"). Returns {element}.
+ * `extra` is shown beside the button (an option such as "Email it to me"). `payment` (an
+ * invoice's: {allowed, issue}) adds its payment panel once ready (paymentPanel). Returns {element}.
  */
-export function jobButton({ label, what, start, get, idKey, signal, testid, extra = null, onReady = null }) {
+export function jobButton({
+  label,
+  what,
+  start,
+  get,
+  idKey,
+  signal,
+  testid,
+  extra = null,
+  onReady = null,
+  payment = null,
+}) {
   const button = h("button", { type: "button", class: "button", dataset: { testid } }, label);
   const status = h("div", {
     class: "job-status",
@@ -65,7 +209,7 @@ export function jobButton({ label, what, start, get, idKey, signal, testid, extr
         job.expiresAt ? `The link works until ${dateTime(job.expiresAt)}.` : "",
         job.emailed === true ? " It was also emailed to you." : "",
       ),
-      paymentStatus(job.payments),
+      payment ? paymentPanel(job, { ...payment, get, signal }) : paymentStatus(job.payments),
     );
     announce(`The ${what} is ready to download.`);
     if (onReady) onReady(job);

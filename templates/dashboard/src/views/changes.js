@@ -342,6 +342,15 @@ export function changesView(view) {
       signal,
       start: () => api.createInvoice({ userId: subject.userId, month, email: email.checked }),
       get: (id) => api.invoiceJob(id),
+      // Issue for payment: offered when the API has a payment provider (GET /me) and the
+      // person holds payments:issue (finance, admins); the API decides the call itself.
+      payment: {
+        allowed: async () => {
+          const me = await ctx.me();
+          return Boolean(me.paymentProvider) && ctx.access().can("payments:issue", "org");
+        },
+        issue: (id) => api.issuePayment(id),
+      },
       extra: h(
         "div",
         { class: "field-check" },
