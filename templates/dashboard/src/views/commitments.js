@@ -59,11 +59,16 @@ function table(label, testid, headings, rows) {
 // A figure's row: its kind, month, source and currency (the export's figures are per currency).
 const figureKey = (f, currency) => `${f.kind}#${f.month}#${f.source}#${currency}`;
 
-function usageRows(data) {
+/** Each utilisation figure with the coverage of the same kind, month, source and currency
+ * (null when there is none): Cost Explorer's and the export's figures never pair up. */
+export function usagePairs(data) {
   const coverage = new Map(data.coverage.map((c) => [figureKey(c, c.onDemandCost.currency), c]));
-  return data.utilisation.map((u) => {
-    const c = coverage.get(figureKey(u, u.commitment.currency));
-    return h(
+  return data.utilisation.map((u) => [u, coverage.get(figureKey(u, u.commitment.currency)) || null]);
+}
+
+function usageRows(data) {
+  return usagePairs(data).map(([u, c]) =>
+    h(
       "tr",
       { dataset: { kind: u.kind, month: u.month, source: u.source } },
       h("th", { scope: "row" }, `${KIND[u.kind] || u.kind}, ${monthName(u.month)}`),
@@ -74,8 +79,8 @@ function usageRows(data) {
       h("td", { class: "numeric", dataset: { testid: "coverage" } }, c ? percent(c.percent) : "—"),
       h("td", { class: "numeric" }, c ? money(c.onDemandCost) : "—"),
       h("td", { class: "numeric" }, u.netSavings ? money(u.netSavings) : "—"),
-    );
-  });
+    ),
+  );
 }
 
 function commitmentUsageRows(items) {
