@@ -242,6 +242,11 @@ class TallyStack(Stack):
         # when it changes (its roll-up writes are in Reports).
         for reader in (reports.function, ingest.function, ingest.worker):
             data.grant(reader, Access.READ, ["billing"])
+        # Reserved capacity: the API reads what the reports refresh stored (Cost Explorer's
+        # snapshot) and what the ingest of a FOCUS export stored (each day's commitment uses,
+        # tally.commitments.focus), which the ingest writes (BatchWriteItem, no read).
+        data.grant(api.function, Access.READ, ["commitments"])
+        data.grant(ingest.function, Access.WRITE, ["commitments"])
         management.notify_through(alerts.function, alerts.dead_letter_queue)
         monitoring = Monitoring(
             self,

@@ -7,6 +7,13 @@ from pydantic import Field
 
 from api.schemas import Money, Out
 
+SOURCE = Field(
+    description="where the figure comes from: cost-explorer (Cost Explorer's daily refresh; "
+    "calendar months, its reporting currency) or focus (the organisation's FOCUS export, "
+    "derived from its commitment columns at ingest; the organisation's periods, the billing "
+    "currency)"
+)
+
 
 class UtilisationOut(Out):
     kind: str = Field(description="savings-plan | reservation")
@@ -15,14 +22,33 @@ class UtilisationOut(Out):
     commitment: Money
     used: Money
     unused: Money
-    net_savings: Money | None = Field(description="what the commitments saved, net of their cost")
+    net_savings: Money | None = Field(
+        description="what the commitments saved, net of their cost (Cost Explorer only)"
+    )
+    source: str = SOURCE
+
+
+class CommitmentUtilisationOut(Out):
+    commitment_id: str = Field(description="the export's CommitmentDiscountId")
+    kind: str = Field(description="savings-plan | reservation")
+    month: str = Field(description="YYYY-MM")
+    percent: str = Field(description="decimal string: the share of the commitment used")
+    commitment: Money
+    used: Money
+    unused: Money
+    source: str = SOURCE
 
 
 class CoverageOut(Out):
     kind: str
     month: str
     percent: str = Field(description="decimal string: the share of eligible usage covered")
-    on_demand_cost: Money = Field(description="what the uncovered usage cost on demand")
+    on_demand_cost: Money = Field(description="what the uncovered eligible usage cost")
+    covered: Money | None = Field(
+        description="the eligible usage the commitments covered (focus only: Cost Explorer's "
+        "coverage says the percentage and the uncovered cost)"
+    )
+    source: str = SOURCE
 
 
 class CommitmentOut(Out):
@@ -41,6 +67,10 @@ class CommitmentsOut(Out):
     source: str | None
     utilisation: list[UtilisationOut]
     coverage: list[CoverageOut]
+    commitment_utilisation: list[CommitmentUtilisationOut] = Field(
+        description="each commitment's utilisation per month, from a FOCUS export (empty "
+        "without one)"
+    )
     commitments: list[CommitmentOut] = Field(description="soonest end first")
     notes: list[str] = Field(description="what could not be read at the last refresh")
 

@@ -156,6 +156,7 @@ def run_job(
     (a retried delivery, or an operator's ``force``) resumes it, redoing only what is not done.
     """
     from tally.commitments.amortise import amortised
+    from tally.commitments.focus import recording_uses
     from tally.ingest.fanout import InlineDispatch, dispatch_run
     from tally.ingest.partition import partition_run
     from tally.sources.selection import ExportNotFound, select_source
@@ -192,8 +193,11 @@ def run_job(
     except ExportNotFound as error:
         raise BadJob(str(error)) from None
     worker = fanout.worker(settings, stores, _aws_client)
-    # Commitment fees are spread over their consumers before anything is allocated.
-    fetch = amortised(source.fetch(job.start, job.end))
+    # Commitment fees are spread over their consumers before anything is allocated; a FOCUS
+    # read's commitment uses (utilisation, coverage) are stored once the read is over.
+    fetch = amortised(
+        recording_uses(source.fetch(job.start, job.end), stores.commitments.replace_focus_uses)
+    )
     plan = partition_run(
         fetch,
         run_id=run_id,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from tally.commitments.focus import CommitmentUse
 from tally.commitments.model import (
     Commitment,
     CommitmentSnapshot,
@@ -15,7 +16,7 @@ from tally.commitments.model import (
     PurchaseRecommendation,
     Utilisation,
 )
-from tests.conftest import ADMIN, NOW, PINNED_TODAY
+from tests.conftest import ADMIN, ALICE, NOW, PINNED_TODAY
 from tests.harness import Api
 
 SOON = PINNED_TODAY + timedelta(days=12)
@@ -99,6 +100,7 @@ def test_finance_reads_utilisation_coverage_and_expiries(api: Api, stored: None)
             "used": {"amount": "684.00", "currency": "USD"},
             "unused": {"amount": "36.00", "currency": "USD"},
             "netSavings": {"amount": "210.40", "currency": "USD"},
+            "source": "cost-explorer",
         }
     ]
     assert body["coverage"][0]["onDemandCost"] == {"amount": "120.00", "currency": "USD"}
@@ -127,8 +129,86 @@ def test_before_the_first_refresh_everything_is_empty(api: Api) -> None:
         "source": None,
         "utilisation": [],
         "coverage": [],
+        "commitmentUtilisation": [],
         "commitments": [],
         "notes": [],
     }
     recs = api.call("GET", "/api/commitments/recommendations", ADMIN).body
     assert recs == {"readAt": None, "recommendations": []}
+
+
+SP = "arn:aws:savingsplans::123456789012:savingsplan/sp-1"
+RI = "arn:aws:ec2:us-east-1:123456789012:reservation/ri-1"
+
+
+def _focus_uses(api: Api) -> None:
+    """A FOCUS ingest's stored uses: this period and the one before (and one too old to show)."""
+    this = PINNED_TODAY.replace(day=1)
+    last = (this - timedelta(days=1)).replace(day=1)
+    too_old = date(this.year - 1, this.month, 1)
+    uses = [
+        CommitmentUse(last, SP, "AmazonEC2", "USD", "used", Decimal("75.50")),
+        CommitmentUse(last, SP, "AmazonEC2", "USD", "unused", Decimal("24.50")),
+        CommitmentUse(last, None, "AmazonEC2", "USD", "on-demand", Decimal("25.50")),
+        CommitmentUse(this, RI, "AmazonEC2", "USD", "used", Decimal("10")),
+        CommitmentUse(this, RI, "AmazonEC2", "USD", "unused", Decimal("30")),
+        CommitmentUse(too_old, SP, "AmazonEC2", "USD", "used", Decimal("1")),
+    ]
+    api.stores.commitments.replace_focus_uses([last, this, too_old], uses)
+
+
+def test_focus_figures_stand_beside_cost_explorers(api: Api, stored: None) -> None:
+    # Given Cost Explorer's snapshot and the uses a FOCUS ingest stored
+    _focus_uses(api)
+    this = PINNED_TODAY.strftime("%Y-%m")
+    last = (PINNED_TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    # When finance reads the commitments
+    body = api.call("GET", "/api/commitments", ADMIN).body
+    # Then each figure says where it comes from; the export's are per period shown
+    assert [(u["source"], u["kind"], u["month"], u["percent"]) for u in body["utilisation"]] == [
+        ("cost-explorer", "savings-plan", "2026-10", "95"),
+        ("focus", "savings-plan", last, "75.50"),
+        ("focus", "reservation", this, "25.00"),
+    ]
+    focus_sp = body["utilisation"][1]
+    assert focus_sp["used"] == {"amount": "75.50", "currency": "USD"}
+    assert focus_sp["unused"] == {"amount": "24.50", "currency": "USD"}
+    assert focus_sp["netSavings"] is None
+    assert [
+        (c["source"], c["kind"], c["percent"], c["covered"], c["onDemandCost"])
+        for c in body["coverage"]
+    ] == [
+        ("cost-explorer", "reservation", "40", None, {"amount": "120.00", "currency": "USD"}),
+        # 75.50 / (75.50 + 25.50)
+        (
+            "focus",
+            "savings-plan",
+            "74.75",
+            {"amount": "75.50", "currency": "USD"},
+            {"amount": "25.50", "currency": "USD"},
+        ),
+        # The reservation covered all of this period's EC2 usage.
+        (
+            "focus",
+            "reservation",
+            "100.00",
+            {"amount": "10.00", "currency": "USD"},
+            {"amount": "0.00", "currency": "USD"},
+        ),
+    ]
+    assert [
+        (u["commitmentId"], u["month"], u["percent"]) for u in body["commitmentUtilisation"]
+    ] == [
+        (SP, last, "75.50"),
+        (RI, this, "25.00"),
+    ]
+
+
+def test_focus_figures_alone_when_cost_explorer_has_none(api: Api) -> None:
+    _focus_uses(api)
+    body = api.call("GET", "/api/commitments", ADMIN).body
+    assert body["readAt"] is None and body["source"] is None
+    assert {u["source"] for u in body["utilisation"]} == {"focus"}
+    assert len(body["commitmentUtilisation"]) == 2
+    # Members see none of it, as before.
+    assert api.call("GET", "/api/commitments", ALICE).status == 403

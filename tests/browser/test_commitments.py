@@ -26,6 +26,11 @@ def test_screenshots_finance_sees_what_ends_soon_and_what_to_buy(open_page: Any,
     assert ending and ending[0]["kind"] == "savings-plan"
     usage = page.locator("[data-testid=usage] tbody tr")
     assert usage.count() == len(body["utilisation"]) > 0
+    # Each row says where its figures come from (Cost Explorer, or the FOCUS export).
+    assert [usage.nth(n).get_attribute("data-source") for n in range(usage.count())] == [
+        u["source"] for u in body["utilisation"]
+    ]
+    assert "Cost Explorer" in usage.first.locator("[data-testid=source]").inner_text()
     recs = api.get("fiona", "/commitments/recommendations")["recommendations"]
     shown = page.locator("[data-testid=recommendations] [data-testid=monthly-saving]")
     assert shown.count() == len(recs) == 2

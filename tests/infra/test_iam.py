@@ -54,6 +54,7 @@ EXPECTED_TABLE_ACCESS = {
         "estate": READ | {"dynamodb:PutItem"},
         # Exchange rates (read; a manual rate written) and the billing settings (issue 17).
         "billing": READ | WRITE,
+        "commitments": READ,  # reserved capacity: Cost Explorer's snapshot, FOCUS uses
     },
     outputs.INGEST_FUNCTION_NAME: {
         "costs": READ | WRITE,
@@ -63,6 +64,7 @@ EXPECTED_TABLE_ACCESS = {
         "assignments": READ | {"dynamodb:Scan"},
         "ingestruns": READ | WRITE,  # the fan-out's run header and partitions
         "billing": READ,  # the billing periods roll-ups are made for (tally.periods)
+        "commitments": WRITE,  # a FOCUS read's commitment uses (tally.commitments.focus)
     },
     # The fan-out's worker: each partition's owners' days and roll-ups, the run's state.
     INGEST_WORKER: {

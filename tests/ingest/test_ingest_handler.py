@@ -22,12 +22,14 @@ from tally.store import Stores
 from tests.conftest import ADMIN
 from tests.focus_files import (
     FOCUS_FILES,
+    FOCUS_SAMPLE,
     METRIC_COLUMNS,
     ONE_PER_ORIGIN,
     TEAMS,
     FocusFile,
     daily_charges,
     focus_file,
+    needs_focus_sample,
 )
 from tests.harness import Api, LambdaContext
 
@@ -386,3 +388,22 @@ def test_the_fanned_out_ingest_amortises_a_savings_plan_over_its_consumers(
         "bob": Decimal("20.00"),
         "frank": Decimal("20.00"),
     }
+
+
+@needs_focus_sample
+def test_the_lambdas_ingest_of_the_sample_stores_its_commitment_uses(
+    ingest: ModuleType, dynamo_stores: Stores
+) -> None:
+    """The Lambda's path stores what utilisation and coverage are computed from
+    (tally.commitments.focus): the sample's figures, summed by hand in
+    tests/unit/test_commitments_focus.py, come back from the commitments table."""
+    from tally.commitments.focus import figures
+
+    upload(FOCUS_SAMPLE, "focus/2026-05/part-0.csv")
+    ingest.lambda_handler({"start": "2026-05-01", "end": "2026-06-01"}, LambdaContext())
+    stored = figures(dynamo_stores.commitments.focus_uses(date(2026, 5, 1), date(2026, 6, 1)))
+    assert [(c.kind, c.covered, c.on_demand_cost, c.percent) for c in stored.coverage] == [
+        ("reservation", Decimal("14.919456"), Decimal("2.234802"), Decimal("86.97")),
+        ("savings-plan", Decimal("25.676832"), Decimal("2.234802"), Decimal("91.99")),
+    ]
+    assert len(stored.by_commitment) == 93

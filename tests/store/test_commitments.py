@@ -70,3 +70,27 @@ def test_a_notice_is_claimed_once(stores: Stores) -> None:
     assert stores.commitments.claim_notice("ri-1", end, 7, at=NOW) is True
     # A renewal (another end date) is another commitment term: told again.
     assert stores.commitments.claim_notice("ri-1", date(2029, 2, 28), 30, at=NOW) is True
+
+
+def test_focus_uses_are_replaced_per_day_and_read_by_range(stores: Stores) -> None:
+    from tally.commitments.focus import CommitmentUse
+
+    sp = "arn:aws:savingsplans::123456789012:savingsplan/sp-1"
+    may1, may2, may31 = (date(2026, 5, d) for d in (1, 2, 31))
+    june1 = date(2026, 6, 1)
+    first = [
+        CommitmentUse(may1, sp, "AmazonEC2", "USD", "used", Decimal("1.0000000001")),
+        CommitmentUse(may1, None, "AmazonEC2", "EUR", "on-demand", Decimal("2.5")),
+        CommitmentUse(may31, sp, "AmazonEC2", "USD", "unused", Decimal("3")),
+        CommitmentUse(june1, sp, "AmazonEC2", "USD", "used", Decimal("4")),
+    ]
+    stores.commitments.replace_focus_uses([may1, may2, may31, june1], first)
+    assert stores.commitments.focus_uses(may1, june1) == first[:3]  # the end is exclusive
+    assert stores.commitments.focus_uses(june1, may1) == []
+
+    # A later read of May 1 and 2 replaces those days only; a day read empty stays empty.
+    again = [CommitmentUse(may2, sp, "AmazonEC2", "USD", "used", Decimal("5"))]
+    stores.commitments.replace_focus_uses([may1, may2], again)
+    assert stores.commitments.focus_uses(may1, date(2026, 6, 2)) == [again[0], *first[2:]]
+    # The snapshot and the notices live beside them untouched.
+    assert stores.commitments.snapshot() is None

@@ -12,6 +12,7 @@ from api import context
 from api.commitment_schemas import (
     CommitmentOut,
     CommitmentsOut,
+    CommitmentUtilisationOut,
     CoverageOut,
     PurchaseRecommendationOut,
     PurchaseRecommendationsOut,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from tally.commitments.model import PurchaseRecommendation
 
 router = Router()
+FOCUS = "focus"  # tally.commitments.focus.SOURCE (not imported: the handler imports lazily)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -34,6 +36,7 @@ def _text(value: Decimal | None) -> str | None:
 
 def _overview_out(o: CommitmentsOverview) -> CommitmentsOut:
     s = o.snapshot
+    focus = o.focus
     return CommitmentsOut(
         read_at=s.read_at.isoformat() if s else None,
         source=s.source if s else None,
@@ -46,8 +49,22 @@ def _overview_out(o: CommitmentsOverview) -> CommitmentsOut:
                 used=money(u.used, u.currency),
                 unused=money(u.unused, u.currency),
                 net_savings=None if u.net_savings is None else money(u.net_savings, u.currency),
+                source=s.source if s else "cost-explorer",
             )
             for u in (s.utilisation if s else ())
+        ]
+        + [
+            UtilisationOut(
+                kind=u.kind,
+                month=u.month,
+                percent=format(u.percent, "f"),
+                commitment=money(u.commitment, u.currency),
+                used=money(u.used, u.currency),
+                unused=money(u.unused, u.currency),
+                net_savings=None,
+                source=FOCUS,
+            )
+            for u in focus.utilisation
         ],
         coverage=[
             CoverageOut(
@@ -55,8 +72,34 @@ def _overview_out(o: CommitmentsOverview) -> CommitmentsOut:
                 month=c.start.isoformat()[:7],
                 percent=format(c.percent, "f"),
                 on_demand_cost=money(c.on_demand_cost, c.currency),
+                covered=None,
+                source=s.source if s else "cost-explorer",
             )
             for c in (s.coverage if s else ())
+        ]
+        + [
+            CoverageOut(
+                kind=c.kind,
+                month=c.month,
+                percent=format(c.percent, "f"),
+                on_demand_cost=money(c.on_demand_cost, c.currency),
+                covered=money(c.covered, c.currency),
+                source=FOCUS,
+            )
+            for c in focus.coverage
+        ],
+        commitment_utilisation=[
+            CommitmentUtilisationOut(
+                commitment_id=str(u.commitment_id),
+                kind=u.kind,
+                month=u.month,
+                percent=format(u.percent, "f"),
+                commitment=money(u.commitment, u.currency),
+                used=money(u.used, u.currency),
+                unused=money(u.unused, u.currency),
+                source=FOCUS,
+            )
+            for u in focus.by_commitment
         ],
         commitments=[
             CommitmentOut(
@@ -94,8 +137,12 @@ def _recommendation_out(r: PurchaseRecommendation) -> PurchaseRecommendationOut:
     description="Savings Plans and reservations as Cost Explorer reported them at the last "
     "daily refresh (readAt): utilisation and coverage per month and kind, and every "
     "commitment still running with its end date and days left (expiringSoon within 30 "
-    "days). Finance and admins (commitments:read on the organisation). Amounts are Cost "
-    "Explorer's, in its reporting currency.",
+    "days). When the cost source is a FOCUS export, utilisation (per kind and per "
+    "commitment) and coverage derived from its commitment columns at ingest are listed "
+    "beside Cost Explorer's, or alone when it has none: each figure's source says which. "
+    "Finance and admins (commitments:read on the organisation). Cost Explorer's amounts are "
+    "in its reporting currency; the export's in its billing currency, one figure per "
+    "currency.",
     responses=responses(200, CommitmentsOut, 403),
     tags=["commitments"],
 )

@@ -1,17 +1,23 @@
 """The reserved-capacity reads of the API (``GET /api/commitments``, ``.../recommendations``):
 the stored snapshot only (never Cost Explorer on a request path), with each commitment's days
-left counted from the view's business date. Who may read is the route's rule
-(``commitments:read`` on the organisation: finance and admins)."""
+left counted from the view's business date, and the utilisation and coverage derived from the
+commitment uses the ingest of a FOCUS export stored (one Query over the periods shown). Who may
+read is the route's rule (``commitments:read`` on the organisation: finance and admins)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from tally import calendar
 from tally.commitments.expiry import NOTICE_DAYS
+from tally.commitments.focus import FocusFigures, figures
 from tally.commitments.model import Commitment, CommitmentSnapshot, PurchaseRecommendation
 from tally.view import View
 
 SOON_DAYS = max(NOTICE_DAYS)  # "expiring soon": within the first notice's reach
+# Complete periods shown before the current one, as many as the Cost Explorer refresh reads.
+FOCUS_PERIODS = 3
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class ListedCommitment:
 class CommitmentsOverview:
     snapshot: CommitmentSnapshot | None  # None before the first refresh
     commitments: tuple[ListedCommitment, ...]
+    focus: FocusFigures  # from FOCUS exports; empty for other sources
 
 
 def overview(view: View) -> CommitmentsOverview:
@@ -38,7 +45,19 @@ def overview(view: View) -> CommitmentsOverview:
         for c in (snapshot.commitments if snapshot else ())
         if c.end > view.today
     )
-    return CommitmentsOverview(snapshot, listed)
+    return CommitmentsOverview(snapshot, listed, focus_figures(view))
+
+
+def focus_figures(view: View) -> FocusFigures:
+    """Utilisation and coverage from the stored FOCUS commitment uses of the current period
+    (to the view's business date) and the ``FOCUS_PERIODS`` before it, in the organisation's
+    periods."""
+    first = calendar.month_of(view.today)
+    for _ in range(FOCUS_PERIODS):
+        first = calendar.previous_month(first)
+    start = calendar.first_day(first)
+    end = view.today + timedelta(days=1)
+    return figures(view.stores.commitments.focus_uses(start, end))
 
 
 def recommendations(view: View) -> tuple[CommitmentSnapshot | None, list[PurchaseRecommendation]]:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from tally.allocation import OwnerTagRule, allocate, merge_lines
 from tally.calendar import month_days, month_of, previous_month, previous_month_start
 from tally.commitments.amortise import amortised
+from tally.commitments.focus import recording_uses
 from tally.models import ORG, CostLine, CostRecord, Metric, MonthlyRollup
 from tally.rollups import compute_rollup
 from tally.sources import CostFetch, CostSource
@@ -299,8 +300,11 @@ def run_source(
     A source failure raises before anything is written; a day the source had no data for
     yet is left as stored rather than wiped.
     """
-    # Commitment fees are spread over their consumers before anything is allocated.
-    fetch = amortised(source.fetch(start, end))
+    # Commitment fees are spread over their consumers before anything is allocated; a FOCUS
+    # read's commitment uses (utilisation, coverage) are stored once the read is over.
+    fetch = amortised(
+        recording_uses(source.fetch(start, end), stores.commitments.replace_focus_uses)
+    )
     lines = list(fetch)
     covered = fetch.covered_days
     result = ingest_days(

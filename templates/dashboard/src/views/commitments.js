@@ -1,7 +1,10 @@
 // Commitments (issue 17): Savings Plans and reservations as Cost Explorer reported them at the
 // last daily refresh: utilisation and coverage per month, what ends soon (finance is told 30
-// and 7 days ahead), and purchase recommendations with their saving and break-even. Finance
-// and admins (commitments:read); GET /api/commitments and /api/commitments/recommendations.
+// and 7 days ahead), and purchase recommendations with their saving and break-even. When the
+// cost source is a FOCUS export, the utilisation and coverage derived from its commitment
+// columns are listed beside Cost Explorer's (or alone), each row saying its source, plus each
+// commitment's utilisation. Finance and admins (commitments:read); GET /api/commitments and
+// /api/commitments/recommendations.
 
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
 import { dateTime, longDay, money, monthName, percent } from "../format.js";
@@ -9,6 +12,7 @@ import { pageHead } from "./common.js";
 
 const KIND = { "savings-plan": "Savings Plans", reservation: "Reserved Instances" };
 const ONE_KIND = { "savings-plan": "Savings Plan", reservation: "Reservation" };
+const SOURCE = { "cost-explorer": "Cost Explorer", focus: "FOCUS export" };
 
 function card(id, title, subtitle, body) {
   return h(
@@ -52,22 +56,46 @@ function table(label, testid, headings, rows) {
   );
 }
 
+// A figure's row: its kind, month, source and currency (the export's figures are per currency).
+const figureKey = (f, currency) => `${f.kind}#${f.month}#${f.source}#${currency}`;
+
+/** Each utilisation figure with the coverage of the same kind, month, source and currency
+ * (null when there is none): Cost Explorer's and the export's figures never pair up. */
+export function usagePairs(data) {
+  const coverage = new Map(data.coverage.map((c) => [figureKey(c, c.onDemandCost.currency), c]));
+  return data.utilisation.map((u) => [u, coverage.get(figureKey(u, u.commitment.currency)) || null]);
+}
+
 function usageRows(data) {
-  const coverage = new Map(data.coverage.map((c) => [`${c.kind}#${c.month}`, c]));
-  return data.utilisation.map((u) => {
-    const c = coverage.get(`${u.kind}#${u.month}`);
-    return h(
+  return usagePairs(data).map(([u, c]) =>
+    h(
       "tr",
-      { dataset: { kind: u.kind, month: u.month } },
+      { dataset: { kind: u.kind, month: u.month, source: u.source } },
       h("th", { scope: "row" }, `${KIND[u.kind] || u.kind}, ${monthName(u.month)}`),
+      h("td", { dataset: { testid: "source" } }, SOURCE[u.source] || u.source),
       h("td", { class: "numeric", dataset: { testid: "utilisation" } }, percent(u.percent)),
       h("td", { class: "numeric" }, money(u.used)),
       h("td", { class: "numeric" }, money(u.unused)),
       h("td", { class: "numeric", dataset: { testid: "coverage" } }, c ? percent(c.percent) : "—"),
       h("td", { class: "numeric" }, c ? money(c.onDemandCost) : "—"),
-      h("td", { class: "numeric" }, money(u.netSavings)),
-    );
-  });
+      h("td", { class: "numeric" }, u.netSavings ? money(u.netSavings) : "—"),
+    ),
+  );
+}
+
+function commitmentUsageRows(items) {
+  return items.map((u) =>
+    h(
+      "tr",
+      { dataset: { id: u.commitmentId, month: u.month } },
+      h("th", { scope: "row" }, h("span", { class: "id-text commitment-id" }, u.commitmentId)),
+      h("td", {}, ONE_KIND[u.kind] || u.kind),
+      h("td", {}, monthName(u.month)),
+      h("td", { class: "numeric", dataset: { testid: "utilisation" } }, percent(u.percent)),
+      h("td", { class: "numeric" }, money(u.used)),
+      h("td", { class: "numeric" }, money(u.unused)),
+    ),
+  );
 }
 
 function commitmentRows(data) {
@@ -133,7 +161,8 @@ export function commitmentsView(view) {
     try {
       const [data, recs] = await Promise.all([api.commitments(), api.commitmentRecommendations()]);
       if (signal.aborted) return;
-      if (!data.readAt) {
+      const fromExport = data.utilisation.some((u) => u.source === "focus");
+      if (!data.readAt && !fromExport) {
         replace(
           body,
           emptyState(
@@ -148,9 +177,12 @@ export function commitmentsView(view) {
         body,
         h(
           "p",
-          { class: "muted" },
-          `Read from Cost Explorer ${dateTime(data.readAt)}.`,
+          { class: "muted", dataset: { testid: "sources" } },
+          data.readAt ? `Read from Cost Explorer ${dateTime(data.readAt)}.` : "Cost Explorer has not been read yet.",
           ...data.notes.map((n) => ` ${n}.`),
+          fromExport
+            ? " Rows marked “FOCUS export” are derived from your cost export’s commitment columns at each ingest, in your billing periods and billing currency; coverage there counts the usage of the services your commitments covered."
+            : "",
         ),
         card(
           "commitments-soon",
@@ -175,6 +207,7 @@ export function commitmentsView(view) {
                 "usage",
                 [
                   ["Month"],
+                  ["Source"],
                   ["Utilisation", true],
                   ["Used", true],
                   ["Unused", true],
@@ -186,6 +219,19 @@ export function commitmentsView(view) {
               )
             : h("p", { class: "card-body" }, "No utilisation reported."),
         ),
+        data.commitmentUtilisation.length
+          ? card(
+              "commitments-each",
+              "Utilisation of each commitment",
+              "From your FOCUS export: used and unused per commitment and month",
+              table(
+                "Utilisation of each commitment",
+                "commitment-usage",
+                [["Commitment"], ["Kind"], ["Month"], ["Utilisation", true], ["Used", true], ["Unused", true]],
+                commitmentUsageRows(data.commitmentUtilisation),
+              ),
+            )
+          : null,
         card(
           "commitments-all",
           "Every commitment",
