@@ -138,6 +138,11 @@ def expected(
         for action in (rule.action, *rule.also)
     ):
         return True
+    if any(
+        holds(role_id, scope, action, decided_on, caller=caller, world=world)
+        for action in rule.instead
+    ):
+        return True
     return (
         rule.or_self is not None
         and subject == me

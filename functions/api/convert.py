@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
         Summary,
         UserPreviousMonth,
     )
+    from tally.reports.summary import JudgedIn
     from tally.tax.model import TaxBreakdown
 
 
@@ -228,6 +229,17 @@ def _optional_str(value: object | None) -> str | None:
     return str(value) if value is not None else None
 
 
+def judged_in_out(j: JudgedIn | None) -> s.BudgetJudgedInOut | None:
+    if j is None:
+        return None
+    return s.BudgetJudgedInOut(
+        currency=j.currency,
+        spent=money(j.spent, j.currency),
+        fallback=j.fallback,
+        rates_used=[rate_used_out(r) for r in j.rates],
+    )
+
+
 def summary_out(m: Summary) -> s.SummaryOut:
     p = m.previous_month
     return s.SummaryOut(
@@ -247,8 +259,12 @@ def summary_out(m: Summary) -> s.SummaryOut:
             budget=_summary_budget(p.budget),
             status=p.status.value if p.status else None,
             percent_used=_optional_str(p.percent_used),
-            remaining=_optional_money(p.remaining, p.currency),
+            # Judged on converted figures, what remains is in the budget's currency.
+            remaining=_optional_money(
+                p.remaining, p.judged_in.currency if p.judged_in else p.currency
+            ),
             final=p.final,
+            budget_judged_in=judged_in_out(p.judged_in),
         )
         if p
         else None,
@@ -257,6 +273,7 @@ def summary_out(m: Summary) -> s.SummaryOut:
         percent_used=_optional_str(m.percent_used),
         status=m.status.value if m.status else None,
         currency_mismatch=m.currency_mismatch,
+        budget_judged_in=judged_in_out(m.judged_in),
         top_drivers=[
             s.DriverOut(
                 resource_id=d.resource_id,
@@ -577,7 +594,7 @@ def team_summary_out(t: TeamSummary) -> s.TeamSummaryOut:
     base = summary_out(t.summary)
     currency = t.summary.currency
     return s.TeamSummaryOut(
-        **base.model_dump(),
+        **base.model_dump(exclude={"converted"}),
         team_id=t.team.team_id,
         team_name=t.team.name,
         members=[
@@ -588,6 +605,7 @@ def team_summary_out(t: TeamSummary) -> s.TeamSummaryOut:
         ],
         team_resources=money(t.team_resources, currency),
         resources=[assignment_out(a) for a in t.resources],
+        converted=converted_out(t.converted),
     )
 
 

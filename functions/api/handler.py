@@ -185,6 +185,8 @@ def require_identity(app: APIGatewayRestResolver, next_middleware: Any) -> Respo
         raise Forbidden(access.DENIED)
     target = _target(rule, caller, app.context.get("_route_args") or {})
     if target is not None:
+        if any(access.allows(caller, action, target) for action in rule.instead):
+            return next_middleware(app)
         for action in (rule.action, *rule.also):
             access.require(caller, action, target)
     return next_middleware(app)

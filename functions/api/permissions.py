@@ -52,6 +52,10 @@ class Rule:
     # ENTITY rules decided at the organisation rather than on the entity's owner (anyone's
     # claims, anyone's report jobs), besides the caller's own.
     org_wide: bool = False
+    # Actions each enough instead of ``action`` (and ``also``) on the same target: a setting
+    # that whoever holds any of several existing permissions may change (a team's display
+    # currency: teams:write, or budgets:write on it, or billing:settings).
+    instead: tuple[str, ...] = ()
 
 
 ACCOUNT = "account:use"  # everyone's, on their own data (policies/roles.json "selfService")
@@ -136,6 +140,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/teams/{teamId}"): Rule("teams:read", On.TEAM_IN_PATH),
     ("PUT", "/api/teams/{teamId}"): Rule("teams:write", On.TEAM_IN_PATH),
     ("DELETE", "/api/teams/{teamId}"): Rule("teams:write", On.TEAM_IN_PATH),
+    # The team's display currency: who may rewrite the team, set its budget (its managers) or
+    # set the organisation's display currency (finance).
+    ("PATCH", "/api/teams/{teamId}"): Rule(
+        "teams:write", On.TEAM_IN_PATH, instead=("budgets:write", "billing:settings")
+    ),
     ("GET", "/api/users/{userId}/roles"): Rule("roles:read", On.USER_IN_PATH),
     ("PUT", "/api/users/{userId}/roles"): Rule("roles:assign", On.USER_IN_PATH),
     ("GET", "/api/users/{userId}/access"): Rule("roles:read", On.ENTITY, or_self=ACCOUNT),

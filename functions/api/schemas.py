@@ -495,6 +495,28 @@ class SummaryBudget(Out):
 Status = Literal["under", "warning", "over"]
 
 
+class BudgetJudgedInOut(Out):
+    """A verdict made in the budget's currency on costs billed in another: the month's costs
+    converted day by day, each day at its rate in force (as the budget alerts judge it)."""
+
+    currency: str = Field(
+        description="the budget's currency: status, percentUsed and remaining are in it"
+    )
+    spent: Money = Field(
+        description="the month's costs converted into `currency`, the sum of "
+        "the converted days exactly"
+    )
+    fallback: bool = Field(description="true when any day used an earlier day's rate")
+    rates_used: list[RateUsedOut] = Field(description="each distinct rate once, in day order")
+
+
+BUDGET_JUDGED_IN_DOC = (
+    "set when the budget's currency is not the one billed and a rate exists for every day: "
+    "the verdict is on the costs converted into the budget's currency; null when judged on "
+    "the billed figures, or not judged (currencyMismatch without a rate: no verdict)"
+)
+
+
 class PreviousMonthOut(Out):
     """Last month's result, against the budget in force last month."""
 
@@ -507,6 +529,9 @@ class PreviousMonthOut(Out):
     final: bool = Field(
         description="false while its last day's costs may still arrive or any of its days is "
         "still estimated (AWS revises them)"
+    )
+    budget_judged_in: BudgetJudgedInOut | None = Field(
+        default=None, description=BUDGET_JUDGED_IN_DOC
     )
 
 
@@ -538,7 +563,14 @@ class SummaryOut(Out):
     remaining_pct: str | None
     percent_used: str | None
     status: Status | None
-    currency_mismatch: bool
+    currency_mismatch: bool = Field(
+        description="true when the budget is in a currency the month was not billed in: its "
+        "figures cannot be compared as they stand (`budgetJudgedIn` says when the verdict was "
+        "made by converting them; without it there is no verdict)"
+    )
+    budget_judged_in: BudgetJudgedInOut | None = Field(
+        default=None, description=BUDGET_JUDGED_IN_DOC
+    )
     top_drivers: list[DriverOut]
     estimated: bool
     last_updated: str | None
@@ -1491,6 +1523,17 @@ class TeamOut(Out):
     roles: list[GrantOut]
     source: str = Field(description="tally (the API or dashboard) or cognito (a synced group)")
     version: int
+    display_currency: str | None = Field(
+        default=None,
+        description="the currency the team's figures are shown in (ISO 4217); null: the "
+        "organisation's display currency",
+    )
+
+
+class TeamDisplayCurrencyIn(ApiModel):
+    display_currency: Currency | None = Field(
+        description="an ISO 4217 code (three capitals); null: back to the organisation's"
+    )
 
 
 class TeamListOut(Out):

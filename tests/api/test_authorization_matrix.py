@@ -437,6 +437,14 @@ MATRIX.update(
             403,
             200,
         ),
+        # The display currency: alice is a member of data, not its manager (403).
+        ("PATCH", "/api/teams/{teamId}"): Row(
+            lambda w: (data_team("/api/teams/data"), body({"displayCurrency": "GBP"})),
+            401,
+            403,
+            403,
+            200,
+        ),
         ("DELETE", "/api/teams/{teamId}"): Row(
             lambda w: (data_team("/api/teams/data"), {}), 401, 403, 403, 204
         ),

@@ -46,9 +46,9 @@ def test_the_openapi_document_lists_the_same_routes() -> None:
 def test_every_rule_names_known_actions(route: tuple[str, str]) -> None:
     rule = ROUTES[route]
     if rule.on is On.PUBLIC:
-        assert (rule.action, rule.also, rule.or_self) == ("", (), None)
+        assert (rule.action, rule.also, rule.or_self, rule.instead) == ("", (), None, ())
         return
-    named = {rule.action, *rule.also, *([rule.or_self] if rule.or_self else [])}
+    named = {rule.action, *rule.also, *rule.instead, *([rule.or_self] if rule.or_self else [])}
     assert named <= known_actions(), named - known_actions()
     # A path's subject can only be decided on a path that names it.
     param = {On.USER_IN_PATH: "{userId}", On.TEAM_IN_PATH: "{teamId}"}.get(rule.on)

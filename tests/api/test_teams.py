@@ -55,6 +55,7 @@ def test_a_team_reads_back_as_it_was_made(org: Api) -> None:
         "roles": [],
         "source": "tally",
         "version": 1,
+        "displayCurrency": None,  # the organisation's
     }
 
 

@@ -1,7 +1,9 @@
 """Currencies (issue 17) in Chromium against the session's local stack (the demo organisation,
 its DEMO rates and transfer price; fiona is finance): the Currencies screen lists the rates,
 looks up the rate in force and adds a transfer price; a member has no such screen; a display
-currency shows the month converted beside the billed figure, with its rates' days."""
+currency shows the month converted beside the billed figure, with its rates' days; finance
+chooses a team's display currency, and a GBP budget on the team's USD costs is judged in GBP,
+saying so; an auditor, who reads the team without managing it, has no such select."""
 
 from __future__ import annotations
 
@@ -72,6 +74,69 @@ def test_a_display_currency_shows_the_month_converted_with_its_rates_days(
     finally:
         status, _, _ = api.call("carol", "PUT", "/preferences", {"displayCurrency": None})
         assert status == 200
+
+
+def test_the_teams_currency_select_and_a_gbp_budget_judged_in_gbp(open_page: Any, api: Api) -> None:
+    # Given the department "engineering" (alice's and bob's USD costs, no budget of its own)
+    # with a GBP budget an admin sets. There is no route to delete a budget: it stays for the
+    # session (no other test reads engineering's budget).
+    status, made, _ = api.call(
+        "admin",
+        "POST",
+        "/billing/budgets",
+        {
+            "teamId": "engineering",
+            "monthlyLimit": "100000",
+            "alertThreshold": 80,
+            "currency": "GBP",
+        },
+    )
+    assert status in (201, 409), made  # 409: made by an earlier run of this session
+    session = signed_in(open_page, "fiona")  # finance: sets display currencies
+    page = session.page
+    try:
+        show(session, "#/teams/engineering")
+        # Then the verdict is in GBP on the converted month, and says so with its rates' days.
+        verdict = page.locator("[data-testid=budget-judged-in]")
+        verdict.wait_for()
+        assert verdict.get_attribute("data-currency") == "GBP"
+        # (The demo's transfer price of the 1st is a manual rate: "manual, demo rates".)
+        text = verdict.inner_text()
+        assert "the USD costs converted day by day at" in text and "demo rates of" in text
+        summary = api.get("fiona", "/billing/team/engineering/summary")
+        assert summary["budgetJudgedIn"]["currency"] == "GBP"
+        assert summary["status"] == "under"
+        badge = page.locator("[data-testid=team-figures] ~ p [data-status]").first
+        assert badge.get_attribute("data-status") == "under"
+        # When fiona chooses EUR for the team, the month is shown converted into it too.
+        form = page.locator("[data-testid=team-currency]")
+        form.locator("select[name=displayCurrency]").select_option("EUR")
+        form.get_by_role("button", name="Save").click()
+        form.get_by_text("Saved.").wait_for()
+        note = page.locator("[data-testid=converted-total]")
+        note.wait_for()
+        assert note.get_attribute("data-currency") == "EUR"
+        assert api.get("fiona", "/teams/engineering")["displayCurrency"] == "EUR"
+        session.screenshot("currency-team")
+        # Coming back, the team's page shows its own display currency by default.
+        show(session, "#/dashboard")
+        show(session, "#/teams/engineering")
+        page.locator("[data-testid=converted-total][data-currency=EUR]").wait_for()
+        # A bad code is refused on its field by the API (the select offers none).
+        status, problem, _ = api.call(
+            "fiona", "PATCH", "/teams/engineering", {"displayCurrency": "eur"}
+        )
+        assert status == 422 and problem["errors"][0]["field"] == "displayCurrency"
+    finally:
+        status, _, _ = api.call("fiona", "PATCH", "/teams/engineering", {"displayCurrency": None})
+        assert status == 200
+
+
+def test_who_reads_a_team_without_managing_it_has_no_currency_select(open_page: Any) -> None:
+    session = signed_in(open_page, "audrey")  # the auditor reads every team
+    show(session, "#/teams/payments")
+    session.page.locator("[data-testid=team-figures]").wait_for()
+    assert session.page.locator("[data-testid=team-currency]").count() == 0
 
 
 def _id(api: Api, username: str) -> str:

@@ -319,6 +319,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/teams"): _plain("/teams", {"teamId": "payments", "name": "Payments"}),
     ("GET", "/api/teams/{teamId}"): _teams("/teams/{team}", teams=("payments", "data")),
     ("PUT", "/api/teams/{teamId}"): _teams("/teams/{team}", ENGINEERING, teams=("engineering",)),
+    # The display currency as it is (none): nothing changes where it is let through.
+    ("PATCH", "/api/teams/{teamId}"): _teams("/teams/{team}", {"displayCurrency": None}),
     # engineering has a team under it: 409 where it is let through.
     ("DELETE", "/api/teams/{teamId}"): _teams("/teams/{team}", teams=("engineering",)),
     ("GET", "/api/users/{userId}/roles"): lambda s, me: _users(

@@ -178,6 +178,31 @@ def test_teams_list_in_name_order(stores: Stores) -> None:
     assert [t.name for t in stores.access.list_teams()] == ["alpha", "beta", "Zulu"]
 
 
+def test_a_teams_display_currency_is_kept_and_cleared(stores: Stores) -> None:
+    access = stores.access
+    first = access.save_team(
+        team(), previous=None, snapshot=access.snapshot(), audit=audit("team:payments")
+    )
+    assert first.display_currency is None
+    set_gbp = access.save_team(
+        replace(first, display_currency="GBP"),
+        previous=first,
+        snapshot=access.snapshot(),
+        audit=audit("team:payments"),
+    )
+    stored = access.get_team("payments")
+    assert stored is not None and stored.display_currency == "GBP"
+    assert [t.display_currency for t in access.list_teams()] == ["GBP"]
+    access.save_team(
+        replace(set_gbp, display_currency=None),
+        previous=set_gbp,
+        snapshot=access.snapshot(),
+        audit=audit("team:payments"),
+    )
+    cleared = access.get_team("payments")
+    assert cleared is not None and cleared.display_currency is None
+
+
 def test_a_taken_team_id_or_a_stale_team_conflicts(stores: Stores) -> None:
     first = stores.access.save_team(
         team(), previous=None, snapshot=stores.access.snapshot(), audit=audit("t")

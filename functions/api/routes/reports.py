@@ -104,7 +104,12 @@ def costs(
     "percentUsed and remaining are null and `firstCostsExpected` says when to look again. "
     "If-None-Match with the ETag of your last read answers 304, decided from the versions of "
     "the roll-ups and the budget alone. With `currency`, `converted` adds the month so far "
-    "converted day by day (always read afresh: no 304).",
+    "converted day by day (always read afresh: no 304). A budget in a currency the month was "
+    "not billed in (`currencyMismatch`) is judged as the budget alerts judge it: the month "
+    "converted into the budget's currency day by day, `status`, `percentUsed` and `remaining` "
+    "in that currency, and `budgetJudgedIn` with the converted spend and the rates used; "
+    "without a rate on or before some day there is no verdict. Such a summary is never "
+    "answered 304 from the versions (the rates are not in them).",
     responses={**responses(200, SummaryOut, 403), 304: caching.NOT_MODIFIED_DOC},
     tags=["reports"],
 )
@@ -135,17 +140,21 @@ def summary(userId: Annotated[UserId, Path()], currency: CurrencyQuery = None) -
     "allocated costs of the people of the team and of every team under it, each person counted "
     "once however many of those teams they are in, plus the resources assigned to those teams "
     "themselves (`teamResources`). `month` (YYYY-MM, default the current UTC month; a later "
-    "month is refused) is judged by the team budget's terms in force then. `members` lists "
-    "each person's amount, highest first. Currencies are never added: amounts are in "
-    "`total.currency`, other currencies under `otherCurrencies`.",
+    "month is refused) is judged by the team budget's terms in force then (a budget in a "
+    "currency the month was not billed in is judged on the month converted into it: "
+    "`budgetJudgedIn`). `members` lists each person's amount, highest first. Currencies are "
+    "never added: amounts are in `total.currency`, other currencies under `otherCurrencies`. "
+    "With `currency`, `converted` adds the month converted day by day, as on a user's summary "
+    "(a day with no rate on or before it is 422 on `currency`).",
     responses=responses(200, TeamSummaryOut, 403, 404),
     tags=["reports"],
 )
 def team_summary(
     teamId: Annotated[TeamId, Path()],
     month: Annotated[IsoMonth | None, Query()] = None,
+    currency: CurrencyQuery = None,
 ) -> TeamSummaryOut:
-    result = team_costs.team_summary(context.view(router), teamId, month=month)
+    result = team_costs.team_summary(context.view(router), teamId, month=month, quote=currency)
     return convert.team_summary_out(result)
 
 

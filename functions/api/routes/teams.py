@@ -13,7 +13,15 @@ from api import context
 from api.lazy import lazy_module
 from api.problems import responses
 from api.routes.roles import access_changed, if_match, with_etag
-from api.schemas import GrantOut, TeamId, TeamIn, TeamListOut, TeamOut, TeamUpdateIn
+from api.schemas import (
+    GrantOut,
+    TeamDisplayCurrencyIn,
+    TeamId,
+    TeamIn,
+    TeamListOut,
+    TeamOut,
+    TeamUpdateIn,
+)
 
 if TYPE_CHECKING:
     from tally.org import teams
@@ -36,6 +44,7 @@ def team_out(t: Team) -> TeamOut:
         roles=[GrantOut(role_id=g.role_id, scope=g.scope.key) for g in t.grants],
         source=t.source,
         version=t.version,
+        display_currency=t.display_currency,
     )
 
 
@@ -100,7 +109,8 @@ def get_team(teamId: Annotated[TeamId, Path()]) -> Response[str]:
 @router.put(
     "/teams/<teamId>",
     summary="Change a team (teams:write on it)",
-    description="Replaces every field but its id and source. A parent under the team itself "
+    description="Replaces every field but its id, source and display currency (PATCH sets "
+    "that). A parent under the team itself "
     "is 422 (parentId). If-Match with the ETag of your read refuses to overwrite a newer "
     "change (409).",
     responses=responses(200, TeamOut, 403, 404, 409),
@@ -117,6 +127,31 @@ def update_team(
         user_source=context.user_source(),
     )
     access_changed()
+    return with_etag(team_out(changed), changed.version)
+
+
+@router.patch(
+    "/teams/<teamId>",
+    summary="Set or clear a team's display currency",
+    description="`displayCurrency`: the ISO 4217 code the team's screens show its figures in "
+    "(converted day by day beside the billed ones; nothing stored changes), or null for the "
+    "organisation's display currency. For whoever may write the team (teams:write), set its "
+    "budget (budgets:write on it: its managers) or set the organisation's display currency "
+    "(billing:settings: finance); admins. A code that is not three capitals of ISO 4217 is "
+    "422 on displayCurrency. If-Match with the ETag of your read refuses to overwrite a newer "
+    "change (409). Audited as a team change.",
+    responses=responses(200, TeamOut, 403, 404, 409),
+    tags=["teams"],
+)
+def set_team_display_currency(
+    teamId: Annotated[TeamId, Path()], body: Annotated[TeamDisplayCurrencyIn, Body()]
+) -> Response[str]:
+    changed = teams.set_display_currency(
+        context.view(router),
+        teamId,
+        body.display_currency,
+        expected_version=if_match(router),
+    )
     return with_etag(team_out(changed), changed.version)
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from tally.access import allows, require
 from tally.authz import Target
-from tally.calendar import month_of, previous_month
+from tally.calendar import first_day, last_day, month_of, previous_month
 from tally.errors import Invalid, NotFound
 from tally.models import (
     ZERO_AMOUNTS,
@@ -40,6 +40,7 @@ from tally.models import (
     RollupSection,
 )
 from tally.org.model import Team, cost_center_owner, team_owner
+from tally.rates import ConvertedSet, Converter
 from tally.rollups import TOP_RESOURCES
 
 if TYPE_CHECKING:
@@ -468,6 +469,9 @@ class GroupSummary:
     summary: Summary
     members: list[MemberAmount]
     team_resources: Decimal
+    # With a ``quote`` currency: the month's billed figures converted into it day by day,
+    # beside the originals (as ``tally.reports.converted`` does for a user's month).
+    converted: ConvertedSet | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -492,8 +496,14 @@ def _month_param(month: str | None, today: date) -> str:
     return month
 
 
-def _group_summary(view: View, scope: GroupScope, month: str | None) -> GroupSummary:
-    """``month``'s (default: this month's) summary of ``scope`` against its budget."""
+def _group_summary(
+    view: View, scope: GroupScope, month: str | None, quote: str | None = None
+) -> GroupSummary:
+    """``month``'s (default: this month's) summary of ``scope`` against its budget; with
+    ``quote``, the month converted into it day by day too (``NoRate``, 422 on currency, when a
+    day has no rate on or before it)."""
+    # tally.reports imports tally.budgets, which imports this module: read it when used.
+    from tally.reports.currency import daily_by_currency
     from tally.reports.summary import summarize
 
     wanted = _month_param(month, view.today)
@@ -513,22 +523,32 @@ def _group_summary(view: View, scope: GroupScope, month: str | None) -> GroupSum
         for p in sorted(scope.people)
     ]
     members.sort(key=lambda m: (-m.amount, m.user_id))
+    converted = None
+    if quote is not None:
+        converter = Converter(view.stores.rates, quote, first_day(wanted), last_day(wanted))
+        month_rollups = [rollups[wanted]] if wanted in rollups else []
+        converted = converter.convert_all(daily_by_currency(month_rollups, view.metric))
     return GroupSummary(
         summary=summary,
         members=members,
         team_resources=this.resources_total(summary.currency, summary.metric),
+        converted=converted,
     )
 
 
-def team_summary(view: View, team_id: str, *, month: str | None = None) -> TeamSummary:
+def team_summary(
+    view: View, team_id: str, *, month: str | None = None, quote: str | None = None
+) -> TeamSummary:
     """``month``'s (default: this month's) summary of a team against the team's budget:
-    costs:read on the team (its managers, finance, admins; a member reads their own team's)."""
+    costs:read on the team (its managers, finance, admins; a member reads their own team's).
+    With ``quote``, the month converted into that currency day by day, beside the originals."""
     scope = load_scope(view, require_team(view, "costs:read", team_id))
-    figures = _group_summary(view, scope, month)
+    figures = _group_summary(view, scope, month, quote)
     return TeamSummary(
         summary=figures.summary,
         members=figures.members,
         team_resources=figures.team_resources,
+        converted=figures.converted,
         team=scope.team,
         resources=view.stores.assignments.list_for_user(scope.owner, OWN_RESOURCES).items,
     )

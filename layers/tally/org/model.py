@@ -126,6 +126,8 @@ class Team:
     version: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # The currency the team's figures are shown in (ISO 4217); None: the organisation's.
+    display_currency: str | None = None
 
 
 @dataclass(frozen=True)

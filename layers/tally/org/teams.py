@@ -13,6 +13,7 @@ from tally.access import allows, authorizer_of, require
 from tally.authz import Target
 from tally.clock import Clock, utc_now
 from tally.errors import Conflict, Invalid, NotFound
+from tally.identifiers import ISO_4217
 from tally.org.common import (
     audit_entry,
     check_name,
@@ -57,6 +58,7 @@ def team_doc(team: Team) -> dict[str, object]:
         "members": sorted(team.members),
         "managers": sorted(team.managers),
         "roles": [grant_doc(g) for g in team.grants],
+        "displayCurrency": team.display_currency,
     }
 
 
@@ -231,6 +233,59 @@ def delete_team(
         snapshot=snapshot,
         audit=audit_entry(
             caller, team_owner(team_id), "team.deleted", team_id, team_doc(current), None, clock()
+        ),
+    )
+
+
+# Who may set a team's display currency: who may rewrite the team (teams:write), who sets its
+# budget (budgets:write on it: its managers, admins) and who sets the organisation's display
+# currency (billing:settings: finance, admins). No permission of its own: it is a display
+# setting that changes no figure, and these already decide how the team's money is shown.
+DISPLAY_CURRENCY_PERMISSIONS = ("teams:write", "budgets:write", "billing:settings")
+
+
+def may_set_display_currency(view: View, team_id: str) -> bool:
+    """Whether the caller may set ``team_id``'s display currency."""
+    target = Target.team(team_id)
+    return any(allows(view.caller, p, target) for p in DISPLAY_CURRENCY_PERMISSIONS)
+
+
+def set_display_currency(
+    view: View,
+    team_id: str,
+    currency: str | None,
+    *,
+    expected_version: int | None = None,
+    clock: Clock = utc_now,
+) -> Team:
+    """Set (an ISO 4217 code) or clear (None: the organisation's again) the currency the team's
+    figures are shown in. It converts nothing stored: the team's screens ask for their figures
+    converted into it, beside the billed ones. Audited as a team change (``team.updated``)."""
+    caller, store = view.caller, view.stores.access
+    if not may_set_display_currency(view, team_id):
+        if store.get_team(team_id) is None and allows(caller, "teams:read", Target.org()):
+            raise NotFound(NO_SUCH_TEAM)
+        # The same answer as any refusal (an admin still to sign in twice is told why).
+        require(caller, DISPLAY_CURRENCY_PERMISSIONS[0], Target.team(team_id))
+    if currency is not None and currency not in ISO_4217:
+        raise Invalid.field("displayCurrency", f"{currency!r} is not an ISO 4217 currency code")
+    current = _to_change(store, team_id, expected_version)
+    if currency == current.display_currency:
+        return current  # nothing to change: no write, no audit entry
+    now = clock()
+    after = replace(current, display_currency=currency, updated_at=now)
+    return store.save_team(
+        after,
+        previous=current,
+        snapshot=store.snapshot(),
+        audit=audit_entry(
+            caller,
+            team_owner(team_id),
+            "team.updated",
+            team_id,
+            team_doc(current),
+            team_doc(after),
+            now,
         ),
     )
 

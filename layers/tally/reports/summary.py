@@ -1,5 +1,11 @@
 """A user's month: this month's figures against the budget in force this month, last month's
-result against its own, the top cost drivers and the forecast. Read from roll-ups."""
+result against its own, the top cost drivers and the forecast. Read from roll-ups.
+
+A budget in a currency the month was not billed in is judged as the alerts judge it
+(``tally.alerts.levels.month_figures``): the month's spend converted into the budget's currency
+day by day (``tally.rates``), the verdict in that currency, and ``judged_in`` saying so with
+the rates used. Without a rate on or before some day there is no verdict
+(``currency_mismatch`` alone, as before rates existed)."""
 
 from __future__ import annotations
 
@@ -12,9 +18,10 @@ from typing import TYPE_CHECKING
 from tally.access import require
 from tally.authz import Target
 from tally.budgets import budget_for_month, budget_status
-from tally.calendar import month_days, month_of, previous_month
+from tally.calendar import first_day, last_day, month_days, month_of, previous_month
 from tally.models import Budget, BudgetStatus, BudgetTerms, Metric, MonthlyRollup, ResourceCost
-from tally.reports.currency import Money, other_currencies, pick_currency
+from tally.rates import Converter, NoRate, RateUsed
+from tally.reports.currency import Money, daily_by_currency, other_currencies, pick_currency
 from tally.reports.periods import first_costs_expected, has_costs, month_is_final
 from tally.view import View
 
@@ -66,6 +73,35 @@ def judge(total: Decimal, terms: BudgetTerms) -> Verdict:
 
 
 @dataclass(frozen=True)
+class JudgedIn:
+    """A verdict made on spend converted into the budget's ``currency``: ``spent`` is the
+    month's billed figures converted day by day (each day at its rate in force, ``rates``
+    each distinct rate once; ``fallback`` when a day used an earlier day's rate)."""
+
+    currency: str
+    spent: Decimal
+    rates: list[RateUsed]
+    fallback: bool
+
+
+def judge_converted(
+    view: View, rollup: MonthlyRollup, terms: BudgetTerms, month: str
+) -> tuple[Verdict, JudgedIn] | None:
+    """``month``'s billed figures (none of them in the budget's currency) converted into it day
+    by day and judged by ``terms``; None when some day has no rate on or before it (then there
+    is no verdict: a guess would be worse than none). Reads the rates once per billed currency
+    (``Converter``), only for a month whose budget and costs differ in currency."""
+    converter = Converter(view.stores.rates, terms.currency, first_day(month), last_day(month))
+    try:
+        converted = converter.convert_all(daily_by_currency([rollup], view.metric))
+    except NoRate:
+        return None
+    spent = converted.total
+    judged = JudgedIn(terms.currency, spent, converted.rates_used(), converted.fallback)
+    return judge(spent, terms), judged
+
+
+@dataclass(frozen=True)
 class MonthResult:
     """A month's total against the budget in force during it (the previous month, shown
     beside this one while this one has no or few figures)."""
@@ -78,6 +114,10 @@ class MonthResult:
     percent_used: Decimal | None
     remaining: Decimal | None
     final: bool  # false while its last day may still arrive or any day is estimated
+    # The verdict was made on the month converted into the budget's currency (``remaining``
+    # is then in ``judged_in.currency``); None when judged on the billed figures, or not at all.
+    judged_in: JudgedIn | None = None
+    currency_mismatch: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,8 +143,16 @@ class Summary:
     restatements: list[dict[str, object]] = field(default_factory=list)
     other_currencies: list[Money] = field(default_factory=list)
     currency_mismatch: bool = False
+    # The verdict was made on the month converted into the budget's currency (``judge_converted``).
+    judged_in: JudgedIn | None = None
     # What it was computed from (``summary_version``): the API's ETag. None for a team's.
     version: str | None = None
+
+    @property
+    def depends_on_rates(self) -> bool:
+        """Whether its verdicts read exchange rates (or would, once a rate exists)."""
+        previous = self.previous_month
+        return self.currency_mismatch or bool(previous and previous.currency_mismatch)
 
 
 def _forecast_for(rollup: MonthlyRollup | None, currency: str) -> Forecast | None:
@@ -127,7 +175,13 @@ def _month_result(
         currency = pick_currency(rollups, None, view.currency)
     section = rollup.section(currency) if rollup else None
     total = section.totals.amount(view.metric) if section else Decimal(0)
-    verdict = judge(total, terms) if terms is not None and comparable else Verdict()
+    verdict, judged_in = Verdict(), None
+    if terms is not None and comparable:
+        verdict = judge(total, terms)
+    elif terms is not None and rollup is not None:
+        converted = judge_converted(view, rollup, terms, month)
+        if converted is not None:
+            verdict, judged_in = converted
     return MonthResult(
         month=month,
         currency=currency,
@@ -137,6 +191,8 @@ def _month_result(
         percent_used=verdict.percent_used,
         remaining=verdict.remaining,
         final=month_is_final(month, rollup, view.today),
+        judged_in=judged_in,
+        currency_mismatch=not comparable,
     )
 
 
@@ -155,14 +211,21 @@ def month_summary(view: View, user_id: str) -> Summary:
     version = _version(
         view, {m: r.version for m, r in both.items()}, stored.version if stored else None
     )
-    return replace(summarize(view, user_id, month, both, stored), version=version)
+    summary = summarize(view, user_id, month, both, stored)
+    if summary.depends_on_rates:
+        # The rates are not in the version: a summary judged (or left unjudged for want of a
+        # rate) across currencies gets the handler's body ETag instead, so a new rate is seen.
+        version = None
+    return replace(summary, version=version)
 
 
 def summary_version(view: View, user_id: str) -> str | None:
     """The version of ``month_summary(view, user_id)``, read without its figures: the versions
     of this month's and last month's roll-ups (one Query that projects them) and the budget's
     (one GetItem that projects it). Equal versions, equal summaries: an API can answer "not
-    modified" from this alone. None when a roll-up's version is unknown."""
+    modified" from this alone. None when a roll-up's version is unknown. (A summary judged
+    across currencies also depends on the rates: ``month_summary`` gives it no version, so no
+    client holds an ETag made from this for it.)"""
     require(view.caller, "costs:read", Target.owner(user_id))
     month = month_of(view.today)
     rollups = view.stores.rollups.versions(user_id, previous_month(month), month)
@@ -216,9 +279,13 @@ def summarize(
     no_costs_yet = not has_costs(rollup)
     # A budget in a currency the user is not billed in cannot be compared: say so, do not guess.
     mismatch = bool(terms and not no_costs_yet and section is None)
-    verdict = Verdict()
+    verdict, judged_in = Verdict(), None
     if terms is not None and not mismatch and not no_costs_yet:
         verdict = judge(total, terms)
+    elif mismatch and terms is not None and rollup is not None:
+        converted = judge_converted(view, rollup, terms, month)
+        if converted is not None:
+            verdict, judged_in = converted
     drivers = sorted(
         section.top_resources if section else [],
         key=lambda r: (-r.amounts.amount(metric), r.resource_id),
@@ -245,4 +312,5 @@ def summarize(
         restatements=[x for r in both.values() for x in r.restatements],
         other_currencies=other_currencies(rollups, currency, metric),
         currency_mismatch=mismatch,
+        judged_in=judged_in,
     )

@@ -209,6 +209,7 @@ class TeamItem(KeyedItem):
     version = NumberAttribute()
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    display_currency = UnicodeAttribute(null=True)
     by_name = TeamsByName()
 
 
@@ -281,6 +282,7 @@ def _team(item: TeamItem) -> Team:
         version=int(item.version),
         created_at=item.created_at,
         updated_at=item.updated_at,
+        display_currency=item.display_currency,
     )
 
 
@@ -300,6 +302,7 @@ def _team_item(team: Team) -> TeamItem:
         version=team.version,
         created_at=team.created_at,
         updated_at=team.updated_at,
+        display_currency=team.display_currency,
     )
 
 

@@ -196,7 +196,10 @@ export function createApi(config, auth) {
     addRate: (body) => request("POST", "/rates", { body }),
     billingSettings: () => request("GET", "/settings/billing"),
     updateBillingSettings: (body) => request("PUT", "/settings/billing", { body }),
-    teamSummary: (teamId) => request("GET", `/billing/team/${enc(teamId)}/summary`),
+    teamSummary: (teamId, currency) => request("GET", `/billing/team/${enc(teamId)}/summary`, { query: { currency } }),
+    // A team's display currency (null: the organisation's): its managers, finance, admins.
+    setTeamCurrency: (teamId, displayCurrency) =>
+      request("PATCH", `/teams/${enc(teamId)}`, { body: { displayCurrency } }),
     async teamBudget(teamId) {
       const { data, response } = await request("GET", `/billing/budgets/team/${enc(teamId)}`, { raw: true });
       return { budget: data, etag: response.headers.get("ETag") || `"${data.version}"` };

@@ -55,6 +55,35 @@ export function convertedNote(converted) {
   );
 }
 
+/** The currency a team's figures are shown in: the team's, else the organisation's. */
+export async function teamDisplayCurrency(team, billingSettings) {
+  if (team.displayCurrency) return team.displayCurrency;
+  return billingSettings().then(
+    (settings) => settings.currency.displayCurrency || null,
+    () => null,
+  );
+}
+
+/** A verdict made on costs converted into the budget's currency (`budgetJudgedIn`): what was
+ * spent in it and the rates' days, so no one mistakes it for a figure billed in it. */
+export function judgedNote(summary) {
+  const judged = summary?.budgetJudgedIn;
+  if (!judged) return null;
+  const rates = judged.ratesUsed || [];
+  const billed = [...new Set(rates.map((r) => r.base))].join(" and ");
+  const sources = [...new Set(rates.map((r) => r.source.split("+")[0]))].join(", ");
+  return h(
+    "p",
+    { class: "converted-note", role: "note", dataset: { testid: "budget-judged-in", currency: judged.currency } },
+    `Judged in ${judged.currency}, the budget's currency: `,
+    h("strong", {}, `≈ ${money(judged.spent)}`),
+    ` spent, the ${billed || "billed"} costs converted day by day`,
+    rates.length ? ` at ${sources} rates of ${rateDays(rates)}` : "",
+    judged.fallback ? h("span", { class: "muted" }, " (a day without its own rate used the latest earlier one)") : "",
+    ".",
+  );
+}
+
 /** Resolves once the page's first chart is drawn (its performance mark), or after `waitMs`
  * when no chart comes (a month without costs): extras wait for the figures, never the reverse. */
 export function afterFirstChart(mark = "tally:first-chart", waitMs = 1500) {

@@ -24,7 +24,7 @@ import {
   showLastMonth,
 } from "../format.js";
 import { trendSeries } from "../trend.js";
-import { afterFirstChart, convertedNote, displayCurrency } from "../currency.js";
+import { afterFirstChart, convertedNote, displayCurrency, judgedNote } from "../currency.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
 
@@ -145,7 +145,10 @@ function renderSummary(body, summary, { onEditBudget, changesHref }) {
   const figures = h(
     "dl",
     { class: "summary-figures", dataset: { testid: "summary" } },
-    figure("Total This Month", money(summary.total), "total"),
+    // Judged in the budget's currency on converted costs: the converted spend, marked "≈".
+    summary.budgetJudgedIn
+      ? figure("Total This Month", `≈ ${money(summary.budgetJudgedIn.spent)}`, "total")
+      : figure("Total This Month", money(summary.total), "total"),
     figure("Budget", budget ? money(budget.monthlyLimit) : "Not set", "budget"),
     figure(
       "Remaining",
@@ -204,17 +207,30 @@ function renderSummary(body, summary, { onEditBudget, changesHref }) {
     );
   }
   if (summary.lastUpdated) notes.push(h("li", {}, `Last updated ${dateTime(summary.lastUpdated)}.`));
-  if (summary.currencyMismatch) {
+  const judged = summary.budgetJudgedIn;
+  if (judged) {
+    // Judged on the month converted into the budget's currency, as the alerts judge it.
+    notes.push(h("li", {}, judgedNote(summary)));
+  } else if (summary.currencyMismatch) {
+    const billed = (summary.otherCurrencies || []).map((other) => other.currency).join(" and ") || currency;
     notes.push(
       h(
         "li",
-        { role: "note" },
-        `The budget is in ${budget.monthlyLimit.currency} but costs are billed in ${currency}: they cannot be compared.`,
+        { role: "note", dataset: { testid: "currency-mismatch" } },
+        `The budget is in ${budget.monthlyLimit.currency} but costs are billed in ${billed}, and there is no exchange rate for every day yet: they cannot be compared.`,
       ),
     );
   }
   for (const other of summary.otherCurrencies || []) {
-    notes.push(h("li", {}, `Also billed ${money(other)} in ${other.currency} (not in the total).`));
+    notes.push(
+      h(
+        "li",
+        {},
+        judged
+          ? `Billed ${money(other)} in ${other.currency} (converted above, never replaced).`
+          : `Also billed ${money(other)} in ${other.currency} (not in the total).`,
+      ),
+    );
   }
   for (const change of summary.restatements || []) {
     notes.push(

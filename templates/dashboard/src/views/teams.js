@@ -2,7 +2,9 @@
 // managers, cost center and the roles given to each team; with teams:write, teams are created,
 // changed and deleted here. A team manager sees the teams they manage ("My teams").
 // #/teams/<id>: a team's month (GET /api/billing/team/{id}/summary) with its members' costs,
-// and the team's budget, set and changed with the budget routes and `teamId`.
+// and the team's budget, set and changed with the budget routes and `teamId`; figures also in
+// the team's display currency (else the organisation's), which its managers, finance and
+// admins choose here (PATCH /api/teams/{id}).
 
 import {
   announce,
@@ -22,6 +24,7 @@ import { scopeText } from "../access.js";
 import { knownNames } from "./anomalies.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, statusBadge } from "./common.js";
+import { CURRENCIES, convertedNote, judgedNote, teamDisplayCurrency } from "../currency.js";
 import { isForbidden, noAccessPage } from "./noaccess.js";
 
 const KIND_TEXT = { department: "Department", team: "Team" };
@@ -620,7 +623,10 @@ export function teamDetailView(view) {
       h(
         "dl",
         { class: "budget-facts", dataset: { testid: "team-figures" } },
-        figure("Total so far", money(summary.total), "total"),
+        // Judged in the budget's currency on converted costs: the converted spend, marked "≈".
+        summary.budgetJudgedIn
+          ? figure("Total so far", `≈ ${money(summary.budgetJudgedIn.spent)}`, "total")
+          : figure("Total so far", money(summary.total), "total"),
         figure("Budget", summary.budget ? money(summary.budget.monthlyLimit) : "Not set", "budget"),
         figure(
           "Used",
@@ -632,6 +638,7 @@ export function teamDetailView(view) {
           : null,
       ),
       h("p", {}, "Status: ", statusBadge(summary.noCostsYet ? "pending" : summary.status, { compact: true })),
+      judgedNote(summary),
       h(
         "p",
         { class: "muted" },
@@ -766,6 +773,77 @@ export function teamDetailView(view) {
     );
   }
 
+  /** Who may choose the team's display currency: as the API decides PATCH /teams/{id}. */
+  function maySetCurrency() {
+    const access = ctx.access();
+    return (
+      access.can("teams:write", `team:${teamId}`) ||
+      access.can("budgets:write", `team:${teamId}`) ||
+      access.can("billing:settings", "org") ||
+      access.managedTeams().includes(teamId)
+    );
+  }
+
+  /** The team's display currency: a select of the currencies, or the organisation's. */
+  function currencyForm(team) {
+    const select = h(
+      "select",
+      { name: "displayCurrency" },
+      h("option", { value: "" }, "The organisation's"),
+      CURRENCIES.map((c) => h("option", { value: c, selected: c === team.displayCurrency }, c)),
+    );
+    const choice = field({
+      label: "Show the team's figures also in",
+      name: "displayCurrency",
+      hint: "Converted day by day at each day's rate, beside the billed figures (which never change).",
+      control: select,
+    });
+    const status = h("p", { role: "status" });
+    const button = h("button", { type: "submit", class: "button" }, "Save");
+    return h(
+      "form",
+      {
+        class: "team-currency",
+        dataset: { testid: "team-currency" },
+        async onsubmit(event) {
+          event.preventDefault();
+          choice.setError("");
+          status.textContent = "";
+          await whileBusy(button, "Saving…", async () => {
+            try {
+              await api.setTeamCurrency(teamId, select.value || null);
+              status.textContent = "Saved.";
+              announce("The team's display currency is saved.");
+              showConverted({ ...team, displayCurrency: select.value || null }, state.summary);
+            } catch (error) {
+              choice.setError(error.fieldErrors?.displayCurrency || error.message);
+            }
+          });
+        },
+      },
+      choice.element,
+      h("div", { class: "form-actions" }, button, status),
+    );
+  }
+
+  // The month in the team's display currency (else the organisation's), beside the billed
+  // figures: the API converts day by day; nothing is converted here.
+  let converting = 0;
+  async function showConverted(team, summary) {
+    const turn = ++converting;
+    const slot = month.body.querySelector("[data-slot=converted]");
+    if (!slot) return;
+    replace(slot);
+    try {
+      const wanted = await teamDisplayCurrency(team, ctx.billingSettings);
+      if (!wanted || wanted === summary.total.currency || signal.aborted) return;
+      const converted = await api.teamSummary(teamId, wanted);
+      if (turn === converting && !signal.aborted) replace(slot, convertedNote(converted.converted));
+    } catch {
+      // No rate to convert at (or no answer): the billed figures stand alone.
+    }
+  }
+
   async function load() {
     for (const card of [month, budget, members]) card.loading();
     try {
@@ -781,6 +859,8 @@ export function teamDetailView(view) {
       showHead(team, names);
       replace(month.body);
       showMonth(month.body, summary);
+      month.body.append(h("div", { dataset: { slot: "converted" } }), maySetCurrency() ? currencyForm(team) : null);
+      showConverted(team, summary);
       replace(budget.body);
       showBudget(budget.body, summary);
       replace(members.body);
