@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from tally.clock import utc_now
+from tally.clock import system_now, utc_now
 
 log = logging.getLogger("tally.local.stripe")
 
@@ -147,9 +147,9 @@ def signature(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 def deliver(webhook_url: str, payload: bytes, secret: str) -> tuple[int, str]:
-    """POST ``payload`` to Tally's webhook, signed now (Tally's clock: the business date the
-    API checks the signature's time against), as Stripe delivers: (status, body)."""
-    header = signature(payload, secret, int(utc_now().timestamp()))
+    """POST ``payload`` to Tally's webhook, signed now on the real clock (as Stripe signs, and
+    as the API checks a signature's time, whatever business date is pinned): (status, body)."""
+    header = signature(payload, secret, int(system_now().timestamp()))
     request = urllib.request.Request(  # noqa: S310 - the local gateway's http URL
         webhook_url,
         data=payload,

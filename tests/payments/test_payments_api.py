@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api import payment_channels
-from tally.clock import utc_now
+from tally.clock import system_now
 from tally.identity import Caller
 from tally.invoices import InvoiceOrg, build_invoice, issue
 from tally.models import AuditEntry, JobStatus, Metric, ReportJob
@@ -92,7 +92,7 @@ def event(
 
 
 def deliver(api: Api, payload: bytes, secret: str = SECRET, *, skew: int = 0) -> Reply:
-    header = signed(payload, secret, int(utc_now().timestamp()) + skew)
+    header = signed(payload, secret, int(system_now().timestamp()) + skew)
     return api.call(
         "POST", WEBHOOK, None, raw_body=payload.decode(), headers={"Stripe-Signature": header}
     )
@@ -153,7 +153,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(
     if how == "other secret":
         reply = deliver(org, payload, "whsec_attacker")
     elif how == "tampered":
-        header = signed(payload, SECRET, int(utc_now().timestamp()))
+        header = signed(payload, SECRET, int(system_now().timestamp()))
         forged = payload.replace(b"invoice.paid", b"invoice.voided")
         reply = org.call(
             "POST", WEBHOOK, None, raw_body=forged.decode(), headers={"Stripe-Signature": header}

@@ -31,7 +31,7 @@ from api.payment_schemas import (
 from api.problems import responses
 from api.schemas import ChargebackGroupBy, IsoMonth, JobId, Money
 from tally.calendar import month_of
-from tally.clock import utc_now
+from tally.clock import system_now, utc_now
 from tally.money import format_amount
 
 if TYPE_CHECKING:
@@ -193,6 +193,7 @@ def stripe_webhook() -> WebhookOut:
     event = router.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     payload = (event.decoded_body or "").encode()
-    verify(payload, headers.get(SIGNATURE_HEADER.lower()), secrets, now=utc_now())
+    # Security time: Stripe signs on the real clock, whatever business date is pinned.
+    verify(payload, headers.get(SIGNATURE_HEADER.lower()), secrets, now=system_now())
     outcome = apply_event(context.stores(), PROVIDER, parse_event(payload), now=utc_now())
     return WebhookOut(duplicate=outcome is EventOutcome.DUPLICATE)
