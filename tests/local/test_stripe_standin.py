@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from infra.local.stripe_standin import STANDIN_KEYS, StripeStandIn
-from tally.clock import utc_now
+from tally.clock import system_now
 from tally.payments.port import PaymentStatus
 from tally.payments.stripe_invoices import StripeInvoices, stripe_client
 from tally.payments.webhook import parse_event, verify
@@ -76,7 +76,7 @@ def test_issue_then_pay_on_the_standins_page(
 
         (payload, header), *rest = got
         assert rest == []
-        verify(payload, header, [STANDIN_KEYS["webhookSecret"]], now=utc_now())
+        verify(payload, header, [STANDIN_KEYS["webhookSecret"]], now=system_now())
         event = parse_event(payload)
         assert (event.event_type, event.status) == ("invoice.paid", PaymentStatus.PAID)
         assert (event.invoice_id, event.currency, event.reference) == (
