@@ -106,6 +106,7 @@ def test_on_1_december_november_is_judged_by_novembers_budget(
         "percentUsed": None,
         "remaining": None,
         "final": False,  # 30 November's costs arrive on 2 December
+        "budgetJudgedIn": None,  # no budget, nothing converted into its currency
     }
 
     admin = api.call("GET", "/api/billing/all-users", ADMIN)
