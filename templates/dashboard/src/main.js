@@ -426,10 +426,15 @@ async function start() {
     const waits = [];
     if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) waits.push(ctx.me());
     if (next && !next.ownPeriods && !periodsKnown) waits.push(ctx.billingSettings());
+    // Someone who moves on while the page waits (opens the bell or a menu) keeps their place:
+    // the new page's heading does not take the focus from them (and close what they opened).
+    let movedOn = false;
     if (waits.length) {
       const mine = ++rendering;
+      const focusedBefore = document.activeElement;
       await Promise.all(waits.map((wait) => wait.catch(() => null)));
       if (mine !== rendering || !auth.signedIn) return;
+      movedOn = document.activeElement !== focusedBefore && document.activeElement !== document.body;
     }
     rendering += 1;
     if (!shell) shell = buildShell(user);
@@ -466,7 +471,7 @@ async function start() {
     } else {
       ready = Promise.resolve(route.render(view)).catch(() => {});
     }
-    if (focus) {
+    if (focus && !movedOn) {
       const heading = container.querySelector("h1");
       if (heading) {
         heading.setAttribute("tabindex", "-1");
