@@ -304,7 +304,7 @@ def run_periods(job: ReportJob, settings: ReportsSettings, *, now: datetime) -> 
     from tally.models import Metric
 
     stores = _stores()
-    section = stores.billing_settings.sections().get(periods.PERIOD)
+    section = stores.billing_settings.section(periods.PERIOD)
     if section is None or section.values.get("recomputeJobId") != job.job_id:
         return {"superseded": "true"}
     definition = periods.from_values(json.loads(job.params["definition"]))

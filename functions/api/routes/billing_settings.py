@@ -134,7 +134,7 @@ def put_billing_settings(body: Annotated[BillingSettingsIn, Body()]) -> BillingS
     if body.tax is not None:
         _save_tax(view, body.tax)
     if new_periods is not None:
-        _save_periods(view, new_periods)
+        _save_periods(view, *new_periods)
     changes = {
         name: section.model_dump(by_alias=True, exclude_unset=True)
         for name, section in body
@@ -160,30 +160,31 @@ def _save_tax(view: View, section: TaxSectionIn) -> None:
     )
 
 
-def _checked_periods(view: View, body: BillingSettingsIn) -> PeriodDefinition:
+def _checked_periods(
+    view: View, body: BillingSettingsIn
+) -> tuple[PeriodDefinition, billing_settings.Section]:
     """The definition the body asks for, checked before anything is saved: refused (403)
-    before its fields are judged (422, naming ``period.<field>``)."""
+    before its fields are judged (422, naming ``period.<field>``); and the section read."""
     from tally.access import require
     from tally.authz import Target
 
     require(view.caller, billing_settings.SETTINGS_WRITE, Target.org())
     assert body.period is not None
     fields = body.period.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
-    current = billing_settings.billing_settings(view)[billing_settings.PERIOD].values
-    return periods.checked(fields, current)
+    section = billing_settings.billing_settings(view)[billing_settings.PERIOD]
+    return periods.checked(fields, section.values), section
 
 
-def _save_periods(view: View, new: PeriodDefinition) -> None:
-    """Save ``new`` and queue its recompute; nothing when it gives the periods in force
-    already. ``Unavailable`` (503) when the queue refused the job: the definition is put
-    back."""
+def _save_periods(view: View, new: PeriodDefinition, section: billing_settings.Section) -> None:
+    """Save ``new`` over ``section`` (as read) and queue its recompute; nothing when it gives
+    the periods in force already. ``Unavailable`` (503) when the queue refused the job: the
+    definition is put back."""
     import json
     import uuid
 
     from api import downloads
     from tally.models import JobStatus, ReportJob
 
-    section = billing_settings.billing_settings(view)[billing_settings.PERIOD]
     if periods.from_values(section.values).normalised() == new:
         return
     queue = downloads.queue()  # a missing TALLY_REPORTS_QUEUE_URL fails before anything is saved
