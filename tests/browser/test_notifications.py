@@ -274,6 +274,41 @@ def test_marks_change_the_count(open_page: Any, stack: dict[str, Any]) -> None:
     assert call(stack, person, "GET", "/notifications")[1]["unreadCount"] == 0
 
 
+def test_the_bell_stays_open_while_the_next_page_waits(
+    open_page: Any, stack: dict[str, Any]
+) -> None:
+    """A page other than the dashboard waits for the organisation's billing periods (and, once
+    screens load their code when first opened, for that code) before it draws. Someone who opens
+    the bell meanwhile keeps it open and keeps the focus in it: the page that then draws does
+    not take the focus, which would close the panel under them."""
+    person = new_person(stack, "wren")
+    give(stack, person, 2, unread=2)
+    session: Session = open_page()
+    page = session.page
+    # Held from the start: the dashboard asks for them too, after its first chart.
+    held: list[Any] = []
+    page.route("**/api/settings/billing", lambda route: held.append(route))
+    page.clock.set_fixed_time(BROWSER_NOW)
+    session.sign_in(person.username, PASSWORD)
+    wait_for_count(session, 2)
+    page.evaluate("location.hash = '#/budget'")
+    for _ in range(300):  # route handlers run while Playwright waits: until the ask is held
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the budget page asks for the billing periods before it draws"
+    bell(session).click()
+    panel = page.locator("[data-testid=bell-panel]")
+    panel.locator(".inbox-item").first.wait_for()
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/settings/billing")
+    page.locator(".view[data-view=budget]").wait_for()
+    session.wait_idle()
+    assert panel.is_visible()
+    assert bell(session).get_attribute("aria-expanded") == "true"
+
+
 def test_an_alerts_id_is_marked_from_the_bell(open_page: Any, stack: dict[str, Any]) -> None:
     """An id as the alerts function makes it ("<period>_<level>_<limit>_<threshold>", with the
     dots and dashes of its parts) is marked through the path as it is."""
