@@ -11,6 +11,7 @@ import { dateTime, knownToday, money, moneyNumber, shortDay } from "../format.js
 import { metricRange } from "../estate.js";
 import { alarmAction } from "../estate-actions.js";
 import { dailyValues, panelArn, resourceHref, resourceName, seriesInfo } from "../resource-metrics.js";
+import { copyIdButton } from "../resource-name.js";
 import { alarmList, chosenRange, figure, rangePicker } from "./estate.js";
 import { pageHead } from "./common.js";
 
@@ -62,7 +63,7 @@ export function resourcePageView(view) {
         );
         return;
       }
-      replace(head, pageHead(view, resourceName(item.resourceId), types.name(item.resourceType)));
+      replace(head, pageHead(view, item.resourceName || resourceName(item.resourceId), types.name(item.resourceType)));
       await show(item);
     } catch (error) {
       if (!signal.aborted) replace(body, errorState(error, load, "the resource"));
@@ -80,7 +81,15 @@ export function resourcePageView(view) {
         "dl",
         { class: "figures estate-figures", dataset: { testid: "resource-facts" } },
         figure("Type", types.name(item.resourceType)),
-        figure("Resource", h("span", { class: "id" }, item.resourceId)),
+        figure(
+          "Resource ID",
+          h(
+            "span",
+            { class: "resource-id-line" },
+            h("code", { class: "resource-id id-text", translate: "no" }, item.resourceId),
+            copyIdButton(item.resourceId, item.resourceName || item.resourceId),
+          ),
+        ),
         figure("Cost center", item.costCenter || "—"),
         figure("Share", `${Number(item.sharePct)}%`),
         figure(
