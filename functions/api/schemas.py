@@ -1832,6 +1832,12 @@ class MetricAlarmOut(Out):
     state_updated: str | None
 
 
+class EstateDayUsageOut(Out):
+    day: str = Field(description="YYYY-MM-DD")
+    quantity: str = Field(description="decimal string: the day's usage in `unit`")
+    unit: str = Field(description="the usage unit, as the source writes it (Hrs, GB-Mo, ...)")
+
+
 class PanelResourceOut(Out):
     arn: str
     type: Literal["ec2", "rds", "lambda", "s3"]
@@ -1855,6 +1861,11 @@ class MetricsPanelOut(Out):
     )
     alarms: list[MetricAlarmOut] = Field(description="the CloudWatch alarms on the resource")
     read_at: str = Field(description="when CloudWatch was asked (answers are kept a minute)")
+    daily_usage: list[EstateDayUsageOut] = Field(
+        default_factory=list,
+        description="the resource's usage beside dailyCost, from the same cost lines (in the "
+        "same scope): one item per day and unit of its Usage lines, days without usage left out",
+    )
 
 
 class LogErrorOut(Out):

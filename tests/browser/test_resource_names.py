@@ -79,3 +79,27 @@ def test_at_phone_width_a_line_is_a_card_of_labelled_cells(open_page: Any) -> No
     assert labels == ["Date", "Service", "Resource", "Charge", "Usage", "Cost per unit", "Cost"]
     assert row.get_by_test_id("resource-name").is_visible()
     assert row.get_by_test_id("unit-price").is_visible()
+
+
+def test_a_resource_is_listed_and_titled_by_name_with_its_usage_by_day(
+    open_page: Any, api: Api
+) -> None:
+    from tests.browser.test_resource_page import busiest_instance, open_resource
+
+    session = signed_in(open_page, "alice")
+    instance = busiest_instance(api)
+    assert instance["resourceName"] == "alice-training"
+    session.go("#/resources")
+    session.wait_idle()
+    link = session.page.locator(
+        f"tr[data-resource='{instance['resourceId']}'] a[data-testid=resource-link]"
+    )
+    assert link.inner_text() == "alice-training"  # the name is the link; the id beside it
+    open_resource(session, instance["resourceId"])
+    page = session.page
+    assert page.get_by_role("heading", level=1).inner_text().startswith("alice-training")
+    usage = page.get_by_test_id("usage-by-day")
+    usage.locator("summary").click()
+    first = usage.locator("tbody tr").first
+    assert first.locator("td[data-label=Usage]").inner_text() == "24 Hrs"
+    assert first.locator("td[data-label=Cost]").inner_text().startswith("$")
