@@ -9,6 +9,7 @@ from api import schemas as s
 from tally.calendar import first_day, last_day
 from tally.models import ORG, UNALLOCATED
 from tally.money import format_amount
+from tally.names import cost_per_unit, display_name
 from tally.org.model import cost_center_of_owner, team_of_owner
 
 if TYPE_CHECKING:  # annotations only: the domain modules load with the routes that use them
@@ -18,7 +19,15 @@ if TYPE_CHECKING:  # annotations only: the domain modules load with the routes t
     from tally.assignments import AssignedResource
     from tally.chargeback import Chargeback, ChargebackUnit
     from tally.forecast import Forecast
-    from tally.models import Assignment, Budget, BudgetTerms, Claim, Metric, Notification
+    from tally.models import (
+        Assignment,
+        Budget,
+        BudgetTerms,
+        Claim,
+        CostRecord,
+        Metric,
+        Notification,
+    )
     from tally.org.costs import CostCenterSummary, TeamSummary
     from tally.payments.port import InvoicePayment
     from tally.preferences import UserPreferences
@@ -78,13 +87,29 @@ def converted_out(c: ConvertedSet | None, *, daily: bool = False) -> s.Converted
     )
 
 
-def assignment_out(a: Assignment) -> s.AssignmentOut:
+def _optional_name(resource_id: str | None, name: str | None = None) -> str | None:
+    return display_name(resource_id, name) if resource_id else None
+
+
+def cost_per_unit_out(r: CostRecord, metric: Metric) -> s.CostPerUnitOut | None:
+    price = cost_per_unit(
+        r.amount(metric), r.usage_quantity, r.usage_unit, r.currency, r.charge_category
+    )
+    if price is None:
+        return None
+    return s.CostPerUnitOut(
+        amount=format(price.amount, "f"), currency=price.currency, unit=price.unit
+    )
+
+
+def assignment_out(a: Assignment, name: str | None = None) -> s.AssignmentOut:
     return s.AssignmentOut(
         assignment_id=a.assignment_id,
         user_id=a.user_id,
         team_id=team_of_owner(a.user_id),
         resource_type=a.resource_type,
         resource_id=a.resource_id,
+        resource_name=display_name(a.resource_id, name),
         cost_center=a.cost_center,
         share_pct=format(a.share_pct.normalize(), "f"),
         assigned_by=a.assigned_by,
@@ -103,7 +128,7 @@ def assigned_resource_out(r: AssignedResource) -> s.AssignedResourceOut:
             latest_day=r.cost.latest_day.isoformat() if r.cost.latest_day else None,
         )
     return s.AssignedResourceOut(
-        **assignment_out(r.assignment).model_dump(), scheduled=r.scheduled, cost=cost
+        **assignment_out(r.assignment, r.name).model_dump(), scheduled=r.scheduled, cost=cost
     )
 
 
@@ -161,12 +186,14 @@ def cost_lines_out(p: CostLinesPage, next_token: str | None) -> s.CostLinesOut:
                 date=r.day.isoformat(),
                 service=r.service,
                 resource_id=r.resource_id,
+                resource_name=_optional_name(r.resource_id, r.resource_name),
                 charge_category=r.charge_category,
                 cost=money(r.amount(p.metric), r.currency),
                 billed_cost=money(r.billed_cost, r.currency),
                 effective_cost=money(r.effective_cost, r.currency),
                 usage_quantity=format(r.usage_quantity.normalize(), "f"),
                 usage_unit=r.usage_unit,
+                cost_per_unit=cost_per_unit_out(r, p.metric),
                 estimated=r.estimated,
                 allocation=r.allocation,  # type: ignore[arg-type]
                 share_pct=format(r.share_pct.normalize(), "f"),
@@ -277,6 +304,7 @@ def summary_out(m: Summary) -> s.SummaryOut:
         top_drivers=[
             s.DriverOut(
                 resource_id=d.resource_id,
+                resource_name=display_name(d.resource_id, d.name),
                 service=d.service,
                 cost=money(d.amounts.amount(m.metric), m.currency),
             )
@@ -316,6 +344,7 @@ def _attribution_out(a: Attribution, currency: str, metric: Metric) -> s.Attribu
         top_unowned=[
             s.UnownedResourceOut(
                 resource_id=r.resource_id,
+                resource_name=display_name(r.resource_id, r.name),
                 service=r.service,
                 cost=money(r.amounts.amount(metric), currency),
             )
@@ -371,6 +400,7 @@ def claim_out(c: Claim) -> s.ClaimOut:
         status=c.status.value,  # type: ignore[arg-type]
         resource_type=c.resource_type,
         resource_id=c.resource_id,
+        resource_name=display_name(c.resource_id),
         share_pct=format(c.share_pct.normalize(), "f"),
         note=c.note,
         claimant_id=c.claimant_id,
@@ -532,6 +562,7 @@ def month_over_month_out(m: MonthOverMonth) -> s.MonthOverMonthOut:
                     amount=format_amount(step.amount),
                     service=step.service,
                     resource_id=step.resource_id,
+                    resource_name=_optional_name(step.resource_id),
                 )
                 for step in m.waterfall.steps
             ],
@@ -554,6 +585,7 @@ def recommendation_list_out(r: RecommendationList) -> s.RecommendationListOut:
                 user_id=None if i.owner == UNALLOCATED else i.owner,
                 kind=i.kind,  # type: ignore[arg-type]
                 resource_id=i.resource_id,
+                resource_name=display_name(i.resource_id),
                 resource_type=i.resource_type,
                 service=i.service,
                 title=i.title,
@@ -578,6 +610,7 @@ def anomaly_out(a: Anomaly) -> s.AnomalyOut:
         day=a.day.isoformat(),
         service=a.service,
         resource_id=a.resource_id,
+        resource_name=_optional_name(a.resource_id),
         usage_unit=a.usage_unit,
         expected=format_amount(a.expected),
         actual=format_amount(a.actual),

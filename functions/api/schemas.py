@@ -267,6 +267,12 @@ class BudgetUpdateIn(_MoneyRejectsBool):
 
 # --- outputs ---------------------------------------------------------------------------
 
+RESOURCE_NAME = (
+    "what people call the resource, shown before its id: the source's ResourceName, else its "
+    "Name tag, else derived from the id (bucket, function name, RDS identifier, or the EC2 "
+    "instance id itself); never empty"
+)
+
 
 class Out(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
@@ -283,6 +289,7 @@ class AssignmentOut(Out):
     team_id: str | None = Field(default=None, description="the owning team; null for a user")
     resource_type: str
     resource_id: str
+    resource_name: str = Field(description=RESOURCE_NAME)
     cost_center: str | None
     share_pct: str
     assigned_by: str
@@ -406,16 +413,29 @@ class CostsOut(Out):
     )
 
 
+class CostPerUnitOut(Out):
+    amount: str = Field(description="decimal string: the line's cost over its usage quantity")
+    currency: str
+    unit: str = Field(description="the usage unit, as the source writes it (e.g. Hrs, GB-Mo)")
+
+
 class CostLineOut(Out):
     date: str
     service: str
     resource_id: str | None
+    resource_name: str | None = Field(
+        description=RESOURCE_NAME + "; null exactly when resourceId is null"
+    )
     charge_category: str = Field(description="Usage, Tax, Credit, Refund, Purchase, Adjustment")
     cost: Money = Field(description="in the configured metric (billed or effective)")
     billed_cost: Money
     effective_cost: Money
     usage_quantity: str
     usage_unit: str | None
+    cost_per_unit: CostPerUnitOut | None = Field(
+        description="cost (in the metric) per unit of usage, where it means something: a Usage "
+        "line with a unit and a quantity above 0; null for tax, credits, purchases and the rest"
+    )
     estimated: bool
     allocation: Literal["assignment", "tag", "unallocated", "organisation"] = Field(
         description="how the line reached its owner; `organisation` on the organisation's own "
@@ -437,6 +457,7 @@ class CostLinesOut(Out):
 
 class DriverOut(Out):
     resource_id: str
+    resource_name: str = Field(description=RESOURCE_NAME)
     service: str
     cost: Money
 
@@ -620,6 +641,7 @@ class OrgPreviousMonthOut(Out):
 
 class UnownedResourceOut(Out):
     resource_id: str
+    resource_name: str = Field(description=RESOURCE_NAME)
     service: str
     cost: Money
 
@@ -809,6 +831,7 @@ class ClaimOut(Out):
     status: Literal["pending", "approved", "rejected"]
     resource_type: str
     resource_id: str
+    resource_name: str = Field(description=RESOURCE_NAME)
     share_pct: str
     note: str | None
     claimant_id: str
@@ -1252,6 +1275,9 @@ class WaterfallStepOut(Out):
     amount: str = Field(description="decimal string, in `currency`; negative lowers the bill")
     service: str | None = Field(default=None, description="null for summary steps")
     resource_id: str | None = Field(default=None, description="null without a resource")
+    resource_name: str | None = Field(
+        default=None, description=RESOURCE_NAME + "; null without a resource"
+    )
 
 
 class WaterfallOut(Out):
@@ -1300,6 +1326,7 @@ class RecommendationOut(Out):
     user_id: str | None = Field(description="its owner; null for a resource nobody owns")
     kind: RecommendationKind
     resource_id: str
+    resource_name: str = Field(description=RESOURCE_NAME)
     resource_type: str = Field(
         description="ec2 | ebs-volume | elastic-ip | ebs-snapshot | rds | lambda | s3"
     )
@@ -1341,6 +1368,9 @@ class AnomalyOut(Out):
     service: str
     resource_id: str | None = Field(
         description="the resource behind most of the excess; null: lines without a resource"
+    )
+    resource_name: str | None = Field(
+        default=None, description=RESOURCE_NAME + "; null without a resource"
     )
     usage_unit: str | None = Field(description="the root cause's usage unit that day, if any")
     expected: str = Field(description="decimal string: what the days were expected to cost")
@@ -1802,6 +1832,12 @@ class MetricAlarmOut(Out):
     state_updated: str | None
 
 
+class EstateDayUsageOut(Out):
+    day: str = Field(description="YYYY-MM-DD")
+    quantity: str = Field(description="decimal string: the day's usage in `unit`")
+    unit: str = Field(description="the usage unit, as the source writes it (Hrs, GB-Mo, ...)")
+
+
 class PanelResourceOut(Out):
     arn: str
     type: Literal["ec2", "rds", "lambda", "s3"]
@@ -1825,6 +1861,11 @@ class MetricsPanelOut(Out):
     )
     alarms: list[MetricAlarmOut] = Field(description="the CloudWatch alarms on the resource")
     read_at: str = Field(description="when CloudWatch was asked (answers are kept a minute)")
+    daily_usage: list[EstateDayUsageOut] = Field(
+        default_factory=list,
+        description="the resource's usage beside dailyCost, from the same cost lines (in the "
+        "same scope): one item per day and unit of its Usage lines, days without usage left out",
+    )
 
 
 class LogErrorOut(Out):

@@ -420,6 +420,16 @@ SERVICES = {
 }
 
 
+def _cost_tags(item: Planned) -> dict[str, str]:
+    """The tags the export carries for a resource: its Owner tag, and for an instance the
+    Name tag ``_create`` gives it, as AWS writes activated cost allocation tags (the screens
+    then show "web-1", not "i-0abc...": tally.names)."""
+    tags = {"Owner": item.owner_tag} if item.owner_tag else {}
+    if item.kind == "ec2":
+        tags["Name"] = item.name
+    return tags
+
+
 def demo_resources(created: Mapping[str, str]) -> list[DemoResource]:
     """The cost export's view of the plan (``created``: plan name -> ARN)."""
     out = []
@@ -432,7 +442,7 @@ def demo_resources(created: Mapping[str, str]) -> list[DemoResource]:
                 resource_type=item.kind,
                 daily_cost=Decimal(item.daily_cost),
                 unit=unit,
-                tags={"Owner": item.owner_tag} if item.owner_tag else {},
+                tags=_cost_tags(item),
                 pattern=item.pattern,
                 name=item.name,
             )

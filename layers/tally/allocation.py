@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from tally.models import UNALLOCATED, Assignment, CostLine, CostRecord, UserProfile
 from tally.money import quantize_storage
+from tally.names import record_name
 from tally.resources import line_match_key, match_key
 
 HUNDRED = Decimal(100)
@@ -80,6 +81,7 @@ def merge_lines(lines: Iterable[CostLine], owner_tag_key: str) -> dict[tuple[str
                 charge_category=prev.charge_category,
                 estimated=prev.estimated or line.estimated,
                 tags=prev.tags,
+                resource_name=prev.resource_name or line.resource_name,
             )
     return merged
 
@@ -185,6 +187,7 @@ def allocate_merged(
                     fetched_at=fetched_at,
                     allocation=how,
                     share_pct=share,
+                    resource_name=record_name(line),
                 )
             )
     return records

@@ -210,6 +210,7 @@ class AssignedResource:
     assignment: Assignment
     cost: AssignedResourceCost | None
     scheduled: bool = False  # starts after today: listed, but carries no cost yet
+    name: str | None = None  # the name its cost records carry (tally.names), if any
 
 
 # The resource list's cost window: the last 30 complete days, ending yesterday (today never
@@ -223,6 +224,12 @@ def _costs_by_resource(records: list[CostRecord]) -> dict[str, dict[str, list[Co
         if r.resource_id:
             by_key[line_match_key(r.service, r.resource_id)][r.currency].append(r)
     return by_key
+
+
+def _record_name(per_currency: dict[str, list[CostRecord]] | None) -> str | None:
+    """The name the resource's latest record carries (the records it was costed from)."""
+    named = [r for rs in (per_currency or {}).values() for r in rs if r.resource_name]
+    return max(named, key=lambda r: r.day).resource_name if named else None
 
 
 def _resource_cost(
@@ -264,6 +271,7 @@ def list_user_resources(
                 a,
                 _resource_cost(per_currency, metric) if per_currency else None,
                 scheduled=a.effective_from > today,
+                name=_record_name(per_currency),
             )
         )
     return Page(items=items, next_key=page.next_key)

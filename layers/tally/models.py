@@ -129,6 +129,9 @@ class CostLine:
     # what commitment amortisation (tally.commitments.amortise) and FOCUS utilisation read.
     commitment_id: str | None = None
     commitment_status: str | None = None
+    # The resource's name where the source gives one (FOCUS ResourceName, else a Name tag):
+    # tally.names.best_name. Not part of the line's identity: a renamed resource is the same.
+    resource_name: str | None = None
 
 
 UNALLOCATED = "UNALLOCATED"
@@ -154,6 +157,9 @@ class CostRecord:
     fetched_at: datetime
     allocation: str  # assignment | tag | unallocated
     share_pct: Decimal = Decimal("100")
+    # The name known at ingest (tally.names); None on records stored before names were kept
+    # and for resources only their id names: tally.names.display_name derives one then.
+    resource_name: str | None = None
 
     def amount(self, metric: Metric) -> Decimal:
         return self.effective_cost if metric == Metric.EFFECTIVE else self.billed_cost
@@ -183,6 +189,7 @@ class ResourceCost:
     resource_id: str
     service: str
     amounts: Amounts
+    name: str | None = None  # the name its records carried (tally.names), if any
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -57,8 +57,11 @@ class _SectionBuilder:
         self.daily_by_service: dict[str, dict[str, _Sum]] = defaultdict(lambda: defaultdict(_sum))
         self.daily_by_category: dict[str, dict[str, _Sum]] = defaultdict(lambda: defaultdict(_sum))
         self.resources: dict[tuple[str, str], _Sum] = defaultdict(_sum)
+        self.names: dict[str, str] = {}  # resource id -> the name its records carry
 
     def add_record(self, r: CostRecord) -> None:
+        if r.resource_id and r.resource_name:
+            self.names[r.resource_id] = r.resource_name
         self.add(
             r.day.isoformat(),
             r.service,
@@ -96,7 +99,9 @@ class _SectionBuilder:
             by_category=_by(self.by_category),
             daily=_by(self.daily),
             daily_by_service={d: _by(v) for d, v in self.daily_by_service.items()},
-            top_resources=top_resources((k, _amounts(s)) for k, s in self.resources.items()),
+            top_resources=top_resources(
+                ((k, _amounts(s)) for k, s in self.resources.items()), self.names
+            ),
             daily_by_category={d: _by(v) for d, v in self.daily_by_category.items()},
         )
 
@@ -152,8 +157,11 @@ class SectionSum:
         return replace(self._b.build(), top_resources=top_resources)
 
 
-def top_resources(amounts: Iterable[tuple[tuple[str, str], Amounts]]) -> list[ResourceCost]:
+def top_resources(
+    amounts: Iterable[tuple[tuple[str, str], Amounts]], names: Mapping[str, str] | None = None
+) -> list[ResourceCost]:
     """The roll-up's top resources of (resource id, service) -> amounts: most billed first,
-    ties by id, as ``compute_rollup`` orders them."""
+    ties by id, as ``compute_rollup`` orders them; each with its name from ``names``."""
     top = sorted(amounts, key=lambda kv: (-kv[1].billed, kv[0]))
-    return [ResourceCost(rid, svc, a) for (rid, svc), a in top[:TOP_RESOURCES]]
+    known = names or {}
+    return [ResourceCost(rid, svc, a, known.get(rid)) for (rid, svc), a in top[:TOP_RESOURCES]]

@@ -54,6 +54,7 @@ def test_the_json_shape(api: Api) -> None:
                 "day": "2026-11-08",
                 "service": "AmazonEC2",
                 "resourceId": "i-0abc",
+                "resourceName": "i-0abc",
                 "usageUnit": "Hrs",
                 "expected": "11.00",
                 "actual": "66.123456",

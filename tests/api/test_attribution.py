@@ -38,11 +38,13 @@ def test_all_users_says_how_much_is_owned_and_what_is_not(api: Api) -> None:
         "topUnowned": [
             {
                 "resourceId": "orphan-bucket",
+                "resourceName": "orphan-bucket",
                 "service": "AmazonS3",
                 "cost": {"amount": "25.00", "currency": "USD"},
             },
             {
                 "resourceId": "i-stray",
+                "resourceName": "i-stray",
                 "service": "AmazonEC2",
                 "cost": {"amount": "0.02", "currency": "USD"},
             },

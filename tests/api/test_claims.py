@@ -77,6 +77,8 @@ def test_acceptance_a_claim_of_carols_instance_waits_for_carol(api: Api, carols:
     claim = reply.body
     assert claim["status"] == "pending" and claim["approverIds"] == ["u-carol"]
     assert claim["claimantId"] == "u-bob" and claim["assignmentId"] is None
+    # An instance without a name is shown by its id (issue 16): the name is never empty.
+    assert claim["resourceId"] == claim["resourceName"] == carols
     assert api.stores.assignments.all() == []
     ingest(api, carols, first, last)
     assert days_of(api, "u-carol", first, last) == before

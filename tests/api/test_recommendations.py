@@ -60,6 +60,7 @@ def test_a_user_sees_their_own_ranked_with_the_default_currency_total(
         "userId": "u-alice",
         "kind": "idle-ec2",
         "resourceId": "i-a-big",
+        "resourceName": "i-a-big",
         "resourceType": "ec2",
         "service": "AmazonEC2",
         "title": "Stop idle instance a-big",

@@ -104,7 +104,7 @@ def test_the_costs_export_gives_a_link_to_a_csv(open_page: Any) -> None:
     body = download(ready_link(session, "export-csv")).decode("utf-8")
     assert body.startswith("\ufeff# Tally cost export")
     header = next(line for line in body.splitlines() if line.startswith("date,"))
-    assert header.startswith("date,service,resource_id,charge_category")
+    assert header.startswith("date,service,resource_id,resource_name,charge_category")
 
 
 def test_the_invoice_gives_a_link_to_a_pdf(open_page: Any) -> None:

@@ -18,6 +18,7 @@ from tally.estate.metrics import (
     align,
     choose_period,
     daily_cost,
+    daily_usage,
     metric_queries,
     parse_resource,
     read_errors,
@@ -282,4 +283,30 @@ def test_the_daily_cost_on_the_panels_axis() -> None:
         (date(2026, 11, 17), Decimal(2)),
         (date(2026, 11, 18), Decimal(0)),
         (date(2026, 11, 19), Decimal(0)),
+    )
+
+
+def test_the_daily_usage_beside_the_cost() -> None:
+    def line(day: date, qty: str, unit: str | None, category: str = "Usage") -> CostRecord:
+        return CostRecord(
+            "ORG", day, f"{day}{qty}{unit}{category}", "AmazonEC2",
+            f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0abc1234",
+            Decimal(qty), unit, Decimal(1), Decimal(1), "USD", category, False, "t", NOW,
+            "unallocated",
+        )  # fmt: skip
+
+    records = [
+        line(date(2026, 11, 17), "12", "Hrs"),
+        line(date(2026, 11, 17), "12", "Hrs"),
+        line(date(2026, 11, 17), "3.5", "GB"),
+        line(date(2026, 11, 17), "24", "Hrs", category="Tax"),  # not usage
+        line(date(2026, 11, 18), "5", None),  # no unit: nothing to say it in
+        line(date(2026, 11, 21), "24", "Hrs"),  # after the range
+    ]
+    usage = daily_usage(
+        records, "ec2:i-0abc1234", first=date(2026, 11, 16), last=date(2026, 11, 20)
+    )
+    assert usage == (
+        (date(2026, 11, 17), "GB", Decimal("3.5")),
+        (date(2026, 11, 17), "Hrs", Decimal(24)),
     )

@@ -200,3 +200,19 @@ def test_the_demo_organisation_has_a_default_invoice_template() -> None:
     assert made.content.number_prefix == "EXC-"
     pdf = preview_pdf(made.content, org=InvoiceOrg("Example Corp"), today=date(2026, 11, 20))
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_demo_export_names_instances_by_their_name_tag() -> None:
+    """As AWS exports an activated Name tag: the screens show "carol-web", not "i-0abc..."."""
+    from tally.sources.focus import FocusSource
+
+    resources = _resources()
+    end = date(2026, 11, 20)
+    data = generate_focus_csv(resources, end=end, days=2).encode()
+    lines = list(FocusSource.from_bytes(data, today=end).fetch(date(2026, 11, 18), end))
+    names = {line.resource_id: line.resource_name for line in lines if line.resource_id}
+    by_plan = {r.name: r.resource_id for r in resources}
+    assert names[by_plan["carol-web"]] == "carol-web"
+    assert names[by_plan["legacy-batch"]] == "legacy-batch"
+    # Buckets, databases and functions have no Name tag here: their ids name them.
+    assert names[by_plan["carol-analytics"]] is None

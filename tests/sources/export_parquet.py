@@ -36,6 +36,7 @@ FOCUS_NAMES = {
         "BillingCurrency",
         "ServiceName",
         "ResourceId",
+        "ResourceName",
         "ConsumedQuantity",
         "ConsumedUnit",
         "PricingQuantity",

@@ -41,9 +41,10 @@ def _lines(day: date) -> list[CostLine]:
     estimated = day >= LAST - timedelta(days=1)
     lines = [
         CostLine(day, "AmazonEC2", "i-0alice", Decimal("1.2345"), Decimal("1.1"), "USD",
-                 Decimal(24), "Hrs", estimated=estimated, tags={"Owner": "alice"}),
+                 Decimal(24), "Hrs", estimated=estimated, tags={"Owner": "alice"},
+                 resource_name="web-alice"),
         CostLine(day, "@evil", HYPERLINK, Decimal("0.5"), Decimal("0.5"), "USD",
-                 tags={"Owner": "alice"}),
+                 tags={"Owner": "alice", "Name": "+cmd"}),
         # Shared 60/40 by assignments: splits that do not divide evenly.
         CostLine(day, "AmazonEC2", "i-0shared", Decimal("0.731"), Decimal("0.7"), "USD",
                  Decimal(24), "Hrs", estimated=estimated),
@@ -216,8 +217,8 @@ def test_metadata_rows_come_first_as_documented(stores: Stores) -> None:
     assert parsed and {r["service"] for r in parsed} == {"AmazonEC2"}
     header = data.decode("utf-8-sig").splitlines()[8]
     assert header == (
-        "date,service,resource_id,charge_category,usage_quantity,usage_unit,billed_cost,"
-        "effective_cost,currency,share_pct,allocation,estimated"
+        "date,service,resource_id,resource_name,charge_category,usage_quantity,usage_unit,"
+        "billed_cost,effective_cost,currency,share_pct,allocation,estimated"
     )
     assert data.decode("utf-8-sig").splitlines()[7] == ""
 
@@ -255,10 +256,19 @@ def test_cost_rows_in_date_order_with_exact_amounts(stores: Stores) -> None:
     assert {r["estimated"] for r in parsed if r["date"] < "2026-11-18"} == {"false"}
 
 
+def test_each_row_names_its_resource_beside_its_id(stores: Stores) -> None:
+    _, parsed = parse(export(stores, costs())[0])
+    names = {(r["resource_id"], r["resource_name"]) for r in parsed}
+    assert ("i-0alice", "web-alice") in names  # the source's name
+    assert ("i-0shared", "i-0shared") in names  # no name known: derived from the id
+    assert ("", "") in names  # a credit without a resource
+
+
 def test_formulas_come_out_inert(stores: Stores) -> None:
     _, parsed = parse(export(stores, costs())[0])
     evil = next(r for r in parsed if r["service"].endswith("@evil"))
     assert evil["service"] == "'@evil" and evil["resource_id"] == "'" + HYPERLINK
+    assert evil["resource_name"] == "'+cmd"  # a Name tag is text like any other
     _, everyone = parse(export(stores, ALL_USERS)[0])
     eve = next(r for r in everyone if r["user_id"] == "u-eve")
     assert (eve["username"], eve["email"]) == ("'@eve", "'-eve@example.com")

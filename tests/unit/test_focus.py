@@ -505,3 +505,27 @@ def test_the_billing_currency_is_the_costs_currency_whatever_it_was_priced_in() 
     lines = fetch_all(FocusSource.from_bytes(focus_csv(rows, header), today=AFTER_MAY))
     by_currency = {line.currency: line.billed_cost for line in lines}
     assert by_currency == {"EUR": Decimal("9.20"), "USD": Decimal("3.00")}
+
+
+def test_a_resource_is_named_by_its_resource_name_else_its_name_tag() -> None:
+    header = [*HEADER, "ResourceName"]
+    data = focus_csv(
+        [
+            {**hour(3, 0), "ResourceId": "i-1", "ResourceName": "", "BilledCost": "1"},
+            {**hour(3, 1), "ResourceId": "i-1", "ResourceName": "web-1", "BilledCost": "1"},
+            {
+                **hour(3, 0),
+                "ResourceId": "i-2",
+                "Tags": json.dumps({"Owner": "alice", "Name": "batch-2"}),
+            },
+            {**hour(3, 0), "ResourceId": "i-3"},
+        ],
+        header,
+    )
+    lines = fetch_all(FocusSource.from_bytes(data, today=AFTER_MAY))
+    assert {line.resource_id: line.resource_name for line in lines} == {
+        "i-1": "web-1",  # one line a day: the name is not part of its key
+        "i-2": "batch-2",
+        "i-3": None,  # only the id names it (tally.names derives "i-3")
+    }
+    assert len(lines) == 3

@@ -22,6 +22,7 @@ from api.problems import responses
 from api.schemas import (
     EstateCostOut,
     EstateDayCostOut,
+    EstateDayUsageOut,
     EstateFindingOut,
     EstateOwnerOut,
     EstateOwnershipOut,
@@ -439,6 +440,10 @@ def panel_out(p: Any, out: type[MetricsPanelOut] = MetricsPanelOut, **extra: Any
             for a in p.alarms
         ],
         read_at=p.read_at.isoformat(),
+        daily_usage=[
+            EstateDayUsageOut(day=d.isoformat(), quantity=format(q.normalize(), "f"), unit=u)
+            for d, u, q in p.daily_usage
+        ],
     )
 
 

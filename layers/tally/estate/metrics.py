@@ -439,6 +439,27 @@ def daily_cost(
     )
 
 
+def daily_usage(
+    records: Iterable[CostRecord], key: str, *, first: date, last: date
+) -> tuple[tuple[date, str, Decimal], ...]:
+    """The resource's usage each day from ``first`` to ``last``: (day, unit, quantity) of its
+    Usage lines with a unit, days in order then units; days without usage are left out (a
+    quantity is not a cost: no zero is invented for a unit the day did not use)."""
+    from tally.resources import line_match_key
+
+    by_day: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
+    for r in records:
+        if (
+            r.resource_id
+            and r.usage_unit
+            and r.charge_category == "Usage"
+            and first <= r.day <= last
+            and line_match_key(r.service, r.resource_id) == key
+        ):
+            by_day[(r.day, r.usage_unit)] += r.usage_quantity
+    return tuple((day, unit, q) for (day, unit), q in sorted(by_day.items()))
+
+
 def owns(view: View, resource: PanelResource, owners_of_function: Callable[[], Any]) -> bool:
     """Whether the caller owns (a share of) the resource today: a function by the estate's
     owners record (assignments and owner tags), anything else by its assignments in force."""
@@ -466,6 +487,8 @@ class Panel:
     org: bool
     read_at: datetime
     aws_calls: int
+    # (day, unit, quantity) beside the cost (issue 16): what the cost bought, from the same records.
+    daily_usage: tuple[tuple[date, str, Decimal], ...] = ()
 
 
 def metrics_panel(
@@ -525,6 +548,7 @@ def metrics_panel(
         org=who.org,
         read_at=got.read_at,
         aws_calls=got.aws_calls,
+        daily_usage=daily_usage(records, resource.key, first=first, last=last),
     )
 
 

@@ -36,6 +36,7 @@ from tally.models import (
     MonthlyRollup,
     UserProfile,
 )
+from tally.names import display_name
 from tally.reports.periods import month_is_final
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ COST_COLUMNS = [
     "date",
     "service",
     "resource_id",
+    "resource_name",
     "charge_category",
     "usage_quantity",
     "usage_unit",
@@ -197,7 +199,12 @@ def _selected(r: CostRecord, request: ExportRequest, needle: str | None) -> bool
     if request.resource_id and r.resource_id != request.resource_id:
         return False
     # As the cost lines table searches (tally.reports.lines).
-    return not needle or needle in (r.resource_id or "").lower() or needle in r.service.lower()
+    return (
+        not needle
+        or needle in (r.resource_id or "").lower()
+        or needle in (r.resource_name or "").lower()
+        or needle in r.service.lower()
+    )
 
 
 def _cost_row(r: CostRecord) -> list[str]:
@@ -205,6 +212,7 @@ def _cost_row(r: CostRecord) -> list[str]:
         r.day.isoformat(),
         neutralise(r.service),
         neutralise(r.resource_id or ""),
+        neutralise(display_name(r.resource_id, r.resource_name) if r.resource_id else ""),
         neutralise(r.charge_category),
         _amount(r.usage_quantity),
         neutralise(r.usage_unit or ""),

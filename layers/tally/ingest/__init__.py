@@ -19,6 +19,7 @@ from tally.calendar import month_days, month_of, previous_month, previous_month_
 from tally.commitments.amortise import amortised
 from tally.commitments.focus import recording_uses
 from tally.models import ORG, CostLine, CostRecord, Metric, MonthlyRollup
+from tally.names import record_name
 from tally.rollups import compute_rollup
 from tally.sources import CostFetch, CostSource
 from tally.store import Stores
@@ -178,6 +179,7 @@ def organisation_records_merged(
                 source=source,
                 fetched_at=fetched_at,
                 allocation="organisation",
+                resource_name=record_name(line),
             )
         )
     return records

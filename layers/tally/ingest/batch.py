@@ -65,6 +65,7 @@ class _Partial:
     estimated_days: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     org_records: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     resources: dict[tuple[str, str, str, str], Amounts] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # resource id -> name (tally.names)
 
     def add_rollup(self, r: MonthlyRollup, resources: dict[tuple[str, str, str], Amounts]) -> None:
         for currency, section in r.sections.items():
@@ -163,7 +164,8 @@ def _write_partial(blobs: Blobs, run_id: str, partition: str, partial: _Partial)
     by_bucket: dict[int, list[list[object]]] = defaultdict(list)
     for (month, currency, rid, svc), a in sorted(partial.resources.items()):
         by_bucket[resource_bucket(rid, svc)].append(
-            [month, currency, rid, svc, str(a.billed), str(a.effective)]
+            # The name last: the finalize step reads rows written before names were kept.
+            [month, currency, rid, svc, str(a.billed), str(a.effective), partial.names.get(rid)]
         )
     for bucket, rows in sorted(by_bucket.items()):
         blobs.put(resources_key(run_id, bucket, partition), gzip_lines(rows))
@@ -222,6 +224,11 @@ def _owners_batch(
                 fresh, restatements=history, forecast=old.forecast if old else None
             )
             partial.add_rollup(fresh, _resource_amounts(merged))
+            partial.names.update(
+                (r.resource_id, r.resource_name)
+                for r in merged
+                if r.resource_id and r.resource_name
+            )
         # The forecast rule of ``refresh_forecasts``: owners whose figures this run changed
         # this month, and every owner with costs last month.
         last = rollups.get(previous_month(current))

@@ -31,6 +31,7 @@ def line_row(line: CostLine) -> list[Any]:
         line.tags,
         line.commitment_id,
         line.commitment_status,
+        line.resource_name,
     ]
 
 
@@ -49,6 +50,7 @@ def line_of(row: list[Any]) -> CostLine:
         tags=dict(row[10]),
         commitment_id=row[11] if len(row) > 11 else None,
         commitment_status=row[12] if len(row) > 12 else None,
+        resource_name=row[13] if len(row) > 13 else None,
     )
 
 
@@ -70,6 +72,7 @@ def record_row(r: CostRecord) -> list[Any]:
         r.fetched_at.isoformat(),
         r.allocation,
         str(r.share_pct),
+        r.resource_name,
     ]
 
 
@@ -91,6 +94,7 @@ def record_of(row: list[Any]) -> CostRecord:
         fetched_at=datetime.fromisoformat(row[13]),
         allocation=row[14],
         share_pct=Decimal(row[15]),
+        resource_name=row[16] if len(row) > 16 else None,
     )
 
 

@@ -38,10 +38,13 @@ def _top_per_bucket(
     """(month, currency) -> the organisation's top resources, one bucket in memory at a time.
     ``written``: bucket -> the partitions that wrote resources into it."""
     candidates: dict[tuple[str, str], list[tuple[tuple[str, str], Amounts]]] = defaultdict(list)
+    names: dict[str, str] = {}
     for bucket in range(RESOURCE_BUCKETS):
         sums: dict[tuple[str, str], dict[tuple[str, str], Amounts]] = defaultdict(dict)
         for key in (resources_key(run_id, bucket, p) for p in written.get(bucket, ())):
-            for month, currency, rid, svc, billed, effective in gunzip_lines(blobs.get(key)):
+            for month, currency, rid, svc, billed, effective, *rest in gunzip_lines(blobs.get(key)):
+                if rest and rest[0]:
+                    names[rid] = rest[0]
                 per = sums[(month, currency)]
                 per[(rid, svc)] = per.get((rid, svc), ZERO_AMOUNTS) + Amounts(
                     Decimal(billed), Decimal(effective)
@@ -50,7 +53,7 @@ def _top_per_bucket(
             candidates[group] += [
                 ((r.resource_id, r.service), r.amounts) for r in top_resources(per.items())
             ]
-    return {group: top_resources(c) for group, c in candidates.items()}
+    return {group: top_resources(c, names) for group, c in candidates.items()}
 
 
 def finalize_run(

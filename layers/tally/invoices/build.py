@@ -27,6 +27,7 @@ from tally.invoices.model import (
     ServiceGroup,
 )
 from tally.models import Assignment, BudgetTerms, CostRecord, Metric, MonthlyRollup
+from tally.names import display_name
 from tally.reports.periods import month_is_final
 from tally.resources import line_match_key, match_key
 from tally.store import Stores
@@ -153,7 +154,10 @@ def _sections(
     names: dict[str, str],
 ) -> tuple[CurrencySection, ...]:
     sums: dict[str, dict[LineKey, list[Decimal]]] = defaultdict(dict)
+    resource_names: dict[str, str] = {}
     for r in records:
+        if r.resource_id and r.resource_name:
+            resource_names[r.resource_id] = r.resource_name
         key = _line_key(r, names)
         acc = sums[r.currency].setdefault(key, [Decimal(0), Decimal(0)])
         acc[0] += r.usage_quantity
@@ -162,7 +166,7 @@ def _sections(
     if terms is not None and terms.currency not in sums:
         # The budget's month with nothing billed in its currency: still judged, at zero.
         currencies.insert(0, terms.currency)
-    return tuple(_section(c, sums.get(c, {}), terms) for c in currencies)
+    return tuple(_section(c, sums.get(c, {}), terms, resource_names) for c in currencies)
 
 
 def _line_key(r: CostRecord, names: dict[str, str]) -> LineKey:
@@ -176,7 +180,10 @@ def _line_key(r: CostRecord, names: dict[str, str]) -> LineKey:
 
 
 def _section(
-    currency: str, sums: dict[LineKey, list[Decimal]], terms: BudgetTerms | None
+    currency: str,
+    sums: dict[LineKey, list[Decimal]],
+    terms: BudgetTerms | None,
+    resource_names: dict[str, str],
 ) -> CurrencySection:
     lines = [
         InvoiceLine(
@@ -187,6 +194,9 @@ def _section(
             usage_unit=unit,
             amount=amount,
             user=user,
+            resource_name=display_name(resource, resource_names.get(resource))
+            if resource
+            else None,
         )
         for (service, resource, unit, category, user), (quantity, amount) in sums.items()
     ]

@@ -76,6 +76,9 @@ class InvoiceLine:
     usage_unit: str | None
     amount: Decimal
     user: str | None = None
+    # What people call the resource (tally.names.display_name): printed first, the id under
+    # it. Not in ``content_hash``: renaming a resource does not make a new revision.
+    resource_name: str | None = None
 
 
 @dataclass(frozen=True)

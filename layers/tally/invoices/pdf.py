@@ -137,6 +137,7 @@ def _texts(invoice: Invoice, layout: Layout) -> str:
     words += [c["title"] for c in layout.raw["columns"]]
     for line in invoice.lines:
         words += [line.service, line.resource_id or "", line.usage_unit or "", line.user or ""]
+        words.append(line.resource_name or "")
         words.append(line.charge_category)
     from tally.tax.pdf import words as tax_words
 
@@ -384,6 +385,9 @@ def _line_row(
     columns: list[dict[str, Any]],
 ) -> None:
     resource = item.resource_id or layout.label("no_resource")
+    if item.resource_id and item.resource_name and item.resource_name != item.resource_id:
+        # The name people know first; the id under it, for whoever must find the resource.
+        resource = f"{item.resource_name}\n{item.resource_id}"
     if item.user:
         resource = f"{resource} ({item.user})"
     quantity = (

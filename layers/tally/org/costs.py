@@ -181,6 +181,7 @@ def _combine_sections(sections: Sequence[RollupSection]) -> RollupSection:
     daily_by_service: dict[str, dict[str, Amounts]] = defaultdict(dict)
     daily_by_category: dict[str, dict[str, Amounts]] = defaultdict(dict)
     resources: dict[tuple[str, str], Amounts] = {}
+    names: dict[str, str] = {}
     for s in sections:
         totals += s.totals
         _add(by_service, s.by_service)
@@ -195,6 +196,8 @@ def _combine_sections(sections: Sequence[RollupSection]) -> RollupSection:
             # the sum of their shares, one outside every member's top is not listed.
             key = (r.resource_id, r.service)
             resources[key] = resources.get(key, ZERO_AMOUNTS) + r.amounts
+            if r.name:
+                names[r.resource_id] = r.name
     top = sorted(resources.items(), key=lambda kv: (-kv[1].billed, kv[0]))[:TOP_RESOURCES]
     return RollupSection(
         totals=totals,
@@ -202,7 +205,7 @@ def _combine_sections(sections: Sequence[RollupSection]) -> RollupSection:
         by_category=by_category,
         daily=dict(sorted(daily.items())),
         daily_by_service=dict(sorted(daily_by_service.items())),
-        top_resources=[ResourceCost(rid, svc, a) for (rid, svc), a in top],
+        top_resources=[ResourceCost(rid, svc, a, names.get(rid)) for (rid, svc), a in top],
         daily_by_category=dict(sorted(daily_by_category.items())),
     )
 

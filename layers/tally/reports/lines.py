@@ -63,7 +63,10 @@ def cost_lines(
         records = [
             r
             for r in records
-            if needle in (r.resource_id or "").lower() or needle in r.service.lower()
+            # A name is searched as well as the id: people look for "web-1", not "i-0abc".
+            if needle in (r.resource_id or "").lower()
+            or needle in (r.resource_name or "").lower()
+            or needle in r.service.lower()
         ]
 
     key = {

@@ -45,6 +45,7 @@ from typing import IO, Any, Literal, NamedTuple
 from tally.clock import utc_today
 from tally.models import CostLine
 from tally.money import ZERO
+from tally.names import best_name
 from tally.sources import CostFetch, FetchLog, SourceFormatError, iter_days
 
 SOURCE_NAME = "focus"
@@ -65,6 +66,7 @@ READ_COLUMNS = (
     "BillingPeriodStart",
     "BillingPeriodEnd",
     "ResourceId",
+    "ResourceName",
     "Tags",
     "ConsumedQuantity",
     "ConsumedUnit",
@@ -350,11 +352,14 @@ class FocusSource:
         stated: dict[date, bool] = {}  # day -> any row said x_Estimated (when the column exists)
         has_stated = False
         tag_cache: dict[str, tuple[tuple[str, str], ...]] = {}
+        names: dict[str, str] = {}  # resource id -> its name (tally.names.best_name)
         for opener in self._openers:
             with opener() as stream:
                 for number, row in enumerate(iter_rows(stream, file_format=self._format), 2):
                     try:
-                        has_stated |= self._add(row, start, end, totals, periods, stated, tag_cache)
+                        has_stated |= self._add(
+                            row, start, end, totals, periods, stated, tag_cache, names
+                        )
                     except (ValueError, InvalidOperation, KeyError) as exc:
                         raise SourceFormatError(f"row {number}: {exc}") from exc
 
@@ -382,6 +387,7 @@ class FocusSource:
                 tags=dict(key.tags),
                 commitment_id=key.commitment,
                 commitment_status=key.commitment_status,
+                resource_name=names.get(key.resource_id or "") or None,
             )
 
     def _add(
@@ -393,6 +399,7 @@ class FocusSource:
         periods: set[tuple[date, date]],
         stated: dict[date, bool],
         tag_cache: dict[str, tuple[tuple[str, str], ...]],
+        names: dict[str, str],
     ) -> bool:
         period_start = _moment(row.get("BillingPeriodStart"))
         period_end = _moment(row.get("BillingPeriodEnd"))
@@ -415,10 +422,13 @@ class FocusSource:
             unit = _text(row.get("PricingUnit"))
             quantity = row.get("PricingQuantity")
         kept = self._kept_tags(row.get("Tags"), tag_cache)
+        resource_id = _text(row.get("ResourceId")) or None
+        if resource_id is not None:
+            self._note_name(resource_id, row, names)
         key = _Key(
             day=day,
             service=_text(row["ServiceName"]) or UNKNOWN_SERVICE,
-            resource_id=_text(row.get("ResourceId")) or None,
+            resource_id=resource_id,
             category=_text(row["ChargeCategory"]),
             currency=_text(row["BillingCurrency"]),
             unit=unit or None,
@@ -433,6 +443,19 @@ class FocusSource:
         amounts.effective += _decimal(row["EffectiveCost"])
         amounts.quantity += _decimal(quantity)
         return has_stated
+
+    @staticmethod
+    def _note_name(resource_id: str, row: Mapping[str, Any], names: dict[str, str]) -> None:
+        """The resource's name, once per resource: its ResourceName, else its Name tag. The
+        name is not part of a line's key (a resource renamed mid-day stays one line); the
+        last one read wins."""
+        given = _text(row.get("ResourceName"))
+        if given:
+            names[resource_id] = given
+        elif resource_id not in names:
+            # A resource's tags are parsed once (every row of it carries the same): "" is
+            # "looked, no name", which a later row's ResourceName still replaces.
+            names[resource_id] = best_name(resource_id, tags=_tags(row.get("Tags"))) or ""
 
     def _kept_tags(
         self, value: Any, cache: dict[str, tuple[tuple[str, str], ...]]

@@ -68,6 +68,7 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("billingcurrency", "string"),
     ("servicename", "string"),
     ("resourceid", "string"),
+    ("resourcename", "string"),
     ("consumedquantity", "double"),
     ("consumedunit", "string"),
     ("pricingquantity", "double"),
@@ -152,6 +153,11 @@ class ExportQuery:
             *tags,
             "nullif(trim(commitmentdiscountid), '') AS commitment_id",
             "nullif(trim(commitmentdiscountstatus), '') AS commitment_status",
+            # Not a key (a renamed resource stays one line): the name as FocusSource finds it,
+            # the ResourceName column, else the Name tag (tally.names).
+            "coalesce(max(nullif(trim(resourcename), '')), "
+            f"max(coalesce({self._tag('tags', 'Name')}, {self._tag('tags', 'user:Name')}))) "
+            "AS resource_name",
             f"sum({_decimal('billedcost')}) AS billed_cost",
             f"sum({_decimal('effectivecost')}) AS effective_cost",
             f"sum({_decimal(quantity)}) AS usage_quantity",
@@ -170,6 +176,7 @@ class ExportQuery:
             *no_tags,
             "CAST(NULL AS VARCHAR) AS commitment_id",
             "CAST(NULL AS VARCHAR) AS commitment_status",
+            "CAST(NULL AS VARCHAR) AS resource_name",
             f"CAST(NULL AS {MONEY}) AS billed_cost",
             f"CAST(NULL AS {MONEY}) AS effective_cost",
             f"CAST(NULL AS {MONEY}) AS usage_quantity",
@@ -288,6 +295,11 @@ class ResultReader:
                     commitment_id=commitment,
                     commitment_status=(
                         batch["commitment_status"][n] if "commitment_status" in batch else None
+                    ),
+                    resource_name=(
+                        batch["resource_name"][n]
+                        if "resource_name" in batch and resource_id
+                        else None
                     ),
                 )
 

@@ -21,6 +21,17 @@ def _from_amounts(v: list[Any]) -> Amounts:
     return Amounts(Decimal(v[0]), Decimal(v[1]))
 
 
+def _top_doc(r: ResourceCost) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "resource_id": r.resource_id,
+        "service": r.service,
+        "amounts": _amounts(r.amounts),
+    }
+    if r.name is not None:  # unnamed: the item stays as it always was
+        doc["name"] = r.name
+    return doc
+
+
 def section_to_doc(s: RollupSection) -> dict[str, Any]:
     return {
         "totals": _amounts(s.totals),
@@ -30,10 +41,7 @@ def section_to_doc(s: RollupSection) -> dict[str, Any]:
         "daily_by_service": {
             d: {k: _amounts(v) for k, v in per.items()} for d, per in s.daily_by_service.items()
         },
-        "top_resources": [
-            {"resource_id": r.resource_id, "service": r.service, "amounts": _amounts(r.amounts)}
-            for r in s.top_resources
-        ],
+        "top_resources": [_top_doc(r) for r in s.top_resources],
         "daily_by_category": {
             d: {k: _amounts(v) for k, v in per.items()} for d, per in s.daily_by_category.items()
         },
@@ -51,7 +59,8 @@ def section_from_doc(d: dict[str, Any]) -> RollupSection:
             for day, per in d["daily_by_service"].items()
         },
         top_resources=[
-            ResourceCost(r["resource_id"], r["service"], _from_amounts(r["amounts"]))
+            # "name" is absent from items written before names were kept.
+            ResourceCost(r["resource_id"], r["service"], _from_amounts(r["amounts"]), r.get("name"))
             for r in d["top_resources"]
         ],
         # Absent from items written before the per-day split existed.

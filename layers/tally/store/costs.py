@@ -67,6 +67,8 @@ class CostRecordItem(KeyedItem):
     fetched_at = UTCDateTimeAttribute()
     allocation = UnicodeAttribute()
     share_pct = DecimalAttribute()
+    # Absent on items written before names were kept (read as None: the id's derived name).
+    resource_name = UnicodeAttribute(null=True)
     by_day = CostDayIndex()
 
 
@@ -91,6 +93,7 @@ def _record_item(r: CostRecord) -> CostRecordItem:
         fetched_at=r.fetched_at,
         allocation=r.allocation,
         share_pct=r.share_pct,
+        resource_name=r.resource_name,
     )
 
 
@@ -112,6 +115,7 @@ def _record(i: CostRecordItem) -> CostRecord:
         fetched_at=i.fetched_at,
         allocation=i.allocation,
         share_pct=i.share_pct,
+        resource_name=i.resource_name,
     )
 
 

@@ -172,3 +172,50 @@ const SERVICE_NAMES = {
 export function serviceName(service) {
   return SERVICE_NAMES[service] || service;
 }
+
+const quantityFormats = new Map();
+
+function quantityFormat(fractionDigits) {
+  const key = `${locale()}|${fractionDigits}`;
+  if (!quantityFormats.has(key)) {
+    quantityFormats.set(
+      key,
+      new Intl.NumberFormat(locale(), { maximumFractionDigits: fractionDigits, roundingMode: "halfExpand" }),
+    );
+  }
+  return quantityFormats.get(key);
+}
+
+/**
+ * A usage quantity with its unit, in the user's locale: ("1234.5", "Hrs") -> "1,234.5 Hrs".
+ * Small quantities keep their significant digits ("0.000125 GB"); no unit -> the number alone;
+ * no quantity (null, "", "0" without a unit) -> "—". The unit is AWS's word, shown as it is.
+ */
+export function quantity(value, unit) {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = Number(value);
+  if (!Number.isFinite(n) || (n === 0 && !unit)) return "—";
+  const abs = Math.abs(n);
+  // Up to 3 decimals; a quantity under 1 keeps 3 significant digits, so it never shows as 0.
+  const digits = abs > 0 && abs < 1 ? Math.min(10, 2 - Math.floor(Math.log10(abs))) : 3;
+  const text = quantityFormat(digits).format(value);
+  return unit ? `${text} ${unit}` : text;
+}
+
+/**
+ * The API's costPerUnit ({amount, currency, unit}) -> "$0.0416 per Hrs": the currency by
+ * Intl, with the digits a unit price needs (a Lambda GB-second costs 0.0000166667); null -> "—".
+ */
+export function unitPrice(value) {
+  if (!value) return "—";
+  const n = Math.abs(Number(value.amount));
+  const digits = n > 0 && n < 1 ? Math.min(10, Math.max(2, 5 - Math.floor(Math.log10(n)))) : 2;
+  const format = new Intl.NumberFormat(locale(), {
+    style: "currency",
+    currency: value.currency,
+    minimumFractionDigits: Math.min(2, digits),
+    maximumFractionDigits: digits,
+    roundingMode: "halfExpand",
+  });
+  return `${format.format(value.amount)} per ${value.unit}`;
+}

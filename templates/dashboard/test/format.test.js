@@ -11,10 +11,12 @@ import {
   money,
   monthName,
   percent,
+  quantity,
   serviceName,
   shortDay,
   showLastMonth,
   statusText,
+  unitPrice,
 } from "../src/format.js";
 
 before(() => {
@@ -114,4 +116,26 @@ test("status and service names", () => {
   assert.equal(statusText(null), "No budget");
   assert.equal(serviceName("AmazonEC2"), "EC2");
   assert.equal(serviceName("Amazon Bedrock"), "Amazon Bedrock");
+});
+
+test("quantity formats usage with its unit in the locale, small amounts keeping their digits", () => {
+  assert.equal(quantity("24", "Hrs"), "24 Hrs");
+  assert.equal(quantity("1234.5", "Hrs"), "1,234.5 Hrs");
+  assert.equal(quantity("1234.56789", "GB-Mo"), "1,234.568 GB-Mo");
+  assert.equal(quantity("0.000125", "GB"), "0.000125 GB");
+  assert.equal(quantity("5000", null), "5,000");
+  assert.equal(quantity("0", "Hrs"), "0 Hrs");
+  assert.equal(quantity("0", null), "—");
+  assert.equal(quantity(null, "Hrs"), "—");
+});
+
+test("unitPrice shows the API's cost per unit with the digits a unit price needs", () => {
+  assert.equal(unitPrice({ amount: "0.0416", currency: "USD", unit: "Hrs" }), "$0.0416 per Hrs");
+  assert.equal(unitPrice({ amount: "0.023", currency: "USD", unit: "GB-Mo" }), "$0.023 per GB-Mo");
+  assert.equal(
+    unitPrice({ amount: "0.0000166667", currency: "USD", unit: "Lambda-GB-Second" }),
+    "$0.0000166667 per Lambda-GB-Second",
+  );
+  assert.equal(unitPrice({ amount: "1234568", currency: "EUR", unit: "Hrs" }), "€1,234,568.00 per Hrs");
+  assert.equal(unitPrice(null), "—");
 });

@@ -20,6 +20,7 @@ import { pageHead, sortableHeader, statusBadge, tableSkeleton } from "./common.j
 import { jobButton } from "../jobs.js";
 import { exportRange } from "../reports.js";
 import { assignForm } from "./resources.js";
+import { resourceLabel } from "../resource-name.js";
 
 const PAGE_SIZE = 50;
 const STATUS_ORDER = { over: 3, warning: 2, under: 1 };
@@ -325,7 +326,7 @@ export function adminView(view) {
               h(
                 "tr",
                 { dataset: { resource: r.resourceId } },
-                h("td", { class: "id" }, r.resourceId),
+                h("td", { class: "resource-cell" }, resourceLabel(r.resourceId, r.resourceName)),
                 h("td", {}, serviceName(r.service)),
                 h("td", { class: "num" }, money(r.cost)),
                 h(

@@ -4,6 +4,7 @@
 
 import { announce, confirmDialog, emptyState, errorState, field, h, replace } from "../dom.js";
 import { dateTime } from "../format.js";
+import { resourceLabel } from "../resource-name.js";
 import { pageHead, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
@@ -27,8 +28,8 @@ function claimStatus(status) {
 function resourceCell(claim, types) {
   return h(
     "td",
-    { class: "id" },
-    claim.resourceId,
+    { class: "resource-cell" },
+    resourceLabel(claim.resourceId, claim.resourceName),
     h("div", { class: "muted" }, h("small", {}, types.name(claim.resourceType))),
   );
 }

@@ -1,13 +1,16 @@
 // Cost details: the user's daily cost lines (one per day, service, resource and charge), from
-// GET cost-lines, which filters by service, searches resource ids, sorts (cost high to low by
+// GET cost-lines, which filters by service, searches resource names and ids, sorts (cost high to low by
 // default, or by date) and pages on the server. Pages go forward with the API's nextToken;
 // the tokens already seen take the user back. The default range is the last 30 complete days
-// (today never has figures yet), counted from the API's business date.
+// (today never has figures yet), counted from the API's business date. Each line shows its
+// resource by name with the id as a copyable detail, its usage and, for usage, the cost of a
+// unit (the API's costPerUnit); on a phone each line becomes a card of labelled cells.
 
 import { emptyState, errorState, field, h, replace } from "../dom.js";
 import { addDays, daysFrom } from "../calendar.js";
-import { METRIC_HINT, longDay, metricText, money, serviceName } from "../format.js";
+import { METRIC_HINT, longDay, metricText, money, quantity, serviceName, unitPrice } from "../format.js";
 import { jobButton } from "../jobs.js";
+import { resourceLabel } from "../resource-name.js";
 import { pageHead, sortableHeader, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 20;
@@ -26,6 +29,8 @@ const COLUMNS = [
   { key: "service", label: "Service" },
   { key: "resource", label: "Resource" },
   { key: "category", label: "Charge" },
+  { key: "usage", label: "Usage", numeric: true },
+  { key: "unitPrice", label: "Cost per unit", numeric: true },
   { key: "cost", label: "Cost", numeric: true, sortable: true },
 ];
 
@@ -48,7 +53,7 @@ export function costsView(view) {
   const searchInput = h("input", {
     type: "search",
     name: "q",
-    placeholder: "Resource ID or service",
+    placeholder: "Resource name, ID or service",
     autocomplete: "off",
     spellcheck: "false",
   });
@@ -74,7 +79,7 @@ export function costsView(view) {
     sortField.element,
   );
 
-  const table = h("table", { dataset: { testid: "cost-lines" } });
+  const table = h("table", { class: "stack cost-lines", dataset: { testid: "cost-lines" } });
   const tableBox = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Cost lines" }, table);
   const summary = h("p", { role: "status", dataset: { testid: "lines-summary" } });
   const prev = h("button", { type: "button", class: "button small", "aria-label": "Previous page" }, "‹ Previous");
@@ -156,12 +161,16 @@ export function costsView(view) {
             amount: line.cost.amount,
           },
         },
-        h("td", {}, h("time", { datetime: line.date }, longDay(line.date))),
-        h("td", {}, serviceName(line.service)),
-        h("td", { class: "id" }, line.resourceId || h("span", { class: "muted" }, "—")),
+        h("td", { "data-label": "Date" }, h("time", { datetime: line.date }, longDay(line.date))),
+        h("td", { "data-label": "Service" }, serviceName(line.service)),
         h(
           "td",
-          {},
+          { class: "resource-cell", "data-label": "Resource" },
+          resourceLabel(line.resourceId, line.resourceName),
+        ),
+        h(
+          "td",
+          { "data-label": "Charge" },
           line.chargeCategory,
           line.allocation === "assignment" && Number(line.sharePct) < 100
             ? h("small", { class: "muted" }, ` · ${Number(line.sharePct)}% share`)
@@ -169,7 +178,17 @@ export function costsView(view) {
         ),
         h(
           "td",
-          { class: "num" },
+          { class: "num", "data-label": "Usage", dataset: { testid: "usage" } },
+          quantity(line.usageQuantity, line.usageUnit),
+        ),
+        h(
+          "td",
+          { class: "num", "data-label": "Cost per unit", dataset: { testid: "unit-price" } },
+          unitPrice(line.costPerUnit),
+        ),
+        h(
+          "td",
+          { class: "num", "data-label": "Cost" },
           money(line.cost),
           line.estimated
             ? [" ", h("span", { class: "tag", title: "Estimated: AWS may still restate it" }, "est.")]

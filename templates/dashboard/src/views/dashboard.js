@@ -27,6 +27,7 @@ import { trendSeries } from "../trend.js";
 import { afterFirstChart, convertedNote, displayCurrency, judgedNote } from "../currency.js";
 import { openBudgetModal } from "./budget.js";
 import { loadingCard, pageHead, statusBadge } from "./common.js";
+import { resourceLabel } from "../resource-name.js";
 
 function figure(label, value, key, extra = null) {
   return h(
@@ -447,7 +448,7 @@ function renderDrivers(body, summary) {
             h(
               "tr",
               {},
-              h("td", { class: "id" }, d.resourceId),
+              h("td", { class: "resource-cell" }, resourceLabel(d.resourceId, d.resourceName)),
               h("td", {}, serviceName(d.service)),
               h("td", { class: "num" }, money(d.cost)),
             ),

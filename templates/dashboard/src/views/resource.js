@@ -7,10 +7,11 @@
 
 import { usageCostChart } from "../charts.js";
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
-import { dateTime, knownToday, money, moneyNumber, shortDay } from "../format.js";
+import { dateTime, knownToday, longDay, money, moneyNumber, quantity, shortDay } from "../format.js";
 import { metricRange } from "../estate.js";
 import { alarmAction } from "../estate-actions.js";
 import { dailyValues, panelArn, resourceHref, resourceName, seriesInfo } from "../resource-metrics.js";
+import { copyIdButton } from "../resource-name.js";
 import { alarmList, chosenRange, figure, rangePicker } from "./estate.js";
 import { pageHead } from "./common.js";
 
@@ -62,7 +63,7 @@ export function resourcePageView(view) {
         );
         return;
       }
-      replace(head, pageHead(view, resourceName(item.resourceId), types.name(item.resourceType)));
+      replace(head, pageHead(view, item.resourceName || resourceName(item.resourceId), types.name(item.resourceType)));
       await show(item);
     } catch (error) {
       if (!signal.aborted) replace(body, errorState(error, load, "the resource"));
@@ -80,7 +81,15 @@ export function resourcePageView(view) {
         "dl",
         { class: "figures estate-figures", dataset: { testid: "resource-facts" } },
         figure("Type", types.name(item.resourceType)),
-        figure("Resource", h("span", { class: "id" }, item.resourceId)),
+        figure(
+          "Resource ID",
+          h(
+            "span",
+            { class: "resource-id-line" },
+            h("code", { class: "resource-id id-text", translate: "no" }, item.resourceId),
+            copyIdButton(item.resourceId, item.resourceName || item.resourceId),
+          ),
+        ),
         figure("Cost center", item.costCenter || "—"),
         figure("Share", `${Number(item.sharePct)}%`),
         figure(
@@ -195,6 +204,7 @@ export function resourcePageView(view) {
       replace(
         panelBody,
         h("div", { class: "metric-grid" }, cards),
+        usageByDay(panel),
         alarmList(panel.alarms, "No CloudWatch alarm on this resource."),
       );
     }
@@ -203,6 +213,54 @@ export function resourcePageView(view) {
   }
 
   return load();
+}
+
+/** The days' usage (quantity and unit) beside their cost, newest first: what the cost bought. */
+function usageByDay(panel) {
+  const usage = new Map();
+  for (const u of panel.dailyUsage || []) {
+    if (!usage.has(u.day)) usage.set(u.day, []);
+    usage.get(u.day).push(quantity(u.quantity, u.unit));
+  }
+  const days = [...panel.dailyCost].reverse();
+  return h(
+    "details",
+    { class: "usage-by-day", dataset: { testid: "usage-by-day" } },
+    h("summary", {}, "Usage and cost by day"),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "stack" },
+        h("caption", { class: "visually-hidden" }, "Usage and cost of the resource each day, newest first"),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Day (UTC)"),
+            h("th", { scope: "col", class: "num" }, "Usage"),
+            h("th", { scope: "col", class: "num" }, "Cost"),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          days.map((d) =>
+            h(
+              "tr",
+              { dataset: { day: d.day } },
+              h("td", { "data-label": "Day (UTC)" }, h("time", { datetime: d.day }, longDay(d.day))),
+              h("td", { class: "num", "data-label": "Usage" }, (usage.get(d.day) || ["—"]).join(", ")),
+              h("td", { class: "num", "data-label": "Cost" }, money(d.cost)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function unsupported(typeName, card = true) {

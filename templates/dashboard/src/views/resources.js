@@ -4,6 +4,7 @@
 import { announce, confirmDialog, emptyState, errorState, field, h, replace } from "../dom.js";
 import { METRIC_HINT, metricText, money, shortDay } from "../format.js";
 import { resourceHref } from "../resource-metrics.js";
+import { copyIdButton } from "../resource-name.js";
 import { pageHead, tableSkeleton } from "./common.js";
 
 const PAGE_SIZE = 50;
@@ -270,10 +271,23 @@ export function resourcesView(view) {
       "tr",
       { dataset: { assignment: item.assignmentId, resource: item.resourceId } },
       h("td", {}, types.name(item.resourceType)),
+      // The name is the link to the resource's page; the id stays beside it to copy.
       h(
         "td",
-        { class: "id" },
-        h("a", { href: resourceHref(item.resourceId, subject), dataset: { testid: "resource-link" } }, item.resourceId),
+        { class: "resource-cell" },
+        h(
+          "a",
+          { href: resourceHref(item.resourceId, subject), dataset: { testid: "resource-link" } },
+          item.resourceName || item.resourceId,
+        ),
+        item.resourceName && item.resourceName !== item.resourceId
+          ? h(
+              "span",
+              { class: "resource-id-line" },
+              h("code", { class: "resource-id id-text", translate: "no" }, item.resourceId),
+              copyIdButton(item.resourceId, item.resourceName),
+            )
+          : h("span", { class: "resource-id-line" }, copyIdButton(item.resourceId, item.resourceId)),
       ),
       h("td", {}, item.costCenter || "—"),
       h("td", { class: "num" }, `${Number(item.sharePct)}%`),
