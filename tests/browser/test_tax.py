@@ -85,7 +85,7 @@ def test_finance_reads_adds_and_ends_a_rule(open_page: Any, api: Api, today: str
     assert row.get_attribute("data-status") == "upcoming"
 
     # End it: a day after it starts.
-    row.get_by_role("button", name="End VAT AT").click()
+    row.get_by_role("button", name="End rule VAT AT").click()
     end = page.locator("[data-testid=tax-end-form]")
     end.locator("input[name=effectiveTo]").fill(f"{first_of_next_month[:8]}02")
     end.get_by_role("button", name="End rule").click()

@@ -675,7 +675,7 @@ export function alarmAction(view, panel, onDone) {
           type: "button",
           class: "button small",
           dataset: { testid: "create-alarm", metric: series.id },
-          "aria-label": `Create an alarm on ${SERIES[series.id].label}`,
+          "aria-label": `Create alarm on ${SERIES[series.id].label}`,
           onclick: () => open(series),
         },
         "Create alarm",

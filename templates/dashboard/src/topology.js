@@ -103,7 +103,9 @@ export function renderTopology(graph, { title, onOpen, sizeOf, kindLabel, flagge
       },
       svg("rect", { x: left, y: top, width: box.width, height: box.height, rx: 8 }),
       svg("text", { x: left + 12, y: top + 21, class: "topology-label" }, `${warn ? "⚠ " : ""}${node.label}`),
-      svg("text", { x: left + 12, y: top + 39, class: "topology-detail" }, node.detail || ""),
+      // The leading space (not drawn: SVG text collapses it) keeps the two lines two words in
+      // the group's text, so its name contains what it shows (WCAG 2.5.3, label in name).
+      svg("text", { x: left + 12, y: top + 39, class: "topology-detail" }, ` ${node.detail || ""}`),
     );
     const open = () => onOpen(node);
     group.addEventListener("click", open);

@@ -421,7 +421,8 @@ export function adminView(view) {
                 {
                   class: "button small",
                   href: routeHref("dashboard", subject),
-                  "aria-label": `View ${row.username}'s dashboard`,
+                  // The visible words first (WCAG 2.5.3, label in name), then whose.
+                  "aria-label": `View dashboard of ${row.username}`,
                 },
                 "View dashboard",
               ),

@@ -130,7 +130,8 @@ export function costCenterBudgets({ api, codes, month, writable, signal }) {
                 type: "button",
                 class: "button",
                 dataset: { testid: "edit-cost-center-budget" },
-                "aria-label": `${line.limit ? "Edit" : "Set"} the budget of cost center ${code}`,
+                // The visible words first (WCAG 2.5.3, label in name), then whose.
+                "aria-label": `${line.limit ? "Edit budget" : "Set a budget"} of cost center ${code}`,
                 onclick: edit,
               },
               line.limit ? "Edit budget" : "Set a budget",

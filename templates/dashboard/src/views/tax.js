@@ -414,7 +414,8 @@ export function taxView(view) {
                   {
                     type: "button",
                     class: "button small",
-                    "aria-label": `End ${rule.name} ${rule.jurisdiction} for ${unitLabel(rule.unit, state.teams)}`,
+                    // The visible words first (WCAG 2.5.3, label in name), then which rule.
+                    "aria-label": `End rule ${rule.name} ${rule.jurisdiction} for ${unitLabel(rule.unit, state.teams)}`,
                     onclick: () => end(rule),
                   },
                   "End rule",
