@@ -412,7 +412,12 @@ function functionDetailView(view, tabs, name) {
   const body = h("div", { class: "estate-body", "aria-live": "polite" }, skeleton(8, "Loading the function"));
   const head = h("div", {});
   replace(container, head, body);
-  replace(head, estateHead(name, "A Lambda function's configuration, usage and cost.", tabs, null));
+  // The back link is there from the start (nothing moves down when the function arrives).
+  replace(
+    head,
+    h("p", { class: "back-link" }, h("a", { href: "#/estate/lambda" }, "← All functions")),
+    estateHead(name, "A Lambda function's configuration, usage and cost.", tabs, null),
+  );
   container.setAttribute("aria-busy", "true");
   let chart = null;
   signal.addEventListener("abort", () => chart?.destroy());
