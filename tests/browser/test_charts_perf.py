@@ -57,7 +57,10 @@ def test_every_chart_is_an_image_with_its_table_beside_it(open_page: Any) -> Non
     assert [c["chart"] for c in dashboard] == ["by-service", "trend"]
     admin = signed_in(open_page, "admin")
     admin.go(f"#/estate/lambda/{FUNCTION}")
-    admin.page.locator("canvas[data-chart='usage-cost'][data-drawn='true']").wait_for()
+    # The page reads CloudWatch and the function's logs through the emulator: slow here.
+    admin.page.locator("canvas[data-chart='usage-cost'][data-drawn='true']").wait_for(
+        timeout=60_000
+    )
     settle(admin)
     estate = charts_and_tables(admin.page)
     assert [c["chart"] for c in estate] == ["usage-cost"]
@@ -72,7 +75,7 @@ def test_every_chart_is_an_image_with_its_table_beside_it(open_page: Any) -> Non
     assert usage["rows"] == 30
     table = admin.page.locator("details[data-chart-table='usage-cost']")
     table.get_by_text("Show the figures as a table").click()
-    assert table.locator("thead th").all_inner_texts() == [
+    assert table.locator("thead th").all_text_contents() == [
         "Day",
         "Cost (USD)",
         "Invocations",
@@ -82,7 +85,8 @@ def test_every_chart_is_an_image_with_its_table_beside_it(open_page: Any) -> Non
     admin.page.get_by_label("7 days").check()
     admin.page.wait_for_function(
         "() => document.querySelector(\"canvas[data-chart='usage-cost']\")"
-        ".getAttribute('aria-label').includes('over the 7 days')"
+        ".getAttribute('aria-label').includes('over the 7 days')",
+        timeout=60_000,
     )
     assert admin.page.locator("details[data-chart-table='usage-cost']").count() == 1
     assert admin.page.locator("details[data-chart-table='usage-cost'] tbody tr").count() == 7
