@@ -17,6 +17,10 @@ SITE_SOURCE_DIR = REPO_ROOT / "templates" / "dashboard"
 SITE_DIR = SITE_SOURCE_DIR / "dist"
 CONFIG_FILE = "config.json"
 INDEX_FILE = "index.html"
+# Hashed bundles (assets/) never change under their name: cached a year by browsers, in AWS
+# (CloudFront, S3 metadata) and by the local gateway alike; index.html and the rest revalidate.
+ASSETS_DIR = "assets"
+ASSETS_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 class SiteNotBuilt(FileNotFoundError):

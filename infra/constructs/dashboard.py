@@ -28,6 +28,7 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.lambda_factory import log_retention
 from infra.dashboard_site import (
+    ASSETS_CACHE_CONTROL,
     CONFIG_FILE,
     INDEX_FILE,
     SITE_DIR,
@@ -37,7 +38,7 @@ from infra.dashboard_site import (
 )
 
 # Hashed bundles never change under their name; index.html, config.json and the icon do.
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = ASSETS_CACHE_CONTROL
 ASSETS_DIR = "assets"
 HSTS_MAX_AGE = Duration.days(730)
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"

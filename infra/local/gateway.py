@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from infra.dashboard_site import ASSETS_CACHE_CONTROL, ASSETS_DIR
 from infra.local.aws import PortInUse, port_in_use_message
 from infra.local.containers import (
     LOCAL_ACCOUNT_ID,
@@ -476,7 +477,11 @@ class LocalGateway:
             "application/json",
         ):
             content_type += "; charset=utf-8"
-        headers = [("Content-Type", content_type), ("Cache-Control", "no-cache")]
+        # As in AWS: the hashed bundles are cached for good (a page load after the first
+        # fetches none of them again), everything else revalidates.
+        hashed = PurePosixPath(path).parts[1:2] == (ASSETS_DIR,)
+        cache = ASSETS_CACHE_CONTROL if hashed else "no-cache"
+        headers = [("Content-Type", content_type), ("Cache-Control", cache)]
         return _Reply(200, file.read_bytes(), headers + self.site_headers())
 
     def site_headers(self) -> list[tuple[str, str]]:

@@ -106,8 +106,9 @@ def test_the_new_months_forecast_is_shown(open_page: Any, api: Api) -> None:
     session.wait_idle()
     assert figure(session, "projection") == usd(forecast["monthEnd"])
     # The trend runs from November's actual days into December's forecast.
-    session.page.get_by_text("Show the figures as a table").click()
-    rows = session.page.locator("details.data-table tbody tr")
+    table = session.page.locator(".chart-box:has(canvas[data-chart='trend']) + details.data-table")
+    table.get_by_text("Show the figures as a table").click()
+    rows = table.locator("tbody tr")
     assert "Dec 31, 2026" in rows.last.locator("th").inner_text()
 
 

@@ -431,6 +431,9 @@ def test_dashboard_files_are_served(gateway: LocalGateway) -> None:
     assert index.headers["Content-Type"].startswith("text/html")
     assert script.status == 200
     assert "javascript" in script.headers["Content-Type"]
+    # As CloudFront serves them: hashed bundles cached for good, the page revalidated.
+    assert script.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert index.headers["Cache-Control"] == "no-cache"
 
 
 @pytest.mark.parametrize(

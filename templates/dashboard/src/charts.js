@@ -1,5 +1,12 @@
 // The charts, with Chart.js registered piece by piece so the bundle keeps only what they
-// use (doughnut, line, filler for the forecast band, tooltip, legend).
+// use (doughnut, line, filler for the forecast band, tooltip, legend). Only the screens that
+// draw charts import this module, so Chart.js is in their chunks, never in the app's entry.
+//
+// Accessibility (docs/decision_log.md, issue 16): a chart's canvas is one image to assistive
+// technology (role="img", a label that summarises it), and its figures are a table right after
+// it, behind a "Show the figures as a table" disclosure; the points are not keyboard stops.
+// Animation follows prefers-reduced-motion (none when it asks for reduce), also when it changes
+// while the page is open; each canvas says which in data-animation ("on"/"off").
 
 import {
   ArcElement,
@@ -16,6 +23,7 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
+import { h } from "./dom.js";
 import { moneyNumber, shortDay, longDay } from "./format.js";
 
 Chart.register(
@@ -66,9 +74,20 @@ function palette() {
   return Array.from({ length: 8 }, (_, i) => css(`--series-${i + 1}`));
 }
 
+const motionQuery = window.matchMedia("(prefers-reduced-motion: reduce)");
+
 function reducedMotion() {
-  return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  return motionQuery.matches;
 }
+
+function animation() {
+  return reducedMotion() ? false : { duration: 400 };
+}
+
+// Someone who turns reduced motion on (or off) while a chart is shown: its next change follows.
+motionQuery.addEventListener("change", () => {
+  for (const entry of live) entry.motion();
+});
 
 function applyTheme() {
   Chart.defaults.color = css("--text-muted");
@@ -95,23 +114,92 @@ function themeColours(chart) {
   if (legend && legend.labels) legend.labels.color = text;
 }
 
-function track(chart, restyle) {
+function markMotion(chart) {
+  chart.canvas.dataset.animation = chart.options.animation === false ? "off" : "on";
+}
+
+/**
+ * The chart's figures as a table behind a disclosure, put right after the chart's box (after
+ * the doughnut's box and legend); `figures`: {caption, head: [text], rows: [[text]]}. A view
+ * that puts its own table there (details.data-table, the dashboard's trend) keeps it.
+ */
+function figuresTable(canvas, figures) {
+  const box = canvas.closest(".doughnut-layout") || canvas.closest(".chart-box") || canvas;
+  const next = box.nextElementSibling;
+  if (!box.parentNode || (next && next.matches("details.data-table"))) return null;
+  const table = h(
+    "details",
+    { class: "data-table", dataset: { chartTable: canvas.dataset.chart || "chart" } },
+    h("summary", {}, "Show the figures as a table"),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("caption", { class: "visually-hidden" }, figures.caption),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            figures.head.map((text, i) => h("th", { scope: "col", class: i ? "num" : null }, text)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          figures.rows.map(([first, ...rest]) =>
+            h(
+              "tr",
+              {},
+              h("th", { scope: "row" }, first),
+              rest.map((text) => h("td", { class: "num" }, text)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  box.after(table);
+  return table;
+}
+
+function track(chart, restyle, figures) {
   themeColours(chart);
   chart.update("none");
+  markMotion(chart);
+  const { canvas } = chart;
+  // One image with a summary to assistive technology (the views label their charts).
+  if (!canvas.getAttribute("role")) canvas.setAttribute("role", "img");
+  if (!canvas.getAttribute("aria-label")) canvas.setAttribute("aria-label", figures.caption);
+  const table = figuresTable(canvas, figures);
   const entry = {
     restyle() {
       restyle(chart);
       themeColours(chart);
       chart.update("none");
     },
+    motion() {
+      chart.options.animation = animation();
+      chart.update("none");
+      markMotion(chart);
+    },
   };
   live.add(entry);
   const destroy = chart.destroy.bind(chart);
   chart.destroy = () => {
     live.delete(entry);
+    table?.remove();
     destroy();
   };
   return chart;
+}
+
+/** A cell's text: "—" where a series has no value that day. */
+function cell(value, format) {
+  return value === null || value === undefined ? "—" : format(value);
 }
 
 function tooltipStyle() {
@@ -151,7 +239,7 @@ export function doughnutChart(canvas, { items, currency }) {
       responsive: true,
       maintainAspectRatio: false,
       cutout: "62%",
-      animation: reducedMotion() ? false : { duration: 400 },
+      animation: animation(),
       plugins: {
         legend: { display: false }, // the list beside the chart is the legend
         tooltip: {
@@ -166,12 +254,25 @@ export function doughnutChart(canvas, { items, currency }) {
       },
     },
   });
-  return track(chart, (c) => {
-    const fresh = palette();
-    c.data.datasets[0].backgroundColor = items.map((_, i) => fresh[i % fresh.length]);
-    c.data.datasets[0].borderColor = css("--surface");
-    Object.assign(c.options.plugins.tooltip, tooltipStyle());
-  });
+  const figures = {
+    caption: "Cost by service",
+    head: ["Service", "Cost", "Share"],
+    rows: items.map((item) => [
+      item.label,
+      moneyNumber(item.value, currency),
+      `${(total > 0 ? (item.value / total) * 100 : 0).toFixed(1)}%`,
+    ]),
+  };
+  return track(
+    chart,
+    (c) => {
+      const fresh = palette();
+      c.data.datasets[0].backgroundColor = items.map((_, i) => fresh[i % fresh.length]);
+      c.data.datasets[0].borderColor = css("--surface");
+      Object.assign(c.options.plugins.tooltip, tooltipStyle());
+    },
+    figures,
+  );
 }
 
 /**
@@ -253,7 +354,7 @@ export function trendChart(canvas, { days, actual, forecast, lower, upper, pace,
     options: {
       responsive: true,
       maintainAspectRatio: false,
-      animation: reducedMotion() ? false : { duration: 400 },
+      animation: animation(),
       interaction: { mode: "index", intersect: false },
       scales: {
         x: {
@@ -309,16 +410,31 @@ export function trendChart(canvas, { days, actual, forecast, lower, upper, pace,
       },
     },
   });
-  return track(chart, (c) => {
-    const [actualSet, ...rest] = c.data.datasets;
-    actualSet.borderColor = actualSet.backgroundColor = css("--chart-actual");
-    for (const dataset of rest) {
-      if (dataset.label === "Forecast") dataset.borderColor = dataset.backgroundColor = css("--chart-forecast");
-      if (dataset.label === "Forecast, 80% interval") dataset.backgroundColor = css("--chart-band");
-      if (dataset.label === "Budget pace") dataset.borderColor = dataset.backgroundColor = css("--chart-pace");
-    }
-    Object.assign(c.options.plugins.tooltip, tooltipStyle());
-  });
+  const money = (value) => moneyNumber(value, currency);
+  const figures = {
+    caption: "Daily spending",
+    head: ["Day", "Actual", "Forecast", "Budget pace"],
+    rows: days.map((day, i) => [
+      longDay(day),
+      cell(actual[i], money),
+      actual[i] === null ? cell(forecast[i], money) : "—",
+      cell(pace ? pace[i] : null, money),
+    ]),
+  };
+  return track(
+    chart,
+    (c) => {
+      const [actualSet, ...rest] = c.data.datasets;
+      actualSet.borderColor = actualSet.backgroundColor = css("--chart-actual");
+      for (const dataset of rest) {
+        if (dataset.label === "Forecast") dataset.borderColor = dataset.backgroundColor = css("--chart-forecast");
+        if (dataset.label === "Forecast, 80% interval") dataset.backgroundColor = css("--chart-band");
+        if (dataset.label === "Budget pace") dataset.borderColor = dataset.backgroundColor = css("--chart-pace");
+      }
+      Object.assign(c.options.plugins.tooltip, tooltipStyle());
+    },
+    figures,
+  );
 }
 
 /** An amount under one unit with two significant digits ($0.0042), else as money. */
@@ -403,7 +519,7 @@ export function usageCostChart(
     options: {
       responsive: true,
       maintainAspectRatio: false,
-      animation: reducedMotion() ? false : { duration: 400 },
+      animation: animation(),
       interaction: { mode: "index", intersect: false },
       scales,
       plugins: {
@@ -422,13 +538,29 @@ export function usageCostChart(
       },
     },
   });
-  return track(chart, (c) => {
-    const [bars, ...lines] = c.data.datasets;
-    bars.backgroundColor = css("--chart-cost-bar");
-    lines.forEach((dataset, i) => {
-      dataset.borderColor = dataset.backgroundColor = css(lineColours[i % lineColours.length]);
-    });
-    Object.assign(c.options.plugins.tooltip, tooltipStyle());
-    for (const scale of Object.values(c.options.scales)) if (scale.title) scale.title.color = css("--text-muted");
-  });
+  const unit = usageUnit ? ` ${usageUnit}` : "";
+  const figures = {
+    caption: series.length ? `Cost per day, ${series.map((s) => s.label.toLowerCase()).join(" and ")}` : "Cost per day",
+    head: ["Day", `Cost (${currency})`, ...series.map((s) => s.label)],
+    rows: days.map((day, i) => [
+      longDay(day),
+      cell(cost[i], (value) => smallMoney(value, currency)),
+      ...series.map((s) =>
+        cell(s.data[i], (value) => `${value.toLocaleString(undefined, { maximumFractionDigits: 2 })}${unit}`),
+      ),
+    ]),
+  };
+  return track(
+    chart,
+    (c) => {
+      const [bars, ...lines] = c.data.datasets;
+      bars.backgroundColor = css("--chart-cost-bar");
+      lines.forEach((dataset, i) => {
+        dataset.borderColor = dataset.backgroundColor = css(lineColours[i % lineColours.length]);
+      });
+      Object.assign(c.options.plugins.tooltip, tooltipStyle());
+      for (const scale of Object.values(c.options.scales)) if (scale.title) scale.title.color = css("--text-muted");
+    },
+    figures,
+  );
 }

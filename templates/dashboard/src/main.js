@@ -14,58 +14,80 @@ import { announce, h, replace } from "./dom.js";
 import { knownToday } from "./format.js";
 import { createInbox } from "./inbox.js";
 import { resourceTypes } from "./resource-types.js";
-import { adminView } from "./views/admin.js";
-import { anomaliesView } from "./views/anomalies.js";
-import { budgetView } from "./views/budget.js";
-import { changesView } from "./views/changes.js";
-import { claimsView } from "./views/claims.js";
-import { costsView } from "./views/costs.js";
-import { dashboardView } from "./views/dashboard.js";
-import { notificationsView } from "./views/notifications.js";
-import { resourcesView } from "./views/resources.js";
-import { resourcePageView } from "./views/resource.js";
-import { savingsView } from "./views/savings.js";
-import { securityView } from "./views/security.js";
-import { settingsView } from "./views/settings.js";
 import { signInView } from "./views/signin.js";
 import { createAccess } from "./access.js";
-import { auditView } from "./views/audit.js";
-import { ratesView } from "./views/rates.js";
-import { chargebackView } from "./views/chargeback.js";
-import { commitmentsView } from "./views/commitments.js";
-import { estateAllowed, estateView } from "./views/estate.js";
+import { estateAllowed } from "./estate-tabs.js";
 import { noAccessPage } from "./views/noaccess.js";
-import { rolesView } from "./views/roles.js";
-import { taxView } from "./views/tax.js";
-import { templatesView } from "./views/templates.js";
-import { teamDetailView, teamsView } from "./views/teams.js";
-import { userAccessView } from "./views/user-access.js";
+
+// Each screen's code is a chunk of its own, fetched when the screen first opens (esbuild's code
+// splitting), so the first page load carries the shell, sign-in and the dashboard only: the
+// dashboard's chunk (and Chart.js with it) is named in index.html's modulepreload links, so it
+// downloads beside the entry, never after it (build.mjs). `load(view)` gives the module,
+// `render(view, module)` draws the screen with it.
+const screens = {
+  dashboard: () => import("./views/dashboard.js"),
+  resources: () => import("./views/resources.js"),
+  resource: () => import("./views/resource.js"),
+  costs: () => import("./views/costs.js"),
+  budget: () => import("./views/budget.js"),
+  changes: () => import("./views/changes.js"),
+  anomalies: () => import("./views/anomalies.js"),
+  savings: () => import("./views/savings.js"),
+  claims: () => import("./views/claims.js"),
+  admin: () => import("./views/admin.js"),
+  teams: () => import("./views/teams.js"),
+  roles: () => import("./views/roles.js"),
+  audit: () => import("./views/audit.js"),
+  rates: () => import("./views/rates.js"),
+  chargeback: () => import("./views/chargeback.js"),
+  tax: () => import("./views/tax.js"),
+  templates: () => import("./views/templates.js"),
+  commitments: () => import("./views/commitments.js"),
+  estate: () => import("./views/estate.js"),
+  users: () => import("./views/user-access.js"),
+  security: () => import("./views/security.js"),
+  settings: () => import("./views/settings.js"),
+  notifications: () => import("./views/notifications.js"),
+};
 
 const ROUTES = {
   // ownPeriods: the dashboard takes its period's days from the summary (see render).
-  dashboard: { title: "Dashboard", render: dashboardView, perUser: true, ownPeriods: true },
+  dashboard: {
+    title: "Dashboard",
+    load: screens.dashboard,
+    render: (view, m) => m.dashboardView(view),
+    perUser: true,
+    ownPeriods: true,
+  },
   // #/resources/<encoded resource id>: one resource's page (its metrics, alarms and cost).
   resources: {
     title: "Resources",
-    render: (view) => (view.path.length ? resourcePageView(view) : resourcesView(view)),
+    load: (view) => (view.path.length ? screens.resource() : screens.resources()),
+    render: (view, m) => (view.path.length ? m.resourcePageView(view) : m.resourcesView(view)),
     perUser: true,
     usesMe: true,
   },
-  costs: { title: "Costs", render: costsView, perUser: true, usesMe: true },
-  budget: { title: "Budget", render: budgetView, perUser: true },
-  changes: { title: "Why did my bill change?", render: changesView, perUser: true },
+  costs: { title: "Costs", load: screens.costs, render: (view, m) => m.costsView(view), perUser: true, usesMe: true },
+  budget: { title: "Budget", load: screens.budget, render: (view, m) => m.budgetView(view), perUser: true },
+  changes: {
+    title: "Why did my bill change?",
+    load: screens.changes,
+    render: (view, m) => m.changesView(view),
+    perUser: true,
+  },
   // One's own, or for an admin the organisation's (the API decides by the token).
-  anomalies: { title: "Anomalies", render: anomaliesView, usesMe: true },
-  savings: { title: "Savings", render: savingsView, usesMe: true },
-  claims: { title: "Claims", render: claimsView, usesMe: true },
-  admin: { title: "All users", render: adminView, needs: "viewAllUsers" },
+  anomalies: { title: "Anomalies", load: screens.anomalies, render: (view, m) => m.anomaliesView(view), usesMe: true },
+  savings: { title: "Savings", load: screens.savings, render: (view, m) => m.savingsView(view), usesMe: true },
+  claims: { title: "Claims", load: screens.claims, render: (view, m) => m.claimsView(view), usesMe: true },
+  admin: { title: "All users", load: screens.admin, render: (view, m) => m.adminView(view), needs: "viewAllUsers" },
   // Organisation and access (issue 13): shown by the permissions of GET /api/me (access.js).
   // `allowed(access, view)` decides; `denied` names the permission the no-access page asks for.
   teams: {
     title: "Teams",
     // A team manager without the organisation's teams sees their own teams under this name.
     menuTitle: (access) => (access.can("teams:read", "org") ? "Teams" : "My teams"),
-    render: (view) => (view.path.length ? teamDetailView(view) : teamsView(view)),
+    load: screens.teams,
+    render: (view, m) => (view.path.length ? m.teamDetailView(view) : m.teamsView(view)),
     allowed: (access, view) =>
       view.path.length
         ? // A team under one of theirs is for the API to judge (a 403 shows the same page).
@@ -78,34 +100,39 @@ const ROUTES = {
   },
   roles: {
     title: "Roles",
-    render: rolesView,
+    load: screens.roles,
+    render: (view, m) => m.rolesView(view),
     allowed: (access) => access.can("roles:read", "org"),
     denied: () => ({ permission: "roles:read" }),
   },
   audit: {
     title: "Audit log",
-    render: auditView,
+    load: screens.audit,
+    render: (view, m) => m.auditView(view),
     allowed: (access) => access.can("audit:read", "org"),
     denied: () => ({ permission: "audit:read" }),
   },
   // Currencies (issue 17): exchange rates and transfer prices, finance's and admins'.
   rates: {
     title: "Currencies",
-    render: ratesView,
+    load: screens.rates,
+    render: (view, m) => m.ratesView(view),
     allowed: (access) => access.can("rates:write", "org"),
     denied: () => ({ permission: "rates:write" }),
   },
   // The organisation's chargeback: whoever reads every cost (finance, admins, auditors).
   chargeback: {
     title: "Chargeback",
-    render: chargebackView,
+    load: screens.chargeback,
+    render: (view, m) => m.chargebackView(view),
     allowed: (access) => access.can("costs:read", "org"),
     denied: () => ({ permission: "costs:read", scope: "org" }),
   },
   // Tax rules and settings (issue 17): finance, admins and auditors read them.
   tax: {
     title: "Tax",
-    render: taxView,
+    load: screens.tax,
+    render: (view, m) => m.taxView(view),
     allowed: (access) => access.can("tax:read", "org"),
     denied: () => ({ permission: "tax:read", scope: "org" }),
   },
@@ -113,14 +140,16 @@ const ROUTES = {
   templates: {
     title: "Invoice templates",
     menuTitle: () => "Templates",
-    render: templatesView,
+    load: screens.templates,
+    render: (view, m) => m.templatesView(view),
     allowed: (access) => access.can("invoices:templates", "org"),
     denied: () => ({ permission: "invoices:templates", scope: "org" }),
   },
   // Reserved capacity (issue 17): finance and admins.
   commitments: {
     title: "Commitments",
-    render: commitmentsView,
+    load: screens.commitments,
+    render: (view, m) => m.commitmentsView(view),
     allowed: (access) => access.can("commitments:read", "org"),
     denied: () => ({ permission: "commitments:read", scope: "org" }),
   },
@@ -128,22 +157,29 @@ const ROUTES = {
   // permission (views/estate.js); the menu shows it to whoever may see any of them.
   estate: {
     title: "AWS estate",
-    render: estateView,
+    load: screens.estate,
+    render: (view, m) => m.estateView(view),
     allowed: (access) => estateAllowed(access),
     denied: () => ({ permission: "estate:read" }),
   },
   // #/users/<id>/access: a user's roles and effective access (from All users; one's own too).
   users: {
     title: "Access",
-    render: userAccessView,
+    load: screens.users,
+    render: (view, m) => m.userAccessView(view),
     inMenu: false,
     allowed: (access, view) => access.can("roles:read", "org") || view.path[0] === view.user.userId,
     denied: () => ({ permission: "roles:read" }),
   },
-  security: { title: "Security", render: securityView },
-  settings: { title: "Settings", render: settingsView },
+  security: { title: "Security", load: screens.security, render: (view, m) => m.securityView(view) },
+  settings: { title: "Settings", load: screens.settings, render: (view, m) => m.settingsView(view) },
   // Reached from the bell ("See all"), not from the menu.
-  notifications: { title: "Notifications", render: notificationsView, inMenu: false },
+  notifications: {
+    title: "Notifications",
+    load: screens.notifications,
+    render: (view, m) => m.notificationsView(view),
+    inMenu: false,
+  },
 };
 
 const app = document.getElementById("app");
@@ -422,8 +458,25 @@ async function start() {
     // dashboard does not (its first chart never waits for /me).
     // Every page but the dashboard waits for the organisation's periods too, asked at the same
     // time (the dashboard's first chart waits for neither; at most three calls before it).
-    const next = ROUTES[parseHash().name];
+    const at = parseHash();
+    const next = ROUTES[at.name];
     const waits = [];
+    // The screen's code (its chunk, fetched once, then from the module map), beside /me and the
+    // periods: a chunk that cannot be fetched (offline, or a deployment since the page opened)
+    // shows a page saying to reload, never a blank one.
+    let screen = null;
+    if (next && next.load) {
+      waits.push(
+        next.load(at).then(
+          (module) => {
+            screen = { module };
+          },
+          (error) => {
+            screen = { error };
+          },
+        ),
+      );
+    }
     if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) waits.push(ctx.me());
     if (next && !next.ownPeriods && !periodsKnown) waits.push(ctx.billingSettings());
     // Someone who moves on while the page waits (opens the bell or a menu) keeps their place:
@@ -468,8 +521,10 @@ async function start() {
       ready = notAllowed(view);
     } else if (route.allowed && !route.allowed(ctx.access(), view)) {
       ready = noAccessPage(container, { title: route.title, username: user.username, ...route.denied(view) });
+    } else if (!screen || screen.error) {
+      ready = screenNotLoaded(view, route.title);
     } else {
-      ready = Promise.resolve(route.render(view)).catch(() => {});
+      ready = Promise.resolve(route.render(view, screen.module)).catch(() => {});
     }
     if (focus && !movedOn) {
       const heading = container.querySelector("h1");
@@ -489,6 +544,26 @@ async function start() {
       if (auth.signedIn) ctx.me().catch(() => {});
       if (auth.signedIn && shell?.bell === bell) bell.refresh();
     });
+  }
+
+  /** The page whose code could not be fetched: what happened and what to do (reload). */
+  function screenNotLoaded(view, title) {
+    replace(
+      view.container,
+      h("div", { class: "page-head" }, h("div", {}, h("h1", {}, title))),
+      h(
+        "div",
+        { class: "card state state-error", role: "alert", dataset: { testid: "screen-not-loaded" } },
+        h("p", { class: "state-title" }, "This page could not be loaded."),
+        h(
+          "p",
+          { class: "state-text" },
+          "Its code did not arrive: the connection may have dropped, or Tally has been updated since this tab opened. Reload the page to try again.",
+        ),
+        h("button", { type: "button", class: "button primary", onclick: () => window.location.reload() }, "Reload"),
+      ),
+    );
+    return Promise.resolve();
   }
 
   function notAllowed(view) {

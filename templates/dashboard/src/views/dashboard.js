@@ -518,9 +518,9 @@ export function dashboardView(view) {
   replace(
     container,
     pageHead(view, "Dashboard", [
-      `${subject.isSelf ? "Your" : `${subject.username}'s`} AWS costs for `,
+      // The month last: its name arriving with the summary moves no text after it.
+      `${subject.isSelf ? "Your" : `${subject.username}'s`} AWS costs, updated daily, for `,
       monthSlot,
-      ", updated daily.",
     ]),
     h("div", { class: "grid" }, summaryCard.element, doughnutCard.element, trendCard.element, driversCard.element),
   );

@@ -14,22 +14,16 @@ import { knownNames } from "./anomalies.js";
 import { noAccessPage } from "./noaccess.js";
 import { iamView } from "./estate-iam.js";
 import { networkView } from "./estate-network.js";
+import { TABS, estateAllowed } from "../estate-tabs.js";
 
-const TABS = [
-  { key: "lambda", title: "Lambda functions", allowed: (access) => access.can("estate:read") },
-  { key: "network", title: "Network", allowed: (access) => access.can("estate:read", "org") },
-  { key: "iam", title: "IAM users", allowed: (access) => access.can("estate:iam:read", "org") },
-];
 const DENIED = {
   lambda: { permission: "estate:read" },
   network: { permission: "estate:read", scope: "org" },
   iam: { permission: "estate:iam:read", scope: "org" },
 };
 
-/** Whether the menu shows the estate at all. */
-export function estateAllowed(access) {
-  return TABS.some((tab) => tab.allowed(access));
-}
+/** Whether the menu shows the estate at all (estate-tabs.js: main.js reads it without this screen). */
+export { estateAllowed };
 
 export function estateView(view) {
   const access = view.ctx.access();
@@ -418,7 +412,12 @@ function functionDetailView(view, tabs, name) {
   const body = h("div", { class: "estate-body", "aria-live": "polite" }, skeleton(8, "Loading the function"));
   const head = h("div", {});
   replace(container, head, body);
-  replace(head, estateHead(name, "A Lambda function's configuration, usage and cost.", tabs, null));
+  // The back link is there from the start (nothing moves down when the function arrives).
+  replace(
+    head,
+    h("p", { class: "back-link" }, h("a", { href: "#/estate/lambda" }, "← All functions")),
+    estateHead(name, "A Lambda function's configuration, usage and cost.", tabs, null),
+  );
   container.setAttribute("aria-busy", "true");
   let chart = null;
   signal.addEventListener("abort", () => chart?.destroy());
