@@ -394,13 +394,13 @@ def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
     )
 
 
-def claim_out(c: Claim) -> s.ClaimOut:
+def claim_out(c: Claim, name: str | None = None) -> s.ClaimOut:
     return s.ClaimOut(
         claim_id=c.claim_id,
         status=c.status.value,  # type: ignore[arg-type]
         resource_type=c.resource_type,
         resource_id=c.resource_id,
-        resource_name=display_name(c.resource_id),
+        resource_name=display_name(c.resource_id, name),
         share_pct=format(c.share_pct.normalize(), "f"),
         note=c.note,
         claimant_id=c.claimant_id,

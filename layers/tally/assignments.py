@@ -22,6 +22,7 @@ from tally.clock import Clock, utc_now
 from tally.errors import Invalid, NotFound
 from tally.identity import Caller
 from tally.models import Assignment, AuditEntry, CostRecord, Metric, Page
+from tally.names import directory_names
 from tally.org.costs import team_subject
 from tally.org.model import team_of_owner
 from tally.resources import (
@@ -263,6 +264,17 @@ def list_user_resources(
         else []
     )
     by_key = _costs_by_resource(records)
+    record_names = {
+        a.assignment_id: _record_name(by_key.get(match_key(a.resource_type, a.resource_id)))
+        for a in page.items
+    }
+    # The resources whose records name none (not costed in the window, or costed before names
+    # were kept) are named by the name directory: one BatchGetItem for the page, none when
+    # every resource's records named it.
+    known = directory_names(
+        stores.names,
+        [(a.resource_type, a.resource_id) for a in page.items if not record_names[a.assignment_id]],
+    )
     items = []
     for a in page.items:
         per_currency = by_key.get(match_key(a.resource_type, a.resource_id))
@@ -271,7 +283,7 @@ def list_user_resources(
                 a,
                 _resource_cost(per_currency, metric) if per_currency else None,
                 scheduled=a.effective_from > today,
-                name=_record_name(per_currency),
+                name=record_names[a.assignment_id] or known.get((a.resource_type, a.resource_id)),
             )
         )
     return Page(items=items, next_key=page.next_key)

@@ -12,15 +12,16 @@ Light on purpose: the API formats every cost line through here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
-from tally.resources import ARN_RE
+from tally.resources import ARN_RE, line_match_key, match_key
 
 if TYPE_CHECKING:
     from tally.models import CostLine
+    from tally.store.names import NameDirectory
 
 NAME_TAG = "Name"
 # A unit price keeps this many significant digits (and every digit before the point): a
@@ -112,3 +113,29 @@ def cost_per_unit(
     if normal.as_tuple().exponent > 0:  # type: ignore[operator]
         normal = normal.quantize(Decimal(1))
     return UnitPrice(normal, currency, unit.strip())
+
+
+# --- the name directory (tally.store.names) -----------------------------------------------
+
+
+def line_names(lines: Iterable[CostLine]) -> dict[str, str]:
+    """Each named resource of ``lines`` once, by its match key (the last name read wins, as
+    it does for a resource's records): what an ingest remembers in the name directory."""
+    names: dict[str, str] = {}
+    for line in lines:
+        name = record_name(line)
+        if name and line.resource_id:
+            names[line_match_key(line.service, line.resource_id)] = name
+    return names
+
+
+def directory_names(
+    directory: NameDirectory, resources: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """The directory's names of ``resources`` ((resource type, id) pairs, as assignments and
+    claims carry them), by pair: one read (a BatchGetItem) for them all, none for none."""
+    by_key = {pair: match_key(*pair) for pair in dict.fromkeys(resources)}
+    if not by_key:
+        return {}
+    known = directory.names_of(by_key.values())
+    return {pair: known[key] for pair, key in by_key.items() if key in known}

@@ -53,6 +53,8 @@ ASSIGNMENTS = TableSpec(
     indexes=(IndexSpec("listed-by-user", hash_key="listed_user", range_key="assigned_at"),),
 )
 BUDGETS = TableSpec(key="budgets", hash_key="pk")
+# Cost records (pk OWNER#<owner>, sk <day>#<line id>) and the name directory (pk NAME#<match
+# key>, sk NAME: tally.store.names). "by-day" is sparse: only records carry day.
 COSTS = TableSpec(
     key="costs",
     hash_key="pk",

@@ -7,11 +7,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import boto3
+import pytest
+
 from tally.allocation import OwnerTagRule
+from tally.identity import Caller
 from tally.ingest import ingest_days
 from tally.models import Assignment, AuditEntry, CostLine
-from tests.conftest import ALICE
-from tests.harness import Api
+from tally.tables import USER_GROUP
+from tests.conftest import ADMIN, ALICE, BOB, profile
+from tests.harness import Api, an_image
+
+CAROL = Caller("u-carol", "carol", "carol@example.com", frozenset({USER_GROUP}))
 
 TODAY = date(2026, 11, 20)  # the pinned business date
 WEB = "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890"
@@ -75,3 +82,124 @@ def test_summary_and_resources_name_the_resources_they_list(api: Api) -> None:
     assert drivers == {WEB: "web-1", BUCKET: "alice-reports"}
     resources = api.call("GET", "/api/billing/user/u-alice/resources", ALICE).body
     assert [(r["resourceId"], r["resourceName"]) for r in resources["items"]] == [(WEB, "web-1")]
+
+
+# --- the name directory: screens without cost records at hand name as the cost lines do ----
+
+
+@pytest.fixture
+def carols_web(api: Api) -> str:
+    """Carol's EC2 instance (moto, so a claim of it passes the existence check), costed by
+    its ARN with the Name tag "carol-web", before anyone claims it by its plain id."""
+    api.stores.users.put(profile(CAROL))
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    made = ec2.run_instances(
+        ImageId=an_image(ec2),
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": "Owner", "Value": "carol@example.com"}]}
+        ],
+    )
+    instance = str(made["Instances"][0]["InstanceId"])
+    arn = f"arn:aws:ec2:us-east-1:123456789012:instance/{instance}"
+    days = [date(2026, 11, 1), date(2026, 11, 2)]
+    lines = [
+        CostLine(d, "AmazonEC2", arn, Decimal("1"), Decimal("1"), "USD", Decimal(24), "Hrs",
+                 tags={"Name": "carol-web", "Owner": "carol@example.com"})
+        for d in days
+    ]  # fmt: skip
+    now = datetime.combine(date(2026, 11, 3), time(1), tzinfo=UTC)
+    ingest_days(lines, days, stores=api.stores, rule=OwnerTagRule(), source="test", now=now)
+    return instance
+
+
+def test_claims_and_assignments_by_plain_id_show_the_name_the_costs_show(
+    api: Api, carols_web: str
+) -> None:
+    # Bob claims the instance by its plain id: the claim shows the Name tag ingest learnt from
+    # the instance's ARN, as carol's cost lines do.
+    made = api.call(
+        "POST",
+        "/api/billing/claims",
+        BOB,
+        body={"resourceType": "ec2", "resourceId": carols_web, "sharePct": "50"},
+    )
+    assert made.status == 201, made.body
+    assert (made.body["resourceId"], made.body["resourceName"]) == (carols_web, "carol-web")
+    waiting = api.call("GET", "/api/billing/claims?view=to-approve", CAROL).body["items"]
+    assert [(c["resourceId"], c["resourceName"]) for c in waiting] == [(carols_web, "carol-web")]
+    mine = api.call("GET", "/api/billing/claims?view=mine", BOB).body["items"]
+    assert [c["resourceName"] for c in mine] == ["carol-web"]
+    approved = api.call("POST", f"/api/billing/claims/{made.body['claimId']}/approve", CAROL)
+    assert approved.status == 200 and approved.body["resourceName"] == "carol-web"
+
+    # Bob's resources: his assignment has no cost record yet (it starts today), so the name
+    # comes from the directory, and agrees with the cost lines'.
+    resources = api.call("GET", "/api/billing/user/u-bob/resources", BOB).body["items"]
+    assert [(r["resourceId"], r["resourceName"]) for r in resources] == [(carols_web, "carol-web")]
+    lines = api.call(
+        "GET",
+        "/api/billing/user/u-carol/cost-lines?startDate=2026-11-01&endDate=2026-11-02",
+        CAROL,
+    ).body["lines"]
+    assert {x["resourceName"] for x in lines} == {"carol-web"}
+
+    # An admin's assignment by the plain id answers with the name too.
+    assigned = api.call(
+        "POST",
+        "/api/billing/assign-resource",
+        ADMIN,
+        body={"userId": "u-alice", "resourceType": "ec2", "resourceId": carols_web,
+              "sharePct": "0.5"},
+    )  # fmt: skip
+    assert assigned.status == 201, assigned.body
+    assert assigned.body["resourceName"] == "carol-web"
+
+
+def test_a_resource_the_directory_does_not_know_is_named_by_its_id(api: Api) -> None:
+    api.stores.users.put(profile(CAROL))
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    made = ec2.run_instances(ImageId=an_image(ec2), MinCount=1, MaxCount=1)
+    instance = str(made["Instances"][0]["InstanceId"])
+    claim = api.call(
+        "POST", "/api/billing/claims", BOB, body={"resourceType": "ec2", "resourceId": instance}
+    ).body
+    assert claim["resourceName"] == instance
+
+
+def test_a_claims_page_reads_the_directory_once(
+    api: Api, carols_web: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One BatchGetItem names a page of claims, however many it holds."""
+    from collections import Counter
+
+    from pynamodb.connection.base import Connection
+
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    image = an_image(ec2)
+    others = [
+        str(i["InstanceId"])
+        for i in ec2.run_instances(ImageId=image, MinCount=3, MaxCount=3)["Instances"]
+    ]
+    for instance in [carols_web, *others]:
+        reply = api.call(
+            "POST", "/api/billing/claims", BOB, body={"resourceType": "ec2", "resourceId": instance}
+        )
+        assert reply.status == 201, reply.body
+    url = "/api/billing/claims?view=mine"
+    api.call("GET", url, BOB)  # the access facts, kept by the warm container
+    seen: Counter[str] = Counter()
+    real = Connection.dispatch
+
+    def counting(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
+        seen[operation_name] += 1
+        return real(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", counting)
+    items = api.call("GET", url, BOB).body["items"]
+    assert len(items) == 4
+    assert {c["resourceName"] for c in items} == {"carol-web", *others}
+    # The claimant's claims (one Query) and their names (one BatchGetItem): no read per claim.
+    assert seen["BatchGetItem"] == 1, seen
+    assert "Scan" not in seen and "GetItem" not in seen, seen

@@ -22,6 +22,15 @@ def carol_web(api: Api, local_json: dict[str, Any]) -> str:
     return str(next(d["resourceId"] for d in drivers if d["service"] == "AmazonEC2"))
 
 
+def carol_web_name(api: Api, local_json: dict[str, Any], arn: str) -> str:
+    """The name carol's cost lines give her instance (its Name tag, issue 16)."""
+    carol = user_id_of(local_json, "carol")
+    drivers = api.get("carol", f"/billing/user/{carol}/summary")["topDrivers"]
+    name = str(next(d["resourceName"] for d in drivers if d["resourceId"] == arn))
+    assert name != arn and not name.startswith("i-"), name  # the demo's instances are named
+    return name
+
+
 def claim_in_the_page(session: Session, resource_type: str, resource_id: str, note: str) -> None:
     form = session.page.locator("[data-testid=claim-form]")
     form.get_by_label("Resource type").fill(resource_type)
@@ -118,6 +127,7 @@ def test_screenshots_of_claims_and_coverage(open_page: Any, api: Api) -> None:
 def test_a_claim_of_a_colleagues_resource_waits_for_her_approval(open_page: Any, api: Api) -> None:
     # Given carol's instance, owned by its Owner tag
     arn = carol_web(api, api.local_json)
+    name = carol_web_name(api, api.local_json, arn)
     bob_id = user_id_of(api.local_json, "bob")
 
     # When bob claims half of it on the Claims screen
@@ -150,9 +160,10 @@ def test_a_claim_of_a_colleagues_resource_waits_for_her_approval(open_page: Any,
     row.locator("[data-claim-status=pending]").wait_for()
     assert "I run the web tests on it" in row.inner_text()
     assert "50%" in row.inner_text()
-    row.get_by_role("button", name=f"Approve the claim of {arn}").click()
+    # (the buttons say the instance's name, as the row shows it first)
+    row.get_by_role("button", name=f"Approve the claim of {name}").click()
     row.locator("[data-claim-status=approved]").wait_for()
-    assert row.get_by_role("button", name=f"Approve the claim of {arn}").count() == 0
+    assert row.get_by_role("button", name=f"Approve the claim of {name}").count() == 0
 
     # Then bob sees it approved, and the assignment is his from today
     bob.page.reload()
@@ -163,29 +174,37 @@ def test_a_claim_of_a_colleagues_resource_waits_for_her_approval(open_page: Any,
 
 
 def test_a_rejected_claim_shows_rejected_and_changes_nothing(open_page: Any, api: Api) -> None:
-    # Given dave's claim of carol's instance (through the API: the form is tested above)
+    # Given dave's claim of carol's instance by its plain id (through the API: the form is
+    # tested above); the instance's cost lines name it by its ARN's Name tag
     arn = carol_web(api, api.local_json)
+    name = carol_web_name(api, api.local_json, arn)
+    instance = arn.rsplit("/", 1)[-1]
     carol_id = user_id_of(api.local_json, "carol")
     dave_id = user_id_of(api.local_json, "dave")
     status, claim, _ = api.call(
         "dave",
         "POST",
         "/billing/claims",
-        {"resourceType": "ec2", "resourceId": arn, "sharePct": "25", "note": "mine now"},
+        {"resourceType": "ec2", "resourceId": instance, "sharePct": "25", "note": "mine now"},
     )
     assert status == 201 and claim["status"] == "pending", claim
+    # The claim names it as the cost lines do (the name directory), whatever id it was made by
+    assert (claim["resourceId"], claim["resourceName"]) == (instance, name)
 
     # When carol rejects it, after the confirmation (cancelled once)
     carol = signed_in(open_page, "carol")
     carol.go("#/claims")
     carol.wait_idle()
     row = carol.page.locator(f"[data-testid=claims-to-approve] tr[data-claim='{claim['claimId']}']")
-    row.get_by_role("button", name=f"Reject the claim of {arn}").click()
+    # The row shows the name first, the id the claim was made by beside it
+    assert row.get_by_test_id("resource-name").inner_text() == name
+    assert row.get_by_test_id("resource-id").inner_text() == instance
+    row.get_by_role("button", name=f"Reject the claim of {name}").click()
     dialog = carol.page.get_by_role("dialog")
     dialog.get_by_role("button", name="Cancel").click()
     dialog.wait_for(state="detached")
     row.locator("[data-claim-status=pending]").wait_for()
-    row.get_by_role("button", name=f"Reject the claim of {arn}").click()
+    row.get_by_role("button", name=f"Reject the claim of {name}").click()
     carol.page.get_by_role("dialog").get_by_role("button", name="Reject").click()
     row.locator("[data-claim-status=rejected]").wait_for()
 

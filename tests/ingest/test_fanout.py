@@ -356,3 +356,41 @@ def test_spill_files_too_large_are_split_again_and_lines_that_merge_stay_togethe
     fan_out(b, lines, data.NOW, data.START, data.END)
     assert snapshot(b) == snapshot(a)
     assert len(chunks) > partition.SPILL_SLOTS and max(chunks) <= 5
+
+
+def _named(lines: list[CostLine]) -> list[CostLine]:
+    """Every third resource carries a Name tag (EC2 instances) or a source name (buckets)."""
+    out = []
+    for line in lines:
+        rid = line.resource_id or ""
+        if rid.startswith("i-") and int(rid[2:]) % 3 == 0:
+            line = replace(line, tags={**line.tags, "Name": f"web-{rid[2:]}"})
+        elif rid.startswith("arn:aws:s3") and rid.endswith(("21", "24")):
+            line = replace(line, resource_name=f"Bucket {rid[-2:]}")
+        out.append(line)
+    return out
+
+
+def test_both_paths_remember_each_name_once_and_a_re_run_writes_none() -> None:
+    lines = _named(data.lines(1))
+    a, b = data.stores(), data.stores()
+    first = single(a, lines, data.NOW, data.START, data.END)
+    [(_, fanned)] = fan_out(b, lines, data.NOW, data.START, data.END).runs
+    # By match key, as claims and assignments look them up.
+    expected = {f"ec2:i-{n:04d}": f"web-{n:04d}" for n in range(0, 20, 3)}
+    expected |= {"s3:bucket-21": "Bucket 21", "s3:bucket-24": "Bucket 24"}
+    assert a.names.names == expected  # type: ignore[attr-defined]
+    assert b.names.names == expected  # type: ignore[attr-defined]
+    assert first.names_written == fanned.names_written == len(expected)
+    # The same day again, on either path: nothing is written.
+    again = single(a, lines, data.NOW, data.START, data.END)
+    [(_, fanned_again)] = fan_out(b, lines, data.NOW, data.START, data.END, run_id="run-2").runs
+    assert again.names_written == fanned_again.names_written == 0
+    assert a.names.writes == b.names.writes == len(expected)  # type: ignore[attr-defined]
+    # A rename is written, once.
+    renamed = [
+        replace(x, tags={**x.tags, "Name": "web-renamed"}) if x.resource_id == "i-0003" else x
+        for x in lines
+    ]
+    assert single(a, renamed, data.NOW, data.START, data.END).names_written == 1
+    assert a.names.names["ec2:i-0003"] == "web-renamed"  # type: ignore[attr-defined]

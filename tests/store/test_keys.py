@@ -25,6 +25,8 @@ AT = datetime(2026, 11, 20, 12, 0, 5, 123456, tzinfo=UTC)
         (keys.SHARES, "#SHARES"),
         (keys.budget("b1"), "BUDGET#b1"),
         (keys.owner("u-alice"), "OWNER#u-alice"),
+        (keys.resource_name("ec2:i-0abc"), "NAME#ec2:i-0abc"),
+        (keys.NAME, "NAME"),
         (keys.cost_line(date(2026, 11, 3), "l1"), "2026-11-03#l1"),
         (keys.month("2026-11"), "MONTH#2026-11"),
         (keys.claim("c1"), "CLAIM#c1"),

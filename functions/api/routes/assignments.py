@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -13,6 +13,7 @@ from api import context, convert
 from api.lazy import assignments, claims
 from api.paging import page_cursor
 from api.problems import responses
+from api.routes.claims import claims_out
 from api.schemas import (
     AssignmentOut,
     AssignResourceIn,
@@ -22,7 +23,11 @@ from api.schemas import (
     ResourceListOut,
     UserId,
 )
+from tally.names import directory_names
 from tally.org.model import team_owner
+
+if TYPE_CHECKING:
+    from tally.view import View
 
 router = Router()
 
@@ -47,10 +52,11 @@ router = Router()
     tags=["assignments"],
 )
 def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
+    view = context.view(router)
     if body.team_id is not None:
-        return _json(201, convert.assignment_out(_assign_to_team(body, body.team_id)))
+        return _json(201, _assignment_out(view, _assign_to_team(body, body.team_id)))
     made = claims.assign_or_claim(
-        context.view(router),
+        view,
         assignments.AssignRequest(
             user_id=body.user_id or "",
             resource_type=body.resource_type,
@@ -65,8 +71,14 @@ def assign_resource(body: Annotated[AssignResourceIn, Body()]) -> Response[Any]:
         notifier=context.claim_notifier(),
     )
     if isinstance(made, claims.Claim):
-        return _json(202, convert.claim_out(made))
-    return _json(201, convert.assignment_out(made))
+        return _json(202, claims_out(view, [made])[0])
+    return _json(201, _assignment_out(view, made))
+
+
+def _assignment_out(view: View, made: assignments.Assignment) -> AssignmentOut:
+    """The assignment named by the name directory (one BatchGetItem), as its costs are."""
+    pair = (made.resource_type, made.resource_id)
+    return convert.assignment_out(made, directory_names(view.stores.names, [pair]).get(pair))
 
 
 def _assign_to_team(body: AssignResourceIn, team_id: str) -> assignments.Assignment:

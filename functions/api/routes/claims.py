@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -12,10 +12,22 @@ from api.lazy import claims
 from api.paging import page_cursor
 from api.problems import responses
 from api.schemas import ClaimIn, ClaimListOut, ClaimOut, NextToken, PageLimit
+from tally.names import directory_names
+
+if TYPE_CHECKING:
+    from tally.models import Claim
+    from tally.view import View
 
 router = Router()
 
 ClaimId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+def claims_out(view: View, found: list[Claim]) -> list[ClaimOut]:
+    """The claims named as their cost lines name them: the name directory's names (one
+    BatchGetItem for the page), else the name the id gives."""
+    names = directory_names(view.stores.names, [(c.resource_type, c.resource_id) for c in found])
+    return [convert.claim_out(c, names.get((c.resource_type, c.resource_id))) for c in found]
 
 
 @router.post(
@@ -34,8 +46,9 @@ ClaimId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
     tags=["claims"],
 )
 def create_claim(body: Annotated[ClaimIn, Body()]) -> ClaimOut:
+    view = context.view(router)
     claim = claims.create_claim(
-        context.view(router),
+        view,
         claims.ClaimRequest(
             resource_type=body.resource_type,
             resource_id=body.resource_id,
@@ -46,7 +59,7 @@ def create_claim(body: Annotated[ClaimIn, Body()]) -> ClaimOut:
         policy=context.claim_policy(router),
         notifier=context.claim_notifier(),
     )
-    return convert.claim_out(claim)
+    return claims_out(view, [claim])[0]
 
 
 @router.get(
@@ -65,15 +78,16 @@ def list_claims(
 ) -> ClaimListOut:
     # Each view is a listing of its own (scope "claims:<view>:<caller>", as tokens carry it).
     pages = page_cursor(router, f"claims:{view}")
+    seen_by = context.view(router)
     page = claims.list_claims(
-        context.view(router),
+        seen_by,
         view,
         limit=limit,
         start_key=pages.read_token(nextToken),
     )
     return ClaimListOut(
         view=view,
-        items=[convert.claim_out(c) for c in page.items],
+        items=claims_out(seen_by, page.items),
         next_token=pages.next_token(page.next_key),
     )
 
@@ -91,8 +105,9 @@ def list_claims(
     tags=["claims"],
 )
 def approve_claim(claimId: ClaimId) -> ClaimOut:
-    claim = claims.approve_claim(context.view(router), claimId, notifier=context.claim_notifier())
-    return convert.claim_out(claim)
+    view = context.view(router)
+    claim = claims.approve_claim(view, claimId, notifier=context.claim_notifier())
+    return claims_out(view, [claim])[0]
 
 
 @router.post(
@@ -106,5 +121,6 @@ def approve_claim(claimId: ClaimId) -> ClaimOut:
     tags=["claims"],
 )
 def reject_claim(claimId: ClaimId) -> ClaimOut:
-    claim = claims.reject_claim(context.view(router), claimId, notifier=context.claim_notifier())
-    return convert.claim_out(claim)
+    view = context.view(router)
+    claim = claims.reject_claim(view, claimId, notifier=context.claim_notifier())
+    return claims_out(view, [claim])[0]

@@ -19,7 +19,7 @@ from tally.calendar import month_days, month_of, previous_month, previous_month_
 from tally.commitments.amortise import amortised
 from tally.commitments.focus import recording_uses
 from tally.models import ORG, CostLine, CostRecord, Metric, MonthlyRollup
-from tally.names import record_name
+from tally.names import line_names, record_name
 from tally.rollups import compute_rollup
 from tally.sources import CostFetch, CostSource
 from tally.store import Stores
@@ -52,6 +52,7 @@ class IngestResult:
     months: set[str] = field(default_factory=set)
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     restated: list[dict[str, object]] = field(default_factory=list)
+    names_written: int = 0  # name directory entries new or changed (tally.store.names)
 
 
 def restatement_history(
@@ -119,6 +120,10 @@ def ingest_days(
         touched[month_of(day)] |= stores.costs.replace_day(day, [*records, *org_records])
         if progress is not None:
             progress(n + 1, len(day_list))
+    # Once per resource a run, after its records: only a new or changed name is written.
+    result.names_written = stores.names.remember(
+        line_names(line for day in day_list for line in by_day.get(day, []))
+    )
     current_month = month_of(now.date())
     for month, owners in sorted(touched.items()):
         first, nxt = month_days(month)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tally.calendar import month_of
 from tally.ingest import IngestResult, forecast_months, restatement_history, with_forecast
@@ -23,9 +24,13 @@ from tally.ingest.blobs import Blobs, resources_key, result_key
 from tally.ingest.codec import gunzip_json, gunzip_lines
 from tally.ingest.runs import IngestRun
 from tally.models import ORG, ZERO_AMOUNTS, Amounts, Metric, MonthlyRollup, ResourceCost
+from tally.resources import line_match_key
 from tally.rollups import SectionSum, top_resources
 from tally.store import Stores
 from tally.store.codec import section_from_doc
+
+if TYPE_CHECKING:
+    from tally.store.names import NameDirectory
 
 
 class RunNotComplete(RuntimeError):
@@ -33,18 +38,23 @@ class RunNotComplete(RuntimeError):
 
 
 def _top_per_bucket(
-    blobs: Blobs, run_id: str, written: dict[int, list[str]]
-) -> dict[tuple[str, str], list[ResourceCost]]:
-    """(month, currency) -> the organisation's top resources, one bucket in memory at a time.
-    ``written``: bucket -> the partitions that wrote resources into it."""
+    blobs: Blobs, run_id: str, written: dict[int, list[str]], directory: NameDirectory
+) -> tuple[dict[tuple[str, str], list[ResourceCost]], int]:
+    """(month, currency) -> the organisation's top resources, one bucket in memory at a time,
+    and the name directory's entries written. ``written``: bucket -> the partitions that wrote
+    resources into it. A resource's rows all land in one bucket, so each bucket's names are
+    remembered once, as the bucket is read."""
     candidates: dict[tuple[str, str], list[tuple[tuple[str, str], Amounts]]] = defaultdict(list)
     names: dict[str, str] = {}
+    names_written = 0
     for bucket in range(RESOURCE_BUCKETS):
         sums: dict[tuple[str, str], dict[tuple[str, str], Amounts]] = defaultdict(dict)
+        bucket_names: dict[str, str] = {}
         for key in (resources_key(run_id, bucket, p) for p in written.get(bucket, ())):
             for month, currency, rid, svc, billed, effective, *rest in gunzip_lines(blobs.get(key)):
                 if rest and rest[0]:
                     names[rid] = rest[0]
+                    bucket_names[line_match_key(svc, rid)] = rest[0]
                 per = sums[(month, currency)]
                 per[(rid, svc)] = per.get((rid, svc), ZERO_AMOUNTS) + Amounts(
                     Decimal(billed), Decimal(effective)
@@ -53,7 +63,8 @@ def _top_per_bucket(
             candidates[group] += [
                 ((r.resource_id, r.service), r.amounts) for r in top_resources(per.items())
             ]
-    return {group: top_resources(c, names) for group, c in candidates.items()}
+        names_written += directory.remember(bucket_names)
+    return {group: top_resources(c, names) for group, c in candidates.items()}, names_written
 
 
 def finalize_run(
@@ -95,7 +106,7 @@ def finalize_run(
             org_delta[month] += n
         for bucket in doc["resourceBuckets"]:
             written[bucket].append(partition)
-    tops = _top_per_bucket(blobs, run_id, written)
+    tops, result.names_written = _top_per_bucket(blobs, run_id, written, stores.names)
     now = run.now
     current = month_of(now.date())
     for month in run.months:

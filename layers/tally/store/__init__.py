@@ -2,7 +2,7 @@
 ``costs``, ``rollups``, ``audit``, ``claims``, ``notifications``, ``preferences``,
 ``alert_ledger``, ``anomalies``, ``report_jobs``, ``invoice_numbers``, ``recommendations``,
 ``access``, ``rate_limits``, ``ingest_runs``, ``estate``, ``tax``, ``invoice_templates``,
-``rates``, ``billing_settings``, ``payments``, ``commitments``),
+``rates``, ``billing_settings``, ``payments``, ``commitments``, ``names``),
 each holding its interface (a Protocol), its pynamodb items, the mapping between domain models
 and items, its DynamoDB store and its in-memory fake. Key formats live in ``keys``; the keyed
 base items in ``base``. pynamodb items never leave this package.
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from tally.store.ingest_runs import IngestRunStore
     from tally.store.invoice_numbers import InvoiceNumberStore
     from tally.store.invoice_templates import InvoiceTemplateStore
+    from tally.store.names import NameDirectory
     from tally.store.notifications import NotificationStore
     from tally.store.payments import PaymentStore
     from tally.store.preferences import PreferenceStore
@@ -76,6 +77,7 @@ class Stores:
     billing_settings: BillingSettingsStore
     payments: PaymentStore
     commitments: CommitmentStore
+    names: NameDirectory
 
 
 def aggregates() -> list[str]:

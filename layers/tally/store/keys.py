@@ -14,6 +14,7 @@ need no format and are written as the id.
 | budgets     | USER#<user>            | (none)                             |
 |             | BUDGET#<id>            | (none)                             |
 | costs       | OWNER#<owner>          | <YYYY-MM-DD>#<line id>             |
+|             | NAME#<match key>       | NAME (a resource's name)           |
 | rollups     | OWNER#<owner>          | MONTH#<YYYY-MM>                    |
 | claims      | CLAIM#<id>             | CLAIM, APPROVER#<user>             |
 | audit       | USER#<subject user>    | <ISO time>#<unique id>             |
@@ -66,6 +67,8 @@ resource = Prefixed("RES#")
 budget = Prefixed("BUDGET#")
 # The partition of an owner's cost lines and roll-ups (a user, ORG or UNALLOCATED).
 owner = Prefixed("OWNER#")
+# The name directory's entry of a resource (costs table), by its ``match_key``.
+resource_name = Prefixed("NAME#")
 month = Prefixed("MONTH#")  # of YYYY-MM
 claim = Prefixed("CLAIM#")
 approver = Prefixed("APPROVER#")
@@ -88,6 +91,7 @@ TAX_SETTINGS = "SETTINGS"
 ASSIGNMENT = "ASSIGNMENT"
 SHARES = "#SHARES"
 CLAIM = "CLAIM"
+NAME = "NAME"
 # Constant partitions of sparse indexes: the whole user directory, the admins' claim queue.
 DIRECTORY = "ALL"
 PENDING = "PENDING"

@@ -325,7 +325,7 @@ export function claimsView(view) {
                   {
                     type: "button",
                     class: "button small primary",
-                    "aria-label": `Approve the claim of ${claim.resourceId}`,
+                    "aria-label": `Approve the claim of ${claim.resourceName || claim.resourceId}`,
                     onclick: decide(list, claim, true),
                   },
                   "Approve",
@@ -335,7 +335,7 @@ export function claimsView(view) {
                   {
                     type: "button",
                     class: "button small",
-                    "aria-label": `Reject the claim of ${claim.resourceId}`,
+                    "aria-label": `Reject the claim of ${claim.resourceName || claim.resourceId}`,
                     onclick: decide(list, claim, false),
                   },
                   "Reject",
