@@ -13,12 +13,14 @@ content;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import Session, password_of, user_id_of
 
@@ -42,7 +44,8 @@ SCREENS = [
     "templates",
     "commitments",
     "estate",
-    "security",
+    # Not "security": its one question (is two-step sign-in on?) goes to Cognito, not the API;
+    # its error panel is errorState's like every other (views/security.js).
     "settings",
     "notifications",
     "users",
@@ -100,7 +103,15 @@ def admin_ready(open_page: Any) -> Session:
 def open_screen(session: Session, screen: str) -> None:
     """Goes to the screen and waits until its view is in the page (not until it has loaded)."""
     target = hash_of(screen, session)
-    session.page.evaluate("route => { window.location.hash = route }", target)
+    # The admin's home page is #/admin: the same hash again would change nothing, so the page
+    # is told the hash changed (as a click on its menu link would draw it again).
+    session.page.evaluate(
+        """route => {
+          if (window.location.hash === route) dispatchEvent(new HashChangeEvent("hashchange"));
+          else window.location.hash = route;
+        }""",
+        target,
+    )
     view = target.split("?")[0].lstrip("#/")
     session.page.locator(f".view[data-view='{view}']").wait_for()
 
@@ -162,7 +173,9 @@ def test_a_broken_api_shows_an_error_with_try_again(open_page: Any, screen: str)
         buttons = page.locator("main .state-error").get_by_role("button", name="Try again")
         if not buttons.count():
             break
-        buttons.first.click()
+        # Gone meanwhile is fine: another panel's Try again reloaded its card too.
+        with contextlib.suppress(PlaywrightTimeout):
+            buttons.first.click(timeout=3_000)
         session.wait_idle()
     page.wait_for_function("() => !document.querySelector('main .state-error')")
     leaves_nothing_blank(session)
@@ -171,9 +184,10 @@ def test_a_broken_api_shows_an_error_with_try_again(open_page: Any, screen: str)
 def emptied(payload: Any) -> Any:
     """The answer with every list of items empty (and no next page)."""
     if isinstance(payload, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in payload.items():
-            if key == "items" and isinstance(value, list):
+            # "users": GET /billing/users (All users) names its list so.
+            if key in ("items", "users") and isinstance(value, list):
                 out[key] = []
             elif key == "nextToken":
                 out[key] = None
@@ -207,6 +221,8 @@ def test_empty_lists_show_an_empty_state_with_a_next_step(open_page: Any, screen
     state.wait_for()
     # A next step: a link or button in it, or words saying what to do.
     assert state.locator("a, button").count() or re.search(
-        r"\b(when|once|after|set|add|create|claim|choose|ask|will)\b", state.inner_text(), re.I
+        r"\b(when|once|after|until|set|add|added|create|claim|assign|choose|ask|will|appear)\b",
+        state.inner_text(),
+        re.I,
     ), state.inner_text()
     leaves_nothing_blank(session)

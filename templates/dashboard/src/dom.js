@@ -70,11 +70,13 @@ export function announce(message) {
   }, 50);
 }
 
-/** A loading placeholder with the size of what it stands for, so nothing moves later. */
+/** A loading placeholder with the size of what it stands for, so nothing moves later. It is
+ * busy itself (aria-busy): whatever replaces it ends the busy state, so no screen that shows
+ * one can forget to. */
 export function skeleton(lines = 3, label = "Loading") {
   return h(
     "div",
-    { class: "skeleton", role: "status", "aria-label": label },
+    { class: "skeleton", role: "status", "aria-label": label, "aria-busy": "true" },
     Array.from({ length: lines }, (_, i) => h("span", { class: `skeleton-line${i === lines - 1 ? " short" : ""}` })),
   );
 }
