@@ -335,7 +335,7 @@ def test_an_error_shows_a_retry_that_works(open_page: Any) -> None:
     alert = page.get_by_role("alert").filter(has_text="Could not load the resources")
     alert.wait_for()
     assert "The API is resting." in alert.inner_text()
-    alert.get_by_role("button", name="Retry").click()
+    alert.get_by_role("button", name="Try again").click()
     page.locator("[data-testid=resources-table] tbody tr[data-assignment]").first.wait_for()
 
 

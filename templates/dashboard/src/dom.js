@@ -70,11 +70,13 @@ export function announce(message) {
   }, 50);
 }
 
-/** A loading placeholder with the size of what it stands for, so nothing moves later. */
+/** A loading placeholder with the size of what it stands for, so nothing moves later. It is
+ * busy itself (aria-busy): whatever replaces it ends the busy state, so no screen that shows
+ * one can forget to. */
 export function skeleton(lines = 3, label = "Loading") {
   return h(
     "div",
-    { class: "skeleton", role: "status", "aria-label": label },
+    { class: "skeleton", role: "status", "aria-label": label, "aria-busy": "true" },
     Array.from({ length: lines }, (_, i) => h("span", { class: `skeleton-line${i === lines - 1 ? " short" : ""}` })),
   );
 }
@@ -90,15 +92,23 @@ export function emptyState(title, text, action = null) {
   );
 }
 
-/** An error state with a Retry button that reruns `retry`. */
+/** An error state: what could not be loaded, what happened (the API's problem title or
+ * detail, never a stack), what to do, and a "Try again" button that reruns `retry`. */
 export function errorState(error, retry, what = "this") {
   const detail = error && error.message ? error.message : String(error);
   return h(
     "div",
-    { class: "state state-error", role: "alert" },
+    { class: "state state-error", role: "alert", dataset: { testid: "error-state" } },
     h("p", { class: "state-title" }, `Could not load ${what}.`),
     h("p", { class: "state-text" }, detail),
-    retry ? h("button", { type: "button", class: "button", onclick: retry }, "Retry") : null,
+    h(
+      "p",
+      { class: "state-text" },
+      retry
+        ? "Try again in a moment. If it keeps failing, reload the page or sign in again."
+        : "Reload the page to try again.",
+    ),
+    retry ? h("button", { type: "button", class: "button", onclick: retry }, "Try again") : null,
   );
 }
 
@@ -122,13 +132,66 @@ export function openDialog({ title, build, className = "" }) {
   };
   dialog.addEventListener("close", () => {
     dialog.remove();
-    if (opener && typeof opener.focus === "function" && opener.isConnected) opener.focus();
+    returnFocus(opener);
     resolveDone(result);
   });
+  // showModal() makes the page behind inert, but Tab past the last control leaves for the
+  // browser's own UI: the focus cycles inside the dialog instead, both ways.
+  dialog.addEventListener("keydown", (event) => trapTab(dialog, event));
   append(dialog, [h("h2", { id: titleId, class: "dialog-title" }, title), build(close)]);
   document.body.append(dialog);
   dialog.showModal();
   return { dialog, close, done };
+}
+
+const FOCUSABLE = [
+  "a[href]",
+  "button:not([disabled])",
+  "input:not([disabled]):not([type=hidden])",
+  "select:not([disabled])",
+  "textarea:not([disabled])",
+  "summary",
+  "[tabindex]:not([tabindex='-1'])",
+].join(",");
+
+/** The controls of `container` the Tab key stops on, in order. */
+export function focusables(container) {
+  return [...container.querySelectorAll(FOCUSABLE)].filter(
+    (el) => !el.closest("[hidden], [inert]") && el.getClientRects().length > 0,
+  );
+}
+
+/** Keeps Tab and Shift+Tab inside `container` (a modal dialog): past the end, the start. */
+export function trapTab(container, event) {
+  if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
+  const stops = focusables(container);
+  if (!stops.length) {
+    event.preventDefault();
+    return;
+  }
+  const first = stops[0];
+  const last = stops[stops.length - 1];
+  const at = document.activeElement;
+  if (event.shiftKey && (at === first || !container.contains(at))) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (at === last || !container.contains(at))) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+/** Gives the focus back to `opener`; when the page drew it again meanwhile (a card that
+ * refreshed under the dialog), to its successor (same id or data-testid), else to the page's
+ * main region, never to the body at the top of the page. */
+function returnFocus(opener) {
+  if (!opener || typeof opener.focus !== "function") return;
+  let target = opener.isConnected ? opener : null;
+  if (!target && opener.id) target = document.getElementById(opener.id);
+  if (!target && opener.dataset?.testid) {
+    target = document.querySelector(`[data-testid="${CSS.escape(opener.dataset.testid)}"]`);
+  }
+  (target || document.getElementById("main"))?.focus();
 }
 
 /** Ask before doing something that cannot be undone; resolves true when confirmed. */

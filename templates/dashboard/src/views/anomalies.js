@@ -139,7 +139,7 @@ export function anomaliesView(view) {
       );
     } else {
       const head = [
-        "Day",
+        "Day (UTC)",
         org ? "User" : null,
         "Service",
         "Resource",

@@ -145,7 +145,15 @@ export function auditView(view) {
 
   function show() {
     if (!state.items.length) {
-      replace(body, emptyState("No entries.", state.subject ? `Nothing recorded about ${state.subject}.` : null));
+      replace(
+        body,
+        emptyState(
+          "No entries.",
+          state.subject
+            ? `Nothing recorded about ${state.subject}. Clear the filter to see every entry.`
+            : "Changes to roles, teams and settings will appear here as they are made.",
+        ),
+      );
       foot.textContent = "";
       more.hidden = true;
       return;

@@ -381,9 +381,18 @@ export function changesView(view) {
       (answer) => (mine === loadId ? answer : new Promise(() => {})),
       (error) => (mine === loadId ? Promise.reject(error) : new Promise(() => {})),
     );
-    // One request for the three cards; each shows its part, or the error with Retry.
-    const part = () => data;
-    data.catch(() => {});
+    // One request for the three cards; each shows its part, or the error with Try again. The
+    // answer is kept, so Try again after a failure asks again (for all three cards: this
+    // card's run gives way to the new one) instead of showing the same failure.
+    let failed = false;
+    const part = () => {
+      if (!failed) return data;
+      load();
+      return new Promise(() => {});
+    };
+    data.catch(() => {
+      failed = true;
+    });
     figures.run(part, showFigures, signal, "the month's figures");
     waterfall.run(part, showWaterfall, signal, "the waterfall");
     services.run(part, showServices, signal, "the services");

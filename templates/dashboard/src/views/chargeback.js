@@ -271,6 +271,7 @@ export function chargebackView(view) {
     } catch (error) {
       if (signal.aborted || mine !== latest) return;
       replace(body, errorState(error, load, "the chargeback"));
+      journal.waiting();
     }
   }
 
@@ -388,5 +389,9 @@ function journalCard({ api, state, signal }) {
     }
   });
 
-  return { element, load };
+  /** The chargeback above could not be loaded: the journal (which follows it) says so. */
+  function waiting() {
+    replace(summary, h("p", { class: "muted" }, "The journal shows once the chargeback above has loaded."));
+  }
+  return { element, load, waiting };
 }

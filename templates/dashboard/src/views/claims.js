@@ -269,6 +269,13 @@ export function claimsView(view) {
   function decide(list, claim, approve) {
     return async (event) => {
       const button = event.currentTarget;
+      // The decided row loses its buttons: the keyboard focus goes to the list around it (a
+      // focusable region) rather than to the page's body, back at the top.
+      const region = button.closest(".table-wrap");
+      const keepFocus = () => {
+        if (region?.isConnected && (document.activeElement === document.body || !document.activeElement))
+          region.focus();
+      };
       if (!approve) {
         const confirmed = await confirmDialog({
           title: "Reject this claim?",
@@ -282,6 +289,7 @@ export function claimsView(view) {
       try {
         const decided = await (approve ? api.approveClaim(claim.claimId) : api.rejectClaim(claim.claimId));
         list.update(decided);
+        keepFocus();
         list.say(
           approve
             ? `Approved: ${claim.resourceId} goes to ${who(claim)} from today.`

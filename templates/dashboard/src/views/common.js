@@ -82,6 +82,12 @@ export function loadingCard({ title, subtitle, className = "", bodyClass = "", l
   return card;
 }
 
+/** Says which day a date on the screen is: AWS bills by UTC day, and so does the API, so a
+ * day here can differ from the viewer's own calendar day near midnight. */
+export function utcNote(text = "Days are UTC (AWS bills by the UTC day).") {
+  return h("p", { class: "utc-note", dataset: { testid: "utc-note" } }, text);
+}
+
 export function statusBadge(status, { compact = false } = {}) {
   const key = status || "none";
   return h(

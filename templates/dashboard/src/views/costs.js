@@ -11,7 +11,7 @@ import { addDays, daysFrom } from "../calendar.js";
 import { METRIC_HINT, longDay, metricText, money, quantity, serviceName, unitPrice } from "../format.js";
 import { jobButton } from "../jobs.js";
 import { resourceLabel } from "../resource-name.js";
-import { pageHead, sortableHeader, tableSkeleton } from "./common.js";
+import { pageHead, sortableHeader, tableSkeleton, utcNote } from "./common.js";
 
 const PAGE_SIZE = 20;
 const DEFAULT_DAYS = 30;
@@ -25,7 +25,7 @@ const SORTS = {
 };
 
 const COLUMNS = [
-  { key: "date", label: "Date", sortable: true },
+  { key: "date", label: "Date (UTC)", sortable: true },
   { key: "service", label: "Service" },
   { key: "resource", label: "Resource" },
   { key: "category", label: "Charge" },
@@ -113,6 +113,8 @@ export function costsView(view) {
       h("p", { class: "card-subtitle" }, "One line per day, service and resource"),
     ),
     filters,
+    // The range's days (and the export's, which takes the same range) are UTC days.
+    utcNote("Days are UTC (AWS bills by the UTC day): the range and the export cover whole UTC days."),
     exporter.element,
     tableBox,
     h("div", { class: "table-foot" }, summary, h("div", { class: "pager" }, prev, pageLabel, next)),

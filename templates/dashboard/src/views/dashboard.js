@@ -378,7 +378,7 @@ function dataTable(series, currency) {
           h(
             "tr",
             {},
-            h("th", { scope: "col" }, "Day"),
+            h("th", { scope: "col" }, "Day (UTC)"),
             h("th", { scope: "col", class: "num" }, "Actual"),
             h("th", { scope: "col", class: "num" }, "Forecast"),
             h("th", { scope: "col", class: "num" }, "Budget pace"),
@@ -506,7 +506,7 @@ export function dashboardView(view) {
   const doughnutCard = loadingCard({ title: "This month by service", className: "span-5", lines: 8 });
   const trendCard = loadingCard({
     title: "Daily spending",
-    subtitle: "Last 30 days, forecast to the month's end",
+    subtitle: "Last 30 days, forecast to the month's end; days are UTC",
     className: "span-7",
     lines: 8,
   });

@@ -31,7 +31,11 @@ export function notificationsView(view) {
         "div",
         {},
         h("h1", {}, "Notifications"),
-        h("p", {}, "Budget alerts and notices about your costs, newest first. Tally keeps them for 90 days."),
+        h(
+          "p",
+          {},
+          "Budget alerts and notices about your costs, newest first. Tally keeps them for 90 days. \u201cToday\u201d and \u201cyesterday\u201d are UTC days.",
+        ),
       ),
       h("div", { class: "summary-actions" }, markAll),
     ),

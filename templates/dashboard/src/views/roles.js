@@ -289,7 +289,9 @@ export function rolesView(view) {
       );
       replace(
         list,
-        sorted.length ? h("div", { class: "grid role-grid" }, sorted.map(card)) : emptyState("No roles.", null),
+        sorted.length
+          ? h("div", { class: "grid role-grid" }, sorted.map(card))
+          : emptyState("No roles.", "Create one with New role; people get access through the roles they hold."),
       );
     } catch (error) {
       if (signal.aborted) return;

@@ -2,7 +2,7 @@
 // Admins the deployment requires it of are brought here after signing in, and the API treats
 // them as users until it is on.
 
-import { announce, h, replace, skeleton } from "../dom.js";
+import { announce, errorState, h, replace, skeleton } from "../dom.js";
 import { codeForm, setupSteps } from "./totp.js";
 
 export async function securityView(view) {
@@ -101,10 +101,14 @@ export async function securityView(view) {
     );
   }
 
-  try {
-    if (await ctx.auth.totpEnabled()) showOn();
-    else showOff();
-  } catch (failure) {
-    replace(status, h("p", { class: "form-error", role: "alert" }, failure.message));
+  async function load() {
+    replace(status, skeleton(2, "Loading"));
+    try {
+      if (await ctx.auth.totpEnabled()) showOn();
+      else showOff();
+    } catch (failure) {
+      if (!signal.aborted) replace(status, errorState(failure, load, "your two-step sign-in setting"));
+    }
   }
+  await load();
 }

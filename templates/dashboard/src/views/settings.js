@@ -104,7 +104,7 @@ export async function settingsView(view) {
           { class: "state state-error", role: "alert" },
           h("p", { class: "state-title" }, "Could not load your settings."),
           h("p", { class: "state-text" }, error.message),
-          h("button", { type: "button", class: "button", onclick: () => settingsView(view) }, "Retry"),
+          h("button", { type: "button", class: "button", onclick: () => settingsView(view) }, "Try again"),
         ),
       );
     }

@@ -133,7 +133,7 @@ export function templatesView(view) {
     } catch (error) {
       if (signal.aborted) return;
       if (isForbidden(error)) noAccessPage(container, { title: "Invoice templates", permission: "invoices:templates" });
-      else replace(list, errorState(error, load, "load the templates"));
+      else replace(list, errorState(error, load, "the templates"));
     }
   }
   load();
@@ -158,7 +158,7 @@ function editorView(view, target) {
     } catch (error) {
       if (signal.aborted) return;
       if (isForbidden(error)) noAccessPage(container, { title: "Invoice templates", permission: "invoices:templates" });
-      else replace(container, errorState(error, start, "load the template"));
+      else replace(container, errorState(error, start, "the template"));
       return;
     }
     if (!signal.aborted) build(teams);

@@ -290,7 +290,7 @@ export function userAccessView(view) {
         return;
       }
       replace(rolesBody, errorState(error, load, "the roles"));
-      replace(accessBody);
+      replace(accessBody, h("p", { class: "muted" }, "The effective access shows once the roles above have loaded."));
     }
   }
   return load();
