@@ -250,13 +250,19 @@ def open_page(
 ) -> Iterator[Callable[..., Session]]:
     sessions: list[Session] = []
 
-    def make(*, viewport: dict[str, int] | None = None, clock: bool = False) -> Session:
+    def make(
+        *,
+        viewport: dict[str, int] | None = None,
+        clock: bool = False,
+        locale: str = "en-US",
+        timezone_id: str = "UTC",
+    ) -> Session:
         context = browser.new_context(
             viewport=viewport or DESKTOP,
             color_scheme="light",
             reduced_motion="reduce",
-            locale="en-US",
-            timezone_id="UTC",
+            locale=locale,
+            timezone_id=timezone_id,
         )
         page = context.new_page()
         page.set_default_timeout(15_000)

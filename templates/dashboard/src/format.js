@@ -187,6 +187,24 @@ function quantityFormat(fractionDigits) {
 }
 
 /**
+ * An exact decimal from the API (an exchange rate "1.0832", a tax rate "19") in the user's
+ * locale, every digit kept: Intl formats the string itself, never a binary float.
+ */
+export function decimal(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 20 }).format(value);
+}
+
+/** A percentage the API gives as a number of percent ("12.5" -> "12.5%"; "12,5 %" in German). */
+export function share(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const digits = String(value).split(".")[1]?.length || 0;
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: digits }).format(
+    Number(value) / 100,
+  );
+}
+
+/**
  * A usage quantity with its unit, in the user's locale: ("1234.5", "Hrs") -> "1,234.5 Hrs".
  * Small quantities keep their significant digits ("0.000125 GB"); no unit -> the number alone;
  * no quantity (null, "", "0" without a unit) -> "—". The unit is AWS's word, shown as it is.

@@ -6,6 +6,7 @@ import { before, test } from "node:test";
 import { monthOf, setPeriods } from "../src/calendar.js";
 
 import {
+  decimal,
   learnToday,
   knownToday,
   money,
@@ -13,6 +14,7 @@ import {
   percent,
   quantity,
   serviceName,
+  share,
   shortDay,
   showLastMonth,
   statusText,
@@ -138,4 +140,23 @@ test("unitPrice shows the API's cost per unit with the digits a unit price needs
   );
   assert.equal(unitPrice({ amount: "1234568", currency: "EUR", unit: "Hrs" }), "€1,234,568.00 per Hrs");
   assert.equal(unitPrice(null), "—");
+});
+
+test("decimal and share keep the API's digits and follow the locale", () => {
+  assert.equal(decimal("1.0832"), "1.0832");
+  assert.equal(decimal("1234.56789012"), "1,234.56789012");
+  assert.equal(decimal(null), "—");
+  assert.equal(share("50"), "50%");
+  assert.equal(share("33.33"), "33.33%");
+  assert.equal(share("12.5"), "12.5%");
+  assert.equal(share(""), "—");
+  const english = globalThis.navigator;
+  try {
+    Object.defineProperty(globalThis, "navigator", { value: { language: "de-DE" }, configurable: true });
+    assert.equal(decimal("1234.5"), "1.234,5");
+    assert.equal(share("12.5"), "12,5\u00a0%");
+    assert.equal(money({ amount: "1234.5", currency: "EUR" }), "1.234,50\u00a0€");
+  } finally {
+    Object.defineProperty(globalThis, "navigator", { value: english, configurable: true });
+  }
 });

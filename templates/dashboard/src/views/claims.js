@@ -3,7 +3,7 @@
 // claim changes no cost; approved, the claimant's assignment is in force from that day.
 
 import { announce, confirmDialog, emptyState, errorState, field, h, replace } from "../dom.js";
-import { dateTime } from "../format.js";
+import { dateTime, share } from "../format.js";
 import { resourceLabel } from "../resource-name.js";
 import { pageHead, tableSkeleton } from "./common.js";
 
@@ -204,7 +204,7 @@ function claimForm({ api, types, onClaimed }) {
           const claim = await api.claim(body);
           done.textContent =
             claim.status === "approved"
-              ? `${claim.resourceId} is yours from today.`
+              ? `${claim.resourceName || claim.resourceId} is yours from today.`
               : "Claim requested, waiting for approval.";
           announce(done.textContent);
           resourceId.control.value = "";
@@ -279,7 +279,7 @@ export function claimsView(view) {
       if (!approve) {
         const confirmed = await confirmDialog({
           title: "Reject this claim?",
-          message: `${who(claim)} asked for ${Number(claim.sharePct)}% of ${claim.resourceId}. Rejected, it changes nothing, and cannot be approved later.`,
+          message: `${who(claim)} asked for ${share(claim.sharePct)} of ${claim.resourceName || claim.resourceId}. Rejected, it changes nothing, and cannot be approved later.`,
           confirmLabel: "Reject",
           danger: true,
         });
@@ -292,8 +292,8 @@ export function claimsView(view) {
         keepFocus();
         list.say(
           approve
-            ? `Approved: ${claim.resourceId} goes to ${who(claim)} from today.`
-            : `Rejected the claim of ${claim.resourceId}.`,
+            ? `Approved: ${claim.resourceName || claim.resourceId} goes to ${who(claim)} from today.`
+            : `Rejected the claim of ${claim.resourceName || claim.resourceId}.`,
         );
       } catch (error) {
         // 409: someone decided it first; show where it stands now.
@@ -318,7 +318,7 @@ export function claimsView(view) {
         "tr",
         { dataset: { claim: claim.claimId, resource: claim.resourceId } },
         resourceCell(claim, types),
-        h("td", { class: "num" }, `${Number(claim.sharePct)}%`),
+        h("td", { class: "num" }, share(claim.sharePct)),
         whoCell(claim),
         h("td", { class: "note" }, claim.note || "—"),
         h("td", {}, dateTime(claim.createdAt)),
@@ -368,7 +368,7 @@ export function claimsView(view) {
         "tr",
         { dataset: { claim: claim.claimId, resource: claim.resourceId } },
         resourceCell(claim, types),
-        h("td", { class: "num" }, `${Number(claim.sharePct)}%`),
+        h("td", { class: "num" }, share(claim.sharePct)),
         h("td", { class: "note" }, claim.note || "—"),
         h("td", {}, dateTime(claim.createdAt)),
         h("td", {}, claimStatus(claim.status)),

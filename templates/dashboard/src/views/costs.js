@@ -8,7 +8,7 @@
 
 import { emptyState, errorState, field, h, replace } from "../dom.js";
 import { addDays, daysFrom } from "../calendar.js";
-import { METRIC_HINT, longDay, metricText, money, quantity, serviceName, unitPrice } from "../format.js";
+import { METRIC_HINT, longDay, metricText, money, quantity, serviceName, share, unitPrice } from "../format.js";
 import { jobButton } from "../jobs.js";
 import { resourceLabel } from "../resource-name.js";
 import { pageHead, sortableHeader, tableSkeleton, utcNote } from "./common.js";
@@ -175,7 +175,7 @@ export function costsView(view) {
           { "data-label": "Charge" },
           line.chargeCategory,
           line.allocation === "assignment" && Number(line.sharePct) < 100
-            ? h("small", { class: "muted" }, ` · ${Number(line.sharePct)}% share`)
+            ? h("small", { class: "muted" }, ` · ${share(line.sharePct)} share`)
             : null,
         ),
         h(

@@ -22,7 +22,7 @@ import {
 } from "../calendar.js";
 import { CURRENCIES } from "../currency.js";
 import { emptyState, errorState, field, h, replace, skeleton, uid, whileBusy } from "../dom.js";
-import { dateTime, knownToday, longDay, periodLabel } from "../format.js";
+import { dateTime, decimal, knownToday, longDay, periodLabel } from "../format.js";
 import { sleep } from "../reports.js";
 import { knownNames } from "./anomalies.js";
 import { isForbidden, noAccessPage } from "./noaccess.js";
@@ -543,7 +543,7 @@ function inForceCard(api) {
             h(
               "p",
               {},
-              h("strong", {}, `1 ${r.base} = ${r.rate} ${r.quote}`),
+              h("strong", {}, `1 ${r.base} = ${decimal(r.rate)} ${r.quote}`),
               ` · rate of ${longDay(r.rateDate)} · ${r.source}`,
               r.fallback ? h("span", { class: "muted" }, " (no rate that day: the latest earlier one)") : "",
             ),
@@ -553,7 +553,7 @@ function inForceCard(api) {
         }
       },
     },
-    field({ label: "Day", name: "date", control: day }).element,
+    field({ label: "Day (UTC)", name: "date", control: day }).element,
     field({ label: "From", name: "base", control: base }).element,
     field({ label: "To", name: "quote", control: quote }).element,
     h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button" }, "Look up")),
@@ -569,7 +569,7 @@ function inForceCard(api) {
 function manualCard(api, onAdded) {
   const fields = {
     date: field({
-      label: "Day",
+      label: "Day (UTC)",
       name: "date",
       control: h("input", { type: "date", name: "date", value: knownToday() || "", required: true }),
     }),
@@ -607,7 +607,7 @@ function manualCard(api, onAdded) {
         await whileBusy(button, "Adding…", async () => {
           try {
             const made = await api.addRate(body);
-            status.textContent = `Added: 1 ${made.base} = ${made.rate} ${made.quote} on ${longDay(made.date)}.`;
+            status.textContent = `Added: 1 ${made.base} = ${decimal(made.rate)} ${made.quote} on ${longDay(made.date)}.`;
             fields.rate.control.value = "";
             onAdded();
           } catch (error) {
@@ -702,7 +702,7 @@ export function ratesView(view) {
             h(
               "tr",
               {},
-              ["Day", "Pair", "Rate", "Source", "Entered by"].map((label) => h("th", { scope: "col" }, label)),
+              ["Day (UTC)", "Pair", "Rate", "Source", "Entered by"].map((label) => h("th", { scope: "col" }, label)),
             ),
           ),
           h(
@@ -714,7 +714,7 @@ export function ratesView(view) {
                 { dataset: { source: r.source } },
                 h("td", { class: "nowrap" }, longDay(r.date)),
                 h("td", { class: "nowrap" }, `${r.base} → ${r.quote}`),
-                h("td", { class: "num" }, r.rate),
+                h("td", { class: "num" }, decimal(r.rate)),
                 h("td", {}, r.source === "manual" ? "manual (transfer price)" : r.source),
                 h("td", {}, r.enteredBy ? state.names.get(r.enteredBy) || r.enteredBy : "—"),
               ),

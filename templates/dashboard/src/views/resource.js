@@ -7,7 +7,7 @@
 
 import { usageCostChart } from "../charts.js";
 import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
-import { dateTime, knownToday, longDay, money, moneyNumber, quantity, shortDay } from "../format.js";
+import { dateTime, knownToday, longDay, money, moneyNumber, quantity, share, shortDay } from "../format.js";
 import { metricRange } from "../estate.js";
 import { alarmAction } from "../estate-actions.js";
 import { dailyValues, panelArn, resourceHref, resourceName, seriesInfo } from "../resource-metrics.js";
@@ -91,7 +91,7 @@ export function resourcePageView(view) {
           ),
         ),
         figure("Cost center", item.costCenter || "—"),
-        figure("Share", `${Number(item.sharePct)}%`),
+        figure("Share", share(item.sharePct)),
         figure(
           "Daily cost",
           cost ? [money(cost.latestDaily), cost.latestDay ? ` (${shortDay(cost.latestDay)})` : ""] : "—",

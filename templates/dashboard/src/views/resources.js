@@ -2,7 +2,7 @@
 // confirmation; administrators assign a resource to any user.
 
 import { announce, confirmDialog, emptyState, errorState, field, h, replace } from "../dom.js";
-import { METRIC_HINT, metricText, money, shortDay } from "../format.js";
+import { METRIC_HINT, metricText, money, share, shortDay } from "../format.js";
 import { resourceHref } from "../resource-metrics.js";
 import { copyIdButton } from "../resource-name.js";
 import { pageHead, tableSkeleton } from "./common.js";
@@ -290,7 +290,7 @@ export function resourcesView(view) {
           : h("span", { class: "resource-id-line" }, copyIdButton(item.resourceId, item.resourceId)),
       ),
       h("td", {}, item.costCenter || "—"),
-      h("td", { class: "num" }, `${Number(item.sharePct)}%`),
+      h("td", { class: "num" }, share(item.sharePct)),
       h(
         "td",
         { class: "num" },

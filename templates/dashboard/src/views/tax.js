@@ -7,7 +7,7 @@
 import { isForbidden, noAccessPage } from "./noaccess.js";
 import { announce, emptyState, errorState, field, h, openDialog, replace, skeleton, whileBusy } from "../dom.js";
 import { firstDay, monthOf } from "../calendar.js";
-import { longDay } from "../format.js";
+import { longDay, share } from "../format.js";
 
 const TREATMENTS = {
   standard: "Standard",
@@ -115,12 +115,12 @@ export function openRuleForm({ api, teams, today }) {
       control: h("input", { type: "text", name: "reason", autocomplete: "off" }),
     }),
     effectiveFrom: field({
-      label: "First day",
+      label: "First day (UTC)",
       name: "effectiveFrom",
       control: h("input", { type: "date", name: "effectiveFrom", value: firstDay(monthOf(today)) }),
     }),
     effectiveTo: field({
-      label: "Ends on (optional)",
+      label: "Ends on (UTC, optional)",
       name: "effectiveTo",
       hint: "The first day it no longer taxes. Leave empty until it ends.",
       control: h("input", { type: "date", name: "effectiveTo" }),
@@ -199,7 +199,7 @@ export function openRuleForm({ api, teams, today }) {
 /** The "End rule" form; resolves the ended rule, or null when cancelled. */
 export function openEndForm({ api, rule, today }) {
   const when = field({
-    label: "First day it no longer taxes",
+    label: "First day it no longer taxes (UTC)",
     name: "effectiveTo",
     hint: "Today or later: the past stays as invoiced. To change a rate, end the rule and add a new one from the same day.",
     control: h("input", { type: "date", name: "effectiveTo", min: today, value: today }),
@@ -207,7 +207,7 @@ export function openEndForm({ api, rule, today }) {
   const formError = h("p", { class: "form-error", role: "alert" });
   const save = h("button", { type: "submit", class: "button primary danger" }, "End rule");
   const { done } = openDialog({
-    title: `End ${rule.name} ${rule.jurisdiction} (${rule.rate}%)`,
+    title: `End ${rule.name} ${rule.jurisdiction} (${share(rule.rate)})`,
     build: (close) =>
       h(
         "form",
@@ -393,7 +393,7 @@ export function taxView(view) {
       "tr",
       { dataset: { rule: rule.ruleId, status } },
       h("th", { scope: "row", class: "tax-name" }, `${rule.name} ${rule.jurisdiction}`),
-      h("td", { class: "numeric" }, `${rule.rate}%`),
+      h("td", { class: "numeric" }, share(rule.rate)),
       h("td", {}, unitLabel(rule.unit, state.teams)),
       h(
         "td",
