@@ -92,8 +92,9 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    """One Chromium for every browser test of the session: they all run on one xdist worker
-    (tests/conftest.py), and Playwright's sync API runs once per thread at a time."""
+    """One Chromium for every browser test of the session: of this xdist worker, which runs one
+    of the two groups of browser tests (tests/conftest.py); Playwright's sync API runs once per
+    thread at a time."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (make test installs it)")
     from playwright.sync_api import Error as PlaywrightError

@@ -315,7 +315,7 @@ def test_an_approver_approves_a_claim_with_the_keyboard(open_page: Any, api: Api
     row.locator("[data-claim-status=pending]").wait_for()
     # The confirmation before a rejection is a modal dialog too: the focus cycles inside it,
     # Escape cancels (nothing decided) and the focus is back on its Reject button.
-    reject = tab_to(page, re.escape(f"Reject the claim of {claim['resourceId']}"))
+    reject = tab_to(page, re.escape(f"Reject the claim of {claim['resourceName']}"))
     page.keyboard.press("Enter")
     confirm = page.get_by_role("dialog")
     confirm.wait_for()
@@ -324,7 +324,7 @@ def test_an_approver_approves_a_claim_with_the_keyboard(open_page: Any, api: Api
     confirm.wait_for(state="detached")
     assert focused(page)["label"] == reject["label"]
     row.locator("[data-claim-status=pending]").wait_for()
-    approve = tab_to(page, re.escape(f"Approve the claim of {claim['resourceId']}"), back=True)
+    approve = tab_to(page, re.escape(f"Approve the claim of {claim['resourceName']}"), back=True)
     assert approve["tag"] == "button"
     page.keyboard.press("Enter")
     row.locator("[data-claim-status=approved]").wait_for()

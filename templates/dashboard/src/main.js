@@ -479,15 +479,24 @@ async function start() {
     }
     if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) waits.push(ctx.me());
     if (next && !next.ownPeriods && !periodsKnown) waits.push(ctx.billingSettings());
-    // Someone who moves on while the page waits (opens the bell or a menu) keeps their place:
-    // the new page's heading does not take the focus from them (and close what they opened).
+    // Someone who moves on while the page waits (opens the bell or a menu, tabs elsewhere)
+    // keeps their place: the new page's heading does not take the focus from them (and close
+    // what they opened). Moving on is their doing, a key or a pointer while the page waits:
+    // the focus alone says nothing, the menu being drawn again with /me moves it too.
     let movedOn = false;
     if (waits.length) {
       const mine = ++rendering;
-      const focusedBefore = document.activeElement;
+      const waiting = new AbortController();
+      const moved = () => {
+        movedOn = true;
+      };
+      for (const type of ["keydown", "pointerdown"]) {
+        document.addEventListener(type, moved, { capture: true, signal: waiting.signal });
+      }
       await Promise.all(waits.map((wait) => wait.catch(() => null)));
+      waiting.abort();
       if (mine !== rendering || !auth.signedIn) return;
-      movedOn = document.activeElement !== focusedBefore && document.activeElement !== document.body;
+      movedOn = movedOn && document.activeElement !== document.body;
     }
     rendering += 1;
     if (!shell) shell = buildShell(user);
