@@ -20,7 +20,7 @@ from threading import Lock, Thread
 from typing import Any
 
 import boto3
-from moto.cloudwatch.models import CloudWatchBackend, Statistics
+from moto.cloudwatch.models import CloudWatchBackend, Dimension, Statistics
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -198,10 +198,17 @@ def _metric_data_one_metric_at_a_time() -> None:
         out: list[dict[str, Any]] = []
         for query in queries:
             metric = query["MetricStat"]["Metric"]
+            # And only its resource's (moto matches the dimensions exactly, as CloudWatch):
+            # a function's panel no longer scans every function's datums period by period.
+            wanted = sorted(
+                Dimension(d["Name"], d["Value"]) for d in metric.get("Dimensions") or []
+            )
             mine = [
                 md
                 for md in every
-                if md.namespace == metric["Namespace"] and md.name == metric["MetricName"]
+                if md.namespace == metric["Namespace"]
+                and md.name == metric["MetricName"]
+                and (not wanted or sorted(md.dimensions) == wanted)
             ]
             out += original(
                 _OnlyTheseMetrics(self, mine),  # type: ignore[arg-type]

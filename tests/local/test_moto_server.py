@@ -153,3 +153,15 @@ def test_get_metric_data_answers_each_query_from_its_own_metric(moto_server: Mot
     )
     values = {r["Id"]: r["Values"] for r in reply["MetricDataResults"]}
     assert values == {"cpu": [10.5, 12.5], "net": [2000.0, 2000.0]}
+
+    # A query without dimensions: moto (where CloudWatch would match only datums without any)
+    # reads every resource's datums of the metric; the narrowing keeps moto's answer.
+    bare = {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization"}
+    reply = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {"Id": "all", "MetricStat": {"Metric": bare, "Period": 7200, "Stat": "Maximum"}}
+        ],
+        StartTime=start,
+        EndTime=start + timedelta(hours=4),
+    )
+    assert reply["MetricDataResults"][0]["Values"] == [90.0, 90.0]
