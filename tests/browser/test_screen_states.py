@@ -209,7 +209,14 @@ def test_empty_lists_show_an_empty_state_with_a_next_step(open_page: Any, screen
         if route.request.method != "GET":
             route.fallback()
             return
-        response = route.fetch()
+        # Bounded: a fetch that never answers held the handler, and the teardown's
+        # unroute_all(behavior="wait") with it, for good (a whole run hung at 98%).
+        try:
+            response = route.fetch(timeout=20_000)
+        except PlaywrightError:
+            with contextlib.suppress(PlaywrightError):
+                route.abort()
+            return
         try:
             body = response.json()
         except Exception:  # not JSON (a download): as it is
