@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.browser.conftest import PHONE, Session
+from tests.browser.conftest import PHONE, Session, fulfil, real_answer
 
 ERRORING = "tally-demo-orders-sync"
 IDLE = "tally-demo-legacy-thumbnails"
@@ -299,10 +299,9 @@ def _grant(session: Session, *permissions: str) -> None:
     permissions come with the management branch; the API decides each call anyway)."""
 
     def me(route: Any) -> None:
-        answer = route.fetch()
-        body = answer.json()
+        status, content_type, body = real_answer(route)
         body["permissions"]["granted"] += [{"permission": p, "scope": "org"} for p in permissions]
-        route.fulfill(response=answer, body=json.dumps(body))
+        fulfil(route, status, content_type, body)
 
     session.page.route("**/api/me", me)
 

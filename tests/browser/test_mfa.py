@@ -9,13 +9,12 @@ other browser test signs in.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
 from typing import Any
 
 from infra.local.aws import aws_client
 from tally.tables import ADMIN_GROUP, USER_GROUP
-from tests.browser.conftest import Session
+from tests.browser.conftest import Session, fulfil, real_answer
 from tests.totp import code_now, wrong_code
 
 PASSWORD = "Two-Step-Sign-in-42"
@@ -122,10 +121,9 @@ def test_an_admin_the_api_requires_totp_of_is_led_to_set_it_up(
     state = {"required": True}
 
     def me(route: Any) -> None:
-        answer = route.fetch()
-        body = answer.json()
+        status, content_type, body = real_answer(route)
         body["mfaSetupRequired"] = state["required"]
-        route.fulfill(response=answer, body=json.dumps(body))
+        fulfil(route, status, content_type, body)
 
     page.route("**/api/me", me)
     enter_password(session, username)

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import Session, password_of, user_id_of
+from tests.browser.conftest import Session, fulfil, password_of, real_answer, user_id_of
 
 # The screens of main.js's ROUTES as the admin opens them (#/<route>), by name.
 SCREENS = [
@@ -206,26 +206,15 @@ def test_empty_lists_show_an_empty_state_with_a_next_step(open_page: Any, screen
     page = session.page
 
     def empty(route: Any) -> None:
-        if route.request.method != "GET":
+        request = route.request
+        if request.method != "GET":
             route.fallback()
             return
-        # Bounded: a fetch that never answers held the handler, and the teardown's
-        # unroute_all(behavior="wait") with it, for good (a whole run hung at 98%).
-        try:
-            response = route.fetch(timeout=20_000)
-        except PlaywrightError:
-            with contextlib.suppress(PlaywrightError):
-                route.abort()
-            return
-        try:
-            body = response.json()
-        except Exception:  # not JSON (a download): as it is
-            route.fulfill(response=response)
-            return
+        status, content_type, body = real_answer(route)
         # A request the page gave up on meanwhile (its view's AbortController) is handled
         # already: nothing to answer.
         with contextlib.suppress(PlaywrightError):
-            route.fulfill(response=response, body=json.dumps(emptied(body)))
+            fulfil(route, status, content_type, emptied(body))
 
     page.route("**/api/**", empty)
     open_screen(session, screen)
