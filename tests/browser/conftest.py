@@ -129,7 +129,6 @@ def user_id_of(local_json: dict[str, Any], username: str) -> str:
 _TOKENS: dict[tuple[str, str], str] = {}
 
 
-@dataclass
 def real_answer(route: Any) -> tuple[int, str, Any]:
     """The API's own answer to an intercepted GET, asked for outside the browser: status,
     content type and the body (parsed when it is JSON), for a handler to change and fulfil.
@@ -159,6 +158,7 @@ def fulfil(route: Any, status: int, content_type: str, body: Any) -> None:
     route.fulfill(status=status, content_type=content_type, body=raw)
 
 
+@dataclass
 class Api:
     """The API as the tests see it, to compare the page with."""
 

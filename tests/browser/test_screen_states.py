@@ -3,8 +3,9 @@ the admin sees (main.js's ROUTES), with the API made slow, broken and empty by i
 answers (``page.route`` on ``**/api/**``) once the admin is signed in and GET /api/me has
 answered (the menu, the bell and the periods are the shell's; these tests are about screens).
 
-(a) slow (~1.5 s an answer): the screen shows a loading state (``aria-busy``, a visible
-placeholder), then its content, and nothing stays busy;
+(a) slow (every answer held until the screen shows it is loading, and 1.5 s more): the screen
+shows a loading state (``aria-busy``, a visible placeholder), then its content, and nothing
+stays busy;
 (b) 500 with problem+json: the screen shows an error panel that says what happened and has a
 "Try again" button (no stack, no blank card); after the API is mended, "Try again" brings the
 content;
@@ -16,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -129,16 +129,26 @@ def test_a_slow_api_shows_a_loading_state_then_the_screen(open_page: Any, screen
     session = admin_ready(open_page)
     page = session.page
 
+    # Every answer is held until the test has seen the screen loading, then let through: a
+    # handler that slept instead held Playwright's one thread, so the screen could be drawn
+    # and done before the test looked (a flaky failure on the templates screen).
+    held: list[Any] = []
+    letting_through = False
+
     def slow(route: Any) -> None:
-        time.sleep(DELAY_SECONDS)
-        route.fallback()
+        if letting_through:
+            route.fallback()
+        else:
+            held.append(route)
 
     page.route("**/api/**", slow)
     open_screen(session, screen)
     # While the answers are on their way: busy, with a placeholder someone can see.
-    # (Generous: the handler above holds each answer in turn, and a loaded machine draws late;
-    # the screen stays busy for as long as its answers are held.)
     page.wait_for_function(PLACEHOLDER, timeout=15_000)
+    page.wait_for_timeout(DELAY_SECONDS * 1000)
+    letting_through = True
+    for route in held:
+        route.fallback()
     # Then its content, and nothing busy any more.
     page.wait_for_function("() => !document.querySelector('main [aria-busy=true]')", timeout=60_000)
     page.unroute_all(behavior="wait")
