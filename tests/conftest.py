@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+# The emulator's corrections (infra/local/aws.py) hold for every test's moto, in-process or
+# served: among them, CloudWatch Logs judges an event's age by the pinned business clock.
+import infra.local.aws  # noqa: F401
 from tally.identity import Caller, Role
 from tally.models import UserProfile
 from tally.settings import Settings

@@ -165,3 +165,78 @@ def test_get_metric_data_answers_each_query_from_its_own_metric(moto_server: Mot
         EndTime=start + timedelta(hours=4),
     )
     assert reply["MetricDataResults"][0]["Values"] == [90.0, 90.0]
+
+
+def test_item_reads_answer_as_dynamodb_does(moto_server: MotoServer) -> None:
+    # The emulator's Query reads only the partition asked for and writes item answers as plain
+    # JSON (moto sorts the whole table and walks every answer through its generic serializer
+    # otherwise); what comes back is what DynamoDB answers: the range, its order, its pages,
+    # numbers, maps, lists, and binary values (which keep moto's own serializer).
+    dynamodb = aws_client("dynamodb", moto_server.endpoint_url)
+    dynamodb.create_table(
+        TableName="reads",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for owner in ("a", "b"):
+        for day in range(1, 11):
+            dynamodb.put_item(
+                TableName="reads",
+                Item={
+                    "pk": {"S": f"OWNER#{owner}"},
+                    "sk": {"S": f"2026-11-{day:02d}#x"},
+                    "cost": {"N": "1.2345678901234567890"},
+                    "tags": {"M": {"Name": {"S": "orders"}}},
+                    "lines": {"L": [{"N": "1"}, {"S": "two"}]},
+                },
+            )
+    dynamodb.put_item(
+        TableName="reads",
+        Item={"pk": {"S": "OWNER#a"}, "sk": {"S": "2026-11-05#blob"}, "raw": {"B": b"\x00\xff"}},
+    )
+
+    def days(**extra: object) -> tuple[list[str], dict[str, object] | None]:
+        answer = dynamodb.query(
+            TableName="reads",
+            KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":p": {"S": "OWNER#a"},
+                ":a": {"S": "2026-11-03"},
+                ":b": {"S": "2026-11-07~"},
+            },
+            **extra,
+        )
+        return [i["sk"]["S"] for i in answer["Items"]], answer.get("LastEvaluatedKey")
+
+    every, last = days()
+    assert every == [f"2026-11-0{d}#x" for d in (3, 4)] + [
+        "2026-11-05#blob",
+        "2026-11-05#x",
+        "2026-11-06#x",
+        "2026-11-07#x",
+    ]
+    assert last is None
+    first, last = days(Limit=2)
+    assert first == every[:2] and last is not None
+    rest, _ = days(ExclusiveStartKey=last)
+    assert first + rest == every
+    backwards, _ = days(ScanIndexForward=False)
+    assert backwards == every[::-1]
+
+    item = dynamodb.get_item(
+        TableName="reads", Key={"pk": {"S": "OWNER#b"}, "sk": {"S": "2026-11-02#x"}}
+    )["Item"]
+    assert item["cost"] == {"N": "1.2345678901234567890"}
+    assert item["tags"] == {"M": {"Name": {"S": "orders"}}}
+    assert item["lines"] == {"L": [{"N": "1"}, {"S": "two"}]}
+    blob = dynamodb.get_item(
+        TableName="reads", Key={"pk": {"S": "OWNER#a"}, "sk": {"S": "2026-11-05#blob"}}
+    )["Item"]
+    assert blob["raw"] == {"B": b"\x00\xff"}

@@ -163,15 +163,22 @@ class CostIndex:
         return self.figures(self.by_key.get(key, []))
 
 
-def _records(view: View, *, org: bool) -> list[CostRecord]:
+def _records(view: View, *, org: bool, naming: str | None = None) -> list[CostRecord]:
     owner = ORG if org else view.caller.user_id
     start = view.today - timedelta(days=COST_WINDOW_DAYS)
+    if naming:
+        return view.stores.costs.naming(owner, start, view.today, naming)
     return view.stores.costs.for_owner(owner, start, view.today)
 
 
-def _index(view: View, *, org: bool) -> CostIndex:
+def _index(view: View, *, org: bool, naming: str | None = None) -> CostIndex:
+    """The window's lines by resource; with ``naming``, only lines whose resource id holds it
+    (one resource's page: the index then keys the lines of that resource, and a few others)."""
     return CostIndex(
-        _records(view, org=org), today=view.today, metric=view.metric, currency=view.currency
+        _records(view, org=org, naming=naming),
+        today=view.today,
+        metric=view.metric,
+        currency=view.currency,
     )
 
 
@@ -260,13 +267,17 @@ class FunctionList:
 
 
 def _function_views(
-    view: View, location: EstateLocation, region: str, who: Reach
+    view: View, location: EstateLocation, region: str, who: Reach, *, name: str | None = None
 ) -> tuple[list[FunctionView], list[EstateRecord], list[EstateRecord]]:
+    """Every function the caller may see, or only the one called ``name`` (whose cost then
+    comes from its own lines, not the whole window's)."""
     store = view.stores.estate
     records = store.list(scope_of(location.account, region, "lambda"))
+    if name is not None:
+        records = [r for r in records if from_document(LambdaFunction, r.document).name == name]
     metric_records = store.list(scope_of(location.account, region, "metrics"))
     owners = read_owners(store.list(owners_scope(location.account)))
-    costs = _index(view, org=who.org)
+    costs = _index(view, org=who.org, naming=name)
     metrics = {
         m.function: m for m in (from_document(FunctionMetrics, r.document) for r in metric_records)
     }
@@ -298,7 +309,7 @@ def get_function(
     """One function; NotFound when it is not cached or not the caller's to see (as missing)."""
     who = reach(view)
     where = location.region(region)
-    items, _, _ = _function_views(view, location, where, who)
+    items, _, _ = _function_views(view, location, where, who, name=name)
     found = next((f for f in items if f.function.name == name), None)
     if found is None:
         raise NotFound(f"no function {name} in {where}")

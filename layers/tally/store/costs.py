@@ -26,6 +26,12 @@ class CostStore(Protocol):
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
         """Records of ``owner`` for days in [start, end)."""
 
+    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
+        """Records of ``owner`` for days in [start, end) whose resource id contains ``name``
+        (case as written): every line of one resource and perhaps a few others (a function
+        ``orders`` is in ``orders-sync``), for the caller to match exactly. One resource's
+        page needs its own lines, not the organisation's two months of every line."""
+
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         """Records of ``owner`` on ``day`` whose line id starts with a prefix from ``low`` to
         ``high`` inclusive: one slice of a large owner's day (the organisation's)."""
@@ -139,6 +145,19 @@ class DynamoCostStore(DynamoStore):
         condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
         return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
 
+    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
+        if not name:
+            return self.for_owner(owner, start, end)
+        if end <= start:
+            return []
+        condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
+        # DynamoDB still reads the days (and bills them); it answers only the matching lines,
+        # so the page neither waits for nor parses the rest.
+        found = CostRecordItem.query(
+            keys.owner(owner), condition, filter_condition=CostRecordItem.resource_id.contains(name)
+        )
+        return [_record(i) for i in found]
+
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         condition = CostRecordItem.sk.between(*keys.cost_line_range(day, low, high))
         return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
@@ -215,6 +234,9 @@ class MemoryCostStore:
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
         days = self._recs.get(owner, {})
         return [r for d in sorted(d for d in days if start <= d < end) for r in self._day(owner, d)]
+
+    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
+        return [r for r in self.for_owner(owner, start, end) if name in (r.resource_id or "")]
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         buckets = self._recs.get(owner, {}).get(day, {})

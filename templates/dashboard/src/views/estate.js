@@ -513,6 +513,12 @@ function functionDetailView(view, tabs, name) {
     async function draw(days) {
       const mine = ++drawing;
       const range = metricRange(today, days);
+      // The daily cost is in the function's answer already: drawn at once, and CloudWatch's
+      // invocations and errors join it when they come (the chart waited ~1 s for them).
+      render(range, days, null, null, true);
+      // The range is part of the address, so a reload or a shared link keeps it.
+      const hash = `#/estate/lambda/${encodeURIComponent(fn.name)}${days === 30 ? "" : `?days=${days}`}`;
+      if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
       let panel = null;
       let problem = null;
       try {
@@ -523,6 +529,9 @@ function functionDetailView(view, tabs, name) {
         problem = error;
       }
       if (signal.aborted || mine !== drawing) return;
+      render(range, days, panel, problem, false);
+    }
+    function render(range, days, panel, problem, reading) {
       const byId = new Map((panel?.series || []).map((s) => [s.id, s]));
       const costByDay = new Map(
         (panel ? panel.dailyCost : lastDays(fn.cost.daily, days)).map((d) => [d.day, Number(d.cost.amount)]),
@@ -544,13 +553,14 @@ function functionDetailView(view, tabs, name) {
         "aria-label",
         `Cost per day${panel ? ", invocations and errors" : ""} over the ${days} days to ${range.days.at(-1)}`,
       );
-      metricsNote.textContent = panel
-        ? `Daily cost from Tally's cost lines; invocations and errors per day from CloudWatch (asked ${dateTime(panel.readAt)}, ${panel.periodSeconds / 60}-minute datapoints).`
-        : `Daily cost from Tally's cost lines. CloudWatch's metrics could not be read: ${problem?.message || "unknown error"}`;
+      if (reading) {
+        metricsNote.textContent = "Daily cost from Tally's cost lines; reading invocations and errors from CloudWatch…";
+      } else {
+        metricsNote.textContent = panel
+          ? `Daily cost from Tally's cost lines; invocations and errors per day from CloudWatch (asked ${dateTime(panel.readAt)}, ${panel.periodSeconds / 60}-minute datapoints).`
+          : `Daily cost from Tally's cost lines. CloudWatch's metrics could not be read: ${problem?.message || "unknown error"}`;
+      }
       replace(extra, panel ? metricsExtra(panel, byId) : null);
-      // The range is part of the address, so a reload or a shared link keeps it.
-      const hash = `#/estate/lambda/${encodeURIComponent(fn.name)}${days === 30 ? "" : `?days=${days}`}`;
-      if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
     }
     if (!signal.aborted) await draw(chosen);
   }
