@@ -133,7 +133,8 @@ def test_function_detail_draws_metrics_and_cost_on_the_chosen_range(
     session.page.get_by_label("7 days").check()
     session.page.wait_for_function(
         "() => document.querySelector(\"canvas[data-chart='usage-cost']\")"
-        ".getAttribute('aria-label').endsWith('invocations and errors over the 7 days to 2026-11-24')"
+        ".getAttribute('aria-label')"
+        ".endsWith('invocations and errors over the 7 days to 2026-11-24')"
     )
     assert session.page.evaluate("location.hash").endswith("?days=7")
     assert "Per 1M invocations" in session.page.locator(".estate-figures").first.inner_text()
