@@ -394,7 +394,7 @@ def all_users_out(o: OrgMonth, next_token: str | None) -> s.AllUsersOut:
     )
 
 
-def claim_out(c: Claim, name: str | None = None) -> s.ClaimOut:
+def claim_out(c: Claim, name: str | None = None, claimant_name: str | None = None) -> s.ClaimOut:
     return s.ClaimOut(
         claim_id=c.claim_id,
         status=c.status.value,  # type: ignore[arg-type]
@@ -404,6 +404,7 @@ def claim_out(c: Claim, name: str | None = None) -> s.ClaimOut:
         share_pct=format(c.share_pct.normalize(), "f"),
         note=c.note,
         claimant_id=c.claimant_id,
+        claimant_name=claimant_name,
         approver_ids=list(c.approver_ids),
         created_at=c.created_at.isoformat(),
         decided_at=c.decided_at.isoformat() if c.decided_at else None,

@@ -835,6 +835,10 @@ class ClaimOut(Out):
     share_pct: str
     note: str | None
     claimant_id: str
+    claimant_name: str | None = Field(
+        description="the claimant's user name, so whoever decides knows who asks (null: the "
+        "user is no longer in Tally)"
+    )
     approver_ids: list[str] = Field(
         description="who may decide it besides admins: the resource's owners when it was made "
         "(empty: an admin decides)"

@@ -225,3 +225,23 @@ def test_claim_lists_are_paginated_with_tokens_bound_to_the_view(api: Api) -> No
         "GET", f"/api/billing/claims?view=mine&limit=2&nextToken={first['nextToken']}", ADMIN
     )
     assert forged.status == 422
+
+
+def test_whoever_decides_a_claim_sees_the_claimant_by_name(api: Api, carols: str) -> None:
+    # Carol decides a claim of her instance: she is not an admin and cannot list users, so
+    # the claim itself says who asks (an id alone would have her approve blind).
+    api.stores.users.put(profile(BOB))
+    reply = api.call(
+        "POST",
+        "/api/billing/claims",
+        BOB,
+        body={"resourceType": "ec2", "resourceId": carols, "sharePct": "30"},
+    )
+    assert reply.status == 201, reply.body
+    assert reply.body["claimantName"] == BOB.username
+    waiting = api.call("GET", "/api/billing/claims?view=to-approve", CAROL).body["items"]
+    assert [(c["claimantId"], c["claimantName"]) for c in waiting] == [("u-bob", BOB.username)]
+    # Someone no longer in Tally is named by nobody (the id stays).
+    api.stores.users.remove("u-bob")
+    waiting = api.call("GET", "/api/billing/claims?view=to-approve", CAROL).body["items"]
+    assert [(c["claimantId"], c["claimantName"]) for c in waiting] == [("u-bob", None)]

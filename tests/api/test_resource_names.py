@@ -171,7 +171,8 @@ def test_a_resource_the_directory_does_not_know_is_named_by_its_id(api: Api) -> 
 def test_a_claims_page_reads_the_directory_once(
     api: Api, carols_web: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One BatchGetItem names a page of claims, however many it holds."""
+    """One BatchGetItem names a page of claims' resources, however many it holds (and one
+    more its claimants)."""
     from collections import Counter
 
     from pynamodb.connection.base import Connection
@@ -200,6 +201,7 @@ def test_a_claims_page_reads_the_directory_once(
     items = api.call("GET", url, BOB).body["items"]
     assert len(items) == 4
     assert {c["resourceName"] for c in items} == {"carol-web", *others}
-    # The claimant's claims (one Query) and their names (one BatchGetItem): no read per claim.
-    assert seen["BatchGetItem"] == 1, seen
+    # The claimant's claims (one Query), their resources' names and their claimants' user names
+    # (one BatchGetItem each): no read per claim.
+    assert seen["BatchGetItem"] == 2, seen
     assert "Scan" not in seen and "GetItem" not in seen, seen

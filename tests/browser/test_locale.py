@@ -61,3 +61,15 @@ def test_a_day_is_the_apis_utc_day_in_any_time_zone(open_page: Any) -> None:
     assert shown == as_utc
     # And says which day it means.
     assert "UTC" in page.locator("[data-testid=utc-note]").first.inner_text()
+
+
+def test_screenshots_in_german(open_page: Any) -> None:
+    """docs/screenshots/locale-de-*: the month and the cost lines as a German browser shows them
+    (1.234,57 $, German day names, the UTC note), for the user guide's locale section."""
+    session = signed_in(open_page, "alice")
+    session.wait_idle()
+    session.page.locator("canvas[data-drawn='true']").first.wait_for()
+    session.screenshot("locale-de-dashboard")
+    session.go("#/costs")
+    session.wait_idle()
+    session.screenshot("locale-de-costs")

@@ -25,9 +25,19 @@ ClaimId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
 
 def claims_out(view: View, found: list[Claim]) -> list[ClaimOut]:
     """The claims named as their cost lines name them: the name directory's names (one
-    BatchGetItem for the page), else the name the id gives."""
+    BatchGetItem for the page), else the name the id gives; and their claimants by user name
+    (one more), so an owner deciding a claim sees who asks, not an id."""
     names = directory_names(view.stores.names, [(c.resource_type, c.resource_id) for c in found])
-    return [convert.claim_out(c, names.get((c.resource_type, c.resource_id))) for c in found]
+    claimants = sorted({c.claimant_id for c in found})
+    people = view.stores.users.get_many(claimants) if claimants else {}
+    return [
+        convert.claim_out(
+            c,
+            names.get((c.resource_type, c.resource_id)),
+            people[c.claimant_id].username if c.claimant_id in people else None,
+        )
+        for c in found
+    ]
 
 
 @router.post(
