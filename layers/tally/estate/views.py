@@ -273,8 +273,6 @@ def _function_views(
     comes from its own lines, not the whole window's)."""
     store = view.stores.estate
     records = store.list(scope_of(location.account, region, "lambda"))
-    if name is not None:
-        records = [r for r in records if from_document(LambdaFunction, r.document).name == name]
     metric_records = store.list(scope_of(location.account, region, "metrics"))
     owners = read_owners(store.list(owners_scope(location.account)))
     costs = _index(view, org=who.org, naming=name)
@@ -287,7 +285,7 @@ def _function_views(
         f = from_document(LambdaFunction, r.document)
         key = function_key(f.arn)
         own = owners.get(key, NOBODY)
-        if not who.sees(own):
+        if (name is not None and f.name != name) or not who.sees(own):
             continue
         m = metrics.get(f.name)
         found = rules.runtime_findings(f, now_date) + (rules.metric_findings(m) if m else [])

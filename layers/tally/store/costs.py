@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from tally import tables
@@ -139,23 +140,22 @@ class DynamoCostStore(DynamoStore):
         return owners
 
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
+        return self._days(owner, start, end)
+
+    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
+        # DynamoDB still reads the days (and bills them); it answers only the matching lines,
+        # so the page neither waits for nor parses the rest.
+        only = CostRecordItem.resource_id.contains(name) if name else None
+        return self._days(owner, start, end, only)
+
+    def _days(
+        self, owner: str, start: date, end: date, only: Condition | None = None
+    ) -> list[CostRecord]:
         if end <= start:
             return []
         # A key condition allows one sort-key test: BETWEEN the first day and the last day's end.
         condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
-        return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
-
-    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
-        if not name:
-            return self.for_owner(owner, start, end)
-        if end <= start:
-            return []
-        condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
-        # DynamoDB still reads the days (and bills them); it answers only the matching lines,
-        # so the page neither waits for nor parses the rest.
-        found = CostRecordItem.query(
-            keys.owner(owner), condition, filter_condition=CostRecordItem.resource_id.contains(name)
-        )
+        found = CostRecordItem.query(keys.owner(owner), condition, filter_condition=only)
         return [_record(i) for i in found]
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:

@@ -515,7 +515,7 @@ function functionDetailView(view, tabs, name) {
       const range = metricRange(today, days);
       // The daily cost is in the function's answer already: drawn at once, and CloudWatch's
       // invocations and errors join it when they come (the chart waited ~1 s for them).
-      render(range, days, null, null, true);
+      render(range, days, null, null);
       // The range is part of the address, so a reload or a shared link keeps it.
       const hash = `#/estate/lambda/${encodeURIComponent(fn.name)}${days === 30 ? "" : `?days=${days}`}`;
       if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
@@ -529,9 +529,10 @@ function functionDetailView(view, tabs, name) {
         problem = error;
       }
       if (signal.aborted || mine !== drawing) return;
-      render(range, days, panel, problem, false);
+      render(range, days, panel, problem);
     }
-    function render(range, days, panel, problem, reading) {
+    // Without a panel or a problem, CloudWatch has not answered yet.
+    function render(range, days, panel, problem) {
       const byId = new Map((panel?.series || []).map((s) => [s.id, s]));
       const costByDay = new Map(
         (panel ? panel.dailyCost : lastDays(fn.cost.daily, days)).map((d) => [d.day, Number(d.cost.amount)]),
@@ -553,7 +554,7 @@ function functionDetailView(view, tabs, name) {
         "aria-label",
         `Cost per day${panel ? ", invocations and errors" : ""} over the ${days} days to ${range.days.at(-1)}`,
       );
-      if (reading) {
+      if (!panel && !problem) {
         metricsNote.textContent = "Daily cost from Tally's cost lines; reading invocations and errors from CloudWatch…";
       } else {
         metricsNote.textContent = panel
