@@ -2,7 +2,8 @@
 deploy: explicit roles for every user of the pool (admins group -> admin@org, everyone else
 member@self; never overwriting a profile already set), the team sync from Cognito groups when
 ``TALLY_TEAM_GROUP_PREFIX`` is set, and ``listed`` on audit entries older than the audit
-log's "all" index. Idempotent: a second deploy changes nothing. A failure raises, which fails
+log's "all" index, and ``resource_key`` on cost lines older than their "by-resource"
+index. Idempotent: a second deploy changes nothing. A failure raises, which fails
 the deployment (the trigger waits for this function), so a half-migrated stack never goes live
 unnoticed."""
 
@@ -45,6 +46,7 @@ def run_migration(settings: AccessMigrationSettings) -> MigrationResult:
     from tally.store.access import dynamodb_store
     from tally.store.audit import AuditItem  # noqa: F401 - imported to be bound below
     from tally.store.base import bind_items
+    from tally.store.costs import backfill_resource_keys
 
     cognito = boto3.client(
         "cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint_url
@@ -56,7 +58,11 @@ def run_migration(settings: AccessMigrationSettings) -> MigrationResult:
         team_group_prefix=settings.team_group_prefix,
     )
     bind_items(settings)
-    return replace(result, audit_backfilled=backfill_audit_listing())
+    return replace(
+        result,
+        audit_backfilled=backfill_audit_listing(),
+        cost_lines_keyed=backfill_resource_keys(),
+    )
 
 
 @metrics.log_metrics

@@ -149,6 +149,8 @@ LineSearch = Annotated[SearchText | None, Query(min_length=1, max_length=256)]
 LineSort = Annotated[Literal["-cost", "cost", "-date", "date"], Query()]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(max_length=4096)]
+# ``?resourceId=``: one resource among a list's (an id or an ARN, as an assignment takes it).
+ResourceIdQuery = Annotated[ResourceId | None, Query(min_length=1, max_length=2048)]
 
 
 def _iso_day_text(value: object) -> object:

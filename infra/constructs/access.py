@@ -78,6 +78,14 @@ class AccessMigration(Construct):
                 resources=[audit],
             )
         )
+        # The backfill of "resource_key" on cost lines written before their "by-resource"
+        # index: the same paged Scan, then a conditional UpdateItem per line.
+        migration.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Scan", "dynamodb:UpdateItem"],
+                resources=[data.tables["costs"].table_arn],
+            )
+        )
         # Who is in the pool and in each group: paged list calls, never one call per user.
         user_pool.grant(
             self.function,

@@ -250,33 +250,50 @@ def _resource_cost(
 
 
 def list_user_resources(
-    view: View, user_id: str, *, limit: int, start_key: PageKey | None
+    view: View,
+    user_id: str,
+    *,
+    limit: int,
+    start_key: PageKey | None,
+    resource_id: str | None = None,
 ) -> Page[AssignedResource]:
     """A page of the user's assignments not ended: those in force on the view's ``today`` and
     those starting later (``scheduled``), each with the user's cost of the resource (by the
-    view's metric) over the last ``COST_WINDOW_DAYS`` complete days (ending yesterday)."""
+    view's metric) over the last ``COST_WINDOW_DAYS`` complete days (ending yesterday).
+    ``resource_id``: only the page's assignments of that resource (by any of its names, as
+    the assignment's type reads it), costed from that resource's own lines: one resource's
+    page reads its assignment without the user's every cost line."""
     require(view.caller, "assignments:read", Target.owner(user_id))
     stores, today, metric = view.stores, view.today, view.metric
     page = stores.assignments.list_for_user(user_id, limit, start_key)
-    records = (
-        stores.costs.for_owner(user_id, today - timedelta(days=COST_WINDOW_DAYS), today)
-        if page.items
-        else []
-    )
+    listed = page.items
+    start = today - timedelta(days=COST_WINDOW_DAYS)
+    if resource_id is None:
+        records = stores.costs.for_owner(user_id, start, today) if listed else []
+    else:
+        listed = [
+            a
+            for a in listed
+            if match_key(a.resource_type, a.resource_id) == match_key(a.resource_type, resource_id)
+        ]
+        wanted = {match_key(a.resource_type, a.resource_id) for a in listed}
+        records = [
+            r for k in sorted(wanted) for r in stores.costs.for_resource(user_id, start, today, k)
+        ]
     by_key = _costs_by_resource(records)
     record_names = {
         a.assignment_id: _record_name(by_key.get(match_key(a.resource_type, a.resource_id)))
-        for a in page.items
+        for a in listed
     }
     # The resources whose records name none (not costed in the window, or costed before names
     # were kept) are named by the name directory: one BatchGetItem for the page, none when
     # every resource's records named it.
     known = directory_names(
         stores.names,
-        [(a.resource_type, a.resource_id) for a in page.items if not record_names[a.assignment_id]],
+        [(a.resource_type, a.resource_id) for a in listed if not record_names[a.assignment_id]],
     )
     items = []
-    for a in page.items:
+    for a in listed:
         per_currency = by_key.get(match_key(a.resource_type, a.resource_id))
         items.append(
             AssignedResource(

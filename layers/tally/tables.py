@@ -59,7 +59,12 @@ COSTS = TableSpec(
     key="costs",
     hash_key="pk",
     range_key="sk",
-    indexes=(IndexSpec("by-day", hash_key="day", range_key="pk", projection="KEYS_ONLY"),),
+    indexes=(
+        IndexSpec("by-day", hash_key="day", range_key="pk", projection="KEYS_ONLY"),
+        # Sparse: a line with a resource id carries resource_key (<owner>#<match key>), so one
+        # resource's page reads its own lines, not the owner's (the organisation's) every line.
+        IndexSpec("by-resource", hash_key="resource_key", range_key="sk"),
+    ),
 )
 ROLLUPS = TableSpec(
     key="rollups",

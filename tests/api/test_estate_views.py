@@ -363,6 +363,32 @@ def test_each_view_costs_constant_dynamodb_requests_and_no_aws_call(
     assert sum(large["/api/estate/lambda"].values()) <= 4 + 1
 
 
+def test_a_functions_detail_reads_only_its_own_cost_lines(
+    estate: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Query of the cost lines' "by-resource" index, which reads the function's lines and
+    nothing else (no FilterExpression dropping the organisation's other lines after reading
+    them), for an admin (the organisation's lines) and an owner (their own)."""
+    seen: list[tuple[str | None, int, int]] = []
+    real = Connection.dispatch
+
+    def meter(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
+        answer = real(self, operation_name, operation_kwargs)
+        if operation_name == "Query" and operation_kwargs["TableName"].endswith("costs"):
+            got = (answer["ScannedCount"], answer["Count"])
+            seen.append((operation_kwargs.get("IndexName"), *got))
+        return answer
+
+    monkeypatch.setattr(Connection, "dispatch", meter)
+    for caller in (ADMIN, ALICE):
+        seen.clear()
+        reply = estate.call("GET", "/api/estate/lambda/busy", caller)
+        assert reply.status == 200, reply.body
+        # The 30 days before today at 1.50 a day, the owner's whole share (tagged hers).
+        assert reply.body["cost"]["last30Days"] == {"amount": "45.00", "currency": "USD"}
+        assert seen == [("by-resource", 60, 60)]
+
+
 def _deploy(name: str) -> None:
     """The function in (moto's) Lambda, so an assignment of it passes the resource check."""
     import boto3
@@ -530,6 +556,11 @@ def test_the_metrics_panel_one_call_cached_with_cost_and_alarms(
     assert mine.status == 200 and mine.body["scope"] == "own"
     assert estate.call("GET", panel_url("busy", start, end), BOB).status == 404
     assert estate.call("GET", panel_url("idle", start, end), ALICE).status == 404
+    # "The last 7 days" without knowing the date: the same range, from the cache.
+    by_days = estate.call("GET", f"/api/estate/metrics?resourceArn={arn('busy')}&days=7", ADMIN)
+    assert by_days.status == 200, by_days.body
+    assert (by_days.body["start"], by_days.body["end"]) == (body["start"], body["end"])
+    assert by_days.body["readAt"] == body["readAt"] and dict(aws_calls) == {}
 
 
 @pytest.mark.parametrize("failing", ["get_metric_data", "describe_alarms"])
@@ -584,12 +615,34 @@ def test_a_cloudwatch_failure_is_a_503_to_retry_and_nothing_is_cached(
         ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "start"),  # past the retention
         ("2026-11-19T00:00:00Z", "2026-12-30T00:00:00Z", "end"),  # the future
         ("yesterday", "2026-11-19T00:00:00Z", "start"),  # not a time
+        ("", "2026-11-19T00:00:00Z", "start"),  # missing
+        ("2026-11-19T00:00:00Z", "", "end"),  # missing
     ],
 )
 def test_the_metrics_panel_refuses_a_bad_range(
     estate: Api, aws_calls: Counter[str], start: str, end: str, field: str
 ) -> None:
     reply = estate.call("GET", panel_url("busy", start, end), ADMIN)
+    assert reply.status == 422, reply.body
+    assert field in {e["field"] for e in reply.body["errors"]}
+    assert dict(aws_calls) == {}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("days=0", "days"),
+        ("days=94", "days"),
+        ("days=seven", "days"),
+        ("days=7&start=2026-11-12T00:00:00Z", "days"),
+        ("days=7&end=2026-11-19T00:00:00Z", "days"),
+        ("", "start"),
+    ],
+)
+def test_the_metrics_panel_refuses_bad_days(
+    estate: Api, aws_calls: Counter[str], query: str, field: str
+) -> None:
+    reply = estate.call("GET", f"/api/estate/metrics?resourceArn={arn('busy')}&{query}", ADMIN)
     assert reply.status == 422, reply.body
     assert field in {e["field"] for e in reply.body["errors"]}
     assert dict(aws_calls) == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -82,6 +83,41 @@ def test_summary_and_resources_name_the_resources_they_list(api: Api) -> None:
     assert drivers == {WEB: "web-1", BUCKET: "alice-reports"}
     resources = api.call("GET", "/api/billing/user/u-alice/resources", ALICE).body
     assert [(r["resourceId"], r["resourceName"]) for r in resources["items"]] == [(WEB, "web-1")]
+
+
+def test_one_resource_of_the_list_by_any_of_its_names(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``?resourceId=`` answers the list's item for that resource, the same figures and name,
+    asked by its ARN or its plain instance id, from that resource's own cost lines (the
+    index's Query) rather than the user's every line."""
+    from pynamodb.connection.base import Connection
+
+    _world(api)
+    url = "/api/billing/user/u-alice/resources"
+    (whole,) = api.call("GET", url, ALICE).body["items"]
+    assert whole["cost"] is not None and whole["resourceName"] == "web-1"
+    queries: list[str | None] = []
+    real = Connection.dispatch
+
+    def meter(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
+        if operation_name == "Query" and operation_kwargs["TableName"].endswith("costs"):
+            queries.append(operation_kwargs.get("IndexName"))
+        return real(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", meter)
+    for asked in (WEB, "i-0abc1234def567890"):
+        reply = api.call("GET", f"{url}?{urlencode({'resourceId': asked})}", ALICE)
+        assert reply.status == 200, reply.body
+        assert reply.body["items"] == [whole]
+    assert queries == ["by-resource", "by-resource"]
+    # Another resource, or one of hers that is not assigned (the bucket is hers by its tag).
+    for other in ("i-0fff1234def567890", BUCKET):
+        asked = f"{url}?{urlencode({'resourceId': other})}"
+        assert api.call("GET", asked, ALICE).body["items"] == []
+    assert api.call("GET", f"{url}?{urlencode({'resourceId': WEB})}", BOB).status == 403
+    bad = api.call("GET", f"{url}?{urlencode({'resourceId': 'i-0abc 1234'})}", ALICE)
+    assert bad.status == 422 and "resourceId" in str(bad.body), bad.body
 
 
 # --- the name directory: screens without cost records at hand name as the cost lines do ----

@@ -105,6 +105,8 @@ EXPECTED_TABLE_ACCESS = {
         "access": READ | WRITE,
         # Its own audit entries, and "listed" backfilled on older ones (a paged Scan).
         "audit": {"dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
+        # "resource_key" backfilled on cost lines older than their "by-resource" index.
+        "costs": {"dynamodb:Scan", "dynamodb:UpdateItem"},
     },
 }
 # The recommendations refresh's read-only calls (infra/constructs/reports.py).
@@ -431,11 +433,13 @@ def test_the_api_only_appends_to_the_audit_log(synth: Synthesized) -> None:
 def test_only_the_jobs_scan(synth: Synthesized) -> None:
     """The ingest, the reports function (recommendations, cost-center invoices) and the
     inventory (the estate's owners) walk every assignment, the access migration the audit log
-    once (its "listed" backfill); the API, on the request path, never scans."""
+    and the cost lines once (their "listed" and "resource_key" backfills); the API, on the
+    request path, never scans."""
     assignments = synth.output_target(
         outputs.table_name(next(s for s in ALL_TABLES if s.key == "assignments"))
     )
     audit = synth.output_target(outputs.table_name(next(s for s in ALL_TABLES if s.key == "audit")))
+    costs = synth.output_target(outputs.table_name(next(s for s in ALL_TABLES if s.key == "costs")))
     scans = {
         (role, flatten_reference(resource))
         for role, statement in _all_roles_statements(synth)
@@ -447,6 +451,7 @@ def test_only_the_jobs_scan(synth: Synthesized) -> None:
         (_role_of(synth, outputs.REPORTS_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.INVENTORY_FUNCTION_NAME), f"<{assignments}.Arn>"),
         (_role_of(synth, outputs.ACCESS_MIGRATION_FUNCTION_NAME), f"<{audit}.Arn>"),
+        (_role_of(synth, outputs.ACCESS_MIGRATION_FUNCTION_NAME), f"<{costs}.Arn>"),
     }
 
 

@@ -240,3 +240,89 @@ def test_item_reads_answer_as_dynamodb_does(moto_server: MotoServer) -> None:
         TableName="reads", Key={"pk": {"S": "OWNER#a"}, "sk": {"S": "2026-11-05#blob"}}
     )["Item"]
     assert blob["raw"] == {"B": b"\x00\xff"}
+
+
+def test_an_index_query_answers_as_dynamodb_does(moto_server: MotoServer) -> None:
+    # The emulator's Query of a global index looks only at the items holding its hash key's
+    # value (moto sorts and compares every item of the table otherwise); what comes back is
+    # DynamoDB's: sparse (items without the attribute are not in it), the range asked, in the
+    # index's order and then the table's, pages that continue where they stopped.
+    dynamodb = aws_client("dynamodb", moto_server.endpoint_url)
+    dynamodb.create_table(
+        TableName="lines",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "resource", "day")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-resource",
+                "KeySchema": [
+                    {"AttributeName": "resource", "KeyType": "HASH"},
+                    {"AttributeName": "day", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for owner in ("b", "a"):
+        for day in range(1, 8):
+            for line in ("y", "x"):
+                item = {
+                    "pk": {"S": f"OWNER#{owner}"},
+                    "sk": {"S": f"2026-11-{day:02d}#{line}"},
+                    "day": {"S": f"2026-11-{day:02d}"},
+                    "cost": {"N": "0.10"},
+                }
+                if line == "x" or day % 2:
+                    item["resource"] = {"S": "lambda:orders"}
+                dynamodb.put_item(TableName="lines", Item=item)
+    # The same value as a number is another value.
+    dynamodb.put_item(
+        TableName="lines",
+        Item={
+            "pk": {"S": "N"},
+            "sk": {"S": "n"},
+            "day": {"S": "2026-11-03"},
+            "resource": {"N": "1"},
+        },
+    )
+
+    def lines(**extra: object) -> tuple[list[str], dict[str, object] | None]:
+        answer = dynamodb.query(
+            TableName="lines",
+            IndexName="by-resource",
+            KeyConditionExpression="#r = :r AND #d BETWEEN :a AND :b",
+            ExpressionAttributeNames={"#r": "resource", "#d": "day"},
+            ExpressionAttributeValues={
+                ":r": {"S": "lambda:orders"},
+                ":a": {"S": "2026-11-02"},
+                ":b": {"S": "2026-11-04"},
+            },
+            **extra,
+        )
+        return [f"{i['pk']['S'][-1]}{i['sk']['S'][8:]}" for i in answer["Items"]], answer.get(
+            "LastEvaluatedKey"
+        )
+
+    every, last = lines()
+    assert every == ["a02#x", "b02#x", "a03#x", "a03#y", "b03#x", "b03#y", "a04#x", "b04#x"]
+    assert last is None
+    first, last = lines(Limit=3)
+    assert first == every[:3] and last is not None
+    rest, _ = lines(ExclusiveStartKey=last)
+    assert first + rest == every
+    backwards, _ = lines(ScanIndexForward=False)
+    assert backwards == every[::-1]
+    numbers = dynamodb.query(
+        TableName="lines",
+        IndexName="by-resource",
+        KeyConditionExpression="#r = :r",
+        ExpressionAttributeNames={"#r": "resource"},
+        ExpressionAttributeValues={":r": {"N": "1"}},
+    )
+    assert [i["pk"]["S"] for i in numbers["Items"]] == ["N"]

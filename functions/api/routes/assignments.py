@@ -20,6 +20,7 @@ from api.schemas import (
     ClaimOut,
     NextToken,
     PageLimit,
+    ResourceIdQuery,
     ResourceListOut,
     UserId,
 )
@@ -112,7 +113,9 @@ def _json(status: int, model: BaseModel) -> Response[Any]:
     summary="A user's assigned resources with their cost over the last 30 complete days",
     description="The assignments in force today, and those starting later (`scheduled`); "
     "ended ones are not listed. Each resource's cost is the user's share of it over the last "
-    "30 complete days, ending yesterday (today's costs have not arrived yet).",
+    "30 complete days, ending yesterday (today's costs have not arrived yet). `resourceId`: "
+    "only the assignments of that resource among the page's (by any of its names: an "
+    "instance id or its ARN); a page may then be empty and still have a `nextToken`.",
     responses=responses(200, ResourceListOut, 403),
     tags=["assignments"],
 )
@@ -120,6 +123,7 @@ def list_resources(
     userId: Annotated[UserId, Path()],
     limit: PageLimit = 50,
     nextToken: NextToken = None,
+    resourceId: ResourceIdQuery = None,
 ) -> ResourceListOut:
     pages = page_cursor(router, "resources", userId)
     page = assignments.list_user_resources(
@@ -127,6 +131,7 @@ def list_resources(
         userId,
         limit=limit,
         start_key=pages.read_token(nextToken),
+        resource_id=resourceId,
     )
     return ResourceListOut(
         metric=context.settings().budget_metric,

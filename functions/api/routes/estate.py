@@ -54,8 +54,10 @@ Region = Annotated[
 ]
 FunctionName = Annotated[str, Path(min_length=1, max_length=140, pattern=r"^[A-Za-z0-9_-]+$")]
 ResourceArn = Annotated[str, Query(min_length=12, max_length=2048, pattern=r"^arn:")]
-Instant = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
 OptionalInstant = Annotated[datetime | None, Query(description="ISO 8601 with a time zone")]
+RangeDays = Annotated[
+    int | None, Query(ge=1, le=93, description="whole days before today (instead of start, end)")
+]
 IamUserName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w+=,.@-]+$")]
 
 
@@ -478,10 +480,37 @@ def panel(
     "period follows CloudWatch's retention: 1 minute for a start up to 15 days back, 5 "
     "minutes up to 63, 1 hour up to 455, and coarser to keep a series under 1,440 points. "
     "`start`/`end`: ISO 8601 with a time zone, end after start, at most 93 days apart, start "
-    "at most 455 days back, end not in the future (422). The resource's owner, or "
+    "at most 455 days back, end not in the future (422). Or `days` instead of both: the "
+    "`days` whole days before today (UTC, the API's business date), for a client that does "
+    "not know the date yet. The resource's owner, or "
     "estate:read at the organisation; anyone else gets 404, as for a resource not there.",
     responses=responses(200, MetricsPanelOut, 403, 404, 422, 503),
     tags=["estate"],
 )
-def get_metrics(resourceArn: ResourceArn, start: Instant, end: Instant) -> MetricsPanelOut:
+def get_metrics(
+    resourceArn: ResourceArn,
+    start: OptionalInstant = None,
+    end: OptionalInstant = None,
+    days: RangeDays = None,
+) -> MetricsPanelOut:
+    start, end = _range(start, end, days)
     return panel_out(panel(resourceArn, start, end))
+
+
+def _range(
+    start: datetime | None, end: datetime | None, days: int | None
+) -> tuple[datetime, datetime]:
+    """``start`` and ``end``, or the ``days`` whole days before the business date's start."""
+    from datetime import UTC, time, timedelta
+
+    from tally.errors import Invalid
+
+    if days is not None:
+        if start is not None or end is not None:
+            raise Invalid.field("days", "days is instead of start and end, not beside them")
+        midnight = datetime.combine(context.view(router).today, time(0), tzinfo=UTC)
+        return midnight - timedelta(days=days), midnight
+    if start is None or end is None:
+        missing = "start" if start is None else "end"
+        raise Invalid.field(missing, f"{missing} is required (or days instead of both)")
+    return start, end

@@ -533,10 +533,8 @@ def metrics_panel(
     first = start.date()
     last = min((end - timedelta(microseconds=1)).date(), view.today - timedelta(days=1))
     owner = ORG if who.org else view.caller.user_id
-    # Only the lines naming the resource (its key's name is in their resource ids); daily_cost
-    # and daily_usage keep those whose key is the resource's exactly.
-    _, _, name = resource.key.partition(":")
-    records = view.stores.costs.naming(owner, first, last + timedelta(days=1), name)
+    # Only the resource's own lines (one Query of the cost lines' "by-resource" index).
+    records = view.stores.costs.for_resource(owner, first, last + timedelta(days=1), resource.key)
     currency, daily = daily_cost(records, resource.key, first=first, last=last, view=view)
     return Panel(
         resource=resource,

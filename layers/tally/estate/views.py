@@ -163,19 +163,19 @@ class CostIndex:
         return self.figures(self.by_key.get(key, []))
 
 
-def _records(view: View, *, org: bool, naming: str | None = None) -> list[CostRecord]:
+def _records(view: View, *, org: bool, key: str | None = None) -> list[CostRecord]:
     owner = ORG if org else view.caller.user_id
     start = view.today - timedelta(days=COST_WINDOW_DAYS)
-    if naming:
-        return view.stores.costs.naming(owner, start, view.today, naming)
+    if key is not None:
+        return view.stores.costs.for_resource(owner, start, view.today, key)
     return view.stores.costs.for_owner(owner, start, view.today)
 
 
-def _index(view: View, *, org: bool, naming: str | None = None) -> CostIndex:
-    """The window's lines by resource; with ``naming``, only lines whose resource id holds it
-    (one resource's page: the index then keys the lines of that resource, and a few others)."""
+def _index(view: View, *, org: bool, key: str | None = None) -> CostIndex:
+    """The window's lines by resource; with ``key``, only that resource's (one resource's
+    page: one Query of its own lines, not the window's every line)."""
     return CostIndex(
-        _records(view, org=org, naming=naming),
+        _records(view, org=org, key=key),
         today=view.today,
         metric=view.metric,
         currency=view.currency,
@@ -275,17 +275,24 @@ def _function_views(
     records = store.list(scope_of(location.account, region, "lambda"))
     metric_records = store.list(scope_of(location.account, region, "metrics"))
     owners = read_owners(store.list(owners_scope(location.account)))
-    costs = _index(view, org=who.org, naming=name)
+    functions = [
+        (r, f)
+        for r in records
+        for f in [from_document(LambdaFunction, r.document)]
+        if name is None or f.name == name
+    ]
+    # One function's page reads that function's lines only (one Query of its match key).
+    only = function_key(functions[0][1].arn) if name is not None and functions else None
+    costs = _index(view, org=who.org, key=only) if functions else None
     metrics = {
         m.function: m for m in (from_document(FunctionMetrics, r.document) for r in metric_records)
     }
     now_date = view.today
     out = []
-    for r in records:
-        f = from_document(LambdaFunction, r.document)
+    for r, f in functions:
         key = function_key(f.arn)
         own = owners.get(key, NOBODY)
-        if (name is not None and f.name != name) or not who.sees(own):
+        if costs is None or not who.sees(own):
             continue
         m = metrics.get(f.name)
         found = rules.runtime_findings(f, now_date) + (rules.metric_findings(m) if m else [])

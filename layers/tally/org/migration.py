@@ -113,6 +113,7 @@ class MigrationResult:
     teams_created: int = 0
     teams_updated: int = 0
     audit_backfilled: int = 0
+    cost_lines_keyed: int = 0  # cost lines given their "by-resource" key (0 once done)
 
 
 def migrate_grants(

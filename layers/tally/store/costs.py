@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from tally import tables
 from tally.models import CostRecord
+from tally.resources import line_match_key
 from tally.settings import Settings
 from tally.store import keys
 from tally.store.attributes import DecimalAttribute
@@ -27,11 +27,11 @@ class CostStore(Protocol):
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
         """Records of ``owner`` for days in [start, end)."""
 
-    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
-        """Records of ``owner`` for days in [start, end) whose resource id contains ``name``
-        (case as written): every line of one resource and perhaps a few others (a function
-        ``orders`` is in ``orders-sync``), for the caller to match exactly. One resource's
-        page needs its own lines, not the organisation's two months of every line."""
+    def for_resource(self, owner: str, start: date, end: date, key: str) -> list[CostRecord]:
+        """Records of ``owner`` for days in [start, end) of the resource whose match key is
+        ``key`` (``tally.resources.line_match_key`` of the line's service and resource id),
+        in day order. One resource's page needs its own lines, not the organisation's two
+        months of every line: in DynamoDB one Query of the "by-resource" index."""
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         """Records of ``owner`` on ``day`` whose line id starts with a prefix from ``low`` to
@@ -50,6 +50,22 @@ class CostDayIndex(GlobalSecondaryIndex["CostRecordItem"]):
 
     day = UnicodeAttribute(hash_key=True)
     pk = UnicodeAttribute(range_key=True)
+
+
+class CostResourceIndex(GlobalSecondaryIndex["CostRecordItem"]):
+    """One owner's lines of one resource (sparse: lines without a resource id are not in it)."""
+
+    class Meta:
+        index_name = tables.COSTS.indexes[1].name
+        projection = AllProjection()
+
+    resource_key = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+def resource_key(r: CostRecord) -> str | None:
+    """The match key of the resource a line names (None without a resource id)."""
+    return line_match_key(r.service, r.resource_id) if r.resource_id else None
 
 
 class CostRecordItem(KeyedItem):
@@ -76,11 +92,18 @@ class CostRecordItem(KeyedItem):
     share_pct = DecimalAttribute()
     # Absent on items written before names were kept (read as None: the id's derived name).
     resource_name = UnicodeAttribute(null=True)
+    # <owner>#<match key> of a line with a resource id (the "by-resource" index); absent on
+    # lines without one. Lines written before the index got it from the deploy's backfill
+    # (backfill_resource_keys).
+    resource_key = UnicodeAttribute(null=True)
     by_day = CostDayIndex()
+    by_resource = CostResourceIndex()
 
 
 def _record_item(r: CostRecord) -> CostRecordItem:
+    key = resource_key(r)
     return CostRecordItem(
+        resource_key=keys.cost_resource(r.owner, key) if key else None,
         pk=keys.owner(r.owner),
         sk=keys.cost_line(r.day, r.line_id),
         owner=r.owner,
@@ -142,21 +165,20 @@ class DynamoCostStore(DynamoStore):
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
         return self._days(owner, start, end)
 
-    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
-        # DynamoDB still reads the days (and bills them); it answers only the matching lines,
-        # so the page neither waits for nor parses the rest.
-        only = CostRecordItem.resource_id.contains(name) if name else None
-        return self._days(owner, start, end, only)
+    def for_resource(self, owner: str, start: date, end: date, key: str) -> list[CostRecord]:
+        if end <= start:
+            return []
+        # The index's sort key is the line's (<day>#<line id>): the same BETWEEN as _days.
+        condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
+        found = CostRecordItem.by_resource.query(keys.cost_resource(owner, key), condition)
+        return [_record(i) for i in found]
 
-    def _days(
-        self, owner: str, start: date, end: date, only: Condition | None = None
-    ) -> list[CostRecord]:
+    def _days(self, owner: str, start: date, end: date) -> list[CostRecord]:
         if end <= start:
             return []
         # A key condition allows one sort-key test: BETWEEN the first day and the last day's end.
         condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
-        found = CostRecordItem.query(keys.owner(owner), condition, filter_condition=only)
-        return [_record(i) for i in found]
+        return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         condition = CostRecordItem.sk.between(*keys.cost_line_range(day, low, high))
@@ -235,8 +257,8 @@ class MemoryCostStore:
         days = self._recs.get(owner, {})
         return [r for d in sorted(d for d in days if start <= d < end) for r in self._day(owner, d)]
 
-    def naming(self, owner: str, start: date, end: date, name: str) -> list[CostRecord]:
-        return [r for r in self.for_owner(owner, start, end) if name in (r.resource_id or "")]
+    def for_resource(self, owner: str, start: date, end: date, key: str) -> list[CostRecord]:
+        return [r for r in self.for_owner(owner, start, end) if resource_key(r) == key]
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         buckets = self._recs.get(owner, {}).get(day, {})
@@ -258,6 +280,34 @@ class MemoryCostStore:
             items += 1
             self._put(r)
         return -(-items // BATCH_WRITE_ITEMS)
+
+
+def backfill_resource_keys(page_size: int = 500) -> int:
+    """Give every cost line written before the "by-resource" index its ``resource_key``, so a
+    resource's page finds its older days too. A Scan (a deploy-time job, not a request path:
+    ``functions/access`` runs it), paged, of the lines with a resource id and still without
+    the key; returns how many it changed. The items must be bound first. Safe beside a live
+    ingest: an update only touches a line that still exists (a replaced day's deleted line is
+    never brought back), and a line an ingest rewrote meanwhile already has the same key."""
+    from pynamodb.exceptions import UpdateError
+
+    changed = 0
+    for item in CostRecordItem.scan(
+        filter_condition=CostRecordItem.resource_id.exists()
+        & CostRecordItem.resource_key.does_not_exist(),
+        page_size=page_size,
+    ):
+        key = keys.cost_resource(item.owner, line_match_key(item.service, item.resource_id or ""))
+        try:
+            item.update(
+                actions=[CostRecordItem.resource_key.set(key)], condition=CostRecordItem.pk.exists()
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            continue  # deleted by an ingest since the page was read
+        changed += 1
+    return changed
 
 
 def dynamodb_store(settings: Settings) -> CostStore:

@@ -118,6 +118,13 @@ def cost_line(day: date, line_id: str) -> str:
     return f"{day.isoformat()}#{line_id}"
 
 
+def cost_resource(owner: str, match_key: str) -> str:
+    """A cost line's ``resource_key`` (the "by-resource" index): its owner and its resource's
+    match key (``tally.resources.line_match_key``), so the index answers one owner's lines of
+    one resource."""
+    return f"{owner}#{match_key}"
+
+
 def cost_days(first: date, last: date) -> tuple[str, str]:
     """The sort-key bounds (for BETWEEN) of every cost line from ``first`` to ``last``
     inclusive."""

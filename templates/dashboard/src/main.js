@@ -59,13 +59,17 @@ const ROUTES = {
     perUser: true,
     ownPeriods: true,
   },
-  // #/resources/<encoded resource id>: one resource's page (its metrics, alarms and cost).
+  // #/resources/<encoded resource id>: one resource's page (its metrics, alarms and cost). One's
+  // own asks for its assignment and metrics at once and waits for /me itself before drawing
+  // them (a type's name, the alarm action's permission); someone else's (?user=) needs /me
+  // first, to know the caller may look. It does no period arithmetic.
   resources: {
     title: "Resources",
     load: (view) => (view.path.length ? screens.resource() : screens.resources()),
     render: (view, m) => (view.path.length ? m.resourcePageView(view) : m.resourcesView(view)),
     perUser: true,
-    usesMe: true,
+    usesMe: (at) => !at.path.length || at.params.has("user"),
+    ownPeriods: (at) => at.path.length > 0,
   },
   costs: { title: "Costs", load: screens.costs, render: (view, m) => m.costsView(view), perUser: true, usesMe: true },
   budget: { title: "Budget", load: screens.budget, render: (view, m) => m.budgetView(view), perUser: true },
@@ -159,6 +163,9 @@ const ROUTES = {
     title: "AWS estate",
     load: screens.estate,
     render: (view, m) => m.estateView(view),
+    // `early(at, api)`: the screen's first read, sent at sign-in beside /me (see enter).
+    early: (at, api) =>
+      at.path[0] === "lambda" && at.path[1] && api.early(`/estate/lambda/${encodeURIComponent(at.path[1])}`),
     allowed: (access) => estateAllowed(access),
     denied: () => ({ permission: "estate:read" }),
   },
@@ -231,6 +238,10 @@ function fatal(message, detail) {
 }
 
 async function start() {
+  // The opened screen's code is fetched beside the configuration, not after it: a link to a
+  // screen other than the dashboard (whose code comes with the page) waited for both in turn.
+  const opened = parseHash();
+  ROUTES[opened.name]?.load?.(opened).catch(() => {}); // render() imports it again, and sees a failure
   let config;
   try {
     config = await loadConfig();
@@ -477,8 +488,10 @@ async function start() {
         ),
       );
     }
-    if (next && (next.usesMe || next.needs || next.allowed) && !lastMe) waits.push(ctx.me());
-    if (next && !next.ownPeriods && !periodsKnown) waits.push(ctx.billingSettings());
+    // A flag may depend on the address (the list or one item's page): a function of it.
+    const flag = (value) => (typeof value === "function" ? value(at) : value);
+    if (next && (flag(next.usesMe) || next.needs || next.allowed) && !lastMe) waits.push(ctx.me());
+    if (next && !flag(next.ownPeriods) && !periodsKnown) waits.push(ctx.billingSettings());
     // Someone who moves on while the page waits (opens the bell or a menu, tabs elsewhere)
     // keeps their place: the new page's heading does not take the focus from them (and close
     // what they opened). Moving on is their doing, a key or a pointer while the page waits:
@@ -602,6 +615,13 @@ async function start() {
     // What the caller may do decides an admin's first screen (their home page, or setting up
     // two-step sign-in first): for them GET /api/me comes before it, a round trip that users,
     // whose first screen is the same whatever /me says, do not wait for.
+    // The organisation's periods are asked for beside it: every screen but the dashboard waits
+    // for them too, and one after the other they were two round trips before the first call
+    // of the screen's own.
+    if (auth.user().askFirst && !periodsKnown) ctx.billingSettings().catch(() => {});
+    // And the opened screen's first read, when it has one that needs nothing /me says.
+    const opened = parseHash();
+    ROUTES[opened.name]?.early?.(opened, api);
     const who = auth.user().askFirst ? await ctx.me().catch(() => null) : null;
     // An admin the API requires two-step sign-in of sets it up first.
     if (who && who.mfaSetupRequired && parseHash().name !== "security") {

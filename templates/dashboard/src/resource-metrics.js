@@ -28,6 +28,15 @@ export function panelArn(resourceType, resourceId) {
 }
 
 /**
+ * The ARN of the panel for an id that says its own type (an ARN, an EC2 instance id), or
+ * null: a DB identifier or a bucket name needs the assignment's type first.
+ */
+export function panelArnOfId(resourceId) {
+  const id = String(resourceId || "").trim();
+  return panelArn(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id) ? "ec2" : null, id);
+}
+
+/**
  * How each series of a panel reads, by the API's series id: its label, the unit one day of it
  * is shown in, and how a day's datapoints combine (the mean of an average, the sum of a sum,
  * the highest of a maximum, the lowest of a minimum). `alarm`: the metric and statistic a

@@ -6,6 +6,7 @@ import {
   alarmSeverity,
   dailyValues,
   panelArn,
+  panelArnOfId,
   resourceHref,
   resourceName,
   seriesInfo,
@@ -22,6 +23,17 @@ test("an assigned id becomes the ARN the metrics panel is asked for", () => {
   assert.equal(panelArn("lambda", fn), fn);
   // An ARN is kept as it is (the API refuses an EC2 volume with a 422).
   assert.equal(panelArn("ec2", " arn:aws:ec2:us-east-1:1:volume/vol-1 "), "arn:aws:ec2:us-east-1:1:volume/vol-1");
+});
+
+test("an id that says its own type has its panel's ARN before its assignment is read", () => {
+  assert.equal(panelArnOfId("i-0123456789abcdef0"), "arn:aws:ec2:::instance/i-0123456789abcdef0");
+  assert.equal(panelArnOfId("i-0abc1234"), "arn:aws:ec2:::instance/i-0abc1234");
+  const fn = "arn:aws:lambda:us-east-1:123456789012:function:bob-image-resize";
+  assert.equal(panelArnOfId(fn), fn);
+  // A bucket or a DB identifier could be anything: its assignment's type decides.
+  assert.equal(panelArnOfId("i-am-a-bucket"), null);
+  assert.equal(panelArnOfId("shared-orders-db"), null);
+  assert.equal(panelArnOfId("arn:aws:sqs:us-east-1:123456789012:jobs"), null);
 });
 
 test("types without a panel have no ARN to ask for", () => {

@@ -425,8 +425,11 @@ function functionDetailView(view, tabs, name) {
   async function load(message) {
     container.setAttribute("aria-busy", "true");
     try {
-      const [fn, names] = await Promise.all([ctx.api.estateFunction(name), knownNames(ctx, view.user)]);
+      const fn = await ctx.api.estateFunction(name);
       if (signal.aborted) return;
+      // The owners' names (an admin's list of users) never hold the page back, nor compete
+      // with its one call: asked once it has answered, the owner figure fills in with them.
+      const names = knownNames(ctx, view.user);
       replace(
         head,
         h("p", { class: "back-link" }, h("a", { href: "#/estate/lambda" }, "← All functions")),
@@ -466,10 +469,14 @@ function functionDetailView(view, tabs, name) {
     const chosen = chosenRange(params);
     const canvas = h("canvas", { dataset: { chart: "usage-cost" }, role: "img", "aria-label": "Cost per day" });
     const picker = rangePicker("estate-range", chosen, (days) => draw(days));
+    const owner = h("span", { dataset: { testid: "function-owner" } }, "…");
+    names.then((known) => {
+      if (!signal.aborted) owner.textContent = ownerText(fn.ownership, known, view.user);
+    });
     const figures = h(
       "dl",
       { class: "figures estate-figures" },
-      figure("Owner", ownerText(fn.ownership, names, view.user)),
+      figure("Owner", owner),
       figure("Memory", `${fn.memoryMb} MB`),
       figure("Timeout", `${fn.timeoutSeconds} s`),
       figure("Reserved concurrency", reservedText(fn.reservedConcurrency)),

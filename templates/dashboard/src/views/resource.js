@@ -10,7 +10,7 @@ import { emptyState, errorState, h, replace, skeleton } from "../dom.js";
 import { dateTime, knownToday, longDay, money, moneyNumber, quantity, share, shortDay } from "../format.js";
 import { metricRange } from "../estate.js";
 import { alarmAction } from "../estate-actions.js";
-import { dailyValues, panelArn, resourceHref, resourceName, seriesInfo } from "../resource-metrics.js";
+import { dailyValues, panelArn, panelArnOfId, resourceHref, resourceName, seriesInfo } from "../resource-metrics.js";
 import { copyIdButton } from "../resource-name.js";
 import { alarmList, chosenRange, figure, rangePicker } from "./estate.js";
 import { pageHead } from "./common.js";
@@ -18,12 +18,13 @@ import { pageHead } from "./common.js";
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10; // an assignment list longer than 1,000 is not looked through here
 
-/** The subject's assignment of `resourceId`, looked for page by page; null when not there. */
+/** The subject's assignment of `resourceId`, looked for page by page (the API answers only
+ * that resource's, by any of its names); null when not there. */
 async function findAssignment(api, userId, resourceId, signal) {
   let nextToken = null;
   for (let n = 0; n < MAX_PAGES && !signal.aborted; n++) {
-    const page = await api.resources(userId, { limit: PAGE_SIZE, nextToken });
-    const found = page.items.find((item) => item.resourceId === resourceId);
+    const page = await api.resources(userId, { limit: PAGE_SIZE, nextToken, resourceId });
+    const found = page.items.find((item) => item.resourceId === resourceId) || page.items[0];
     if (found) return found;
     nextToken = page.nextToken;
     if (!nextToken) break;
@@ -34,7 +35,8 @@ async function findAssignment(api, userId, resourceId, signal) {
 export function resourcePageView(view) {
   const { ctx, subject, container, signal, params, routeHref } = view;
   const resourceId = view.path.join("/");
-  const types = ctx.types();
+  // Its names come with /me, which the page waits for itself (see load).
+  let types = ctx.types();
   const head = h("div", {});
   const notice = h("p", { class: "form-done", role: "status", dataset: { testid: "resource-notice" } });
   const body = h("div", { class: "estate-body", "aria-live": "polite" }, skeleton(6, "Loading the resource"));
@@ -47,8 +49,16 @@ export function resourcePageView(view) {
 
   async function load() {
     container.setAttribute("aria-busy", "true");
+    // An id that says its own type (an ARN, an instance id) has its metrics asked for while
+    // the assignment is looked up, not after it: the API still decides who may read them.
+    const early = earlyPanel();
     try {
-      const item = await findAssignment(ctx.api, subject.userId, resourceId, signal);
+      const found = findAssignment(ctx.api, subject.userId, resourceId, signal);
+      // /me (a type's name, what the caller may do) beside the page's own calls, not before
+      // them; without it the page still draws, with the types' own keys.
+      await ctx.me().catch(() => null);
+      types = ctx.types();
+      const item = await found;
       if (signal.aborted) return;
       if (!item) {
         replace(
@@ -64,7 +74,7 @@ export function resourcePageView(view) {
         return;
       }
       replace(head, pageHead(view, item.resourceName || resourceName(item.resourceId), types.name(item.resourceType)));
-      await show(item);
+      await show(item, early);
     } catch (error) {
       if (!signal.aborted) replace(body, errorState(error, load, "the resource"));
     } finally {
@@ -72,7 +82,19 @@ export function resourcePageView(view) {
     }
   }
 
-  async function show(item) {
+  /** The first range's panel asked for at once, when the id alone gives its ARN (by its
+   * number of days: the business date is not known yet); else null. */
+  function earlyPanel() {
+    const arn = panelArnOfId(resourceId);
+    if (!arn) return null;
+    const days = chosenRange(params);
+    const panel = ctx.api.estateMetrics({ resourceArn: arn, days });
+    // Not yet awaited (or never, when the resource turns out not to be assigned here).
+    panel.catch(() => {});
+    return { arn, days, panel };
+  }
+
+  async function show(item, early) {
     const cost = item.cost;
     const facts = h(
       "section",
@@ -130,7 +152,9 @@ export function resourcePageView(view) {
       panelBody.setAttribute("aria-busy", "true");
       let panel;
       try {
-        panel = await ctx.api.estateMetrics({ resourceArn: arn, start: range.start, end: range.end });
+        panel = await (mine === 1 && early?.arn === arn && early.days === days
+          ? early.panel
+          : ctx.api.estateMetrics({ resourceArn: arn, start: range.start, end: range.end }));
       } catch (error) {
         if (signal.aborted || mine !== drawing) return;
         panelBody.removeAttribute("aria-busy");
