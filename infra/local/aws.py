@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from threading import Lock, Thread
@@ -268,10 +268,10 @@ class _OneIndexPartition:
         # The partitions as stored, not the table's all_items (which sorts every item first):
         # moto sorts what is found by the index's keys, then the table's, afterwards.
         table, name, wanted = self._table, self._attribute, self._hash_key
-        stored = (
+        stored: Iterable[Any] = (
             (i for partition in table.items.values() for i in partition.values())
             if table.range_key_attr
-            else iter(table.items.values())
+            else table.items.values()
         )
         return [
             item
@@ -320,8 +320,8 @@ def _query_one_partition() -> None:
         if index_name and hash_key is not None:
             attribute = _index_hash_attribute(self, index_name)
             if attribute is not None:
-                seen = _OneIndexPartition(self, attribute, hash_key)
-                return original(seen, hash_key, range_comparison, range_objs, *args, **kwargs)  # type: ignore[arg-type]
+                one_key = _OneIndexPartition(self, attribute, hash_key)
+                return original(one_key, hash_key, range_comparison, range_objs, *args, **kwargs)  # type: ignore[arg-type]
         if index_name or hash_key is None or not self.range_key_attr:
             return original(self, hash_key, range_comparison, range_objs, *args, **kwargs)
         seen = _OnePartition(self, hash_key, range_comparison, range_objs)
