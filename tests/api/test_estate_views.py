@@ -368,25 +368,34 @@ def test_a_functions_detail_reads_only_its_own_cost_lines(
 ) -> None:
     """One Query of the cost lines' "by-resource" index, which reads the function's lines and
     nothing else (no FilterExpression dropping the organisation's other lines after reading
-    them), for an admin (the organisation's lines) and an owner (their own)."""
+    them), for an admin (the organisation's lines) and an owner (their own); and the
+    function's own estate records by key, not the region's every function."""
     seen: list[tuple[str | None, int, int]] = []
+    estate_reads: list[str] = []
     real = Connection.dispatch
 
     def meter(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:  # type: ignore[type-arg]
         answer = real(self, operation_name, operation_kwargs)
-        if operation_name == "Query" and operation_kwargs["TableName"].endswith("costs"):
+        table = str(operation_kwargs.get("TableName", ""))
+        if operation_name == "Query" and table.endswith("costs"):
             got = (answer["ScannedCount"], answer["Count"])
             seen.append((operation_kwargs.get("IndexName"), *got))
+        if table.endswith("estate"):
+            estate_reads.append(operation_name)
         return answer
 
+    seed_estate(estate, functions=40)
     monkeypatch.setattr(Connection, "dispatch", meter)
     for caller in (ADMIN, ALICE):
         seen.clear()
+        estate_reads.clear()
         reply = estate.call("GET", "/api/estate/lambda/busy", caller)
         assert reply.status == 200, reply.body
         # The 30 days before today at 1.50 a day, the owner's whole share (tagged hers).
         assert reply.body["cost"]["last30Days"] == {"amount": "45.00", "currency": "USD"}
         assert seen == [("by-resource", 60, 60)]
+        # The function, its owners and its metrics: whatever the region holds.
+        assert estate_reads == ["GetItem"] * 3
 
 
 def _deploy(name: str) -> None:

@@ -267,37 +267,37 @@ class FunctionList:
 
 
 def _function_views(
-    view: View, location: EstateLocation, region: str, who: Reach, *, name: str | None = None
+    view: View, location: EstateLocation, region: str, who: Reach
 ) -> tuple[list[FunctionView], list[EstateRecord], list[EstateRecord]]:
-    """Every function the caller may see, or only the one called ``name`` (whose cost then
-    comes from its own lines, not the whole window's)."""
+    """Every function the caller may see."""
     store = view.stores.estate
     records = store.list(scope_of(location.account, region, "lambda"))
     metric_records = store.list(scope_of(location.account, region, "metrics"))
     owners = read_owners(store.list(owners_scope(location.account)))
-    functions = [
-        (r, f)
-        for r in records
-        for f in [from_document(LambdaFunction, r.document)]
-        if name is None or f.name == name
-    ]
-    # One function's page reads that function's lines only (one Query of its match key).
-    only = function_key(functions[0][1].arn) if name is not None and functions else None
-    costs = _index(view, org=who.org, key=only) if functions else None
+    costs = _index(view, org=who.org)
     metrics = {
         m.function: m for m in (from_document(FunctionMetrics, r.document) for r in metric_records)
     }
-    now_date = view.today
     out = []
-    for r, f in functions:
+    for r in records:
+        f = from_document(LambdaFunction, r.document)
         key = function_key(f.arn)
         own = owners.get(key, NOBODY)
-        if costs is None or not who.sees(own):
-            continue
-        m = metrics.get(f.name)
-        found = rules.runtime_findings(f, now_date) + (rules.metric_findings(m) if m else [])
-        out.append(FunctionView(f, own, costs.of(key), m, found, r.read_at))
+        if who.sees(own):
+            out.append(_function_view(view, r, f, own, costs.of(key), metrics.get(f.name)))
     return out, records, metric_records
+
+
+def _function_view(
+    view: View,
+    record: EstateRecord,
+    f: LambdaFunction,
+    own: Owners,
+    cost: CostFigures,
+    m: FunctionMetrics | None,
+) -> FunctionView:
+    found = rules.runtime_findings(f, view.today) + (rules.metric_findings(m) if m else [])
+    return FunctionView(f, own, cost, m, found, record.read_at)
 
 
 def list_functions(view: View, location: EstateLocation, region: str | None) -> FunctionList:
@@ -311,14 +311,25 @@ def list_functions(view: View, location: EstateLocation, region: str | None) -> 
 def get_function(
     view: View, location: EstateLocation, name: str, region: str | None
 ) -> FunctionView:
-    """One function; NotFound when it is not cached or not the caller's to see (as missing)."""
+    """One function; NotFound when it is not cached or not the caller's to see (as missing).
+    Its own records only (GetItem each, whatever the region holds) and its own cost lines
+    (one Query of the "by-resource" index), not the region's every function and line."""
     who = reach(view)
     where = location.region(region)
-    items, _, _ = _function_views(view, location, where, who, name=name)
-    found = next((f for f in items if f.function.name == name), None)
-    if found is None:
+    store = view.stores.estate
+    record = store.get(scope_of(location.account, where, "lambda"), f"function#{name}")
+    if record is None:
         raise NotFound(f"no function {name} in {where}")
-    return found
+    f = from_document(LambdaFunction, record.document)
+    key = function_key(f.arn)
+    owned = store.get(owners_scope(location.account), f"owner#{key}")
+    own = read_owners([owned]).get(key, NOBODY) if owned else NOBODY
+    if not who.sees(own):
+        raise NotFound(f"no function {name} in {where}")
+    measured = store.get(scope_of(location.account, where, "metrics"), f"metrics#{name}")
+    m = from_document(FunctionMetrics, measured.document) if measured else None
+    cost = _index(view, org=who.org, key=key).of(key)
+    return _function_view(view, record, f, own, cost, m)
 
 
 # ---- network -----------------------------------------------------------------------------
