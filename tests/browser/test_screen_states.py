@@ -50,6 +50,10 @@ SCREENS = [
     "settings",
     "notifications",
     "users",
+    # The two heaviest item pages: a Lambda function's, and an assigned resource's (alice's,
+    # opened from All users).
+    "function",
+    "resource",
 ]
 # Screens whose content is a list the API can answer empty (c); the others show figures or forms.
 LISTS = [
@@ -89,7 +93,23 @@ PLACEHOLDER = """() => document.querySelector('main [aria-busy=true]')
 def hash_of(screen: str, session: Session) -> str:
     if screen == "users":
         return f"#/users/{user_id_of(session.local_json, 'admin')}/access"
+    if screen == "function":
+        return "#/estate/lambda/tally-demo-orders-sync"  # infra/local/estate.py
+    if screen == "resource":
+        alice = user_id_of(session.local_json, "alice")
+        return f"#/resources/{_instance_named(session, 'alice-training')}?user={alice}&name=alice"
     return f"#/{screen}"
+
+
+def _instance_named(session: Session, name: str) -> str:
+    """The id of the demo's EC2 instance tagged Name=``name`` (the emulator's, new each run)."""
+    from infra.local.aws import aws_client
+    from infra.local.demo import REGION
+
+    ec2 = aws_client("ec2", session.local_json["aws_endpoint_url"], REGION)
+    found = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [name]}])
+    (instance,) = [i for r in found["Reservations"] for i in r["Instances"]]
+    return str(instance["InstanceId"])
 
 
 def admin_ready(open_page: Any) -> Session:
