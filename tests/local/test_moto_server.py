@@ -326,3 +326,81 @@ def test_an_index_query_answers_as_dynamodb_does(moto_server: MotoServer) -> Non
         ExpressionAttributeValues={":r": {"N": "1"}},
     )
     assert [i["pk"]["S"] for i in numbers["Items"]] == ["N"]
+
+
+def test_metric_data_in_slices_answers_as_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The emulator asks moto for a query's range a slice at a time (moto looks through every
+    # datum of the range for each period): the same values and timestamps as moto's one
+    # pass, for ranges that start and end off the periods, either order, a percentile, and a
+    # query that returns no data.
+    import random
+
+    import boto3
+    from moto import mock_aws
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    end = datetime(2026, 11, 20, tzinfo=UTC)
+    rng = random.Random(3)
+    datums = [
+        {
+            "MetricName": name,
+            "Dimensions": [{"Name": "InstanceId", "Value": instance}],
+            "Timestamp": end - timedelta(hours=h, minutes=rng.randint(0, 59)),
+            "Value": rng.random() * 100,
+        }
+        for h in range(24 * 16)
+        for instance in ("i-1", "i-2")
+        for name in ("CPUUtilization", "NetworkIn")
+    ]
+    asks = [
+        (15, 3600, "Average", "TimestampAscending"),
+        (7, 300, "Maximum", "TimestampDescending"),
+        (14, 900, "p90", "TimestampAscending"),
+        (3, 86400, "Sum", "TimestampAscending"),
+    ]
+
+    def answers() -> list[object]:
+        with mock_aws():
+            cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+            for i in range(0, len(datums), 500):
+                cloudwatch.put_metric_data(Namespace="AWS/EC2", MetricData=datums[i : i + 500])
+            out = []
+            for days, period, stat, order in asks:
+                queries = [
+                    {
+                        "Id": f"m{n}",
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "AWS/EC2",
+                                "MetricName": name,
+                                "Dimensions": [{"Name": "InstanceId", "Value": "i-1"}],
+                            },
+                            "Period": period,
+                            "Stat": stat,
+                        },
+                    }
+                    for n, name in enumerate(("CPUUtilization", "NetworkIn"))
+                ]
+                queries.append({**queries[0], "Id": "hidden", "ReturnData": False})
+                reply = cloudwatch.get_metric_data(
+                    MetricDataQueries=queries,
+                    StartTime=end - timedelta(days=days, minutes=7),
+                    EndTime=end - timedelta(minutes=3),
+                    ScanBy=order,
+                )
+                out.append(
+                    [
+                        (r["Id"], r["Label"], r["Timestamps"], r["Values"], r["StatusCode"])
+                        for r in reply["MetricDataResults"]
+                    ]
+                )
+            return out
+
+    sliced = answers()
+    monkeypatch.setattr(
+        CloudWatchBackend,
+        "get_metric_data",
+        CloudWatchBackend.get_metric_data.tally_moto,  # type: ignore[attr-defined]
+    )
+    assert sliced == answers()
+    assert sum(len(results[0][2]) for results in sliced) > 300
