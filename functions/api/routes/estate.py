@@ -508,7 +508,7 @@ def _range(
     if days is not None:
         if start is not None or end is not None:
             raise Invalid.field("days", "days is instead of start and end, not beside them")
-        midnight = datetime.combine(context.view(router).today, time(0), tzinfo=UTC)
+        midnight = datetime.combine(context.today(), time(0), tzinfo=UTC)
         return midnight - timedelta(days=days), midnight
     if start is None or end is None:
         missing = "start" if start is None else "end"

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from tally import tables
@@ -149,6 +150,12 @@ def _record(i: CostRecordItem) -> CostRecord:
     )
 
 
+def _day_range(start: date, end: date) -> Condition:
+    """The sort-key condition of the lines of days [start, end): a key condition allows one
+    sort-key test, BETWEEN the first day and the last day's end."""
+    return CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
+
+
 class DynamoCostStore(DynamoStore):
     def replace_day(self, day: date, records: Iterable[CostRecord]) -> set[str]:
         new_items = {(i.pk, i.sk): i for i in map(_record_item, records)}
@@ -163,22 +170,19 @@ class DynamoCostStore(DynamoStore):
         return owners
 
     def for_owner(self, owner: str, start: date, end: date) -> list[CostRecord]:
-        return self._days(owner, start, end)
+        if end <= start:
+            return []
+        found = CostRecordItem.query(keys.owner(owner), _day_range(start, end))
+        return [_record(i) for i in found]
 
     def for_resource(self, owner: str, start: date, end: date, key: str) -> list[CostRecord]:
         if end <= start:
             return []
-        # The index's sort key is the line's (<day>#<line id>): the same BETWEEN as _days.
-        condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
-        found = CostRecordItem.by_resource.query(keys.cost_resource(owner, key), condition)
+        # The index's sort key is the line's (<day>#<line id>): the same days as the table's.
+        found = CostRecordItem.by_resource.query(
+            keys.cost_resource(owner, key), _day_range(start, end)
+        )
         return [_record(i) for i in found]
-
-    def _days(self, owner: str, start: date, end: date) -> list[CostRecord]:
-        if end <= start:
-            return []
-        # A key condition allows one sort-key test: BETWEEN the first day and the last day's end.
-        condition = CostRecordItem.sk.between(*keys.cost_days(start, end - timedelta(days=1)))
-        return [_record(i) for i in CostRecordItem.query(keys.owner(owner), condition)]
 
     def lines_between(self, owner: str, day: date, low: str, high: str) -> list[CostRecord]:
         condition = CostRecordItem.sk.between(*keys.cost_line_range(day, low, high))
@@ -297,10 +301,14 @@ def backfill_resource_keys(page_size: int = 500) -> int:
         & CostRecordItem.resource_key.does_not_exist(),
         page_size=page_size,
     ):
-        key = keys.cost_resource(item.owner, line_match_key(item.service, item.resource_id or ""))
+        # As a write keys it (_record_item): an empty resource id stays out of the index.
+        key = resource_key(_record(item))
+        if key is None:
+            continue
         try:
             item.update(
-                actions=[CostRecordItem.resource_key.set(key)], condition=CostRecordItem.pk.exists()
+                actions=[CostRecordItem.resource_key.set(keys.cost_resource(item.owner, key))],
+                condition=CostRecordItem.pk.exists(),
             )
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":

@@ -50,8 +50,10 @@ export function resourcePageView(view) {
   async function load() {
     container.setAttribute("aria-busy", "true");
     // An id that says its own type (an ARN, an instance id) has its metrics asked for while
-    // the assignment is looked up, not after it: the API still decides who may read them.
-    const early = earlyPanel();
+    // the assignment is looked up, not after it (draw's first read takes the answer; the API
+    // still decides who may read them).
+    const arnOfId = panelArnOfId(resourceId);
+    if (arnOfId) ctx.api.early("/estate/metrics", { resourceArn: arnOfId, days: chosenRange(params) });
     try {
       const found = findAssignment(ctx.api, subject.userId, resourceId, signal);
       // /me (a type's name, what the caller may do) beside the page's own calls, not before
@@ -74,7 +76,7 @@ export function resourcePageView(view) {
         return;
       }
       replace(head, pageHead(view, item.resourceName || resourceName(item.resourceId), types.name(item.resourceType)));
-      await show(item, early);
+      await show(item);
     } catch (error) {
       if (!signal.aborted) replace(body, errorState(error, load, "the resource"));
     } finally {
@@ -82,19 +84,7 @@ export function resourcePageView(view) {
     }
   }
 
-  /** The first range's panel asked for at once, when the id alone gives its ARN (by its
-   * number of days: the business date is not known yet); else null. */
-  function earlyPanel() {
-    const arn = panelArnOfId(resourceId);
-    if (!arn) return null;
-    const days = chosenRange(params);
-    const panel = ctx.api.estateMetrics({ resourceArn: arn, days });
-    // Not yet awaited (or never, when the resource turns out not to be assigned here).
-    panel.catch(() => {});
-    return { arn, days, panel };
-  }
-
-  async function show(item, early) {
+  async function show(item) {
     const cost = item.cost;
     const facts = h(
       "section",
@@ -152,9 +142,8 @@ export function resourcePageView(view) {
       panelBody.setAttribute("aria-busy", "true");
       let panel;
       try {
-        panel = await (mine === 1 && early?.arn === arn && early.days === days
-          ? early.panel
-          : ctx.api.estateMetrics({ resourceArn: arn, start: range.start, end: range.end }));
+        // By its days: the API's range from its own date, the same as range's.
+        panel = await ctx.api.estateMetrics({ resourceArn: arn, days });
       } catch (error) {
         if (signal.aborted || mine !== drawing) return;
         panelBody.removeAttribute("aria-busy");
